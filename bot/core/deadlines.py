@@ -1,0 +1,194 @@
+"""Every protocol deadline of an incident, computed from its timeline, its playbook and ``now``.
+
+A deadline is opened by an event (the declaration, a severity change, a status update, the
+resolution), met by a later observable event, and cancelled when the incident moves on (a severity
+change replaces the pending ones; resolution ends the response and update clocks). A deadline whose
+due time passed unmet is missed for good; if it is met later, ``met_at`` records how late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
+from bot.core.model import Event, EventKind, Severity
+from bot.core.policy import Policies, ResponseRule, SeverityPolicy
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One deadline. ``key`` is stable across recomputations: kind and the opening event's seq."""
+
+    key: str
+    kind: DeadlineKind
+    severity: Severity
+    opened_at: datetime
+    due_at: datetime
+    status: DeadlineStatus
+    met_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    reminders: tuple[datetime, ...] = ()
+
+    @property
+    def late_by(self) -> timedelta | None:
+        """How late it was met, for a deadline met after its due time."""
+        if self.met_at is None or self.met_at <= self.due_at:
+            return None
+        return self.met_at - self.due_at
+
+
+@dataclass
+class _Open:
+    """A deadline still waiting for the event that meets it, while the timeline is replayed."""
+
+    key: str
+    kind: DeadlineKind
+    severity: Severity
+    opened_at: datetime
+    due_at: datetime
+    reminders: tuple[datetime, ...]
+    met_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class _Planner:
+    def __init__(self, policies: Policies) -> None:
+        self.policies = policies
+        self.all: list[_Open] = []
+        self.commander: str | None = None
+        self.participants: dict[EventKind, set[str]] = {}
+        self.severity: Severity | None = None
+
+    def open(
+        self, kind: DeadlineKind, event: Event, within: timedelta, leads: Iterable[timedelta]
+    ) -> _Open:
+        assert self.severity is not None
+        due = event.at + within
+        reminders = tuple(sorted(due - lead for lead in set(leads) if due - lead > event.at))
+        deadline = _Open(f"{kind}@{event.seq}", kind, self.severity, event.at, due, reminders)
+        self.all.append(deadline)
+        return deadline
+
+    def waiting(self, *kinds: DeadlineKind) -> Iterator[_Open]:
+        for deadline in self.all:
+            if deadline.kind in kinds and deadline.met_at is None and deadline.cancelled_at is None:
+                yield deadline
+
+    def cancel(self, at: datetime, *kinds: DeadlineKind) -> None:
+        for deadline in self.waiting(*kinds):
+            deadline.cancelled_at = at
+
+    def meet(self, at: datetime, *kinds: DeadlineKind) -> None:
+        for deadline in self.waiting(*kinds):
+            deadline.met_at = at
+
+    @property
+    def policy(self) -> SeverityPolicy:
+        assert self.severity is not None
+        return self.policies[self.severity]
+
+    def start_clocks(self, event: Event) -> None:
+        """Open the severity's first deadlines, counted from ``event``."""
+        response = self.policy.response
+        if response is not None:
+            self.open(response.kind, event, response.within, response.reminders)
+            self.check_response(event.at)
+        self.open_status_update(event, None)
+
+    def open_status_update(self, event: Event, promised: timedelta | None) -> None:
+        rule = self.policy.status_updates
+        if rule is None:
+            return
+        within = promised if promised is not None else rule.first_within
+        self.open(DeadlineKind.STATUS_UPDATE, event, within, rule.reminders)
+
+    def check_response(self, at: datetime) -> None:
+        rule = self.policy.response
+        if rule is not None and self.assembled(rule):
+            self.meet(at, rule.kind)
+
+    def assembled(self, rule: ResponseRule) -> bool:
+        if rule.commander_required and self.commander is None:
+            return False
+        people = set().union(*(self.participants.get(kind, set()) for kind in rule.counted))
+        if self.commander is not None:
+            people.add(self.commander)
+        return len(people) >= rule.responders
+
+    def apply(self, event: Event) -> None:
+        match event.kind:
+            case EventKind.DECLARED:
+                self.severity = event.severity
+                self.start_clocks(event)
+            case EventKind.SEVERITY_CHANGED:
+                self.cancel(event.at, DeadlineKind.ASSEMBLE, DeadlineKind.RESPOND)
+                self.cancel(event.at, DeadlineKind.STATUS_UPDATE)
+                self.severity = event.severity
+                self.start_clocks(event)
+            case EventKind.COMMANDER_ASSIGNED:
+                self.commander = event.subject
+                self.check_response(event.at)
+            case EventKind.ACKNOWLEDGED | EventKind.JOINED:
+                self.participants.setdefault(event.kind, set()).add(event.actor)
+                self.check_response(event.at)
+            case EventKind.STATUS_UPDATE_POSTED:
+                self.meet(event.at, DeadlineKind.STATUS_UPDATE)
+                self.open_status_update(event, event.next_update)
+            case EventKind.RESOLVED:
+                self.cancel(event.at, DeadlineKind.ASSEMBLE, DeadlineKind.RESPOND)
+                self.cancel(event.at, DeadlineKind.STATUS_UPDATE)
+                rule = self.policy.postmortem
+                if rule is not None:
+                    self.open(DeadlineKind.POSTMORTEM, event, rule.after_resolution, rule.reminders)
+            case EventKind.REOPENED:
+                self.cancel(event.at, DeadlineKind.POSTMORTEM)
+                self.open_status_update(event, None)
+            case EventKind.POSTMORTEM_PUBLISHED:
+                self.meet(event.at, DeadlineKind.POSTMORTEM)
+
+
+def plan(events: Iterable[Event], policies: Policies, now: datetime) -> tuple[Deadline, ...]:
+    """All deadlines the timeline has opened so far, as they stand at ``now``.
+
+    Events after ``now`` are not seen yet, so asking again later never turns a met deadline into
+    a missed one.
+    """
+    planner = _Planner(policies)
+    for event in sorted(events, key=lambda e: e.seq):
+        if event.at <= now:
+            planner.apply(event)
+    return tuple(_settle(deadline, now) for deadline in planner.all)
+
+
+def _settle(deadline: _Open, now: datetime) -> Deadline:
+    met_at, cancelled_at = deadline.met_at, deadline.cancelled_at
+    if met_at is not None and met_at <= deadline.due_at:
+        status = DeadlineStatus.MET
+    elif deadline.due_at < min(now, cancelled_at or now, met_at or now):
+        status = DeadlineStatus.MISSED
+    elif cancelled_at is not None:
+        status = DeadlineStatus.CANCELLED
+    else:
+        status = DeadlineStatus.PENDING
+    return Deadline(
+        key=deadline.key,
+        kind=deadline.kind,
+        severity=deadline.severity,
+        opened_at=deadline.opened_at,
+        due_at=deadline.due_at,
+        status=status,
+        met_at=met_at,
+        cancelled_at=cancelled_at,
+        reminders=deadline.reminders,
+    )
+
+
+def pending(deadlines: Iterable[Deadline]) -> tuple[Deadline, ...]:
+    return tuple(d for d in deadlines if d.status is DeadlineStatus.PENDING)
+
+
+def next_due(deadlines: Iterable[Deadline]) -> Deadline | None:
+    """The pending deadline that falls due first, if any."""
+    return min(pending(deadlines), key=lambda d: d.due_at, default=None)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, small repositories, the engine and Alembic migrations."""

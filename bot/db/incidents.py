@@ -1,0 +1,128 @@
+"""Incidents: the row that names an incident and mirrors what its timeline last said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import lifecycle, model
+from bot.core.model import Event, Incident
+from bot.db.tables import IncidentRow
+from bot.db.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class StoredIncident:
+    id: int
+    incident: Incident
+    description: str = ""
+    channel_id: str | None = None
+    channel_name: str | None = None
+    card_ts: str | None = None
+
+
+class IncidentNotFound(LookupError):
+    def __init__(self, reference: object) -> None:
+        super().__init__(f"no incident {reference}")
+
+
+def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
+    return StoredIncident(
+        id=row.id,
+        incident=model.replay(events),
+        description=row.description,
+        channel_id=row.channel_id,
+        channel_name=row.channel_name,
+        card_ts=row.card_ts,
+    )
+
+
+def _mirror(row: IncidentRow, incident: Incident, at: datetime) -> None:
+    row.title = incident.title
+    row.severity = str(incident.severity)
+    row.state = str(incident.state)
+    row.started_at = incident.started_at
+    row.commander = incident.commander
+    row.services = ",".join(incident.services)
+    row.updated_at = at
+
+
+class Incidents:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.timeline = Timeline(session)
+
+    def declare(
+        self, declaration: Event, description: str = "", request_key: str | None = None
+    ) -> StoredIncident:
+        """Store a new incident and its first event, the declaration."""
+        incident = model.replay([declaration])
+        row = IncidentRow(
+            declared_at=incident.declared_at,
+            declared_by=incident.declared_by,
+            description=description,
+            request_key=request_key,
+        )
+        _mirror(row, incident, declaration.at)
+        self.session.add(row)
+        self.session.flush()
+        self.timeline.append(row.id, declaration)
+        return _to_domain(row, [declaration])
+
+    def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
+        """The incident; ``lock`` holds its row until commit so appends are serialised."""
+        query = select(IncidentRow).where(IncidentRow.id == incident_id)
+        row = self.session.scalar(query.with_for_update() if lock else query)
+        if row is None:
+            raise IncidentNotFound(incident_id)
+        return self._load(row)
+
+    def by_channel(self, channel_id: str) -> StoredIncident | None:
+        row = self.session.scalar(select(IncidentRow).where(IncidentRow.channel_id == channel_id))
+        return self._load(row) if row else None
+
+    def by_request_key(self, request_key: str) -> StoredIncident | None:
+        row = self.session.scalar(select(IncidentRow).where(IncidentRow.request_key == request_key))
+        return self._load(row) if row else None
+
+    def open(self) -> list[StoredIncident]:
+        states = [str(state) for state in lifecycle.OPEN_STATES]
+        rows = self.session.scalars(
+            select(IncidentRow).where(IncidentRow.state.in_(states)).order_by(IncidentRow.id)
+        )
+        return [self._load(row) for row in rows]
+
+    def record(self, incident_id: int, event: Event) -> tuple[Event, Incident]:
+        """Append ``event`` as the next in the timeline and refresh the mirrored row.
+
+        ``event.seq`` is replaced by the next number. Raises IllegalTransition when the event is
+        a lifecycle move that the incident's state does not allow; nothing is written then.
+        """
+        row = self.session.get(IncidentRow, incident_id, with_for_update=True)
+        if row is None:
+            raise IncidentNotFound(incident_id)
+        history = self.timeline.events(incident_id)
+        event = replace(event, seq=len(history) + 1)
+        incident = model.replay([*history, event])
+        self.timeline.append(incident_id, event)
+        _mirror(row, incident, event.at)
+        return event, incident
+
+    def _load(self, row: IncidentRow) -> StoredIncident:
+        return _to_domain(row, self.timeline.events(row.id))
+
+    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
+        row = self._row(incident_id)
+        row.channel_id, row.channel_name = channel_id, channel_name
+
+    def attach_card(self, incident_id: int, card_ts: str) -> None:
+        self._row(incident_id).card_ts = card_ts
+
+    def _row(self, incident_id: int) -> IncidentRow:
+        row = self.session.get(IncidentRow, incident_id)
+        if row is None:
+            raise IncidentNotFound(incident_id)
+        return row

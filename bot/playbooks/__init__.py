@@ -1,0 +1,1 @@
+"""Playbooks and the service catalog: the protocol as YAML data, validated by pydantic."""

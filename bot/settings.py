@@ -1,0 +1,82 @@
+"""Configuration from the environment (and ``.env``), checked once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///incident-bot.sqlite3"
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    """Every variable the bot reads. Field ``slack_bot_token`` is variable SLACK_BOT_TOKEN."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    playbooks_dir: Path = Path("playbooks")
+    templates_dir: Path = Path("templates")
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_URL
+    incident_announce_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        if url.startswith(("postgres://", "postgresql://")):
+            return "postgresql+psycopg://" + url.split("://", 1)[1]
+        if not url.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return url
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_base(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("expected the Web API base URL, like https://slack.com/api/")
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not token.get_secret_value().startswith("xoxb-"):
+            raise ValueError("expected a bot token starting with xoxb-")
+        return token
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not token.get_secret_value().startswith("xapp-"):
+            raise ValueError("expected an app-level token starting with xapp-")
+        return token
+
+
+class ConfigurationError(Exception):
+    """A variable that is missing or malformed; the message names it and never its value."""
+
+
+def load(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one line per variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = [
+            f"{'.'.join(str(p) for p in detail['loc']).upper()}: "
+            f"{str(detail['msg']).removeprefix('Value error, ')}"
+            for detail in error.errors(include_input=False, include_url=False)
+        ]
+        raise ConfigurationError("; ".join(lines)) from None
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Fail with the variable's name when a setting the command needs is unset."""
+    missing = [name.upper() for name in names if getattr(settings, name) is None]
+    if missing:
+        raise ConfigurationError(f"{', '.join(missing)} must be set for this command")

@@ -1,0 +1,61 @@
+"""Shared fixtures: the database the storage tests run on (SQLite, or TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import settings as config
+from bot.db import engine as engines
+from bot.db import migrate
+from bot.db.tables import Base
+
+
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    requested = os.environ.get("TEST_DATABASE_URL")
+    if requested:
+        return config.Settings(database_url=requested).database_url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    requested = os.environ.get("TEST_DATABASE_URL")
+    return f"storage tests run on: {'PostgreSQL ' + requested if requested else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = engines.connect(database_url(tmp_path_factory))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    """The migrated test database, emptied before each test."""
+    with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(text(f"DELETE FROM {table.name}"))
+    return migrated_engine
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return engines.sessions(engine)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,54 @@
+from datetime import timedelta
+
+import pytest
+
+from bot.core import durations
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("5m", timedelta(minutes=5)),
+        ("15m", timedelta(minutes=15)),
+        ("48h", timedelta(hours=48)),
+        ("2d", timedelta(days=2)),
+        ("1h30m", timedelta(minutes=90)),
+        ("1h0m5s", timedelta(seconds=3605)),
+        (" 5m ", timedelta(minutes=5)),
+    ],
+)
+def test_parses_protocol_durations(text: str, expected: timedelta) -> None:
+    assert durations.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "5", "5 m", "5min", "1.5h", "-5m", "0m", "0s", "m", "30m1h", "5M", "1h 30m", "PT5M"],
+)
+def test_rejects_anything_else_with_an_example(text: str) -> None:
+    with pytest.raises(durations.DurationError, match="expected a whole number followed by s, m"):
+        durations.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [(timedelta(minutes=90), "1h30m"), (timedelta(seconds=30), "30s"), (timedelta(hours=48), "2d")],
+)
+def test_compact_round_trips(delta: timedelta, text: str) -> None:
+    assert durations.compact(delta) == text
+    assert durations.parse(text) == delta
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(minutes=47), "47 minutes"),
+        (timedelta(hours=3, minutes=59), "3 hours 59 minutes"),
+        (timedelta(seconds=1), "1 second"),
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(days=2, minutes=1), "2 days 1 minute"),
+    ],
+)
+def test_humanize(delta: timedelta, text: str) -> None:
+    assert durations.humanize(delta) == text

@@ -14,4 +14,4 @@ with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-print(f"{action}d database {name}")
+print(f"{action}: database {name}")

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import app, logs
 from bot import settings as config
 from bot.db import engine as engines
 from bot.db import migrate
 from bot.playbooks import loader
+from bot.server import Server
+
+log = logging.getLogger("bot")
 
 
 def check_playbooks(args: argparse.Namespace) -> int:
@@ -38,6 +45,33 @@ def db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace) -> int:
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = config.load(**overrides)
+    logs.configure(settings.log_level)
+    try:
+        runtime = app.build(settings)
+    except loader.InvalidPlaybooks as invalid:
+        print(
+            f"incident-bot: refusing to start, the playbooks are invalid:\n{invalid}",
+            file=sys.stderr,
+        )
+        return 1
+    server = Server(runtime, settings.host, settings.port).start()
+    socket_mode = app.socket_mode(runtime)
+    log.info("serving", extra={"url": server.url, "socket_mode": socket_mode is not None})
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    log.info("stopping")
+    if socket_mode is not None:
+        socket_mode.close()  # type: ignore[no-untyped-call]
+    server.stop()
+    runtime.close()
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incident-bot", description="Incident-response bot for Slack."
@@ -46,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-playbooks", help="validate a playbooks directory")
     check.add_argument("directory", nargs="?", help="default: PLAYBOOKS_DIR or ./playbooks")
     check.set_defaults(run=check_playbooks)
+    run = commands.add_parser("serve", help="run the bot (HTTP, or Socket Mode with an app token)")
+    run.add_argument("--host", help="default: HOST or 0.0.0.0")
+    run.add_argument("--port", type=int, help="default: PORT or 3000")
+    run.set_defaults(run=serve)
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
     incident_announce_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    incident_triage_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 

@@ -125,3 +125,16 @@ class PostmortemRow(Base):
     published_url: Mapped[str | None] = mapped_column(String(1000))
     published_at: Mapped[datetime | None]
     published_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class TicketRow(Base):
+    """A ticket filed for an incident (Sev3 by default) in whatever tracker the sink speaks to."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    system: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    filed_at: Mapped[datetime]

@@ -1,0 +1,88 @@
+"""The composition root: builds every part of the bot from settings, and nothing else does."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import engine as engines
+from bot.db import migrate
+from bot.playbooks import loader
+from bot.playbooks.loader import Playbooks
+from bot.services.clock import Clock, system_clock
+from bot.services.incidents import IncidentService
+from bot.settings import Settings, require
+from bot.slack import gateway as slack
+from bot.slack.handlers import Handlers
+from bot.slack.identity import BotIdentity
+from bot.slack.listeners import Listeners
+from bot.slack.room import IncidentRoom
+from bot.tickets import SlackTriageTickets
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    playbooks: Playbooks
+    service: IncidentService
+    handlers: Handlers
+    bolt: App
+    workers: ThreadPoolExecutor
+
+    def close(self) -> None:
+        """Finish the work already acknowledged, then let go of the database."""
+        self.workers.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
+    """Everything the server needs; raises InvalidPlaybooks or ConfigurationError first."""
+    require(settings, "slack_bot_token", "slack_signing_secret")
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    playbooks = loader.load(settings.playbooks_dir)
+    engine = engines.connect(settings.database_url)
+    migrate.upgrade(engine)
+    sessions = engines.sessions(engine)
+    service = IncidentService(sessions, playbooks.policies, clock)
+    web = slack.client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    gateway = slack.SlackGateway(web)
+    tickets = SlackTriageTickets(gateway, settings.incident_triage_channel)
+    room = IncidentRoom(
+        gateway, service, playbooks, tickets, sessions, settings.incident_announce_channel
+    )
+    handlers = Handlers(service, room, playbooks)
+    identity = BotIdentity(web)
+    identity.check()
+    workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lazy")
+    bolt = App(
+        listener_executor=workers,
+        # Bolt hands listeners a client carrying the authorized token; ours carries its own.
+        client=WebClient(base_url=settings.slack_api_url),
+        authorize=lambda **_: identity.authorize(),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    Listeners(handlers, gateway).register(bolt)
+    return Runtime(settings, engine, sessions, playbooks, service, handlers, bolt, workers)
+
+
+def socket_mode(runtime: Runtime) -> SocketModeHandler | None:
+    """With SLACK_APP_TOKEN set, connect over Socket Mode (HTTP still serves health)."""
+    token = runtime.settings.slack_app_token
+    if token is None:
+        return None
+    handler = SocketModeHandler(runtime.bolt, token.get_secret_value())
+    handler.connect()  # type: ignore[no-untyped-call]
+    return handler

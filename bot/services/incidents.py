@@ -1,0 +1,167 @@
+"""Incident use cases: declare, record what people do, and keep the deadlines current."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import deadlines
+from bot.core.deadlines import Deadline
+from bot.core.model import Event, EventKind, Severity
+from bot.core.policy import SeverityPolicy
+from bot.db.deadlines import Deadlines
+from bot.db.incidents import Incidents, StoredIncident
+from bot.services.clock import Clock
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident with its timeline and its deadlines as of ``now``."""
+
+    stored: StoredIncident
+    events: tuple[Event, ...]
+    deadlines: tuple[Deadline, ...]
+    now: datetime
+
+    @property
+    def id(self) -> int:
+        return self.stored.id
+
+    @property
+    def next_deadline(self) -> Deadline | None:
+        return deadlines.next_due(self.deadlines)
+
+
+@dataclass(frozen=True)
+class Declared:
+    view: IncidentView
+    created: bool
+    """False when the same request was seen before (a Slack retry): nothing new was stored."""
+
+
+@dataclass(frozen=True)
+class Changed:
+    view: IncidentView
+    event: Event
+
+
+class InvalidStart(ValueError):
+    """A start time in the future."""
+
+
+class IncidentService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        policies: Mapping[Severity, SeverityPolicy],
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.policies = policies
+        self.clock = clock
+
+    def declare(
+        self,
+        *,
+        severity: Severity,
+        title: str,
+        by: str,
+        services: Iterable[str] = (),
+        started_at: datetime | None = None,
+        description: str = "",
+        request_key: str | None = None,
+    ) -> Declared:
+        """Record a new incident, or return the one this ``request_key`` already declared."""
+        now = self.clock()
+        if started_at is not None and started_at > now:
+            raise InvalidStart("the start time is in the future; leave it empty for now")
+        extra = {"services": ",".join(sorted(set(services)))}
+        if started_at is not None:
+            extra["started_at"] = started_at.isoformat()
+        declaration = Event(
+            1, now, EventKind.DECLARED, by, severity=severity, text=title, extra=extra
+        )
+        if request_key is not None and (seen := self._declared_by(request_key)) is not None:
+            return seen
+        try:
+            with self.sessions.begin() as session:
+                stored = Incidents(session).declare(declaration, description, request_key)
+                return Declared(self._refresh(session, stored.id, now), created=True)
+        except IntegrityError:
+            # The same request, declared a moment ago by another thread or replica.
+            seen = self._declared_by(request_key) if request_key else None
+            if seen is None:
+                raise
+            return seen
+
+    def _declared_by(self, request_key: str) -> Declared | None:
+        with self.sessions() as session:
+            stored = Incidents(session).by_request_key(request_key)
+            if stored is None:
+                return None
+            return Declared(self._view(session, stored, self.clock()), created=False)
+
+    def record(
+        self,
+        incident_id: int,
+        kind: EventKind,
+        by: str,
+        *,
+        severity: Severity | None = None,
+        subject: str | None = None,
+        next_update: timedelta | None = None,
+        text: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Changed:
+        """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored)."""
+        now = self.clock()
+        event = Event(
+            0,
+            now,
+            kind,
+            by,
+            severity=severity,
+            subject=subject,
+            next_update=next_update,
+            text=text,
+            extra=dict(extra or {}),
+        )
+        with self.sessions.begin() as session:
+            stored_event, _ = Incidents(session).record(incident_id, event)
+            return Changed(self._refresh(session, incident_id, now), stored_event)
+
+    def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
+        with self.sessions.begin() as session:
+            Incidents(session).attach_channel(incident_id, channel_id, name)
+
+    def attach_card(self, incident_id: int, card_ts: str) -> None:
+        with self.sessions.begin() as session:
+            Incidents(session).attach_card(incident_id, card_ts)
+
+    def get(self, incident_id: int) -> IncidentView:
+        with self.sessions() as session:
+            return self._view(session, Incidents(session).get(incident_id), self.clock())
+
+    def in_channel(self, channel_id: str) -> IncidentView | None:
+        with self.sessions() as session:
+            stored = Incidents(session).by_channel(channel_id)
+            return self._view(session, stored, self.clock()) if stored else None
+
+    def open_incidents(self) -> list[IncidentView]:
+        now = self.clock()
+        with self.sessions() as session:
+            return [self._view(session, s, now) for s in Incidents(session).open()]
+
+    def _refresh(self, session: Session, incident_id: int, now: datetime) -> IncidentView:
+        view = self._view(session, Incidents(session).get(incident_id), now)
+        Deadlines(session).sync(incident_id, view.deadlines)
+        return view
+
+    def _view(self, session: Session, stored: StoredIncident, now: datetime) -> IncidentView:
+        events = tuple(Incidents(session).timeline.events(stored.id))
+        planned = deadlines.plan(events, self.policies, now)
+        return IncidentView(stored, events, planned, now)

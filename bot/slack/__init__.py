@@ -1,0 +1,1 @@
+"""The Slack face of the bot: parse requests, call the services, render Block Kit."""

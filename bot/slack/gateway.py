@@ -1,0 +1,103 @@
+"""A thin wrapper over slack_sdk's WebClient: the Web API calls the bot makes, and their errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+# What the missing scope means, to tell people how to fix it (the manifest asks for all of them).
+SCOPE_HINT = "add the scope under OAuth & Permissions in the app's settings, then reinstall the app"
+
+
+@dataclass(frozen=True)
+class SlackFailure(Exception):
+    """A Web API call that failed, with what a person can do about it."""
+
+    method: str
+    error: str
+    needed: str | None = None
+
+    def __str__(self) -> str:
+        if self.error == "missing_scope" and self.needed:
+            return f"{self.method} failed: the app lacks the `{self.needed}` scope ({SCOPE_HINT})"
+        return f"{self.method} failed: {self.error}"
+
+
+def client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
+    """A WebClient that honours 429 Retry-After and retries dropped connections."""
+    web = WebClient(token=token, base_url=base_url, timeout=timeout)
+    web.retry_handlers.extend(
+        [RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler()]
+    )
+    return web
+
+
+class SlackGateway:
+    def __init__(self, web: WebClient) -> None:
+        self.web = web
+
+    def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        call = getattr(self.web, method.replace(".", "_"))  # chat.postMessage: chat_postMessage
+        try:
+            response = call(**params)
+        except SlackApiError as error:
+            data = error.response.data if isinstance(error.response.data, dict) else {}
+            raise SlackFailure(
+                method, str(data.get("error", "error")), data.get("needed")
+            ) from None
+        except SlackClientError as error:
+            raise SlackFailure(method, f"could not reach Slack ({type(error).__name__})") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def create_channel(self, names: Iterator[str]) -> tuple[str, str]:
+        """Create the first free channel name; ``names`` gives the next one to try when taken."""
+        for name in names:
+            try:
+                channel = self._call("conversations.create", name=name)["channel"]
+            except SlackFailure as failure:
+                if failure.error == "name_taken":
+                    continue
+                raise
+            return str(channel["id"]), str(channel["name"])
+        raise SlackFailure("conversations.create", "name_taken")
+
+    def invite(self, channel: str, users: Iterable[str]) -> None:
+        wanted = sorted(set(users))
+        if not wanted:
+            return
+        try:
+            self._call("conversations.invite", channel=channel, users=",".join(wanted))
+        except SlackFailure as failure:
+            if failure.error != "already_in_channel":
+                raise
+
+    def group_members(self, group: str) -> list[str]:
+        return [str(u) for u in self._call("usergroups.users.list", usergroup=group)["users"]]
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._call("conversations.setTopic", channel=channel, topic=topic[:250])
+
+    def post(self, channel: str, blocks: Sequence[dict[str, Any]], text: str) -> str:
+        return str(self._call("chat.postMessage", channel=channel, blocks=blocks, text=text)["ts"])
+
+    def update(self, channel: str, ts: str, blocks: Sequence[dict[str, Any]], text: str) -> None:
+        self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=text)
+
+    def pin(self, channel: str, ts: str) -> None:
+        self._call("pins.add", channel=channel, timestamp=ts)
+
+    def ephemeral(
+        self, channel: str, user: str, blocks: Sequence[dict[str, Any]], text: str
+    ) -> None:
+        self._call("chat.postEphemeral", channel=channel, user=user, blocks=blocks, text=text)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.open", trigger_id=trigger_id, view=view)

@@ -1,0 +1,253 @@
+"""What each /incident command and button does: call the service, update Slack, reply.
+
+Nothing here knows about HTTP or Bolt; listeners.py turns requests into these calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core import lifecycle
+from bot.core.model import EventKind, Severity
+from bot.playbooks.loader import Playbooks
+from bot.services.incidents import IncidentService, IncidentView
+from bot.slack import blocks, commands, mrkdwn
+from bot.slack.commands import Command
+from bot.slack.room import IncidentRoom
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who typed or clicked what, where."""
+
+    user: str
+    channel: str
+    team: str = ""
+    trigger_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer only the person who asked sees."""
+
+    blocks: blocks.Blocks
+    text: str
+
+
+def error(text: str) -> Reply:
+    return Reply(blocks.error(text), text)
+
+
+def notice(text: str, emoji: str = ":information_source:") -> Reply:
+    return Reply(blocks.notice(text, emoji), text)
+
+
+# Lifecycle commands: the event they record and how the channel hears about it.
+LIFECYCLE: Mapping[str, tuple[EventKind, str]] = {
+    "mitigated": (EventKind.MITIGATED, ":adhesive_bandage: {who} marked the incident mitigated."),
+    "resolve": (EventKind.RESOLVED, ":white_check_mark: {who} resolved the incident."),
+    "reopen": (EventKind.REOPENED, ":rotating_light: {who} reopened the incident."),
+    "close": (EventKind.CLOSED, ":lock: {who} closed the incident."),
+    "ack": (EventKind.ACKNOWLEDGED, ":raising_hand: {who} is responding."),
+    "join": (EventKind.JOINED, ":wave: {who} joined the response."),
+}
+
+
+class Handlers:
+    def __init__(self, service: IncidentService, room: IncidentRoom, playbooks: Playbooks) -> None:
+        self.service = service
+        self.room = room
+        self.playbooks = playbooks
+        self.in_incident: Mapping[str, Callable[[Invocation, Command, IncidentView], Reply | None]]
+        self.in_incident = {
+            **{name: self._lifecycle for name in LIFECYCLE},
+            "severity": self._confirm_severity,
+            "ic": self._commander,
+            "role": self._role,
+            "service": self._services,
+            "note": self._note,
+            "status": self._status,
+            "timeline": self._timeline,
+        }
+
+    # --- declaring ---------------------------------------------------------------------------
+
+    def declare(
+        self,
+        who: Invocation,
+        severity: Severity,
+        title: str,
+        *,
+        services: tuple[str, ...] | None = None,
+        started_at: datetime | None = None,
+        description: str = "",
+        request_key: str | None = None,
+    ) -> Reply:
+        named = services if services is not None else self._services_named_in(title)
+        declared = self.service.declare(
+            severity=severity,
+            title=title or "Untitled incident",
+            by=who.user,
+            services=named,
+            started_at=started_at,
+            description=description,
+            request_key=request_key,
+        )
+        view = declared.view
+        if not declared.created:
+            return notice(f"{blocks.headline(view)} was already declared by this request.")
+        opening = self.room.open(view)
+        where = (
+            f" in {mrkdwn.channel(opening.channel_id)}"
+            if opening.channel_id
+            else f": ticket {opening.ticket}"
+            if opening.ticket
+            else ""
+        )
+        lines = [f"{blocks.headline(view)} is declared{where}."]
+        lines += [f"• {problem}" for problem in opening.problems]
+        emoji = ":warning:" if opening.problems else ":rotating_light:"
+        return notice("\n".join(lines), emoji)
+
+    def _services_named_in(self, title: str) -> tuple[str, ...]:
+        words = set(title.lower().replace(",", " ").split())
+        return tuple(s.name for s in self.playbooks.catalog.services if s.name in words)
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def command(self, who: Invocation, command: Command) -> Reply | None:
+        """Run a parsed command (declare commands go through ``declare``)."""
+        if command.name == "help":
+            return Reply(blocks.help_text(), "/incident commands")
+        if command.name == "list":
+            views = self.service.open_incidents()
+            now = views[0].now if views else self.service.clock()
+            return Reply(blocks.incident_list(views, now), f"{len(views)} open incident(s)")
+        view = self.service.in_channel(who.channel)
+        if view is None:
+            return error(
+                f"`/incident {commands.COMMANDS[self._spec_name(command)].usage}` works "
+                "in an incident's channel. Type it there, or `/incident list` to find "
+                "the incident."
+            )
+        return self.in_incident[command.name](who, command, view)
+
+    @staticmethod
+    def _spec_name(command: Command) -> str:
+        return "sev1" if command.name == "severity" else command.name
+
+    def _lifecycle(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        return self.button(who, view.id, command.name)
+
+    def button(self, who: Invocation, incident_id: int, name: str) -> Reply | None:
+        """A lifecycle move (ack, mitigated, resolve, ...) by command or by button."""
+        kind, message = LIFECYCLE[name]
+        return self.act(who, incident_id, kind, message)
+
+    def act(
+        self,
+        who: Invocation,
+        incident_id: int,
+        kind: EventKind,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        subject: str | None = None,
+        text: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Reply | None:
+        """Record ``kind``, refresh the card and tell the channel; a refusal is a Reply."""
+        try:
+            changed = self.service.record(
+                incident_id,
+                kind,
+                who.user,
+                severity=severity,
+                subject=subject,
+                text=text,
+                extra=extra,
+            )
+        except lifecycle.IllegalTransition as refused:
+            return error(f"{refused}. The card shows the incident's state.")
+        self.room.refresh_card(changed.view)
+        text = message.format(who=mrkdwn.user(who.user))
+        self.room.say(changed.view, blocks.notice(text, ""), text)
+        return None
+
+    def _confirm_severity(
+        self, who: Invocation, command: Command, view: IncidentView
+    ) -> Reply | None:
+        assert command.severity is not None
+        current = view.stored.incident.severity
+        if command.severity is current:
+            return notice(f"The incident is already {current.label}.")
+        return Reply(
+            blocks.severity_confirmation(view, command.severity),
+            f"Change to {command.severity.label}?",
+        )
+
+    def change_severity(
+        self, who: Invocation, incident_id: int, severity: Severity
+    ) -> Reply | None:
+        view = self.service.get(incident_id)
+        before = view.stored.incident.severity
+        if before is severity:
+            return notice(f"The incident is already {severity.label}.")
+        verb = "escalated" if severity < before else "downgraded"
+        message = (
+            f":arrows_counterclockwise: {{who}} {verb} the incident from {before.label} "
+            f"to {severity.label}; its deadlines now follow the {severity.label} playbook."
+        )
+        return self.act(who, incident_id, EventKind.SEVERITY_CHANGED, message, severity=severity)
+
+    def _commander(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        assert command.user is not None
+        message = f":crown: {{who}} made {mrkdwn.user(command.user)} the incident commander."
+        return self.act(who, view.id, EventKind.COMMANDER_ASSIGNED, message, subject=command.user)
+
+    def _role(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        assert command.user is not None
+        message = (
+            f":label: {{who}} gave {mrkdwn.user(command.user)} the role "
+            f"*{mrkdwn.escape(command.text)}*."
+        )
+        return self.act(
+            who, view.id, EventKind.ROLE_ASSIGNED, message, subject=command.user, text=command.text
+        )
+
+    def _services(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        known = {s.name for s in self.playbooks.catalog.services}
+        unknown = [name for name in command.words if name not in known]
+        if unknown:
+            return error(
+                f"Not in the service catalog: {mrkdwn.escape(', '.join(unknown))}. "
+                f"Known services: {', '.join(sorted(known)) or 'none'}."
+            )
+        names = ", ".join(command.words)
+        return self.act(
+            who,
+            view.id,
+            EventKind.SERVICES_CHANGED,
+            f":gear: {{who}} set the affected services: {names}.",
+            extra={"services": ",".join(command.words)},
+        )
+
+    def _note(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        return self.act(
+            who,
+            view.id,
+            EventKind.NOTE_ADDED,
+            f":memo: {{who}} noted: {mrkdwn.escape(command.text)}",
+            text=command.text,
+        )
+
+    def _status(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
+        return Reply(self.room.card(view), blocks.headline(view))
+
+    def _timeline(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
+        return Reply(blocks.timeline(view), f"Timeline of {blocks.headline(view)}")

@@ -1,0 +1,185 @@
+"""Bolt listeners: acknowledge at once, then do the work in a lazy listener.
+
+Each listener parses the request into our types, calls ``Handlers`` and renders the reply. The ack
+path touches neither Slack nor the database, so it answers well within Slack's 3 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltRequest, Respond
+from sqlalchemy.exc import DBAPIError
+
+from bot.core.model import Severity
+from bot.slack import blocks, commands, modals
+from bot.slack.commands import Command, UsageError
+from bot.slack.gateway import SlackFailure, SlackGateway
+from bot.slack.handlers import Handlers, Invocation, Reply, error
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = (
+    "The incident database is unreachable, so nothing was recorded. Try again in a minute; "
+    "if it persists, coordinate in the announcement channel by hand and page the on-call."
+)
+APOLOGY = "Something went wrong on my side and it was logged. Nothing was half-recorded; try again."
+BUTTON_EVENTS = {
+    "incident.ack": "ack",
+    "incident.mitigated": "mitigated",
+    "incident.resolve": "resolve",
+    "incident.reopen": "reopen",
+}
+
+
+def _is_retry(request: BoltRequest) -> bool:
+    return bool(request.headers.get("x-slack-retry-num"))
+
+
+def _guarded(work: Callable[[], Reply | None], respond: Callable[..., object]) -> None:
+    """Run ``work`` and send its reply; turn failures into a reply the user can act on."""
+    try:
+        reply = work()
+    except DBAPIError:
+        log.exception("database unavailable")
+        reply = error(DATABASE_DOWN)
+    except SlackFailure as failure:
+        log.exception("slack call failed")
+        reply = error(f"Slack refused a call: {failure}")
+    except Exception:
+        log.exception("unexpected error in a listener")
+        reply = error(APOLOGY)
+    if reply is not None:
+        respond(
+            blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
+        )
+
+
+class Listeners:
+    def __init__(self, handlers: Handlers, gateway: SlackGateway) -> None:
+        self.handlers = handlers
+        self.gateway = gateway
+
+    def register(self, app: App) -> None:
+        app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
+        for action_id in BUTTON_EVENTS:
+            app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_button])
+        app.action("incident.severity")(ack=self.ack_quietly, lazy=[self.run_severity])
+        app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
+
+    # --- /incident ------------------------------------------------------------------------------
+
+    def ack_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
+        try:
+            command = commands.parse(str(body.get("text", "")))
+        except UsageError as usage:
+            ack(blocks=blocks.error(str(usage)), text=str(usage), response_type="ephemeral")
+            return
+        if command.name == "help":
+            ack(blocks=blocks.help_text(), text="/incident commands", response_type="ephemeral")
+        elif command.name == "declare" and not _is_retry(request):
+            label = command.severity.label if command.severity else ""
+            ack(text=f":rotating_light: Declaring a {label}…", response_type="ephemeral")
+        else:
+            ack()
+
+    def run_command(self, body: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
+        try:
+            command = commands.parse(str(body.get("text", "")))
+        except UsageError:
+            return  # answered by the ack
+        if command.name == "help" or (_is_retry(request) and command.name != "declare"):
+            return
+        who = Invocation(
+            user=body["user_id"],
+            channel=body["channel_id"],
+            team=body.get("team_id", ""),
+            trigger_id=body.get("trigger_id", ""),
+        )
+        _guarded(lambda: self._dispatch(who, command), respond)
+
+    def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
+        if command.name == "declare":
+            assert command.severity is not None
+            return self.handlers.declare(
+                who, command.severity, command.text, request_key=f"{who.team}:{who.trigger_id}"
+            )
+        if command.name == "declare-modal":
+            self.gateway.open_view(
+                who.trigger_id, modals.declaration(self.handlers.playbooks.catalog, who.channel)
+            )
+            return None
+        return self.handlers.command(who, command)
+
+    # --- buttons --------------------------------------------------------------------------------
+
+    def ack_quietly(self, ack: Ack) -> None:
+        ack()
+
+    def run_button(self, body: dict[str, Any], respond: Respond) -> None:
+        action = body["actions"][0]
+        who = _clicker(body)
+        name = BUTTON_EVENTS[action["action_id"]]
+        _guarded(lambda: self.handlers.button(who, int(action["value"]), name), respond)
+
+    def run_severity(self, body: dict[str, Any], respond: Respond) -> None:
+        incident_id, _, severity = str(body["actions"][0]["value"]).partition(":")
+        who = _clicker(body)
+        _guarded(
+            lambda: self.handlers.change_severity(who, int(incident_id), Severity(severity)),
+            respond,
+        )
+
+    # --- the declaration modal --------------------------------------------------------------------
+
+    def ack_declaration(self, ack: Ack, body: dict[str, Any]) -> None:
+        form = modals.read_declaration(body["view"], now=datetime.now(UTC))
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+        else:
+            ack()
+
+    def run_declaration(self, body: dict[str, Any]) -> None:
+        form = modals.read_declaration(body["view"], now=datetime.now(UTC))
+        if form.errors or form.severity is None:
+            return
+        who = Invocation(
+            user=body["user"]["id"],
+            channel=form.reply_channel,
+            team=body.get("team", {}).get("id", ""),
+        )
+        key = f"{who.team}:view:{body['view']['id']}"
+
+        def declare() -> Reply | None:
+            assert form.severity is not None
+            return self.handlers.declare(
+                who,
+                form.severity,
+                form.title,
+                services=form.services,
+                started_at=form.started_at,
+                description=form.description,
+                request_key=key,
+            )
+
+        _guarded(declare, lambda **reply: self._tell(who, reply))
+
+    def _tell(self, who: Invocation, reply: dict[str, Any]) -> None:
+        """Tell a modal's submitter privately: where they opened it, else in a direct message."""
+        content, text = reply["blocks"], reply["text"]
+        try:
+            self.gateway.ephemeral(who.channel, who.user, content, text)
+        except SlackFailure:
+            self.gateway.post(who.user, content, text)
+
+
+def _clicker(body: dict[str, Any]) -> Invocation:
+    channel = body.get("channel") or body.get("container") or {}
+    return Invocation(
+        user=body["user"]["id"],
+        channel=str(channel.get("id") or channel.get("channel_id") or ""),
+        team=body.get("team", {}).get("id", ""),
+    )

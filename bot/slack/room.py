@@ -1,0 +1,150 @@
+"""An incident's presence in Slack: its channel, people, pinned card and announcements."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.tickets import Tickets
+from bot.playbooks.loader import Playbooks
+from bot.services.incidents import IncidentService, IncidentView
+from bot.slack import blocks, channels, mrkdwn
+from bot.slack.gateway import SlackFailure, SlackGateway
+from bot.tickets import TicketSink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Opening:
+    """What opening an incident did in Slack, and what failed (to tell the declarer)."""
+
+    channel_id: str | None = None
+    ticket: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+class IncidentRoom:
+    def __init__(
+        self,
+        gateway: SlackGateway,
+        service: IncidentService,
+        playbooks: Playbooks,
+        tickets: TicketSink,
+        sessions: sessionmaker[Session],
+        announce_channel: str | None,
+    ) -> None:
+        self.gateway = gateway
+        self.service = service
+        self.playbooks = playbooks
+        self.tickets = tickets
+        self.sessions = sessions
+        self.announce_channel = announce_channel
+
+    def open(self, view: IncidentView) -> Opening:
+        """Channel, people, card and announcement for a new incident; a ticket if it has none."""
+        opening = Opening()
+        if self.playbooks[view.stored.incident.severity].channel:
+            self._open_channel(view, opening)
+        else:
+            self._file_ticket(view, opening)
+        self._announce(view, opening)
+        return opening
+
+    def _open_channel(self, view: IncidentView, opening: Opening) -> None:
+        incident = view.stored.incident
+        try:
+            channel, name = self.gateway.create_channel(self._names(view))
+        except SlackFailure as failure:
+            opening.problems.append(f"I could not create the incident channel: {failure}")
+            return
+        opening.channel_id = channel
+        self.service.attach_channel(view.id, channel, name)
+        self._try(opening, self.gateway.invite, channel, self._people(view, opening))
+        topic = f"{incident.severity.label} · {incident.title} · /incident help"
+        self._try(opening, self.gateway.set_topic, channel, mrkdwn.escape(topic))
+        self._post_card(self.service.get(view.id), opening)
+
+    def _names(self, view: IncidentView) -> Iterator[str]:
+        incident = view.stored.incident
+        for attempt in range(1, 20):
+            yield channels.name(incident.declared_at, view.id, incident.title, attempt)
+
+    def _people(self, view: IncidentView, opening: Opening) -> set[str]:
+        people = {view.stored.incident.declared_by}
+        for name in view.stored.incident.services:
+            service = self.playbooks.catalog.service(name)
+            if service is None:
+                continue
+            try:
+                people.update(self.gateway.group_members(service.user_group))
+            except SlackFailure as failure:
+                opening.problems.append(f"I could not find who is in {service.team}: {failure}")
+        return people
+
+    def _post_card(self, view: IncidentView, opening: Opening) -> None:
+        channel = view.stored.channel_id
+        assert channel is not None
+        content = self.card(view)
+        try:
+            ts = self.gateway.post(channel, content, blocks.headline(view))
+        except SlackFailure as failure:
+            opening.problems.append(f"I could not post the incident card: {failure}")
+            return
+        self.service.attach_card(view.id, ts)
+        self._try(opening, self.gateway.pin, channel, ts)
+
+    def card(self, view: IncidentView) -> blocks.Blocks:
+        return blocks.card(view, self.playbooks[view.stored.incident.severity])
+
+    def refresh_card(self, view: IncidentView) -> None:
+        """Make the pinned card say what the incident is now."""
+        channel, ts = view.stored.channel_id, view.stored.card_ts
+        if channel is None or ts is None:
+            return
+        try:
+            self.gateway.update(channel, ts, self.card(view), blocks.headline(view))
+        except SlackFailure:
+            log.exception("could not update the card of incident %s", view.id)
+
+    def say(self, view: IncidentView, content: blocks.Blocks, text: str) -> None:
+        """Post in the incident's channel, if it has one."""
+        if view.stored.channel_id is not None:
+            self.gateway.post(view.stored.channel_id, content, text)
+
+    def _file_ticket(self, view: IncidentView, opening: Opening) -> None:
+        try:
+            ticket = self.tickets.file(view)
+        except SlackFailure as failure:
+            opening.problems.append(f"I could not file the ticket: {failure}")
+            return
+        with self.sessions.begin() as session:
+            Tickets(session).add(view.id, ticket)
+        opening.ticket = ticket.reference
+
+    def _announce(self, view: IncidentView, opening: Opening) -> None:
+        if not self.announce_channel:
+            return
+        incident = view.stored.incident
+        where = f" in {mrkdwn.channel(opening.channel_id)}" if opening.channel_id else ""
+        text = (
+            f"{blocks.SEVERITY_EMOJI[incident.severity]} *{incident.severity.label} declared*"
+            f"{where} by {mrkdwn.user(incident.declared_by)}: {mrkdwn.escape(incident.title)}"
+        )
+        try:
+            self.gateway.post(self.announce_channel, blocks.notice(text, ""), blocks.headline(view))
+        except SlackFailure as failure:
+            opening.problems.append(
+                f"I could not announce it in {mrkdwn.channel(self.announce_channel)}: {failure}"
+            )
+
+    @staticmethod
+    def _try(opening: Opening, action: Any, *args: Any) -> None:
+        try:
+            action(*args)
+        except SlackFailure as failure:
+            opening.problems.append(str(failure))

@@ -1,0 +1,184 @@
+"""End-to-end fixtures: the real bot over HTTP, talking to the Slack stub over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from sqlalchemy import Engine
+
+from bot import app
+from bot.server import Server
+from bot.settings import Settings
+from tests.support import signing
+from tests.support.slack_api import SlackApiStub
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ANNOUNCE, TRIAGE, GENERAL = "C0ANNOUNCE", "C0TRIAGE", "C0GENERAL"
+PEOPLE = {
+    "U0ALICE": "alice",
+    "U0BOB": "bob",
+    "U0CAROL": "carol",
+    "U0PAY1": "pat",
+    "U0PAY2": "paz",
+    "U0DISC": "dana",
+}
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiStub]:
+    with SlackApiStub() as stub:
+        for user_id, name in PEOPLE.items():
+            stub.add_user(user_id, name)
+        stub.add_usergroup("S0PAYMENTS", "payments", ["U0PAY1", "U0PAY2"])
+        stub.add_usergroup("S0DISCOVERY", "discovery", ["U0DISC"])
+        for channel, name in ((ANNOUNCE, "incidents"), (TRIAGE, "triage"), (GENERAL, "general")):
+            stub.add_channel(channel, name, members=[stub.identity.bot_user_id, *PEOPLE])
+        yield stub
+
+
+@dataclass
+class Sent:
+    status: int
+    body: bytes
+    response_key: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class BotClient:
+    """Sends correctly signed Slack requests to the running bot."""
+
+    url: str
+    slack: SlackApiStub
+    runtime: app.Runtime
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def command(
+        self,
+        text: str,
+        user: str = "U0ALICE",
+        channel: str = GENERAL,
+        retry: int | None = None,
+        trigger_id: str | None = None,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+    ) -> Sent:
+        n = next(self.counter)
+        key = f"cmd{n}"
+        body = signing.slash_command_body(
+            text=text,
+            user_id=user,
+            user_name=PEOPLE.get(user, user),
+            channel_id=channel,
+            channel_name="whatever",
+            team_id=self.slack.identity.team_id,
+            trigger_id=trigger_id or f"trigger-{n}",
+            response_url=self.slack.response_url(key),
+        )
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else None
+        )
+        status, _, reply = signing.post(
+            f"{self.url}/slack/events",
+            body,
+            signing.FORM,
+            secret,
+            timestamp=timestamp,
+            extra_headers=headers,
+        )
+        return Sent(status, reply, key)
+
+    def interact(self, payload: dict[str, Any]) -> Sent:
+        n = next(self.counter)
+        key = f"act{n}"
+        payload = {
+            "team": {"id": self.slack.identity.team_id},
+            "trigger_id": f"trig-{n}",
+            "response_url": self.slack.response_url(key),
+            **payload,
+        }
+        status, _, reply = signing.post(
+            f"{self.url}/slack/events", signing.interactivity_body(payload), signing.FORM, SECRET
+        )
+        return Sent(status, reply, key)
+
+    def click(
+        self, action_id: str, value: str, user: str = "U0ALICE", channel: str = GENERAL
+    ) -> Sent:
+        return self.interact(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "channel": {"id": channel},
+                "container": {"type": "message", "channel_id": channel},
+                "actions": [
+                    {
+                        "action_id": action_id,
+                        "value": value,
+                        "block_id": "b",
+                        "type": "button",
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            }
+        )
+
+    def reply(self, sent: Sent, count: int = 1) -> dict[str, Any]:
+        """The ``count``-th message the bot sent to the request's response_url."""
+        return self.slack.wait_for_response(sent.response_key, count)[count - 1]
+
+
+@pytest.fixture
+def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=engine.url.render_as_string(hide_password=False),
+        slack_bot_token=slack.token,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.base_url,
+        incident_announce_channel=ANNOUNCE,
+        incident_triage_channel=TRIAGE,
+        playbooks_dir=repo_root / "playbooks",
+    )
+    runtime = app.build(settings)
+    server = Server(runtime, "127.0.0.1", 0, threads=8).start()
+    yield BotClient(server.url, slack, runtime)
+    server.stop()
+    runtime.close()
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """Every piece of text in a message or view, for assertions about what people read."""
+    return json.dumps(message, ensure_ascii=False)
+
+
+def assert_valid_block_kit(slack: SlackApiStub) -> int:
+    """Every blocks/view payload the bot sent parses with slack_sdk.models and is within limits."""
+    checked = 0
+    for call in slack.calls:
+        assert call.valid, call.summary()
+        if call.blocks is not None:
+            assert 0 < len(call.blocks) <= 50, call.summary()
+            for block in Block.parse_all(call.blocks):
+                block.validate_json()
+            checked += 1
+        if call.view is not None:
+            View(**call.view).validate_json()
+            checked += 1
+    for message in slack.responses():
+        for block in Block.parse_all(message.get("blocks") or []):
+            block.validate_json()
+    return checked

@@ -64,7 +64,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     handlers = Handlers(service, room, playbooks)
     identity = BotIdentity(web)
     identity.check()
-    workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lazy")
+    workers = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="lazy")
     bolt = App(
         listener_executor=workers,
         # Bolt hands listeners a client carrying the authorized token; ours carries its own.

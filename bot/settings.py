@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     slack_api_url: str = SLACK_API_URL
     incident_announce_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
     incident_triage_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    # Threads doing the Slack and database work after each acknowledgement. Few keep the acks
+    # fast on a small machine (measured in benchmarks/ack_latency.py); raise it if Slack is slow.
+    slack_workers: int = Field(default=4, ge=1, le=64)
     host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

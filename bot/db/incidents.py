@@ -22,6 +22,8 @@ class StoredIncident:
     channel_id: str | None = None
     channel_name: str | None = None
     card_ts: str | None = None
+    events: tuple[Event, ...] = ()
+    """The timeline ``incident`` was replayed from."""
 
 
 class IncidentNotFound(LookupError):
@@ -33,6 +35,7 @@ def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
     return StoredIncident(
         id=row.id,
         incident=model.replay(events),
+        events=tuple(events),
         description=row.description,
         channel_id=row.channel_id,
         channel_name=row.channel_name,

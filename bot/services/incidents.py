@@ -103,7 +103,7 @@ class IncidentService:
             stored = Incidents(session).by_request_key(request_key)
             if stored is None:
                 return None
-            return Declared(self._view(session, stored, self.clock()), created=False)
+            return Declared(self._view(stored, self.clock()), created=False)
 
     def record(
         self,
@@ -144,24 +144,23 @@ class IncidentService:
 
     def get(self, incident_id: int) -> IncidentView:
         with self.sessions() as session:
-            return self._view(session, Incidents(session).get(incident_id), self.clock())
+            return self._view(Incidents(session).get(incident_id), self.clock())
 
     def in_channel(self, channel_id: str) -> IncidentView | None:
         with self.sessions() as session:
             stored = Incidents(session).by_channel(channel_id)
-            return self._view(session, stored, self.clock()) if stored else None
+            return self._view(stored, self.clock()) if stored else None
 
     def open_incidents(self) -> list[IncidentView]:
         now = self.clock()
         with self.sessions() as session:
-            return [self._view(session, s, now) for s in Incidents(session).open()]
+            return [self._view(s, now) for s in Incidents(session).open()]
 
     def _refresh(self, session: Session, incident_id: int, now: datetime) -> IncidentView:
-        view = self._view(session, Incidents(session).get(incident_id), now)
+        view = self._view(Incidents(session).get(incident_id), now)
         Deadlines(session).sync(incident_id, view.deadlines)
         return view
 
-    def _view(self, session: Session, stored: StoredIncident, now: datetime) -> IncidentView:
-        events = tuple(Incidents(session).timeline.events(stored.id))
-        planned = deadlines.plan(events, self.policies, now)
-        return IncidentView(stored, events, planned, now)
+    def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:
+        planned = deadlines.plan(stored.events, self.policies, now)
+        return IncidentView(stored, stored.events, planned, now)

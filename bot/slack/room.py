@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,10 +64,11 @@ class IncidentRoom:
             return
         opening.channel_id = channel
         self.service.attach_channel(view.id, channel, name)
+        view = replace(view, stored=replace(view.stored, channel_id=channel, channel_name=name))
         self._try(opening, self.gateway.invite, channel, self._people(view, opening))
         topic = f"{incident.severity.label} · {incident.title} · /incident help"
         self._try(opening, self.gateway.set_topic, channel, mrkdwn.escape(topic))
-        self._post_card(self.service.get(view.id), opening)
+        self._post_card(view, opening)
 
     def _names(self, view: IncidentView) -> Iterator[str]:
         incident = view.stored.incident

@@ -728,6 +728,7 @@ class SlackApiStub:
         self._faults: dict[str, deque[Reply]] = {}
         self._latency = 0.0
         self._responses: list[tuple[str, Json]] = []
+        self._response_times: dict[str, list[float]] = {}
 
     # -- lifecycle
 
@@ -992,6 +993,7 @@ class SlackApiStub:
             return 400, "invalid_payload"
         with self._cond:
             self._responses.append((key, message))
+            self._response_times.setdefault(key, []).append(time.time())
             self._cond.notify_all()
         return 200, "ok"
 
@@ -999,6 +1001,15 @@ class SlackApiStub:
         """Messages POSTed to response URLs (to ``key``'s only, when given), oldest first."""
         with self._cond:
             return [m for k, m in self._responses if key is None or k == key]
+
+    def all_response_times(self) -> Json:
+        with self._cond:
+            return {key: list(times) for key, times in self._response_times.items()}
+
+    def response_times(self, key: str) -> list[float]:
+        """When each message reached ``key``'s response URL (``time.time()``)."""
+        with self._cond:
+            return list(self._response_times.get(key, []))
 
     def wait_for_response(self, key: str, count: int = 1, timeout: float = 5.0) -> list[Json]:
         """Block until ``count`` messages arrived at ``key``'s response URL."""
@@ -1050,6 +1061,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path.startswith(API_PREFIX):
             self._send_json(self._api_reply(url.path.removeprefix(API_PREFIX), url.query))
+        elif url.path == "/_stub/response_times":
+            self._send_json(Reply(200, self.server.stub.all_response_times()))
         elif url.path.startswith(RESPONSE_PREFIX) and self.command == "POST":
             key = url.path.removeprefix(RESPONSE_PREFIX)
             self._send_text(*self.server.stub.handle_response(key, self._body()))
@@ -1089,3 +1102,27 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the access log out of pytest's output."""
+
+
+def main() -> None:
+    """Run the stub as a process of its own (benchmarks): prints its base URL, serves until killed.
+
+    python -m tests.support.slack_api --user U0ALICE --channel C0ANNOUNCE
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="a Slack Web API stub on 127.0.0.1")
+    parser.add_argument("--user", action="append", default=[])
+    parser.add_argument("--channel", action="append", default=[])
+    args = parser.parse_args()
+    stub = SlackApiStub().start()
+    for user in args.user:
+        stub.add_user(user, user.lower())
+    for channel in args.channel:
+        stub.add_channel(channel, channel.lower(), members=[stub.identity.bot_user_id])
+    print(stub.base_url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

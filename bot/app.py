@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -79,10 +80,24 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
 
 
 def socket_mode(runtime: Runtime) -> SocketModeHandler | None:
-    """With SLACK_APP_TOKEN set, connect over Socket Mode (HTTP still serves health)."""
+    """With SLACK_APP_TOKEN set, connect over Socket Mode (HTTP still serves health).
+
+    The connection is opened in the background and retried until Slack accepts it, so a
+    Slack outage at start-up delays requests instead of crash-looping the bot.
+    """
     token = runtime.settings.slack_app_token
     if token is None:
         return None
     handler = SocketModeHandler(runtime.bolt, token.get_secret_value())
-    handler.connect()  # type: ignore[no-untyped-call]
+
+    def connect() -> None:
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]
+        except Exception:
+            log.exception(
+                "could not open the Socket Mode connection; check SLACK_APP_TOKEN "
+                "and that Socket Mode is on in the app's settings"
+            )
+
+    threading.Thread(target=connect, name="socket-mode", daemon=True).start()
     return handler

@@ -57,14 +57,14 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     sys.setswitchinterval(0.001)  # acks wait less for the GIL behind the lazy work
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # saturation is a metric
     server = Server(runtime, settings.host, settings.port).start()
     socket_mode = app.socket_mode(runtime)
     log.info("serving", extra={"url": server.url, "socket_mode": socket_mode is not None})
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     log.info("stopping")
     if socket_mode is not None:

@@ -68,7 +68,11 @@ OVERLAY_METHODS: dict[str, Rule] = {
     "bookmarks.remove": _rule("channel_id", "bookmark_id"),
     "conversations.canvases.create": _rule("channel_id"),
     "conversations.inviteShared": _rule("channel", any_of=(AnyOf(("emails", "user_ids")),)),
+    "apps.connections.open": _rule(),
 }
+# Methods that take the app-level token (xapp-...), not the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+APP_TOKEN = "xapp-1-test-app-token"
 
 # Parameters the spec marks optional but Slack rejects calls without.
 OVERLAY_RULES: dict[str, Rule] = {
@@ -643,6 +647,7 @@ def _complete_file(ws: Workspace, entry: Any, channels: list[str]) -> UploadedFi
 
 HANDLERS: dict[str, Handler] = {
     "auth.test": auth_test,
+    "apps.connections.open": lambda ws, req: {"url": "ws://127.0.0.1:9/link"},
     "chat.getPermalink": chat_get_permalink,
     "chat.postEphemeral": chat_post_ephemeral,
     "chat.postMessage": chat_post_message,
@@ -925,7 +930,7 @@ class SlackApiStub:
 
     def _answer(self, method: str, rule: Rule, params: Json, token: str | None) -> _Outcome:
         """Check the call, then let a queued fault or the workspace answer it."""
-        self._authenticate(rule, token)
+        self._authenticate(method, rule, token)
         check_arguments(rule, params)
         payloads = parse_payloads(params)
         fault = self._take_fault(method)
@@ -944,12 +949,13 @@ class SlackApiStub:
             raise InvalidCall("unknown_method")
         return self._rules[method]
 
-    def _authenticate(self, rule: Rule, token: Any) -> None:
+    def _authenticate(self, method: str, rule: Rule, token: Any) -> None:
         if not rule.needs_token:
             return
         if _blank(token):
             raise InvalidCall("not_authed")
-        if token != self.identity.token:
+        expected = APP_TOKEN if method in APP_TOKEN_METHODS else self.identity.token
+        if token != expected:
             raise InvalidCall("invalid_auth")
 
     def _take_fault(self, method: str) -> Reply | None:

@@ -1,0 +1,148 @@
+"""`incident-bot serve` as an operator starts it: refusals in one line, health, clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.slack_api import APP_TOKEN, SlackApiStub
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackApiStub]:
+    with SlackApiStub() as running:
+        yield running
+
+
+def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
+    base = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/b.db",
+        "PLAYBOOKS_DIR": str(ROOT / "playbooks"),
+    }
+    return {**base, **variables}
+
+
+def run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_without_tokens_it_exits_at_once_naming_them(tmp_path: Path) -> None:
+    finished = run(environment(tmp_path), tmp_path)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        "incident-bot: configuration error: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET must be set "
+        "for this command"
+    ]
+
+
+def test_it_refuses_to_start_on_an_invalid_playbook(tmp_path: Path, stub: SlackApiStub) -> None:
+    books = tmp_path / "books"
+    books.mkdir()
+    for path in (ROOT / "playbooks").glob("*.yaml"):
+        (books / path.name).write_text(path.read_text().replace("within: 5m", "within: 5 mins"))
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        PLAYBOOKS_DIR=str(books),
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 1
+    assert "refusing to start, the playbooks are invalid" in finished.stderr
+    assert f"{books / 'sev1.yaml'}: response.within: '5 mins' is not a duration" in finished.stderr
+    assert "Traceback" not in finished.stderr
+
+
+def test_it_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path, stub: SlackApiStub) -> None:
+    port = free_port()
+    secret = "xoxb-SECRET-VALUE-THAT-MUST-NOT-BE-LOGGED"
+    stub_token = stub.token
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub_token,
+        SLACK_SIGNING_SECRET=secret,
+        SLACK_API_URL=stub.base_url,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
+                    health = response.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert health == b'{"status":"ok"}\n'
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert '"message": "serving"' in errors
+    assert secret not in errors
+    assert stub_token not in errors
+
+
+def test_socket_mode_opens_its_connection_with_the_app_token(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        SLACK_APP_TOKEN=APP_TOKEN,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        [opened] = stub.wait_for("apps.connections.open", timeout=30)
+        assert opened.ok  # the stub accepts only the app-level token for this method
+        # The stub's websocket address leads nowhere; the client keeps retrying until stopped.
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert APP_TOKEN not in errors

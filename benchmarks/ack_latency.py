@@ -55,6 +55,7 @@ def serving(slack_api_url: str, database_url: str) -> Iterator[str]:
         "SLACK_API_URL": slack_api_url,
         "INCIDENT_ANNOUNCE_CHANNEL": "C0ANNOUNCE",
         "PLAYBOOKS_DIR": str(ROOT / "playbooks"),
+        "TEMPLATES_DIR": str(ROOT / "templates"),
         "LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(

@@ -6,6 +6,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -15,16 +16,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import engine as engines
 from bot.db import migrate
+from bot.paging import PagerDuty
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.clock import Clock, system_clock
 from bot.services.incidents import IncidentService
+from bot.services.ticker import Ticker
+from bot.services.timers import TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
+from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
 from bot.slack.room import IncidentRoom
+from bot.templates import Templates
 from bot.tickets import SlackTriageTickets
 
 log = logging.getLogger(__name__)
@@ -40,9 +46,20 @@ class Runtime:
     handlers: Handlers
     bolt: App
     workers: ThreadPoolExecutor
+    runner: TimerRunner
+    ticker: Ticker
+    identity: BotIdentity
+
+    def start_timers(self) -> int:
+        """Bring every active incident's timers up to date, then start firing them."""
+        reconciled = self.service.reconcile()
+        self.ticker.start()
+        return reconciled
 
     def close(self) -> None:
-        """Finish the work already acknowledged, then let go of the database."""
+        """Stop the timers, finish the work already acknowledged, let go of the database."""
+        if self.ticker.running:
+            self.ticker.stop()
         self.workers.shutdown(wait=True)
         self.engine.dispose()
 
@@ -52,6 +69,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     require(settings, "slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     playbooks = loader.load(settings.playbooks_dir)
+    templates = Templates(settings.templates_dir)
+    templates.check()
     engine = engines.connect(settings.database_url)
     migrate.upgrade(engine)
     sessions = engines.sessions(engine)
@@ -62,7 +81,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     room = IncidentRoom(
         gateway, service, playbooks, tickets, sessions, settings.incident_announce_channel
     )
-    handlers = Handlers(service, room, playbooks)
+    handlers = Handlers(service, room, playbooks, templates)
     identity = BotIdentity(web)
     identity.check()
     workers = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="lazy")
@@ -76,7 +95,30 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         logger=logging.getLogger("slack_bolt"),
     )
     Listeners(handlers, gateway).register(bolt)
-    return Runtime(settings, engine, sessions, playbooks, service, handlers, bolt, workers)
+    alerts = Alerts(
+        gateway,
+        templates,
+        playbooks,
+        PagerDuty(settings.pagerduty_events_url),
+        settings.incident_announce_channel,
+    )
+    runner = TimerRunner(
+        sessions, service, alerts, lease=timedelta(seconds=settings.timer_lease_seconds)
+    )
+    ticker = Ticker(runner, clock, poll=timedelta(seconds=settings.timer_poll_seconds))
+    return Runtime(
+        settings,
+        engine,
+        sessions,
+        playbooks,
+        service,
+        handlers,
+        bolt,
+        workers,
+        runner,
+        ticker,
+        identity,
+    )
 
 
 def socket_mode(runtime: Runtime) -> SocketModeHandler | None:

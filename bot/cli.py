@@ -16,6 +16,7 @@ from bot.db import engine as engines
 from bot.db import migrate
 from bot.playbooks import loader
 from bot.server import Server
+from bot.templates import TemplateProblem
 
 log = logging.getLogger("bot")
 
@@ -57,6 +58,9 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except TemplateProblem as problem:
+        print(f"incident-bot: refusing to start, a template is broken: {problem}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -64,7 +68,15 @@ def serve(args: argparse.Namespace) -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # saturation is a metric
     server = Server(runtime, settings.host, settings.port).start()
     socket_mode = app.socket_mode(runtime)
-    log.info("serving", extra={"url": server.url, "socket_mode": socket_mode is not None})
+    reconciled = runtime.start_timers()
+    log.info(
+        "serving",
+        extra={
+            "url": server.url,
+            "socket_mode": socket_mode is not None,
+            "active_incidents": reconciled,
+        },
+    )
     stop.wait()
     log.info("stopping")
     if socket_mode is not None:

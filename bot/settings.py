@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Threads doing the Slack and database work after each acknowledgement. Few keep the acks
     # fast on a small machine (measured in benchmarks/ack_latency.py); raise it if Slack is slow.
     slack_workers: int = Field(default=4, ge=1, le=64)
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    timer_poll_seconds: float = Field(default=1.0, gt=0, le=30)
+    timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
     host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

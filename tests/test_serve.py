@@ -36,6 +36,7 @@ def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": f"sqlite:///{tmp_path}/b.db",
         "PLAYBOOKS_DIR": str(ROOT / "playbooks"),
+        "TEMPLATES_DIR": str(ROOT / "templates"),
     }
     return {**base, **variables}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import lifecycle, model
 from bot.core.model import Event, Incident
-from bot.db.tables import IncidentRow
+from bot.db.tables import DeadlineRow, IncidentRow
 from bot.db.timeline import Timeline
 
 
@@ -97,6 +97,17 @@ class Incidents:
             select(IncidentRow).where(IncidentRow.state.in_(states)).order_by(IncidentRow.id)
         )
         return [self._load(row) for row in rows]
+
+    def active_ids(self) -> list[int]:
+        """Incidents whose clocks may still run: open ones, and any with a pending deadline."""
+        states = [str(state) for state in lifecycle.OPEN_STATES]
+        pending = select(DeadlineRow.incident_id).where(DeadlineRow.status == "pending")
+        rows = self.session.scalars(
+            select(IncidentRow.id)
+            .where(or_(IncidentRow.state.in_(states), IncidentRow.id.in_(pending)))
+            .order_by(IncidentRow.id)
+        )
+        return list(rows)
 
     def record(self, incident_id: int, event: Event) -> tuple[Event, Incident]:
         """Append ``event`` as the next in the timeline and refresh the mirrored row.

@@ -138,3 +138,26 @@ class TicketRow(Base):
     reference: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(1000))
     filed_at: Mapped[datetime]
+
+
+class TimerRow(Base):
+    """A moment something must happen: claimed by one replica, fired once."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "key"),
+        Index("ix_timers_status_fire_at", "status", "fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    deadline_key: Mapped[str] = mapped_column(String(60))
+    purpose: Mapped[str] = mapped_column(String(20))
+    fire_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    posted: Mapped[str | None] = mapped_column(String(100))
+    fired_at: Mapped[datetime | None]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core import deadlines
+from bot.core import deadlines, timers
 from bot.core.deadlines import Deadline
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import SeverityPolicy
 from bot.db.deadlines import Deadlines
 from bot.db.incidents import Incidents, StoredIncident
+from bot.db.timers import Timers
 from bot.services.clock import Clock
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,13 @@ class IncidentService:
         next_update: timedelta | None = None,
         text: str | None = None,
         extra: Mapping[str, str] | None = None,
+        alongside: Callable[[Session], object] | None = None,
     ) -> Changed:
-        """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored)."""
+        """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored).
+
+        ``alongside`` runs in the same transaction (a timer closed with the event it records);
+        if it raises, neither is stored.
+        """
         now = self.clock()
         event = Event(
             0,
@@ -132,6 +141,8 @@ class IncidentService:
         )
         with self.sessions.begin() as session:
             stored_event, _ = Incidents(session).record(incident_id, event)
+            if alongside is not None:
+                alongside(session)
             return Changed(self._refresh(session, incident_id, now), stored_event)
 
     def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
@@ -142,9 +153,9 @@ class IncidentService:
         with self.sessions.begin() as session:
             Incidents(session).attach_card(incident_id, card_ts)
 
-    def get(self, incident_id: int) -> IncidentView:
+    def get(self, incident_id: int, now: datetime | None = None) -> IncidentView:
         with self.sessions() as session:
-            return self._view(Incidents(session).get(incident_id), self.clock())
+            return self._view(Incidents(session).get(incident_id), now or self.clock())
 
     def in_channel(self, channel_id: str) -> IncidentView | None:
         with self.sessions() as session:
@@ -156,9 +167,30 @@ class IncidentService:
         with self.sessions() as session:
             return [self._view(s, now) for s in Incidents(session).open()]
 
+    def reconcile(self) -> int:
+        """Recompute every active incident's deadlines and timers; returns how many.
+
+        Run at start-up, so a playbook edited while the bot was down applies at once. One
+        incident that fails is logged and skipped; the rest still get their clocks.
+        """
+        with self.sessions() as session:
+            active = Incidents(session).active_ids()
+        for incident_id in active:
+            try:
+                self.refresh(incident_id)
+            except Exception:
+                log.exception("could not reconcile incident", extra={"incident_id": incident_id})
+        return len(active)
+
+    def refresh(self, incident_id: int) -> IncidentView:
+        """Recompute the incident's deadlines and timers (at start-up, after a playbook change)."""
+        with self.sessions.begin() as session:
+            return self._refresh(session, incident_id, self.clock())
+
     def _refresh(self, session: Session, incident_id: int, now: datetime) -> IncidentView:
         view = self._view(Incidents(session).get(incident_id), now)
         Deadlines(session).sync(incident_id, view.deadlines)
+        Timers(session).sync(incident_id, timers.wanted(view.deadlines))
         return view
 
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:

@@ -144,6 +144,12 @@ COMMANDS: Mapping[str, Spec] = {
     "reopen": Spec("reopen", "it is back", Scope.INCIDENT, _no_arguments),
     "close": Spec("close", "close a resolved incident", Scope.INCIDENT, _no_arguments),
     "note": Spec("note <text>", "add an entry to the timeline", Scope.INCIDENT, _text),
+    "update": Spec(
+        "update [impact=… affected=… action=… next=…]",
+        "post a status update (a form, or all on one line)",
+        Scope.INCIDENT,
+        lambda name, rest: Command(name, text=rest),
+    ),
     "status": Spec("status", "show the incident card again", Scope.INCIDENT, _no_arguments),
     "timeline": Spec("timeline", "show the timeline", Scope.INCIDENT, _no_arguments),
     "list": Spec(

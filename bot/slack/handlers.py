@@ -9,14 +9,17 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from bot.core import lifecycle
+from bot.core import durations, lifecycle
 from bot.core.model import EventKind, Severity
+from bot.db.status_updates import StatusUpdate, StatusUpdates
 from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService, IncidentView
-from bot.slack import blocks, commands, mrkdwn
+from bot.slack import blocks, commands, mrkdwn, updates
 from bot.slack.commands import Command
 from bot.slack.room import IncidentRoom
+from bot.templates import Templates
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +62,17 @@ LIFECYCLE: Mapping[str, tuple[EventKind, str]] = {
 
 
 class Handlers:
-    def __init__(self, service: IncidentService, room: IncidentRoom, playbooks: Playbooks) -> None:
+    def __init__(
+        self,
+        service: IncidentService,
+        room: IncidentRoom,
+        playbooks: Playbooks,
+        templates: Templates,
+    ) -> None:
         self.service = service
         self.room = room
         self.playbooks = playbooks
+        self.templates = templates
         self.in_incident: Mapping[str, Callable[[Invocation, Command, IncidentView], Reply | None]]
         self.in_incident = {
             **{name: self._lifecycle for name in LIFECYCLE},
@@ -73,6 +83,7 @@ class Handlers:
             "note": self._note,
             "status": self._status,
             "timeline": self._timeline,
+            "update": self._update_line,
         }
 
     # --- declaring ---------------------------------------------------------------------------
@@ -245,6 +256,60 @@ class Handlers:
             f":memo: {{who}} noted: {mrkdwn.escape(command.text)}",
             text=command.text,
         )
+
+    # --- status updates -----------------------------------------------------------------------
+
+    def update_modal(self, incident_id: int) -> dict[str, Any]:
+        view = self.service.get(incident_id)
+        status_updates = self.playbooks[view.stored.incident.severity].status_updates
+        choices = status_updates.next_update_choices if status_updates else []
+        return updates.modal(incident_id, choices or [durations.parse("30m")])
+
+    def _update_line(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        if not command.text:
+            return None  # the listener opens the form
+        form = updates.parse_line(command.text)
+        if form.errors:
+            problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
+            return error(
+                f"{mrkdwn.escape(problems)}. Type it like `{updates.USAGE}`, or "
+                "`/incident update` alone for the form."
+            )
+        return self.post_update(who, view.id, form)
+
+    def post_update(
+        self, who: Invocation, incident_id: int, form: updates.UpdateForm
+    ) -> Reply | None:
+        """The protocol's sentence, in the channel and to stakeholders; meets the deadline."""
+        assert form.next_update is not None
+        view = self.service.get(incident_id)
+        if not view.stored.incident.is_open:
+            return error(
+                "The incident is no longer open, so no status update is due. "
+                "Reopen it first with `/incident reopen` if it is back."
+            )
+        sentence = self.templates.render(
+            "status_update.md.j2",
+            impact=form.impact,
+            affected=form.affected,
+            action=form.action,
+            next_update=form.next_update,
+        )
+        update = StatusUpdate(
+            view.now, who.user, form.impact, form.affected, form.action, form.next_update, sentence
+        )
+        changed = self.service.record(
+            incident_id,
+            EventKind.STATUS_UPDATE_POSTED,
+            who.user,
+            next_update=form.next_update,
+            text=sentence,
+            extra={"impact": form.impact, "affected": form.affected, "action": form.action},
+            alongside=lambda session: StatusUpdates(session).add(incident_id, update),
+        )
+        self.room.refresh_card(changed.view)
+        self.room.publish_update(changed.view, who.user, sentence)
+        return None
 
     def _status(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
         return Reply(self.room.card(view), blocks.headline(view))

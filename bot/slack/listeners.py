@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, BoltRequest, Respond
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.model import Severity
-from bot.slack import blocks, commands, modals
+from bot.slack import blocks, commands, modals, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
 from bot.slack.handlers import Handlers, Invocation, Reply, error
@@ -69,6 +69,8 @@ class Listeners:
             app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_button])
         app.action("incident.severity")(ack=self.ack_quietly, lazy=[self.run_severity])
         app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
+        app.action("incident.update")(ack=self.ack_quietly, lazy=[self.run_update_button])
+        app.view(updates.CALLBACK)(ack=self.ack_update, lazy=[self.run_update])
 
     # --- /incident ------------------------------------------------------------------------------
 
@@ -112,6 +114,11 @@ class Listeners:
                 who.trigger_id, modals.declaration(self.handlers.playbooks.catalog, who.channel)
             )
             return None
+        if command.name == "update" and not command.text:
+            view = self.handlers.service.in_channel(who.channel)
+            if view is not None:
+                self.gateway.open_view(who.trigger_id, self.handlers.update_modal(view.id))
+                return None
         return self.handlers.command(who, command)
 
     # --- buttons --------------------------------------------------------------------------------
@@ -131,6 +138,37 @@ class Listeners:
         _guarded(
             lambda: self.handlers.change_severity(who, int(incident_id), Severity(severity)),
             respond,
+        )
+
+    def run_update_button(self, body: dict[str, Any], respond: Respond) -> None:
+        incident_id = int(body["actions"][0]["value"])
+
+        def open_form() -> Reply | None:
+            self.gateway.open_view(body["trigger_id"], self.handlers.update_modal(incident_id))
+            return None
+
+        _guarded(open_form, respond)
+
+    # --- the status update modal --------------------------------------------------------------
+
+    def ack_update(self, ack: Ack, body: dict[str, Any]) -> None:
+        _, form = updates.read_modal(body["view"])
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+        else:
+            ack()
+
+    def run_update(self, body: dict[str, Any]) -> None:
+        incident_id, form = updates.read_modal(body["view"])
+        if form.errors:
+            return
+        view = self.handlers.service.get(incident_id)
+        who = Invocation(
+            user=body["user"]["id"], channel=view.stored.channel_id or body["user"]["id"]
+        )
+        _guarded(
+            lambda: self.handlers.post_update(who, incident_id, form),
+            lambda **reply: self._tell(who, reply),
         )
 
     # --- the declaration modal --------------------------------------------------------------------

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 def escape(text: str) -> str:
@@ -16,16 +20,21 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:
+    # Ids come from Slack or the catalog; anything else is shown as text, never as markup.
+    return kind.format(identifier) if pattern.fullmatch(identifier) else escape(identifier)
+
+
 def user(user_id: str) -> str:
-    return f"<@{user_id}>"
+    return _token("<@{}>", user_id, _USER_ID)
 
 
 def user_group(group_id: str) -> str:
-    return f"<!subteam^{group_id}>"
+    return _token("<!subteam^{}>", group_id, _GROUP_ID)
 
 
 def channel(channel_id: str) -> str:
-    return f"<#{channel_id}>"
+    return _token("<#{}>", channel_id, _CHANNEL_ID)
 
 
 def date(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:

@@ -117,6 +117,14 @@ class IncidentRoom:
         if view.stored.channel_id is not None:
             self.gateway.post(view.stored.channel_id, content, text)
 
+    def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
+        """A status update, in the incident's channel and to stakeholders."""
+        text = f":loudspeaker: *Status update* from {mrkdwn.user(author)}\n{sentence}"
+        self.say(view, blocks.notice(text, ""), sentence)
+        if self.announce_channel:
+            stakeholders = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
+            self.gateway.post(self.announce_channel, blocks.notice(stakeholders, ""), sentence)
+
     def _file_ticket(self, view: IncidentView, opening: Opening) -> None:
         try:
             ticket = self.tickets.file(view)

@@ -152,6 +152,7 @@ def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotCli
         incident_announce_channel=ANNOUNCE,
         incident_triage_channel=TRIAGE,
         playbooks_dir=repo_root / "playbooks",
+        templates_dir=repo_root / "templates",
     )
     runtime = app.build(settings)
     server = Server(runtime, "127.0.0.1", 0, threads=8).start()

@@ -1,0 +1,53 @@
+"""Which timers the deadlines need: a firing at each due time and one at each reminder.
+
+Pure: the scheduler stores what this returns and fires it; due times come only from the core's
+deadline computation, never from a second source.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.deadline_kinds import DeadlineStatus
+from bot.core.deadlines import Deadline
+
+
+class Purpose(enum.StrEnum):
+    DUE = "due"
+    REMINDER = "reminder"
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    key: str
+    """Unique within the incident, stable across recomputations."""
+    deadline_key: str
+    purpose: Purpose
+    fire_at: datetime
+
+
+def wanted(deadlines: Iterable[Deadline]) -> list[TimerSpec]:
+    """The timers that must exist now.
+
+    A pending deadline wants its reminders and its due firing; a missed one that nobody has met
+    still wants its due firing (the bot may have been down when it fell due); a met or
+    cancelled one wants nothing.
+    """
+    timers = []
+    for deadline in deadlines:
+        unmet_missed = deadline.status is DeadlineStatus.MISSED and deadline.met_at is None
+        if deadline.status is DeadlineStatus.PENDING or unmet_missed:
+            timers.append(
+                TimerSpec(f"{deadline.key}:due", deadline.key, Purpose.DUE, deadline.due_at)
+            )
+        if deadline.status is DeadlineStatus.PENDING:
+            timers += [
+                TimerSpec(
+                    f"{deadline.key}:remind@{at:%Y%m%dT%H%M%S}", deadline.key, Purpose.REMINDER, at
+                )
+                for at in deadline.reminders
+            ]
+    return timers

@@ -1,0 +1,78 @@
+"""Runs ``TimerRunner.tick`` on the real clock with APScheduler.
+
+Nothing is pickled into a job store: the timers are database rows, and APScheduler only keeps two
+in-memory jobs per replica: a short interval poll (which also catches timers other replicas
+created) and a one-off wake-up at the next known fire time, so firings are not late by a poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.services.clock import Clock
+from bot.services.timers import Fired, TimerRunner
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    def __init__(
+        self,
+        runner: TimerRunner,
+        clock: Clock,
+        poll: timedelta = timedelta(seconds=1),
+        on_fired: Callable[[list[Fired]], None] | None = None,
+    ) -> None:
+        self.runner = runner
+        self.clock = clock
+        self.poll = poll
+        self.on_fired = on_fired
+        self._lock = threading.Lock()  # one tick at a time in this process
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.last_tick: datetime | None = None
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.poll.total_seconds(),
+            id="poll",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=True)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def wake_at(self, moment: datetime | None) -> None:
+        """Tick at ``moment`` (if it comes before the next poll)."""
+        if moment is None or not self.scheduler.running:
+            return
+        self.scheduler.add_job(self.tick, "date", run_date=moment, id="wake", replace_existing=True)
+
+    def tick(self) -> None:
+        with self._lock:
+            try:
+                now = self.clock()
+                fired = self.runner.tick(now)
+                self.last_tick = now
+                if fired and self.on_fired is not None:
+                    self.on_fired(fired)
+                upcoming = self.runner.next_fire_at()
+            except Exception:  # the poll must survive a database outage
+                log.exception("timer tick failed")
+                return
+        if upcoming is not None and upcoming - now < self.poll:
+            self.wake_at(upcoming)

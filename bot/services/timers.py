@@ -1,0 +1,157 @@
+"""Firing the protocol's timers: claim what is due, say it in Slack, record it, exactly once.
+
+``TimerRunner.tick(now)`` is the whole mechanism and takes the time as an argument, so tests and
+the sandbox drive it with a virtual clock; ``Ticker`` calls it on the real clock with APScheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import durations
+from bot.core.deadline_kinds import DeadlineStatus
+from bot.core.deadlines import Deadline
+from bot.core.model import EventKind
+from bot.core.timers import Purpose
+from bot.db.timers import ClaimedTimer, Timers, TimerStatus
+from bot.services.incidents import IncidentService, IncidentView
+
+log = logging.getLogger(__name__)
+BOT = "incident-bot"  # the actor of what the bot itself records
+
+
+class Announcer(Protocol):
+    """Where firings are said (Slack in production, a recorder in tests)."""
+
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime) -> str: ...
+
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime) -> str: ...
+
+
+class LeaseLost(RuntimeError):
+    """Another replica took the timer over; this one must not record its firing."""
+
+
+@dataclass(frozen=True)
+class Fired:
+    timer: ClaimedTimer
+    outcome: str  # fired, skipped or failed
+    lateness: timedelta
+
+
+def owner_name() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+class TimerRunner:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        service: IncidentService,
+        announcer: Announcer,
+        *,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=20),
+        max_attempts: int = 5,
+    ) -> None:
+        self.sessions = sessions
+        self.service = service
+        self.announcer = announcer
+        self.owner = owner or owner_name()
+        self.lease = lease
+        self.max_attempts = max_attempts
+
+    def tick(self, now: datetime) -> list[Fired]:
+        """Fire every timer due at ``now`` that no other replica holds."""
+        with self.sessions.begin() as session:
+            claimed = Timers(session).claim(now, self.owner, self.lease)
+        return [self._fire_safely(timer, now) for timer in claimed]
+
+    def next_fire_at(self) -> datetime | None:
+        with self.sessions() as session:
+            return Timers(session).next_fire_at()
+
+    def _fire_safely(self, timer: ClaimedTimer, now: datetime) -> Fired:
+        try:
+            outcome = self._fire(timer, now)
+        except LeaseLost:
+            outcome = "skipped"
+        except Exception:
+            log.exception(
+                "timer failed",
+                extra={
+                    "incident_id": timer.incident_id,
+                    "timer": timer.key,
+                    "attempt": timer.attempts,
+                },
+            )
+            outcome = "failed"
+            if timer.attempts >= self.max_attempts:
+                self._close(timer, now, TimerStatus.FAILED)
+        return Fired(timer, outcome, now - timer.fire_at)
+
+    def _fire(self, timer: ClaimedTimer, now: datetime) -> str:
+        view = self.service.get(timer.incident_id, now)
+        deadline = next((d for d in view.deadlines if d.key == timer.deadline_key), None)
+        if timer.purpose is Purpose.DUE and _unmet_and_missed(deadline):
+            assert deadline is not None
+            self._announce(timer, lambda: self.announcer.overdue(view, deadline, now))
+            self._record_miss(timer, deadline, now)
+            return "fired"
+        if (
+            timer.purpose is Purpose.REMINDER
+            and deadline is not None
+            and deadline.status is DeadlineStatus.PENDING
+        ):
+            self._announce(timer, lambda: self.announcer.remind(view, deadline, now))
+            self._close(timer, now, TimerStatus.FIRED)
+            return "fired"
+        self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
+        return "skipped"
+
+    def _announce(self, timer: ClaimedTimer, say: Callable[[], str]) -> None:
+        if timer.posted is not None:
+            return  # said before a crash; the re-claim only records it
+        reference = say()
+        with self.sessions.begin() as session:
+            if not Timers(session).mark_posted(timer.id, self.owner, str(reference)):
+                raise LeaseLost(timer.key)
+
+    def _record_miss(self, timer: ClaimedTimer, deadline: Deadline, now: datetime) -> None:
+        def close(session: Session) -> None:
+            if not Timers(session).finish(timer.id, self.owner, now):
+                raise LeaseLost(timer.key)
+
+        late = durations.compact(now - deadline.due_at) if now > deadline.due_at else "0s"
+        self.service.record(
+            timer.incident_id,
+            EventKind.DEADLINE_MISSED,
+            BOT,
+            text=deadline.kind.description,
+            extra={
+                "deadline": deadline.key,
+                "due_at": deadline.due_at.isoformat(),
+                "announced_late_by": late,
+            },
+            alongside=close,
+        )
+
+    def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:
+        with self.sessions.begin() as session:
+            Timers(session).finish(timer.id, self.owner, now, status)
+
+
+def _unmet_and_missed(deadline: Deadline | None) -> bool:
+    return (
+        deadline is not None
+        and deadline.status is DeadlineStatus.MISSED
+        and deadline.met_at is None
+    )

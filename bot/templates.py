@@ -57,7 +57,7 @@ class Templates:
             undefined=StrictUndefined,
             finalize=_escape,
             autoescape=False,  # noqa: S701 - HTML escaping is wrong for mrkdwn; finalize escapes
-            trim_blocks=True,
+            trim_blocks=False,
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
@@ -76,9 +76,13 @@ class Templates:
                 line = getattr(error, "lineno", None)
                 raise TemplateProblem(f"{self.directory / name}:{line}: {error}") from error
 
-    def render(self, name: str, **context: Any) -> str:
+    def render(self, name: str, *, compact: bool = True, **context: Any) -> str:
+        """Render ``name``; ``compact`` drops the lines a false condition left empty."""
         try:
-            return self.environment.get_template(name).render(**context).strip()
+            text = self.environment.get_template(name).render(**context)
+            if compact:
+                text = "\n".join(line for line in text.splitlines() if line.strip())
+            return text.strip()
         except TemplateError as error:
             line = getattr(error, "lineno", None)
             where = f"{self.directory / name}" + (f":{line}" if line else "")

@@ -37,6 +37,8 @@ class ClaimedTimer:
     fire_at: datetime
     attempts: int
     posted: str | None
+    announcing_at: datetime | None
+    """Set when a holder started saying it; if ``posted`` is unset, it may or may not have."""
 
 
 def _claimable(now: datetime) -> object:
@@ -110,6 +112,7 @@ class Timers:
                 TimerRow.fire_at,
                 TimerRow.attempts,
                 TimerRow.posted,
+                TimerRow.announcing_at,
             )
             .execution_options(synchronize_session=False)
         ).all()
@@ -124,11 +127,16 @@ class Timers:
                     r.fire_at,
                     r.attempts,
                     r.posted,
+                    r.announcing_at,
                 )
                 for r in claimed
             ),
             key=lambda timer: (timer.fire_at, timer.id),
         )
+
+    def mark_announcing(self, timer_id: int, owner: str, now: datetime) -> bool:
+        """Note that the message is about to go out (see ClaimedTimer.announcing_at)."""
+        return self._finish_update(timer_id, owner, announcing_at=now)
 
     def mark_posted(self, timer_id: int, owner: str, reference: str) -> bool:
         """Remember that the message went out, so a re-claim after a crash does not repeat it."""

@@ -29,11 +29,17 @@ BOT = "incident-bot"  # the actor of what the bot itself records
 
 
 class Announcer(Protocol):
-    """Where firings are said (Slack in production, a recorder in tests)."""
+    """Where firings are said (Slack in production, a recorder in tests).
 
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime) -> str: ...
+    ``tag`` names the firing uniquely; each method returns a reference to what it posted, and
+    ``already_said`` finds a firing's message again by its tag (after a holder died mid-way).
+    """
 
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime) -> str: ...
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str: ...
+
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str: ...
+
+    def already_said(self, view: IncidentView, tag: str) -> str | None: ...
 
 
 class LeaseLost(RuntimeError):
@@ -103,7 +109,7 @@ class TimerRunner:
         deadline = next((d for d in view.deadlines if d.key == timer.deadline_key), None)
         if timer.purpose is Purpose.DUE and _unmet_and_missed(deadline):
             assert deadline is not None
-            self._announce(timer, lambda: self.announcer.overdue(view, deadline, now))
+            self._announce(timer, view, now, self.announcer.overdue, deadline)
             self._record_miss(timer, deadline, now)
             return "fired"
         if (
@@ -111,18 +117,32 @@ class TimerRunner:
             and deadline is not None
             and deadline.status is DeadlineStatus.PENDING
         ):
-            self._announce(timer, lambda: self.announcer.remind(view, deadline, now))
+            self._announce(timer, view, now, self.announcer.remind, deadline)
             self._close(timer, now, TimerStatus.FIRED)
             return "fired"
         self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
         return "skipped"
 
-    def _announce(self, timer: ClaimedTimer, say: Callable[[], str]) -> None:
+    def _announce(
+        self,
+        timer: ClaimedTimer,
+        view: IncidentView,
+        now: datetime,
+        say: Callable[[IncidentView, Deadline, datetime, str], str],
+        deadline: Deadline,
+    ) -> None:
+        """Say it once. A holder that died after starting may have said it: Slack then knows."""
         if timer.posted is not None:
-            return  # said before a crash; the re-claim only records it
-        reference = say()
+            return  # said and noted before a crash; the re-claim only records it
+        tag = f"{timer.incident_id}:{timer.key}"
+        said = self.announcer.already_said(view, tag) if timer.announcing_at else None
+        if said is None:
+            with self.sessions.begin() as session:
+                if not Timers(session).mark_announcing(timer.id, self.owner, now):
+                    raise LeaseLost(timer.key)
+            said = say(view, deadline, now, tag)
         with self.sessions.begin() as session:
-            if not Timers(session).mark_posted(timer.id, self.owner, str(reference)):
+            if not Timers(session).mark_posted(timer.id, self.owner, said):
                 raise LeaseLost(timer.key)
 
     def _record_miss(self, timer: ClaimedTimer, deadline: Deadline, now: datetime) -> None:

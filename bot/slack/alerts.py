@@ -16,8 +16,10 @@ from bot.slack import blocks
 from bot.slack.gateway import SlackGateway
 from bot.templates import Templates
 
-# A firing this much after its due time is reported as late (the bot was down or overloaded).
-LATE_NOTICE = timedelta(seconds=30)
+# A firing this much after its due time says how late it is (the bot was down or overloaded);
+# on time means within a poll interval or two.
+LATE_NOTICE = timedelta(seconds=5)
+METADATA_TYPE = "incident_bot_timer"  # tags each firing's message so it can be found again
 PAGE_SEVERITY = {"sev1": "critical", "sev2": "error", "sev3": "warning"}
 
 
@@ -36,7 +38,7 @@ class Alerts:
         self.pager = pager
         self.announce_channel = announce_channel
 
-    def _owners(self, view: IncidentView) -> dict[str, str | None]:
+    def _owners(self, view: IncidentView) -> dict[str, Any]:
         incident = view.stored.incident
         group = next(
             (
@@ -52,7 +54,7 @@ class Alerts:
     def _where(self, view: IncidentView) -> str | None:
         return view.stored.channel_id or self.announce_channel
 
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime) -> str:
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
         """Announce a missed deadline, escalate, page; returns a reference to the message."""
         incident = view.stored.incident
         playbook = self.playbooks[incident.severity]
@@ -69,9 +71,9 @@ class Alerts:
             fired_late=late if late > LATE_NOTICE else None,
             **self._owners(view),
         )
-        return self._post(view, deadline, text)
+        return self._post(view, deadline, text, tag)
 
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime) -> str:
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
         text = self.templates.render(
             "deadline_reminder.md.j2",
             incident=view.stored.incident,
@@ -79,9 +81,16 @@ class Alerts:
             remaining=max(deadline.due_at - now, timedelta(0)),
             **self._owners(view),
         )
-        return self._post(view, deadline, text)
+        return self._post(view, deadline, text, tag)
 
-    def _post(self, view: IncidentView, deadline: Deadline, text: str) -> str:
+    def already_said(self, view: IncidentView, tag: str) -> str | None:
+        channel = self._where(view)
+        if channel is None:
+            return None
+        found = self.gateway.find_by_metadata(channel, METADATA_TYPE, {"timer": tag})
+        return f"{channel}/{found}" if found else None
+
+    def _post(self, view: IncidentView, deadline: Deadline, text: str, tag: str) -> str:
         channel = self._where(view)
         if channel is None:
             return "nowhere to post"
@@ -99,7 +108,8 @@ class Alerts:
                     ]
                 ).to_dict()
             )
-        return f"{channel}/{self.gateway.post(channel, content, text)}"
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"timer": tag}}
+        return f"{channel}/{self.gateway.post(channel, content, text, metadata=metadata)}"
 
     def _page(self, view: IncidentView, deadline: Deadline) -> bool:
         incident = view.stored.incident

@@ -85,8 +85,34 @@ class SlackGateway:
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic[:250])
 
-    def post(self, channel: str, blocks: Sequence[dict[str, Any]], text: str) -> str:
-        return str(self._call("chat.postMessage", channel=channel, blocks=blocks, text=text)["ts"])
+    def post(
+        self,
+        channel: str,
+        blocks: Sequence[dict[str, Any]],
+        text: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Post a message; ``metadata`` (Slack message metadata) lets it be found again."""
+        extra = {"metadata": metadata} if metadata else {}
+        return str(
+            self._call("chat.postMessage", channel=channel, blocks=blocks, text=text, **extra)["ts"]
+        )
+
+    def find_by_metadata(
+        self, channel: str, event_type: str, payload: dict[str, Any], recent: int = 100
+    ) -> str | None:
+        """The ts of a recent message carrying this metadata, if there is one."""
+        history = self._call(
+            "conversations.history", channel=channel, limit=recent, include_all_metadata=True
+        )
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == event_type
+                and metadata.get("event_payload") == payload
+            ):
+                return str(message["ts"])
+        return None
 
     def update(self, channel: str, ts: str, blocks: Sequence[dict[str, Any]], text: str) -> None:
         self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=text)

@@ -510,7 +510,22 @@ def _content(req: ApiRequest) -> Json:
         content["blocks"] = req.payloads.blocks
     if req.payloads.attachments is not None:
         content["attachments"] = req.payloads.attachments
+    if req.params.get("metadata"):
+        metadata = req.params["metadata"]
+        content["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
     return content
+
+
+def conversations_history(ws: Workspace, req: ApiRequest) -> Json:
+    """Newest first; message metadata only with include_all_metadata, as Slack does."""
+    channel = ws.channel(req.params["channel"])
+    limit = int(req.params.get("limit") or 100)
+    keep_metadata = _truthy(req.params.get("include_all_metadata"))
+    messages = [copy.deepcopy(m) for m in reversed(channel.messages)][:limit]
+    for message in messages:
+        if not keep_metadata:
+            message.pop("metadata", None)
+    return {"messages": messages, "has_more": len(channel.messages) > limit}
 
 
 def chat_update(ws: Workspace, req: ApiRequest) -> Json:
@@ -653,6 +668,7 @@ HANDLERS: dict[str, Handler] = {
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,
     "conversations.create": conversations_create,
+    "conversations.history": conversations_history,
     "conversations.info": conversations_info,
     "conversations.invite": conversations_invite,
     "conversations.join": conversations_join,

@@ -1,0 +1,354 @@
+"""The protocol's timers under a virtual clock: what fires, when, and only once."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.deadlines import Deadline
+from bot.core.model import EventKind, Severity
+from bot.db.tables import TimerRow
+from bot.db.timers import Timers, TimerStatus
+from bot.services.incidents import IncidentService, IncidentView
+from bot.services.timers import TimerRunner
+from tests.core.timelines import SHIPPED, T0
+
+Sessions = sessionmaker[Session]
+
+
+class VirtualClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, minutes: float) -> datetime:
+        self.now = T0 + timedelta(minutes=minutes)
+        return self.now
+
+
+@dataclass
+class Recorder:
+    """Says firings into a list instead of Slack; can be told to fail."""
+
+    said: list[tuple[str, int, str, datetime]] = field(default_factory=list)
+    failures: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def _say(
+        self, what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str
+    ) -> str:
+        with self.lock:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("Slack is down")
+            self.said.append((what, view.id, deadline.key, now))
+            self.tags[tag] = f"message-{len(self.said)}"
+            return self.tags[tag]
+
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
+        return self._say("overdue", view, deadline, now, tag)
+
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
+        return self._say("remind", view, deadline, now, tag)
+
+    def already_said(self, view: IncidentView, tag: str) -> str | None:
+        with self.lock:
+            return self.tags.get(tag)
+
+    def keys(self, what: str | None = None) -> list[str]:
+        return [key for kind, _, key, _ in self.said if what in (None, kind)]
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(T0)
+
+
+@pytest.fixture
+def service(sessions: Sessions, clock: VirtualClock) -> IncidentService:
+    return IncidentService(sessions, SHIPPED, clock)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def runner(sessions: Sessions, service: IncidentService, recorder: Recorder) -> TimerRunner:
+    return TimerRunner(sessions, service, recorder, owner="replica-a", lease=timedelta(seconds=20))
+
+
+def declare(service: IncidentService, severity: Severity = Severity.SEV1) -> int:
+    return service.declare(severity=severity, title="checkout 500s", by="U0ALICE").view.id
+
+
+def timers_of(sessions: Sessions, incident_id: int) -> dict[str, tuple[datetime, str]]:
+    with sessions() as session:
+        rows = session.scalars(select(TimerRow).where(TimerRow.incident_id == incident_id))
+        return {row.key: (row.fire_at, row.status) for row in rows}
+
+
+def test_declaring_schedules_due_times_and_reminders_from_the_playbook(
+    service: IncidentService, sessions: Sessions
+) -> None:
+    incident = declare(service)
+    assert timers_of(sessions, incident) == {
+        "assemble@1:due": (T0 + timedelta(minutes=5), "pending"),
+        "assemble@1:remind@20260314T030300": (T0 + timedelta(minutes=3), "pending"),
+        "status_update@1:due": (T0 + timedelta(minutes=15), "pending"),
+        "status_update@1:remind@20260314T031000": (T0 + timedelta(minutes=10), "pending"),
+    }
+
+
+def test_sev3_schedules_nothing(service: IncidentService, sessions: Sessions) -> None:
+    assert timers_of(sessions, declare(service, Severity.SEV3)) == {}
+
+
+def test_reminder_then_overdue_each_fire_once(
+    service: IncidentService, runner: TimerRunner, recorder: Recorder, clock: VirtualClock
+) -> None:
+    incident = declare(service)
+    assert runner.tick(clock.at(2.9)) == []
+    assert [f.outcome for f in runner.tick(clock.at(3))] == ["fired"]
+    assert runner.tick(clock.at(4)) == []
+    fired = runner.tick(clock.at(5 + 1 / 60))
+    assert [(f.timer.key, f.outcome) for f in fired] == [("assemble@1:due", "fired")]
+    assert runner.tick(clock.at(6)) == []
+    assert recorder.keys() == ["assemble@1", "assemble@1"]
+    assert [kind for kind, *_ in recorder.said] == ["remind", "overdue"]
+    events = service.get(incident).events
+    missed = [e for e in events if e.kind is EventKind.DEADLINE_MISSED]
+    assert [(e.extra["deadline"], e.actor) for e in missed] == [("assemble@1", "incident-bot")]
+
+
+def test_meeting_a_deadline_cancels_its_timers(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    incident = declare(service)
+    clock.at(1)
+    service.record(incident, EventKind.COMMANDER_ASSIGNED, "U0ALICE", subject="U0BOB")
+    service.record(incident, EventKind.ACKNOWLEDGED, "U0CAROL")
+    runner.tick(clock.at(30))
+    assert "assemble@1" not in recorder.keys("overdue")
+    statuses = {key: status for key, (_, status) in timers_of(sessions, incident).items()}
+    assert statuses["assemble@1:due"] == "cancelled"
+    assert statuses["status_update@1:due"] == "fired"
+
+
+def test_each_status_update_moves_the_next_deadline(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    incident = declare(service)
+    clock.at(12)
+    service.record(
+        incident, EventKind.STATUS_UPDATE_POSTED, "U0BOB", next_update=timedelta(minutes=30)
+    )
+    timers = timers_of(sessions, incident)
+    assert timers["status_update@2:due"] == (T0 + timedelta(minutes=42), "pending")
+    assert timers["status_update@1:due"][1] == "cancelled"
+    runner.tick(clock.at(37))
+    runner.tick(clock.at(42.5))
+    assert [(kind, key) for kind, _, key, _ in recorder.said if key.startswith("status")] == [
+        ("remind", "status_update@2"),
+        ("overdue", "status_update@2"),
+    ]
+
+
+def test_a_severity_change_reschedules_from_the_change(
+    service: IncidentService, sessions: Sessions, clock: VirtualClock
+) -> None:
+    incident = declare(service, Severity.SEV2)
+    clock.at(10)
+    service.record(incident, EventKind.SEVERITY_CHANGED, "U0BOB", severity=Severity.SEV1)
+    timers = timers_of(sessions, incident)
+    assert timers["respond@1:due"][1] == "cancelled"
+    assert timers["assemble@2:due"] == (T0 + timedelta(minutes=15), "pending")
+    assert timers["status_update@2:due"] == (T0 + timedelta(minutes=25), "pending")
+
+
+def test_after_downtime_everything_missed_fires_once_saying_how_late(
+    service: IncidentService, runner: TimerRunner, recorder: Recorder, clock: VirtualClock
+) -> None:
+    declare(service)
+    fired = runner.tick(clock.at(60))  # the first tick after an hour down
+    outcomes = {(f.timer.key, f.outcome): f.lateness for f in fired}
+    assert outcomes == {
+        ("assemble@1:remind@20260314T030300", "skipped"): timedelta(minutes=57),
+        ("assemble@1:due", "fired"): timedelta(minutes=55),
+        ("status_update@1:remind@20260314T031000", "skipped"): timedelta(minutes=50),
+        ("status_update@1:due", "fired"): timedelta(minutes=45),
+    }
+    assert recorder.keys("overdue") == ["assemble@1", "status_update@1"]
+    assert runner.tick(clock.at(61)) == []
+
+
+def test_resolution_schedules_the_post_mortem_and_its_reminders(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    incident = declare(service)
+    clock.at(30)
+    service.record(incident, EventKind.RESOLVED, "U0BOB")
+    resolved = T0 + timedelta(minutes=30)
+    timers = {k: v for k, v in timers_of(sessions, incident).items() if k.startswith("post")}
+    assert sorted(at for at, _ in timers.values()) == [
+        resolved + timedelta(hours=24),
+        resolved + timedelta(hours=44),
+        resolved + timedelta(hours=48),
+    ]
+    runner.tick(clock.at(30 + 24 * 60))
+    runner.tick(clock.at(30 + 48 * 60 + 1))
+    assert [(k, key) for k, _, key, _ in recorder.said if key.startswith("post")] == [
+        ("remind", "postmortem@2"),
+        ("overdue", "postmortem@2"),
+    ]
+
+
+def test_a_failed_announcement_is_retried_after_the_lease_then_given_up(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    incident = declare(service, Severity.SEV2)
+    recorder.failures = 1
+    first = {f.timer.key: f.outcome for f in runner.tick(clock.at(15.1))}
+    assert first == {"respond@1:remind@20260314T031000": "skipped", "respond@1:due": "failed"}
+    assert runner.tick(clock.at(15.2)) == []  # still leased
+    assert [f.outcome for f in runner.tick(clock.at(15.6))] == ["fired"]
+    assert recorder.keys("overdue") == ["respond@1"]
+    recorder.failures = 99
+    due = [
+        f.outcome
+        for minute in range(31, 40)
+        for f in runner.tick(clock.at(minute))
+        if f.timer.key == "status_update@1:due"
+    ]
+    assert due == ["failed"] * 5
+    assert timers_of(sessions, incident)["status_update@1:due"][1] == "failed"
+
+
+def test_a_dead_replicas_claim_is_taken_over_without_repeating_its_message(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    incident = declare(service, Severity.SEV2)
+    now = clock.at(16)
+    with sessions.begin() as session:  # replica B claims, posts, and dies before recording
+        [claimed] = [
+            t
+            for t in Timers(session).claim(now, "replica-b", timedelta(seconds=20))
+            if t.key == "respond@1:due"
+        ]
+        assert Timers(session).mark_posted(claimed.id, "replica-b", "C1/171.0")
+    assert runner.tick(clock.at(16.2)) == []  # B's lease still holds
+    fired = {f.timer.key: f.outcome for f in runner.tick(clock.at(16.5))}
+    assert fired == {"respond@1:due": "fired", "respond@1:remind@20260314T031000": "skipped"}
+    assert recorder.said == []  # B had posted it; A only records the miss
+    missed = [e for e in service.get(incident).events if e.kind is EventKind.DEADLINE_MISSED]
+    assert len(missed) == 1
+
+
+def test_a_holder_that_died_mid_announcement_is_not_repeated_if_slack_has_it(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    incident = declare(service, Severity.SEV2)
+    now = clock.at(16)
+    with sessions.begin() as session:  # replica B starts announcing, posts, dies before noting
+        claimed = {t.key: t for t in Timers(session).claim(now, "replica-b", timedelta(seconds=5))}
+        due = claimed["respond@1:due"]
+        assert Timers(session).mark_announcing(due.id, "replica-b", now)
+    recorder.tags[f"{incident}:respond@1:due"] = "B's message"  # what Slack's history shows
+    fired = {f.timer.key: f.outcome for f in runner.tick(clock.at(16.2))}
+    assert fired["respond@1:due"] == "fired"
+    assert recorder.said == []
+    with sessions() as session:
+        row = session.scalars(select(TimerRow).where(TimerRow.key == "respond@1:due")).one()
+    assert (row.posted, row.status) == ("B's message", "fired")
+
+
+def test_a_holder_that_died_before_slack_had_it_is_announced_by_the_next(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    declare(service, Severity.SEV2)
+    now = clock.at(16)
+    with sessions.begin() as session:
+        claimed = {t.key: t for t in Timers(session).claim(now, "replica-b", timedelta(seconds=5))}
+        assert Timers(session).mark_announcing(claimed["respond@1:due"].id, "replica-b", now)
+    runner.tick(clock.at(16.2))
+    assert recorder.keys("overdue") == ["respond@1"]
+
+
+def test_two_replicas_ticking_together_fire_each_timer_once(
+    sessions: Sessions, service: IncidentService, recorder: Recorder, clock: VirtualClock
+) -> None:
+    incidents = [declare(service) for _ in range(15)]
+    replicas = [TimerRunner(sessions, service, recorder, owner=f"replica-{n}") for n in "ab"]
+    now = clock.at(20)
+    outcomes: list[str] = []
+
+    def work(runner: TimerRunner) -> None:
+        fired = runner.tick(now)
+        outcomes.extend(f.outcome for f in fired)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(recorder.keys("overdue")) == sorted(["assemble@1", "status_update@1"] * 15)
+    assert len(outcomes) == 15 * 4
+    with sessions() as session:
+        assert Timers(session).count(TimerStatus.PENDING) == 0
+        assert Timers(session).count(TimerStatus.CLAIMED) == 0
+    assert {i for _, i, _, _ in recorder.said} == set(incidents)
+
+
+def test_reconcile_applies_a_changed_playbook_to_open_incidents(
+    sessions: Sessions, service: IncidentService, clock: VirtualClock
+) -> None:
+    incident = declare(service)
+    faster = {**SHIPPED}
+    sev1 = SHIPPED[Severity.SEV1]
+    assert sev1.response is not None
+    from dataclasses import replace
+
+    faster[Severity.SEV1] = replace(
+        sev1, response=replace(sev1.response, within=timedelta(minutes=2))
+    )
+    restarted = IncidentService(sessions, faster, clock)
+    assert restarted.reconcile() == 1
+    assert timers_of(sessions, incident)["assemble@1:due"] == (T0 + timedelta(minutes=2), "pending")

@@ -1,0 +1,170 @@
+"""Timers across crashes and replicas: `incident-bot serve` processes killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from bot.db.tables import EventRow, TimerRow
+from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
+from tests.support import signing
+from tests.support.playbooks import fast_playbooks
+from tests.support.slack_api import SlackApiStub
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Replica:
+    """One `incident-bot serve` process."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = (cwd / f"replica-{self.port}.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            cwd=cwd,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("the replica did not come up")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.log.close()
+
+
+@pytest.fixture
+def replicas(slack: SlackApiStub, engine: Engine, tmp_path: Path) -> Iterator[list[Replica]]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "INCIDENT_ANNOUNCE_CHANNEL": ANNOUNCE,
+        "PLAYBOOKS_DIR": str(fast_playbooks(tmp_path / "books")),
+        "TEMPLATES_DIR": str(ROOT / "templates"),
+        "TIMER_POLL_SECONDS": "0.2",
+        "TIMER_LEASE_SECONDS": "3",
+        "LOG_LEVEL": "WARNING",
+    }
+    started: list[Replica] = []
+
+    class Starter(list[Replica]):
+        def start(self) -> Replica:
+            replica = Replica(env, tmp_path)
+            started.append(replica)
+            return replica
+
+    yield Starter()  # type: ignore[misc]
+    for replica in started:
+        replica.stop()
+
+
+def declare(slack: SlackApiStub, replica: Replica, n: int) -> None:
+    body = signing.slash_command_body(
+        text=f"sev1 database {n} is down",
+        user_id="U0ALICE",
+        user_name=PEOPLE["U0ALICE"],
+        channel_id="C0GENERAL",
+        channel_name="general",
+        team_id=slack.identity.team_id,
+        trigger_id=f"durable-{n}",
+        response_url=slack.response_url(f"declare-{n}"),
+    )
+    status, _, _ = signing.post(f"{replica.url}/slack/events", body, signing.FORM, SECRET)
+    assert status == 200
+
+
+def overdue_messages(slack: SlackApiStub) -> list[str]:
+    return [
+        str(call.params.get("text"))
+        for call in slack.calls_to("chat.postMessage")
+        if call.ok and "Overdue:" in str(call.params.get("text"))
+    ]
+
+
+def settle(slack: SlackApiStub, expected: int, timeout: float) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(overdue_messages(slack)) < expected:
+        time.sleep(0.1)
+    time.sleep(1.5)  # and nothing more arrives afterwards
+    return overdue_messages(slack)
+
+
+def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
+    slack: SlackApiStub, replicas: list[Replica], engine: Engine
+) -> None:
+    first = replicas.start()  # type: ignore[attr-defined]
+    declare(slack, first, 1)
+    slack.wait_for_response("declare-1", timeout=10)
+    first.kill()  # the team-assembled deadline is 3 s away, the first update 6 s
+    time.sleep(12)
+    replicas.start()  # type: ignore[attr-defined]
+    overdue = settle(slack, expected=2, timeout=15)
+    assert len(overdue) == 2, overdue
+    assert sum("Overdue: incident team assembled" in text for text in overdue) == 1
+    assert sum("Overdue: status update to stakeholders" in text for text in overdue) == 1
+    assert all("late: I was not running" in text for text in overdue), overdue
+    with Session(engine) as session:
+        missed = session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == "deadline_missed")
+        )
+    assert missed == 2
+
+
+def test_two_replicas_fire_each_timer_once_when_one_dies(
+    slack: SlackApiStub, replicas: list[Replica], engine: Engine
+) -> None:
+    one = replicas.start()  # type: ignore[attr-defined]
+    two = replicas.start()  # type: ignore[attr-defined]
+    incidents = 6
+    for n in range(incidents):
+        declare(slack, one if n % 2 else two, n)
+    for n in range(incidents):
+        slack.wait_for_response(f"declare-{n}", timeout=15)
+    time.sleep(2.9)  # amid the reminders and the first due times
+    one.kill()
+    overdue = settle(slack, expected=incidents * 2, timeout=30)
+    assert len(overdue) == incidents * 2, overdue
+    with Session(engine) as session:
+        left = session.scalar(
+            select(func.count())
+            .select_from(TimerRow)
+            .where(TimerRow.status.in_(["pending", "claimed"]))
+        )
+        missed = session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.kind == "deadline_missed")
+        )
+    assert (left, missed) == (0, incidents * 2)

@@ -1,0 +1,126 @@
+"""The real timers end to end: second-long playbooks, the APScheduler ticker, Slack over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot import app
+from bot.db.incidents import Incidents
+from bot.server import Server
+from bot.settings import Settings
+from tests.slack.conftest import ANNOUNCE, SECRET, BotClient, text_of
+from tests.support.pagerduty import PagerDutyStub
+from tests.support.playbooks import fast_playbooks
+from tests.support.slack_api import SlackApiStub
+
+
+@pytest.fixture
+def pagerduty() -> Iterator[PagerDutyStub]:
+    with PagerDutyStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def live(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path, pagerduty: PagerDutyStub
+) -> Iterator[BotClient]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=engine.url.render_as_string(hide_password=False),
+        slack_bot_token=slack.token,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.base_url,
+        incident_announce_channel=ANNOUNCE,
+        playbooks_dir=fast_playbooks(tmp_path / "books", routing_key="R0UTINGKEY0000"),
+        templates_dir=repo_root / "templates",
+        pagerduty_events_url=pagerduty.url,
+        timer_poll_seconds=0.2,
+    )
+    runtime = app.build(settings)
+    server = Server(runtime, "127.0.0.1", 0, threads=4).start()
+    runtime.start_timers()
+    yield BotClient(server.url, slack, runtime)
+    server.stop()
+    runtime.close()
+
+
+def channel_texts(slack: SlackApiStub, channel: str) -> list[str]:
+    return [text_of(m) for m in slack.messages(channel)]
+
+
+def wait_for_text(
+    slack: SlackApiStub, channel: str, needle: str, count: int = 1, timeout: float = 15
+) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [t for t in channel_texts(slack, channel) if needle in t]
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"{needle!r} x{count} not in {channel_texts(slack, channel)}")
+
+
+def test_unassembled_team_is_reminded_then_escalated_and_paged(
+    live: BotClient, pagerduty: PagerDutyStub
+) -> None:
+    sent = live.command("sev1 checkout is returning 500s")
+    live.reply(sent)
+    channel = live.slack.calls_to("conversations.create")[0].response["channel"]["id"]
+    [reminder] = wait_for_text(live.slack, channel, "Incident team assembled* due")
+    assert "<!subteam^S0PAYMENTS>" in reminder  # no commander yet: the owning team
+    [overdue] = wait_for_text(live.slack, channel, "Overdue: incident team assembled")
+    assert "Escalating to <!subteam^S0SRELEADS>" in overdue
+    assert "The owning team was paged" in overdue
+    [page] = pagerduty.events
+    assert page["routing_key"] == "R0UTINGKEY0000"
+    assert page["dedup_key"] == "incident-1-assemble@1"
+    assert page["payload"]["severity"] == "critical"
+    time.sleep(1)
+    assert (
+        len([t for t in channel_texts(live.slack, channel) if "Overdue: incident team" in t]) == 1
+    )
+    with live.runtime.sessions() as session:
+        kinds = [str(e.kind) for e in Incidents(session).timeline.events(1)]
+    assert kinds.count("deadline_missed") >= 1
+
+
+def test_the_nudge_button_opens_the_form_and_an_update_meets_the_deadline(
+    live: BotClient,
+) -> None:
+    sent = live.command("sev2 search is slow")
+    live.reply(sent)
+    channel = live.slack.calls_to("conversations.create")[0].response["channel"]["id"]
+    live.command("ack", channel=channel)  # keep the response deadline quiet
+    [nudge] = wait_for_text(live.slack, channel, "Status update to stakeholders* due")
+    assert "incident.update" in nudge
+    live.click("incident.update", "1", channel=channel)
+    [opened] = live.slack.wait_for("views.open")
+    assert opened.view is not None
+    view = {
+        **opened.view,
+        "id": "V1",
+        "state": {
+            "values": {
+                "impact": {"value": {"value": "slow search results"}},
+                "affected": {"value": {"value": "12%"}},
+                "action": {"value": {"value": "scaling up the search cluster"}},
+                "next": {"value": {"selected_option": {"value": "15m"}}},
+                "custom": {"value": {"value": None}},
+            }
+        },
+    }
+    answer = live.interact({"type": "view_submission", "user": {"id": "U0BOB"}, "view": view})
+    assert answer.status == 200
+    sentence = (
+        "We are aware of slow search results. 12% of traffic are affected. We are "
+        "scaling up the search cluster. Next update in 15 minutes."
+    )
+    wait_for_text(live.slack, channel, sentence)
+    wait_for_text(live.slack, ANNOUNCE, sentence)
+    time.sleep(4)  # past the first update's due time: met, so nothing is overdue
+    assert not [t for t in channel_texts(live.slack, channel) if "Overdue: status" in t]

@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import engine as engines
 from bot.db import migrate
+from bot.health import Health
+from bot.metrics import Metrics, Saturation
 from bot.paging import PagerDuty
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.clock import Clock, system_clock
 from bot.services.incidents import IncidentService
 from bot.services.ticker import Ticker
-from bot.services.timers import TimerRunner
+from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
 from bot.slack.alerts import Alerts
@@ -49,6 +51,8 @@ class Runtime:
     runner: TimerRunner
     ticker: Ticker
     identity: BotIdentity
+    metrics: Metrics
+    health: Health
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
@@ -74,9 +78,18 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     engine = engines.connect(settings.database_url)
     migrate.upgrade(engine)
     sessions = engines.sessions(engine)
-    service = IncidentService(sessions, playbooks.policies, clock)
-    web = slack.client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    gateway = slack.SlackGateway(web)
+    metrics = Metrics()
+    service = IncidentService(
+        sessions,
+        playbooks.policies,
+        clock,
+        on_settled=lambda d: metrics.deadlines.labels(str(d.kind), str(d.status)).inc(),
+    )
+    count = lambda method, result: metrics.slack_calls.labels(method, result).inc()  # noqa: E731
+    web = slack.client(
+        settings.slack_bot_token.get_secret_value(), settings.slack_api_url, count=count
+    )
+    gateway = slack.SlackGateway(web, count)
     tickets = SlackTriageTickets(gateway, settings.incident_triage_channel)
     room = IncidentRoom(
         gateway, service, playbooks, tickets, sessions, settings.incident_announce_channel
@@ -105,7 +118,22 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     runner = TimerRunner(
         sessions, service, alerts, lease=timedelta(seconds=settings.timer_lease_seconds)
     )
-    ticker = Ticker(runner, clock, poll=timedelta(seconds=settings.timer_poll_seconds))
+    ticker = Ticker(
+        runner,
+        clock,
+        poll=timedelta(seconds=settings.timer_poll_seconds),
+        on_fired=lambda fired: _observe_lateness(metrics, fired),
+    )
+    health = Health(engine, ticker, identity, clock)
+    metrics.watch(
+        Saturation(
+            open_incidents=service.open_counts,
+            timers_due=lambda: runner.due_count(clock()),
+            db_connections_in_use=lambda: int(getattr(engine.pool, "checkedout", lambda: 0)()),
+            work_queue=lambda: workers._work_queue.qsize(),
+            ready=lambda: all(check.ok for check in health.checks().values()),
+        )
+    )
     return Runtime(
         settings,
         engine,
@@ -118,7 +146,15 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         runner,
         ticker,
         identity,
+        metrics,
+        health,
     )
+
+
+def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:
+    for firing in fired:
+        if firing.outcome == "fired":
+            metrics.timer_lateness.observe(firing.lateness.total_seconds())
 
 
 def socket_mode(runtime: Runtime) -> SocketModeHandler | None:

@@ -49,7 +49,7 @@ def db_upgrade(_args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = config.load(**overrides)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, secrets=settings.secret_values())
     try:
         runtime = app.build(settings)
     except loader.InvalidPlaybooks as invalid:

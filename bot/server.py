@@ -1,17 +1,60 @@
-"""The HTTP face: Slack's single endpoint and the health check, served by waitress."""
+"""The HTTP face: Slack's endpoint, health, readiness and metrics, served by waitress."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qs
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Request, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.flask import SlackRequestHandler
 from waitress.server import TcpWSGIServer, create_server
 
 from bot.app import Runtime
 
 log = logging.getLogger(__name__)
+INTERACTIVE_KINDS = {
+    "block_actions": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "shortcut": "action",
+}
+
+
+def request_kind(incoming: Request) -> str:
+    """command, action, view or event: what Slack sent, for the metrics."""
+    body = incoming.get_data(cache=True)
+    if incoming.mimetype == "application/json":
+        return "event"
+    form = parse_qs(body.decode("utf-8", "replace"))
+    if "command" in form:
+        return "command"
+    try:
+        payload = json.loads(form.get("payload", ["{}"])[0])
+    except ValueError:
+        return "unknown"
+    return INTERACTIVE_KINDS.get(str(payload.get("type")), "unknown")
+
+
+def outcome(status: int) -> str:
+    if status in (401, 403):
+        return "refused"
+    return "ok" if status < 400 else "error"
+
+
+def timed(
+    runtime: Runtime, kind: Callable[[Request], str], handle: Callable[[], Response]
+) -> Response:
+    started = time.perf_counter()
+    response = handle()
+    label = kind(request)
+    runtime.metrics.request_seconds.labels(label).observe(time.perf_counter() - started)
+    runtime.metrics.requests.labels(label, outcome(response.status_code)).inc()
+    return response
 
 
 def web_app(runtime: Runtime) -> Flask:
@@ -20,12 +63,26 @@ def web_app(runtime: Runtime) -> Flask:
 
     @app.post("/slack/events")
     def slack_events() -> Response:
-        response: Response = slack.handle(request)
-        return response
+        return timed(runtime, request_kind, lambda: slack.handle(request))
 
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        checks = runtime.health.checks()
+        ready = all(check.ok for check in checks.values())
+        body = {
+            "ready": ready,
+            "failing": sorted(name for name, check in checks.items() if not check.ok),
+            "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
+        }
+        return Response(json.dumps(body), status=200 if ready else 503, mimetype="application/json")
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(runtime.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for the log redactor."""
+        secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        found = [s.get_secret_value() for s in secrets if s is not None]
+        password = urlsplit(self.database_url).password
+        return [*found, *([password] if password else [])]
 
     @field_validator("database_url")
     @classmethod

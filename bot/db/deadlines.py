@@ -41,21 +41,30 @@ class Deadlines:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def sync(self, incident_id: int, deadlines: Iterable[Deadline]) -> None:
-        """Make the incident's rows say what the core computed (insert new keys, update others)."""
+    def sync(self, incident_id: int, deadlines: Iterable[Deadline]) -> list[Deadline]:
+        """Make the incident's rows say what the core computed (insert new keys, update others).
+
+        Returns the deadlines whose status changed (or that are new).
+        """
         existing = {
             row.key: row
             for row in self.session.scalars(
                 select(DeadlineRow).where(DeadlineRow.incident_id == incident_id)
             )
         }
+        changed = []
         for deadline in deadlines:
             row = existing.get(deadline.key)
             if row is None:
                 row = DeadlineRow(incident_id=incident_id, key=deadline.key)
                 self.session.add(row)
+            elif row.status == str(deadline.status):
+                _copy(deadline, row)
+                continue
+            changed.append(deadline)
             _copy(deadline, row)
         self.session.flush()
+        return changed
 
     def for_incident(self, incident_id: int) -> list[Deadline]:
         rows = self.session.scalars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import lifecycle, model
@@ -97,6 +97,15 @@ class Incidents:
             select(IncidentRow).where(IncidentRow.state.in_(states)).order_by(IncidentRow.id)
         )
         return [self._load(row) for row in rows]
+
+    def open_counts(self) -> dict[str, int]:
+        states = [str(state) for state in lifecycle.OPEN_STATES]
+        rows = self.session.execute(
+            select(IncidentRow.severity, func.count())
+            .where(IncidentRow.state.in_(states))
+            .group_by(IncidentRow.severity)
+        )
+        return {severity: int(count) for severity, count in rows}
 
     def active_ids(self) -> list[int]:
         """Incidents whose clocks may still run: open ones, and any with a pending deadline."""

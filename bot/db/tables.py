@@ -162,3 +162,13 @@ class TimerRow(Base):
     posted: Mapped[str | None] = mapped_column(String(100))
     announcing_at: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
+
+
+class StateRow(Base):
+    """Small facts the bot keeps about itself (e.g. which playbooks its timers were planned by)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -166,6 +166,20 @@ class Timers:
             select(func.min(TimerRow.fire_at)).where(TimerRow.status == TimerStatus.PENDING)
         )
 
+    def due(self, now: datetime) -> int:
+        """Timers past their time and not fired yet (claimed ones included)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(TimerRow)
+                .where(
+                    TimerRow.status.in_([TimerStatus.PENDING, TimerStatus.CLAIMED]),
+                    TimerRow.fire_at <= now,
+                )
+            )
+            or 0
+        )
+
     def count(self, status: TimerStatus) -> int:
         return int(
             self.session.scalar(

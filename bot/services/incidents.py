@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import deadlines, timers
+from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import SeverityPolicy
 from bot.db.deadlines import Deadlines
 from bot.db.incidents import Incidents, StoredIncident
+from bot.db.state import State
 from bot.db.timers import Timers
 from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
+PLANNED_BY = "timers_planned_by"  # fingerprint of the policies the stored timers came from
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,12 @@ class IncidentService:
         sessions: sessionmaker[Session],
         policies: Mapping[Severity, SeverityPolicy],
         clock: Clock,
+        on_settled: Callable[[Deadline], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.policies = policies
         self.clock = clock
+        self.on_settled = on_settled  # told when a deadline turns met or missed
 
     def declare(
         self,
@@ -162,24 +169,36 @@ class IncidentService:
             stored = Incidents(session).by_channel(channel_id)
             return self._view(stored, self.clock()) if stored else None
 
+    def open_counts(self) -> dict[str, int]:
+        """Open incidents by severity, every severity listed."""
+        with self.sessions() as session:
+            counts = Incidents(session).open_counts()
+        return {str(severity): counts.get(str(severity), 0) for severity in Severity}
+
     def open_incidents(self) -> list[IncidentView]:
         now = self.clock()
         with self.sessions() as session:
             return [self._view(s, now) for s in Incidents(session).open()]
 
     def reconcile(self) -> int:
-        """Recompute every active incident's deadlines and timers; returns how many.
+        """Recompute every active incident's timers if the playbooks changed; returns how many.
 
-        Run at start-up, so a playbook edited while the bot was down applies at once. One
+        Run at start-up, so a playbook edited while the bot was down applies at once. Timers are
+        planned when events happen, so with unchanged playbooks there is nothing to redo. One
         incident that fails is logged and skipped; the rest still get their clocks.
         """
+        fingerprint = _fingerprint(self.policies)
         with self.sessions() as session:
+            if State(session).get(PLANNED_BY) == fingerprint:
+                return 0
             active = Incidents(session).active_ids()
         for incident_id in active:
             try:
                 self.refresh(incident_id)
             except Exception:
                 log.exception("could not reconcile incident", extra={"incident_id": incident_id})
+        with self.sessions.begin() as session:
+            State(session).put(PLANNED_BY, fingerprint, self.clock())
         return len(active)
 
     def refresh(self, incident_id: int) -> IncidentView:
@@ -189,10 +208,29 @@ class IncidentService:
 
     def _refresh(self, session: Session, incident_id: int, now: datetime) -> IncidentView:
         view = self._view(Incidents(session).get(incident_id), now)
-        Deadlines(session).sync(incident_id, view.deadlines)
+        changed = Deadlines(session).sync(incident_id, view.deadlines)
+        if self.on_settled is not None:
+            for deadline in changed:
+                if deadline.status in (DeadlineStatus.MET, DeadlineStatus.MISSED):
+                    self.on_settled(deadline)
         Timers(session).sync(incident_id, timers.wanted(view.deadlines))
         return view
 
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:
         planned = deadlines.plan(stored.events, self.policies, now)
         return IncidentView(stored, stored.events, planned, now)
+
+
+def _fingerprint(policies: Mapping[Severity, SeverityPolicy]) -> str:
+    """A digest of the policies that is the same in every process (sets sorted, no hashing)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, frozenset | set):
+            return sorted(str(item) for item in value)
+        if isinstance(value, timedelta):
+            return value.total_seconds()
+        return str(value)
+
+    canonical = {str(severity): asdict(policy) for severity, policy in policies.items()}
+    text = json.dumps(canonical, sort_keys=True, default=plain)
+    return hashlib.sha256(text.encode()).hexdigest()

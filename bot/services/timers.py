@@ -75,11 +75,19 @@ class TimerRunner:
         self.lease = lease
         self.max_attempts = max_attempts
 
-    def tick(self, now: datetime) -> list[Fired]:
-        """Fire every timer due at ``now`` that no other replica holds."""
-        with self.sessions.begin() as session:
-            claimed = Timers(session).claim(now, self.owner, self.lease)
-        return [self._fire_safely(timer, now) for timer in claimed]
+    def tick(self, now: datetime, batch: int = 100) -> list[Fired]:
+        """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time."""
+        fired: list[Fired] = []
+        while True:
+            with self.sessions.begin() as session:
+                claimed = Timers(session).claim(now, self.owner, self.lease, limit=batch)
+            fired += [self._fire_safely(timer, now) for timer in claimed]
+            if len(claimed) < batch:
+                return fired
+
+    def due_count(self, now: datetime) -> int:
+        with self.sessions() as session:
+            return Timers(session).due(now)
 
     def next_fire_at(self) -> datetime | None:
         with self.sessions() as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,18 +31,42 @@ class SlackFailure(Exception):
         return f"{self.method} failed: {self.error}"
 
 
-def client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
+class _CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (waits out Retry-After), counting each 429 it waits out."""
+
+    def __init__(self, count: Callable[[str, str], None], **options: Any) -> None:
+        super().__init__(**options)
+        self._count = count
+
+    def prepare_for_next_attempt(
+        self, *, state: Any, request: Any, response: Any = None, error: Any = None
+    ) -> None:
+        self._count(str(request.url).rsplit("/", 1)[-1], "ratelimited")
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+
+
+Count = Callable[[str, str], None]  # (Web API method, result) for the metrics
+
+
+def _uncounted(method: str, result: str) -> None:
+    return None
+
+
+def client(token: str, base_url: str, *, timeout: int = 10, count: Count = _uncounted) -> WebClient:
     """A WebClient that honours 429 Retry-After and retries dropped connections."""
     web = WebClient(token=token, base_url=base_url, timeout=timeout)
     web.retry_handlers.extend(
-        [RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler()]
+        [_CountingRateLimitHandler(count, max_retry_count=3), ConnectionErrorRetryHandler()]
     )
     return web
 
 
 class SlackGateway:
-    def __init__(self, web: WebClient) -> None:
+    def __init__(self, web: WebClient, count: Count = _uncounted) -> None:
         self.web = web
+        self.count = count
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
         call = getattr(self.web, method.replace(".", "_"))  # chat.postMessage: chat_postMessage
@@ -50,11 +74,13 @@ class SlackGateway:
             response = call(**params)
         except SlackApiError as error:
             data = error.response.data if isinstance(error.response.data, dict) else {}
-            raise SlackFailure(
-                method, str(data.get("error", "error")), data.get("needed")
-            ) from None
-        except SlackClientError as error:
+            code = str(data.get("error", "error"))
+            self.count(method, "ratelimited" if code == "ratelimited" else "error")
+            raise SlackFailure(method, code, data.get("needed")) from None
+        except (SlackClientError, OSError) as error:  # OSError: urllib's URLError, timeouts
+            self.count(method, "error")
             raise SlackFailure(method, f"could not reach Slack ({type(error).__name__})") from None
+        self.count(method, "ok")
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def create_channel(self, names: Iterator[str]) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
@@ -28,9 +28,10 @@ class BotIdentity:
 
     def check(self) -> bool:
         """Ask Slack now; True when the token is valid."""
+        self.checked_at = datetime.now(UTC)
         try:
             response = self.web.auth_test()
-        except SlackClientError as error:
+        except (SlackClientError, OSError) as error:  # an unreachable Slack raises URLError
             log.warning("auth.test failed", extra={"error": type(error).__name__})
             self.valid = False
             return False

@@ -349,6 +349,8 @@ def test_reconcile_applies_a_changed_playbook_to_open_incidents(
     faster[Severity.SEV1] = replace(
         sev1, response=replace(sev1.response, within=timedelta(minutes=2))
     )
+    assert service.reconcile() == 1  # the first start: nothing says how timers were planned
+    assert service.reconcile() == 0  # the same playbooks: nothing to redo
     restarted = IncidentService(sessions, faster, clock)
     assert restarted.reconcile() == 1
     assert timers_of(sessions, incident)["assemble@1:due"] == (T0 + timedelta(minutes=2), "pending")

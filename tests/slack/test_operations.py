@@ -1,0 +1,201 @@
+"""Operating the bot: readiness with the database stopped and started, metrics, redacted logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from psycopg import sql
+from sqlalchemy import Engine
+
+from bot import logs
+from tests.slack.conftest import BotClient
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()
+
+
+def readiness(bot: BotClient) -> tuple[int, dict[str, Any]]:
+    status, body = get(f"{bot.url}/readyz")
+    return status, json.loads(body)
+
+
+@contextmanager
+def database_stopped(engine: Engine) -> Iterator[None]:
+    """Make the bot's database unreachable, then bring it back."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        admin = url.set(database="postgres").render_as_string(hide_password=False)
+        admin = admin.replace("postgresql+psycopg://", "postgresql://")
+        name = sql.Identifier(str(url.database))
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [url.database],
+            )
+        try:
+            yield
+        finally:
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
+    else:  # SQLite: the file (and its WAL) gone, and nothing that can be opened in its place
+        path = Path(str(url.database))
+        files = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+        for file in files:
+            shutil.move(file, f"{file}.saved")
+        path.mkdir()
+        try:
+            yield
+        finally:
+            path.rmdir()
+            for file in files:
+                shutil.move(f"{file}.saved", file)
+
+
+def test_ready_only_once_the_scheduler_runs(bot: BotClient) -> None:
+    status, body = readiness(bot)
+    assert (status, body["failing"]) == (503, ["scheduler"])
+    bot.runtime.start_timers()
+    bot.runtime.ticker.tick()
+    status, body = readiness(bot)
+    assert (status, body["ready"]) == (200, True)
+    assert set(body["checks"]) == {"database", "migrations", "scheduler", "slack"}
+
+
+def test_readiness_follows_the_database_down_and_up(bot: BotClient, engine: Engine) -> None:
+    bot.runtime.start_timers()
+    bot.runtime.ticker.tick()
+    bot.runtime.engine.dispose()
+    with database_stopped(engine):
+        bot.runtime.engine.dispose()
+        status, body = readiness(bot)
+        assert status == 503
+        assert "database" in body["failing"]
+        assert get(f"{bot.url}/healthz")[0] == 200  # alive, just not ready
+    bot.runtime.engine.dispose()
+    status, body = readiness(bot)
+    assert (status, body["failing"]) == (200, [])
+
+
+def test_metrics_count_real_requests_and_slack_calls(bot: BotClient) -> None:
+    sent = bot.command("sev1 checkout is down")
+    bot.reply(sent)
+    assert bot.command("sev1 forged", secret="wrong").status == 401
+    status, body = get(f"{bot.url}/metrics")
+    assert status == 200
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+    assert samples[("incident_bot_requests_total", (("kind", "command"), ("outcome", "ok")))] == 1
+    assert (
+        samples[("incident_bot_requests_total", (("kind", "command"), ("outcome", "refused")))] == 1
+    )
+    assert (
+        samples[
+            (
+                "incident_bot_slack_calls_total",
+                (("method", "conversations.create"), ("result", "ok")),
+            )
+        ]
+        == 1
+    )
+    assert samples[("incident_bot_open_incidents", (("severity", "sev1"),))] == 1
+    assert samples[("incident_bot_open_incidents", (("severity", "sev2"),))] == 0
+    assert samples[("incident_bot_request_seconds_count", (("kind", "command"),))] == 2
+    assert ("incident_bot_timers_due", ()) in samples
+
+
+def test_met_deadlines_are_counted(bot: BotClient) -> None:
+    bot.reply(bot.command("sev2 search slow"))
+    channel = bot.slack.calls_to("conversations.create")[0].response["channel"]["id"]
+    bot.command("ack", channel=channel)
+    bot.slack.wait_for("chat.update")
+    _, body = get(f"{bot.url}/metrics")
+    assert 'incident_bot_deadlines_total{kind="respond",outcome="met"} 1.0' in body.decode()
+
+
+SECRETS = ["xoxb-1234-5678-SECRETTOKEN", "s1gn1ng-s3cr3t-value", "hunter2hunter2"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "token is xoxb-1234-5678-SECRETTOKEN",
+        "headers {'Authorization': 'Bearer xoxb-1234-5678-SECRETTOKEN'}",
+        "signing secret s1gn1ng-s3cr3t-value rejected",
+        "connect to postgresql://bot:hunter2hunter2@db/incidents failed",
+        "another workspace token xoxp-9-9-OTHER and app token xapp-1-A-B",
+    ],
+)
+def test_log_lines_never_carry_secrets(message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("DEBUG", secrets=SECRETS)
+    try:
+        try:
+            raise RuntimeError(message)
+        except RuntimeError:
+            logging.getLogger("bot.test").exception(message, extra={"detail": message})
+        line = capsys.readouterr().err.strip()
+    finally:
+        logging.getLogger().handlers.clear()
+    entry = json.loads(line)
+    assert entry["level"] == "error"
+    for secret in [*SECRETS, "OTHER", "xapp-1-A-B"]:
+        assert secret not in line
+    assert "[REDACTED]" in entry["message"]
+
+
+def test_a_served_bot_logs_no_secret_even_on_errors(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    token, secret = "xoxb-42-42-VERYSECRET", "signing-VERYSECRET"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "LOG_LEVEL": "DEBUG",
+        "PLAYBOOKS_DIR": str(root / "playbooks"),
+        "TEMPLATES_DIR": str(root / "templates"),
+    }
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", port],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, errors = process.communicate(timeout=8)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert "auth.test failed" in errors  # Slack is unreachable: an error path was logged
+    assert "VERYSECRET" not in errors

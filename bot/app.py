@@ -22,6 +22,7 @@ from bot.paging import PagerDuty
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.clock import Clock, system_clock
+from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
@@ -31,9 +32,11 @@ from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
+from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.templates import Templates
 from bot.tickets import SlackTriageTickets
+from bot.webhooks.intake import DeployIntake
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,9 @@ class Runtime:
     identity: BotIdentity
     metrics: Metrics
     health: Health
+    deploys: DeployService
+    advisor: RollbackAdvisor
+    deploy_intake: DeployIntake
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
@@ -94,7 +100,16 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     room = IncidentRoom(
         gateway, service, playbooks, tickets, sessions, settings.incident_announce_channel
     )
-    handlers = Handlers(service, room, playbooks, templates)
+    deploys = DeployService(sessions, clock)
+    webhook_secret = settings.deploy_webhook_secret
+    advisor = RollbackAdvisor(
+        service,
+        deploys,
+        gateway,
+        playbooks,
+        webhook_secret.get_secret_value() if webhook_secret else None,
+    )
+    handlers = Handlers(service, room, playbooks, templates, deploys, advisor)
     identity = BotIdentity(web)
     identity.check()
     workers = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="lazy")
@@ -148,6 +163,13 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         identity,
         metrics,
         health,
+        deploys,
+        advisor,
+        DeployIntake(
+            deploys,
+            advisor.webhook_secret,
+            lambda deploy: workers.submit(advisor.deploy_reported, deploy),
+        ),
     )
 
 

@@ -8,15 +8,21 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from bot import app, logs
 from bot import settings as config
+from bot.core.rollback import Deploy
 from bot.db import engine as engines
 from bot.db import migrate
 from bot.playbooks import loader
 from bot.server import Server
+from bot.services.deploys import DeployService
 from bot.templates import TemplateProblem
+from bot.webhooks import deploys as deploy_payloads
 
 log = logging.getLogger("bot")
 
@@ -36,10 +42,17 @@ def check_playbooks(args: argparse.Namespace) -> int:
 
 
 def db_upgrade(_args: argparse.Namespace) -> int:
-    settings = config.load()
-    engine = engines.connect(settings.database_url)
+    return _migrate(migrate.upgrade)
+
+
+def db_downgrade(args: argparse.Namespace) -> int:
+    return _migrate(lambda engine: migrate.downgrade(engine, args.revision))
+
+
+def _migrate(step: Callable[[Engine], None]) -> int:
+    engine = engines.connect(config.load().database_url)
     try:
-        migrate.upgrade(engine)
+        step(engine)
         print(f"database is at revision {migrate.current(engine)}")
     finally:
         engine.dispose()
@@ -86,6 +99,37 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_deploy(args: argparse.Namespace) -> int:
+    """Record a deploy from a pipeline; with Slack configured, advise the incidents it affects."""
+    settings = config.load()
+    finished = deploy_payloads.time(args.at, "--at") if args.at else datetime.now(UTC)
+    deploy = Deploy(
+        service=args.service.lower(),
+        version=args.version,
+        finished_at=finished,
+        deployer=args.deployer,
+        commit=args.commit,
+        environment=args.environment,
+    )
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        runtime = app.build(settings)
+        try:
+            runtime.deploys.record(deploy, source="cli")
+            advised = runtime.advisor.deploy_reported(deploy)
+        finally:
+            runtime.close()
+        print(f"recorded {deploy.service} {deploy.version}; advised {advised} open incident(s)")
+        return 0
+
+    def store(engine: Engine) -> None:
+        migrate.upgrade(engine)
+        DeployService(engines.sessions(engine), lambda: datetime.now(UTC)).record(deploy, "cli")
+
+    _migrate(store)
+    print(f"recorded {deploy.service} {deploy.version} (Slack not configured: no advice posted)")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incident-bot", description="Incident-response bot for Slack."
@@ -98,9 +142,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="default: HOST or 0.0.0.0")
     run.add_argument("--port", type=int, help="default: PORT or 3000")
     run.set_defaults(run=serve)
+    deploys = commands.add_parser("deploys", help="deploys the rollback rule looks at")
+    deploy_commands = deploys.add_subparsers(dest="deploys_command", required=True)
+    record = deploy_commands.add_parser("record", help="record a finished deploy")
+    record.add_argument("--service", required=True)
+    record.add_argument("--version", required=True)
+    record.add_argument("--deployer")
+    record.add_argument("--commit")
+    record.add_argument("--environment", default="production")
+    record.add_argument("--at", help="when it finished, like 2026-11-26T03:14:00Z (default: now)")
+    record.set_defaults(run=record_deploy)
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)
+    down = database_commands.add_parser(
+        "downgrade", help="step back to a revision (before running an older bot image)"
+    )
+    down.add_argument("revision", help="e.g. 0005, or -1 for one step back")
+    down.set_defaults(run=db_downgrade)
     return parser
 
 
@@ -111,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except config.ConfigurationError as error:
         print(f"incident-bot: configuration error: {error}", file=sys.stderr)
+        return 2
+    except deploy_payloads.MalformedDeploy as error:
+        print(f"incident-bot: {error}", file=sys.stderr)
         return 2
 
 

@@ -65,6 +65,15 @@ def web_app(runtime: Runtime) -> Flask:
     def slack_events() -> Response:
         return timed(runtime, request_kind, lambda: slack.handle(request))
 
+    @app.post("/webhooks/deploy")
+    def deploy_webhook() -> Response:
+        def handle() -> Response:
+            headers = {name.lower(): value for name, value in request.headers.items()}
+            status, body = runtime.deploy_intake.receive(request.get_data(), headers)
+            return Response(json.dumps(body), status=status, mimetype="application/json")
+
+        return timed(runtime, lambda _: "webhook", handle)
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify(status="ok")

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
+    deploy_webhook_secret: SecretStr | None = None
+    alertmanager_webhook_token: SecretStr | None = None
     incident_announce_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
     incident_triage_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
     # Threads doing the Slack and database work after each acknowledgement. Few keep the acks
@@ -38,7 +40,13 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret this configuration holds, for the log redactor."""
-        secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        secrets = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.deploy_webhook_secret,
+            self.alertmanager_webhook_token,
+        ]
         found = [s.get_secret_value() for s in secrets if s is not None]
         password = urlsplit(self.database_url).password
         return [*found, *([password] if password else [])]

@@ -39,7 +39,10 @@ class EventKind(enum.StrEnum):
     NOTE_WITHDRAWN = "note_withdrawn"
     POSTMORTEM_PUBLISHED = "postmortem_published"
     DEADLINE_MISSED = "deadline_missed"
+    ROLLBACK_ADVISED = "rollback_advised"
     ROLLBACK_DECIDED = "rollback_decided"
+    DEPLOY_REPORTED = "deploy_reported"
+    ALERT_FIRING = "alert_firing"
 
 
 LIFECYCLE_ACTIONS: Mapping[EventKind, lifecycle.Action] = {

@@ -160,7 +160,6 @@ class TimerRow(Base):
     lease_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     posted: Mapped[str | None] = mapped_column(String(100))
-    announcing_at: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
 
 

@@ -37,8 +37,6 @@ class ClaimedTimer:
     fire_at: datetime
     attempts: int
     posted: str | None
-    announcing_at: datetime | None
-    """Set when a holder started saying it; if ``posted`` is unset, it may or may not have."""
 
 
 def _claimable(now: datetime) -> object:
@@ -112,7 +110,6 @@ class Timers:
                 TimerRow.fire_at,
                 TimerRow.attempts,
                 TimerRow.posted,
-                TimerRow.announcing_at,
             )
             .execution_options(synchronize_session=False)
         ).all()
@@ -127,26 +124,25 @@ class Timers:
                     r.fire_at,
                     r.attempts,
                     r.posted,
-                    r.announcing_at,
                 )
                 for r in claimed
             ),
             key=lambda timer: (timer.fire_at, timer.id),
         )
 
-    def mark_announcing(self, timer_id: int, owner: str, now: datetime) -> bool:
-        """Note that the message is about to go out (see ClaimedTimer.announcing_at)."""
-        return self._finish_update(timer_id, owner, announcing_at=now)
-
-    def mark_posted(self, timer_id: int, owner: str, reference: str) -> bool:
-        """Remember that the message went out, so a re-claim after a crash does not repeat it."""
-        return self._finish_update(timer_id, owner, posted=reference)
-
     def finish(
-        self, timer_id: int, owner: str, now: datetime, status: TimerStatus = TimerStatus.FIRED
+        self,
+        timer_id: int,
+        owner: str,
+        now: datetime,
+        status: TimerStatus = TimerStatus.FIRED,
+        posted: str | None = None,
     ) -> bool:
         """Close the timer; False if ``owner`` no longer holds it (its lease was taken over)."""
-        return self._finish_update(timer_id, owner, status=status, fired_at=now, lease_until=None)
+        values: dict[str, object] = {"status": status, "fired_at": now, "lease_until": None}
+        if posted is not None:
+            values["posted"] = posted
+        return self._finish_update(timer_id, owner, **values)
 
     def _finish_update(self, timer_id: int, owner: str, **values: object) -> bool:
         result = self.session.execute(

@@ -10,6 +10,7 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -67,6 +68,7 @@ class TimerRunner:
         owner: str | None = None,
         lease: timedelta = timedelta(seconds=20),
         max_attempts: int = 5,
+        parallel: int = 8,
     ) -> None:
         self.sessions = sessions
         self.service = service
@@ -74,14 +76,22 @@ class TimerRunner:
         self.owner = owner or owner_name()
         self.lease = lease
         self.max_attempts = max_attempts
+        self.parallel = parallel
 
     def tick(self, now: datetime, batch: int = 100) -> list[Fired]:
-        """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time."""
+        """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time.
+
+        The claimed timers fire in parallel: each waits mostly on Slack.
+        """
         fired: list[Fired] = []
         while True:
             with self.sessions.begin() as session:
                 claimed = Timers(session).claim(now, self.owner, self.lease, limit=batch)
-            fired += [self._fire_safely(timer, now) for timer in claimed]
+            if len(claimed) > 1:
+                with ThreadPoolExecutor(min(self.parallel, len(claimed))) as pool:
+                    fired += pool.map(lambda timer: self._fire_safely(timer, now), claimed)
+            else:
+                fired += [self._fire_safely(timer, now) for timer in claimed]
             if len(claimed) < batch:
                 return fired
 
@@ -117,16 +127,16 @@ class TimerRunner:
         deadline = next((d for d in view.deadlines if d.key == timer.deadline_key), None)
         if timer.purpose is Purpose.DUE and _unmet_and_missed(deadline):
             assert deadline is not None
-            self._announce(timer, view, now, self.announcer.overdue, deadline)
-            self._record_miss(timer, deadline, now)
+            said = self._announce(timer, view, now, self.announcer.overdue, deadline)
+            self._record_miss(timer, deadline, now, said)
             return "fired"
         if (
             timer.purpose is Purpose.REMINDER
             and deadline is not None
             and deadline.status is DeadlineStatus.PENDING
         ):
-            self._announce(timer, view, now, self.announcer.remind, deadline)
-            self._close(timer, now, TimerStatus.FIRED)
+            said = self._announce(timer, view, now, self.announcer.remind, deadline)
+            self._close(timer, now, TimerStatus.FIRED, said)
             return "fired"
         self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
         return "skipped"
@@ -138,24 +148,24 @@ class TimerRunner:
         now: datetime,
         say: Callable[[IncidentView, Deadline, datetime, str], str],
         deadline: Deadline,
-    ) -> None:
-        """Say it once. A holder that died after starting may have said it: Slack then knows."""
-        if timer.posted is not None:
-            return  # said and noted before a crash; the re-claim only records it
-        tag = f"{timer.incident_id}:{timer.key}"
-        said = self.announcer.already_said(view, tag) if timer.announcing_at else None
-        if said is None:
-            with self.sessions.begin() as session:
-                if not Timers(session).mark_announcing(timer.id, self.owner, now):
-                    raise LeaseLost(timer.key)
-            said = say(view, deadline, now, tag)
-        with self.sessions.begin() as session:
-            if not Timers(session).mark_posted(timer.id, self.owner, said):
-                raise LeaseLost(timer.key)
+    ) -> str:
+        """Say it once; returns a reference to what was said.
 
-    def _record_miss(self, timer: ClaimedTimer, deadline: Deadline, now: datetime) -> None:
+        A holder before this one (``attempts`` > 1) may have said it and died before noting it:
+        its message carries the timer's tag, so look for it before saying it again.
+        """
+        if timer.posted is not None:
+            return timer.posted
+        tag = f"{timer.incident_id}:{timer.key}"
+        if timer.attempts > 1 and (found := self.announcer.already_said(view, tag)):
+            return found
+        return say(view, deadline, now, tag)
+
+    def _record_miss(
+        self, timer: ClaimedTimer, deadline: Deadline, now: datetime, said: str
+    ) -> None:
         def close(session: Session) -> None:
-            if not Timers(session).finish(timer.id, self.owner, now):
+            if not Timers(session).finish(timer.id, self.owner, now, posted=said):
                 raise LeaseLost(timer.key)
 
         late = durations.compact(now - deadline.due_at) if now > deadline.due_at else "0s"
@@ -172,9 +182,11 @@ class TimerRunner:
             alongside=close,
         )
 
-    def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:
+    def _close(
+        self, timer: ClaimedTimer, now: datetime, status: TimerStatus, said: str | None = None
+    ) -> None:
         with self.sessions.begin() as session:
-            Timers(session).finish(timer.id, self.owner, now, status)
+            Timers(session).finish(timer.id, self.owner, now, status, posted=said)
 
 
 def _unmet_and_missed(deadline: Deadline | None) -> bool:

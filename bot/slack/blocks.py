@@ -26,6 +26,7 @@ from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
 from bot.core.lifecycle import State
 from bot.core.model import Event, EventKind, Severity
+from bot.core.rollback import Deploy
 from bot.playbooks.schema import Playbook
 from bot.services.incidents import IncidentView
 from bot.slack import commands, mrkdwn
@@ -275,3 +276,18 @@ def timeline(view: IncidentView) -> Blocks:
         chunks = chunks[-(MESSAGE_BLOCK_LIMIT - 2) :]
         head.append(_section("_earlier entries omitted_"))
     return _dicts([*head, *(_section(chunk) for chunk in chunks)])
+
+
+def deploy_list(deploys: Sequence[Deploy], now: datetime, service: str | None) -> Blocks:
+    scope = f" of `{escape(service)}`" if service else ""
+    if not deploys:
+        return notice(f"No deploys{scope} in the last 24 hours.", ":package:")
+    lines = []
+    for deploy in deploys:
+        by = f" by {escape(deploy.deployer)}" if deploy.deployer else ""
+        commit = f" (commit `{escape(deploy.commit[:12])}`)" if deploy.commit else ""
+        age = durations.humanize(now - deploy.finished_at)
+        lines.append(
+            f"• `{escape(deploy.service)}` {escape(deploy.version)}{commit}{by}, {age} ago"
+        )
+    return _dicts([_section(f"*Recent deploys{scope}, newest first*\n" + "\n".join(lines))])

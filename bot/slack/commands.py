@@ -94,6 +94,20 @@ def _text(name: str, rest: str) -> Command:
     return Command(name, text=rest.strip())
 
 
+def _deploy(name: str, rest: str) -> Command:
+    words = rest.split()
+    if len(words) != 2:
+        raise UsageError("name the service and the version: `/incident deploy checkout v42`")
+    return Command(name, words=(words[0].lower(), words[1][:200]))
+
+
+def _deploys(name: str, rest: str) -> Command:
+    words = rest.split()
+    if len(words) > 1:
+        raise UsageError("name at most one service: `/incident deploys checkout`")
+    return Command(name, words=tuple(w.lower() for w in words))
+
+
 def _declaration_modal(name: str, rest: str) -> Command:
     if rest:
         raise UsageError(
@@ -152,6 +166,18 @@ COMMANDS: Mapping[str, Spec] = {
     ),
     "status": Spec("status", "show the incident card again", Scope.INCIDENT, _no_arguments),
     "timeline": Spec("timeline", "show the timeline", Scope.INCIDENT, _no_arguments),
+    "deploy": Spec(
+        "deploy <service> <version>",
+        "record a deploy by hand (finished now)",
+        Scope.ANYWHERE,
+        lambda name, rest: _deploy(name, rest),
+    ),
+    "deploys": Spec(
+        "deploys [service]",
+        "recent deploys, newest first",
+        Scope.ANYWHERE,
+        lambda name, rest: _deploys(name, rest),
+    ),
     "list": Spec(
         "list", "open incidents, their commanders and next deadlines", Scope.ANYWHERE, _no_arguments
     ),

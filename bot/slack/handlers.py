@@ -7,47 +7,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.core import durations, lifecycle
 from bot.core.model import EventKind, Severity
+from bot.core.rollback import Deploy
 from bot.db.status_updates import StatusUpdate, StatusUpdates
 from bot.playbooks.loader import Playbooks
+from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, commands, mrkdwn, updates
 from bot.slack.commands import Command
+from bot.slack.gateway import SlackFailure
+from bot.slack.replies import Invocation, Reply, error, notice
+from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.templates import Templates
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """Who typed or clicked what, where."""
-
-    user: str
-    channel: str
-    team: str = ""
-    trigger_id: str = ""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An answer only the person who asked sees."""
-
-    blocks: blocks.Blocks
-    text: str
-
-
-def error(text: str) -> Reply:
-    return Reply(blocks.error(text), text)
-
-
-def notice(text: str, emoji: str = ":information_source:") -> Reply:
-    return Reply(blocks.notice(text, emoji), text)
 
 
 # Lifecycle commands: the event they record and how the channel hears about it.
@@ -68,11 +46,15 @@ class Handlers:
         room: IncidentRoom,
         playbooks: Playbooks,
         templates: Templates,
+        deploys: DeployService,
+        advisor: RollbackAdvisor,
     ) -> None:
         self.service = service
         self.room = room
         self.playbooks = playbooks
         self.templates = templates
+        self.deploys = deploys
+        self.advisor = advisor
         self.in_incident: Mapping[str, Callable[[Invocation, Command, IncidentView], Reply | None]]
         self.in_incident = {
             **{name: self._lifecycle for name in LIFECYCLE},
@@ -122,6 +104,8 @@ class Handlers:
         )
         lines = [f"{blocks.headline(view)} is declared{where}."]
         lines += [f"• {problem}" for problem in opening.problems]
+        if opening.channel_id:
+            self._advise(self.service.get(view.id))
         emoji = ":warning:" if opening.problems else ":rotating_light:"
         return notice("\n".join(lines), emoji)
 
@@ -135,6 +119,10 @@ class Handlers:
         """Run a parsed command (declare commands go through ``declare``)."""
         if command.name == "help":
             return Reply(blocks.help_text(), "/incident commands")
+        if command.name == "deploy":
+            return self.record_deploy(who, command)
+        if command.name == "deploys":
+            return self.list_deploys(who, command)
         if command.name == "list":
             views = self.service.open_incidents()
             now = views[0].now if views else self.service.clock()
@@ -240,12 +228,55 @@ class Handlers:
                 f"Known services: {', '.join(sorted(known)) or 'none'}."
             )
         names = ", ".join(command.words)
-        return self.act(
+        refused = self.act(
             who,
             view.id,
             EventKind.SERVICES_CHANGED,
             f":gear: {{who}} set the affected services: {names}.",
             extra={"services": ",".join(command.words)},
+        )
+        if refused is None:
+            self._advise(self.service.get(view.id))
+        return refused
+
+    def _advise(self, view: IncidentView) -> None:
+        try:
+            self.advisor.advise(view)
+        except SlackFailure:
+            log.exception("could not post the rollback advice", extra={"incident_id": view.id})
+
+    # --- deploys ---------------------------------------------------------------------------------
+
+    def record_deploy(self, who: Invocation, command: Command) -> Reply | None:
+        service, version = command.words
+        if self.playbooks.catalog.service(service) is None:
+            known = ", ".join(s.name for s in self.playbooks.catalog.services)
+            return error(
+                f"`{mrkdwn.escape(service)}` is not in the service catalog. "
+                f"Known services: {known}."
+            )
+        deploy = Deploy(
+            service=service,
+            version=version,
+            finished_at=self.service.clock(),
+            deployer=who.user,
+            environment="production",
+        )
+        self.deploys.record(deploy, source="slack")
+        advised = self.advisor.deploy_reported(deploy)
+        also = f" {advised} open incident(s) got fresh rollback advice." if advised else ""
+        return notice(
+            f"Recorded the deploy of `{mrkdwn.escape(service)}` "
+            f"{mrkdwn.escape(version)}, finished now.{also}",
+            ":package:",
+        )
+
+    def list_deploys(self, who: Invocation, command: Command) -> Reply:
+        service = command.words[0] if command.words else None
+        found = self.deploys.recent(service)
+        return Reply(
+            blocks.deploy_list(found, self.service.clock(), service),
+            f"{len(found)} recent deploy(s)",
         )
 
     def _note(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:

@@ -15,10 +15,11 @@ from slack_bolt import Ack, App, BoltRequest, Respond
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.model import Severity
-from bot.slack import blocks, commands, modals, updates
+from bot.slack import blocks, commands, modals, rollback, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
-from bot.slack.handlers import Handlers, Invocation, Reply, error
+from bot.slack.handlers import Handlers
+from bot.slack.replies import Invocation, Reply, error
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class Listeners:
         app.action("incident.severity")(ack=self.ack_quietly, lazy=[self.run_severity])
         app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
         app.action("incident.update")(ack=self.ack_quietly, lazy=[self.run_update_button])
+        for action_id in rollback.DECISIONS:
+            app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_decision])
         app.view(updates.CALLBACK)(ack=self.ack_update, lazy=[self.run_update])
 
     # --- /incident ------------------------------------------------------------------------------
@@ -131,6 +134,13 @@ class Listeners:
         who = _clicker(body)
         name = BUTTON_EVENTS[action["action_id"]]
         _guarded(lambda: self.handlers.button(who, int(action["value"]), name), respond)
+
+    def run_decision(self, body: dict[str, Any], respond: Respond) -> None:
+        action = body["actions"][0]
+        who = _clicker(body)
+        _guarded(
+            lambda: self.handlers.advisor.decide(who, action["action_id"], action["value"]), respond
+        )
 
     def run_severity(self, body: dict[str, Any], respond: Respond) -> None:
         incident_id, _, severity = str(body["actions"][0]["value"]).partition(":")

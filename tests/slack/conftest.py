@@ -21,7 +21,9 @@ from bot.settings import Settings
 from tests.support import signing
 from tests.support.slack_api import SlackApiStub
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the test app's signing secret
+WEBHOOK_SECRET = "deploy-hook-secret"
+ALERTMANAGER_TOKEN = "alertmanager-token"
 ANNOUNCE, TRIAGE, GENERAL = "C0ANNOUNCE", "C0TRIAGE", "C0GENERAL"
 PEOPLE = {
     "U0ALICE": "alice",
@@ -153,6 +155,8 @@ def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotCli
         incident_triage_channel=TRIAGE,
         playbooks_dir=repo_root / "playbooks",
         templates_dir=repo_root / "templates",
+        deploy_webhook_secret=WEBHOOK_SECRET,
+        alertmanager_webhook_token=ALERTMANAGER_TOKEN,
     )
     runtime = app.build(settings)
     server = Server(runtime, "127.0.0.1", 0, threads=8).start()

@@ -44,7 +44,8 @@ def test_sev1_opens_a_channel_with_the_team_a_pinned_card_and_an_announcement(
 
     assert f"is declared in <#{channel}>" in done["text"]
     assert done["response_type"] == "ephemeral"
-    assert assert_valid_block_kit(bot.slack) == 2  # the card and the announcement
+    assert "escalate to the owning team" in text_of(bot.slack.messages(channel)[-1])
+    assert assert_valid_block_kit(bot.slack) == 3  # the card, the announcement, the advice
 
 
 def test_acknowledged_fast_even_when_slack_is_slow(bot: BotClient) -> None:

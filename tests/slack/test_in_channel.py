@@ -16,7 +16,12 @@ def channel(bot: BotClient) -> str:
     """A declared Sev1 whose channel, card and announcement are in place."""
     sent = bot.command("sev1 checkout is returning 500s")
     bot.reply(sent)
-    return str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    # The card, then the rollback rule's advice (no deploy: escalate to the owning team).
+    bot.slack.wait_for(
+        "chat.postMessage", count=2, predicate=lambda call: call.params.get("channel") == channel
+    )
+    return channel
 
 
 def card(bot: BotClient, channel: str) -> str:
@@ -33,7 +38,7 @@ def updated(bot: BotClient, channel: str, count: int) -> None:
     bot.slack.wait_for("chat.update", count=count)
     bot.slack.wait_for(
         "chat.postMessage",
-        count=count + 1,  # the card was the first message
+        count=count + 2,  # after the card and the rollback advice
         predicate=lambda call: call.params.get("channel") == channel,
     )
 
@@ -93,10 +98,14 @@ def test_services_notes_and_roles_are_recorded(bot: BotClient, channel: str) -> 
     bot.command("service search, checkout", channel=channel)
     bot.command("note rolled back <!here> to v41 & watching", channel=channel)
     bot.command("role comms <@U0CAROL>", channel=channel)
-    updated(bot, channel, 3)
+    for said in ("set the affected services", "noted:", "the role *comms*"):
+        bot.slack.wait_for(
+            "chat.postMessage",
+            predicate=lambda call, said=said: said in str(call.params.get("text")),
+        )
     with bot.runtime.sessions() as session:
         events = Incidents(session).timeline.events(1)
-    recorded = {e.kind: e for e in events[-3:]}  # the three commands may land in any order
+    recorded = {e.kind: e for e in events}  # the last of each kind; commands land in any order
     assert recorded[EventKind.SERVICES_CHANGED].extra["services"] == "search,checkout"
     assert recorded[EventKind.NOTE_ADDED].text == "rolled back <!here> to v41 & watching"
     assert (recorded[EventKind.ROLE_ASSIGNED].text, recorded[EventKind.ROLE_ASSIGNED].subject) == (

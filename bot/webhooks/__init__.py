@@ -1,0 +1,1 @@
+"""Inbound webhooks: deploys (ours and GitHub's) and Alertmanager alerts."""

@@ -28,14 +28,17 @@ from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
+from bot.slack.access import Access
 from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
+from bot.slack.signals import Signals
 from bot.templates import Templates
 from bot.tickets import SlackTriageTickets
+from bot.webhooks.alert_intake import AlertIntake
 from bot.webhooks.intake import DeployIntake
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ class Runtime:
     deploys: DeployService
     advisor: RollbackAdvisor
     deploy_intake: DeployIntake
+    alert_intake: AlertIntake
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
@@ -109,7 +113,11 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         playbooks,
         webhook_secret.get_secret_value() if webhook_secret else None,
     )
-    handlers = Handlers(service, room, playbooks, templates, deploys, advisor)
+    signals = Signals(
+        service, deploys, sessions, gateway, playbooks, settings.incident_announce_channel
+    )
+    access = Access(gateway, settings.incident_declarers_group, settings.incident_admin_group)
+    handlers = Handlers(service, room, playbooks, templates, deploys, advisor, signals, access)
     identity = BotIdentity(web)
     identity.check()
     workers = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="lazy")
@@ -169,6 +177,15 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
             deploys,
             advisor.webhook_secret,
             lambda deploy: workers.submit(advisor.deploy_reported, deploy),
+        ),
+        AlertIntake(
+            sessions,
+            alert_token.get_secret_value()
+            if (alert_token := settings.alertmanager_webhook_token)
+            else None,
+            playbooks.catalog.alert_label,
+            clock,
+            lambda alerts: workers.submit(signals.alerts_firing, alerts),
         ),
     )
 

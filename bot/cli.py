@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from bot import app, logs
 from bot import settings as config
 from bot.core.rollback import Deploy
+from bot.db import audit, migrate
 from bot.db import engine as engines
-from bot.db import migrate
+from bot.db.tables import EventRow
 from bot.playbooks import loader
 from bot.server import Server
 from bot.services.deploys import DeployService
@@ -130,6 +134,36 @@ def record_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit_verify(_args: argparse.Namespace) -> int:
+    with _session() as session:
+        problems = audit.verify(session)
+        entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
+    for problem in problems:
+        print(f"TAMPERED: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"the audit trail is intact: {entries} entries, each committing to the one before")
+    return 0
+
+
+def audit_export(args: argparse.Namespace) -> int:
+    with _session() as session:
+        for entry in audit.export(session, args.incident):
+            print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = engines.connect(config.load().database_url)
+    try:
+        migrate.upgrade(engine)
+        with engines.sessions(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incident-bot", description="Incident-response bot for Slack."
@@ -152,6 +186,14 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--environment", default="production")
     record.add_argument("--at", help="when it finished, like 2026-11-26T03:14:00Z (default: now)")
     record.set_defaults(run=record_deploy)
+    trail = commands.add_parser("audit", help="the tamper-evident audit trail")
+    trail_commands = trail.add_subparsers(dest="audit_command", required=True)
+    trail_commands.add_parser("verify", help="detect edited or deleted entries").set_defaults(
+        run=audit_verify
+    )
+    exporting = trail_commands.add_parser("export", help="write the trail as JSON Lines")
+    exporting.add_argument("--incident", type=int, help="only this incident's entries")
+    exporting.set_defaults(run=audit_export)
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)

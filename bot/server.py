@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Flask, Request, Response, jsonify, request
@@ -65,14 +66,21 @@ def web_app(runtime: Runtime) -> Flask:
     def slack_events() -> Response:
         return timed(runtime, request_kind, lambda: slack.handle(request))
 
-    @app.post("/webhooks/deploy")
-    def deploy_webhook() -> Response:
+    def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:
         def handle() -> Response:
             headers = {name.lower(): value for name, value in request.headers.items()}
-            status, body = runtime.deploy_intake.receive(request.get_data(), headers)
+            status, body = receive(request.get_data(), headers)
             return Response(json.dumps(body), status=status, mimetype="application/json")
 
         return timed(runtime, lambda _: "webhook", handle)
+
+    @app.post("/webhooks/deploy")
+    def deploy_webhook() -> Response:
+        return webhook(runtime.deploy_intake.receive)
+
+    @app.post("/webhooks/alertmanager")
+    def alertmanager_webhook() -> Response:
+        return webhook(runtime.alert_intake.receive)
 
     @app.get("/healthz")
     def healthz() -> Response:

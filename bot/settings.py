@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     deploy_webhook_secret: SecretStr | None = None
     alertmanager_webhook_token: SecretStr | None = None
     incident_announce_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    incident_declarers_group: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
+    incident_admin_group: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
     incident_triage_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
     # Threads doing the Slack and database work after each acknowledgement. Few keep the acks
     # fast on a small machine (measured in benchmarks/ack_latency.py); raise it if Slack is slow.

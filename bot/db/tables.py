@@ -64,6 +64,8 @@ class EventRow(Base):
     next_update_seconds: Mapped[int | None]
     text: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class DeployRow(Base):
@@ -170,4 +172,24 @@ class StateRow(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """An Alertmanager alert as last reported (one row per alert and start time)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("fingerprint", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str | None] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(100), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ends_at: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime]

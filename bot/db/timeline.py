@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.model import Event, EventKind, Severity
+from bot.db import audit
 from bot.db.tables import EventRow
 
 
@@ -53,8 +54,10 @@ class Timeline:
         self.session = session
 
     def append(self, incident_id: int, event: Event) -> Event:
-        """Store ``event``; its ``seq`` must be the next one (Incidents.record sees to that)."""
-        self.session.add(_to_row(incident_id, event))
+        """Store ``event``, chained into the audit trail; its ``seq`` must be the next one."""
+        row = _to_row(incident_id, event)
+        audit.chain(self.session, row)
+        self.session.add(row)
         self.session.flush()
         return event
 

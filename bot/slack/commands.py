@@ -164,6 +164,9 @@ COMMANDS: Mapping[str, Spec] = {
         Scope.INCIDENT,
         lambda name, rest: Command(name, text=rest),
     ),
+    "deps": Spec(
+        "deps", "check the affected services' dependencies now", Scope.INCIDENT, _no_arguments
+    ),
     "status": Spec("status", "show the incident card again", Scope.INCIDENT, _no_arguments),
     "timeline": Spec("timeline", "show the timeline", Scope.INCIDENT, _no_arguments),
     "deploy": Spec(

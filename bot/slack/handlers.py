@@ -18,11 +18,13 @@ from bot.playbooks.loader import Playbooks
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, commands, mrkdwn, updates
+from bot.slack.access import STEERING, Access
 from bot.slack.commands import Command
 from bot.slack.gateway import SlackFailure
 from bot.slack.replies import Invocation, Reply, error, notice
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
+from bot.slack.signals import Signals, severity_for
 from bot.templates import Templates
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class Handlers:
         templates: Templates,
         deploys: DeployService,
         advisor: RollbackAdvisor,
+        signals: Signals,
+        access: Access,
     ) -> None:
         self.service = service
         self.room = room
@@ -55,6 +59,8 @@ class Handlers:
         self.templates = templates
         self.deploys = deploys
         self.advisor = advisor
+        self.signals = signals
+        self.access = access
         self.in_incident: Mapping[str, Callable[[Invocation, Command, IncidentView], Reply | None]]
         self.in_incident = {
             **{name: self._lifecycle for name in LIFECYCLE},
@@ -66,6 +72,7 @@ class Handlers:
             "status": self._status,
             "timeline": self._timeline,
             "update": self._update_line,
+            "deps": self._dependencies,
         }
 
     # --- declaring ---------------------------------------------------------------------------
@@ -81,6 +88,9 @@ class Handlers:
         description: str = "",
         request_key: str | None = None,
     ) -> Reply:
+        refusal = self.access.may_declare(who.user)
+        if refusal is not None:
+            return error(refusal)
         named = services if services is not None else self._services_named_in(title)
         declared = self.service.declare(
             severity=severity,
@@ -105,7 +115,9 @@ class Handlers:
         lines = [f"{blocks.headline(view)} is declared{where}."]
         lines += [f"• {problem}" for problem in opening.problems]
         if opening.channel_id:
-            self._advise(self.service.get(view.id))
+            opened = self.service.get(view.id)
+            self._advise(opened)
+            self._first_actions(opened)
         emoji = ":warning:" if opening.problems else ":rotating_light:"
         return notice("\n".join(lines), emoji)
 
@@ -161,6 +173,10 @@ class Handlers:
         extra: Mapping[str, str] | None = None,
     ) -> Reply | None:
         """Record ``kind``, refresh the card and tell the channel; a refusal is a Reply."""
+        if kind in STEERING:
+            refusal = self.access.may(who.user, kind, self.service.get(incident_id).stored.incident)
+            if refusal is not None:
+                return error(refusal)
         try:
             changed = self.service.record(
                 incident_id,
@@ -238,6 +254,33 @@ class Handlers:
         if refused is None:
             self._advise(self.service.get(view.id))
         return refused
+
+    def _first_actions(self, view: IncidentView) -> None:
+        try:
+            self.signals.first_actions(view)
+        except SlackFailure:
+            log.exception("could not post the first actions", extra={"incident_id": view.id})
+
+    def declare_from_alert(self, who: Invocation, fingerprint: str) -> Reply:
+        alert = self.signals.alert(fingerprint)
+        if alert is None:
+            return error("I no longer know that alert; declare with `/incident sev1 <title>`.")
+        title = f"{alert.name}: {alert.summary}" if alert.summary != alert.name else alert.name
+        return self.declare(
+            who,
+            severity_for(alert),
+            title[:200],
+            services=(alert.service,) if alert.service else (),
+            started_at=min(alert.starts_at, self.service.clock()),
+            request_key=f"alert:{fingerprint}:{alert.starts_at.isoformat()}",
+        )
+
+    def _dependencies(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
+        content, text = self.signals.dependencies(view)
+        if view.stored.channel_id:
+            self.room.gateway.post(view.stored.channel_id, content, text)
+            return notice("Posted the dependency checks in the channel.", ":link:")
+        return Reply(content, text)
 
     def _advise(self, view: IncidentView) -> None:
         try:

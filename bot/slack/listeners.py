@@ -71,6 +71,7 @@ class Listeners:
         app.action("incident.severity")(ack=self.ack_quietly, lazy=[self.run_severity])
         app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
         app.action("incident.update")(ack=self.ack_quietly, lazy=[self.run_update_button])
+        app.action("incident.declare_from_alert")(ack=self.ack_quietly, lazy=[self.run_from_alert])
         for action_id in rollback.DECISIONS:
             app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_decision])
         app.view(updates.CALLBACK)(ack=self.ack_update, lazy=[self.run_update])
@@ -141,6 +142,11 @@ class Listeners:
         _guarded(
             lambda: self.handlers.advisor.decide(who, action["action_id"], action["value"]), respond
         )
+
+    def run_from_alert(self, body: dict[str, Any], respond: Respond) -> None:
+        fingerprint = str(body["actions"][0]["value"])
+        who = _clicker(body)
+        _guarded(lambda: self.handlers.declare_from_alert(who, fingerprint), respond)
 
     def run_severity(self, body: dict[str, Any], respond: Respond) -> None:
         incident_id, _, severity = str(body["actions"][0]["value"]).partition(":")

@@ -6,6 +6,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,26 +144,40 @@ class BotClient:
         return self.slack.wait_for_response(sent.response_key, count)[count - 1]
 
 
-@pytest.fixture
-def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
+@contextmanager
+def running_bot(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, **overrides: Any
+) -> Iterator[BotClient]:
+    """The real bot on 127.0.0.1 against the stub; ``overrides`` are Settings fields."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=engine.url.render_as_string(hide_password=False),
-        slack_bot_token=slack.token,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.base_url,
-        incident_announce_channel=ANNOUNCE,
-        incident_triage_channel=TRIAGE,
-        playbooks_dir=repo_root / "playbooks",
-        templates_dir=repo_root / "templates",
-        deploy_webhook_secret=WEBHOOK_SECRET,
-        alertmanager_webhook_token=ALERTMANAGER_TOKEN,
+        **{
+            "database_url": engine.url.render_as_string(hide_password=False),
+            "slack_bot_token": slack.token,
+            "slack_signing_secret": SECRET,
+            "slack_api_url": slack.base_url,
+            "incident_announce_channel": ANNOUNCE,
+            "incident_triage_channel": TRIAGE,
+            "playbooks_dir": repo_root / "playbooks",
+            "templates_dir": repo_root / "templates",
+            "deploy_webhook_secret": WEBHOOK_SECRET,
+            "alertmanager_webhook_token": ALERTMANAGER_TOKEN,
+            **overrides,
+        },
     )
     runtime = app.build(settings)
     server = Server(runtime, "127.0.0.1", 0, threads=8).start()
-    yield BotClient(server.url, slack, runtime)
-    server.stop()
-    runtime.close()
+    try:
+        yield BotClient(server.url, slack, runtime)
+    finally:
+        server.stop()
+        runtime.close()
+
+
+@pytest.fixture
+def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
+    with running_bot(slack, engine, repo_root) as client:
+        yield client
 
 
 def text_of(message: dict[str, Any]) -> str:

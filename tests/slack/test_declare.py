@@ -44,8 +44,14 @@ def test_sev1_opens_a_channel_with_the_team_a_pinned_card_and_an_announcement(
 
     assert f"is declared in <#{channel}>" in done["text"]
     assert done["response_type"] == "ephemeral"
-    assert "escalate to the owning team" in text_of(bot.slack.messages(channel)[-1])
-    assert assert_valid_block_kit(bot.slack) == 3  # the card, the announcement, the advice
+    bot.slack.wait_for(
+        "chat.postMessage", count=3, predicate=lambda call: call.params.get("channel") == channel
+    )
+    said = [text_of(m) for m in bot.slack.messages(channel)]
+    assert "escalate to the owning team" in said[1]
+    assert "Mitigate, not diagnose." in said[2]
+    # The card, the announcement, the rollback advice and the first action.
+    assert assert_valid_block_kit(bot.slack) == 4
 
 
 def test_acknowledged_fast_even_when_slack_is_slow(bot: BotClient) -> None:

@@ -17,11 +17,16 @@ def channel(bot: BotClient) -> str:
     sent = bot.command("sev1 checkout is returning 500s")
     bot.reply(sent)
     channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
-    # The card, then the rollback rule's advice (no deploy: escalate to the owning team).
+    # The card, the rollback rule's advice (no deploy: escalate), the Sev1 first action.
     bot.slack.wait_for(
-        "chat.postMessage", count=2, predicate=lambda call: call.params.get("channel") == channel
+        "chat.postMessage",
+        count=OPENING_MESSAGES,
+        predicate=lambda call: call.params.get("channel") == channel,
     )
     return channel
+
+
+OPENING_MESSAGES = 3  # what a new Sev1 channel holds before anyone types
 
 
 def card(bot: BotClient, channel: str) -> str:
@@ -38,7 +43,7 @@ def updated(bot: BotClient, channel: str, count: int) -> None:
     bot.slack.wait_for("chat.update", count=count)
     bot.slack.wait_for(
         "chat.postMessage",
-        count=count + 2,  # after the card and the rollback advice
+        count=count + OPENING_MESSAGES,
         predicate=lambda call: call.params.get("channel") == channel,
     )
 

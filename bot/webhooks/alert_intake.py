@@ -1,0 +1,56 @@
+"""Receiving Alertmanager's webhook: authenticate, parse, store, and pass on what is new."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import alertmanager
+from bot.alertmanager import Alert
+from bot.db.alerts import Alerts
+from bot.services.clock import Clock
+from bot.webhooks.intake import Answer
+
+
+class AlertIntake:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        token: str | None,
+        label: str,
+        clock: Clock,
+        newly_firing: Callable[[list[Alert]], object],
+    ) -> None:
+        self.sessions = sessions
+        self.token = token
+        self.label = label  # the catalog's alert_label: which label names the service
+        self.clock = clock
+        self.newly_firing = newly_firing
+
+    def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
+        if not self.token:
+            return 503, {"error": "ALERTMANAGER_WEBHOOK_TOKEN is not set; alert intake is off"}
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), self.token):
+            return 401, {"error": "expected Authorization: Bearer <ALERTMANAGER_WEBHOOK_TOKEN>"}
+        try:
+            alerts = alertmanager.parse(json.loads(body), self.label)
+        except (ValueError, UnicodeDecodeError) as error:
+            return 400, {
+                "error": str(error)
+                if isinstance(error, alertmanager.InvalidPayload)
+                else "body: expected a JSON object"
+            }
+        fresh = self._store(alerts, self.clock())
+        if fresh:
+            self.newly_firing(fresh)
+        return 200, {"received": len(alerts), "newly_firing": len(fresh)}
+
+    def _store(self, alerts: list[Alert], now: datetime) -> list[Alert]:
+        with self.sessions.begin() as session:
+            store = Alerts(session)
+            return [alert for alert in alerts if store.save(alert, now)]

@@ -1,0 +1,132 @@
+"""The audit trail: an untouched chain verifies; an edited or deleted entry is named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.model import Event, EventKind, Severity
+from bot.db import audit, migrate
+from bot.db import engine as engines
+from bot.db.incidents import Incidents
+from bot.db.tables import EventRow
+from tests.core.timelines import T0, at
+
+Sessions = sessionmaker[Session]
+
+
+def history(sessions: Sessions) -> int:
+    """Two incidents, interleaved, with a rollback decision carrying version and commit."""
+    with sessions.begin() as session:
+        incidents = Incidents(session)
+        first = incidents.declare(Event(1, T0, EventKind.DECLARED, "U0A", Severity.SEV1, text="a"))
+        second = incidents.declare(Event(1, T0, EventKind.DECLARED, "U0B", Severity.SEV2, text="b"))
+        incidents.record(first.id, Event(0, at(1), EventKind.ACKNOWLEDGED, "U0C"))
+        incidents.record(second.id, Event(0, at(2), EventKind.NOTE_ADDED, "U0B", text="hm"))
+        incidents.record(
+            first.id,
+            Event(
+                0,
+                at(3),
+                EventKind.ROLLBACK_DECIDED,
+                "U0C",
+                text="roll back",
+                extra={"decision": "roll back", "version": "v42", "commit": "abc1234"},
+            ),
+        )
+        return first.id
+
+
+def problems(sessions: Sessions) -> list[str]:
+    with sessions() as session:
+        return [str(problem) for problem in audit.verify(session)]
+
+
+def test_an_untouched_trail_verifies(sessions: Sessions) -> None:
+    history(sessions)
+    assert problems(sessions) == []
+
+
+def test_an_edited_entry_is_named(sessions: Sessions) -> None:
+    history(sessions)
+    with sessions.begin() as session:
+        session.execute(update(EventRow).where(EventRow.id == 3).values(actor="U0MALLORY"))
+    assert problems(sessions) == [
+        "entry 3 (incident 1, #2, acknowledged) was edited: its content no longer matches its hash"
+    ]
+
+
+def test_a_deleted_entry_is_named_by_its_neighbours(sessions: Sessions) -> None:
+    history(sessions)
+    with sessions.begin() as session:
+        session.execute(delete(EventRow).where(EventRow.id == 3))
+    assert problems(sessions) == [
+        "an entry between entry 2 and entry 4 (incident 2, #2, note_added) was deleted (the "
+        "chain is broken there)"
+    ]
+
+
+def test_deleting_the_newest_entry_is_detected_too(sessions: Sessions) -> None:
+    history(sessions)
+    with sessions.begin() as session:
+        newest = session.scalar(select(func.max(EventRow.id)))
+        session.execute(delete(EventRow).where(EventRow.id == newest))
+    assert problems(sessions) == [
+        "the newest entries after entry 4 were deleted (the chain's recorded head is missing)"
+    ]
+
+
+def test_export_carries_actor_action_time_and_the_deploy(sessions: Sessions) -> None:
+    incident = history(sessions)
+    with sessions() as session:
+        entries = list(audit.export(session, incident))
+    assert [e["action"] for e in entries] == ["declared", "acknowledged", "rollback_decided"]
+    decided = entries[-1]
+    assert (decided["actor"], decided["extra"]["version"], decided["extra"]["commit"]) == (
+        "U0C",
+        "v42",
+        "abc1234",
+    )
+    assert decided["at"] == at(3).isoformat()
+    assert entries[1]["prev_hash"] != entries[0]["hash"]  # the chain runs across incidents
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.sqlite3"
+    engine = engines.connect(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    history(engines.sessions(engine))
+    engine.dispose()
+    return path
+
+
+def cli(database: Path, *words: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "audit", *words],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "", "DATABASE_URL": f"sqlite:///{database}"},
+    )
+
+
+def test_the_command_line_verifies_and_exports(database: Path) -> None:
+    verified = cli(database, "verify")
+    assert verified.returncode == 0
+    assert "intact: 5 entries" in verified.stdout
+    exported = cli(database, "export", "--incident", "2").stdout.splitlines()
+    assert [json.loads(line)["action"] for line in exported] == ["declared", "note_added"]
+    engine = engines.connect(f"sqlite:///{database}")
+    with engines.sessions(engine).begin() as session:
+        session.execute(update(EventRow).where(EventRow.id == 2).values(text="rewritten"))
+    engine.dispose()
+    tampered = cli(database, "verify")
+    assert tampered.returncode == 1
+    assert "TAMPERED: entry 2 (incident 2, #1, declared) was edited" in tampered.stderr

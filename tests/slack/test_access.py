@@ -1,0 +1,73 @@
+"""Access control through signed requests: who may declare, and who may steer an incident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.db.incidents import Incidents
+from tests.slack.conftest import BotClient, running_bot, text_of
+from tests.support.slack_api import SlackApiStub
+
+
+@pytest.fixture
+def guarded(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
+    slack.add_usergroup("S0DECLARE", "declarers", ["U0ALICE", "U0BOB"])
+    slack.add_usergroup("S0ADMINS", "incident-admins", ["U0PAY1"])
+    with running_bot(
+        slack,
+        engine,
+        repo_root,
+        incident_declarers_group="S0DECLARE",
+        incident_admin_group="S0ADMINS",
+    ) as client:
+        yield client
+
+
+def channel_of(bot: BotClient) -> str:
+    return str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+
+
+def state(bot: BotClient) -> str:
+    with bot.runtime.sessions() as session:
+        return str(Incidents(session).get(1).incident.state)
+
+
+def test_only_the_declarers_group_may_declare(guarded: BotClient) -> None:
+    refused = guarded.reply(guarded.command("sev1 checkout down", user="U0CAROL"))
+    assert "Only members of <!subteam^S0DECLARE> may declare incidents" in refused["text"]
+    assert refused["response_type"] == "ephemeral"
+    assert guarded.slack.calls_to("conversations.create") == []
+    done = guarded.reply(guarded.command("sev1 checkout down", user="U0BOB"))
+    assert "is declared in" in done["text"]
+
+
+def test_a_bystander_may_not_resolve_but_a_responder_or_an_admin_may(guarded: BotClient) -> None:
+    guarded.reply(guarded.command("sev1 checkout down"))
+    channel = channel_of(guarded)
+    refused = guarded.reply(guarded.command("resolve", user="U0DISC", channel=channel))
+    assert "may resolve this incident. To respond, type `/incident ack` first." in refused["text"]
+    assert "<!subteam^S0ADMINS>" in refused["text"]
+    assert state(guarded) == "investigating"
+    guarded.command("ack", user="U0DISC", channel=channel)
+    guarded.slack.wait_for("chat.update")
+    guarded.command("resolve", user="U0DISC", channel=channel)
+    guarded.slack.wait_for("chat.update", count=2)
+    assert state(guarded) == "resolved"
+    guarded.command("reopen", user="U0PAY1", channel=channel)  # an admin, not a responder
+    guarded.slack.wait_for("chat.update", count=3)
+    assert state(guarded) == "investigating"
+
+
+def test_a_bystanders_severity_click_is_refused(guarded: BotClient) -> None:
+    guarded.reply(guarded.command("sev1 checkout down"))
+    channel = channel_of(guarded)
+    refused = guarded.reply(
+        guarded.click("incident.severity", "1:sev3", user="U0CAROL", channel=channel)
+    )
+    assert "may change the severity of this incident" in text_of(refused)
+    with guarded.runtime.sessions() as session:
+        assert str(Incidents(session).get(1).incident.severity) == "sev1"

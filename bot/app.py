@@ -33,6 +33,7 @@ from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
+from bot.slack.priority import AckFirst
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
@@ -63,6 +64,7 @@ class Runtime:
     advisor: RollbackAdvisor
     deploy_intake: DeployIntake
     alert_intake: AlertIntake
+    ack_first: AckFirst
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
@@ -99,7 +101,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     web = slack.client(
         settings.slack_bot_token.get_secret_value(), settings.slack_api_url, count=count
     )
-    gateway = slack.SlackGateway(web, count)
+    ack_first = AckFirst()
+    gateway = slack.SlackGateway(web, count, before_call=ack_first.step_aside)
     tickets = SlackTriageTickets(gateway, settings.incident_triage_channel)
     room = IncidentRoom(
         gateway, service, playbooks, tickets, sessions, settings.incident_announce_channel
@@ -187,6 +190,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
             clock,
             lambda alerts: workers.submit(signals.alerts_firing, alerts),
         ),
+        ack_first,
     )
 
 

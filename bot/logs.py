@@ -5,10 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Fields every line logged while handling one request carries (request_id, incident_id, ...).
+_CONTEXT: ContextVar[Mapping[str, object] | None] = ContextVar("log_context", default=None)
+
+
+@contextmanager
+def bound(**fields: object) -> Iterator[None]:
+    """Add ``fields`` to every log line written inside the block (this thread or task)."""
+    token = _CONTEXT.set({**(_CONTEXT.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
 # Slack tokens, app tokens and signing-style secrets, and passwords inside URLs.
 _PATTERNS = [
     (re.compile(r"xox[a-z]-[A-Za-z0-9-]+"), "xox?-[REDACTED]"),
@@ -37,12 +53,13 @@ class JsonFormatter(logging.Formatter):
         self.redact = redact
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
+        entry.update(_CONTEXT.get() or {})
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.flask import SlackRequestHandler
 from waitress.server import TcpWSGIServer, create_server
 
+from bot import logs
 from bot.app import Runtime
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,8 @@ def web_app(runtime: Runtime) -> Flask:
 
     @app.post("/slack/events")
     def slack_events() -> Response:
-        return timed(runtime, request_kind, lambda: slack.handle(request))
+        with runtime.ack_first.acking(), logs.bound(request_id=uuid.uuid4().hex[:16]):
+            return timed(runtime, request_kind, lambda: slack.handle(request))
 
     def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:
         def handle() -> Response:

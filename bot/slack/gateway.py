@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+
+log = logging.getLogger(__name__)
 
 # What the missing scope means, to tell people how to fix it (the manifest asks for all of them).
 SCOPE_HINT = "add the scope under OAuth & Permissions in the app's settings, then reinstall the app"
@@ -64,11 +67,18 @@ def client(token: str, base_url: str, *, timeout: int = 10, count: Count = _unco
 
 
 class SlackGateway:
-    def __init__(self, web: WebClient, count: Count = _uncounted) -> None:
+    def __init__(
+        self,
+        web: WebClient,
+        count: Count = _uncounted,
+        before_call: Callable[[], None] = lambda: None,
+    ) -> None:
         self.web = web
         self.count = count
+        self.before_call = before_call  # lets acknowledgements go first (AckFirst)
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        self.before_call()
         call = getattr(self.web, method.replace(".", "_"))  # chat.postMessage: chat_postMessage
         try:
             response = call(**params)
@@ -76,11 +86,16 @@ class SlackGateway:
             data = error.response.data if isinstance(error.response.data, dict) else {}
             code = str(data.get("error", "error"))
             self.count(method, "ratelimited" if code == "ratelimited" else "error")
+            log.warning("Slack refused a call", extra={"slack_method": method, "error": code})
             raise SlackFailure(method, code, data.get("needed")) from None
         except (SlackClientError, OSError) as error:  # OSError: urllib's URLError, timeouts
             self.count(method, "error")
+            log.warning(
+                "Slack unreachable", extra={"slack_method": method, "error": type(error).__name__}
+            )
             raise SlackFailure(method, f"could not reach Slack ({type(error).__name__})") from None
         self.count(method, "ok")
+        log.debug("Slack call", extra={"slack_method": method})
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def create_channel(self, names: Iterator[str]) -> tuple[str, str]:

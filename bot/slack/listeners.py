@@ -108,6 +108,7 @@ class Listeners:
         _guarded(lambda: self._dispatch(who, command), respond)
 
     def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
+        self.gateway.before_call()  # let acknowledgements in flight go first
         if command.name == "declare":
             assert command.severity is not None
             return self.handlers.declare(

@@ -199,3 +199,22 @@ def test_a_served_bot_logs_no_secret_even_on_errors(tmp_path: Path) -> None:
         _, errors = process.communicate(timeout=10)
     assert "auth.test failed" in errors  # Slack is unreachable: an error path was logged
     assert "VERYSECRET" not in errors
+
+
+def test_log_lines_carry_the_request_and_the_slack_method(
+    bot: BotClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure("DEBUG", secrets=[bot.slack.token])
+    try:
+        bot.slack.fail_next("conversations.create", "missing_scope",
+                            extra={"needed": "channels:manage"})
+        bot.reply(bot.command("sev1 checkout is down"))
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+                 if line.startswith("{")]
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+    refused = [line for line in lines if line.get("slack_method") == "conversations.create"]
+    assert refused[0]["error"] == "missing_scope"
+    assert any(len(str(line.get("request_id", ""))) == 16 for line in lines)
+    assert all(bot.slack.token not in json.dumps(line) for line in lines)

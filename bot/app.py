@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import template_samples
 from bot.db import engine as engines
 from bot.db import migrate
 from bot.health import Health
@@ -33,11 +34,12 @@ from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
+from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
-from bot.templates import Templates
+from bot.templates import TemplateProblem, Templates
 from bot.tickets import SlackTriageTickets
 from bot.webhooks.alert_intake import AlertIntake
 from bot.webhooks.intake import DeployIntake
@@ -87,6 +89,13 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     playbooks = loader.load(settings.playbooks_dir)
     templates = Templates(settings.templates_dir)
     templates.check()
+    broken = [
+        p
+        for p in templates.check_samples(template_samples.SAMPLES)
+        if not p.endswith("no sample data to check it with")
+    ]
+    if broken:
+        raise TemplateProblem("; ".join(broken))
     engine = engines.connect(settings.database_url)
     migrate.upgrade(engine)
     sessions = engines.sessions(engine)
@@ -120,7 +129,10 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         service, deploys, sessions, gateway, playbooks, settings.incident_announce_channel
     )
     access = Access(gateway, settings.incident_declarers_group, settings.incident_admin_group)
-    handlers = Handlers(service, room, playbooks, templates, deploys, advisor, signals, access)
+    desk = PostmortemDesk(service, sessions, templates, gateway, settings.postmortem_dir)
+    handlers = Handlers(
+        service, room, playbooks, templates, deploys, advisor, signals, access, desk
+    )
     identity = BotIdentity(web)
     identity.check()
     workers = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="lazy")

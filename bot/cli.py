@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot import app, logs
+from bot import app, logs, template_samples
 from bot import settings as config
 from bot.core.rollback import Deploy
 from bot.db import audit, migrate
@@ -25,7 +25,7 @@ from bot.db.tables import EventRow
 from bot.playbooks import loader
 from bot.server import Server
 from bot.services.deploys import DeployService
-from bot.templates import TemplateProblem
+from bot.templates import TemplateProblem, Templates
 from bot.webhooks import deploys as deploy_payloads
 
 log = logging.getLogger("bot")
@@ -164,6 +164,22 @@ def _session() -> Iterator[Session]:
         engine.dispose()
 
 
+def check_templates(args: argparse.Namespace) -> int:
+    directory = Path(args.directory) if args.directory else config.load().templates_dir
+    templates = Templates(directory)
+    try:
+        templates.check()
+        problems = templates.check_samples(template_samples.SAMPLES)
+    except TemplateProblem as broken:
+        problems = [str(broken)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{directory}: {len(template_samples.SAMPLES)} templates render")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incident-bot", description="Incident-response bot for Slack."
@@ -172,6 +188,9 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-playbooks", help="validate a playbooks directory")
     check.add_argument("directory", nargs="?", help="default: PLAYBOOKS_DIR or ./playbooks")
     check.set_defaults(run=check_playbooks)
+    templates = commands.add_parser("check-templates", help="render every message template")
+    templates.add_argument("directory", nargs="?", help="default: TEMPLATES_DIR or ./templates")
+    templates.set_defaults(run=check_templates)
     run = commands.add_parser("serve", help="run the bot (HTTP, or Socket Mode with an app token)")
     run.add_argument("--host", help="default: HOST or 0.0.0.0")
     run.add_argument("--port", type=int, help="default: PORT or 3000")

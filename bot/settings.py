@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     playbooks_dir: Path = Path("playbooks")
     templates_dir: Path = Path("templates")
+    postmortem_dir: Path = Path("postmortems")
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None

@@ -7,6 +7,7 @@ status update can smuggle ``<!channel>`` or ``<@U…>`` into a message.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ class Templates:
             undefined=StrictUndefined,
             finalize=_escape,
             autoescape=False,  # noqa: S701 - HTML escaping is wrong for mrkdwn; finalize escapes
-            trim_blocks=False,
+            trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
@@ -75,6 +76,22 @@ class Templates:
             except TemplateError as error:
                 line = getattr(error, "lineno", None)
                 raise TemplateProblem(f"{self.directory / name}:{line}: {error}") from error
+
+    def check_samples(self, samples: Mapping[str, Callable[[], dict[str, Any]]]) -> list[str]:
+        """Render every template that has sample data; the problems, each with file and line."""
+        problems = []
+        for name in sorted(self.environment.list_templates(extensions=["j2"])):
+            sample = samples.get(name)
+            if sample is None:
+                problems.append(f"{self.directory / name}: no sample data to check it with")
+                continue
+            try:
+                self.render(name, compact=name != "postmortem.md.j2", **sample())
+            except TemplateProblem as problem:
+                problems.append(str(problem))
+        missing = sorted(set(samples) - set(self.environment.list_templates(extensions=["j2"])))
+        problems += [f"{self.directory / name}: missing (the bot renders it)" for name in missing]
+        return problems
 
     def render(self, name: str, *, compact: bool = True, **context: Any) -> str:
         """Render ``name``; ``compact`` drops the lines a false condition left empty."""

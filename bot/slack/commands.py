@@ -108,6 +108,18 @@ def _deploys(name: str, rest: str) -> Command:
     return Command(name, words=tuple(w.lower() for w in words))
 
 
+def _postmortem(name: str, rest: str) -> Command:
+    words = rest.split()
+    if not words:
+        return Command(name)
+    if len(words) == 2 and words[0].lower() == "done" and re.fullmatch(r"https?://\S+", words[1]):
+        return Command(name, text=words[1][:1000])
+    raise UsageError(
+        "type `/incident postmortem` for the draft, or `/incident postmortem done "
+        "https://wiki.example/pm-42` once it is published"
+    )
+
+
 def _declaration_modal(name: str, rest: str) -> Command:
     if rest:
         raise UsageError(
@@ -166,6 +178,12 @@ COMMANDS: Mapping[str, Spec] = {
     ),
     "deps": Spec(
         "deps", "check the affected services' dependencies now", Scope.INCIDENT, _no_arguments
+    ),
+    "postmortem": Spec(
+        "postmortem [done <url>]",
+        "write the post-mortem draft, or record the published one",
+        Scope.INCIDENT,
+        lambda name, rest: _postmortem(name, rest),
     ),
     "status": Spec("status", "show the incident card again", Scope.INCIDENT, _no_arguments),
     "timeline": Spec("timeline", "show the timeline", Scope.INCIDENT, _no_arguments),

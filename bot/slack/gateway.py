@@ -166,5 +166,10 @@ class SlackGateway:
     ) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, blocks=blocks, text=text)
 
+    def upload(self, channel: str, content: str, filename: str, title: str) -> None:
+        self._call(
+            "files.upload_v2", channel=channel, content=content, filename=filename, title=title
+        )
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)

@@ -21,6 +21,7 @@ from bot.slack import blocks, commands, mrkdwn, updates
 from bot.slack.access import STEERING, Access
 from bot.slack.commands import Command
 from bot.slack.gateway import SlackFailure
+from bot.slack.postmortems import PostmortemDesk
 from bot.slack.replies import Invocation, Reply, error, notice
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
@@ -52,6 +53,7 @@ class Handlers:
         advisor: RollbackAdvisor,
         signals: Signals,
         access: Access,
+        postmortems: PostmortemDesk,
     ) -> None:
         self.service = service
         self.room = room
@@ -61,6 +63,7 @@ class Handlers:
         self.advisor = advisor
         self.signals = signals
         self.access = access
+        self.postmortems = postmortems
         self.in_incident: Mapping[str, Callable[[Invocation, Command, IncidentView], Reply | None]]
         self.in_incident = {
             **{name: self._lifecycle for name in LIFECYCLE},
@@ -73,6 +76,7 @@ class Handlers:
             "timeline": self._timeline,
             "update": self._update_line,
             "deps": self._dependencies,
+            "postmortem": self._postmortem,
         }
 
     # --- declaring ---------------------------------------------------------------------------
@@ -281,6 +285,13 @@ class Handlers:
             self.room.gateway.post(view.stored.channel_id, content, text)
             return notice("Posted the dependency checks in the channel.", ":link:")
         return Reply(content, text)
+
+    def _postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        if command.text:
+            reply = self.postmortems.published(who, view, command.text)
+            self.room.refresh_card(self.service.get(view.id))
+            return reply
+        return self.postmortems.write(who, view)
 
     def _advise(self, view: IncidentView) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,6 +163,7 @@ def running_bot(
             "templates_dir": repo_root / "templates",
             "deploy_webhook_secret": WEBHOOK_SECRET,
             "alertmanager_webhook_token": ALERTMANAGER_TOKEN,
+            "postmortem_dir": Path(tempfile.mkdtemp(prefix="postmortems-")),
             **overrides,
         },
     )

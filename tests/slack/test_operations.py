@@ -206,11 +206,15 @@ def test_log_lines_carry_the_request_and_the_slack_method(
 ) -> None:
     logs.configure("DEBUG", secrets=[bot.slack.token])
     try:
-        bot.slack.fail_next("conversations.create", "missing_scope",
-                            extra={"needed": "channels:manage"})
+        bot.slack.fail_next(
+            "conversations.create", "missing_scope", extra={"needed": "channels:manage"}
+        )
         bot.reply(bot.command("sev1 checkout is down"))
-        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
-                 if line.startswith("{")]
+        lines = [
+            json.loads(line)
+            for line in capsys.readouterr().err.splitlines()
+            if line.startswith("{")
+        ]
     finally:
         logging.getLogger().handlers.clear()
         logging.getLogger().setLevel(logging.WARNING)

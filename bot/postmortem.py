@@ -1,0 +1,105 @@
+"""The post-mortem draft: the incident's record arranged for the people who write it up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.core import durations
+from bot.core.deadline_kinds import DeadlineKind
+from bot.core.model import Event, EventKind
+from bot.db.status_updates import StatusUpdate
+from bot.services.incidents import IncidentView
+from bot.templates import Templates
+
+
+def _at(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def _after(start: datetime, events: Sequence[Event], kind: EventKind) -> str:
+    first = next((e.at for e in events if e.kind is kind), None)
+    return durations.humanize(first - start) if first else "not reached"
+
+
+def _what(event: Event) -> str:
+    detail = event.text or ""
+    match event.kind:
+        case EventKind.DECLARED | EventKind.SEVERITY_CHANGED:
+            detail = f"{event.severity.label if event.severity else ''} {detail}".strip()
+        case EventKind.COMMANDER_ASSIGNED | EventKind.ROLE_ASSIGNED:
+            detail = f"{event.subject} {detail}".strip()
+        case EventKind.SERVICES_CHANGED:
+            detail = event.extra.get("services", "")
+        case EventKind.ROLLBACK_DECIDED | EventKind.ROLLBACK_ADVISED:
+            deploy = " ".join(event.extra.get(k, "") for k in ("service", "version", "commit"))
+            detail = f"{detail} {deploy}".strip()
+    action = str(event.kind).replace("_", " ")
+    return f"{action}: {detail}" if detail else action
+
+
+def context(view: IncidentView, updates: Sequence[StatusUpdate], now: datetime) -> dict[str, Any]:
+    incident, events = view.stored.incident, view.events
+    start = incident.declared_at
+    assembled = next(
+        (
+            d.met_at
+            for d in view.deadlines
+            if d.kind in (DeadlineKind.ASSEMBLE, DeadlineKind.RESPOND) and d.met_at
+        ),
+        None,
+    )
+    return {
+        "title": incident.title,
+        "incident_id": view.id,
+        "severity": incident.severity.label,
+        "state": str(incident.state),
+        "declared_at": _at(start),
+        "started_at": _at(incident.started_at),
+        "declared_by": incident.declared_by,
+        "services": ", ".join(incident.services),
+        "now": _at(now),
+        "commander": incident.commander,
+        "responders": ", ".join(sorted(incident.responders)),
+        "roles": sorted(incident.roles.items()),
+        "severities": [
+            {"at": _at(e.at), "severity": e.severity.label if e.severity else "?", "by": e.actor}
+            for e in events
+            if e.kind in (EventKind.DECLARED, EventKind.SEVERITY_CHANGED)
+        ],
+        "impact": updates[-1].impact if updates else "",
+        "affected": updates[-1].affected if updates else "",
+        "durations": [
+            (
+                "Time to assemble (or respond)",
+                durations.humanize(assembled - start) if assembled else "not reached",
+            ),
+            ("Time to first status update", _after(start, events, EventKind.STATUS_UPDATE_POSTED)),
+            ("Time to mitigate", _after(start, events, EventKind.MITIGATED)),
+            ("Time to resolve", _after(start, events, EventKind.RESOLVED)),
+        ],
+        "deadlines": [
+            {
+                "what": d.kind.description,
+                "due": _at(d.due_at),
+                "met": _at(d.met_at),
+                "late": durations.humanize(d.late_by) if d.late_by else "-",
+                "status": str(d.status),
+            }
+            for d in view.deadlines
+        ],
+        "rollback": [
+            f"{_at(e.at)} {e.actor}: {_what(e)}"
+            for e in events
+            if e.kind in (EventKind.ROLLBACK_ADVISED, EventKind.ROLLBACK_DECIDED)
+        ],
+        "updates": [{"at": _at(u.posted_at), "author": u.author, "text": u.text} for u in updates],
+        "timeline": [{"at": _at(e.at), "actor": e.actor, "what": _what(e)} for e in events],
+    }
+
+
+def draft(
+    templates: Templates, view: IncidentView, updates: Sequence[StatusUpdate], now: datetime
+) -> str:
+    return templates.render("postmortem.md.j2", compact=False, **context(view, updates, now))

@@ -1,0 +1,70 @@
+"""`/incident postmortem`: write the draft (file in the channel, copy on disk); record the
+published document, which meets the post-mortem deadline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import postmortem
+from bot.core.model import EventKind
+from bot.db.postmortems import Postmortems
+from bot.db.status_updates import StatusUpdates
+from bot.services.incidents import IncidentService, IncidentView
+from bot.slack import blocks, mrkdwn
+from bot.slack.gateway import SlackGateway
+from bot.slack.replies import Invocation, Reply, notice
+from bot.templates import Templates
+
+
+class PostmortemDesk:
+    def __init__(
+        self,
+        service: IncidentService,
+        sessions: sessionmaker[Session],
+        templates: Templates,
+        gateway: SlackGateway,
+        directory: Path,
+    ) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.templates = templates
+        self.gateway = gateway
+        self.directory = directory
+
+    def write(self, who: Invocation, view: IncidentView) -> Reply:
+        with self.sessions() as session:
+            updates = StatusUpdates(session).for_incident(view.id)
+        text = postmortem.draft(self.templates, view, updates, view.now)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"incident-{view.id}-postmortem.md"
+        path.write_text(text, encoding="utf-8")
+        with self.sessions.begin() as session:
+            Postmortems(session).drafted(view.id, str(path), view.now)
+        if view.stored.channel_id:
+            self.gateway.upload(
+                view.stored.channel_id, text, path.name, f"Post-mortem draft: incident {view.id}"
+            )
+        return notice(
+            f"The post-mortem draft is in the channel and at `{mrkdwn.escape(str(path))}`."
+            " When it is published, type `/incident postmortem done <url>`.",
+            ":memo:",
+        )
+
+    def published(self, who: Invocation, view: IncidentView, url: str) -> Reply | None:
+        changed = self.service.record(
+            view.id,
+            EventKind.POSTMORTEM_PUBLISHED,
+            who.user,
+            text=url,
+            alongside=lambda session: Postmortems(session).published(
+                view.id, url, who.user, self.service.clock()
+            ),
+        )
+        if changed.view.stored.channel_id:
+            text = (
+                f":books: {mrkdwn.user(who.user)} published the post-mortem: {mrkdwn.escape(url)}"
+            )
+            self.gateway.post(changed.view.stored.channel_id, blocks.notice(text, ""), text)
+        return None

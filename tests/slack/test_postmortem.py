@@ -1,0 +1,49 @@
+"""`/incident postmortem`: the draft from the record, uploaded and saved; publishing meets it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.model import EventKind
+from bot.db.incidents import Incidents
+from bot.db.postmortems import Postmortems
+from tests.slack.conftest import BotClient, text_of
+
+
+def test_draft_then_publish(bot: BotClient) -> None:
+    bot.reply(bot.command("sev1 checkout is returning 500s"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    steps = [
+        "ack",
+        'update impact="errors at checkout" affected=5% action="rolling back" next=30m',
+        "resolve",
+    ]
+    for done, step in enumerate(steps, start=1):  # one at a time, as people would
+        bot.command(step, user="U0BOB", channel=channel)
+        bot.slack.wait_for("chat.update", count=done)
+    reply = bot.reply(bot.command("postmortem", channel=channel))
+    assert "The post-mortem draft is in the channel" in reply["text"]
+    [uploaded] = bot.slack.files.values()
+    draft = uploaded.content.decode()
+    assert uploaded.channels == [channel]
+    assert draft.startswith("# Post-mortem: checkout is returning 500s")
+    assert "We are aware of errors at checkout. 5% of traffic are affected." in draft
+    assert "| post-mortem published | " in draft
+    with bot.runtime.sessions() as session:
+        saved = Postmortems(session).get(1)
+    assert saved is not None
+    assert saved.draft_path is not None
+    assert Path(saved.draft_path).read_text() == draft
+
+    bad = bot.command("postmortem done not-a-url", channel=channel).json()
+    assert "postmortem done https://" in bad["text"]
+    bot.command("postmortem done https://wiki.example/pm-1", user="U0BOB", channel=channel)
+    bot.slack.wait_for("chat.update", count=4)
+    card = text_of(bot.slack.messages(channel)[0])
+    assert ":white_check_mark: Post-mortem published" in card
+    with bot.runtime.sessions() as session:
+        events = Incidents(session).timeline.events(1)
+        published = Postmortems(session).get(1)
+    assert events[-1].kind is EventKind.POSTMORTEM_PUBLISHED
+    assert published is not None
+    assert published.published_url == "https://wiki.example/pm-1"

@@ -34,6 +34,7 @@ from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
+from bot.slack.pins import ChannelNotes
 from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst
 from bot.slack.rollback import RollbackAdvisor
@@ -145,7 +146,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    Listeners(handlers, gateway).register(bolt)
+    Listeners(handlers, gateway, ChannelNotes(service, gateway)).register(bolt)
     alerts = Alerts(
         gateway,
         templates,

@@ -166,6 +166,19 @@ class SlackGateway:
     ) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, blocks=blocks, text=text)
 
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        found = (
+            self._call(
+                "conversations.history", channel=channel, latest=ts, inclusive=True, limit=1
+            ).get("messages")
+            or []
+        )
+        return dict(found[0]) if found and found[0].get("ts") == ts else None
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        link = self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")
+        return str(link) if link else None
+
     def upload(self, channel: str, content: str, filename: str, title: str) -> None:
         self._call(
             "files.upload_v2", channel=channel, content=content, filename=filename, title=title

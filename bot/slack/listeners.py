@@ -19,6 +19,7 @@ from bot.slack import blocks, commands, modals, rollback, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
 from bot.slack.handlers import Handlers
+from bot.slack.pins import ChannelNotes
 from bot.slack.replies import Invocation, Reply, error
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,19 @@ def _guarded(work: Callable[[], Reply | None], respond: Callable[..., object]) -
         )
 
 
+def _quietly(work: Callable[[], object]) -> None:
+    """Events have no one to answer: failures are logged."""
+    try:
+        work()
+    except Exception:
+        log.exception("could not handle a Slack event")
+
+
 class Listeners:
-    def __init__(self, handlers: Handlers, gateway: SlackGateway) -> None:
+    def __init__(self, handlers: Handlers, gateway: SlackGateway, notes: ChannelNotes) -> None:
         self.handlers = handlers
         self.gateway = gateway
+        self.notes = notes
 
     def register(self, app: App) -> None:
         app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
@@ -71,6 +81,10 @@ class Listeners:
         app.action("incident.severity")(ack=self.ack_quietly, lazy=[self.run_severity])
         app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
         app.action("incident.update")(ack=self.ack_quietly, lazy=[self.run_update_button])
+        for added in ("pin_added", "reaction_added"):
+            app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
+        for removed in ("pin_removed", "reaction_removed"):
+            app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
         app.action("incident.declare_from_alert")(ack=self.ack_quietly, lazy=[self.run_from_alert])
         for action_id in rollback.DECISIONS:
             app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_decision])
@@ -148,6 +162,12 @@ class Listeners:
         fingerprint = str(body["actions"][0]["value"])
         who = _clicker(body)
         _guarded(lambda: self.handlers.declare_from_alert(who, fingerprint), respond)
+
+    def run_pinned(self, event: dict[str, Any]) -> None:
+        _quietly(lambda: self.notes.pinned(event))
+
+    def run_unpinned(self, event: dict[str, Any]) -> None:
+        _quietly(lambda: self.notes.unpinned(event))
 
     def run_severity(self, body: dict[str, Any], respond: Respond) -> None:
         incident_id, _, severity = str(body["actions"][0]["value"]).partition(":")

@@ -521,7 +521,14 @@ def conversations_history(ws: Workspace, req: ApiRequest) -> Json:
     channel = ws.channel(req.params["channel"])
     limit = int(req.params.get("limit") or 100)
     keep_metadata = _truthy(req.params.get("include_all_metadata"))
-    messages = [copy.deepcopy(m) for m in reversed(channel.messages)][:limit]
+    latest = float(req.params.get("latest") or "inf")
+    inclusive = _truthy(req.params.get("inclusive"))
+    kept = [
+        m
+        for m in channel.messages
+        if float(m["ts"]) < latest or (inclusive and float(m["ts"]) == latest)
+    ]
+    messages = [copy.deepcopy(m) for m in reversed(kept)][:limit]
     for message in messages:
         if not keep_metadata:
             message.pop("metadata", None)

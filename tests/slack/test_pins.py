@@ -1,0 +1,111 @@
+"""Pins and :pushpin: reactions in an incident channel become timeline entries (signed events)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.core.model import EventKind
+from bot.db.incidents import Incidents
+from tests.slack.conftest import SECRET, BotClient
+from tests.support import signing
+
+
+def send_event(bot: BotClient, event: dict[str, Any]) -> int:
+    body = signing.event_body(event, team_id=bot.slack.identity.team_id)
+    status, _, _ = signing.post(f"{bot.url}/slack/events", body, signing.JSON, SECRET)
+    return status
+
+
+def notes(bot: BotClient, count: int, timeout: float = 5) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with bot.runtime.sessions() as session:
+            found = [
+                e
+                for e in Incidents(session).timeline.events(1)
+                if e.kind in (EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN)
+            ]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def incident_with_message(bot: BotClient, text: str) -> tuple[str, str]:
+    bot.reply(bot.command("sev2 search is slow"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    posted = WebClient(token=bot.slack.token, base_url=bot.slack.base_url).chat_postMessage(
+        channel=channel, text=text
+    )
+    return channel, str(posted["ts"])
+
+
+def test_a_pinned_message_is_noted_once_and_unpinning_withdraws_it(bot: BotClient) -> None:
+    channel, ts = incident_with_message(bot, "rolled back search to v6 <!here>")
+    pinned = {
+        "type": "pin_added",
+        "user": "U0BOB",
+        "channel_id": channel,
+        "item": {
+            "type": "message",
+            "channel": channel,
+            "message": {
+                "ts": ts,
+                "text": "rolled back search to v6 <!here>",
+                "user": "U0CAROL",
+                "permalink": "https://x/p1",
+            },
+        },
+        "event_ts": "1.0",
+    }
+    assert send_event(bot, pinned) == 200
+    [noted] = notes(bot, 1)
+    assert (noted.actor, noted.text, noted.extra["author"], noted.extra["permalink"]) == (
+        "U0BOB",
+        "rolled back search to v6 <!here>",
+        "U0CAROL",
+        "https://x/p1",
+    )
+    reaction = {
+        "type": "reaction_added",
+        "user": "U0DISC",
+        "reaction": "pushpin",
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": "2.0",
+    }
+    send_event(bot, reaction)
+    time.sleep(0.5)
+    assert len(notes(bot, 2, timeout=0.2)) == 1  # the same message: still one entry
+    send_event(bot, {**pinned, "type": "pin_removed"})
+    entries = notes(bot, 2)
+    assert [e.kind for e in entries] == [EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN]
+
+
+def test_a_pushpin_reaction_fetches_the_message_and_its_permalink(bot: BotClient) -> None:
+    channel, ts = incident_with_message(bot, "db failover finished")
+    send_event(
+        bot,
+        {
+            "type": "reaction_added",
+            "user": "U0CAROL",
+            "reaction": "eyes",
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": "3.0",
+        },
+    )
+    send_event(
+        bot,
+        {
+            "type": "reaction_added",
+            "user": "U0CAROL",
+            "reaction": "pushpin",
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": "4.0",
+        },
+    )
+    [noted] = notes(bot, 1)
+    assert noted.text == "db failover finished"
+    assert noted.extra["permalink"].startswith("https://stub.slack.com/archives/")
+    assert noted.extra["source"] == "reaction_added"

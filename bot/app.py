@@ -115,7 +115,13 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     gateway = slack.SlackGateway(web, count, before_call=ack_first.step_aside)
     tickets = SlackTriageTickets(gateway, settings.incident_triage_channel)
     room = IncidentRoom(
-        gateway, service, playbooks, tickets, sessions, settings.incident_announce_channel
+        gateway,
+        service,
+        playbooks,
+        tickets,
+        sessions,
+        settings.incident_announce_channel,
+        templates,
     )
     deploys = DeployService(sessions, clock)
     webhook_secret = settings.deploy_webhook_secret

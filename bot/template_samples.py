@@ -116,4 +116,15 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "next_update": timedelta(minutes=30),
     },
     "postmortem.md.j2": lambda: postmortem.context(*incident_view(), _at(60)),
+    "announcement.md.j2": lambda: {
+        "incident": incident_view(HOSTILE)[0].stored.incident,
+        "incident_id": 1,
+        "channel_id": "C0INCIDENT",
+    },
+    "severity_change.md.j2": lambda: {
+        "who": "U0BOB",
+        "before": Severity.SEV2,
+        "after": Severity.SEV1,
+    },
+    "resolution.md.j2": lambda: {"who": "U0BOB", "postmortem_due": _at(60 * 48)},
 }

@@ -162,7 +162,16 @@ class Handlers:
     def button(self, who: Invocation, incident_id: int, name: str) -> Reply | None:
         """A lifecycle move (ack, mitigated, resolve, ...) by command or by button."""
         kind, message = LIFECYCLE[name]
+        if kind is EventKind.RESOLVED:
+            return self._resolve(who, incident_id)
         return self.act(who, incident_id, kind, message)
+
+    def _resolve(self, who: Invocation, incident_id: int) -> Reply | None:
+        view = self.service.get(incident_id)
+        rule = self.playbooks[view.stored.incident.severity].postmortem
+        due = view.now + rule.due_after_resolution if rule else None
+        message = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
+        return self.act(who, incident_id, EventKind.RESOLVED, message)
 
     def act(
         self,
@@ -194,7 +203,7 @@ class Handlers:
         except lifecycle.IllegalTransition as refused:
             return error(f"{refused}. The card shows the incident's state.")
         self.room.refresh_card(changed.view)
-        text = message.format(who=mrkdwn.user(who.user))
+        text = message.replace("{who}", mrkdwn.user(who.user))  # not format(): user text has braces
         self.room.say(changed.view, blocks.notice(text, ""), text)
         return None
 
@@ -217,10 +226,8 @@ class Handlers:
         before = view.stored.incident.severity
         if before is severity:
             return notice(f"The incident is already {severity.label}.")
-        verb = "escalated" if severity < before else "downgraded"
-        message = (
-            f":arrows_counterclockwise: {{who}} {verb} the incident from {before.label} "
-            f"to {severity.label}; its deadlines now follow the {severity.label} playbook."
+        message = self.templates.render(
+            "severity_change.md.j2", who=who.user, before=before, after=severity
         )
         return self.act(who, incident_id, EventKind.SEVERITY_CHANGED, message, severity=severity)
 

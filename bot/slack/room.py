@@ -14,6 +14,7 @@ from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, channels, mrkdwn
 from bot.slack.gateway import SlackFailure, SlackGateway
+from bot.templates import Templates
 from bot.tickets import TicketSink
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class IncidentRoom:
         tickets: TicketSink,
         sessions: sessionmaker[Session],
         announce_channel: str | None,
+        templates: Templates,
     ) -> None:
         self.gateway = gateway
         self.service = service
@@ -44,6 +46,7 @@ class IncidentRoom:
         self.tickets = tickets
         self.sessions = sessions
         self.announce_channel = announce_channel
+        self.templates = templates
 
     def open(self, view: IncidentView) -> Opening:
         """Channel, people, card and announcement for a new incident; a ticket if it has none."""
@@ -138,11 +141,11 @@ class IncidentRoom:
     def _announce(self, view: IncidentView, opening: Opening) -> None:
         if not self.announce_channel:
             return
-        incident = view.stored.incident
-        where = f" in {mrkdwn.channel(opening.channel_id)}" if opening.channel_id else ""
-        text = (
-            f"{blocks.SEVERITY_EMOJI[incident.severity]} *{incident.severity.label} declared*"
-            f"{where} by {mrkdwn.user(incident.declared_by)}: {mrkdwn.escape(incident.title)}"
+        text = self.templates.render(
+            "announcement.md.j2",
+            incident=view.stored.incident,
+            incident_id=view.id,
+            channel_id=opening.channel_id,
         )
         try:
             self.gateway.post(self.announce_channel, blocks.notice(text, ""), blocks.headline(view))

@@ -162,3 +162,13 @@ def test_incident_commands_outside_an_incident_channel_say_where_to_go(bot: BotC
     reply = bot.reply(bot.command("ack", channel=GENERAL))
     assert "works in an incident's channel" in reply["text"]
     assert "`/incident list`" in reply["text"]
+
+
+def test_a_note_with_braces_and_markup_is_recorded_verbatim(bot: BotClient, channel: str) -> None:
+    bot.command("note saw {who} and {0} in the logs <@U0BOB>", channel=channel)
+    bot.slack.wait_for(
+        "chat.postMessage", predicate=lambda call: "noted:" in str(call.params.get("text"))
+    )
+    with bot.runtime.sessions() as session:
+        noted = [e for e in Incidents(session).timeline.events(1) if e.kind is EventKind.NOTE_ADDED]
+    assert noted[0].text == "saw {who} and {0} in the logs <@U0BOB>"

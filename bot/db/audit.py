@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.state import State
-from bot.db.tables import EventRow, StateRow
+from bot.db.tables import EventRow
 
 HEAD = "audit_head"
 
@@ -46,10 +46,10 @@ def digest(prev_hash: str, row: EventRow) -> str:
 
 def chain(session: Session, row: EventRow) -> None:
     """Link a new entry to the head of the chain (holding the head's row lock until commit)."""
-    head = session.get(StateRow, HEAD, with_for_update=True)
-    row.prev_hash = head.value if head else ""
+    head = State(session).lock(HEAD, "", datetime.now(UTC))
+    row.prev_hash = head.value
     row.hash = digest(row.prev_hash, row)
-    State(session).put(HEAD, row.hash, datetime.now(UTC))
+    head.value, head.updated_at = row.hash, datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -130,3 +130,22 @@ def test_the_command_line_verifies_and_exports(database: Path) -> None:
     tampered = cli(database, "verify")
     assert tampered.returncode == 1
     assert "TAMPERED: entry 2 (incident 2, #1, declared) was edited" in tampered.stderr
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(sessions: Sessions) -> None:
+    import threading
+
+    def declare(n: int) -> None:
+        with sessions.begin() as session:
+            Incidents(session).declare(
+                Event(1, T0, EventKind.DECLARED, f"U0{n}", Severity.SEV2, text=f"incident {n}")
+            )
+
+    threads = [threading.Thread(target=declare, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems(sessions) == []
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(EventRow)) == 8

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -118,12 +119,17 @@ class Handlers:
         )
         lines = [f"{blocks.headline(view)} is declared{where}."]
         lines += [f"• {problem}" for problem in opening.problems]
-        if opening.channel_id:
-            opened = self.service.get(view.id)
-            self._advise(opened)
-            self._first_actions(opened)
         emoji = ":warning:" if opening.problems else ":rotating_light:"
-        return notice("\n".join(lines), emoji)
+        reply = notice("\n".join(lines), emoji)
+        if opening.channel_id is None:
+            return reply
+        return replace(reply, then=lambda: self._after_opening(view.id))
+
+    def _after_opening(self, incident_id: int) -> None:
+        """The rollback advice and the first actions, once the declarer has the channel."""
+        opened = self.service.get(incident_id)
+        self._advise(opened)
+        self._first_actions(opened)
 
     def _services_named_in(self, title: str) -> tuple[str, ...]:
         words = set(title.lower().replace(",", " ").split())

@@ -58,6 +58,11 @@ def _guarded(work: Callable[[], Reply | None], respond: Callable[..., object]) -
         respond(
             blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
         )
+    if reply is not None and reply.then is not None:
+        try:
+            reply.then()
+        except Exception:
+            log.exception("follow-up work failed")
 
 
 def _quietly(work: Callable[[], object]) -> None:

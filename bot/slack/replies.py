@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.slack import blocks
 
@@ -23,6 +24,8 @@ class Reply:
 
     blocks: blocks.Blocks
     text: str
+    then: Callable[[], object] | None = field(default=None, compare=False)
+    """Work that may wait until the person has their answer (posted to the channel)."""
 
 
 def error(text: str) -> Reply:

@@ -68,6 +68,7 @@ class Runtime:
     deploy_intake: DeployIntake
     alert_intake: AlertIntake
     ack_first: AckFirst
+    followups: ThreadPoolExecutor
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
@@ -80,6 +81,7 @@ class Runtime:
         if self.ticker.running:
             self.ticker.stop()
         self.workers.shutdown(wait=True)
+        self.followups.shutdown(wait=True)
         self.engine.dispose()
 
 
@@ -152,7 +154,8 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    Listeners(handlers, gateway, ChannelNotes(service, gateway)).register(bolt)
+    followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="follow-up")
+    Listeners(handlers, gateway, ChannelNotes(service, gateway), followups.submit).register(bolt)
     alerts = Alerts(
         gateway,
         templates,
@@ -210,6 +213,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
             lambda alerts: workers.submit(signals.alerts_firing, alerts),
         ),
         ack_first,
+        followups,
     )
 
 

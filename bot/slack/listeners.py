@@ -41,7 +41,11 @@ def _is_retry(request: BoltRequest) -> bool:
     return bool(request.headers.get("x-slack-retry-num"))
 
 
-def _guarded(work: Callable[[], Reply | None], respond: Callable[..., object]) -> None:
+def _guarded(
+    work: Callable[[], Reply | None],
+    respond: Callable[..., object],
+    later: Callable[[Callable[[], object]], object] = lambda then: then(),
+) -> None:
     """Run ``work`` and send its reply; turn failures into a reply the user can act on."""
     try:
         reply = work()
@@ -59,10 +63,17 @@ def _guarded(work: Callable[[], Reply | None], respond: Callable[..., object]) -
             blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
         )
     if reply is not None and reply.then is not None:
+        later(_logged(reply.then))
+
+
+def _logged(then: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
         try:
-            reply.then()
+            then()
         except Exception:
             log.exception("follow-up work failed")
+
+    return run
 
 
 def _quietly(work: Callable[[], object]) -> None:
@@ -74,10 +85,17 @@ def _quietly(work: Callable[[], object]) -> None:
 
 
 class Listeners:
-    def __init__(self, handlers: Handlers, gateway: SlackGateway, notes: ChannelNotes) -> None:
+    def __init__(
+        self,
+        handlers: Handlers,
+        gateway: SlackGateway,
+        notes: ChannelNotes,
+        later: Callable[[Callable[[], object]], object],
+    ) -> None:
         self.handlers = handlers
         self.gateway = gateway
         self.notes = notes
+        self.later = later  # where follow-up work runs, after every pending answer
 
     def register(self, app: App) -> None:
         app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
@@ -124,7 +142,7 @@ class Listeners:
             team=body.get("team_id", ""),
             trigger_id=body.get("trigger_id", ""),
         )
-        _guarded(lambda: self._dispatch(who, command), respond)
+        _guarded(lambda: self._dispatch(who, command), respond, self.later)
 
     def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
         self.gateway.before_call()  # let acknowledgements in flight go first
@@ -166,7 +184,7 @@ class Listeners:
     def run_from_alert(self, body: dict[str, Any], respond: Respond) -> None:
         fingerprint = str(body["actions"][0]["value"])
         who = _clicker(body)
-        _guarded(lambda: self.handlers.declare_from_alert(who, fingerprint), respond)
+        _guarded(lambda: self.handlers.declare_from_alert(who, fingerprint), respond, self.later)
 
     def run_pinned(self, event: dict[str, Any]) -> None:
         _quietly(lambda: self.notes.pinned(event))
@@ -245,7 +263,7 @@ class Listeners:
                 request_key=key,
             )
 
-        _guarded(declare, lambda **reply: self._tell(who, reply))
+        _guarded(declare, lambda **reply: self._tell(who, reply), self.later)
 
     def _tell(self, who: Invocation, reply: dict[str, Any]) -> None:
         """Tell a modal's submitter privately: where they opened it, else in a direct message."""

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support import signing
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "benchmark-signing-secret"  # noqa: S105
@@ -34,14 +35,6 @@ SECRET = "benchmark-signing-secret"  # noqa: S105
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

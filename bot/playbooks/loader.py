@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,7 +49,7 @@ class Playbooks:
     def __getitem__(self, severity: Severity) -> Playbook:
         return self.by_severity[severity]
 
-    @property
+    @cached_property
     def policies(self) -> Mapping[Severity, SeverityPolicy]:
         return {severity: book.to_policy() for severity, book in self.by_severity.items()}
 

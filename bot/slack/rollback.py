@@ -81,7 +81,7 @@ class RollbackAdvisor:
 
     def recommend(self, view: IncidentView) -> Recommendation | None:
         incident = view.stored.incident
-        rule = self.playbooks[incident.severity].to_policy().rollback
+        rule = self.playbooks.policies[incident.severity].rollback
         if rule is None or not incident.services or not incident.is_open:
             return None
         known = self.deploys.before(incident.services, incident.started_at, rule.window)
@@ -144,7 +144,7 @@ class RollbackAdvisor:
     def _escalation(
         self, view: IncidentView, recommendation: Recommendation
     ) -> tuple[list[dict[str, Any]], str]:
-        rule = self.playbooks[view.stored.incident.severity].to_policy().rollback
+        rule = self.playbooks.policies[view.stored.incident.severity].rollback
         window = durations.humanize(rule.window) if rule else "4 hours"
         teams = [
             mrkdwn.user_group(s.user_group)

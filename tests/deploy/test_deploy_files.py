@@ -13,7 +13,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 import yaml
 
 from bot import settings as config
+from tests.support.net import free_port
 from tests.support.slack_api import SlackApiStub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -662,12 +662,6 @@ def test_the_bot_down_runbook_and_the_readme_section_give_the_rollback_path() ->
 
 # ---------------------------------------------------------------------------------------------
 # The image's entry command, from a clean install laid out as the Dockerfile lays it out
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def lay_out(stage: Stage, into: Path) -> None:

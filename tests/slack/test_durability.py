@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,11 @@ from sqlalchemy.orm import Session
 from bot.db.tables import EventRow, TimerRow
 from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
 from tests.support import signing
+from tests.support.net import free_port
 from tests.support.playbooks import fast_playbooks
 from tests.support.slack_api import SlackApiStub
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Replica:

@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot import app
 from bot.db.incidents import Incidents
-from bot.server import Server
-from bot.settings import Settings
-from tests.slack.conftest import ANNOUNCE, SECRET, BotClient, text_of
+from tests.slack.conftest import ANNOUNCE, BotClient, running_bot, text_of
 from tests.support.pagerduty import PagerDutyStub
 from tests.support.playbooks import fast_playbooks
 from tests.support.slack_api import SlackApiStub
@@ -29,24 +26,17 @@ def pagerduty() -> Iterator[PagerDutyStub]:
 def live(
     slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path, pagerduty: PagerDutyStub
 ) -> Iterator[BotClient]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=engine.url.render_as_string(hide_password=False),
-        slack_bot_token=slack.token,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.base_url,
-        incident_announce_channel=ANNOUNCE,
-        playbooks_dir=fast_playbooks(tmp_path / "books", routing_key="R0UTINGKEY0000"),
-        templates_dir=repo_root / "templates",
+    books = fast_playbooks(tmp_path / "books", routing_key="R0UTINGKEY0000")
+    with running_bot(
+        slack,
+        engine,
+        repo_root,
+        playbooks_dir=books,
         pagerduty_events_url=pagerduty.url,
         timer_poll_seconds=0.2,
-    )
-    runtime = app.build(settings)
-    server = Server(runtime, "127.0.0.1", 0, threads=4).start()
-    runtime.start_timers()
-    yield BotClient(server.url, slack, runtime)
-    server.stop()
-    runtime.close()
+    ) as client:
+        client.runtime.start_timers()
+        yield client
 
 
 def channel_texts(slack: SlackApiStub, channel: str) -> list[str]:

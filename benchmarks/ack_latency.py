@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import signing
+from bot.sandbox import signing
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ def slack_stub() -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "tests.support.slack_api",
+            "bot.sandbox.slack_api",
             "--user",
             "U0ALICE",
             "--channel",

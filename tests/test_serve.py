@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.slack_api import APP_TOKEN, SlackApiStub
 from tests.support.net import free_port
-from tests.support.slack_api import APP_TOKEN, SlackApiStub
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 from bot import settings as config
+from bot.sandbox.slack_api import SlackApiStub
 from tests.support.net import free_port
-from tests.support.slack_api import SlackApiStub
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

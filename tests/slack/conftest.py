@@ -18,10 +18,10 @@ from slack_sdk.models.views import View
 from sqlalchemy import Engine
 
 from bot import app
+from bot.sandbox import signing
+from bot.sandbox.slack_api import SlackApiStub
 from bot.server import Server
 from bot.settings import Settings
-from tests.support import signing
-from tests.support.slack_api import SlackApiStub
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the test app's signing secret
 WEBHOOK_SECRET = "deploy-hook-secret"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.db.incidents import Incidents
+from bot.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import BotClient, running_bot, text_of
-from tests.support.slack_api import SlackApiStub
 
 
 @pytest.fixture

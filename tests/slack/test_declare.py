@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from bot.db.incidents import Incidents
 from bot.db.tickets import Tickets
+from bot.sandbox import signing
 from tests.slack.conftest import ANNOUNCE, TRIAGE, BotClient, assert_valid_block_kit, text_of
-from tests.support import signing
 
 
 def test_sev1_opens_a_channel_with_the_team_a_pinned_card_and_an_announcement(

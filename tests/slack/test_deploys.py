@@ -16,9 +16,9 @@ import pytest
 from bot.core.model import EventKind
 from bot.db.deploys import Deploys
 from bot.db.incidents import Incidents
+from bot.sandbox.signing import post
 from bot.webhooks import signing
 from tests.slack.conftest import WEBHOOK_SECRET, BotClient, text_of
-from tests.support.signing import post
 
 
 def deliver(

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.tables import EventRow, TimerRow
+from bot.sandbox import signing
+from bot.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
-from tests.support import signing
 from tests.support.net import free_port
 from tests.support.playbooks import fast_playbooks
-from tests.support.slack_api import SlackApiStub
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 
 from bot.core.model import EventKind
 from bot.db.incidents import Incidents
+from bot.sandbox import signing
 from tests.slack.conftest import SECRET, BotClient
-from tests.support import signing
 
 
 def send_event(bot: BotClient, event: dict[str, Any]) -> int:

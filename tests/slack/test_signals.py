@@ -15,9 +15,9 @@ import pytest
 
 from bot.core.model import EventKind
 from bot.db.incidents import Incidents
+from bot.sandbox.signing import post
 from bot.webhooks.alert_intake import AlertIntake
 from tests.slack.conftest import ALERTMANAGER_TOKEN, ANNOUNCE, BotClient, text_of
-from tests.support.signing import post
 
 STARTED = datetime.now(UTC).replace(microsecond=0) - timedelta(
     minutes=10

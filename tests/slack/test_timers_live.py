@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.db.incidents import Incidents
+from bot.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import ANNOUNCE, BotClient, running_bot, text_of
 from tests.support.pagerduty import PagerDutyStub
 from tests.support.playbooks import fast_playbooks
-from tests.support.slack_api import SlackApiStub
 
 
 @pytest.fixture

@@ -22,8 +22,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from . import signing
-from .slack_api import HANDLERS, OVERLAY_METHODS, OVERLAY_RULES, SlackApiStub, method_rules
+from bot.sandbox import signing
+from bot.sandbox.slack_api import (
+    HANDLERS,
+    OVERLAY_METHODS,
+    OVERLAY_RULES,
+    SlackApiStub,
+    method_rules,
+)
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Sev1* db down"}}]
 TS = re.compile(r"^\d{10}\.\d{6}$")

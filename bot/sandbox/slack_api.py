@@ -1136,7 +1136,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 def main() -> None:
     """Run the stub as a process of its own (benchmarks): prints its base URL, serves until killed.
 
-    python -m tests.support.slack_api --user U0ALICE --channel C0ANNOUNCE
+    python -m bot.sandbox.slack_api --user U0ALICE --channel C0ANNOUNCE
     """
     import argparse
 

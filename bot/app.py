@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import template_samples
+from bot import probes, template_samples
 from bot.db import engine as engines
 from bot.db import migrate
 from bot.health import Health
@@ -85,7 +86,21 @@ class Runtime:
         self.engine.dispose()
 
 
-def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
+def _thread_pool(threads: int, name: str) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The parts the sandbox swaps to make a drill deterministic; production uses these."""
+
+    thread_pool: Callable[[int, str], ThreadPoolExecutor] = _thread_pool
+    follow_up_threads: int = 2
+    timer_parallelism: int = 8
+    prober: probes.Prober = probes.probe_all
+
+
+def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiring()) -> Runtime:
     """Everything the server needs; raises InvalidPlaybooks or ConfigurationError first."""
     require(settings, "slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
@@ -135,7 +150,13 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         webhook_secret.get_secret_value() if webhook_secret else None,
     )
     signals = Signals(
-        service, deploys, sessions, gateway, playbooks, settings.incident_announce_channel
+        service,
+        deploys,
+        sessions,
+        gateway,
+        playbooks,
+        settings.incident_announce_channel,
+        prober=wiring.prober,
     )
     access = Access(gateway, settings.incident_declarers_group, settings.incident_admin_group)
     desk = PostmortemDesk(service, sessions, templates, gateway, settings.postmortem_dir)
@@ -144,7 +165,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
     )
     identity = BotIdentity(web)
     identity.check()
-    workers = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="lazy")
+    workers = wiring.thread_pool(settings.slack_workers, "lazy")
     bolt = App(
         listener_executor=workers,
         # Bolt hands listeners a client carrying the authorized token; ours carries its own.
@@ -154,8 +175,10 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    followups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="follow-up")
-    Listeners(handlers, gateway, ChannelNotes(service, gateway), followups.submit).register(bolt)
+    followups = wiring.thread_pool(wiring.follow_up_threads, "follow-up")
+    Listeners(handlers, gateway, ChannelNotes(service, gateway), followups.submit, clock).register(
+        bolt
+    )
     alerts = Alerts(
         gateway,
         templates,
@@ -164,7 +187,11 @@ def build(settings: Settings, clock: Clock = system_clock) -> Runtime:
         settings.incident_announce_channel,
     )
     runner = TimerRunner(
-        sessions, service, alerts, lease=timedelta(seconds=settings.timer_lease_seconds)
+        sessions,
+        service,
+        alerts,
+        lease=timedelta(seconds=settings.timer_lease_seconds),
+        parallel=wiring.timer_parallelism,
     )
     ticker = Ticker(
         runner,

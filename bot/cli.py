@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,8 @@ from bot.db import audit, migrate
 from bot.db import engine as engines
 from bot.db.tables import EventRow
 from bot.playbooks import loader
+from bot.sandbox import main as drills
+from bot.sandbox.session import Options
 from bot.server import Server
 from bot.services.deploys import DeployService
 from bot.templates import TemplateProblem, Templates
@@ -180,6 +183,31 @@ def check_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def sandbox(args: argparse.Namespace) -> int:
+    try:
+        tz = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(
+            f"incident-bot: --tz {args.tz!r} is not a timezone, like Europe/Paris", file=sys.stderr
+        )
+        return 2
+    if args.script is not None and not args.script.is_file():
+        print(f"incident-bot: no drill at {args.script}", file=sys.stderr)
+        return 2
+    start = (
+        drills.DRILL_START if args.script else datetime.now(UTC).replace(second=0, microsecond=0)
+    )
+    options = Options(args.playbooks, args.templates, tz, start, args.db)
+    try:
+        return drills.run(options, args.script)
+    except loader.InvalidPlaybooks as invalid:
+        print(f"incident-bot: the playbooks are invalid:\n{invalid}", file=sys.stderr)
+        return 1
+    except TemplateProblem as problem:
+        print(f"incident-bot: a template is broken: {problem}", file=sys.stderr)
+        return 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incident-bot", description="Incident-response bot for Slack."
@@ -195,6 +223,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="default: HOST or 0.0.0.0")
     run.add_argument("--port", type=int, help="default: PORT or 3000")
     run.set_defaults(run=serve)
+    drill = commands.add_parser(
+        "sandbox", help="try the bot without Slack: a local drill with a clock you move"
+    )
+    drill.add_argument("--script", type=Path, help="play this drill and print its transcript")
+    drill.add_argument(
+        "--playbooks", type=Path, default=Path("playbooks"), help="default: ./playbooks"
+    )
+    drill.add_argument(
+        "--templates", type=Path, default=Path("templates"), help="default: ./templates"
+    )
+    drill.add_argument("--db", help="keep the sandbox's database here (default: a temporary one)")
+    drill.add_argument("--tz", default="UTC", help="the timezone times are shown in (default: UTC)")
+    drill.set_defaults(run=sandbox)
     deploys = commands.add_parser("deploys", help="deploys the rollback rule looks at")
     deploy_commands = deploys.add_subparsers(dest="deploys_command", required=True)
     record = deploy_commands.add_parser("record", help="record a finished deploy")

@@ -9,7 +9,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -31,6 +31,10 @@ class ProbeResult:
     latency_ms: float | None
     status: int | None
     detail: str
+
+
+# Checks every target within a timeout in seconds; the sandbox swaps in its own.
+Prober = Callable[[Sequence[str], float], list["ProbeResult"]]
 
 
 def probe(target: str, timeout: float = 2.0) -> ProbeResult:

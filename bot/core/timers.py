@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
@@ -29,6 +29,11 @@ class TimerSpec:
     fire_at: datetime
 
 
+# A deadline is missed once its due time has passed, not at it (met exactly on time is met), so
+# the due firing comes just after: at the due time itself the runner would find it still pending.
+MISSED_AFTER = timedelta(milliseconds=1)
+
+
 def wanted(deadlines: Iterable[Deadline]) -> list[TimerSpec]:
     """The timers that must exist now.
 
@@ -41,7 +46,12 @@ def wanted(deadlines: Iterable[Deadline]) -> list[TimerSpec]:
         unmet_missed = deadline.status is DeadlineStatus.MISSED and deadline.met_at is None
         if deadline.status is DeadlineStatus.PENDING or unmet_missed:
             timers.append(
-                TimerSpec(f"{deadline.key}:due", deadline.key, Purpose.DUE, deadline.due_at)
+                TimerSpec(
+                    f"{deadline.key}:due",
+                    deadline.key,
+                    Purpose.DUE,
+                    deadline.due_at + MISSED_AFTER,
+                )
             )
         if deadline.status is DeadlineStatus.PENDING:
             timers += [

@@ -723,6 +723,23 @@ class RecordedCall:
 
 
 @dataclass(frozen=True)
+class PostedResponse:
+    """A message the bot POSTed to a response_url (a reply to a command or a click)."""
+
+    key: str
+    message: Json
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Names by id, for showing what the bot said the way Slack shows it."""
+
+    users: Mapping[str, str]
+    channels: Mapping[str, str]
+    groups: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Reply:
     status: int
     body: Json
@@ -756,6 +773,7 @@ class SlackApiStub:
         self._faults: dict[str, deque[Reply]] = {}
         self._latency = 0.0
         self._responses: list[tuple[str, Json]] = []
+        self._journal: list[RecordedCall | PostedResponse] = []
         self._response_times: dict[str, list[float]] = {}
 
     # -- lifecycle
@@ -920,6 +938,20 @@ class SlackApiStub:
         """Messages in a channel (by id or name), oldest first, as edited since."""
         return self.channel(channel).messages
 
+    def journal(self, since: int = 0) -> list[RecordedCall | PostedResponse]:
+        """Every Web API call and response_url message, in the order they arrived."""
+        with self._cond:
+            return self._journal[since:]
+
+    def directory(self) -> Directory:
+        with self._cond:
+            ws = self._workspace
+            return Directory(
+                {u.id: u.name for u in ws.users.values()},
+                {c.id: c.name for c in ws.channels.values()},
+                {g["id"]: g["handle"] for g in ws.usergroups.values()},
+            )
+
     @property
     def files(self) -> dict[str, UploadedFile]:
         with self._cond:
@@ -999,6 +1031,7 @@ class SlackApiStub:
             payloads.attachments,
         )
         self._calls.append(call)
+        self._journal.append(call)
         self._cond.notify_all()
 
     def handle_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
@@ -1022,6 +1055,7 @@ class SlackApiStub:
             return 400, "invalid_payload"
         with self._cond:
             self._responses.append((key, message))
+            self._journal.append(PostedResponse(key, message))
             self._response_times.setdefault(key, []).append(time.time())
             self._cond.notify_all()
         return 200, "ok"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.model import Severity
+from bot.services.clock import Clock, system_clock
 from bot.slack import blocks, commands, modals, rollback, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
@@ -91,11 +91,13 @@ class Listeners:
         gateway: SlackGateway,
         notes: ChannelNotes,
         later: Callable[[Callable[[], object]], object],
+        clock: Clock = system_clock,
     ) -> None:
         self.handlers = handlers
         self.gateway = gateway
         self.notes = notes
         self.later = later  # where follow-up work runs, after every pending answer
+        self.clock = clock
 
     def register(self, app: App) -> None:
         app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
@@ -234,14 +236,14 @@ class Listeners:
     # --- the declaration modal --------------------------------------------------------------------
 
     def ack_declaration(self, ack: Ack, body: dict[str, Any]) -> None:
-        form = modals.read_declaration(body["view"], now=datetime.now(UTC))
+        form = modals.read_declaration(body["view"], now=self.clock())
         if form.errors:
             ack(response_action="errors", errors=form.errors)
         else:
             ack()
 
     def run_declaration(self, body: dict[str, Any]) -> None:
-        form = modals.read_declaration(body["view"], now=datetime.now(UTC))
+        form = modals.read_declaration(body["view"], now=self.clock())
         if form.errors or form.severity is None:
             return
         who = Invocation(

@@ -43,6 +43,7 @@ class Signals:
         playbooks: Playbooks,
         announce_channel: str | None,
         probe_timeout: float = 2.0,
+        prober: probes.Prober = probes.probe_all,
     ) -> None:
         self.incidents = incidents
         self.deploys = deploys
@@ -51,6 +52,7 @@ class Signals:
         self.playbooks = playbooks
         self.announce_channel = announce_channel
         self.probe_timeout = probe_timeout
+        self.prober = prober
 
     # --- alerts ----------------------------------------------------------------------------------
 
@@ -119,7 +121,7 @@ class Signals:
         if not targets:
             text = "No dependencies listed in the catalog for the affected services."
             return blocks.notice(text, ":link:"), text
-        results = probes.probe_all(list(dict.fromkeys(targets)), timeout=self.probe_timeout)
+        results = self.prober(list(dict.fromkeys(targets)), self.probe_timeout)
         down = sum(not r.healthy for r in results)
         head = f":link: *Dependency health*: {len(results) - down} up, {down} down"
         return blocks.notice(f"{head}\n{probes.table(results)}", ""), head

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.deadlines import Deadline
 from bot.core.model import EventKind, Severity
+from bot.core.timers import MISSED_AFTER
 from bot.db.tables import TimerRow
 from bot.db.timers import Timers, TimerStatus
 from bot.services.incidents import IncidentService, IncidentView
@@ -103,11 +104,27 @@ def test_declaring_schedules_due_times_and_reminders_from_the_playbook(
 ) -> None:
     incident = declare(service)
     assert timers_of(sessions, incident) == {
-        "assemble@1:due": (T0 + timedelta(minutes=5), "pending"),
+        "assemble@1:due": (T0 + timedelta(minutes=5) + MISSED_AFTER, "pending"),
         "assemble@1:remind@20260314T030300": (T0 + timedelta(minutes=3), "pending"),
-        "status_update@1:due": (T0 + timedelta(minutes=15), "pending"),
+        "status_update@1:due": (T0 + timedelta(minutes=15) + MISSED_AFTER, "pending"),
         "status_update@1:remind@20260314T031000": (T0 + timedelta(minutes=10), "pending"),
     }
+
+
+def test_a_timer_run_at_the_very_moment_it_is_due_announces_the_miss(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    sessions: Sessions,
+) -> None:
+    """Met exactly on time is met, so the due firing must come after, never find it pending."""
+    incident = declare(service)
+    runner.tick(clock.at(3))
+    clock.now = timers_of(sessions, incident)["assemble@1:due"][0]
+    fired = runner.tick(clock.now)
+    assert [(f.timer.key, f.outcome) for f in fired] == [("assemble@1:due", "fired")]
+    assert [kind for kind, *_ in recorder.said] == ["remind", "overdue"]
 
 
 def test_sev3_schedules_nothing(service: IncidentService, sessions: Sessions) -> None:
@@ -162,7 +179,7 @@ def test_each_status_update_moves_the_next_deadline(
         incident, EventKind.STATUS_UPDATE_POSTED, "U0BOB", next_update=timedelta(minutes=30)
     )
     timers = timers_of(sessions, incident)
-    assert timers["status_update@2:due"] == (T0 + timedelta(minutes=42), "pending")
+    assert timers["status_update@2:due"] == (T0 + timedelta(minutes=42) + MISSED_AFTER, "pending")
     assert timers["status_update@1:due"][1] == "cancelled"
     runner.tick(clock.at(37))
     runner.tick(clock.at(42.5))
@@ -180,8 +197,8 @@ def test_a_severity_change_reschedules_from_the_change(
     service.record(incident, EventKind.SEVERITY_CHANGED, "U0BOB", severity=Severity.SEV1)
     timers = timers_of(sessions, incident)
     assert timers["respond@1:due"][1] == "cancelled"
-    assert timers["assemble@2:due"] == (T0 + timedelta(minutes=15), "pending")
-    assert timers["status_update@2:due"] == (T0 + timedelta(minutes=25), "pending")
+    assert timers["assemble@2:due"] == (T0 + timedelta(minutes=15) + MISSED_AFTER, "pending")
+    assert timers["status_update@2:due"] == (T0 + timedelta(minutes=25) + MISSED_AFTER, "pending")
 
 
 def test_after_downtime_everything_missed_fires_once_saying_how_late(
@@ -192,9 +209,9 @@ def test_after_downtime_everything_missed_fires_once_saying_how_late(
     outcomes = {(f.timer.key, f.outcome): f.lateness for f in fired}
     assert outcomes == {
         ("assemble@1:remind@20260314T030300", "skipped"): timedelta(minutes=57),
-        ("assemble@1:due", "fired"): timedelta(minutes=55),
+        ("assemble@1:due", "fired"): timedelta(minutes=55) - MISSED_AFTER,
         ("status_update@1:remind@20260314T031000", "skipped"): timedelta(minutes=50),
-        ("status_update@1:due", "fired"): timedelta(minutes=45),
+        ("status_update@1:due", "fired"): timedelta(minutes=45) - MISSED_AFTER,
     }
     assert sorted(recorder.keys("overdue")) == ["assemble@1", "status_update@1"]
     assert runner.tick(clock.at(61)) == []
@@ -215,7 +232,7 @@ def test_resolution_schedules_the_post_mortem_and_its_reminders(
     assert sorted(at for at, _ in timers.values()) == [
         resolved + timedelta(hours=24),
         resolved + timedelta(hours=44),
-        resolved + timedelta(hours=48),
+        resolved + timedelta(hours=48) + MISSED_AFTER,
     ]
     runner.tick(clock.at(30 + 24 * 60))
     runner.tick(clock.at(30 + 48 * 60 + 1))
@@ -330,4 +347,7 @@ def test_reconcile_applies_a_changed_playbook_to_open_incidents(
     assert service.reconcile() == 0  # the same playbooks: nothing to redo
     restarted = IncidentService(sessions, faster, clock)
     assert restarted.reconcile() == 1
-    assert timers_of(sessions, incident)["assemble@1:due"] == (T0 + timedelta(minutes=2), "pending")
+    assert timers_of(sessions, incident)["assemble@1:due"] == (
+        T0 + timedelta(minutes=2) + MISSED_AFTER,
+        "pending",
+    )

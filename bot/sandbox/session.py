@@ -1,0 +1,731 @@
+"""One sandbox session: the real bot, served over HTTP, against the local Slack stand-in.
+
+Every step goes in the way Slack would send it (signed slash commands, button clicks and form
+submissions over HTTP; deploys through the signed webhook), and what the bot sends back to the
+stand-in is shown as text. Time is virtual: ``wait`` moves it and fires every timer that falls
+due on the way, at its own moment, through the same ``TimerRunner.tick`` production runs.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot import app
+from bot.db.tables import EventRow, IncidentRow
+from bot.probes import ProbeResult
+from bot.sandbox import cast, forms, render, signing, steps
+from bot.sandbox.clock import VirtualClock
+from bot.sandbox.pools import WorkTracker
+from bot.sandbox.slack_api import Directory, PostedResponse, RecordedCall, SlackApiStub
+from bot.server import Server
+from bot.settings import Settings
+from bot.webhooks import outbound
+
+Json = dict[str, Any]
+INDENT = "    "
+SILENT = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "conversations.history",
+        "conversations.info",
+        "conversations.join",
+        "conversations.members",
+        "users.info",
+        "usergroups.users.list",
+        "files.getUploadURLExternal",
+        "reactions.add",
+        "views.update",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    playbooks_dir: Path
+    templates_dir: Path
+    tz: ZoneInfo
+    start: datetime
+    database_url: str | None = None  # None: a temporary SQLite file, gone afterwards
+
+
+@dataclass
+class Outcome:
+    lines: list[str] = field(default_factory=list)
+    bad_input: bool = False
+    failed_expectation: bool = False
+    quit: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numbered button and where it was shown."""
+
+    button: render.Button
+    channel: str
+    ts: str | None  # None: an ephemeral message (a reply only its reader sees)
+    reader: str | None
+
+
+@dataclass
+class OpenForm:
+    view: Json
+    fields: list[forms.Field]
+    user: str
+    channel: str
+    values: dict[str, Json] = field(default_factory=dict)
+    asking: list[int] = field(default_factory=list)  # indexes of the fields still to answer
+
+    @property
+    def current(self) -> forms.Field:
+        return self.fields[self.asking[0]]
+
+
+class Names:
+    """Ids shown as Slack shows them, read fresh from the stand-in's directory."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def user(self, user_id: str) -> str:
+        return self.directory.users.get(user_id, user_id)
+
+    def channel(self, channel_id: str) -> str:
+        return self.directory.channels.get(channel_id, channel_id)
+
+    def group(self, group_id: str) -> str:
+        return self.directory.groups.get(group_id, group_id)
+
+
+class Sandbox:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.tz: tzinfo = options.tz
+        self.clock = VirtualClock(options.start)
+        self.secret = secrets.token_hex(16)
+        self.webhook_secret = secrets.token_hex(16)
+        self.stub = SlackApiStub()
+        self.tracker = WorkTracker()
+        self.health: dict[str, bool] = {}
+        self.actor = cast.user_id(cast.RESPONDERS[0])
+        self.channel = cast.GENERAL[0]
+        self.targets: dict[int, Target] = {}
+        self.replies: dict[str, tuple[str, str]] = {}  # response_url key: reader, channel
+        self.shown: dict[tuple[str, str], list[str]] = {}  # (channel, ts): lines last shown
+        self.form: OpenForm | None = None
+        self.last_output: list[str] = []
+        self.journal_mark = 0
+        self.requests = 0
+        self.started = False
+        self._scratch = tempfile.TemporaryDirectory(prefix="incident-bot-sandbox-")
+        self.runtime: app.Runtime | None = None
+        self.server: Server | None = None
+        self.day_shown: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        self.stub.start()
+        scratch = Path(self._scratch.name)
+        settings = Settings.model_validate(
+            {
+                "database_url": self.options.database_url
+                or f"sqlite:///{scratch / 'sandbox.sqlite3'}",
+                "playbooks_dir": self.options.playbooks_dir,
+                "templates_dir": self.options.templates_dir,
+                "postmortem_dir": scratch / "postmortems",
+                "slack_bot_token": self.stub.token,
+                "slack_signing_secret": self.secret,
+                "slack_api_url": self.stub.base_url,
+                "deploy_webhook_secret": self.webhook_secret,
+                "incident_announce_channel": cast.ANNOUNCE[0],
+                "incident_triage_channel": cast.TRIAGE[0],
+                "pagerduty_events_url": f"{self.stub.server_url}/response/pagerduty",
+                "slack_workers": 1,
+            }
+        )
+        wiring = app.Wiring(
+            thread_pool=self.tracker.pool,
+            follow_up_threads=1,
+            timer_parallelism=1,
+            prober=self._probe,
+        )
+        try:
+            self.runtime = app.build(settings, self.clock, wiring)
+            cast.populate(self.stub, self.runtime.playbooks, str(self.tz))
+            self._resume()
+            self.server = Server(self.runtime, "127.0.0.1", 0, threads=2).start()
+        except BaseException:
+            self.close()
+            raise
+        self.journal_mark = len(self.stub.journal())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if self.runtime is not None:
+            self.runtime.close()
+        self.stub.stop()
+        self._scratch.cleanup()
+
+    def _resume(self) -> None:
+        """A kept database: its incidents' channels exist again, and time goes on from it."""
+        assert self.runtime is not None
+        with self.runtime.sessions() as session:
+            latest = session.scalar(select(func.max(EventRow.at)))
+            rooms = session.execute(
+                select(IncidentRow.channel_id, IncidentRow.channel_name).where(
+                    IncidentRow.channel_id.is_not(None)
+                )
+            ).all()
+        everyone = list(self.stub.directory().users)
+        for channel_id, name in rooms:
+            if channel_id:
+                self.stub.add_channel(channel_id, name or channel_id.lower(), members=everyone)
+        if latest is not None and latest > self.clock():
+            self.clock.move_to(latest)
+            self.started = True
+
+    # --- the prompt -----------------------------------------------------------------------------
+
+    @property
+    def prompt(self) -> str:
+        if self.form is not None:
+            return f"{INDENT}{self.form.current.prompt()} > "
+        names = self._names()
+        return (
+            f"[{self._clock_text(self.clock())}] @{names.user(self.actor)} "
+            f"in #{names.channel(self.channel)} > "
+        )
+
+    def opening(self) -> list[str]:
+        """What a session shows before the first step."""
+        return [*self._day_line(self.clock()), "Type `help` for what you can do here."]
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def feed(self, line: str) -> Outcome:
+        if self.form is not None:
+            return self._answer(line)
+        try:
+            step = steps.parse(line, self.tz)
+        except steps.BadInput as bad:
+            return Outcome([f"{INDENT}! {bad}"], bad_input=True)
+        if step is None:
+            return Outcome()
+        if isinstance(step, steps.Expect):
+            return self._expect(step)
+        try:
+            outcome = self._run(step)
+        except steps.BadInput as bad:
+            return Outcome([f"{INDENT}! {bad}"], bad_input=True)
+        self.last_output = outcome.lines
+        return outcome
+
+    def _run(self, step: steps.Step) -> Outcome:
+        if isinstance(step, steps.Slash):
+            return self._slash(step.text)
+        if isinstance(step, steps.Press):
+            return self._press(step.number)
+        if isinstance(step, steps.Wait):
+            return self._advance_to(self.clock() + step.delta)
+        if isinstance(step, steps.WaitUntil):
+            return self._advance_to(self._moment(step))
+        if isinstance(step, steps.ActAs):
+            return self._act_as(step.name)
+        if isinstance(step, steps.GoTo):
+            self.channel = self._channel_id(step.channel)
+            return Outcome()
+        if isinstance(step, steps.StartAt):
+            return self._start_at(step.moment)
+        if isinstance(step, steps.Deploy):
+            return self._deploy(step)
+        if isinstance(step, steps.SetDependency):
+            return self._set_dependency(step)
+        if isinstance(step, steps.Show):
+            return self._show(self._channel_id(step.channel))
+        if isinstance(step, steps.Simple):
+            if step.name == "help":
+                return Outcome([INDENT + line for line in steps.HELP.splitlines()])
+            if step.name == "who":
+                return self._who()
+            return Outcome(quit=True)
+        raise AssertionError(step)
+
+    def _slash(self, text: str) -> Outcome:
+        names = self._names()
+        key = self._reply_key()
+        body = signing.slash_command_body(
+            text=text,
+            user_id=self.actor,
+            user_name=names.user(self.actor),
+            channel_id=self.channel,
+            channel_name=names.channel(self.channel),
+            team_id=self.stub.identity.team_id,
+            trigger_id=f"{self.requests}.sandbox",
+            response_url=self.stub.response_url(key),
+        )
+        return self._send(body, self.channel)
+
+    def _press(self, number: int) -> Outcome:
+        target = self.targets.get(number)
+        if target is None:
+            shown = f"1 to {len(self.targets)}" if self.targets else "none yet"
+            raise steps.BadInput(f"there is no button [{number}]; buttons shown so far: {shown}")
+        if target.reader is not None and target.reader != self.actor:
+            reader = self._names().user(target.reader)
+            raise steps.BadInput(f"only @{reader} sees button [{number}]; type `as @{reader}`")
+        button = target.button
+        message = self._current_message(target)
+        if target.ts is not None and not _has_button(message, button):
+            raise steps.BadInput(
+                f"button [{number}] is no longer on its message, which changed since; "
+                "press one of the buttons shown with it last"
+            )
+        key = self._reply_key()
+        container: Json = {"type": "message", "channel_id": target.channel}
+        container |= {"message_ts": target.ts} if target.ts else {"is_ephemeral": True}
+        payload = {
+            "type": "block_actions",
+            "user": {"id": self.actor, "name": self._names().user(self.actor)},
+            "api_app_id": signing.APP_ID,
+            "team": {"id": self.stub.identity.team_id},
+            "channel": {"id": target.channel},
+            "container": container,
+            "message": message,
+            "trigger_id": f"{self.requests}.sandbox",
+            "response_url": self.stub.response_url(key),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button.action_id,
+                    "block_id": button.block_id,
+                    "value": button.value,
+                    "text": {"type": "plain_text", "text": button.label},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self._send(signing.interactivity_body(payload), target.channel)
+
+    def _send(self, body: bytes, channel: str) -> Outcome:
+        """POST a signed request to the bot, then show all it did until it went quiet."""
+        assert self.server is not None
+        self.started = True
+        status, _, answer = signing.post(
+            f"{self.server.url}/slack/events", body, signing.FORM, self.secret
+        )
+        lines = [] if status == 200 else [f"{INDENT}! the bot answered HTTP {status}"]
+        lines += self._acknowledgement(answer, channel)
+        return Outcome(lines + self._settle())
+
+    def _acknowledgement(self, answer: bytes, channel: str) -> list[str]:
+        if not answer.strip():
+            return []
+        try:
+            message = json.loads(answer)
+        except ValueError:
+            return [f"{INDENT}{answer.decode(errors='replace')}"]
+        if not isinstance(message, dict) or not (message.get("text") or message.get("blocks")):
+            return []
+        return self._message(message, channel, None, f"only @{self._names().user(self.actor)}")
+
+    # --- forms ------------------------------------------------------------------------------------
+
+    def _open_form(self, view: Json) -> list[str]:
+        fields = forms.fields(view)
+        missing = forms.unsupported(view)
+        lines = [f"{INDENT}┌ form: {forms.title(view)}"]
+        if missing:
+            lines.append(f"{INDENT}! the sandbox cannot fill {', '.join(missing)} fields yet")
+            return lines
+        shown = [b for b in view.get("blocks") or [] if b.get("type") != "input"]
+        lines += self._rendered(render.message(shown, None, *self._context(), 1).lines)
+        lines.append(f"{INDENT}│ answer each field in turn; `cancel` closes the form")
+        self.form = OpenForm(
+            view, fields, self.actor, self.channel, asking=list(range(len(fields)))
+        )
+        return lines
+
+    def _answer(self, line: str) -> Outcome:
+        form = self.form
+        assert form is not None
+        if line.strip().lower() == "cancel":
+            self.form = None
+            return Outcome([f"{INDENT}└ form closed, nothing sent"])
+        field_ = form.current
+        try:
+            form.values[field_.block_id] = {field_.action_id: field_.answer(line, self.tz)}
+        except forms.BadAnswer as bad:
+            return Outcome([f"{INDENT}! {bad}"], bad_input=True)
+        form.asking.pop(0)
+        if form.asking:
+            return Outcome()
+        outcome = self._submit(form)
+        self.last_output = outcome.lines
+        return outcome
+
+    def _submit(self, form: OpenForm) -> Outcome:
+        assert self.server is not None
+        view = {**form.view, "state": {"values": form.values}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.stub.identity.team_id},
+            "user": {"id": form.user, "name": self._names().user(form.user)},
+            "api_app_id": signing.APP_ID,
+            "trigger_id": f"{self._reply_key()}.sandbox",
+            "view": view,
+        }
+        status, _, answer = signing.post(
+            f"{self.server.url}/slack/events",
+            signing.interactivity_body(payload),
+            signing.FORM,
+            self.secret,
+        )
+        errors = _form_errors(answer)
+        if errors:
+            form.asking = [i for i, f in enumerate(form.fields) if f.block_id in errors]
+            labels = {f.block_id: f.label for f in form.fields}
+            lines = [f"{INDENT}! {labels.get(b, b)}: {e}" for b, e in errors.items()]
+            return Outcome([*lines, f"{INDENT}│ answer those again"], bad_input=True)
+        self.form = None
+        lines = [] if status == 200 else [f"{INDENT}! the bot answered HTTP {status}"]
+        return Outcome([*lines, f"{INDENT}└ form sent", *self._settle()])
+
+    # --- time -------------------------------------------------------------------------------------
+
+    def _moment(self, step: steps.WaitUntil) -> datetime:
+        local = self.clock().astimezone(self.tz)
+        day = step.day or local.date()
+        moment = datetime.combine(day, step.clock_time, tzinfo=self.tz)
+        if step.day is None and moment <= local:
+            moment += timedelta(days=1)
+        if moment < local:
+            raise steps.BadInput(f"{self._clock_text(moment)} has passed; time only moves forward")
+        return moment
+
+    def _advance_to(self, target: datetime) -> Outcome:
+        """Fire every timer due on the way, each at its own time, then stop at ``target``."""
+        assert self.runtime is not None
+        runner = self.runtime.runner
+        lines: list[str] = []
+        self.started = True
+        while (due := runner.next_fire_at()) is not None and due <= target:
+            moment = max(due, self.clock())
+            self.clock.move_to(moment)
+            fired = runner.tick(moment)
+            said = self._settle()
+            if said:
+                lines += [*self._day_line(moment), f"── {self._clock_text(moment)} ──", *said]
+            if not fired:  # a due timer another tick holds: let its lease run out
+                self.clock.move_to(min(target, moment + timedelta(seconds=1)))
+        self.clock.move_to(target)
+        runner.tick(target)
+        said = self._settle()
+        if said:
+            lines += [f"── {self._clock_text(target)} ──", *said]
+        lines += self._day_line(target)
+        lines.append(f"{INDENT}(it is now {self._clock_text(target)})")
+        return Outcome(lines)
+
+    def _start_at(self, moment: datetime) -> Outcome:
+        if self.started:
+            raise steps.BadInput(
+                "`at` sets the start, before anything has happened; use `wait` from here"
+            )
+        self.clock.restart_at(moment)
+        return Outcome(self._day_line(moment))
+
+    # --- the rest of the steps ------------------------------------------------------------------
+
+    def _act_as(self, name: str) -> Outcome:
+        user_id = next((u for u, n in self._names().directory.users.items() if n == name), None)
+        if user_id is None or user_id == self.stub.identity.bot_user_id:
+            people = ", ".join(f"@{n}" for n in self._people())
+            raise steps.BadInput(f"nobody here is called @{name}; the people are {people}")
+        self.actor = user_id
+        return Outcome()
+
+    def _deploy(self, step: steps.Deploy) -> Outcome:
+        assert self.server is not None and self.runtime is not None
+        if self.runtime.playbooks.catalog.service(step.service) is None:
+            known = ", ".join(s.name for s in self.runtime.playbooks.catalog.services)
+            raise steps.BadInput(f"`{step.service}` is not in the catalog; the services: {known}")
+        self.started = True
+        payload = {
+            "service": step.service,
+            "version": step.version,
+            "environment": "production",
+            "deployer": self._names().user(self.actor),
+            "finished_at": self.clock().isoformat(),
+        }
+        ok, answer = outbound.post_signed(
+            f"{self.server.url}/webhooks/deploy", payload, self.webhook_secret
+        )
+        head = f"{INDENT}deploy webhook: {step.service} {step.version} finished ({answer})"
+        return Outcome([head if ok else f"{INDENT}! {head}", *self._settle()])
+
+    def _set_dependency(self, step: steps.SetDependency) -> Outcome:
+        assert self.runtime is not None
+        known = [d for s in self.runtime.playbooks.catalog.services for d in s.dependencies]
+        if step.target not in known:
+            listed = ", ".join(dict.fromkeys(known)) or "none"
+            raise steps.BadInput(f"`{step.target}` is not a catalog dependency; they are {listed}")
+        self.health[step.target] = step.healthy
+        state = "passes" if step.healthy else "fails"
+        return Outcome([f"{INDENT}{step.target} now {state} its health checks"])
+
+    def _probe(self, targets: Any, _timeout: float) -> list[ProbeResult]:
+        """Dependency checks in a drill: what the drill said, every other target healthy."""
+        results = []
+        for target in targets:
+            kind = "http" if target.startswith(("http://", "https://")) else "tcp"
+            if self.health.get(target, True):
+                status = 200 if kind == "http" else None
+                results.append(ProbeResult(target, kind, True, 3.0, status, "ok"))
+            else:
+                results.append(ProbeResult(target, kind, False, None, None, "connection refused"))
+        return results
+
+    def _show(self, channel: str) -> Outcome:
+        messages = self.stub.messages(channel)[-10:]
+        lines = [f"{INDENT}#{self._names().channel(channel)}: the last {len(messages)} messages"]
+        for message in messages:
+            lines += self._message(message, channel, str(message["ts"]), "incident-bot")
+        return Outcome(lines)
+
+    def _who(self) -> Outcome:
+        directory = self._names().directory
+        groups = [
+            f"@{handle}: " + ", ".join(f"@{directory.users[u]}" for u in members)
+            for handle, members in self._group_members().items()
+        ]
+        channels = ", ".join(f"#{n}" for c, n in directory.channels.items() if c[0] in "CG")
+        return Outcome(
+            [
+                f"{INDENT}people: " + ", ".join(f"@{n}" for n in self._people()),
+                *(f"{INDENT}{line}" for line in groups),
+                f"{INDENT}channels: {channels}",
+            ]
+        )
+
+    def _expect(self, step: steps.Expect) -> Outcome:
+        said = "\n".join(self.last_output).lower()
+        holds = (step.text.lower() in said) != step.absent
+        wanted = f"{'no ' if step.absent else ''}{step.text!r}"
+        if holds:
+            return Outcome([f"{INDENT}✓ expect {wanted}"])
+        return Outcome(
+            [f"{INDENT}✗ expect {wanted}: the step before said otherwise"],
+            failed_expectation=True,
+        )
+
+    # --- what the bot did ---------------------------------------------------------------------
+
+    def _settle(self) -> list[str]:
+        """Wait until the bot's work is done, then show everything it sent since last time."""
+        if not self.tracker.wait_idle():
+            return [f"{INDENT}! the bot is still busy after 30 s; its output may come later"]
+        entries = self.stub.journal(self.journal_mark)
+        self.journal_mark += len(entries)
+        lines: list[str] = []
+        for entry in entries:
+            lines += self._entry(entry)
+        return lines
+
+    def _entry(self, entry: RecordedCall | PostedResponse) -> list[str]:
+        if isinstance(entry, PostedResponse):
+            return self._response(entry)
+        call, names = entry, self._names()
+        if not call.ok:
+            invalid = "" if call.valid else " (a call Slack would reject as malformed)"
+            return [
+                f"{INDENT}! Slack answered {call.method}: {call.response.get('error')}{invalid}"
+            ]
+        if call.method in SILENT:
+            return []
+        result, params = call.response, call.params
+        channel = str(params.get("channel") or params.get("channel_id") or "")
+        if isinstance(result.get("channel"), str):
+            channel = str(result["channel"])
+        if call.method == "chat.postMessage":
+            return self._message(_content(call), channel, str(result["ts"]), "incident-bot")
+        if call.method == "chat.update":
+            return self._edited(_content(call), channel, str(result["ts"]))
+        if call.method == "chat.postEphemeral":
+            reader = str(params.get("user"))
+            return self._message(_content(call), channel, None, f"only @{names.user(reader)}")
+        if call.method == "conversations.create":
+            self._follow(str(result["channel"]["id"]))
+            return [f"{INDENT}+ channel #{result['channel']['name']} created"]
+        if call.method == "conversations.invite":
+            people = [f"@{names.user(u)}" for u in str(params["users"]).split(",")]
+            return [f"{INDENT}+ {', '.join(people)} invited to #{names.channel(channel)}"]
+        if call.method == "conversations.setTopic":
+            topic = render.mrkdwn(str(params["topic"]), *self._context())
+            return [f"{INDENT}#{names.channel(channel)} topic: {topic}"]
+        if call.method in ("pins.add", "pins.remove"):
+            verb = "pinned" if call.method == "pins.add" else "unpinned"
+            return [f"{INDENT}{verb} a message in #{names.channel(channel)}"]
+        if call.method in ("views.open", "views.push"):
+            return self._open_form(result["view"])
+        if call.method == "files.completeUploadExternal":
+            return self._shared_files(call)
+        return [f"{INDENT}({call.method})"]
+
+    def _response(self, posted: PostedResponse) -> list[str]:
+        if posted.key == "pagerduty":
+            routing = posted.message.get("payload", {}).get("summary", "")
+            return [f"{INDENT}📟 PagerDuty page sent: {routing}"]
+        reader, channel = self.replies.get(posted.key, (self.actor, self.channel))
+        if posted.message.get("delete_original"):
+            return [f"{INDENT}(the bot removed its reply to @{self._names().user(reader)})"]
+        return self._message(posted.message, channel, None, f"only @{self._names().user(reader)}")
+
+    def _message(self, content: Json, channel: str, ts: str | None, author: str) -> list[str]:
+        rendered = self._render(content, channel, ts, None if ts else self._reader(author))
+        if ts is not None:
+            self.shown[(channel, ts)] = rendered
+        where = f"#{self._names().channel(channel)}"
+        head = f"{INDENT}{where} · {author}" + (" sees" if author.startswith("only") else "")
+        return [head, *self._rendered(rendered)]
+
+    def _edited(self, content: Json, channel: str, ts: str) -> list[str]:
+        before = self.shown.get((channel, ts), [])
+        full = self._current_message(Target(_NO_BUTTON, channel, ts, None))
+        after = self._render(full or content, channel, ts, None)
+        self.shown[(channel, ts)] = after
+        changed = [line for line in after if line not in before]
+        head = f"{INDENT}#{self._names().channel(channel)} · incident-bot edited a message"
+        return [head, *self._rendered(changed or ["(no visible change)"])]
+
+    def _render(self, content: Json, channel: str, ts: str | None, reader: str | None) -> list[str]:
+        first = len(self.targets) + 1
+        shown = render.message(content.get("blocks"), content.get("text"), *self._context(), first)
+        for button in shown.buttons:
+            self.targets[button.number] = Target(button, channel, ts, reader)
+        return shown.lines
+
+    def _shared_files(self, call: RecordedCall) -> list[str]:
+        lines = []
+        files = self.stub.files
+        for entry in json.loads(str(call.params.get("files") or "[]")):
+            file = files.get(str(entry.get("id")))
+            if file is None:
+                continue
+            where = ", ".join(f"#{self._names().channel(c)}" for c in file.channels)
+            lines.append(f"{INDENT}{where} · incident-bot shared {file.title}")
+            text = (file.content or b"").decode("utf-8", errors="replace")
+            lines += self._rendered(text.splitlines())
+        return lines
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _follow(self, channel: str) -> None:
+        """A declaration's new channel is where its declarer goes next, as in Slack."""
+        self.channel = channel
+
+    def _current_message(self, target: Target) -> Json:
+        if target.ts is None:
+            return {}
+        try:
+            messages = self.stub.messages(target.channel)
+        except KeyError:
+            return {}
+        return next((m for m in messages if m["ts"] == target.ts), {})
+
+    def _reply_key(self) -> str:
+        self.requests += 1
+        key = f"r{self.requests}"
+        self.replies[key] = (self.actor, self.channel)
+        return key
+
+    def _reader(self, author: str) -> str | None:
+        name = author.removeprefix("only @")
+        return next((u for u, n in self._names().directory.users.items() if n == name), None)
+
+    def _names(self) -> Names:
+        return Names(self.stub.directory())
+
+    def _context(self) -> tuple[Names, ZoneInfo, datetime]:
+        return self._names(), self.options.tz, self.clock()
+
+    def _people(self) -> list[str]:
+        bot = self.stub.identity.bot_user_id
+        return [n for u, n in self._names().directory.users.items() if u != bot]
+
+    def _group_members(self) -> dict[str, list[str]]:
+        assert self.runtime is not None
+        return {
+            group.handle: [cast.user_id(name) for name in group.members]
+            for group in cast.groups(self.runtime.playbooks)
+        }
+
+    def _channel_id(self, name: str) -> str:
+        directory = self._names().directory
+        found = [c for c, n in directory.channels.items() if n == name or c == name]
+        if not found:
+            starts = [c for c, n in directory.channels.items() if n.startswith(name)]
+            found = starts if len(starts) == 1 else []
+        if not found:
+            listed = ", ".join(f"#{n}" for c, n in directory.channels.items() if c[0] in "CG")
+            raise steps.BadInput(f"there is no #{name}; the channels are {listed}")
+        return found[0]
+
+    def _clock_text(self, moment: datetime) -> str:
+        local = moment.astimezone(self.tz)
+        return f"{local:%H:%M} {local.tzname()}"
+
+    def _day_line(self, moment: datetime) -> list[str]:
+        day = f"{moment.astimezone(self.tz):%A %d %B %Y}"
+        if day == self.day_shown:
+            return []
+        self.day_shown = day
+        return [f"══ {day} ══"]
+
+    @staticmethod
+    def _rendered(lines: list[str]) -> list[str]:
+        return [f"{INDENT}  {line}".rstrip() for line in lines]
+
+
+_NO_BUTTON = render.Button(0, "", "", "", "", None)
+
+
+def _content(call: RecordedCall) -> Json:
+    content: Json = {"text": call.params.get("text")}
+    if call.blocks is not None:
+        content["blocks"] = call.blocks
+    return content
+
+
+def _has_button(message: Json, button: render.Button) -> bool:
+    return any(
+        element.get("action_id") == button.action_id and element.get("value", "") == button.value
+        for block in message.get("blocks") or []
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]
+        if isinstance(element, dict)
+    )
+
+
+def _form_errors(answer: bytes) -> dict[str, str]:
+    try:
+        reply = json.loads(answer) if answer.strip() else {}
+    except ValueError:
+        return {}
+    if isinstance(reply, dict) and reply.get("response_action") == "errors":
+        return {str(k): str(v) for k, v in (reply.get("errors") or {}).items()}
+    return {}

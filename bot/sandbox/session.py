@@ -9,10 +9,11 @@ due on the way, at its own moment, through the same ``TimerRunner.tick`` product
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from bot.webhooks import outbound
 
 Json = dict[str, Any]
 INDENT = "    "
+SCRATCH = "<sandbox files>"
 SILENT = frozenset(
     {
         "auth.test",
@@ -120,6 +122,7 @@ class Sandbox:
         self.actor = cast.user_id(cast.RESPONDERS[0])
         self.channel = cast.GENERAL[0]
         self.targets: dict[int, Target] = {}
+        self.next_button = 1
         self.replies: dict[str, tuple[str, str]] = {}  # response_url key: reader, channel
         self.shown: dict[tuple[str, str], list[str]] = {}  # (channel, ts): lines last shown
         self.form: OpenForm | None = None
@@ -219,13 +222,13 @@ class Sandbox:
     # --- steps ----------------------------------------------------------------------------------
 
     def feed(self, line: str) -> Outcome:
-        if self.form is not None:
+        if self.form is not None and not line.strip().startswith("# "):
             return self._answer(line)
         try:
             step = steps.parse(line, self.tz)
         except steps.BadInput as bad:
             return Outcome([f"{INDENT}! {bad}"], bad_input=True)
-        if step is None:
+        if step is None or self.form is not None:
             return Outcome()
         if isinstance(step, steps.Expect):
             return self._expect(step)
@@ -270,7 +273,7 @@ class Sandbox:
         names = self._names()
         key = self._reply_key()
         body = signing.slash_command_body(
-            text=text,
+            text=_escaped_mentions(text, names.directory),
             user_id=self.actor,
             user_name=names.user(self.actor),
             channel_id=self.channel,
@@ -284,7 +287,7 @@ class Sandbox:
     def _press(self, number: int) -> Outcome:
         target = self.targets.get(number)
         if target is None:
-            shown = f"1 to {len(self.targets)}" if self.targets else "none yet"
+            shown = f"1 to {self.next_button - 1}" if self.targets else "none yet"
             raise steps.BadInput(f"there is no button [{number}]; buttons shown so far: {shown}")
         if target.reader is not None and target.reader != self.actor:
             reader = self._names().user(target.reader)
@@ -614,11 +617,28 @@ class Sandbox:
         return [head, *self._rendered(changed or ["(no visible change)"])]
 
     def _render(self, content: Json, channel: str, ts: str | None, reader: str | None) -> list[str]:
-        first = len(self.targets) + 1
+        """Render a message; a button an edited message still has keeps its number."""
+        first = self.next_button
         shown = render.message(content.get("blocks"), content.get("text"), *self._context(), first)
+        kept = {
+            (t.button.action_id, t.button.value): number
+            for number, t in self.targets.items()
+            if ts is not None and (t.channel, t.ts) == (channel, ts)
+        }
+        numbers: dict[int, int] = {}
         for button in shown.buttons:
-            self.targets[button.number] = Target(button, channel, ts, reader)
-        return shown.lines
+            number = kept.get((button.action_id, button.value))
+            if number is None:
+                number, self.next_button = self.next_button, self.next_button + 1
+            numbers[button.number] = number
+            self.targets[number] = Target(replace(button, number=number), channel, ts, reader)
+        last = first + len(shown.buttons)
+
+        def renumber(match: re.Match[str]) -> str:
+            shown_as = int(match.group(1))
+            return f"[{numbers[shown_as]}]" if first <= shown_as < last else match.group(0)
+
+        return [_BUTTON_NUMBER.sub(renumber, line) for line in shown.lines]
 
     def _shared_files(self, call: RecordedCall) -> list[str]:
         lines = []
@@ -697,12 +717,34 @@ class Sandbox:
         self.day_shown = day
         return [f"══ {day} ══"]
 
-    @staticmethod
-    def _rendered(lines: list[str]) -> list[str]:
-        return [f"{INDENT}  {line}".rstrip() for line in lines]
+    def _rendered(self, lines: list[str]) -> list[str]:
+        # The scratch directory's name changes every run; a drill's transcript must not.
+        scratch = self._scratch.name
+        return [f"{INDENT}  {line.replace(scratch, SCRATCH)}".rstrip() for line in lines]
 
 
 _NO_BUTTON = render.Button(0, "", "", "", "", None)
+_BUTTON_NUMBER = re.compile(r"\[(\d+)\]")
+_MENTION = re.compile(r"(?<![<\w])([@#])([\w.-]*\w)")
+
+
+def _escaped_mentions(text: str, directory: Directory) -> str:
+    """@people, @groups and #channels as Slack sends them with the command's should_escape."""
+    users = {name: user_id for user_id, name in directory.users.items()}
+    groups = {handle: group_id for group_id, handle in directory.groups.items()}
+    channels = {name: channel_id for channel_id, name in directory.channels.items()}
+
+    def mention(match: re.Match[str]) -> str:
+        sign, name = match.group(1), match.group(2)
+        if sign == "#" and name in channels:
+            return f"<#{channels[name]}|{name}>"
+        if sign == "@" and name in users:
+            return f"<@{users[name]}|{name}>"
+        if sign == "@" and name in groups:
+            return f"<!subteam^{groups[name]}|@{name}>"
+        return match.group(0)
+
+    return _MENTION.sub(mention, text)
 
 
 def _content(call: RecordedCall) -> Json:

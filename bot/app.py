@@ -43,6 +43,7 @@ from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
 from bot.templates import TemplateProblem, Templates
 from bot.tickets import SlackTriageTickets
+from bot.webhooks import outbound
 from bot.webhooks.alert_intake import AlertIntake
 from bot.webhooks.intake import DeployIntake
 
@@ -98,6 +99,7 @@ class Wiring:
     follow_up_threads: int = 2
     timer_parallelism: int = 8
     prober: probes.Prober = probes.probe_all
+    rollback_webhook: outbound.Poster = outbound.post_signed
 
 
 def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiring()) -> Runtime:
@@ -148,6 +150,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         gateway,
         playbooks,
         webhook_secret.get_secret_value() if webhook_secret else None,
+        wiring.rollback_webhook,
     )
     signals = Signals(
         service,

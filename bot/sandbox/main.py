@@ -98,8 +98,20 @@ def _write(out: TextIO, lines: Iterable[str]) -> None:
 
 @contextmanager
 def _quiet_logs() -> Iterator[None]:
-    """The bot's own log lines would interleave with the transcript: only errors, on stderr."""
+    """The bot's own log lines would interleave with the transcript: only errors, on stderr.
+
+    Logging is global: what it was is put back afterwards (tests run sessions in-process).
+    """
+    root = logging.getLogger()
+    noisy = [logging.getLogger(name) for name in ("slack_bolt", "waitress", "apscheduler")]
+    saved = (list(root.handlers), root.level, [logger.level for logger in noisy])
     logs.configure("ERROR")
-    for noisy in ("slack_bolt", "waitress", "apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    yield
+    for logger in noisy:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for logger, level in zip(noisy, saved[2], strict=True):
+            logger.setLevel(level)

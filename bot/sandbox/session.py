@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot import app
+from bot.db.state import State
 from bot.db.tables import EventRow, IncidentRow
 from bot.probes import ProbeResult
 from bot.sandbox import cast, forms, render, signing, steps
@@ -35,6 +36,9 @@ from bot.webhooks import outbound
 Json = dict[str, Any]
 INDENT = "    "
 SCRATCH = "<sandbox files>"
+CLOCK_KEY = "sandbox.clock"
+# Where the stand-in takes what the bot would send outside Slack.
+PAGERDUTY_KEY, WEBHOOK_KEY = "pagerduty", "rollback-webhook"
 SILENT = frozenset(
     {
         "auth.test",
@@ -153,7 +157,7 @@ class Sandbox:
                 "deploy_webhook_secret": self.webhook_secret,
                 "incident_announce_channel": cast.ANNOUNCE[0],
                 "incident_triage_channel": cast.TRIAGE[0],
-                "pagerduty_events_url": f"{self.stub.server_url}/response/pagerduty",
+                "pagerduty_events_url": self.stub.response_url(PAGERDUTY_KEY),
                 "slack_workers": 1,
             }
         )
@@ -162,6 +166,7 @@ class Sandbox:
             follow_up_threads=1,
             timer_parallelism=1,
             prober=self._probe,
+            rollback_webhook=self._rollback_webhook,
         )
         try:
             self.runtime = app.build(settings, self.clock, wiring)
@@ -190,6 +195,7 @@ class Sandbox:
         assert self.runtime is not None
         with self.runtime.sessions() as session:
             latest = session.scalar(select(func.max(EventRow.at)))
+            stopped = State(session).get(CLOCK_KEY)
             rooms = session.execute(
                 select(IncidentRow.channel_id, IncidentRow.channel_name).where(
                     IncidentRow.channel_id.is_not(None)
@@ -199,9 +205,16 @@ class Sandbox:
         for channel_id, name in rooms:
             if channel_id:
                 self.stub.add_channel(channel_id, name or channel_id.lower(), members=everyone)
-        if latest is not None and latest > self.clock():
-            self.clock.move_to(latest)
+        times = [t for t in (latest, stopped and datetime.fromisoformat(stopped)) if t]
+        if times and max(times) > self.clock():
+            self.clock.move_to(max(times))
             self.started = True
+
+    def _remember_time(self) -> None:
+        """Where the clock is, so a session on a kept database goes on from there."""
+        assert self.runtime is not None
+        with self.runtime.sessions.begin() as session:
+            State(session).put(CLOCK_KEY, self.clock().isoformat(), self.clock())
 
     # --- the prompt -----------------------------------------------------------------------------
 
@@ -217,7 +230,7 @@ class Sandbox:
 
     def opening(self) -> list[str]:
         """What a session shows before the first step."""
-        return [*self._day_line(self.clock()), "Type `help` for what you can do here."]
+        return ["Type `help` for what you can do here."]
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -236,7 +249,10 @@ class Sandbox:
             outcome = self._run(step)
         except steps.BadInput as bad:
             return Outcome([f"{INDENT}! {bad}"], bad_input=True)
+        if self.day_shown is None:
+            outcome.lines[:0] = self._day_line(self.clock())
         self.last_output = outcome.lines
+        self._remember_time()
         return outcome
 
     def _run(self, step: steps.Step) -> Outcome:
@@ -504,6 +520,11 @@ class Sandbox:
                 results.append(ProbeResult(target, kind, False, None, None, "connection refused"))
         return results
 
+    def _rollback_webhook(self, url: str, payload: Json, secret: str) -> tuple[bool, str]:
+        """A catalog's rollback webhook is never called from a drill: the stand-in takes it."""
+        stand_in = self.stub.response_url(WEBHOOK_KEY)
+        return outbound.post_signed(stand_in, {"url": url, "payload": payload}, secret)
+
     def _show(self, channel: str) -> Outcome:
         messages = self.stub.messages(channel)[-10:]
         lines = [f"{INDENT}#{self._names().channel(channel)}: the last {len(messages)} messages"]
@@ -591,9 +612,12 @@ class Sandbox:
         return [f"{INDENT}({call.method})"]
 
     def _response(self, posted: PostedResponse) -> list[str]:
-        if posted.key == "pagerduty":
-            routing = posted.message.get("payload", {}).get("summary", "")
-            return [f"{INDENT}📟 PagerDuty page sent: {routing}"]
+        if posted.key == PAGERDUTY_KEY:
+            summary = posted.message.get("payload", {}).get("summary", "")
+            return [f"{INDENT}PagerDuty page (to the stand-in): {summary}"]
+        if posted.key == WEBHOOK_KEY:
+            url = posted.message.get("url", "")
+            return [f"{INDENT}rollback webhook {url} (called on the stand-in, not for real)"]
         reader, channel = self.replies.get(posted.key, (self.actor, self.channel))
         if posted.message.get("delete_original"):
             return [f"{INDENT}(the bot removed its reply to @{self._names().user(reader)})"]
@@ -614,7 +638,7 @@ class Sandbox:
         self.shown[(channel, ts)] = after
         changed = [line for line in after if line not in before]
         head = f"{INDENT}#{self._names().channel(channel)} · incident-bot edited a message"
-        return [head, *self._rendered(changed or ["(no visible change)"])]
+        return [head, *self._rendered(changed)] if changed else []
 
     def _render(self, content: Json, channel: str, ts: str | None, reader: str | None) -> list[str]:
         """Render a message; a button an edited message still has keeps its number."""

@@ -21,7 +21,7 @@ from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
 from bot.slack.replies import Invocation, Reply, error
-from bot.webhooks.outbound import post_signed
+from bot.webhooks import outbound
 
 log = logging.getLogger(__name__)
 PROTOCOL = (
@@ -72,12 +72,14 @@ class RollbackAdvisor:
         gateway: SlackGateway,
         playbooks: Playbooks,
         webhook_secret: str | None,
+        post: outbound.Poster = outbound.post_signed,
     ) -> None:
         self.incidents = incidents
         self.deploys = deploys
         self.gateway = gateway
         self.playbooks = playbooks
         self.webhook_secret = webhook_secret
+        self.post = post  # calls the catalog's rollback webhooks (the sandbox swaps it)
 
     def recommend(self, view: IncidentView) -> Recommendation | None:
         incident = view.stored.incident
@@ -218,7 +220,7 @@ class RollbackAdvisor:
             )
             return
         payload = {"incident": view.id, "requested_by": who.user, **_deploy_fields(deploy)}
-        ok, detail = post_signed(service.rollback.webhook, payload, self.webhook_secret)
+        ok, detail = self.post(service.rollback.webhook, payload, self.webhook_secret)
         self.incidents.record(
             view.id,
             EventKind.NOTE_ADDED,

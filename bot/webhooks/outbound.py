@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from bot.webhooks import signing
+
+# (url, payload, secret) -> (succeeded, what happened)
+Poster = Callable[[str, dict[str, Any], str], tuple[bool, str]]
 
 
 def post_signed(

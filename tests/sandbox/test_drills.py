@@ -1,0 +1,60 @@
+"""The shipped drills, played end to end: each must print its golden transcript and pass.
+
+Regenerate the transcripts after a deliberate change with UPDATE_GOLDEN=1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import main as drills
+from tests.sandbox.support import ROOT, play
+
+DRILLS = sorted((ROOT / "playbooks" / "drills").glob("*.drill"))
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def test_the_three_drills_the_issue_asks_for_are_shipped() -> None:
+    assert [d.stem for d in DRILLS] == ["sev1-deploy-rollback", "sev2-no-deploy", "sev3-ticket"]
+
+
+@pytest.mark.parametrize("drill", DRILLS, ids=lambda d: d.stem)
+def test_a_shipped_drill_passes_and_prints_its_golden_transcript(drill: Path) -> None:
+    code, transcript = play(drills.drill_lines(drill))
+    golden = GOLDEN / f"{drill.stem}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(transcript, encoding="utf-8")
+    assert code == 0, transcript
+    assert "0 failed, 0 lines not understood" in transcript
+    assert transcript == golden.read_text(encoding="utf-8")
+
+
+def test_the_same_drill_prints_the_same_transcript_twice() -> None:
+    lines = drills.drill_lines(DRILLS[0])
+    assert play(lines)[1] == play(lines)[1]
+
+
+def test_a_failed_expectation_makes_the_command_exit_non_zero(tmp_path: Path) -> None:
+    drill = tmp_path / "broken.drill"
+    drill.write_text(
+        "/incident sev1 checkout is down\nexpect Roll back now\nexpect Incident team assembled\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "sandbox", "--script", str(drill)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == drills.EXPECT_FAILED, done.stdout + done.stderr
+    # No deploy was recorded, so there is no rollback advice to find ...
+    assert "✗ expect 'Roll back now'" in done.stdout
+    # ... while the rest of the drill still ran and its expectation held.
+    assert "✓ expect 'Incident team assembled'" in done.stdout
+    assert "1 expectations held, 1 failed" in done.stdout

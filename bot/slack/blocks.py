@@ -169,7 +169,11 @@ def error(text: str) -> Blocks:
 
 
 def help_text() -> Blocks:
-    lines = [f"`/incident {spec.usage}`: {spec.summary}" for spec in commands.COMMANDS.values()]
+    # Usages such as `sev1 <title>` hold angle brackets, which Slack reads as links unescaped.
+    lines = [
+        f"`/incident {escape(spec.usage)}`: {escape(spec.summary)}"
+        for spec in commands.COMMANDS.values()
+    ]
     anywhere = [
         line
         for line, spec in zip(lines, commands.COMMANDS.values(), strict=True)

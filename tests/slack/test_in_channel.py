@@ -137,7 +137,8 @@ def test_status_timeline_list_and_help(bot: BotClient, channel: str) -> None:
     assert f"<#{channel}>" in text_of(listing)
     assert "next: incident team assembled due" in text_of(listing)
     helped = bot.command("help").json()
-    assert "`/incident sev1 <title>`: declare a Sev1" in text_of(helped)
+    # Angle brackets escaped, or Slack would take `<title>` for a link.
+    assert "`/incident sev1 &lt;title&gt;`: declare a Sev1" in text_of(helped)
     assert_valid_block_kit(bot.slack)
 
 

@@ -1,0 +1,54 @@
+"""The sandbox waits for the bot's work to finish, follow-ups included, without sleeping."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.sandbox.clock import VirtualClock
+from bot.sandbox.pools import WorkTracker
+
+
+def test_idle_waits_for_work_and_the_work_it_hands_on() -> None:
+    tracker = WorkTracker()
+    first, then = tracker.pool(1, "lazy"), tracker.pool(1, "follow-up")
+    release = threading.Event()
+    done: list[str] = []
+
+    def follow_up() -> None:
+        release.wait(5)
+        done.append("follow-up")
+
+    def lazy() -> None:
+        then.submit(follow_up)
+        done.append("lazy")
+
+    first.submit(lazy)
+    assert not tracker.wait_idle(timeout=0.2)  # the follow-up is still held
+    release.set()
+    assert tracker.wait_idle(timeout=5)
+    assert done == ["lazy", "follow-up"]
+    first.shutdown()
+    then.shutdown()
+
+
+def test_a_failing_task_still_counts_as_finished() -> None:
+    tracker = WorkTracker()
+    pool = tracker.pool(1, "lazy")
+    future = pool.submit(lambda: 1 / 0)
+    assert tracker.wait_idle(timeout=5)
+    assert isinstance(future.exception(), ZeroDivisionError)
+    pool.shutdown()
+
+
+def test_the_virtual_clock_only_moves_forward() -> None:
+    start = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)
+    clock = VirtualClock(start)
+    clock.advance(timedelta(minutes=5))
+    assert clock() == start + timedelta(minutes=5)
+    with pytest.raises(ValueError, match="forward"):
+        clock.move_to(start)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        VirtualClock(datetime(2026, 3, 14, 2, 0))

@@ -37,7 +37,7 @@ from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
 from bot.slack.pins import ChannelNotes
 from bot.slack.postmortems import PostmortemDesk
-from bot.slack.priority import AckFirst
+from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
@@ -179,9 +179,10 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         logger=logging.getLogger("slack_bolt"),
     )
     followups = wiring.thread_pool(wiring.follow_up_threads, "follow-up")
-    Listeners(handlers, gateway, ChannelNotes(service, gateway), followups.submit, clock).register(
-        bolt
-    )
+    backlog = BacklogFirst(lambda: workers._work_queue.qsize())
+    Listeners(
+        handlers, gateway, ChannelNotes(service, gateway), backlog.behind(followups.submit), clock
+    ).register(bolt)
     alerts = Alerts(
         gateway,
         templates,

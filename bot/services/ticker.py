@@ -33,6 +33,7 @@ class Ticker:
         self.poll = poll
         self.on_fired = on_fired
         self._lock = threading.Lock()  # one tick at a time in this process
+        self._again = threading.Event()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -63,7 +64,27 @@ class Ticker:
         self.scheduler.add_job(self.tick, "date", run_date=moment, id="wake", replace_existing=True)
 
     def tick(self) -> None:
-        with self._lock:
+        """Fire what is due; a tick asked for while one runs makes that one go round again.
+
+        It never waits for the running one: a waiting wake-up would count as a running instance,
+        and APScheduler would skip the next wake-up, leaving its timer to the next poll.
+        """
+        while True:
+            if not self._lock.acquire(blocking=False):
+                self._again.set()
+                return
+            try:
+                upcoming = self._tick_until_nothing_is_due()
+            finally:
+                self._lock.release()
+            if not self._again.is_set():  # asked for between the last round and the release
+                break
+        if upcoming is not None and upcoming - self.clock() < self.poll:
+            self.wake_at(upcoming)
+
+    def _tick_until_nothing_is_due(self) -> datetime | None:
+        while True:
+            self._again.clear()
             try:
                 now = self.clock()
                 fired = self.runner.tick(now)
@@ -73,6 +94,6 @@ class Ticker:
                 upcoming = self.runner.next_fire_at()
             except Exception:  # the poll must survive a database outage
                 log.exception("timer tick failed")
-                return
-        if upcoming is not None and upcoming - now < self.poll:
-            self.wake_at(upcoming)
+                return None
+            if not self._again.is_set() and (upcoming is None or upcoming > self.clock()):
+                return upcoming

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import app, logs, template_samples
@@ -200,6 +202,22 @@ def sandbox(args: argparse.Namespace) -> int:
     options = Options(args.playbooks, args.templates, tz, start, args.db)
     try:
         return drills.run(options, args.script)
+    except UnicodeDecodeError:
+        print(f"incident-bot: {args.script} is not UTF-8 text", file=sys.stderr)
+        return 2
+    except ValidationError:
+        print(
+            "incident-bot: --db: expected sqlite:///PATH or postgresql://USER@HOST/DB",
+            file=sys.stderr,
+        )
+        return 2
+    except SQLAlchemyError as error:
+        print(
+            f"incident-bot: --db: cannot use the database: {error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}",
+            file=sys.stderr,
+        )
+        return 2
     except loader.InvalidPlaybooks as invalid:
         print(f"incident-bot: the playbooks are invalid:\n{invalid}", file=sys.stderr)
         return 1

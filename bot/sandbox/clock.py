@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 class VirtualClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("the sandbox clock needs a timezone-aware start")
-        self._now = start
+        self._now = start.astimezone(UTC)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
@@ -22,12 +22,12 @@ class VirtualClock:
         with self._lock:
             if moment < self._now:
                 raise ValueError("time only moves forward")
-            self._now = moment
+            self._now = moment.astimezone(UTC)
 
     def restart_at(self, moment: datetime) -> None:
         """A new start, either way; only for before the bot has seen any time."""
         with self._lock:
-            self._now = moment
+            self._now = moment.astimezone(UTC)
 
     def advance(self, delta: timedelta) -> None:
         self.move_to(self() + delta)

@@ -69,7 +69,13 @@ def interact(options: Options, ask: Callable[[str], str], out: TextIO) -> int:
         while True:
             try:
                 line = ask(sandbox.prompt)
-            except (EOFError, KeyboardInterrupt):
+            except KeyboardInterrupt:  # Ctrl-C closes an open form, else leaves
+                out.write("\n")
+                if sandbox.form is None:
+                    return 0
+                _write(out, sandbox.cancel_form().lines)
+                continue
+            except EOFError:
                 out.write("\n")
                 return 0
             outcome = sandbox.feed(line)
@@ -79,7 +85,8 @@ def interact(options: Options, ask: Callable[[str], str], out: TextIO) -> int:
 
 
 def drill_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
+    """A drill's lines (UTF-8, a byte-order mark allowed); UnicodeDecodeError for other text."""
+    return path.read_text(encoding="utf-8-sig").splitlines()
 
 
 def run(options: Options, script: Path | None) -> int:

@@ -28,7 +28,13 @@ from bot.probes import ProbeResult
 from bot.sandbox import cast, forms, render, signing, steps
 from bot.sandbox.clock import VirtualClock
 from bot.sandbox.pools import WorkTracker
-from bot.sandbox.slack_api import Directory, PostedResponse, RecordedCall, SlackApiStub
+from bot.sandbox.slack_api import (
+    Directory,
+    Identity,
+    PostedResponse,
+    RecordedCall,
+    SlackApiStub,
+)
 from bot.server import Server
 from bot.settings import Settings
 from bot.webhooks import outbound
@@ -119,8 +125,11 @@ class Sandbox:
         self.tz: tzinfo = options.tz
         self.clock = VirtualClock(options.start)
         self.secret = secrets.token_hex(16)
+        # Declarations are idempotent per trigger id: a kept database must never see one again.
+        self.session_tag = secrets.token_hex(4)
         self.webhook_secret = secrets.token_hex(16)
-        self.stub = SlackApiStub()
+        # A workspace of its own each session: forms' request keys name the team and the view.
+        self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
         self.tracker = WorkTracker()
         self.health: dict[str, bool] = {}
         self.actor = cast.user_id(cast.RESPONDERS[0])
@@ -191,24 +200,25 @@ class Sandbox:
         self._scratch.cleanup()
 
     def _resume(self) -> None:
-        """A kept database: its incidents' channels exist again, and time goes on from it."""
+        """A kept database: its incidents' channels and cards exist again, and time goes on."""
         assert self.runtime is not None
         with self.runtime.sessions() as session:
             latest = session.scalar(select(func.max(EventRow.at)))
             stopped = State(session).get(CLOCK_KEY)
             rooms = session.execute(
-                select(IncidentRow.channel_id, IncidentRow.channel_name).where(
-                    IncidentRow.channel_id.is_not(None)
-                )
+                select(IncidentRow.channel_id, IncidentRow.channel_name, IncidentRow.card_ts)
             ).all()
         everyone = list(self.stub.directory().users)
-        for channel_id, name in rooms:
+        for channel_id, name, card_ts in rooms:
             if channel_id:
                 self.stub.add_channel(channel_id, name or channel_id.lower(), members=everyone)
-        times = [t for t in (latest, stopped and datetime.fromisoformat(stopped)) if t]
-        if times and max(times) > self.clock():
-            self.clock.move_to(max(times))
-            self.started = True
+            if channel_id and card_ts:
+                self.stub.add_message(channel_id, card_ts, "(the card, from an earlier session)")
+        if stopped is not None:
+            self.clock.restart_at(datetime.fromisoformat(stopped))
+        elif latest is not None and latest > self.clock():
+            self.clock.restart_at(latest)
+        self.started = stopped is not None or latest is not None
 
     def _remember_time(self) -> None:
         """Where the clock is, so a session on a kept database goes on from there."""
@@ -249,6 +259,8 @@ class Sandbox:
             outcome = self._run(step)
         except steps.BadInput as bad:
             return Outcome([f"{INDENT}! {bad}"], bad_input=True)
+        except OverflowError:
+            return Outcome([f"{INDENT}! that is too far in time for the sandbox"], bad_input=True)
         if self.day_shown is None:
             outcome.lines[:0] = self._day_line(self.clock())
         self.last_output = outcome.lines
@@ -295,7 +307,7 @@ class Sandbox:
             channel_id=self.channel,
             channel_name=names.channel(self.channel),
             team_id=self.stub.identity.team_id,
-            trigger_id=f"{self.requests}.sandbox",
+            trigger_id=f"{self.requests}.{self.session_tag}.sandbox",
             response_url=self.stub.response_url(key),
         )
         return self._send(body, self.channel)
@@ -326,7 +338,7 @@ class Sandbox:
             "channel": {"id": target.channel},
             "container": container,
             "message": message,
-            "trigger_id": f"{self.requests}.sandbox",
+            "trigger_id": f"{self.requests}.{self.session_tag}.sandbox",
             "response_url": self.stub.response_url(key),
             "actions": [
                 {
@@ -384,9 +396,13 @@ class Sandbox:
         form = self.form
         assert form is not None
         if line.strip().lower() == "cancel":
-            self.form = None
-            return Outcome([f"{INDENT}└ form closed, nothing sent"])
+            return self.cancel_form()
         field_ = form.current
+        if line.strip().startswith("/"):
+            return Outcome(
+                [f"{INDENT}! a form is open: answer “{field_.label}” first, or type `cancel`"],
+                bad_input=True,
+            )
         try:
             form.values[field_.block_id] = {field_.action_id: field_.answer(line, self.tz)}
         except forms.BadAnswer as bad:
@@ -398,6 +414,10 @@ class Sandbox:
         self.last_output = outcome.lines
         return outcome
 
+    def cancel_form(self) -> Outcome:
+        self.form = None
+        return Outcome([f"{INDENT}└ form closed, nothing sent"])
+
     def _submit(self, form: OpenForm) -> Outcome:
         assert self.server is not None
         view = {**form.view, "state": {"values": form.values}}
@@ -406,7 +426,7 @@ class Sandbox:
             "team": {"id": self.stub.identity.team_id},
             "user": {"id": form.user, "name": self._names().user(form.user)},
             "api_app_id": signing.APP_ID,
-            "trigger_id": f"{self._reply_key()}.sandbox",
+            "trigger_id": f"{self._reply_key()}.{self.session_tag}.sandbox",
             "view": view,
         }
         status, _, answer = signing.post(
@@ -429,12 +449,15 @@ class Sandbox:
 
     def _moment(self, step: steps.WaitUntil) -> datetime:
         local = self.clock().astimezone(self.tz)
-        day = step.day or local.date()
-        moment = datetime.combine(day, step.clock_time, tzinfo=self.tz)
-        if step.day is None and moment <= local:
-            moment += timedelta(days=1)
-        if moment < local:
-            raise steps.BadInput(f"{self._clock_text(moment)} has passed; time only moves forward")
+        moment = steps.local_moment(step.day or local.date(), step.clock_time, self.tz)
+        if step.day is None and moment <= self.clock():
+            tomorrow = local.date() + timedelta(days=1)
+            moment = steps.local_moment(tomorrow, step.clock_time, self.tz)
+        if moment < self.clock():
+            when = moment.astimezone(self.tz)
+            raise steps.BadInput(
+                f"{when:%Y-%m-%d} {self._clock_text(moment)} has passed; time only moves forward"
+            )
         return moment
 
     def _advance_to(self, target: datetime) -> Outcome:
@@ -723,8 +746,10 @@ class Sandbox:
         directory = self._names().directory
         found = [c for c, n in directory.channels.items() if n == name or c == name]
         if not found:
-            starts = [c for c, n in directory.channels.items() if n.startswith(name)]
-            found = starts if len(starts) == 1 else []
+            found = [c for c, n in directory.channels.items() if n.startswith(name)]
+        if len(found) > 1:
+            matches = ", ".join(f"#{directory.channels[c]}" for c in found)
+            raise steps.BadInput(f"#{name} could be any of {matches}: type more of the name")
         if not found:
             listed = ", ".join(f"#{n}" for c, n in directory.channels.items() if c[0] in "CG")
             raise steps.BadInput(f"there is no #{name}; the channels are {listed}")

@@ -346,11 +346,25 @@ class Workspace:
         self.add_user(User(identity.bot_user_id, "incident-bot", is_bot=True))
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):08d}"
+        """A fresh id, never one a channel, user, view or file already has."""
+        taken = (self.users, self.channels, self.views, self.files)
+        while True:
+            candidate = f"{prefix}{next(self._ids):08d}"
+            if not any(candidate in ids for ids in taken):
+                return candidate
 
     def next_ts(self) -> str:
         micros = next(self._ts)
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def add_message(self, channel: Channel, ts: str, text: str) -> None:
+        """A message from before (a kept sandbox database); new ones get later timestamps."""
+        seconds, _, fraction = ts.partition(".")
+        micros = int(seconds) * 1_000_000 + int(fraction.ljust(6, "0")[:6])
+        channel.messages.append({"type": "message", "ts": ts, "text": text, **_bot_author(self)})
+        channel.messages.sort(key=lambda message: float(message["ts"]))
+        upcoming = next(self._ts)
+        self._ts = itertools.count(max(upcoming, micros + 100), 100)
 
     def add_user(self, user: User) -> None:
         self.users[user.id] = user
@@ -849,6 +863,11 @@ class SlackApiStub:
         channel = Channel(channel_id, name, "USLACKBOT", _now(), is_private, members=list(members))
         with self._cond:
             self._workspace.add_channel(channel)
+
+    def add_message(self, channel_id: str, ts: str, text: str) -> None:
+        """A bot message that was posted before the stub started (kept by a caller's database)."""
+        with self._cond:
+            self._workspace.add_message(self._workspace.channel(channel_id), ts, text)
 
     # -- fault injection
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.core import durations
 
@@ -112,6 +112,7 @@ Step = (
     | Expect
     | Simple
 )
+LONGEST_WAIT = timedelta(days=366)
 _CLOCK = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}):(\d{2})$")
 
 
@@ -165,12 +166,15 @@ def _wait(rest: str, tz: tzinfo) -> Wait | WaitUntil:
             "time only moves forward: type a positive duration, like `wait 5m` or `wait 1h30m`"
         )
     try:
-        return Wait(durations.parse(rest))
-    except durations.DurationError:
+        delta = durations.parse(rest)
+    except (durations.DurationError, OverflowError):
         raise BadInput(
             f"`wait {_cut(rest)}` is not a duration: type `wait 5m`, `wait 1h30m` or "
             "`wait until 03:30`"
         ) from None
+    if delta > LONGEST_WAIT:
+        raise BadInput("wait at most a year at a time, like `wait 366d`")
+    return Wait(delta)
 
 
 def _wait_until(when: str) -> WaitUntil:
@@ -192,10 +196,21 @@ def _start_at(rest: str, tz: tzinfo) -> StartAt:
     if match is None or match.group(1) is None:
         raise BadInput("give a date and a time: `at 2026-03-14 02:00`")
     try:
-        moment = datetime.fromisoformat(f"{match.group(1)}T{int(match.group(2)):02d}:{match[3]}")
+        day, clock_time = date.fromisoformat(match.group(1)), time(int(match[2]), int(match[3]))
     except ValueError:
         raise BadInput(f"`{_cut(rest)}` is not a date and time: `at 2026-03-14 02:00`") from None
-    return StartAt(moment.replace(tzinfo=tz))
+    return StartAt(local_moment(day, clock_time, tz))
+
+
+def local_moment(day: date, clock_time: time, tz: tzinfo) -> datetime:
+    """A wall-clock time in ``tz`` as UTC; BadInput for one the clocks skip or out of range."""
+    wall = datetime.combine(day, clock_time)
+    if not 2000 <= day.year <= 2999:
+        raise BadInput("pick a date between the years 2000 and 2999")
+    moment = wall.replace(tzinfo=tz).astimezone(UTC)
+    if moment.astimezone(tz).replace(tzinfo=None) != wall:
+        raise BadInput(f"{wall:%Y-%m-%d %H:%M} does not exist in {tz}: the clocks go forward then")
+    return moment
 
 
 def _deploy(rest: str, _tz: tzinfo) -> Deploy:

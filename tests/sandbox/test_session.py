@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -139,7 +140,7 @@ def test_wait_until_a_clock_time_fires_what_falls_due_on_the_way() -> None:
 def test_times_are_shown_in_the_chosen_timezone() -> None:
     code, out = play(
         ["at 2026-07-01 09:00", "/incident sev1 checkout is down", "expect due Today 09:05"],
-        tz=__import__("zoneinfo").ZoneInfo("Europe/Paris"),
+        tz=ZoneInfo("Europe/Paris"),
     )
     assert code == 0, out
     assert "[09:00 CEST] @alice in #general" in out
@@ -240,3 +241,61 @@ def test_interactive_sessions_read_until_end_of_input() -> None:
     assert asked[0] == "[02:00 UTC] @alice in #general > "
     assert "declare a Sev1" in out.getvalue()
     assert "people: @alice, @bob, @carol" in out.getvalue()
+
+
+def test_a_second_session_on_a_kept_database_declares_anew_and_edits_the_old_card(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'drill.sqlite3'}"
+    play(["/incident sev1 checkout is down", "wait 3m"], database_url=url)
+    code, out = play(
+        [
+            "/incident sev2 search is slow",
+            "expect Sev2 declared",
+            "in #inc-20260314-1",
+            "/incident ack",
+            "expect @alice is responding",
+            "expect no Slack answered",
+        ],
+        database_url=url,
+    )
+    assert code == 0, out
+    assert "#inc-20260314-2-search-is-slow created" in out
+    assert "[02:03 UTC]" in out
+
+
+def test_time_moves_in_real_hours_across_a_clock_change() -> None:
+    new_york = ZoneInfo("America/New_York")
+    code, out = play(
+        ["at 2026-11-01 01:30", "wait 1h", "expect (it is now 01:30 EST)"], tz=new_york
+    )
+    assert code == 0, out  # 01:30 EDT plus one hour is 01:30 EST
+    _, out = play(["at 2026-03-08 02:30"], tz=new_york)
+    assert "2026-03-08 02:30 does not exist in America/New_York" in out
+    code, out = play(
+        ["at 2026-03-08 01:30", "wait 30m", "expect (it is now 03:00 EDT)"], tz=new_york
+    )
+    assert code == 0, out
+
+
+def test_waits_too_far_in_time_are_refused_and_the_session_goes_on() -> None:
+    _, out = play(["wait 3000000d", "at 9999-12-31 23:00", "wait 1m", "expect 02:01"])
+    assert "wait at most a year at a time" in out
+    assert "pick a date between the years 2000 and 2999" in out
+    assert "✓ expect '02:01'" in out
+
+
+def test_a_command_typed_into_an_open_form_is_not_taken_as_an_answer() -> None:
+    _, out = play(["/incident sev1 checkout is down", "/incident update", "/incident note hi"])
+    assert "a form is open: answer “We are aware of…” first, or type `cancel`" in out
+
+
+def test_a_channel_prefix_that_fits_several_channels_lists_them() -> None:
+    _, out = play(["/incident sev1 checkout is down", "/incident sev1 search is down", "in #inc"])
+    assert "#inc could be any of #incidents, #inc-20260314-1-checkout-is-down, #inc-2026" in out
+
+
+def test_a_drill_with_a_byte_order_mark_plays(tmp_path: Path) -> None:
+    drill = tmp_path / "bom.drill"
+    drill.write_bytes("\ufeffat 2026-03-14 03:00\nexpect Saturday".encode())
+    assert drills.drill_lines(drill)[0] == "at 2026-03-14 03:00"

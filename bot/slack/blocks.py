@@ -288,7 +288,7 @@ def deploy_list(deploys: Sequence[Deploy], now: datetime, service: str | None) -
         return notice(f"No deploys{scope} in the last 24 hours.", ":package:")
     lines = []
     for deploy in deploys:
-        by = f" by {escape(deploy.deployer)}" if deploy.deployer else ""
+        by = f" by {mrkdwn.user(deploy.deployer)}" if deploy.deployer else ""
         commit = f" (commit `{escape(deploy.commit[:12])}`)" if deploy.commit else ""
         age = durations.humanize(now - deploy.finished_at)
         lines.append(

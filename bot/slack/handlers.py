@@ -150,17 +150,18 @@ class Handlers:
             now = views[0].now if views else self.service.clock()
             return Reply(blocks.incident_list(views, now), f"{len(views)} open incident(s)")
         view = self.service.in_channel(who.channel)
+        if view is None and command.name == "severity" and command.severity is not None:
+            level = command.severity.value
+            return error(
+                f"Give the incident a title: `/incident {level} checkout is returning 500s`. "
+                f"(In an incident's channel, `/incident {level}` alone changes its severity.)"
+            )
         if view is None:
             return error(
-                f"`/incident {commands.COMMANDS[self._spec_name(command)].usage}` works "
-                "in an incident's channel. Type it there, or `/incident list` to find "
-                "the incident."
+                f"`/incident {mrkdwn.escape(commands.COMMANDS[command.name].usage)}` works in "
+                "an incident's channel. Type it there, or `/incident list` to find the incident."
             )
         return self.in_incident[command.name](who, command, view)
-
-    @staticmethod
-    def _spec_name(command: Command) -> str:
-        return "sev1" if command.name == "severity" else command.name
 
     def _lifecycle(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         return self.button(who, view.id, command.name)

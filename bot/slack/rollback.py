@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
 from bot.core import durations, rollback
-from bot.core.model import EventKind
+from bot.core.model import Event, EventKind
 from bot.core.rollback import Advice, Deploy, Recommendation, SuspectDeploy
 from bot.playbooks.loader import Playbooks
 from bot.services.deploys import DeployService
@@ -178,6 +178,18 @@ class RollbackAdvisor:
         )
         if deploy is None:
             return error("I no longer find that deploy; type `/incident deploys` to see them.")
+        what = f"`{mrkdwn.escape(deploy.service)}` {mrkdwn.escape(deploy.version)}"
+        if not view.stored.incident.is_open:
+            return error(
+                f"The incident is {view.stored.incident.state}: nothing to decide about {what} "
+                "now. Type `/incident reopen` if it is back."
+            )
+        earlier = _decided(view, deploy)
+        if earlier is not None and earlier.text == decision:
+            return error(
+                f"{mrkdwn.user(earlier.actor)} already decided {what}: {decision}, "
+                f"{mrkdwn.date(earlier.at, '{time}')}. Nothing was recorded twice."
+            )
         self.incidents.record(
             ref.incident_id,
             EventKind.ROLLBACK_DECIDED,
@@ -185,7 +197,13 @@ class RollbackAdvisor:
             text=decision,
             extra={"decision": decision, **_deploy_fields(deploy)},
         )
-        what = f"`{mrkdwn.escape(deploy.service)}` {mrkdwn.escape(deploy.version)}"
+        if earlier is not None:
+            self._say(
+                view,
+                f":arrows_counterclockwise: {mrkdwn.user(who.user)} changes the decision on "
+                f"{what} from _{mrkdwn.escape(earlier.text or '')}_ "
+                f"({mrkdwn.user(earlier.actor)}) to _{decision}_.",
+            )
         if decision == "roll back":
             self._roll_back(view, who, deploy, what)
         elif decision == "not related":
@@ -240,6 +258,19 @@ class RollbackAdvisor:
             self.gateway.post(view.stored.channel_id, blocks.notice(text, ""), text)
 
 
+def _decided(view: IncidentView, deploy: Deploy) -> Event | None:
+    """The latest decision already recorded about ``deploy`` in this incident, if any."""
+    same = {"service": deploy.service, "version": deploy.version}
+    decisions = [
+        event
+        for event in view.events
+        if event.kind is EventKind.ROLLBACK_DECIDED
+        and all(event.extra.get(k) == v for k, v in same.items())
+        and event.extra.get("finished_at") == deploy.finished_at.isoformat()
+    ]
+    return decisions[-1] if decisions else None
+
+
 def _deploy_fields(deploy: Deploy | None) -> dict[str, str]:
     if deploy is None:
         return {}
@@ -259,7 +290,7 @@ def _describe(suspect: SuspectDeploy) -> str:
     if deploy.commit:
         parts.append(f"commit `{mrkdwn.escape(deploy.commit[:12])}`")
     if deploy.deployer:
-        parts.append(f"by {mrkdwn.escape(deploy.deployer)}")
+        parts.append(f"by {mrkdwn.user(deploy.deployer)}")
     age = durations.humanize(suspect.age_at_start)
     parts.append(f"finished {mrkdwn.date(deploy.finished_at)}, {age} before the issue started")
     if deploy.url:

@@ -166,5 +166,5 @@ def test_hostile_and_overlong_titles_are_escaped_and_fit(bot: BotClient) -> None
 def test_an_empty_title_is_refused_with_what_to_type(bot: BotClient) -> None:
     sent = bot.command("sev1")
     reply = bot.reply(sent)
-    assert "works in an incident's channel" in reply["text"]
+    assert "Give the incident a title: `/incident sev1 checkout is returning 500s`" in reply["text"]
     assert bot.slack.calls_to("conversations.create") == []

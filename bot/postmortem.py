@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,13 +23,13 @@ def _after(start: datetime, events: Sequence[Event], kind: EventKind) -> str:
     return durations.humanize(first - start) if first else "not reached"
 
 
-def _what(event: Event) -> str:
+def _what(event: Event, person: Callable[[str], str]) -> str:
     detail = event.text or ""
     match event.kind:
         case EventKind.DECLARED | EventKind.SEVERITY_CHANGED:
             detail = f"{event.severity.label if event.severity else ''} {detail}".strip()
         case EventKind.COMMANDER_ASSIGNED | EventKind.ROLE_ASSIGNED:
-            detail = f"{event.subject} {detail}".strip()
+            detail = f"{person(event.subject or '')} {detail}".strip()
         case EventKind.SERVICES_CHANGED:
             detail = event.extra.get("services", "")
         case EventKind.ROLLBACK_DECIDED | EventKind.ROLLBACK_ADVISED:
@@ -39,7 +39,13 @@ def _what(event: Event) -> str:
     return f"{action}: {detail}" if detail else action
 
 
-def context(view: IncidentView, updates: Sequence[StatusUpdate], now: datetime) -> dict[str, Any]:
+def context(
+    view: IncidentView,
+    updates: Sequence[StatusUpdate],
+    now: datetime,
+    person: Callable[[str], str] = str,
+) -> dict[str, Any]:
+    """What the template gets; ``person`` turns a Slack user id into a name a reader knows."""
     incident, events = view.stored.incident, view.events
     start = incident.declared_at
     assembled = next(
@@ -57,14 +63,18 @@ def context(view: IncidentView, updates: Sequence[StatusUpdate], now: datetime) 
         "state": str(incident.state),
         "declared_at": _at(start),
         "started_at": _at(incident.started_at),
-        "declared_by": incident.declared_by,
+        "declared_by": person(incident.declared_by),
         "services": ", ".join(incident.services),
         "now": _at(now),
-        "commander": incident.commander,
-        "responders": ", ".join(sorted(incident.responders)),
-        "roles": sorted(incident.roles.items()),
+        "commander": person(incident.commander) if incident.commander else None,
+        "responders": ", ".join(sorted(person(r) for r in incident.responders)),
+        "roles": sorted((role, person(who)) for role, who in incident.roles.items()),
         "severities": [
-            {"at": _at(e.at), "severity": e.severity.label if e.severity else "?", "by": e.actor}
+            {
+                "at": _at(e.at),
+                "severity": e.severity.label if e.severity else "?",
+                "by": person(e.actor),
+            }
             for e in events
             if e.kind in (EventKind.DECLARED, EventKind.SEVERITY_CHANGED)
         ],
@@ -90,16 +100,26 @@ def context(view: IncidentView, updates: Sequence[StatusUpdate], now: datetime) 
             for d in view.deadlines
         ],
         "rollback": [
-            f"{_at(e.at)} {e.actor}: {_what(e)}"
+            f"{_at(e.at)} {person(e.actor)}: {_what(e, person)}"
             for e in events
             if e.kind in (EventKind.ROLLBACK_ADVISED, EventKind.ROLLBACK_DECIDED)
         ],
-        "updates": [{"at": _at(u.posted_at), "author": u.author, "text": u.text} for u in updates],
-        "timeline": [{"at": _at(e.at), "actor": e.actor, "what": _what(e)} for e in events],
+        "updates": [
+            {"at": _at(u.posted_at), "author": person(u.author), "text": u.text} for u in updates
+        ],
+        "timeline": [
+            {"at": _at(e.at), "actor": person(e.actor), "what": _what(e, person)} for e in events
+        ],
     }
 
 
 def draft(
-    templates: Templates, view: IncidentView, updates: Sequence[StatusUpdate], now: datetime
+    templates: Templates,
+    view: IncidentView,
+    updates: Sequence[StatusUpdate],
+    now: datetime,
+    person: Callable[[str], str] = str,
 ) -> str:
-    return templates.render("postmortem.md.j2", compact=False, **context(view, updates, now))
+    return templates.render(
+        "postmortem.md.j2", compact=False, **context(view, updates, now, person)
+    )

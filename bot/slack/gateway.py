@@ -123,6 +123,16 @@ class SlackGateway:
     def group_members(self, group: str) -> list[str]:
         return [str(u) for u in self._call("usergroups.users.list", usergroup=group)["users"]]
 
+    def display_name(self, user_id: str) -> str:
+        """How people know ``user_id`` (``@alice``); the id itself if Slack can't say."""
+        try:
+            user = self._call("users.info", user=user_id)["user"]
+        except SlackFailure:
+            return user_id
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("name") or profile.get("real_name")
+        return f"@{name}" if name else user_id
+
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic[:250])
 

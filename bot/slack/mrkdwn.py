@@ -25,6 +25,10 @@ def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:
     return kind.format(identifier) if pattern.fullmatch(identifier) else escape(identifier)
 
 
+def is_user_id(text: str) -> bool:
+    return _USER_ID.fullmatch(text) is not None
+
+
 def user(user_id: str) -> str:
     return _token("<@{}>", user_id, _USER_ID)
 

@@ -3,6 +3,8 @@ published document, which meets the post-mortem deadline."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +38,7 @@ class PostmortemDesk:
     def write(self, who: Invocation, view: IncidentView) -> Reply:
         with self.sessions() as session:
             updates = StatusUpdates(session).for_incident(view.id)
-        text = postmortem.draft(self.templates, view, updates, view.now)
+        text = postmortem.draft(self.templates, view, updates, view.now, self._names())
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"incident-{view.id}-postmortem.md"
         path.write_text(text, encoding="utf-8")
@@ -51,6 +53,15 @@ class PostmortemDesk:
             " When it is published, type `/incident postmortem done <url>`.",
             ":memo:",
         )
+
+    def _names(self) -> Callable[[str], str]:
+        """A file shows no Slack mentions: the draft names people, asking Slack once each."""
+
+        @functools.cache
+        def person(user_id: str) -> str:
+            return self.gateway.display_name(user_id) if mrkdwn.is_user_id(user_id) else user_id
+
+        return person
 
     def published(self, who: Invocation, view: IncidentView, url: str) -> Reply | None:
         changed = self.service.record(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +68,9 @@ def client(token: str, base_url: str, *, timeout: int = 10, count: Count = _unco
     return web
 
 
+GROUP_MEMBERS_TTL = 60.0  # seconds
+
+
 class SlackGateway:
     def __init__(
         self,
@@ -76,6 +81,8 @@ class SlackGateway:
         self.web = web
         self.count = count
         self.before_call = before_call  # lets acknowledgements go first (AckFirst)
+        self._groups: dict[str, tuple[float, list[str]]] = {}
+        self._groups_lock = threading.Lock()
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
         self.before_call()
@@ -121,7 +128,19 @@ class SlackGateway:
                 raise
 
     def group_members(self, group: str) -> list[str]:
-        return [str(u) for u in self._call("usergroups.users.list", usergroup=group)["users"]]
+        """A user group's members, asked of Slack at most once a minute per group.
+
+        A burst of declarations for one service would otherwise ask the same question each time.
+        """
+        now = time.monotonic()
+        with self._groups_lock:
+            cached = self._groups.get(group)
+        if cached is not None and now - cached[0] < GROUP_MEMBERS_TTL:
+            return list(cached[1])
+        members = [str(u) for u in self._call("usergroups.users.list", usergroup=group)["users"]]
+        with self._groups_lock:
+            self._groups[group] = (now, members)
+        return list(members)
 
     def display_name(self, user_id: str) -> str:
         """How people know ``user_id`` (``@alice``); the id itself if Slack can't say."""

@@ -123,11 +123,18 @@ class Handlers:
         reply = notice("\n".join(lines), emoji)
         if opening.channel_id is None:
             return reply
-        return replace(reply, then=lambda: self._after_opening(view.id))
+        return replace(reply, then=lambda: self._after_opening(view.id, who.user))
 
-    def _after_opening(self, incident_id: int) -> None:
-        """The rollback advice and the first actions, once the declarer has the channel."""
+    def _after_opening(self, incident_id: int, declarer: str) -> None:
+        """Once the declarer has the channel: its topic, pin and announcement, then the
+        rollback advice and the first actions. What failed is told to the declarer."""
         opened = self.service.get(incident_id)
+        problems = self.room.furnish(opened)
+        if problems and opened.stored.channel_id is not None:
+            text = "\n".join(["Setting up the channel, some of it failed:", *problems])
+            self.room.gateway.ephemeral(
+                opened.stored.channel_id, declarer, blocks.notice(text, ":warning:"), text
+            )
         self._advise(opened)
         self._first_actions(opened)
 

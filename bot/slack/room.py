@@ -49,17 +49,34 @@ class IncidentRoom:
         self.templates = templates
 
     def open(self, view: IncidentView) -> Opening:
-        """Channel, people, card and announcement for a new incident; a ticket if it has none."""
+        """Channel, people and card for a new incident; a ticket and announcement if no channel.
+
+        A channel's topic, pin and announcement are left to ``furnish``: the declarer is told
+        the channel exists first (under a burst of declarations, those calls would delay it).
+        """
         opening = Opening()
         if self.playbooks[view.stored.incident.severity].channel:
             self._open_channel(view, opening)
         else:
             self._file_ticket(view, opening)
-        self._announce(view, opening)
+        if opening.channel_id is None:
+            self._announce(view, opening)
         return opening
 
+    def furnish(self, view: IncidentView) -> list[str]:
+        """A new channel's topic and pinned card, and the announcement; what failed, if any."""
+        channel, incident = view.stored.channel_id, view.stored.incident
+        opening = Opening(channel_id=channel)
+        if channel is None:
+            return []
+        topic = f"{incident.severity.label} · {incident.title} · /incident help"
+        self._try(opening, self.gateway.set_topic, channel, mrkdwn.escape(topic))
+        if view.stored.card_ts is not None:
+            self._try(opening, self.gateway.pin, channel, view.stored.card_ts)
+        self._announce(view, opening)
+        return opening.problems
+
     def _open_channel(self, view: IncidentView, opening: Opening) -> None:
-        incident = view.stored.incident
         try:
             channel, name = self.gateway.create_channel(self._names(view))
         except SlackFailure as failure:
@@ -69,8 +86,6 @@ class IncidentRoom:
         self.service.attach_channel(view.id, channel, name)
         view = replace(view, stored=replace(view.stored, channel_id=channel, channel_name=name))
         self._try(opening, self.gateway.invite, channel, self._people(view, opening))
-        topic = f"{incident.severity.label} · {incident.title} · /incident help"
-        self._try(opening, self.gateway.set_topic, channel, mrkdwn.escape(topic))
         self._post_card(view, opening)
 
     def _names(self, view: IncidentView) -> Iterator[str]:
@@ -100,7 +115,6 @@ class IncidentRoom:
             opening.problems.append(f"I could not post the incident card: {failure}")
             return
         self.service.attach_card(view.id, ts)
-        self._try(opening, self.gateway.pin, channel, ts)
 
     def card(self, view: IncidentView) -> blocks.Blocks:
         return blocks.card(view, self.playbooks[view.stored.incident.severity])

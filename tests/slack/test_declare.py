@@ -20,7 +20,9 @@ def test_sev1_opens_a_channel_with_the_team_a_pinned_card_and_an_announcement(
     assert "Declaring a Sev1" in sent.json()["text"]
 
     done = bot.reply(sent)
-    [pin] = bot.slack.calls_to("pins.add")
+    # The declarer hears first; the topic, pin and announcement follow.
+    [pin] = bot.slack.wait_for("pins.add")
+    bot.slack.wait_for("chat.postMessage", predicate=lambda c: c.params["channel"] == ANNOUNCE)
     [create] = bot.slack.calls_to("conversations.create")
     today = datetime.now(UTC).strftime("%Y%m%d")
     assert create.params["name"] == f"inc-{today}-1-checkout-is-returning-500s"
@@ -168,3 +170,26 @@ def test_an_empty_title_is_refused_with_what_to_type(bot: BotClient) -> None:
     reply = bot.reply(sent)
     assert "Give the incident a title: `/incident sev1 checkout is returning 500s`" in reply["text"]
     assert bot.slack.calls_to("conversations.create") == []
+
+
+def test_a_failed_pin_after_the_reply_is_still_told_to_the_declarer(bot: BotClient) -> None:
+    bot.slack.fail_next("pins.add", "missing_scope", extra={"needed": "pins:write"})
+    done = bot.reply(bot.command("sev1 checkout is returning 500s"))
+    assert "is declared in" in done["text"]
+    [told] = bot.slack.wait_for("chat.postEphemeral")
+    assert told.params["user"] == "U0ALICE"
+    assert "some of it failed" in text_of(told.params)
+    assert "pins:write" in text_of(told.params)
+    # The rest still happened: the announcement went out.
+    bot.slack.wait_for("chat.postMessage", predicate=lambda c: c.params["channel"] == ANNOUNCE)
+
+
+def test_a_burst_of_declarations_asks_slack_for_a_teams_members_once(bot: BotClient) -> None:
+    for n in range(3):
+        bot.reply(bot.command(f"sev1 checkout is returning 500s, report {n}"))
+    bot.slack.wait_for("conversations.invite", count=3)
+    assert len(bot.slack.calls_to("usergroups.users.list")) == 1
+    invites = [
+        set(c.params["users"].split(",")) for c in bot.slack.calls_to("conversations.invite")
+    ]
+    assert all({"U0PAY1", "U0PAY2"} <= people for people in invites)

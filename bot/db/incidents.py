@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -59,9 +60,14 @@ class Incidents:
         self.timeline = Timeline(session)
 
     def declare(
-        self, declaration: Event, description: str = "", request_key: str | None = None
+        self,
+        declaration: Event,
+        description: str = "",
+        request_key: str | None = None,
+        before_append: Callable[[StoredIncident], object] | None = None,
     ) -> StoredIncident:
-        """Store a new incident and its first event, the declaration."""
+        """Store a new incident and its first event, the declaration (``before_append``: as in
+        ``record``)."""
         incident = model.replay([declaration])
         row = IncidentRow(
             declared_at=incident.declared_at,
@@ -72,8 +78,11 @@ class Incidents:
         _mirror(row, incident, declaration.at)
         self.session.add(row)
         self.session.flush()
+        stored = _to_domain(row, [declaration])
+        if before_append is not None:
+            before_append(stored)
         self.timeline.append(row.id, declaration)
-        return _to_domain(row, [declaration])
+        return stored
 
     def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
         """The incident; ``lock`` holds its row until commit so appends are serialised."""
@@ -118,21 +127,30 @@ class Incidents:
         )
         return list(rows)
 
-    def record(self, incident_id: int, event: Event) -> tuple[Event, Incident]:
+    def record(
+        self,
+        incident_id: int,
+        event: Event,
+        before_append: Callable[[StoredIncident], object] | None = None,
+    ) -> tuple[Event, Incident]:
         """Append ``event`` as the next in the timeline and refresh the mirrored row.
 
         ``event.seq`` is replaced by the next number. Raises IllegalTransition when the event is
         a lifecycle move that the incident's state does not allow; nothing is written then.
+        ``before_append`` gets the incident as it will be, and does its writes first: appending
+        takes the audit chain's lock, shared by every incident, so it is held as briefly as can be.
         """
         row = self.session.get(IncidentRow, incident_id, with_for_update=True)
         if row is None:
             raise IncidentNotFound(incident_id)
         history = self.timeline.events(incident_id)
         event = replace(event, seq=len(history) + 1)
-        incident = model.replay([*history, event])
+        after = _to_domain(row, [*history, event])
+        if before_append is not None:
+            before_append(after)
         self.timeline.append(incident_id, event)
-        _mirror(row, incident, event.at)
-        return event, incident
+        _mirror(row, after.incident, event.at)
+        return event, after.incident
 
     def _load(self, row: IncidentRow) -> StoredIncident:
         return _to_domain(row, self.timeline.events(row.id))

@@ -99,9 +99,17 @@ class IncidentService:
         if request_key is not None and (seen := self._declared_by(request_key)) is not None:
             return seen
         try:
+            views: list[IncidentView] = []
             with self.sessions.begin() as session:
-                stored = Incidents(session).declare(declaration, description, request_key)
-                return Declared(self._refresh(session, stored.id, now), created=True)
+                Incidents(session).declare(
+                    declaration,
+                    description,
+                    request_key,
+                    before_append=lambda new: views.append(
+                        self._sync(session, self._view(new, now))
+                    ),
+                )
+                return Declared(views[0], created=True)
         except IntegrityError:
             # The same request, declared a moment ago by another thread or replica.
             seen = self._declared_by(request_key) if request_key else None
@@ -146,11 +154,17 @@ class IncidentService:
             text=text,
             extra=dict(extra or {}),
         )
+        views: list[IncidentView] = []
         with self.sessions.begin() as session:
-            stored_event, _ = Incidents(session).record(incident_id, event)
-            if alongside is not None:
-                alongside(session)
-            return Changed(self._refresh(session, incident_id, now), stored_event)
+            plan = self._planning(session, now, views)
+
+            def settle(after: StoredIncident) -> None:
+                if alongside is not None:
+                    alongside(session)
+                plan(after)
+
+            stored_event, _ = Incidents(session).record(incident_id, event, before_append=settle)
+            return Changed(views[0], stored_event)
 
     def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
         with self.sessions.begin() as session:
@@ -207,7 +221,21 @@ class IncidentService:
             return self._refresh(session, incident_id, self.clock())
 
     def _refresh(self, session: Session, incident_id: int, now: datetime) -> IncidentView:
-        view = self._view(Incidents(session).get(incident_id), now)
+        return self._sync(session, self._view(Incidents(session).get(incident_id), now))
+
+    def _planning(
+        self, session: Session, now: datetime, views: list[IncidentView]
+    ) -> Callable[[StoredIncident], None]:
+        """Plans and stores the deadlines and timers of an incident as it is about to be."""
+
+        def plan(after: StoredIncident) -> None:
+            views.append(self._sync(session, self._view(after, now)))
+
+        return plan
+
+    def _sync(self, session: Session, view: IncidentView) -> IncidentView:
+        """Store the deadlines and timers ``view`` plans."""
+        incident_id = view.id
         changed = Deadlines(session).sync(incident_id, view.deadlines)
         if self.on_settled is not None:
             for deadline in changed:

@@ -57,6 +57,11 @@ class Ticker:
     def running(self) -> bool:
         return bool(self.scheduler.running)
 
+    @property
+    def busy(self) -> bool:
+        """A tick is running in this process."""
+        return self._lock.locked()
+
     def wake_at(self, moment: datetime | None) -> None:
         """Tick at ``moment`` (if it comes before the next poll)."""
         if moment is None or not self.scheduler.running:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -195,9 +195,22 @@ def test_the_rule_decides_the_prompt(
         assert "finished" in text
         assert "before the issue started" in text
         assert "v42" in text
+    assert eventually(lambda: EventKind.ROLLBACK_ADVISED in kinds_of(bot, 1))
+
+
+def kinds_of(bot: BotClient, incident_id: int) -> list[EventKind]:
     with bot.runtime.sessions() as session:
-        kinds = [e.kind for e in Incidents(session).timeline.events(1)]
-    assert EventKind.ROLLBACK_ADVISED in kinds
+        return [e.kind for e in Incidents(session).timeline.events(incident_id)]
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5) -> bool:
+    """The advice is posted, then recorded: what the test saw in Slack may be a moment ahead."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_a_deploy_reported_during_the_incident_brings_new_advice(bot: BotClient) -> None:

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ from psycopg import sql
 from sqlalchemy import Engine
 
 from bot import logs
-from tests.slack.conftest import BotClient
+from bot.sandbox.slack_api import SlackApiStub
+from tests.slack.conftest import BotClient, running_bot
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -72,19 +74,35 @@ def database_stopped(engine: Engine) -> Iterator[None]:
                 shutil.move(f"{file}.saved", file)
 
 
-def test_ready_only_once_the_scheduler_runs(bot: BotClient) -> None:
+@pytest.fixture
+def ticking_bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
+    """A bot whose scheduler runs, polling seldom: no tick of its own races the test's."""
+    with running_bot(slack, engine, repo_root, timer_poll_seconds=30) as client:
+        yield client
+
+
+def started(bot: BotClient) -> None:
+    """Start the timers and wait for the scheduler's first tick to be over."""
+    bot.runtime.start_timers()
+    deadline = time.monotonic() + 10
+    while bot.runtime.ticker.last_tick is None or bot.runtime.ticker.busy:
+        assert time.monotonic() < deadline, "the scheduler never ticked"
+        time.sleep(0.01)
+
+
+def test_ready_only_once_the_scheduler_runs(ticking_bot: BotClient) -> None:
+    bot = ticking_bot
     status, body = readiness(bot)
     assert (status, body["failing"]) == (503, ["scheduler"])
-    bot.runtime.start_timers()
-    bot.runtime.ticker.tick()
+    started(bot)
     status, body = readiness(bot)
     assert (status, body["ready"]) == (200, True)
     assert set(body["checks"]) == {"database", "migrations", "scheduler", "slack"}
 
 
-def test_readiness_follows_the_database_down_and_up(bot: BotClient, engine: Engine) -> None:
-    bot.runtime.start_timers()
-    bot.runtime.ticker.tick()
+def test_readiness_follows_the_database_down_and_up(ticking_bot: BotClient, engine: Engine) -> None:
+    bot = ticking_bot
+    started(bot)
     bot.runtime.engine.dispose()
     with database_stopped(engine):
         bot.runtime.engine.dispose()

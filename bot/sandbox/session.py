@@ -13,7 +13,7 @@ import re
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -28,38 +28,14 @@ from bot.probes import ProbeResult
 from bot.sandbox import cast, forms, render, signing, steps
 from bot.sandbox.clock import VirtualClock
 from bot.sandbox.pools import WorkTracker
-from bot.sandbox.slack_api import (
-    Directory,
-    Identity,
-    PostedResponse,
-    RecordedCall,
-    SlackApiStub,
-)
+from bot.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Names, Screen, has_button
+from bot.sandbox.slack_api import Directory, Identity, SlackApiStub
 from bot.server import Server
 from bot.settings import Settings
 from bot.webhooks import outbound
 
 Json = dict[str, Any]
-INDENT = "    "
-SCRATCH = "<sandbox files>"
 CLOCK_KEY = "sandbox.clock"
-# Where the stand-in takes what the bot would send outside Slack.
-PAGERDUTY_KEY, WEBHOOK_KEY = "pagerduty", "rollback-webhook"
-SILENT = frozenset(
-    {
-        "auth.test",
-        "chat.getPermalink",
-        "conversations.history",
-        "conversations.info",
-        "conversations.join",
-        "conversations.members",
-        "users.info",
-        "usergroups.users.list",
-        "files.getUploadURLExternal",
-        "reactions.add",
-        "views.update",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -79,16 +55,6 @@ class Outcome:
     quit: bool = False
 
 
-@dataclass(frozen=True)
-class Target:
-    """A numbered button and where it was shown."""
-
-    button: render.Button
-    channel: str
-    ts: str | None  # None: an ephemeral message (a reply only its reader sees)
-    reader: str | None
-
-
 @dataclass
 class OpenForm:
     view: Json
@@ -101,22 +67,6 @@ class OpenForm:
     @property
     def current(self) -> forms.Field:
         return self.fields[self.asking[0]]
-
-
-class Names:
-    """Ids shown as Slack shows them, read fresh from the stand-in's directory."""
-
-    def __init__(self, directory: Directory) -> None:
-        self.directory = directory
-
-    def user(self, user_id: str) -> str:
-        return self.directory.users.get(user_id, user_id)
-
-    def channel(self, channel_id: str) -> str:
-        return self.directory.channels.get(channel_id, channel_id)
-
-    def group(self, group_id: str) -> str:
-        return self.directory.groups.get(group_id, group_id)
 
 
 class Sandbox:
@@ -134,16 +84,20 @@ class Sandbox:
         self.health: dict[str, bool] = {}
         self.actor = cast.user_id(cast.RESPONDERS[0])
         self.channel = cast.GENERAL[0]
-        self.targets: dict[int, Target] = {}
-        self.next_button = 1
-        self.replies: dict[str, tuple[str, str]] = {}  # response_url key: reader, channel
-        self.shown: dict[tuple[str, str], list[str]] = {}  # (channel, ts): lines last shown
         self.form: OpenForm | None = None
         self.last_output: list[str] = []
         self.journal_mark = 0
         self.requests = 0
         self.started = False
         self._scratch = tempfile.TemporaryDirectory(prefix="incident-bot-sandbox-")
+        self.screen = Screen(
+            self.stub,
+            options.tz,
+            self.clock,
+            self._scratch.name,
+            on_channel_created=self._follow,
+            on_form=self._open_form,
+        )
         self.runtime: app.Runtime | None = None
         self.server: Server | None = None
         self.day_shown: str | None = None
@@ -232,7 +186,7 @@ class Sandbox:
     def prompt(self) -> str:
         if self.form is not None:
             return f"{INDENT}{self.form.current.prompt()} > "
-        names = self._names()
+        names = self.screen.names()
         return (
             f"[{self._clock_text(self.clock())}] @{names.user(self.actor)} "
             f"in #{names.channel(self.channel)} > "
@@ -298,7 +252,7 @@ class Sandbox:
         raise AssertionError(step)
 
     def _slash(self, text: str) -> Outcome:
-        names = self._names()
+        names = self.screen.names()
         key = self._reply_key()
         body = signing.slash_command_body(
             text=_escaped_mentions(text, names.directory),
@@ -313,16 +267,16 @@ class Sandbox:
         return self._send(body, self.channel)
 
     def _press(self, number: int) -> Outcome:
-        target = self.targets.get(number)
+        target = self.screen.targets.get(number)
         if target is None:
-            shown = f"1 to {self.next_button - 1}" if self.targets else "none yet"
+            shown = f"1 to {self.screen.next_button - 1}" if self.screen.targets else "none yet"
             raise steps.BadInput(f"there is no button [{number}]; buttons shown so far: {shown}")
         if target.reader is not None and target.reader != self.actor:
-            reader = self._names().user(target.reader)
+            reader = self.screen.names().user(target.reader)
             raise steps.BadInput(f"only @{reader} sees button [{number}]; type `as @{reader}`")
         button = target.button
-        message = self._current_message(target)
-        if target.ts is not None and not _has_button(message, button):
+        message = self.screen.current_message(target)
+        if target.ts is not None and not has_button(message, button):
             raise steps.BadInput(
                 f"button [{number}] is no longer on its message, which changed since; "
                 "press one of the buttons shown with it last"
@@ -332,7 +286,7 @@ class Sandbox:
         container |= {"message_ts": target.ts} if target.ts else {"is_ephemeral": True}
         payload = {
             "type": "block_actions",
-            "user": {"id": self.actor, "name": self._names().user(self.actor)},
+            "user": {"id": self.actor, "name": self.screen.names().user(self.actor)},
             "api_app_id": signing.APP_ID,
             "team": {"id": self.stub.identity.team_id},
             "channel": {"id": target.channel},
@@ -373,7 +327,9 @@ class Sandbox:
             return [f"{INDENT}{answer.decode(errors='replace')}"]
         if not isinstance(message, dict) or not (message.get("text") or message.get("blocks")):
             return []
-        return self._message(message, channel, None, f"only @{self._names().user(self.actor)}")
+        return self.screen.message(
+            message, channel, None, f"only @{self.screen.names().user(self.actor)}"
+        )
 
     # --- forms ------------------------------------------------------------------------------------
 
@@ -385,7 +341,7 @@ class Sandbox:
             lines.append(f"{INDENT}! the sandbox cannot fill {', '.join(missing)} fields yet")
             return lines
         shown = [b for b in view.get("blocks") or [] if b.get("type") != "input"]
-        lines += self._rendered(render.message(shown, None, *self._context(), 1).lines)
+        lines += self.screen.rendered(render.message(shown, None, *self.screen.context(), 1).lines)
         lines.append(f"{INDENT}│ answer each field in turn; `cancel` closes the form")
         self.form = OpenForm(
             view, fields, self.actor, self.channel, asking=list(range(len(fields)))
@@ -424,7 +380,7 @@ class Sandbox:
         payload = {
             "type": "view_submission",
             "team": {"id": self.stub.identity.team_id},
-            "user": {"id": form.user, "name": self._names().user(form.user)},
+            "user": {"id": form.user, "name": self.screen.names().user(form.user)},
             "api_app_id": signing.APP_ID,
             "trigger_id": f"{self._reply_key()}.{self.session_tag}.sandbox",
             "view": view,
@@ -495,7 +451,9 @@ class Sandbox:
     # --- the rest of the steps ------------------------------------------------------------------
 
     def _act_as(self, name: str) -> Outcome:
-        user_id = next((u for u, n in self._names().directory.users.items() if n == name), None)
+        user_id = next(
+            (u for u, n in self.screen.names().directory.users.items() if n == name), None
+        )
         if user_id is None or user_id == self.stub.identity.bot_user_id:
             people = ", ".join(f"@{n}" for n in self._people())
             raise steps.BadInput(f"nobody here is called @{name}; the people are {people}")
@@ -512,7 +470,7 @@ class Sandbox:
             "service": step.service,
             "version": step.version,
             "environment": "production",
-            "deployer": self._names().user(self.actor),
+            "deployer": self.screen.names().user(self.actor),
             "finished_at": self.clock().isoformat(),
         }
         ok, answer = outbound.post_signed(
@@ -550,13 +508,15 @@ class Sandbox:
 
     def _show(self, channel: str) -> Outcome:
         messages = self.stub.messages(channel)[-10:]
-        lines = [f"{INDENT}#{self._names().channel(channel)}: the last {len(messages)} messages"]
+        lines = [
+            f"{INDENT}#{self.screen.names().channel(channel)}: the last {len(messages)} messages"
+        ]
         for message in messages:
-            lines += self._message(message, channel, str(message["ts"]), "incident-bot")
+            lines += self.screen.message(message, channel, str(message["ts"]), "incident-bot")
         return Outcome(lines)
 
     def _who(self) -> Outcome:
-        directory = self._names().directory
+        directory = self.screen.names().directory
         groups = [
             f"@{handle}: " + ", ".join(f"@{directory.users[u]}" for u in members)
             for handle, members in self._group_members().items()
@@ -589,116 +549,7 @@ class Sandbox:
             return [f"{INDENT}! the bot is still busy after 30 s; its output may come later"]
         entries = self.stub.journal(self.journal_mark)
         self.journal_mark += len(entries)
-        lines: list[str] = []
-        for entry in entries:
-            lines += self._entry(entry)
-        return lines
-
-    def _entry(self, entry: RecordedCall | PostedResponse) -> list[str]:
-        if isinstance(entry, PostedResponse):
-            return self._response(entry)
-        call, names = entry, self._names()
-        if not call.ok:
-            invalid = "" if call.valid else " (a call Slack would reject as malformed)"
-            return [
-                f"{INDENT}! Slack answered {call.method}: {call.response.get('error')}{invalid}"
-            ]
-        if call.method in SILENT:
-            return []
-        result, params = call.response, call.params
-        channel = str(params.get("channel") or params.get("channel_id") or "")
-        if isinstance(result.get("channel"), str):
-            channel = str(result["channel"])
-        if call.method == "chat.postMessage":
-            return self._message(_content(call), channel, str(result["ts"]), "incident-bot")
-        if call.method == "chat.update":
-            return self._edited(_content(call), channel, str(result["ts"]))
-        if call.method == "chat.postEphemeral":
-            reader = str(params.get("user"))
-            return self._message(_content(call), channel, None, f"only @{names.user(reader)}")
-        if call.method == "conversations.create":
-            self._follow(str(result["channel"]["id"]))
-            return [f"{INDENT}+ channel #{result['channel']['name']} created"]
-        if call.method == "conversations.invite":
-            people = [f"@{names.user(u)}" for u in str(params["users"]).split(",")]
-            return [f"{INDENT}+ {', '.join(people)} invited to #{names.channel(channel)}"]
-        if call.method == "conversations.setTopic":
-            topic = render.mrkdwn(str(params["topic"]), *self._context())
-            return [f"{INDENT}#{names.channel(channel)} topic: {topic}"]
-        if call.method in ("pins.add", "pins.remove"):
-            verb = "pinned" if call.method == "pins.add" else "unpinned"
-            return [f"{INDENT}{verb} a message in #{names.channel(channel)}"]
-        if call.method in ("views.open", "views.push"):
-            return self._open_form(result["view"])
-        if call.method == "files.completeUploadExternal":
-            return self._shared_files(call)
-        return [f"{INDENT}({call.method})"]
-
-    def _response(self, posted: PostedResponse) -> list[str]:
-        if posted.key == PAGERDUTY_KEY:
-            summary = posted.message.get("payload", {}).get("summary", "")
-            return [f"{INDENT}PagerDuty page (to the stand-in): {summary}"]
-        if posted.key == WEBHOOK_KEY:
-            url = posted.message.get("url", "")
-            return [f"{INDENT}rollback webhook {url} (called on the stand-in, not for real)"]
-        reader, channel = self.replies.get(posted.key, (self.actor, self.channel))
-        if posted.message.get("delete_original"):
-            return [f"{INDENT}(the bot removed its reply to @{self._names().user(reader)})"]
-        return self._message(posted.message, channel, None, f"only @{self._names().user(reader)}")
-
-    def _message(self, content: Json, channel: str, ts: str | None, author: str) -> list[str]:
-        rendered = self._render(content, channel, ts, None if ts else self._reader(author))
-        if ts is not None:
-            self.shown[(channel, ts)] = rendered
-        where = f"#{self._names().channel(channel)}"
-        head = f"{INDENT}{where} · {author}" + (" sees" if author.startswith("only") else "")
-        return [head, *self._rendered(rendered)]
-
-    def _edited(self, content: Json, channel: str, ts: str) -> list[str]:
-        before = self.shown.get((channel, ts), [])
-        full = self._current_message(Target(_NO_BUTTON, channel, ts, None))
-        after = self._render(full or content, channel, ts, None)
-        self.shown[(channel, ts)] = after
-        changed = [line for line in after if line not in before]
-        head = f"{INDENT}#{self._names().channel(channel)} · incident-bot edited a message"
-        return [head, *self._rendered(changed)] if changed else []
-
-    def _render(self, content: Json, channel: str, ts: str | None, reader: str | None) -> list[str]:
-        """Render a message; a button an edited message still has keeps its number."""
-        first = self.next_button
-        shown = render.message(content.get("blocks"), content.get("text"), *self._context(), first)
-        kept = {
-            (t.button.action_id, t.button.value): number
-            for number, t in self.targets.items()
-            if ts is not None and (t.channel, t.ts) == (channel, ts)
-        }
-        numbers: dict[int, int] = {}
-        for button in shown.buttons:
-            number = kept.get((button.action_id, button.value))
-            if number is None:
-                number, self.next_button = self.next_button, self.next_button + 1
-            numbers[button.number] = number
-            self.targets[number] = Target(replace(button, number=number), channel, ts, reader)
-        last = first + len(shown.buttons)
-
-        def renumber(match: re.Match[str]) -> str:
-            shown_as = int(match.group(1))
-            return f"[{numbers[shown_as]}]" if first <= shown_as < last else match.group(0)
-
-        return [_BUTTON_NUMBER.sub(renumber, line) for line in shown.lines]
-
-    def _shared_files(self, call: RecordedCall) -> list[str]:
-        lines = []
-        files = self.stub.files
-        for entry in json.loads(str(call.params.get("files") or "[]")):
-            file = files.get(str(entry.get("id")))
-            if file is None:
-                continue
-            where = ", ".join(f"#{self._names().channel(c)}" for c in file.channels)
-            lines.append(f"{INDENT}{where} · incident-bot shared {file.title}")
-            text = (file.content or b"").decode("utf-8", errors="replace")
-            lines += self._rendered(text.splitlines())
-        return lines
+        return self.screen.show(entries)
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -706,34 +557,21 @@ class Sandbox:
         """A declaration's new channel is where its declarer goes next, as in Slack."""
         self.channel = channel
 
-    def _current_message(self, target: Target) -> Json:
-        if target.ts is None:
-            return {}
-        try:
-            messages = self.stub.messages(target.channel)
-        except KeyError:
-            return {}
-        return next((m for m in messages if m["ts"] == target.ts), {})
-
     def _reply_key(self) -> str:
         self.requests += 1
         key = f"r{self.requests}"
-        self.replies[key] = (self.actor, self.channel)
+        self.screen.replies[key] = (self.actor, self.channel)
         return key
-
-    def _reader(self, author: str) -> str | None:
-        name = author.removeprefix("only @")
-        return next((u for u, n in self._names().directory.users.items() if n == name), None)
 
     def _names(self) -> Names:
         return Names(self.stub.directory())
 
     def _context(self) -> tuple[Names, ZoneInfo, datetime]:
-        return self._names(), self.options.tz, self.clock()
+        return self.screen.names(), self.options.tz, self.clock()
 
     def _people(self) -> list[str]:
         bot = self.stub.identity.bot_user_id
-        return [n for u, n in self._names().directory.users.items() if u != bot]
+        return [n for u, n in self.screen.names().directory.users.items() if u != bot]
 
     def _group_members(self) -> dict[str, list[str]]:
         assert self.runtime is not None
@@ -743,7 +581,7 @@ class Sandbox:
         }
 
     def _channel_id(self, name: str) -> str:
-        directory = self._names().directory
+        directory = self.screen.names().directory
         found = [c for c, n in directory.channels.items() if n == name or c == name]
         if not found:
             found = [c for c, n in directory.channels.items() if n.startswith(name)]
@@ -766,14 +604,7 @@ class Sandbox:
         self.day_shown = day
         return [f"══ {day} ══"]
 
-    def _rendered(self, lines: list[str]) -> list[str]:
-        # The scratch directory's name changes every run; a drill's transcript must not.
-        scratch = self._scratch.name
-        return [f"{INDENT}  {line.replace(scratch, SCRATCH)}".rstrip() for line in lines]
 
-
-_NO_BUTTON = render.Button(0, "", "", "", "", None)
-_BUTTON_NUMBER = re.compile(r"\[(\d+)\]")
 _MENTION = re.compile(r"(?<![<\w])([@#])([\w.-]*\w)")
 
 
@@ -794,22 +625,6 @@ def _escaped_mentions(text: str, directory: Directory) -> str:
         return match.group(0)
 
     return _MENTION.sub(mention, text)
-
-
-def _content(call: RecordedCall) -> Json:
-    content: Json = {"text": call.params.get("text")}
-    if call.blocks is not None:
-        content["blocks"] = call.blocks
-    return content
-
-
-def _has_button(message: Json, button: render.Button) -> bool:
-    return any(
-        element.get("action_id") == button.action_id and element.get("value", "") == button.value
-        for block in message.get("blocks") or []
-        for element in [*(block.get("elements") or []), block.get("accessory") or {}]
-        if isinstance(element, dict)
-    )
 
 
 def _form_errors(answer: bytes) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from bot.metrics import Metrics, Saturation
 from bot.paging import PagerDuty
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
+from bot.pools import WorkTracker
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
@@ -71,6 +71,7 @@ class Runtime:
     alert_intake: AlertIntake
     ack_first: AckFirst
     followups: ThreadPoolExecutor
+    work: WorkTracker  # everything handed to the two pools above
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
@@ -87,15 +88,10 @@ class Runtime:
         self.engine.dispose()
 
 
-def _thread_pool(threads: int, name: str) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
-
-
 @dataclass(frozen=True)
 class Wiring:
     """The parts the sandbox swaps to make a drill deterministic; production uses these."""
 
-    thread_pool: Callable[[int, str], ThreadPoolExecutor] = _thread_pool
     follow_up_threads: int = 2
     timer_parallelism: int = 8
     prober: probes.Prober = probes.probe_all
@@ -168,7 +164,8 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     )
     identity = BotIdentity(web)
     identity.check()
-    workers = wiring.thread_pool(settings.slack_workers, "lazy")
+    work = WorkTracker()
+    workers = work.pool(settings.slack_workers, "lazy")
     bolt = App(
         listener_executor=workers,
         # Bolt hands listeners a client carrying the authorized token; ours carries its own.
@@ -178,8 +175,8 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    followups = wiring.thread_pool(wiring.follow_up_threads, "follow-up")
-    backlog = BacklogFirst(lambda: workers._work_queue.qsize())
+    followups = work.pool(wiring.follow_up_threads, "follow-up")
+    backlog = BacklogFirst(lambda: workers.pending)
     Listeners(
         handlers, gateway, ChannelNotes(service, gateway), backlog.behind(followups.submit), clock
     ).register(bolt)
@@ -209,7 +206,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
             open_incidents=service.open_counts,
             timers_due=lambda: runner.due_count(clock()),
             db_connections_in_use=lambda: int(getattr(engine.pool, "checkedout", lambda: 0)()),
-            work_queue=lambda: workers._work_queue.qsize(),
+            work_queue=lambda: workers.pending,
             ready=lambda: all(check.ok for check in health.checks().values()),
         )
     )
@@ -245,6 +242,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         ),
         ack_first,
         followups,
+        work,
     )
 
 

@@ -27,7 +27,6 @@ from bot.db.tables import EventRow, IncidentRow
 from bot.probes import ProbeResult
 from bot.sandbox import cast, forms, render, signing, steps
 from bot.sandbox.clock import VirtualClock
-from bot.sandbox.pools import WorkTracker
 from bot.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Names, Screen, has_button
 from bot.sandbox.slack_api import Directory, Identity, SlackApiStub
 from bot.server import Server
@@ -80,7 +79,6 @@ class Sandbox:
         self.webhook_secret = secrets.token_hex(16)
         # A workspace of its own each session: forms' request keys name the team and the view.
         self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
-        self.tracker = WorkTracker()
         self.health: dict[str, bool] = {}
         self.actor = cast.user_id(cast.RESPONDERS[0])
         self.channel = cast.GENERAL[0]
@@ -125,7 +123,6 @@ class Sandbox:
             }
         )
         wiring = app.Wiring(
-            thread_pool=self.tracker.pool,
             follow_up_threads=1,
             timer_parallelism=1,
             prober=self._probe,
@@ -545,7 +542,8 @@ class Sandbox:
 
     def _settle(self) -> list[str]:
         """Wait until the bot's work is done, then show everything it sent since last time."""
-        if not self.tracker.wait_idle():
+        assert self.runtime is not None
+        if not self.runtime.work.wait_idle():
             return [f"{INDENT}! the bot is still busy after 30 s; its output may come later"]
         entries = self.stub.journal(self.journal_mark)
         self.journal_mark += len(entries)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.slack.priority import AckFirst
+from bot.pools import WorkTracker
+from bot.slack.priority import AckFirst, BacklogFirst
 
 
 def test_work_waits_for_the_acks_in_flight_then_goes() -> None:
@@ -42,3 +43,15 @@ def test_stepping_aside_is_bounded_and_free_when_idle() -> None:
         started = time.perf_counter()
         gate.step_aside()  # an ack in flight: it waits, but gives up after max_wait
         assert time.perf_counter() - started >= 0.05
+
+
+def test_follow_ups_do_not_wait_on_a_pool_that_has_shut_down() -> None:
+    """A stopping bot finishes its follow-ups at once: a shut-down pool holds no backlog."""
+    tracker = WorkTracker()
+    workers = tracker.pool(2, "lazy")
+    workers.submit(lambda: None)
+    workers.shutdown(wait=True)
+    gate = BacklogFirst(lambda: workers.pending, max_wait=5)
+    started = time.monotonic()
+    gate.wait()
+    assert time.monotonic() - started < 0.5

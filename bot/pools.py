@@ -1,7 +1,7 @@
-"""Thread pools that know when all the work handed to them is done.
+"""Thread pools that know how much work they hold, and when all of it is done.
 
-The sandbox prints what the bot said after each step; it must wait until the work the step set
-off (lazy listeners, then their follow-ups) has finished, without guessing with sleeps.
+Follow-up work waits while declarations are still pending in the listener pool (BacklogFirst),
+and the sandbox waits until everything a step set off has finished before it prints.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -22,37 +22,47 @@ class WorkTracker:
         self._pending = 0
         self._idle = threading.Condition()
 
-    def pool(self, threads: int, name: str) -> ThreadPoolExecutor:
-        return _TrackedPool(self, threads, name)
+    def pool(self, threads: int, name: str) -> TrackedPool:
+        return TrackedPool(self, threads, name)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """True once nothing is queued or running; False if ``timeout`` seconds pass first."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    def _started(self) -> None:
+    def _count(self, change: int) -> None:
         with self._idle:
-            self._pending += 1
-
-    def _finished(self, _future: Future[Any]) -> None:
-        with self._idle:
-            self._pending -= 1
-            self._idle.notify_all()
+            self._pending += change
+            if self._pending == 0:
+                self._idle.notify_all()
 
 
-class _TrackedPool(ThreadPoolExecutor):
+class TrackedPool(ThreadPoolExecutor):
     def __init__(self, tracker: WorkTracker, threads: int, name: str) -> None:
         super().__init__(max_workers=threads, thread_name_prefix=name)
         self._tracker = tracker
+        self._held = 0  # queued or running here
+        self._lock = threading.Lock()
+
+    @property
+    def pending(self) -> int:
+        """Work queued or running in this pool."""
+        with self._lock:
+            return self._held
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         # Counted before it is queued: work submitted from inside other tracked work (a
         # follow-up) is pending before its parent finishes, so idle is never seen in between.
-        self._tracker._started()
+        self._count(+1)
         try:
             future = super().submit(fn, *args, **kwargs)
         except BaseException:
-            self._tracker._finished(Future())
+            self._count(-1)
             raise
-        future.add_done_callback(self._tracker._finished)
+        future.add_done_callback(lambda _: self._count(-1))
         return future
+
+    def _count(self, change: int) -> None:
+        with self._lock:
+            self._held += change
+        self._tracker._count(change)

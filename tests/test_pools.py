@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.pools import WorkTracker
 from bot.sandbox.clock import VirtualClock
-from bot.sandbox.pools import WorkTracker
 
 
 def test_idle_waits_for_work_and_the_work_it_hands_on() -> None:
@@ -27,9 +27,11 @@ def test_idle_waits_for_work_and_the_work_it_hands_on() -> None:
 
     first.submit(lazy)
     assert not tracker.wait_idle(timeout=0.2)  # the follow-up is still held
+    assert then.pending == 1
     release.set()
     assert tracker.wait_idle(timeout=5)
     assert done == ["lazy", "follow-up"]
+    assert (first.pending, then.pending) == (0, 0)
     first.shutdown()
     then.shutdown()
 

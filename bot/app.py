@@ -73,6 +73,10 @@ class Runtime:
     followups: ThreadPoolExecutor
     work: WorkTracker  # everything handed to the two pools above
 
+    def secrets(self) -> list[str]:
+        """Every secret the running bot holds (settings and catalog), for the log redactor."""
+        return [*self.settings.secret_values(), *self.playbooks.catalog.secret_values()]
+
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
         reconciled = self.service.reconcile()

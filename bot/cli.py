@@ -83,6 +83,7 @@ def serve(args: argparse.Namespace) -> int:
     except TemplateProblem as problem:
         print(f"incident-bot: refusing to start, a template is broken: {problem}", file=sys.stderr)
         return 1
+    logs.configure(settings.log_level, secrets=runtime.secrets())  # now with the catalog's
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -176,5 +176,9 @@ class Catalog(Strict):
             raise ValueError(f"service names must be unique; repeated: {', '.join(duplicates)}")
         return self
 
+    def secret_values(self) -> list[str]:
+        """What the catalog holds that must never reach a log line: PagerDuty routing keys."""
+        return [s.pagerduty_routing_key for s in self.services if s.pagerduty_routing_key]
+
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

@@ -240,3 +240,23 @@ def test_log_lines_carry_the_request_and_the_slack_method(
     assert refused[0]["error"] == "missing_scope"
     assert any(len(str(line.get("request_id", ""))) == 16 for line in lines)
     assert all(bot.slack.token not in json.dumps(line) for line in lines)
+
+
+def test_pagerduty_routing_keys_are_redacted_once_the_catalog_is_loaded(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path
+) -> None:
+    playbooks = tmp_path / "playbooks"
+    shutil.copytree(repo_root / "playbooks", playbooks, ignore=shutil.ignore_patterns("drills"))
+    catalog = playbooks / "catalog.yaml"
+    key = "R0UT1NGKEY-checkout-0000000000"
+    catalog.write_text(
+        catalog.read_text().replace(
+            "    user_group: S0PAYMENTS\n",
+            f"    user_group: S0PAYMENTS\n    pagerduty_routing_key: {key}\n",
+        )
+    )
+    with running_bot(slack, engine, repo_root, playbooks_dir=playbooks) as bot:
+        assert key in bot.runtime.secrets()
+        assert logs.Redactor(bot.runtime.secrets())(f"paging with {key}") == (
+            "paging with [REDACTED]"
+        )

@@ -115,12 +115,11 @@ class Screen:
         if isinstance(result.get("channel"), str):
             channel = str(result["channel"])
         if call.method == "chat.postMessage":
-            return self.message(_content(call), channel, str(result["ts"]), "incident-bot")
+            return self.message(_content(call), channel, ts=str(result["ts"]))
         if call.method == "chat.update":
             return self._edited(_content(call), channel, str(result["ts"]))
         if call.method == "chat.postEphemeral":
-            reader = str(params.get("user"))
-            return self.message(_content(call), channel, None, f"only @{names.user(reader)}")
+            return self.message(_content(call), channel, reader=str(params.get("user")))
         if call.method == "conversations.create":
             self.on_channel_created(str(result["channel"]["id"]))
             return [f"{INDENT}+ channel #{result['channel']['name']} created"]
@@ -146,24 +145,24 @@ class Screen:
         if posted.key == WEBHOOK_KEY:
             url = posted.message.get("url", "")
             return [f"{INDENT}rollback webhook {url} (called on the stand-in, not for real)"]
-        if posted.key not in self.replies:
-            return self.message(posted.message, "", None, "a reply to an earlier session")
-        reader, channel = self.replies[posted.key]
+        reader, channel = self.replies[posted.key]  # every response URL is one the sandbox made
         if posted.message.get("delete_original"):
             return [f"{INDENT}(the bot removed its reply to @{self.names().user(reader)})"]
-        return self.message(posted.message, channel, None, f"only @{self.names().user(reader)}")
+        return self.message(posted.message, channel, reader=reader)
 
-    def message(self, content: Json, channel: str, ts: str | None, author: str) -> list[str]:
-        rendered = self._render(content, channel, ts, None if ts else self._reader(author))
+    def message(
+        self, content: Json, channel: str, ts: str | None = None, reader: str | None = None
+    ) -> list[str]:
+        """A message in ``channel`` (``ts`` once it is posted), or one only ``reader`` sees."""
+        rendered = self._render(content, channel, ts, reader)
         if ts is not None:
             self.shown[(channel, ts)] = rendered
-        where = f"#{self.names().channel(channel)}"
-        head = f"{INDENT}{where} · {author}" + (" sees" if author.startswith("only") else "")
-        return [head, *self.rendered(rendered)]
+        who = f"only @{self.names().user(reader)} sees" if reader else "incident-bot"
+        return [f"{INDENT}#{self.names().channel(channel)} · {who}", *self.rendered(rendered)]
 
     def _edited(self, content: Json, channel: str, ts: str) -> list[str]:
         before = self.shown.get((channel, ts), [])
-        full = self.current_message(Target(_NO_BUTTON, channel, ts, None))
+        full = self.current_message(channel, ts)
         after = self._render(full or content, channel, ts, None)
         self.shown[(channel, ts)] = after
         changed = [line for line in after if line not in before]
@@ -207,26 +206,21 @@ class Screen:
             lines += self.rendered(text.splitlines())
         return lines
 
-    def current_message(self, target: Target) -> Json:
-        if target.ts is None:
+    def current_message(self, channel: str, ts: str | None) -> Json:
+        """The message as it is now in the stand-in (``{}`` for an ephemeral one)."""
+        if ts is None:
             return {}
         try:
-            messages = self.stub.messages(target.channel)
+            messages = self.stub.messages(channel)
         except KeyError:
             return {}
-        return next((m for m in messages if m["ts"] == target.ts), {})
-
-    def _reader(self, author: str) -> str | None:
-        name = author.removeprefix("only @")
-        return next((u for u, n in self.names().directory.users.items() if n == name), None)
+        return next((m for m in messages if m["ts"] == ts), {})
 
     def rendered(self, lines: list[str]) -> list[str]:
         # The scratch directory's name changes every run; a drill's transcript must not.
-        scratch = self.scratch
-        return [f"{INDENT}  {line.replace(scratch, SCRATCH)}".rstrip() for line in lines]
+        return [f"{INDENT}  {line.replace(self.scratch, SCRATCH)}".rstrip() for line in lines]
 
 
-_NO_BUTTON = render.Button(0, "", "", "", "", None)
 _BUTTON_NUMBER = re.compile(r"\[(\d+)\]")
 
 

@@ -8,6 +8,7 @@ due on the way, at its own moment, through the same ``TimerRunner.tick`` product
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import secrets
@@ -27,7 +28,7 @@ from bot.db.tables import EventRow, IncidentRow
 from bot.probes import ProbeResult
 from bot.sandbox import cast, forms, render, signing, steps
 from bot.sandbox.clock import VirtualClock
-from bot.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Names, Screen, has_button
+from bot.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Screen, has_button
 from bot.sandbox.slack_api import Directory, Identity, SlackApiStub
 from bot.server import Server
 from bot.settings import Settings
@@ -74,8 +75,8 @@ class Sandbox:
         self.tz: tzinfo = options.tz
         self.clock = VirtualClock(options.start)
         self.secret = secrets.token_hex(16)
-        # Declarations are idempotent per trigger id: a kept database must never see one again.
         self.session_tag = secrets.token_hex(4)
+        self._triggers = itertools.count(1)
         self.webhook_secret = secrets.token_hex(16)
         # A workspace of its own each session: forms' request keys name the team and the view.
         self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
@@ -258,7 +259,7 @@ class Sandbox:
             channel_id=self.channel,
             channel_name=names.channel(self.channel),
             team_id=self.stub.identity.team_id,
-            trigger_id=f"{self.requests}.{self.session_tag}.sandbox",
+            trigger_id=self._trigger_id(),
             response_url=self.stub.response_url(key),
         )
         return self._send(body, self.channel)
@@ -272,7 +273,7 @@ class Sandbox:
             reader = self.screen.names().user(target.reader)
             raise steps.BadInput(f"only @{reader} sees button [{number}]; type `as @{reader}`")
         button = target.button
-        message = self.screen.current_message(target)
+        message = self.screen.current_message(target.channel, target.ts)
         if target.ts is not None and not has_button(message, button):
             raise steps.BadInput(
                 f"button [{number}] is no longer on its message, which changed since; "
@@ -289,7 +290,7 @@ class Sandbox:
             "channel": {"id": target.channel},
             "container": container,
             "message": message,
-            "trigger_id": f"{self.requests}.{self.session_tag}.sandbox",
+            "trigger_id": self._trigger_id(),
             "response_url": self.stub.response_url(key),
             "actions": [
                 {
@@ -306,14 +307,17 @@ class Sandbox:
 
     def _send(self, body: bytes, channel: str) -> Outcome:
         """POST a signed request to the bot, then show all it did until it went quiet."""
+        refused, answer = self._post(body)
+        return Outcome(refused + self._acknowledgement(answer, channel) + self._settle())
+
+    def _post(self, body: bytes) -> tuple[list[str], bytes]:
+        """A signed request to the bot, as Slack sends it; what to say if it was refused."""
         assert self.server is not None
         self.started = True
         status, _, answer = signing.post(
             f"{self.server.url}/slack/events", body, signing.FORM, self.secret
         )
-        lines = [] if status == 200 else [f"{INDENT}! the bot answered HTTP {status}"]
-        lines += self._acknowledgement(answer, channel)
-        return Outcome(lines + self._settle())
+        return ([] if status == 200 else [f"{INDENT}! the bot answered HTTP {status}"]), answer
 
     def _acknowledgement(self, answer: bytes, channel: str) -> list[str]:
         if not answer.strip():
@@ -324,9 +328,7 @@ class Sandbox:
             return [f"{INDENT}{answer.decode(errors='replace')}"]
         if not isinstance(message, dict) or not (message.get("text") or message.get("blocks")):
             return []
-        return self.screen.message(
-            message, channel, None, f"only @{self.screen.names().user(self.actor)}"
-        )
+        return self.screen.message(message, channel, reader=self.actor)
 
     # --- forms ------------------------------------------------------------------------------------
 
@@ -372,22 +374,16 @@ class Sandbox:
         return Outcome([f"{INDENT}└ form closed, nothing sent"])
 
     def _submit(self, form: OpenForm) -> Outcome:
-        assert self.server is not None
         view = {**form.view, "state": {"values": form.values}}
         payload = {
             "type": "view_submission",
             "team": {"id": self.stub.identity.team_id},
             "user": {"id": form.user, "name": self.screen.names().user(form.user)},
             "api_app_id": signing.APP_ID,
-            "trigger_id": f"{self._reply_key()}.{self.session_tag}.sandbox",
+            "trigger_id": self._trigger_id(),
             "view": view,
         }
-        status, _, answer = signing.post(
-            f"{self.server.url}/slack/events",
-            signing.interactivity_body(payload),
-            signing.FORM,
-            self.secret,
-        )
+        refused, answer = self._post(signing.interactivity_body(payload))
         errors = _form_errors(answer)
         if errors:
             form.asking = [i for i, f in enumerate(form.fields) if f.block_id in errors]
@@ -395,8 +391,7 @@ class Sandbox:
             lines = [f"{INDENT}! {labels.get(b, b)}: {e}" for b, e in errors.items()]
             return Outcome([*lines, f"{INDENT}│ answer those again"], bad_input=True)
         self.form = None
-        lines = [] if status == 200 else [f"{INDENT}! the bot answered HTTP {status}"]
-        return Outcome([*lines, f"{INDENT}└ form sent", *self._settle()])
+        return Outcome([*refused, f"{INDENT}└ form sent", *self._settle()])
 
     # --- time -------------------------------------------------------------------------------------
 
@@ -509,7 +504,7 @@ class Sandbox:
             f"{INDENT}#{self.screen.names().channel(channel)}: the last {len(messages)} messages"
         ]
         for message in messages:
-            lines += self.screen.message(message, channel, str(message["ts"]), "incident-bot")
+            lines += self.screen.message(message, channel, ts=str(message["ts"]))
         return Outcome(lines)
 
     def _who(self) -> Outcome:
@@ -555,17 +550,15 @@ class Sandbox:
         """A declaration's new channel is where its declarer goes next, as in Slack."""
         self.channel = channel
 
+    def _trigger_id(self) -> str:
+        # Declarations are idempotent per trigger id: a kept database must never see one again.
+        return f"{next(self._triggers)}.{self.session_tag}.sandbox"
+
     def _reply_key(self) -> str:
         self.requests += 1
         key = f"r{self.requests}"
         self.screen.replies[key] = (self.actor, self.channel)
         return key
-
-    def _names(self) -> Names:
-        return Names(self.stub.directory())
-
-    def _context(self) -> tuple[Names, ZoneInfo, datetime]:
-        return self.screen.names(), self.options.tz, self.clock()
 
     def _people(self) -> list[str]:
         bot = self.stub.identity.bot_user_id

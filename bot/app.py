@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import probes, template_samples
 from bot.db import engine as engines
 from bot.db import migrate
+from bot.db.unit_of_work import units_of_work
 from bot.health import Health
 from bot.metrics import Metrics, Saturation
 from bot.paging import PagerDuty
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.pools import WorkTracker
+from bot.services.alerts import AlertRecords
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
@@ -119,9 +121,10 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     engine = engines.connect(settings.database_url)
     migrate.upgrade(engine)
     sessions = engines.sessions(engine)
+    units = units_of_work(sessions)
     metrics = Metrics()
     service = IncidentService(
-        sessions,
+        units,
         playbooks.policies,
         clock,
         on_settled=lambda d: metrics.deadlines.labels(str(d.kind), str(d.status)).inc(),
@@ -138,11 +141,11 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         service,
         playbooks,
         tickets,
-        sessions,
         settings.incident_announce_channel,
         templates,
     )
-    deploys = DeployService(sessions, clock)
+    deploys = DeployService(units, clock)
+    alert_records = AlertRecords(units, clock)
     webhook_secret = settings.deploy_webhook_secret
     advisor = RollbackAdvisor(
         service,
@@ -155,14 +158,14 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     signals = Signals(
         service,
         deploys,
-        sessions,
+        alert_records,
         gateway,
         playbooks,
         settings.incident_announce_channel,
         prober=wiring.prober,
     )
     access = Access(gateway, settings.incident_declarers_group, settings.incident_admin_group)
-    desk = PostmortemDesk(service, sessions, templates, gateway, settings.postmortem_dir)
+    desk = PostmortemDesk(service, templates, gateway, settings.postmortem_dir)
     handlers = Handlers(
         service, room, playbooks, templates, deploys, advisor, signals, access, desk
     )
@@ -192,7 +195,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         settings.incident_announce_channel,
     )
     runner = TimerRunner(
-        sessions,
+        units,
         service,
         alerts,
         lease=timedelta(seconds=settings.timer_lease_seconds),
@@ -236,12 +239,11 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
             lambda deploy: workers.submit(advisor.deploy_reported, deploy),
         ),
         AlertIntake(
-            sessions,
+            alert_records.receive,
             alert_token.get_secret_value()
             if (alert_token := settings.alertmanager_webhook_token)
             else None,
             playbooks.catalog.alert_label,
-            clock,
             lambda alerts: workers.submit(signals.alerts_firing, alerts),
         ),
         ack_first,

@@ -25,6 +25,7 @@ from bot.core.rollback import Deploy
 from bot.db import audit, migrate
 from bot.db import engine as engines
 from bot.db.tables import EventRow
+from bot.db.unit_of_work import units_of_work
 from bot.playbooks import loader
 from bot.sandbox import main as drills
 from bot.sandbox.session import Options
@@ -133,7 +134,8 @@ def record_deploy(args: argparse.Namespace) -> int:
 
     def store(engine: Engine) -> None:
         migrate.upgrade(engine)
-        DeployService(engines.sessions(engine), lambda: datetime.now(UTC)).record(deploy, "cli")
+        units = units_of_work(engines.sessions(engine))
+        DeployService(units, lambda: datetime.now(UTC)).record(deploy, "cli")
 
     _migrate(store)
     print(f"recorded {deploy.service} {deploy.version} (Slack not configured: no advice posted)")

@@ -9,8 +9,8 @@ from typing import Any
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Event, EventKind
-from bot.db.status_updates import StatusUpdate
 from bot.services.incidents import IncidentView
+from bot.services.records import StatusUpdate
 from bot.templates import Templates
 
 

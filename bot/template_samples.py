@@ -12,8 +12,8 @@ from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import PostmortemRule, ResponseRule, SeverityPolicy, StatusUpdateRule
 from bot.db.incidents import StoredIncident
-from bot.db.status_updates import StatusUpdate
 from bot.services.incidents import IncidentView
+from bot.services.records import StatusUpdate
 
 T0 = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
 HOSTILE = "<!channel> <@U0EVIL> & <https://evil.example|click>"

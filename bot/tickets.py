@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.db.tickets import Ticket
 from bot.services.incidents import IncidentView
+from bot.services.records import Ticket
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
 

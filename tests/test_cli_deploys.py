@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db import engine as engines
+from bot.db.unit_of_work import units_of_work
 from bot.services.deploys import DeployService
 
 
@@ -41,7 +42,7 @@ def test_a_pipeline_records_a_deploy(tmp_path: Path) -> None:
     engine = engines.connect(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     try:
         service = DeployService(
-            engines.sessions(engine), lambda: datetime(2026, 11, 26, 4, tzinfo=UTC)
+            units_of_work(engines.sessions(engine)), lambda: datetime(2026, 11, 26, 4, tzinfo=UTC)
         )
         [deploy] = service.recent()
     finally:

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import lifecycle, model
 from bot.core.model import Event, Incident
 from bot.db.tables import DeadlineRow, IncidentRow
 from bot.db.timeline import Timeline
+from bot.services.ports import Conflict
+from bot.services.records import IncidentNotFound, StoredIncident
 
-
-@dataclass(frozen=True)
-class StoredIncident:
-    id: int
-    incident: Incident
-    description: str = ""
-    channel_id: str | None = None
-    channel_name: str | None = None
-    card_ts: str | None = None
-    events: tuple[Event, ...] = ()
-    """The timeline ``incident`` was replayed from."""
-
-
-class IncidentNotFound(LookupError):
-    def __init__(self, reference: object) -> None:
-        super().__init__(f"no incident {reference}")
+__all__ = ["IncidentNotFound", "Incidents", "StoredIncident"]
 
 
 def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
@@ -59,15 +46,13 @@ class Incidents:
         self.session = session
         self.timeline = Timeline(session)
 
-    def declare(
-        self,
-        declaration: Event,
-        description: str = "",
-        request_key: str | None = None,
-        before_append: Callable[[StoredIncident], object] | None = None,
+    def add(
+        self, declaration: Event, description: str = "", request_key: str | None = None
     ) -> StoredIncident:
-        """Store a new incident and its first event, the declaration (``before_append``: as in
-        ``record``)."""
+        """A new incident's row; its declaration is appended to the timeline by ``append``.
+
+        Raises Conflict when another transaction declared with the same ``request_key``.
+        """
         incident = model.replay([declaration])
         row = IncidentRow(
             declared_at=incident.declared_at,
@@ -77,11 +62,18 @@ class Incidents:
         )
         _mirror(row, incident, declaration.at)
         self.session.add(row)
-        self.session.flush()
-        stored = _to_domain(row, [declaration])
-        if before_append is not None:
-            before_append(stored)
-        self.timeline.append(row.id, declaration)
+        try:
+            self.session.flush()
+        except IntegrityError as clash:
+            raise Conflict(f"request {request_key} was declared already") from clash
+        return _to_domain(row, [declaration])
+
+    def declare(
+        self, declaration: Event, description: str = "", request_key: str | None = None
+    ) -> StoredIncident:
+        """``add`` and ``append`` the declaration: a new incident with nothing planned."""
+        stored = self.add(declaration, description, request_key)
+        self.append(stored.id, declaration, stored.incident)
         return stored
 
     def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
@@ -127,29 +119,22 @@ class Incidents:
         )
         return list(rows)
 
-    def record(
-        self,
-        incident_id: int,
-        event: Event,
-        before_append: Callable[[StoredIncident], object] | None = None,
-    ) -> tuple[Event, Incident]:
-        """Append ``event`` as the next in the timeline and refresh the mirrored row.
+    def append(self, incident_id: int, event: Event, after: Incident) -> None:
+        """Append ``event`` (its ``seq`` the next one) and mirror ``after`` into the row.
 
-        ``event.seq`` is replaced by the next number. Raises IllegalTransition when the event is
-        a lifecycle move that the incident's state does not allow; nothing is written then.
-        ``before_append`` gets the incident as it will be, and does its writes first: appending
-        takes the audit chain's lock, shared by every incident, so it is held as briefly as can be.
+        Appending takes the audit chain's lock, shared by every incident: do it last.
         """
-        row = self.session.get(IncidentRow, incident_id, with_for_update=True)
-        if row is None:
-            raise IncidentNotFound(incident_id)
-        history = self.timeline.events(incident_id)
-        event = replace(event, seq=len(history) + 1)
-        after = _to_domain(row, [*history, event])
-        if before_append is not None:
-            before_append(after)
+        row = self._row(incident_id)
         self.timeline.append(incident_id, event)
-        _mirror(row, after.incident, event.at)
+        _mirror(row, after, event.at)
+
+    def record(self, incident_id: int, event: Event) -> tuple[Event, Incident]:
+        """Append ``event`` as the next in the timeline (its ``seq`` replaced); raises
+        IllegalTransition, writing nothing, when the lifecycle forbids it."""
+        before = self.get(incident_id, lock=True)
+        event = replace(event, seq=len(before.events) + 1)
+        after = before.with_event(event)
+        self.append(incident_id, event, after.incident)
         return event, after.incident
 
     def _load(self, row: IncidentRow) -> StoredIncident:

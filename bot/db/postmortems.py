@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.tables import PostmortemRow
-
-
-@dataclass(frozen=True)
-class Postmortem:
-    draft_path: str | None = None
-    drafted_at: datetime | None = None
-    published_url: str | None = None
-    published_at: datetime | None = None
-    published_by: str | None = None
+from bot.services.records import Postmortem
 
 
 class Postmortems:

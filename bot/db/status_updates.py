@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.tables import StatusUpdateRow
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    posted_at: datetime
-    author: str
-    impact: str
-    affected: str
-    action: str
-    next_update: timedelta
-    text: str
+from bot.services.records import StatusUpdate
 
 
 class StatusUpdates:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.tables import TicketRow
-
-
-@dataclass(frozen=True)
-class Ticket:
-    system: str
-    reference: str
-    url: str | None
-    filed_at: datetime
+from bot.services.records import Ticket
 
 
 class Tickets:

@@ -7,9 +7,7 @@ same. A claim is a lease: if its holder dies, the row is claimed again once the 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -17,26 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.timers import Purpose, TimerSpec
 from bot.db.tables import TimerRow
-
-
-class TimerStatus(enum.StrEnum):
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    FIRED = "fired"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class ClaimedTimer:
-    id: int
-    incident_id: int
-    key: str
-    deadline_key: str
-    purpose: Purpose
-    fire_at: datetime
-    attempts: int
-    posted: str | None
+from bot.services.records import ClaimedTimer, TimerStatus
 
 
 def _claimable(now: datetime) -> object:

@@ -5,30 +5,31 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.core.rollback import Deploy
-from bot.db.deploys import Deploys
 from bot.services.clock import Clock
+from bot.services.ports import UnitsOfWork
 
 
 class DeployService:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
-        self.sessions = sessions
+    def __init__(self, units: UnitsOfWork, clock: Clock) -> None:
+        self.units = units
         self.clock = clock
 
     def record(self, deploy: Deploy, source: str, key: str | None = None) -> bool:
         """Store ``deploy``; False when this delivery (``key``) was stored before."""
-        with self.sessions.begin() as session:
-            return Deploys(session).record(
+        with self.units() as uow:
+            stored = uow.deploys.record(
                 deploy, source=source, recorded_at=self.clock(), delivery_key=key
             )
+            uow.commit()
+        return stored
 
     def recent(
         self, service: str | None = None, within: timedelta = timedelta(hours=24), limit: int = 20
     ) -> list[Deploy]:
-        with self.sessions() as session:
-            return Deploys(session).recent(self.clock(), within, service, limit)
+        """Deploys (of ``service``, or of all) that finished ``within`` before now, newest first."""
+        with self.units() as uow:
+            return uow.deploys.recent(self.clock(), within, service, limit)
 
     def before(
         self, services: Collection[str], started_at: datetime, window: timedelta
@@ -36,5 +37,5 @@ class DeployService:
         """Deploys of ``services`` that finished in the ``window`` before ``started_at``."""
         if not services:
             return []
-        with self.sessions() as session:
-            return Deploys(session).between(services, started_at - window, started_at)
+        with self.units() as uow:
+            return uow.deploys.between(services, started_at - window, started_at)

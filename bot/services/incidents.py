@@ -6,22 +6,17 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import deadlines, timers
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import SeverityPolicy
-from bot.db.deadlines import Deadlines
-from bot.db.incidents import Incidents, StoredIncident
-from bot.db.state import State
-from bot.db.timers import Timers
 from bot.services.clock import Clock
+from bot.services.ports import Conflict, UnitOfWork, UnitsOfWork
+from bot.services.records import StatusUpdate, StoredIncident, Ticket
 
 log = logging.getLogger(__name__)
 PLANNED_BY = "timers_planned_by"  # fingerprint of the policies the stored timers came from
@@ -63,17 +58,20 @@ class InvalidStart(ValueError):
 
 
 class IncidentService:
+    """Declaring incidents and recording what happens to them, each in one unit of work:
+    load, decide with the core, plan deadlines and timers, append to the timeline, commit."""
+
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        units: UnitsOfWork,
         policies: Mapping[Severity, SeverityPolicy],
         clock: Clock,
         on_settled: Callable[[Deadline], None] | None = None,
     ) -> None:
-        self.sessions = sessions
+        self.units = units
         self.policies = policies
         self.clock = clock
-        self.on_settled = on_settled  # told when a deadline turns met or missed
+        self.on_settled = on_settled  # told when a deadline turns met or missed (metrics)
 
     def declare(
         self,
@@ -86,7 +84,10 @@ class IncidentService:
         description: str = "",
         request_key: str | None = None,
     ) -> Declared:
-        """Record a new incident, or return the one this ``request_key`` already declared."""
+        """Record a new incident, or return the one this ``request_key`` already declared.
+
+        Raises InvalidStart for a start time in the future.
+        """
         now = self.clock()
         if started_at is not None and started_at > now:
             raise InvalidStart("the start time is in the future; leave it empty for now")
@@ -99,18 +100,13 @@ class IncidentService:
         if request_key is not None and (seen := self._declared_by(request_key)) is not None:
             return seen
         try:
-            views: list[IncidentView] = []
-            with self.sessions.begin() as session:
-                Incidents(session).declare(
-                    declaration,
-                    description,
-                    request_key,
-                    before_append=lambda new: views.append(
-                        self._sync(session, self._view(new, now))
-                    ),
-                )
-                return Declared(views[0], created=True)
-        except IntegrityError:
+            with self.units() as uow:
+                stored = uow.incidents.add(declaration, description, request_key)
+                view = self.plan(uow, stored, now)
+                uow.incidents.append(stored.id, declaration, stored.incident)
+                uow.commit()
+                return Declared(view, created=True)
+        except Conflict:
             # The same request, declared a moment ago by another thread or replica.
             seen = self._declared_by(request_key) if request_key else None
             if seen is None:
@@ -118,11 +114,9 @@ class IncidentService:
             return seen
 
     def _declared_by(self, request_key: str) -> Declared | None:
-        with self.sessions() as session:
-            stored = Incidents(session).by_request_key(request_key)
-            if stored is None:
-                return None
-            return Declared(self._view(stored, self.clock()), created=False)
+        with self.units() as uow:
+            stored = uow.incidents.by_request_key(request_key)
+        return None if stored is None else Declared(self._view(stored, self.clock()), False)
 
     def record(
         self,
@@ -135,17 +129,29 @@ class IncidentService:
         next_update: timedelta | None = None,
         text: str | None = None,
         extra: Mapping[str, str] | None = None,
-        alongside: Callable[[Session], object] | None = None,
     ) -> Changed:
-        """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored).
+        """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored)."""
+        event = self.event(kind, by, severity, subject, next_update, text, extra)
+        with self.units() as uow:
+            changed = self.decide(uow, incident_id, event)
+            uow.incidents.append(incident_id, changed.event, changed.view.stored.incident)
+            uow.commit()
+        return changed
 
-        ``alongside`` runs in the same transaction (a timer closed with the event it records);
-        if it raises, neither is stored.
-        """
-        now = self.clock()
-        event = Event(
+    def event(
+        self,
+        kind: EventKind,
+        by: str,
+        severity: Severity | None = None,
+        subject: str | None = None,
+        next_update: timedelta | None = None,
+        text: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Event:
+        """An event happening now; its ``seq`` is given when it is appended."""
+        return Event(
             0,
-            now,
+            self.clock(),
             kind,
             by,
             severity=severity,
@@ -154,45 +160,92 @@ class IncidentService:
             text=text,
             extra=dict(extra or {}),
         )
-        views: list[IncidentView] = []
-        with self.sessions.begin() as session:
-            plan = self._planning(session, now, views)
 
-            def settle(after: StoredIncident) -> None:
-                if alongside is not None:
-                    alongside(session)
-                plan(after)
+    def decide(self, uow: UnitOfWork, incident_id: int, event: Event) -> Changed:
+        """Inside the caller's unit of work: lock the incident, apply ``event`` with the core
+        (IllegalTransition if it may not happen) and store the deadlines and timers it plans.
 
-            stored_event, _ = Incidents(session).record(incident_id, event, before_append=settle)
-            return Changed(views[0], stored_event)
+        The caller writes what goes with the event, then appends it (``uow.incidents.append``)
+        last: appending takes the audit chain's lock, which every incident shares.
+        """
+        before = uow.incidents.get(incident_id, lock=True)
+        event = replace(event, seq=len(before.events) + 1)
+        after = before.with_event(event)
+        return Changed(self.plan(uow, after, event.at), event)
+
+    def post_status_update(self, incident_id: int, update: StatusUpdate) -> Changed:
+        """Record a status update (the event and its parts); meets the pending deadline and
+        plans the next from ``update.next_update``. IllegalTransition as ``record``."""
+        event = self.event(
+            EventKind.STATUS_UPDATE_POSTED,
+            update.author,
+            next_update=update.next_update,
+            text=update.text,
+            extra={"impact": update.impact, "affected": update.affected, "action": update.action},
+        )
+        with self.units() as uow:
+            changed = self.decide(uow, incident_id, event)
+            uow.status_updates.add(incident_id, replace(update, posted_at=changed.event.at))
+            uow.incidents.append(incident_id, changed.event, changed.view.stored.incident)
+            uow.commit()
+        return changed
+
+    def publish_postmortem(self, incident_id: int, url: str, by: str) -> Changed:
+        """Record where the post-mortem was published; meets the post-mortem deadline."""
+        event = self.event(EventKind.POSTMORTEM_PUBLISHED, by, text=url)
+        with self.units() as uow:
+            changed = self.decide(uow, incident_id, event)
+            uow.postmortems.published(incident_id, url, by, changed.event.at)
+            uow.incidents.append(incident_id, changed.event, changed.view.stored.incident)
+            uow.commit()
+        return changed
+
+    def postmortem_drafted(self, incident_id: int, path: str, at: datetime) -> None:
+        with self.units() as uow:
+            uow.postmortems.drafted(incident_id, path, at)
+            uow.commit()
+
+    def status_updates(self, incident_id: int) -> list[StatusUpdate]:
+        """The incident's status updates as posted, oldest first."""
+        with self.units() as uow:
+            return uow.status_updates.for_incident(incident_id)
+
+    def ticket_filed(self, incident_id: int, ticket: Ticket) -> None:
+        with self.units() as uow:
+            uow.tickets.add(incident_id, ticket)
+            uow.commit()
 
     def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
-        with self.sessions.begin() as session:
-            Incidents(session).attach_channel(incident_id, channel_id, name)
+        with self.units() as uow:
+            uow.incidents.attach_channel(incident_id, channel_id, name)
+            uow.commit()
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
-        with self.sessions.begin() as session:
-            Incidents(session).attach_card(incident_id, card_ts)
+        with self.units() as uow:
+            uow.incidents.attach_card(incident_id, card_ts)
+            uow.commit()
 
     def get(self, incident_id: int, now: datetime | None = None) -> IncidentView:
-        with self.sessions() as session:
-            return self._view(Incidents(session).get(incident_id), now or self.clock())
+        with self.units() as uow:
+            stored = uow.incidents.get(incident_id)
+        return self._view(stored, now or self.clock())
 
     def in_channel(self, channel_id: str) -> IncidentView | None:
-        with self.sessions() as session:
-            stored = Incidents(session).by_channel(channel_id)
-            return self._view(stored, self.clock()) if stored else None
+        with self.units() as uow:
+            stored = uow.incidents.by_channel(channel_id)
+        return self._view(stored, self.clock()) if stored else None
 
     def open_counts(self) -> dict[str, int]:
         """Open incidents by severity, every severity listed."""
-        with self.sessions() as session:
-            counts = Incidents(session).open_counts()
+        with self.units() as uow:
+            counts = uow.incidents.open_counts()
         return {str(severity): counts.get(str(severity), 0) for severity in Severity}
 
     def open_incidents(self) -> list[IncidentView]:
         now = self.clock()
-        with self.sessions() as session:
-            return [self._view(s, now) for s in Incidents(session).open()]
+        with self.units() as uow:
+            found = uow.incidents.open()
+        return [self._view(stored, now) for stored in found]
 
     def reconcile(self) -> int:
         """Recompute every active incident's timers if the playbooks changed; returns how many.
@@ -202,46 +255,36 @@ class IncidentService:
         incident that fails is logged and skipped; the rest still get their clocks.
         """
         fingerprint = _fingerprint(self.policies)
-        with self.sessions() as session:
-            if State(session).get(PLANNED_BY) == fingerprint:
+        with self.units() as uow:
+            if uow.state.get(PLANNED_BY) == fingerprint:
                 return 0
-            active = Incidents(session).active_ids()
+            active = uow.incidents.active_ids()
         for incident_id in active:
             try:
                 self.refresh(incident_id)
             except Exception:
                 log.exception("could not reconcile incident", extra={"incident_id": incident_id})
-        with self.sessions.begin() as session:
-            State(session).put(PLANNED_BY, fingerprint, self.clock())
+        with self.units() as uow:
+            uow.state.put(PLANNED_BY, fingerprint, self.clock())
+            uow.commit()
         return len(active)
 
     def refresh(self, incident_id: int) -> IncidentView:
         """Recompute the incident's deadlines and timers (at start-up, after a playbook change)."""
-        with self.sessions.begin() as session:
-            return self._refresh(session, incident_id, self.clock())
+        with self.units() as uow:
+            view = self.plan(uow, uow.incidents.get(incident_id), self.clock())
+            uow.commit()
+        return view
 
-    def _refresh(self, session: Session, incident_id: int, now: datetime) -> IncidentView:
-        return self._sync(session, self._view(Incidents(session).get(incident_id), now))
-
-    def _planning(
-        self, session: Session, now: datetime, views: list[IncidentView]
-    ) -> Callable[[StoredIncident], None]:
-        """Plans and stores the deadlines and timers of an incident as it is about to be."""
-
-        def plan(after: StoredIncident) -> None:
-            views.append(self._sync(session, self._view(after, now)))
-
-        return plan
-
-    def _sync(self, session: Session, view: IncidentView) -> IncidentView:
-        """Store the deadlines and timers ``view`` plans."""
-        incident_id = view.id
-        changed = Deadlines(session).sync(incident_id, view.deadlines)
+    def plan(self, uow: UnitOfWork, stored: StoredIncident, now: datetime) -> IncidentView:
+        """The incident as of ``now``, its deadlines and timers stored as the core plans them."""
+        view = self._view(stored, now)
+        changed = uow.deadlines.sync(view.id, view.deadlines)
         if self.on_settled is not None:
             for deadline in changed:
                 if deadline.status in (DeadlineStatus.MET, DeadlineStatus.MISSED):
                     self.on_settled(deadline)
-        Timers(session).sync(incident_id, timers.wanted(view.deadlines))
+        uow.timers.sync(view.id, timers.wanted(view.deadlines))
         return view
 
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
 from bot.core.model import EventKind
 from bot.core.timers import Purpose
-from bot.db.timers import ClaimedTimer, Timers, TimerStatus
 from bot.services.incidents import IncidentService, IncidentView
+from bot.services.ports import UnitsOfWork
+from bot.services.records import ClaimedTimer, TimerStatus
 
 log = logging.getLogger(__name__)
 BOT = "incident-bot"  # the actor of what the bot itself records
@@ -61,7 +60,7 @@ def owner_name() -> str:
 class TimerRunner:
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        units: UnitsOfWork,
         service: IncidentService,
         announcer: Announcer,
         *,
@@ -70,7 +69,7 @@ class TimerRunner:
         max_attempts: int = 5,
         parallel: int = 8,
     ) -> None:
-        self.sessions = sessions
+        self.units = units
         self.service = service
         self.announcer = announcer
         self.owner = owner or owner_name()
@@ -85,8 +84,9 @@ class TimerRunner:
         """
         fired: list[Fired] = []
         while True:
-            with self.sessions.begin() as session:
-                claimed = Timers(session).claim(now, self.owner, self.lease, limit=batch)
+            with self.units() as uow:
+                claimed = uow.timers.claim(now, self.owner, self.lease, limit=batch)
+                uow.commit()
             if len(claimed) > 1:
                 with ThreadPoolExecutor(min(self.parallel, len(claimed))) as pool:
                     fired += pool.map(lambda timer: self._fire_safely(timer, now), claimed)
@@ -96,12 +96,12 @@ class TimerRunner:
                 return fired
 
     def due_count(self, now: datetime) -> int:
-        with self.sessions() as session:
-            return Timers(session).due(now)
+        with self.units() as uow:
+            return uow.timers.due(now)
 
     def next_fire_at(self) -> datetime | None:
-        with self.sessions() as session:
-            return Timers(session).next_fire_at()
+        with self.units() as uow:
+            return uow.timers.next_fire_at()
 
     def _fire_safely(self, timer: ClaimedTimer, now: datetime) -> Fired:
         try:
@@ -164,13 +164,10 @@ class TimerRunner:
     def _record_miss(
         self, timer: ClaimedTimer, deadline: Deadline, now: datetime, said: str
     ) -> None:
-        def close(session: Session) -> None:
-            if not Timers(session).finish(timer.id, self.owner, now, posted=said):
-                raise LeaseLost(timer.key)
-
+        """The miss goes in the timeline in the same transaction that closes the timer, so a
+        replica that lost the timer's lease records nothing (LeaseLost)."""
         late = durations.compact(now - deadline.due_at) if now > deadline.due_at else "0s"
-        self.service.record(
-            timer.incident_id,
+        miss = self.service.event(
             EventKind.DEADLINE_MISSED,
             BOT,
             text=deadline.kind.description,
@@ -179,14 +176,20 @@ class TimerRunner:
                 "due_at": deadline.due_at.isoformat(),
                 "announced_late_by": late,
             },
-            alongside=close,
         )
+        with self.units() as uow:
+            changed = self.service.decide(uow, timer.incident_id, miss)
+            if not uow.timers.finish(timer.id, self.owner, now, posted=said):
+                raise LeaseLost(timer.key)
+            uow.incidents.append(timer.incident_id, changed.event, changed.view.stored.incident)
+            uow.commit()
 
     def _close(
         self, timer: ClaimedTimer, now: datetime, status: TimerStatus, said: str | None = None
     ) -> None:
-        with self.sessions.begin() as session:
-            Timers(session).finish(timer.id, self.owner, now, status, posted=said)
+        with self.units() as uow:
+            uow.timers.finish(timer.id, self.owner, now, status, posted=said)
+            uow.commit()
 
 
 def _unmet_and_missed(deadline: Deadline | None) -> bool:

@@ -14,10 +14,10 @@ from typing import Any
 from bot.core import durations, lifecycle
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
-from bot.db.status_updates import StatusUpdate, StatusUpdates
 from bot.playbooks.loader import Playbooks
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService, IncidentView
+from bot.services.records import StatusUpdate
 from bot.slack import blocks, commands, mrkdwn, updates
 from bot.slack.access import STEERING, Access
 from bot.slack.commands import Command
@@ -404,15 +404,7 @@ class Handlers:
         update = StatusUpdate(
             view.now, who.user, form.impact, form.affected, form.action, form.next_update, sentence
         )
-        changed = self.service.record(
-            incident_id,
-            EventKind.STATUS_UPDATE_POSTED,
-            who.user,
-            next_update=form.next_update,
-            text=sentence,
-            extra={"impact": form.impact, "affected": form.affected, "action": form.action},
-            alongside=lambda session: StatusUpdates(session).add(incident_id, update),
-        )
+        changed = self.service.post_status_update(incident_id, update)
         self.room.refresh_card(changed.view)
         self.room.publish_update(changed.view, who.user, sentence)
         return None

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
-from sqlalchemy.exc import DBAPIError
 
 from bot.core.model import Severity
 from bot.services.clock import Clock, system_clock
+from bot.services.ports import StorageUnavailable
 from bot.slack import blocks, commands, modals, rollback, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
@@ -49,7 +49,7 @@ def _guarded(
     """Run ``work`` and send its reply; turn failures into a reply the user can act on."""
     try:
         reply = work()
-    except DBAPIError:
+    except StorageUnavailable:
         log.exception("database unavailable")
         reply = error(DATABASE_DOWN)
     except SlackFailure as failure:

@@ -7,12 +7,7 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot import postmortem
-from bot.core.model import EventKind
-from bot.db.postmortems import Postmortems
-from bot.db.status_updates import StatusUpdates
 from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
@@ -24,26 +19,22 @@ class PostmortemDesk:
     def __init__(
         self,
         service: IncidentService,
-        sessions: sessionmaker[Session],
         templates: Templates,
         gateway: SlackGateway,
         directory: Path,
     ) -> None:
         self.service = service
-        self.sessions = sessions
         self.templates = templates
         self.gateway = gateway
         self.directory = directory
 
     def write(self, who: Invocation, view: IncidentView) -> Reply:
-        with self.sessions() as session:
-            updates = StatusUpdates(session).for_incident(view.id)
+        updates = self.service.status_updates(view.id)
         text = postmortem.draft(self.templates, view, updates, view.now, self._names())
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"incident-{view.id}-postmortem.md"
         path.write_text(text, encoding="utf-8")
-        with self.sessions.begin() as session:
-            Postmortems(session).drafted(view.id, str(path), view.now)
+        self.service.postmortem_drafted(view.id, str(path), view.now)
         if view.stored.channel_id:
             self.gateway.upload(
                 view.stored.channel_id, text, path.name, f"Post-mortem draft: incident {view.id}"
@@ -64,15 +55,7 @@ class PostmortemDesk:
         return person
 
     def published(self, who: Invocation, view: IncidentView, url: str) -> Reply | None:
-        changed = self.service.record(
-            view.id,
-            EventKind.POSTMORTEM_PUBLISHED,
-            who.user,
-            text=url,
-            alongside=lambda session: Postmortems(session).published(
-                view.id, url, who.user, self.service.clock()
-            ),
-        )
+        changed = self.service.publish_postmortem(view.id, url, who.user)
         if changed.view.stored.channel_id:
             text = (
                 f":books: {mrkdwn.user(who.user)} published the post-mortem: {mrkdwn.escape(url)}"

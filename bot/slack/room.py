@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.db.tickets import Tickets
 from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, channels, mrkdwn
@@ -36,7 +33,6 @@ class IncidentRoom:
         service: IncidentService,
         playbooks: Playbooks,
         tickets: TicketSink,
-        sessions: sessionmaker[Session],
         announce_channel: str | None,
         templates: Templates,
     ) -> None:
@@ -44,7 +40,6 @@ class IncidentRoom:
         self.service = service
         self.playbooks = playbooks
         self.tickets = tickets
-        self.sessions = sessions
         self.announce_channel = announce_channel
         self.templates = templates
 
@@ -148,8 +143,7 @@ class IncidentRoom:
         except SlackFailure as failure:
             opening.problems.append(f"I could not file the ticket: {failure}")
             return
-        with self.sessions.begin() as session:
-            Tickets(session).add(view.id, ticket)
+        self.service.ticket_filed(view.id, ticket)
         opening.ticket = ticket.reference
 
     def _announce(self, view: IncidentView, opening: Opening) -> None:

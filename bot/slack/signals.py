@@ -11,13 +11,12 @@ import logging
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot import probes
 from bot.alertmanager import Alert, is_critical
 from bot.core.model import EventKind, Severity
-from bot.db.alerts import Alerts
 from bot.playbooks.loader import Playbooks
+from bot.services.alerts import AlertRecords
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService, IncidentView
 from bot.slack import blocks, mrkdwn
@@ -38,7 +37,7 @@ class Signals:
         self,
         incidents: IncidentService,
         deploys: DeployService,
-        sessions: sessionmaker[Session],
+        alerts: AlertRecords,
         gateway: SlackGateway,
         playbooks: Playbooks,
         announce_channel: str | None,
@@ -47,7 +46,7 @@ class Signals:
     ) -> None:
         self.incidents = incidents
         self.deploys = deploys
-        self.sessions = sessions
+        self.alerts = alerts
         self.gateway = gateway
         self.playbooks = playbooks
         self.announce_channel = announce_channel
@@ -102,12 +101,10 @@ class Signals:
         self.gateway.post(self.announce_channel, content, f"Critical alert: {alert.name}")
 
     def alert(self, fingerprint: str) -> Alert | None:
-        with self.sessions() as session:
-            return Alerts(session).find(fingerprint)
+        return self.alerts.find(fingerprint)
 
     def firing(self, services: tuple[str, ...]) -> list[Alert]:
-        with self.sessions() as session:
-            return Alerts(session).firing(services)
+        return self.alerts.firing(services)
 
     # --- dependency health -----------------------------------------------------------------------
 

@@ -5,30 +5,23 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
-
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot import alertmanager
 from bot.alertmanager import Alert
-from bot.db.alerts import Alerts
-from bot.services.clock import Clock
 from bot.webhooks.intake import Answer
 
 
 class AlertIntake:
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        receive: Callable[[list[Alert]], list[Alert]],
         token: str | None,
         label: str,
-        clock: Clock,
         newly_firing: Callable[[list[Alert]], object],
     ) -> None:
-        self.sessions = sessions
+        self.store = receive  # stores them; returns those newly firing
         self.token = token
         self.label = label  # the catalog's alert_label: which label names the service
-        self.clock = clock
         self.newly_firing = newly_firing
 
     def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
@@ -45,12 +38,7 @@ class AlertIntake:
                 if isinstance(error, alertmanager.InvalidPayload)
                 else "body: expected a JSON object"
             }
-        fresh = self._store(alerts, self.clock())
+        fresh = self.store(alerts)
         if fresh:
             self.newly_firing(fresh)
         return 200, {"received": len(alerts), "newly_firing": len(fresh)}
-
-    def _store(self, alerts: list[Alert], now: datetime) -> list[Alert]:
-        with self.sessions.begin() as session:
-            store = Alerts(session)
-            return [alert for alert in alerts if store.save(alert, now)]

@@ -15,6 +15,7 @@ from bot.core.model import EventKind, Severity
 from bot.core.timers import MISSED_AFTER
 from bot.db.tables import TimerRow
 from bot.db.timers import Timers, TimerStatus
+from bot.db.unit_of_work import units_of_work
 from bot.services.incidents import IncidentService, IncidentView
 from bot.services.timers import TimerRunner
 from tests.core.timelines import SHIPPED, T0
@@ -76,7 +77,7 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def service(sessions: Sessions, clock: VirtualClock) -> IncidentService:
-    return IncidentService(sessions, SHIPPED, clock)
+    return IncidentService(units_of_work(sessions), SHIPPED, clock)
 
 
 @pytest.fixture
@@ -86,7 +87,9 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def runner(sessions: Sessions, service: IncidentService, recorder: Recorder) -> TimerRunner:
-    return TimerRunner(sessions, service, recorder, owner="replica-a", lease=timedelta(seconds=20))
+    return TimerRunner(
+        units_of_work(sessions), service, recorder, owner="replica-a", lease=timedelta(seconds=20)
+    )
 
 
 def declare(service: IncidentService, severity: Severity = Severity.SEV1) -> int:
@@ -310,7 +313,9 @@ def test_two_replicas_ticking_together_fire_each_timer_once(
     sessions: Sessions, service: IncidentService, recorder: Recorder, clock: VirtualClock
 ) -> None:
     incidents = [declare(service) for _ in range(15)]
-    replicas = [TimerRunner(sessions, service, recorder, owner=f"replica-{n}") for n in "ab"]
+    replicas = [
+        TimerRunner(units_of_work(sessions), service, recorder, owner=f"replica-{n}") for n in "ab"
+    ]
     now = clock.at(20)
     outcomes: list[str] = []
 
@@ -345,7 +350,7 @@ def test_reconcile_applies_a_changed_playbook_to_open_incidents(
     )
     assert service.reconcile() == 1  # the first start: nothing says how timers were planned
     assert service.reconcile() == 0  # the same playbooks: nothing to redo
-    restarted = IncidentService(sessions, faster, clock)
+    restarted = IncidentService(units_of_work(sessions), faster, clock)
     assert restarted.reconcile() == 1
     assert timers_of(sessions, incident)["assemble@1:due"] == (
         T0 + timedelta(minutes=2) + MISSED_AFTER,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.db import engine as engines
-from bot.db.incidents import Incidents
+from bot.db.unit_of_work import units_of_work
 from tests.slack.conftest import BotClient
 
 
@@ -11,18 +11,18 @@ def test_database_unreachable_gets_an_ephemeral_error_and_no_slack_side_effects(
     bot: BotClient,
 ) -> None:
     service = bot.runtime.service
-    healthy = service.sessions
+    healthy = service.units
     unreachable = engines.connect(
         "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
     )
-    service.sessions = engines.sessions(unreachable)
+    service.units = units_of_work(engines.sessions(unreachable))
     try:
         reply = bot.reply(bot.command("sev1 everything is down"))
     finally:
-        service.sessions = healthy
+        service.units = healthy
         unreachable.dispose()
     assert "database is unreachable, so nothing was recorded" in reply["text"]
     assert reply["response_type"] == "ephemeral"
     assert bot.slack.calls_to("conversations.create") == []
-    with healthy() as session:
-        assert Incidents(session).open() == []
+    with healthy() as uow:
+        assert uow.incidents.open() == []

@@ -98,9 +98,7 @@ def test_alertmanager_intake_is_authenticated_and_validated(
 
 
 def test_intake_is_off_without_a_token(bot: BotClient) -> None:
-    intake = AlertIntake(
-        bot.runtime.sessions, None, "service", lambda: datetime.now(UTC), lambda alerts: None
-    )
+    intake = AlertIntake(lambda alerts: alerts, None, "service", lambda alerts: None)
     assert intake.receive(b"{}", {"authorization": "Bearer x"})[0] == 503
 
 

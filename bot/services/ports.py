@@ -1,0 +1,192 @@
+"""The ports use cases reach the world through: storage (a unit of work and its stores).
+
+Adapters implement them (``bot.db`` for storage); use cases import only these, so no use case
+knows SQLAlchemy. Every time is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol
+
+from bot.alertmanager import Alert
+from bot.core.deadlines import Deadline
+from bot.core.model import Event, Incident
+from bot.core.rollback import Deploy
+from bot.core.timers import TimerSpec
+from bot.services.records import (
+    ClaimedTimer,
+    Postmortem,
+    StatusUpdate,
+    StoredIncident,
+    Ticket,
+    TimerStatus,
+)
+
+
+class Conflict(Exception):
+    """Another transaction stored the same thing first (a repeated request key, say)."""
+
+
+class StorageUnavailable(Exception):
+    """The store cannot be reached or refused the work; nothing in the unit of work was kept."""
+
+
+class IncidentStore(Protocol):
+    def add(self, declaration: Event, description: str, request_key: str | None) -> StoredIncident:
+        """A new incident's row (its timeline is appended separately, with ``append``)."""
+        ...
+
+    def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
+        """The incident (IncidentNotFound if none); ``lock`` holds it until the unit of work
+        ends, so appends to one incident are serialised."""
+        ...
+
+    def by_channel(self, channel_id: str) -> StoredIncident | None: ...
+
+    def by_request_key(self, request_key: str) -> StoredIncident | None: ...
+
+    def open(self) -> list[StoredIncident]: ...
+
+    def open_counts(self) -> dict[str, int]: ...
+
+    def active_ids(self) -> list[int]: ...
+
+    def append(self, incident_id: int, event: Event, after: Incident) -> None:
+        """Append ``event`` to the timeline (chained into the audit trail, whose lock every
+        incident shares: append last) and mirror ``after`` into the incident's row."""
+        ...
+
+    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None: ...
+
+    def attach_card(self, incident_id: int, card_ts: str) -> None: ...
+
+
+class DeadlineStore(Protocol):
+    def sync(self, incident_id: int, deadlines: Iterable[Deadline]) -> list[Deadline]:
+        """Store what the core computed; returns the deadlines that are new or changed status."""
+        ...
+
+
+class TimerStore(Protocol):
+    def sync(self, incident_id: int, wanted: Iterable[TimerSpec]) -> None: ...
+
+    def claim(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 100
+    ) -> list[ClaimedTimer]: ...
+
+    def finish(
+        self,
+        timer_id: int,
+        owner: str,
+        now: datetime,
+        status: TimerStatus = TimerStatus.FIRED,
+        posted: str | None = None,
+    ) -> bool:
+        """Close the timer; False if ``owner`` no longer holds it."""
+        ...
+
+    def next_fire_at(self) -> datetime | None: ...
+
+    def due(self, now: datetime) -> int: ...
+
+
+class StateStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str, at: datetime) -> None: ...
+
+
+class StatusUpdateStore(Protocol):
+    def add(self, incident_id: int, update: StatusUpdate) -> None: ...
+
+    def for_incident(self, incident_id: int) -> list[StatusUpdate]: ...
+
+
+class PostmortemStore(Protocol):
+    def get(self, incident_id: int) -> Postmortem | None: ...
+
+    def drafted(self, incident_id: int, path: str, at: datetime) -> None: ...
+
+    def published(self, incident_id: int, url: str, by: str, at: datetime) -> None: ...
+
+
+class TicketStore(Protocol):
+    def add(self, incident_id: int, ticket: Ticket) -> None: ...
+
+    def for_incident(self, incident_id: int) -> Ticket | None: ...
+
+
+class AlertStore(Protocol):
+    def save(self, alert: Alert, now: datetime) -> bool:
+        """Store or update ``alert``; True when it is newly firing."""
+        ...
+
+    def firing(self, services: Collection[str]) -> list[Alert]: ...
+
+    def find(self, fingerprint: str) -> Alert | None: ...
+
+
+class DeployStore(Protocol):
+    def record(
+        self, deploy: Deploy, *, source: str, recorded_at: datetime, delivery_key: str | None = None
+    ) -> bool: ...
+
+    def between(
+        self, services: Collection[str], since: datetime, until: datetime
+    ) -> list[Deploy]: ...
+
+    def recent(
+        self, now: datetime, within: timedelta, service: str | None = None, limit: int = 20
+    ) -> list[Deploy]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every store. Nothing is kept unless ``commit`` is called before the
+    ``with`` block ends; an exception inside it keeps nothing."""
+
+    @property
+    def incidents(self) -> IncidentStore: ...
+
+    @property
+    def deadlines(self) -> DeadlineStore: ...
+
+    @property
+    def timers(self) -> TimerStore: ...
+
+    @property
+    def state(self) -> StateStore: ...
+
+    @property
+    def status_updates(self) -> StatusUpdateStore: ...
+
+    @property
+    def postmortems(self) -> PostmortemStore: ...
+
+    @property
+    def tickets(self) -> TicketStore: ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
+
+    @property
+    def deploys(self) -> DeployStore: ...
+
+    def commit(self) -> None: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitsOfWork(Protocol):
+    """Starts a unit of work: ``with units() as uow: ...; uow.commit()``."""
+
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,86 @@
+"""What the store keeps about an incident beyond its timeline, as plain records.
+
+The shapes use cases read and write through the storage ports (``bot.services.ports``); the
+database adapter (``bot.db``) maps them to rows. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.core import model
+from bot.core.model import Event, Incident
+from bot.core.timers import Purpose
+
+
+@dataclass(frozen=True)
+class StoredIncident:
+    id: int
+    incident: Incident
+    description: str = ""
+    channel_id: str | None = None
+    channel_name: str | None = None
+    card_ts: str | None = None
+    events: tuple[Event, ...] = ()
+    """The timeline ``incident`` was replayed from."""
+
+    def with_event(self, event: Event) -> StoredIncident:
+        """The incident as it will be once ``event`` is appended (IllegalTransition if the
+        lifecycle forbids it)."""
+        events = (*self.events, event)
+        return replace(self, incident=model.replay(events), events=events)
+
+
+class IncidentNotFound(LookupError):
+    def __init__(self, reference: object) -> None:
+        super().__init__(f"no incident {reference}")
+
+
+class TimerStatus(enum.StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ClaimedTimer:
+    id: int
+    incident_id: int
+    key: str
+    deadline_key: str
+    purpose: Purpose
+    fire_at: datetime
+    attempts: int
+    posted: str | None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    posted_at: datetime
+    author: str
+    impact: str
+    affected: str
+    action: str
+    next_update: timedelta
+    text: str
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    draft_path: str | None = None
+    drafted_at: datetime | None = None
+    published_url: str | None = None
+    published_at: datetime | None = None
+    published_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    system: str
+    reference: str
+    url: str | None
+    filed_at: datetime

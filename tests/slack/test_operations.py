@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,31 @@ def test_log_lines_never_carry_secrets(message: str, capsys: pytest.CaptureFixtu
     for secret in [*SECRETS, "OTHER", "xapp-1-A-B"]:
         assert secret not in line
     assert "[REDACTED]" in entry["message"]
+
+
+def test_a_log_line_is_one_json_object_with_the_agreed_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.configure("INFO")
+    try:
+        with logs.bound(request_id="0123456789abcdef", incident_id=7):
+            try:
+                raise RuntimeError("boom")
+            except RuntimeError:
+                logging.getLogger("bot.test").exception("failed %s", "here", extra={"tries": 2})
+        lines = capsys.readouterr().err.splitlines()
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+    (line,) = lines
+    entry = json.loads(line)
+    agreed = {"time", "level", "logger", "message", "request_id", "incident_id", "tries", "error"}
+    assert set(entry) == agreed
+    assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
+    assert entry["level"] == "error"
+    assert (entry["logger"], entry["message"]) == ("bot.test", "failed here")
+    assert (entry["request_id"], entry["incident_id"], entry["tries"]) == ("0123456789abcdef", 7, 2)
+    assert entry["error"].startswith("Traceback") and "RuntimeError: boom" in entry["error"]
 
 
 def test_a_served_bot_logs_no_secret_even_on_errors(tmp_path: Path) -> None:

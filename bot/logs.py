@@ -1,24 +1,30 @@
-"""Logging: one JSON object per line on stderr, with secrets redacted wherever they appear."""
+"""Logging: one JSON object per line on stderr, with secrets redacted wherever they appear.
+
+python-json-logger writes the JSON; we add the fields bound to the current context (request_id,
+...) and redact the finished line. The context is a ContextVar, so it follows the code into
+worker threads only where the work is submitted with a copy of it (see ``bot.pools``).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
+
 # Fields every line logged while handling one request carries (request_id, incident_id, ...).
-_CONTEXT: ContextVar[Mapping[str, object] | None] = ContextVar("log_context", default=None)
+_CONTEXT: ContextVar[Mapping[str, object]] = ContextVar("log_context", default=MappingProxyType({}))
 
 
 @contextmanager
 def bound(**fields: object) -> Iterator[None]:
-    """Add ``fields`` to every log line written inside the block (this thread or task)."""
-    token = _CONTEXT.set({**(_CONTEXT.get() or {}), **fields})
+    """Add ``fields`` to every log line written inside the block, and by work it submits."""
+    token = _CONTEXT.set({**_CONTEXT.get(), **fields})
     try:
         yield
     finally:
@@ -47,23 +53,28 @@ class Redactor:
         return text
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(_LibraryJsonFormatter):
+    """time, level, logger, message, the bound fields, ``extra=`` fields and ``error``."""
+
     def __init__(self, redact: Redactor) -> None:
-        super().__init__()
+        super().__init__(
+            ["levelname", "name", "message"],
+            rename_fields={"levelname": "level", "name": "logger", "exc_info": "error"},
+            timestamp="time",  # ISO-8601 in UTC, from the record's creation time
+        )
         self.redact = redact
 
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        log_data.update(_CONTEXT.get())  # first, so ``extra=`` fields win over bound ones
+        super().add_fields(log_data, record, message_dict)
+        log_data["level"] = record.levelname.lower()
+        if "exc_info" in message_dict:  # the traceback wins over an ``extra={"error": ...}``
+            log_data["error"] = message_dict["exc_info"]
+
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(_CONTEXT.get() or {})
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return self.redact(json.dumps(entry, default=str))
+        return self.redact(super().format(record))
 
 
 def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:

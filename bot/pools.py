@@ -1,11 +1,14 @@
 """Thread pools that know how much work they hold, and when all of it is done.
 
 Follow-up work waits while declarations are still pending in the listener pool (BacklogFirst),
-and the sandbox waits until everything a step set off has finished before it prints.
+and the sandbox waits until everything a step set off has finished before it prints. Each task
+runs in a copy of its submitter's context, so what a request bound for its log lines (its
+request_id) stays bound in the lazy listeners and follow-ups it set off.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,8 +57,9 @@ class TrackedPool(ThreadPoolExecutor):
         # Counted before it is queued: work submitted from inside other tracked work (a
         # follow-up) is pending before its parent finishes, so idle is never seen in between.
         self._count(+1)
+        context = contextvars.copy_context()  # the submitter's, as it is now
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(lambda: context.run(fn, *args, **kwargs))
         except BaseException:
             self._count(-1)
             raise

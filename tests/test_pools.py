@@ -1,12 +1,16 @@
-"""The sandbox waits for the bot's work to finish, follow-ups included, without sleeping."""
+"""The sandbox waits for the bot's work to finish, follow-ups included, without sleeping; each
+task logs what its submitter bound."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot import logs
 from bot.pools import WorkTracker
 from bot.sandbox.clock import VirtualClock
 
@@ -43,6 +47,28 @@ def test_a_failing_task_still_counts_as_finished() -> None:
     assert tracker.wait_idle(timeout=5)
     assert isinstance(future.exception(), ZeroDivisionError)
     pool.shutdown()
+
+
+def test_work_logs_the_fields_bound_where_it_was_submitted() -> None:
+    tracker = WorkTracker()
+    lazy, then = tracker.pool(1, "lazy"), tracker.pool(1, "follow-up")
+    formatter = logs.JsonFormatter(logs.Redactor())
+
+    def line() -> dict[str, object]:
+        """A line as this thread would log it now."""
+        return dict(json.loads(formatter.format(logging.makeLogRecord({"msg": "work"}))))
+
+    lazy.submit(line).result(5)  # the worker thread starts outside any request
+    with logs.bound(request_id="r1"):
+        outer = lazy.submit(lambda: (line(), then.submit(line)))
+    own, handed_on = outer.result(5)
+    assert own["request_id"] == "r1"
+    assert handed_on.result(5)["request_id"] == "r1"
+    with logs.bound(request_id="r2"):
+        assert lazy.submit(line).result(5)["request_id"] == "r2"  # same thread, next request
+    assert "request_id" not in lazy.submit(line).result(5)
+    lazy.shutdown()
+    then.shutdown()
 
 
 def test_the_virtual_clock_only_moves_forward() -> None:

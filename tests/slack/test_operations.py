@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,31 @@ def test_log_lines_never_carry_secrets(message: str, capsys: pytest.CaptureFixtu
     assert "[REDACTED]" in entry["message"]
 
 
+def test_a_log_line_is_one_json_object_with_the_agreed_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.configure("INFO")
+    try:
+        with logs.bound(request_id="0123456789abcdef", incident_id=7):
+            try:
+                raise RuntimeError("boom")
+            except RuntimeError:
+                logging.getLogger("bot.test").exception("failed %s", "here", extra={"tries": 2})
+        lines = capsys.readouterr().err.splitlines()
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+    (line,) = lines
+    entry = json.loads(line)
+    agreed = {"time", "level", "logger", "message", "request_id", "incident_id", "tries", "error"}
+    assert set(entry) == agreed
+    assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
+    assert entry["level"] == "error"
+    assert (entry["logger"], entry["message"]) == ("bot.test", "failed here")
+    assert (entry["request_id"], entry["incident_id"], entry["tries"]) == ("0123456789abcdef", 7, 2)
+    assert entry["error"].startswith("Traceback") and "RuntimeError: boom" in entry["error"]
+
+
 def test_a_served_bot_logs_no_secret_even_on_errors(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -219,27 +245,68 @@ def test_a_served_bot_logs_no_secret_even_on_errors(tmp_path: Path) -> None:
     assert "VERYSECRET" not in errors
 
 
+def _with_thread_name(record: logging.LogRecord) -> bool:
+    """Test-only: name the thread in each line, to tell the ack path from the pools' work."""
+    record.thread_name = record.threadName
+    return True
+
+
+@contextmanager
+def json_log_lines(
+    bot: BotClient, capsys: pytest.CaptureFixture[str]
+) -> Iterator[list[dict[str, Any]]]:
+    """The bot's JSON log lines written inside the block, once the work it set off is done."""
+    logs.configure("DEBUG", secrets=[bot.slack.token])
+    logging.getLogger().handlers[0].addFilter(_with_thread_name)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+        assert bot.runtime.work.wait_idle()  # lazy listeners and follow-ups have all finished
+        err = capsys.readouterr().err
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+    assert bot.slack.token not in err
+    lines.extend(json.loads(line) for line in err.splitlines() if line.startswith("{"))
+
+
+def request_ids(lines: list[dict[str, Any]], thread_prefix: str) -> set[object]:
+    """The request_id of each line logged by threads named ``thread_prefix``..."""
+    mine = [line for line in lines if str(line["thread_name"]).startswith(thread_prefix)]
+    assert mine, f"no line from a {thread_prefix} thread"
+    return {line.get("request_id") for line in mine}
+
+
 def test_log_lines_carry_the_request_and_the_slack_method(
     bot: BotClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    logs.configure("DEBUG", secrets=[bot.slack.token])
-    try:
+    with json_log_lines(bot, capsys) as lines:
         bot.slack.fail_next(
             "conversations.create", "missing_scope", extra={"needed": "channels:manage"}
         )
         bot.reply(bot.command("sev1 checkout is down"))
-        lines = [
-            json.loads(line)
-            for line in capsys.readouterr().err.splitlines()
-            if line.startswith("{")
-        ]
-    finally:
-        logging.getLogger().handlers.clear()
-        logging.getLogger().setLevel(logging.WARNING)
-    refused = [line for line in lines if line.get("slack_method") == "conversations.create"]
-    assert refused[0]["error"] == "missing_scope"
-    assert any(len(str(line.get("request_id", ""))) == 16 for line in lines)
-    assert all(bot.slack.token not in json.dumps(line) for line in lines)
+    (refused,) = [line for line in lines if line.get("slack_method") == "conversations.create"]
+    assert refused["error"] == "missing_scope"
+    assert refused["thread_name"].startswith("lazy")  # logged by the lazy listener...
+    (acked,) = request_ids(lines, "waitress")
+    assert len(str(acked)) == 16
+    assert refused["request_id"] == acked  # ...with the request_id the ack path logged
+
+
+def test_work_a_request_sets_off_logs_its_request_id(
+    bot: BotClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with json_log_lines(bot, capsys) as lines:
+        bot.reply(bot.command("sev1 checkout is down"))
+    (acked,) = request_ids(lines, "waitress")
+    assert request_ids(lines, "lazy") == {acked}  # the declaration
+    assert request_ids(lines, "follow-up") == {acked}  # first actions, rollback advice
+
+    with json_log_lines(bot, capsys) as lines:
+        bot.reply(bot.command("status"))  # the same worker threads, for another request
+    (again,) = request_ids(lines, "waitress")
+    assert again != acked
+    assert request_ids(lines, "lazy") == {again}
 
 
 def test_pagerduty_routing_keys_are_redacted_once_the_catalog_is_loaded(

@@ -53,7 +53,8 @@ def timed(
     runtime: Runtime, kind: Callable[[Request], str], handle: Callable[[], Response]
 ) -> Response:
     started = time.perf_counter()
-    response = handle()
+    with logs.bound(request_id=uuid.uuid4().hex[:16]):  # on every line, and in the work it sets off
+        response = handle()
     label = kind(request)
     runtime.metrics.request_seconds.labels(label).observe(time.perf_counter() - started)
     runtime.metrics.requests.labels(label, outcome(response.status_code)).inc()
@@ -66,7 +67,7 @@ def web_app(runtime: Runtime) -> Flask:
 
     @app.post("/slack/events")
     def slack_events() -> Response:
-        with runtime.ack_first.acking(), logs.bound(request_id=uuid.uuid4().hex[:16]):
+        with runtime.ack_first.acking():
             return timed(runtime, request_kind, lambda: slack.handle(request))
 
     def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:

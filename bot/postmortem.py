@@ -9,7 +9,7 @@ from typing import Any
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Event, EventKind
-from bot.services.incidents import IncidentView
+from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.templates import Templates
 
@@ -46,7 +46,7 @@ def context(
     person: Callable[[str], str] = str,
 ) -> dict[str, Any]:
     """What the template gets; ``person`` turns a Slack user id into a name a reader knows."""
-    incident, events = view.stored.incident, view.events
+    incident, events = view, view.events
     start = incident.declared_at
     assembled = next(
         (

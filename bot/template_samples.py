@@ -12,7 +12,7 @@ from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import PostmortemRule, ResponseRule, SeverityPolicy, StatusUpdateRule
 from bot.db.incidents import StoredIncident
-from bot.services.incidents import IncidentView
+from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 
 T0 = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
@@ -73,9 +73,7 @@ def incident_view(
     incident = model.replay(events)
     stored = StoredIncident(1, incident, channel_id="C0INCIDENT", events=tuple(events))
     now = _at(60)
-    view = IncidentView(
-        stored, tuple(events), deadlines.plan(events, {Severity.SEV1: POLICY}, now), now
-    )
+    view = IncidentView.of(stored, deadlines.plan(events, {Severity.SEV1: POLICY}, now), now)
     update = StatusUpdate(
         _at(12),
         "U0BOB",
@@ -92,7 +90,7 @@ def _deadline_context() -> dict[str, Any]:
     view, _ = incident_view(HOSTILE)
     missed = next(d for d in view.deadlines if d.kind is DeadlineKind.ASSEMBLE)
     return {
-        "incident": view.stored.incident,
+        "incident": view,
         "incident_id": view.id,
         "deadline": missed,
         "owner": "U0BOB",
@@ -117,7 +115,7 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
     },
     "postmortem.md.j2": lambda: postmortem.context(*incident_view(), _at(60)),
     "announcement.md.j2": lambda: {
-        "incident": incident_view(HOSTILE)[0].stored.incident,
+        "incident": incident_view(HOSTILE)[0],
         "incident_id": 1,
         "channel_id": "C0INCIDENT",
     },

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.services.incidents import IncidentView
+from bot.services.read_model import IncidentView
 from bot.services.records import Ticket
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
@@ -27,7 +27,7 @@ class SlackTriageTickets:
     def file(self, view: IncidentView) -> Ticket:
         reference = f"INC-{view.id}"
         if self.channel:
-            who = mrkdwn.user(view.stored.incident.declared_by)
+            who = mrkdwn.user(view.declared_by)
             text = (
                 f"*Ticket {reference}* ({blocks.headline(view)}), logged by {who}. "
                 "Fix it in the next sprint."

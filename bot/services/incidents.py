@@ -12,32 +12,15 @@ from datetime import datetime, timedelta
 from bot.core import deadlines, timers
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
-from bot.core.model import Event, EventKind, Severity
+from bot.core.model import Event, EventKind, Incident, Severity
 from bot.core.policy import SeverityPolicy
 from bot.services.clock import Clock
 from bot.services.ports import Conflict, UnitOfWork, UnitsOfWork
+from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate, StoredIncident, Ticket
 
 log = logging.getLogger(__name__)
 PLANNED_BY = "timers_planned_by"  # fingerprint of the policies the stored timers came from
-
-
-@dataclass(frozen=True)
-class IncidentView:
-    """An incident with its timeline and its deadlines as of ``now``."""
-
-    stored: StoredIncident
-    events: tuple[Event, ...]
-    deadlines: tuple[Deadline, ...]
-    now: datetime
-
-    @property
-    def id(self) -> int:
-        return self.stored.id
-
-    @property
-    def next_deadline(self) -> Deadline | None:
-        return deadlines.next_due(self.deadlines)
 
 
 @dataclass(frozen=True)
@@ -51,6 +34,8 @@ class Declared:
 class Changed:
     view: IncidentView
     event: Event
+    incident: Incident
+    """What the timeline says the incident is, with ``event``."""
 
 
 class InvalidStart(ValueError):
@@ -134,7 +119,7 @@ class IncidentService:
         event = self.event(kind, by, severity, subject, next_update, text, extra)
         with self.units() as uow:
             changed = self.decide(uow, incident_id, event)
-            uow.incidents.append(incident_id, changed.event, changed.view.stored.incident)
+            uow.incidents.append(incident_id, changed.event, changed.incident)
             uow.commit()
         return changed
 
@@ -171,7 +156,7 @@ class IncidentService:
         before = uow.incidents.get(incident_id, lock=True)
         event = replace(event, seq=len(before.events) + 1)
         after = before.with_event(event)
-        return Changed(self.plan(uow, after, event.at), event)
+        return Changed(self.plan(uow, after, event.at), event, after.incident)
 
     def post_status_update(self, incident_id: int, update: StatusUpdate) -> Changed:
         """Record a status update (the event and its parts); meets the pending deadline and
@@ -186,7 +171,7 @@ class IncidentService:
         with self.units() as uow:
             changed = self.decide(uow, incident_id, event)
             uow.status_updates.add(incident_id, replace(update, posted_at=changed.event.at))
-            uow.incidents.append(incident_id, changed.event, changed.view.stored.incident)
+            uow.incidents.append(incident_id, changed.event, changed.incident)
             uow.commit()
         return changed
 
@@ -196,7 +181,7 @@ class IncidentService:
         with self.units() as uow:
             changed = self.decide(uow, incident_id, event)
             uow.postmortems.published(incident_id, url, by, changed.event.at)
-            uow.incidents.append(incident_id, changed.event, changed.view.stored.incident)
+            uow.incidents.append(incident_id, changed.event, changed.incident)
             uow.commit()
         return changed
 
@@ -289,7 +274,7 @@ class IncidentService:
 
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:
         planned = deadlines.plan(stored.events, self.policies, now)
-        return IncidentView(stored, stored.events, planned, now)
+        return IncidentView.of(stored, planned, now)
 
 
 def _fingerprint(policies: Mapping[Severity, SeverityPolicy]) -> str:

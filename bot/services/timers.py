@@ -20,8 +20,9 @@ from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
 from bot.core.model import EventKind
 from bot.core.timers import Purpose
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
 from bot.services.ports import UnitsOfWork
+from bot.services.read_model import IncidentView
 from bot.services.records import ClaimedTimer, TimerStatus
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ class TimerRunner:
             changed = self.service.decide(uow, timer.incident_id, miss)
             if not uow.timers.finish(timer.id, self.owner, now, posted=said):
                 raise LeaseLost(timer.key)
-            uow.incidents.append(timer.incident_id, changed.event, changed.view.stored.incident)
+            uow.incidents.append(timer.incident_id, changed.event, changed.incident)
             uow.commit()
 
     def _close(

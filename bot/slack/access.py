@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.core.model import EventKind, Incident
+from bot.core.model import EventKind
+from bot.services.read_model import IncidentView
 from bot.slack import mrkdwn
 from bot.slack.gateway import SlackFailure, SlackGateway
 
@@ -57,7 +58,7 @@ class Access:
             "one of them, or page the on-call."
         )
 
-    def may(self, user: str, kind: EventKind, incident: Incident) -> str | None:
+    def may(self, user: str, kind: EventKind, incident: IncidentView) -> str | None:
         """None if ``user`` may record ``kind`` on ``incident``, else the refusal."""
         action = STEERING.get(kind)
         if action is None:

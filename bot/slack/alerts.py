@@ -11,7 +11,7 @@ from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import Deadline
 from bot.paging import Page, PagerDuty
 from bot.playbooks.loader import Playbooks
-from bot.services.incidents import IncidentView
+from bot.services.read_model import IncidentView
 from bot.slack import blocks
 from bot.slack.gateway import SlackGateway
 from bot.templates import Templates
@@ -39,7 +39,7 @@ class Alerts:
         self.announce_channel = announce_channel
 
     def _owners(self, view: IncidentView) -> dict[str, Any]:
-        incident = view.stored.incident
+        incident = view
         group = next(
             (
                 service.user_group
@@ -52,11 +52,11 @@ class Alerts:
         return {"owner": incident.commander, "owner_group": group or escalation}
 
     def _where(self, view: IncidentView) -> str | None:
-        return view.stored.channel_id or self.announce_channel
+        return view.channel_id or self.announce_channel
 
     def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
         """Announce a missed deadline, escalate, page; returns a reference to the message."""
-        incident = view.stored.incident
+        incident = view
         playbook = self.playbooks[incident.severity]
         late = now - deadline.due_at
         paged = self._page(view, deadline) if playbook.escalation.page else False
@@ -76,7 +76,7 @@ class Alerts:
     def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
         text = self.templates.render(
             "deadline_reminder.md.j2",
-            incident=view.stored.incident,
+            incident=view,
             deadline=deadline,
             remaining=max(deadline.due_at - now, timedelta(0)),
             **self._owners(view),
@@ -112,7 +112,7 @@ class Alerts:
         return f"{channel}/{self.gateway.post(channel, content, text, metadata=metadata)}"
 
     def _page(self, view: IncidentView, deadline: Deadline) -> bool:
-        incident = view.stored.incident
+        incident = view
         keys = [
             service.pagerduty_routing_key
             for name in incident.services

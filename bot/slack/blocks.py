@@ -28,7 +28,7 @@ from bot.core.lifecycle import State
 from bot.core.model import Event, EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.schema import Playbook
-from bot.services.incidents import IncidentView
+from bot.services.read_model import IncidentView
 from bot.slack import commands, mrkdwn
 from bot.slack.mrkdwn import escape, truncate
 
@@ -59,12 +59,12 @@ def _section(text: str) -> SectionBlock:
 
 def headline(view: IncidentView) -> str:
     """One line naming the incident, for notifications and fallbacks (mrkdwn, escaped)."""
-    incident = view.stored.incident
+    incident = view
     return f"{incident.severity.label} incident {view.id}: {escape(incident.title)}"
 
 
 def _fields(view: IncidentView) -> list[MarkdownTextObject]:
-    incident = view.stored.incident
+    incident = view
     commander = (
         mrkdwn.user(incident.commander)
         if incident.commander
@@ -117,7 +117,7 @@ def _first_actions(playbook: Playbook) -> str:
 
 def _buttons(view: IncidentView) -> ActionsBlock:
     value = str(view.id)
-    state = view.stored.incident.state
+    state = view.state
     if state in (State.RESOLVED, State.CLOSED):
         buttons = [ButtonElement(text="Reopen", action_id="incident.reopen", value=value)]
     else:
@@ -137,7 +137,7 @@ def _buttons(view: IncidentView) -> ActionsBlock:
 
 def card(view: IncidentView, playbook: Playbook) -> Blocks:
     """The pinned incident card: who, what state, every deadline, and what to do first."""
-    incident = view.stored.incident
+    incident = view
     title = f"{SEVERITY_EMOJI[incident.severity]} {incident.severity.label} · Incident {view.id}"
     return _dicts(
         [
@@ -202,8 +202,8 @@ def incident_list(views: Sequence[IncidentView], now: datetime, shown: int = 40)
 
 
 def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
-    incident = view.stored.incident
-    where = mrkdwn.channel(view.stored.channel_id) if view.stored.channel_id else "no channel"
+    incident = view
+    where = mrkdwn.channel(view.channel_id) if view.channel_id else "no channel"
     commander = mrkdwn.user(incident.commander) if incident.commander else "no commander"
     age = durations.humanize(now - incident.declared_at)
     upcoming = view.next_deadline
@@ -219,7 +219,7 @@ def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
 
 
 def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
-    current = view.stored.incident.severity
+    current = view.severity
     return _dicts(
         [
             _section(

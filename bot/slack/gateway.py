@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.services.chat import ChatFailure, Message
+
 log = logging.getLogger(__name__)
 
 # What the missing scope means, to tell people how to fix it (the manifest asks for all of them).
@@ -23,7 +25,7 @@ SCOPE_HINT = "add the scope under OAuth & Permissions in the app's settings, the
 
 
 @dataclass(frozen=True)
-class SlackFailure(Exception):
+class SlackFailure(ChatFailure):
     """A Web API call that failed, with what a person can do about it."""
 
     method: str
@@ -215,3 +217,40 @@ class SlackGateway:
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)
+
+
+class SlackChat:
+    """The chat port on Slack: unpacks each rendered Message into blocks and fallback text."""
+
+    def __init__(self, gateway: SlackGateway) -> None:
+        self.gateway = gateway
+        self.create_channel = gateway.create_channel
+        self.invite = gateway.invite
+        self.group_members = gateway.group_members
+        self.display_name = gateway.display_name
+        self.set_topic = gateway.set_topic
+        self.pin = gateway.pin
+        self.upload = gateway.upload
+        self.message = gateway.message
+        self.permalink = gateway.permalink
+
+    def post(
+        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+    ) -> str:
+        return self.gateway.post(
+            channel, message.content, message.text, dict(metadata) if metadata else None
+        )
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self.gateway.update(channel, ts, message.content, message.text)
+
+    def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        self.gateway.ephemeral(channel, user, message.content, message.text)
+
+    def find_by_metadata(
+        self, channel: str, event_type: str, payload: Mapping[str, Any]
+    ) -> str | None:
+        return self.gateway.find_by_metadata(channel, event_type, dict(payload))
+
+    def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
+        self.gateway.open_view(trigger_id, dict(form))

@@ -16,7 +16,8 @@ from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
 from bot.services.deploys import DeployService
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.slack import blocks, commands, mrkdwn, updates
 from bot.slack.access import STEERING, Access
@@ -130,10 +131,10 @@ class Handlers:
         rollback advice and the first actions. What failed is told to the declarer."""
         opened = self.service.get(incident_id)
         problems = self.room.furnish(opened)
-        if problems and opened.stored.channel_id is not None:
+        if problems and opened.channel_id is not None:
             text = "\n".join(["Setting up the channel, some of it failed:", *problems])
             self.room.gateway.ephemeral(
-                opened.stored.channel_id, declarer, blocks.notice(text, ":warning:"), text
+                opened.channel_id, declarer, blocks.notice(text, ":warning:"), text
             )
         self._advise(opened)
         self._first_actions(opened)
@@ -182,7 +183,7 @@ class Handlers:
 
     def _resolve(self, who: Invocation, incident_id: int) -> Reply | None:
         view = self.service.get(incident_id)
-        rule = self.playbooks[view.stored.incident.severity].postmortem
+        rule = self.playbooks[view.severity].postmortem
         due = view.now + rule.due_after_resolution if rule else None
         message = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
         return self.act(who, incident_id, EventKind.RESOLVED, message)
@@ -201,7 +202,7 @@ class Handlers:
     ) -> Reply | None:
         """Record ``kind``, refresh the card and tell the channel; a refusal is a Reply."""
         if kind in STEERING:
-            refusal = self.access.may(who.user, kind, self.service.get(incident_id).stored.incident)
+            refusal = self.access.may(who.user, kind, self.service.get(incident_id))
             if refusal is not None:
                 return error(refusal)
         try:
@@ -225,7 +226,7 @@ class Handlers:
         self, who: Invocation, command: Command, view: IncidentView
     ) -> Reply | None:
         assert command.severity is not None
-        current = view.stored.incident.severity
+        current = view.severity
         if command.severity is current:
             return notice(f"The incident is already {current.label}.")
         return Reply(
@@ -237,7 +238,7 @@ class Handlers:
         self, who: Invocation, incident_id: int, severity: Severity
     ) -> Reply | None:
         view = self.service.get(incident_id)
-        before = view.stored.incident.severity
+        before = view.severity
         if before is severity:
             return notice(f"The incident is already {severity.label}.")
         message = self.templates.render(
@@ -302,8 +303,8 @@ class Handlers:
 
     def _dependencies(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
         content, text = self.signals.dependencies(view)
-        if view.stored.channel_id:
-            self.room.gateway.post(view.stored.channel_id, content, text)
+        if view.channel_id:
+            self.room.gateway.post(view.channel_id, content, text)
             return notice("Posted the dependency checks in the channel.", ":link:")
         return Reply(content, text)
 
@@ -367,7 +368,7 @@ class Handlers:
 
     def update_modal(self, incident_id: int) -> dict[str, Any]:
         view = self.service.get(incident_id)
-        status_updates = self.playbooks[view.stored.incident.severity].status_updates
+        status_updates = self.playbooks[view.severity].status_updates
         choices = status_updates.next_update_choices if status_updates else []
         return updates.modal(incident_id, choices or [durations.parse("30m")])
 
@@ -389,7 +390,7 @@ class Handlers:
         """The protocol's sentence, in the channel and to stakeholders; meets the deadline."""
         assert form.next_update is not None
         view = self.service.get(incident_id)
-        if not view.stored.incident.is_open:
+        if not view.is_open:
             return error(
                 "The incident is no longer open, so no status update is due. "
                 "Reopen it first with `/incident reopen` if it is back."

@@ -225,9 +225,7 @@ class Listeners:
         if form.errors:
             return
         view = self.handlers.service.get(incident_id)
-        who = Invocation(
-            user=body["user"]["id"], channel=view.stored.channel_id or body["user"]["id"]
-        )
+        who = Invocation(user=body["user"]["id"], channel=view.channel_id or body["user"]["id"])
         _guarded(
             lambda: self.handlers.post_update(who, incident_id, form),
             lambda **reply: self._tell(who, reply),

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from bot.core.model import EventKind
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.slack.gateway import SlackFailure, SlackGateway
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot import postmortem
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
 from bot.slack.replies import Invocation, Reply, notice
@@ -35,9 +36,9 @@ class PostmortemDesk:
         path = self.directory / f"incident-{view.id}-postmortem.md"
         path.write_text(text, encoding="utf-8")
         self.service.postmortem_drafted(view.id, str(path), view.now)
-        if view.stored.channel_id:
+        if view.channel_id:
             self.gateway.upload(
-                view.stored.channel_id, text, path.name, f"Post-mortem draft: incident {view.id}"
+                view.channel_id, text, path.name, f"Post-mortem draft: incident {view.id}"
             )
         return notice(
             f"The post-mortem draft is in the channel and at `{mrkdwn.escape(str(path))}`."
@@ -56,9 +57,9 @@ class PostmortemDesk:
 
     def published(self, who: Invocation, view: IncidentView, url: str) -> Reply | None:
         changed = self.service.publish_postmortem(view.id, url, who.user)
-        if changed.view.stored.channel_id:
+        if changed.view.channel_id:
             text = (
                 f":books: {mrkdwn.user(who.user)} published the post-mortem: {mrkdwn.escape(url)}"
             )
-            self.gateway.post(changed.view.stored.channel_id, blocks.notice(text, ""), text)
+            self.gateway.post(changed.view.channel_id, blocks.notice(text, ""), text)
         return None

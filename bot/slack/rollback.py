@@ -17,7 +17,8 @@ from bot.core.model import Event, EventKind
 from bot.core.rollback import Advice, Deploy, Recommendation, SuspectDeploy
 from bot.playbooks.loader import Playbooks
 from bot.services.deploys import DeployService
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
 from bot.slack.replies import Invocation, Reply, error
@@ -82,7 +83,7 @@ class RollbackAdvisor:
         self.post = post  # calls the catalog's rollback webhooks (the sandbox swaps it)
 
     def recommend(self, view: IncidentView) -> Recommendation | None:
-        incident = view.stored.incident
+        incident = view
         rule = self.playbooks.policies[incident.severity].rollback
         if rule is None or not incident.services or not incident.is_open:
             return None
@@ -92,7 +93,7 @@ class RollbackAdvisor:
     def advise(self, view: IncidentView) -> bool:
         """Post the rule's advice in the incident channel if it is new; True if posted."""
         recommendation = self.recommend(view)
-        channel = view.stored.channel_id
+        channel = view.channel_id
         if recommendation is None or channel is None:
             return False
         signature = _signature(recommendation)
@@ -117,7 +118,7 @@ class RollbackAdvisor:
         """A new deploy: re-advise every open incident it affects; returns how many."""
         advised = 0
         for view in self.incidents.open_incidents():
-            if deploy.service in view.stored.incident.services:
+            if deploy.service in view.services:
                 try:
                     advised += self.advise(view)
                 except Exception:
@@ -146,7 +147,7 @@ class RollbackAdvisor:
     def _escalation(
         self, view: IncidentView, recommendation: Recommendation
     ) -> tuple[list[dict[str, Any]], str]:
-        rule = self.playbooks.policies[view.stored.incident.severity].rollback
+        rule = self.playbooks.policies[view.severity].rollback
         window = durations.humanize(rule.window) if rule else "4 hours"
         teams = [
             mrkdwn.user_group(s.user_group)
@@ -169,9 +170,7 @@ class RollbackAdvisor:
         deploy = next(
             (
                 d
-                for d in self.deploys.before(
-                    {ref.service}, view.stored.incident.started_at, durations.parse("7d")
-                )
+                for d in self.deploys.before({ref.service}, view.started_at, durations.parse("7d"))
                 if d.version == ref.version and d.finished_at.isoformat() == ref.finished_at
             ),
             None,
@@ -179,9 +178,9 @@ class RollbackAdvisor:
         if deploy is None:
             return error("I no longer find that deploy; type `/incident deploys` to see them.")
         what = f"`{mrkdwn.escape(deploy.service)}` {mrkdwn.escape(deploy.version)}"
-        if not view.stored.incident.is_open:
+        if not view.is_open:
             return error(
-                f"The incident is {view.stored.incident.state}: nothing to decide about {what} "
+                f"The incident is {view.state}: nothing to decide about {what} "
                 "now. Type `/incident reopen` if it is back."
             )
         earlier = _decided(view, deploy)
@@ -254,8 +253,8 @@ class RollbackAdvisor:
         )
 
     def _say(self, view: IncidentView, text: str) -> None:
-        if view.stored.channel_id:
-            self.gateway.post(view.stored.channel_id, blocks.notice(text, ""), text)
+        if view.channel_id:
+            self.gateway.post(view.channel_id, blocks.notice(text, ""), text)
 
 
 def _decided(view: IncidentView, deploy: Deploy) -> Event | None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.playbooks.loader import Playbooks
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.slack import blocks, channels, mrkdwn
 from bot.slack.gateway import SlackFailure, SlackGateway
 from bot.templates import Templates
@@ -50,7 +51,7 @@ class IncidentRoom:
         the channel exists first (under a burst of declarations, those calls would delay it).
         """
         opening = Opening()
-        if self.playbooks[view.stored.incident.severity].channel:
+        if self.playbooks[view.severity].channel:
             self._open_channel(view, opening)
         else:
             self._file_ticket(view, opening)
@@ -60,14 +61,14 @@ class IncidentRoom:
 
     def furnish(self, view: IncidentView) -> list[str]:
         """A new channel's topic and pinned card, and the announcement; what failed, if any."""
-        channel, incident = view.stored.channel_id, view.stored.incident
+        channel, incident = view.channel_id, view
         opening = Opening(channel_id=channel)
         if channel is None:
             return []
         topic = f"{incident.severity.label} · {incident.title} · /incident help"
         self._try(opening, self.gateway.set_topic, channel, mrkdwn.escape(topic))
-        if view.stored.card_ts is not None:
-            self._try(opening, self.gateway.pin, channel, view.stored.card_ts)
+        if view.card_ts is not None:
+            self._try(opening, self.gateway.pin, channel, view.card_ts)
         self._announce(view, opening)
         return opening.problems
 
@@ -79,18 +80,18 @@ class IncidentRoom:
             return
         opening.channel_id = channel
         self.service.attach_channel(view.id, channel, name)
-        view = replace(view, stored=replace(view.stored, channel_id=channel, channel_name=name))
+        view = replace(view, channel_id=channel, channel_name=name)
         self._try(opening, self.gateway.invite, channel, self._people(view, opening))
         self._post_card(view, opening)
 
     def _names(self, view: IncidentView) -> Iterator[str]:
-        incident = view.stored.incident
+        incident = view
         for attempt in range(1, 20):
             yield channels.name(incident.declared_at, view.id, incident.title, attempt)
 
     def _people(self, view: IncidentView, opening: Opening) -> set[str]:
-        people = {view.stored.incident.declared_by}
-        for name in view.stored.incident.services:
+        people = {view.declared_by}
+        for name in view.services:
             service = self.playbooks.catalog.service(name)
             if service is None:
                 continue
@@ -101,7 +102,7 @@ class IncidentRoom:
         return people
 
     def _post_card(self, view: IncidentView, opening: Opening) -> None:
-        channel = view.stored.channel_id
+        channel = view.channel_id
         assert channel is not None
         content = self.card(view)
         try:
@@ -112,11 +113,11 @@ class IncidentRoom:
         self.service.attach_card(view.id, ts)
 
     def card(self, view: IncidentView) -> blocks.Blocks:
-        return blocks.card(view, self.playbooks[view.stored.incident.severity])
+        return blocks.card(view, self.playbooks[view.severity])
 
     def refresh_card(self, view: IncidentView) -> None:
         """Make the pinned card say what the incident is now."""
-        channel, ts = view.stored.channel_id, view.stored.card_ts
+        channel, ts = view.channel_id, view.card_ts
         if channel is None or ts is None:
             return
         try:
@@ -126,8 +127,8 @@ class IncidentRoom:
 
     def say(self, view: IncidentView, content: blocks.Blocks, text: str) -> None:
         """Post in the incident's channel, if it has one."""
-        if view.stored.channel_id is not None:
-            self.gateway.post(view.stored.channel_id, content, text)
+        if view.channel_id is not None:
+            self.gateway.post(view.channel_id, content, text)
 
     def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
         """A status update, in the incident's channel and to stakeholders."""
@@ -151,7 +152,7 @@ class IncidentRoom:
             return
         text = self.templates.render(
             "announcement.md.j2",
-            incident=view.stored.incident,
+            incident=view,
             incident_id=view.id,
             channel_id=opening.channel_id,
         )

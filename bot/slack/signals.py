@@ -18,7 +18,8 @@ from bot.core.model import EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.services.alerts import AlertRecords
 from bot.services.deploys import DeployService
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.slack import blocks, mrkdwn
 from bot.slack.gateway import SlackGateway
 
@@ -64,13 +65,11 @@ class Signals:
                 log.exception("could not pass on an alert", extra={"alert": alert.fingerprint})
 
     def _route(self, alert: Alert, open_views: list[IncidentView]) -> None:
-        affected = [
-            v for v in open_views if alert.service and alert.service in v.stored.incident.services
-        ]
+        affected = [v for v in open_views if alert.service and alert.service in v.services]
         for view in affected:
-            if view.stored.channel_id:
+            if view.channel_id:
                 text = f":fire: Firing: {_alert_line(alert)}"
-                self.gateway.post(view.stored.channel_id, blocks.notice(text, ""), text)
+                self.gateway.post(view.channel_id, blocks.notice(text, ""), text)
             self.incidents.record(
                 view.id,
                 EventKind.ALERT_FIRING,
@@ -111,7 +110,7 @@ class Signals:
     def dependencies(self, view: IncidentView) -> tuple[list[dict[str, Any]], str]:
         targets = [
             target
-            for name in view.stored.incident.services
+            for name in view.services
             if (service := self.playbooks.catalog.service(name))
             for target in service.dependencies
         ]
@@ -127,8 +126,8 @@ class Signals:
 
     def first_actions(self, view: IncidentView) -> None:
         """Post what the severity's playbook offers first, in the incident channel."""
-        channel = view.stored.channel_id
-        incident = view.stored.incident
+        channel = view.channel_id
+        incident = view
         offers = {str(offer) for offer in self.playbooks[incident.severity].first_actions.offers}
         if channel is None or not offers:
             return

@@ -31,7 +31,7 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.sandbox import render
 from bot.sandbox.render import Button, Rendered
-from bot.services.incidents import IncidentView
+from bot.services.read_model import IncidentView
 from bot.slack import blocks
 from bot.slack import mrkdwn as slack_mrkdwn
 from bot.slack.rollback import RollbackAdvisor
@@ -587,7 +587,7 @@ def test_the_bots_deploy_list_and_notices() -> None:
 
 def test_the_bots_rollback_advice_numbers_its_three_buttons() -> None:
     view, playbooks = sample()
-    incident = view.stored.incident
+    incident = view
     rule = playbooks.policies[Severity.SEV1].rollback
     assert rule is not None
     deploy = Deploy("checkout", "v42", incident.started_at - timedelta(minutes=30), "dana")

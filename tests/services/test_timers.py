@@ -16,7 +16,8 @@ from bot.core.timers import MISSED_AFTER
 from bot.db.tables import TimerRow
 from bot.db.timers import Timers, TimerStatus
 from bot.db.unit_of_work import units_of_work
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
 from tests.core.timelines import SHIPPED, T0
 

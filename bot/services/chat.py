@@ -1,0 +1,72 @@
+"""The chat port: where incidents are worked on and told about (Slack in production).
+
+Use cases say *what* to post through a ``Message`` a wording adapter rendered; they never see its
+format. Channel and user ids, and message timestamps (``ts``), are the chat's own strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class ChatFailure(Exception):
+    """A chat call that failed; ``str()`` says what a person can do about it."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message: ``content`` in the chat's format (Block Kit blocks for Slack), and
+    ``text``, the plain line notifications and screen readers show."""
+
+    content: list[dict[str, Any]]
+    text: str
+
+
+class Chat(Protocol):
+    """Every call raises ChatFailure when the chat refuses it or cannot be reached."""
+
+    def create_channel(self, names: Iterable[str]) -> tuple[str, str]:
+        """Create the first free name of ``names``; returns (channel id, name)."""
+        ...
+
+    def invite(self, channel: str, users: Iterable[str]) -> None: ...
+
+    def group_members(self, group: str) -> list[str]: ...
+
+    def display_name(self, user_id: str) -> str:
+        """How people know ``user_id`` (``@alice``); the id itself if the chat can't say."""
+        ...
+
+    def set_topic(self, channel: str, topic: str) -> None: ...
+
+    def post(
+        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+    ) -> str:
+        """Post; returns the message's ts. ``metadata`` lets it be found again."""
+        ...
+
+    def update(self, channel: str, ts: str, message: Message) -> None: ...
+
+    def pin(self, channel: str, ts: str) -> None: ...
+
+    def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        """A message only ``user`` sees, in ``channel``."""
+        ...
+
+    def upload(self, channel: str, content: str, filename: str, title: str) -> None: ...
+
+    def find_by_metadata(
+        self, channel: str, event_type: str, payload: Mapping[str, Any]
+    ) -> str | None:
+        """The ts of a recent message carrying this metadata, if there is one."""
+        ...
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None: ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...
+
+    def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
+        """Open a form (a Slack modal view) for whoever's action gave ``trigger_id``."""
+        ...

@@ -1,76 +1,138 @@
-"""The ``incident-bot`` command line: one table of subcommands, each a small function."""
+"""The ``incident-bot`` command line (click); each command imports what it uses when it runs."""
+
+# `incident-bot --help` and `incident-bot COMMAND --help` import only click and this module:
+# every import of the bot (SQLAlchemy, pydantic, Slack, the sandbox's Slack spec) is inside the
+# command that needs it. tests/test_cli.py checks that, benchmarks/cli_startup.py times it.
 
 from __future__ import annotations
 
-import argparse
-import json
-import logging
-import signal
+import re
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+import click
 
-from bot import app, logs, template_samples
-from bot import settings as config
-from bot.core.rollback import Deploy
-from bot.db import audit, migrate
-from bot.db import engine as engines
-from bot.db.tables import EventRow
-from bot.db.unit_of_work import units_of_work
-from bot.playbooks import loader
-from bot.sandbox import main as drills
-from bot.sandbox.session import Options
-from bot.server import Server
-from bot.services.deploys import DeployService
-from bot.templates import TemplateProblem, Templates
-from bot.webhooks import deploys as deploy_payloads
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
-log = logging.getLogger("bot")
+PROG = "incident-bot"
+_NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")
 
 
-def check_playbooks(args: argparse.Namespace) -> int:
-    directory = Path(args.directory) if args.directory else config.load().playbooks_dir
+class _Group(click.Group):
+    """Lists its commands in the order they are defined, each with its whole first line of help."""
+
+    group_class = type  # subgroups are _Group too
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, (command.help or "").partition("\n")[0])
+            for name, command in self.commands.items()
+            if not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _NegativeNumbersAreValues(click.Command):
+    """As with argparse, an argument like ``-1`` is a value, not an unknown option.
+
+    For commands whose options are flags only (no option takes a value): the options are moved
+    before a ``--``, the values after it, each group in the order given.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args and any(_NEGATIVE_NUMBER.fullmatch(arg) for arg in args):
+            options = [arg for arg in args if _is_option(arg)]
+            args = [*options, "--", *(arg for arg in args if not _is_option(arg))]
+        return super().parse_args(ctx, args)
+
+
+def _is_option(arg: str) -> bool:
+    return arg.startswith("-") and not _NEGATIVE_NUMBER.fullmatch(arg)
+
+
+@click.group(
+    cls=_Group,
+    help="Incident-response bot for Slack.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=False,  # a missing command is a usage error (exit 2), as with argparse
+)
+def cli() -> None:
+    pass
+
+
+@cli.command(
+    "check-playbooks",
+    help="validate a playbooks directory\n\nDIRECTORY: default: PLAYBOOKS_DIR or ./playbooks",
+)
+@click.argument("directory", required=False)
+def check_playbooks(directory: str | None) -> int:
+    from bot import settings as config
+    from bot.playbooks import loader
+
+    where = Path(directory) if directory else config.load().playbooks_dir
     try:
-        playbooks = loader.load(directory)
+        playbooks = loader.load(where)
     except loader.InvalidPlaybooks as invalid:
         for problem in invalid.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(invalid.problems)} problem(s) in {directory}", file=sys.stderr)
+        print(f"{len(invalid.problems)} problem(s) in {where}", file=sys.stderr)
         return 1
     services = len(playbooks.catalog.services)
-    print(f"{directory}: {len(playbooks.by_severity)} playbooks and {services} services are valid")
+    print(f"{where}: {len(playbooks.by_severity)} playbooks and {services} services are valid")
     return 0
 
 
-def db_upgrade(_args: argparse.Namespace) -> int:
-    return _migrate(migrate.upgrade)
+@cli.command(
+    "check-templates",
+    help="render every message template\n\nDIRECTORY: default: TEMPLATES_DIR or ./templates",
+)
+@click.argument("directory", required=False)
+def check_templates(directory: str | None) -> int:
+    from bot import settings as config
+    from bot import template_samples
+    from bot.templates import TemplateProblem, Templates
 
-
-def db_downgrade(args: argparse.Namespace) -> int:
-    return _migrate(lambda engine: migrate.downgrade(engine, args.revision))
-
-
-def _migrate(step: Callable[[Engine], None]) -> int:
-    engine = engines.connect(config.load().database_url)
+    where = Path(directory) if directory else config.load().templates_dir
+    templates = Templates(where)
     try:
-        step(engine)
-        print(f"database is at revision {migrate.current(engine)}")
-    finally:
-        engine.dispose()
+        templates.check()
+        problems = templates.check_samples(template_samples.SAMPLES)
+    except TemplateProblem as broken:
+        problems = [str(broken)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{where}: {len(template_samples.SAMPLES)} templates render")
     return 0
 
 
-def serve(args: argparse.Namespace) -> int:
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+@cli.command("serve", help="run the bot (HTTP, or Socket Mode with an app token)")
+@click.option("--host", metavar="HOST", help="default: HOST or 0.0.0.0")
+@click.option("--port", type=int, metavar="PORT", help="default: PORT or 3000")
+def serve(host: str | None, port: int | None) -> int:
+    import logging
+    import signal
+    import threading
+
+    from bot import app, logs
+    from bot import settings as config
+    from bot.playbooks import loader
+    from bot.server import Server
+    from bot.templates import TemplateProblem
+
+    log = logging.getLogger("bot")
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = config.load(**overrides)
     logs.configure(settings.log_level, secrets=settings.secret_values())
     try:
@@ -110,103 +172,59 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def record_deploy(args: argparse.Namespace) -> int:
-    """Record a deploy from a pipeline; with Slack configured, advise the incidents it affects."""
-    settings = config.load()
-    finished = deploy_payloads.time(args.at, "--at") if args.at else datetime.now(UTC)
-    deploy = Deploy(
-        service=args.service.lower(),
-        version=args.version,
-        finished_at=finished,
-        deployer=args.deployer,
-        commit=args.commit,
-        environment=args.environment,
-    )
-    if settings.slack_bot_token and settings.slack_signing_secret:
-        runtime = app.build(settings)
-        try:
-            runtime.deploys.record(deploy, source="cli")
-            advised = runtime.advisor.deploy_reported(deploy)
-        finally:
-            runtime.close()
-        print(f"recorded {deploy.service} {deploy.version}; advised {advised} open incident(s)")
-        return 0
+@cli.command("sandbox", help="try the bot without Slack: a local drill with a clock you move")
+@click.option(
+    "--script",
+    type=click.Path(path_type=Path),
+    metavar="SCRIPT",
+    help="play this drill and print its transcript",
+)
+@click.option(
+    "--playbooks",
+    type=click.Path(path_type=Path),
+    default=Path("playbooks"),
+    metavar="PLAYBOOKS",
+    help="default: ./playbooks",
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path),
+    default=Path("templates"),
+    metavar="TEMPLATES",
+    help="default: ./templates",
+)
+@click.option(
+    "--db", metavar="DB", help="keep the sandbox's database here (default: a temporary one)"
+)
+@click.option(
+    "--tz", default="UTC", metavar="TZ", help="the timezone times are shown in (default: UTC)"
+)
+def sandbox(script: Path | None, playbooks: Path, templates: Path, db: str | None, tz: str) -> int:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    def store(engine: Engine) -> None:
-        migrate.upgrade(engine)
-        units = units_of_work(engines.sessions(engine))
-        DeployService(units, lambda: datetime.now(UTC)).record(deploy, "cli")
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
 
-    _migrate(store)
-    print(f"recorded {deploy.service} {deploy.version} (Slack not configured: no advice posted)")
-    return 0
+    from bot.playbooks import loader
+    from bot.sandbox import main as drills
+    from bot.sandbox.session import Options
+    from bot.templates import TemplateProblem
 
-
-def audit_verify(_args: argparse.Namespace) -> int:
-    with _session() as session:
-        problems = audit.verify(session)
-        entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
-    for problem in problems:
-        print(f"TAMPERED: {problem}", file=sys.stderr)
-    if problems:
-        return 1
-    print(f"the audit trail is intact: {entries} entries, each committing to the one before")
-    return 0
-
-
-def audit_export(args: argparse.Namespace) -> int:
-    with _session() as session:
-        for entry in audit.export(session, args.incident):
-            print(json.dumps(entry, ensure_ascii=False))
-    return 0
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = engines.connect(config.load().database_url)
     try:
-        migrate.upgrade(engine)
-        with engines.sessions(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def check_templates(args: argparse.Namespace) -> int:
-    directory = Path(args.directory) if args.directory else config.load().templates_dir
-    templates = Templates(directory)
-    try:
-        templates.check()
-        problems = templates.check_samples(template_samples.SAMPLES)
-    except TemplateProblem as broken:
-        problems = [str(broken)]
-    for line in problems:
-        print(line, file=sys.stderr)
-    if problems:
-        return 1
-    print(f"{directory}: {len(template_samples.SAMPLES)} templates render")
-    return 0
-
-
-def sandbox(args: argparse.Namespace) -> int:
-    try:
-        tz = ZoneInfo(args.tz)
+        zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        print(
-            f"incident-bot: --tz {args.tz!r} is not a timezone, like Europe/Paris", file=sys.stderr
-        )
+        print(f"incident-bot: --tz {tz!r} is not a timezone, like Europe/Paris", file=sys.stderr)
         return 2
-    if args.script is not None and not args.script.is_file():
-        print(f"incident-bot: no drill at {args.script}", file=sys.stderr)
+    if script is not None and not script.is_file():
+        print(f"incident-bot: no drill at {script}", file=sys.stderr)
         return 2
-    start = (
-        drills.DRILL_START if args.script else datetime.now(UTC).replace(second=0, microsecond=0)
-    )
-    options = Options(args.playbooks, args.templates, tz, start, args.db)
+    start = drills.DRILL_START if script else datetime.now(UTC).replace(second=0, microsecond=0)
+    options = Options(playbooks, templates, zone, start, db)
     try:
-        return drills.run(options, args.script)
+        return drills.run(options, script)
     except UnicodeDecodeError:
-        print(f"incident-bot: {args.script} is not UTF-8 text", file=sys.stderr)
+        print(f"incident-bot: {script} is not UTF-8 text", file=sys.stderr)
         return 2
     except ValidationError:
         print(
@@ -229,74 +247,190 @@ def sandbox(args: argparse.Namespace) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="incident-bot", description="Incident-response bot for Slack."
+@cli.group("deploys", help="deploys the rollback rule looks at", no_args_is_help=False)
+def deploys_commands() -> None:
+    pass
+
+
+@deploys_commands.command("record", help="record a finished deploy")
+@click.option("--service", required=True, metavar="SERVICE")
+@click.option("--version", required=True, metavar="VERSION")
+@click.option("--deployer", metavar="DEPLOYER")
+@click.option("--commit", metavar="COMMIT")
+@click.option("--environment", default="production", metavar="ENVIRONMENT")
+@click.option(
+    "--at", metavar="AT", help="when it finished, like 2026-11-26T03:14:00Z (default: now)"
+)
+def record_deploy(
+    service: str,
+    version: str,
+    deployer: str | None,
+    commit: str | None,
+    environment: str,
+    at: str | None,
+) -> int:
+    """Record a deploy from a pipeline; with Slack configured, advise the incidents it affects."""
+    from datetime import UTC, datetime
+
+    from bot import app
+    from bot import settings as config
+    from bot.core.rollback import Deploy
+    from bot.db import engine as engines
+    from bot.db import migrate
+    from bot.db.unit_of_work import units_of_work
+    from bot.services.deploys import DeployService
+    from bot.webhooks import deploys as deploy_payloads
+
+    settings = config.load()
+    finished = deploy_payloads.time(at, "--at") if at else datetime.now(UTC)
+    deploy = Deploy(
+        service=service.lower(),
+        version=version,
+        finished_at=finished,
+        deployer=deployer,
+        commit=commit,
+        environment=environment,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    check = commands.add_parser("check-playbooks", help="validate a playbooks directory")
-    check.add_argument("directory", nargs="?", help="default: PLAYBOOKS_DIR or ./playbooks")
-    check.set_defaults(run=check_playbooks)
-    templates = commands.add_parser("check-templates", help="render every message template")
-    templates.add_argument("directory", nargs="?", help="default: TEMPLATES_DIR or ./templates")
-    templates.set_defaults(run=check_templates)
-    run = commands.add_parser("serve", help="run the bot (HTTP, or Socket Mode with an app token)")
-    run.add_argument("--host", help="default: HOST or 0.0.0.0")
-    run.add_argument("--port", type=int, help="default: PORT or 3000")
-    run.set_defaults(run=serve)
-    drill = commands.add_parser(
-        "sandbox", help="try the bot without Slack: a local drill with a clock you move"
-    )
-    drill.add_argument("--script", type=Path, help="play this drill and print its transcript")
-    drill.add_argument(
-        "--playbooks", type=Path, default=Path("playbooks"), help="default: ./playbooks"
-    )
-    drill.add_argument(
-        "--templates", type=Path, default=Path("templates"), help="default: ./templates"
-    )
-    drill.add_argument("--db", help="keep the sandbox's database here (default: a temporary one)")
-    drill.add_argument("--tz", default="UTC", help="the timezone times are shown in (default: UTC)")
-    drill.set_defaults(run=sandbox)
-    deploys = commands.add_parser("deploys", help="deploys the rollback rule looks at")
-    deploy_commands = deploys.add_subparsers(dest="deploys_command", required=True)
-    record = deploy_commands.add_parser("record", help="record a finished deploy")
-    record.add_argument("--service", required=True)
-    record.add_argument("--version", required=True)
-    record.add_argument("--deployer")
-    record.add_argument("--commit")
-    record.add_argument("--environment", default="production")
-    record.add_argument("--at", help="when it finished, like 2026-11-26T03:14:00Z (default: now)")
-    record.set_defaults(run=record_deploy)
-    trail = commands.add_parser("audit", help="the tamper-evident audit trail")
-    trail_commands = trail.add_subparsers(dest="audit_command", required=True)
-    trail_commands.add_parser("verify", help="detect edited or deleted entries").set_defaults(
-        run=audit_verify
-    )
-    exporting = trail_commands.add_parser("export", help="write the trail as JSON Lines")
-    exporting.add_argument("--incident", type=int, help="only this incident's entries")
-    exporting.set_defaults(run=audit_export)
-    database = commands.add_parser("db", help="database maintenance")
-    database_commands = database.add_subparsers(dest="db_command", required=True)
-    database_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)
-    down = database_commands.add_parser(
-        "downgrade", help="step back to a revision (before running an older bot image)"
-    )
-    down.add_argument("revision", help="e.g. 0005, or -1 for one step back")
-    down.set_defaults(run=db_downgrade)
-    return parser
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        runtime = app.build(settings)
+        try:
+            runtime.deploys.record(deploy, source="cli")
+            advised = runtime.advisor.deploy_reported(deploy)
+        finally:
+            runtime.close()
+        print(f"recorded {deploy.service} {deploy.version}; advised {advised} open incident(s)")
+        return 0
+
+    def store(engine: Engine) -> None:
+        migrate.upgrade(engine)
+        units = units_of_work(engines.sessions(engine))
+        DeployService(units, lambda: datetime.now(UTC)).record(deploy, "cli")
+
+    _migrate(store)
+    print(f"recorded {deploy.service} {deploy.version} (Slack not configured: no advice posted)")
+    return 0
+
+
+@cli.group("audit", help="the tamper-evident audit trail", no_args_is_help=False)
+def audit_commands() -> None:
+    pass
+
+
+@audit_commands.command("verify", help="detect edited or deleted entries")
+def audit_verify() -> int:
+    from sqlalchemy import func, select
+
+    from bot.db import audit
+    from bot.db.tables import EventRow
+
+    with _session() as session:
+        problems = audit.verify(session)
+        entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
+    for problem in problems:
+        print(f"TAMPERED: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"the audit trail is intact: {entries} entries, each committing to the one before")
+    return 0
+
+
+@audit_commands.command("export", help="write the trail as JSON Lines")
+@click.option("--incident", type=int, metavar="INCIDENT", help="only this incident's entries")
+def audit_export(incident: int | None) -> int:
+    import json
+
+    from bot.db import audit
+
+    with _session() as session:
+        for entry in audit.export(session, incident):
+            print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+@cli.group("db", help="database maintenance", no_args_is_help=False)
+def db_commands() -> None:
+    pass
+
+
+@db_commands.command("upgrade", help="apply migrations")
+def db_upgrade() -> int:
+    from bot.db import migrate
+
+    return _migrate(migrate.upgrade)
+
+
+@db_commands.command(
+    "downgrade",
+    cls=_NegativeNumbersAreValues,
+    help="step back to a revision (before running an older bot image)\n\n"
+    "REVISION: e.g. 0005, or -1 for one step back",
+)
+@click.argument("revision")
+def db_downgrade(revision: str) -> int:
+    from bot.db import migrate
+
+    return _migrate(lambda engine: migrate.downgrade(engine, revision))
+
+
+def _migrate(step: Callable[[Engine], None]) -> int:
+    from bot import settings as config
+    from bot.db import engine as engines
+    from bot.db import migrate
+
+    engine = engines.connect(config.load().database_url)
+    try:
+        step(engine)
+        print(f"database is at revision {migrate.current(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    from bot import settings as config
+    from bot.db import engine as engines
+    from bot.db import migrate
+
+    engine = engines.connect(config.load().database_url)
+    try:
+        migrate.upgrade(engine)
+        with engines.sessions(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return run(args)
-    except config.ConfigurationError as error:
-        print(f"incident-bot: configuration error: {error}", file=sys.stderr)
+        with cli.make_context(PROG, args) as ctx:
+            return int(cli.invoke(ctx))
+    except click.exceptions.Exit as done:  # --help
+        return done.exit_code
+    except click.ClickException as error:  # usage errors: exit 2
+        error.show()
+        return error.exit_code
+    except Exception as error:
+        message = _one_line(error)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
         return 2
-    except deploy_payloads.MalformedDeploy as error:
-        print(f"incident-bot: {error}", file=sys.stderr)
-        return 2
+
+
+def _one_line(error: Exception) -> str | None:
+    """What to print, instead of a traceback, for a failure the operator can fix by hand."""
+    # A command that raised one of these has imported its module already.
+    from bot import settings as config
+    from bot.webhooks import deploys as deploy_payloads
+
+    if isinstance(error, config.ConfigurationError):
+        return f"incident-bot: configuration error: {error}"
+    if isinstance(error, deploy_payloads.MalformedDeploy):
+        return f"incident-bot: {error}"
+    return None
 
 
 if __name__ == "__main__":

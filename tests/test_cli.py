@@ -1,0 +1,135 @@
+"""The command line: help imports nothing heavy, usage errors exit 2, ``db downgrade -1`` parses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ["check-playbooks", "check-templates", "serve", "sandbox", "deploys", "audit", "db"]
+HELPS = [
+    ["--help"],
+    ["-h"],
+    *([command, "--help"] for command in COMMANDS),
+    ["deploys", "record", "--help"],
+    ["audit", "verify", "--help"],
+    ["audit", "export", "--help"],
+    ["db", "upgrade", "--help"],
+    ["db", "downgrade", "-h"],
+]
+HEAVY = {"sqlalchemy", "alembic", "pydantic", "pydantic_settings", "slack_bolt", "slack_sdk"}
+HEAVY |= {"flask", "jinja2", "yaml", "bot.app", "bot.settings", "bot.sandbox"}
+
+
+def imports(*argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -X importtime ARGV`` (what ``incident-bot`` runs); the modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=60,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return done, modules
+
+
+def heavy(modules: set[str]) -> set[str]:
+    return {m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)}
+
+
+@pytest.fixture(scope="module")
+def bare_interpreter() -> set[str]:
+    return imports("-c", "pass")[1]
+
+
+@pytest.mark.parametrize("words", HELPS, ids=" ".join)
+def test_help_imports_only_click_and_the_standard_library(
+    words: list[str], bare_interpreter: set[str]
+) -> None:
+    done, modules = imports("-m", "bot", *words)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: incident-bot" in done.stdout
+    assert heavy(modules) == set()
+    beyond = {m for m in modules - bare_interpreter if m.split(".")[0] != "click"}
+    extra = beyond - {"bot", "bot.cli", "bot.__main__"}
+    assert {m for m in extra if m.split(".")[0] not in sys.stdlib_module_names} == set()
+
+
+def test_only_the_sandbox_command_imports_the_sandbox() -> None:
+    done, modules = imports("-m", "bot", "check-playbooks", "playbooks")
+    assert done.returncode == 0, done.stderr
+    assert "pydantic" in modules  # the command itself ran ...
+    assert {m for m in modules if m.startswith("bot.sandbox")} == set()  # ... without the sandbox
+
+
+def test_help_lists_every_command_in_order_with_its_whole_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = [line.split()[0] for line in lines if line.startswith("  ") and line.strip()]
+    assert [word for word in listed if word in COMMANDS] == COMMANDS
+    assert main(["sandbox", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "try the bot without Slack: a local drill with a clock you move" in text
+    assert "--tz TZ the timezone times are shown in (default: UTC)" in text
+    assert main(["db", "downgrade", "--help"]) == 0
+    assert "REVISION: e.g. 0005, or -1 for one step back" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("words", "error"),
+    [
+        ([], "Missing command."),
+        (["nope"], "No such command 'nope'."),
+        (["db"], "Missing command."),
+        (["db", "downgrade"], "Missing argument 'REVISION'."),
+        (["db", "downgrade", "--bogus"], "No such option"),  # click 8.1 and 8.2+ word it apart
+        (["db", "downgrade", "-1", "extra"], "Got unexpected extra argument (extra)"),
+        (["deploys", "record", "--version", "v1"], "Missing option '--service'."),
+        (["serve", "--port", "eighty"], "'eighty' is not a valid integer."),
+        (["check-playbooks", "a", "b"], "Got unexpected extra argument (b)"),
+    ],
+)
+def test_a_usage_error_exits_2_naming_it(
+    words: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(words) == 2
+    assert error in capsys.readouterr().err
+
+
+def test_db_downgrade_takes_a_negative_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'd.sqlite3'}")
+
+    def revision(*words: str) -> int:
+        assert main(["db", *words]) == 0
+        return int(capsys.readouterr().out.split()[-1])
+
+    head = revision("upgrade")
+    assert revision("downgrade", "-1") == head - 1
+    assert revision("downgrade", "--", "-1") == head - 2
+    assert revision("upgrade") == head
+
+
+def test_a_configuration_error_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+    assert main(["db", "upgrade"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("incident-bot: configuration error: DATABASE_URL")

@@ -41,7 +41,11 @@ def _on_incident(
 def _card_button(
     action_id: str, label: str, does: Does, shown: Iterable[State], style: str | None = None
 ) -> Button:
-    click = lambda h, who, value: does(h, who, int(value))  # noqa: E731
+    """A button on the incident card (its value is the incident's id) that does ``does``."""
+
+    def click(h: Handlers, who: Invocation, value: str) -> Reply | None:
+        return does(h, who, int(value))
+
     return Button(action_id, label, click, style, frozenset(shown))
 
 

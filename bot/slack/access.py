@@ -1,22 +1,14 @@
-"""Who may do what: declare (anyone, or a user group), and steer an incident (severity,
-resolve, close, reopen: its commander, declarer and responders, or an admin user group)."""
+"""Who may do what: declare (anyone, or a user group), and steer an incident (the verbs that
+``bot.slack.verbs`` marks steering: its commander, declarer and responders, or an admin group)."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from bot.core.model import EventKind
 from bot.services.read_model import IncidentView
 from bot.slack import mrkdwn
 from bot.slack.gateway import SlackFailure, SlackGateway
-
-STEERING = {
-    EventKind.SEVERITY_CHANGED: "change the severity of",
-    EventKind.RESOLVED: "resolve",
-    EventKind.CLOSED: "close",
-    EventKind.REOPENED: "reopen",
-}
 
 
 class Access:
@@ -58,11 +50,9 @@ class Access:
             "one of them, or page the on-call."
         )
 
-    def may(self, user: str, kind: EventKind, incident: IncidentView) -> str | None:
-        """None if ``user`` may record ``kind`` on ``incident``, else the refusal."""
-        action = STEERING.get(kind)
-        if action is None:
-            return None
+    def may(self, user: str, action: str, incident: IncidentView) -> str | None:
+        """None if ``user`` may steer ``incident`` (``action`` it, as in "resolve"), else the
+        refusal."""
         allowed = {incident.declared_by, *incident.responders}
         if incident.commander:
             allowed.add(incident.commander)

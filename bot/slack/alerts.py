@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock
 
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import Deadline
 from bot.paging import Page, PagerDuty
 from bot.playbooks.loader import Playbooks
 from bot.services.read_model import IncidentView
-from bot.slack import blocks
+from bot.slack import blocks, verbs
 from bot.slack.gateway import SlackGateway
 from bot.templates import Templates
 
@@ -97,16 +97,7 @@ class Alerts:
         content: list[dict[str, Any]] = blocks.notice(text, "")
         if deadline.kind is DeadlineKind.STATUS_UPDATE:
             content.append(
-                ActionsBlock(
-                    elements=[
-                        ButtonElement(
-                            text="Post status update",
-                            action_id="incident.update",
-                            value=str(view.id),
-                            style="primary",
-                        )
-                    ]
-                ).to_dict()
+                ActionsBlock(elements=[verbs.POST_UPDATE.element(str(view.id))]).to_dict()
             )
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"timer": tag}}
         return f"{channel}/{self.gateway.post(channel, content, text, metadata=metadata)}"

@@ -13,7 +13,6 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -24,13 +23,14 @@ from slack_sdk.models.blocks import (
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
-from bot.core.lifecycle import State
 from bot.core.model import Event, EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.schema import Playbook
 from bot.services.read_model import IncidentView
-from bot.slack import commands, mrkdwn
+from bot.slack import mrkdwn
 from bot.slack.mrkdwn import escape, truncate
+from bot.slack.registry import Scope
+from bot.slack.verbs import CHANGE_SEVERITY, VERBS
 
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
@@ -116,23 +116,11 @@ def _first_actions(playbook: Playbook) -> str:
 
 
 def _buttons(view: IncidentView) -> ActionsBlock:
-    value = str(view.id)
-    state = view.state
-    if state in (State.RESOLVED, State.CLOSED):
-        buttons = [ButtonElement(text="Reopen", action_id="incident.reopen", value=value)]
-    else:
-        buttons = [
-            ButtonElement(
-                text="I'm responding", action_id="incident.ack", value=value, style="primary"
-            ),
-            ButtonElement(text="Mitigated", action_id="incident.mitigated", value=value),
-            ButtonElement(
-                text="Resolve", action_id="incident.resolve", value=value, style="danger"
-            ),
-        ]
-        if state is State.MITIGATED:
-            buttons.pop(1)
-    return ActionsBlock(block_id=f"incident-{view.id}", elements=buttons)
+    """The registry's buttons for the incident's state, in the registry's order."""
+    shown = VERBS.card_buttons(view.state)
+    return ActionsBlock(
+        block_id=f"incident-{view.id}", elements=[b.element(str(view.id)) for b in shown]
+    )
 
 
 def card(view: IncidentView, playbook: Playbook) -> Blocks:
@@ -169,25 +157,20 @@ def error(text: str) -> Blocks:
 
 
 def help_text() -> Blocks:
+    """``/incident help``: every verb of the registry, in its order, by where it works."""
+
     # Usages such as `sev1 <title>` hold angle brackets, which Slack reads as links unescaped.
-    lines = [
-        f"`/incident {escape(spec.usage)}`: {escape(spec.summary)}"
-        for spec in commands.COMMANDS.values()
-    ]
-    anywhere = [
-        line
-        for line, spec in zip(lines, commands.COMMANDS.values(), strict=True)
-        if spec.scope is commands.Scope.ANYWHERE
-    ]
-    inside = [line for line in lines if line not in anywhere]
+    def lines(scope: Scope) -> str:
+        return "\n".join(
+            f"`/incident {escape(verb.usage)}`: {escape(verb.summary)}"
+            for verb in VERBS
+            if verb.scope is scope
+        )
+
     return _dicts(
         [
-            _section("*Anywhere*\n" + "\n".join(anywhere)),
-            _section(
-                "*In an incident's channel*\n"
-                + "\n".join(inside)
-                + "\n`/incident sev1|sev2|sev3`: change the severity"
-            ),
+            _section("*Anywhere*\n" + lines(Scope.ANYWHERE)),
+            _section("*In an incident's channel*\n" + lines(Scope.INCIDENT)),
         ]
     )
 
@@ -229,12 +212,7 @@ def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
             ),
             ActionsBlock(
                 elements=[
-                    ButtonElement(
-                        text=f"Change to {severity.label}",
-                        action_id="incident.severity",
-                        value=f"{view.id}:{severity}",
-                        style="danger",
-                    ),
+                    CHANGE_SEVERITY.element(f"{view.id}:{severity}", severity.label),
                 ]
             ),
         ]

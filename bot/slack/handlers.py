@@ -6,7 +6,7 @@ Nothing here knows about HTTP or Bolt; listeners.py turns requests into these ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,29 +19,20 @@ from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
-from bot.slack import blocks, commands, mrkdwn, updates
-from bot.slack.access import STEERING, Access
+from bot.slack import blocks, modals, mrkdwn, updates
+from bot.slack.access import Access
 from bot.slack.commands import Command
 from bot.slack.gateway import SlackFailure
 from bot.slack.postmortems import PostmortemDesk
+from bot.slack.registry import Anywhere
 from bot.slack.replies import Invocation, Reply, error, notice
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals, severity_for
+from bot.slack.verbs import VERBS
 from bot.templates import Templates
 
 log = logging.getLogger(__name__)
-
-
-# Lifecycle commands: the event they record and how the channel hears about it.
-LIFECYCLE: Mapping[str, tuple[EventKind, str]] = {
-    "mitigated": (EventKind.MITIGATED, ":adhesive_bandage: {who} marked the incident mitigated."),
-    "resolve": (EventKind.RESOLVED, ":white_check_mark: {who} resolved the incident."),
-    "reopen": (EventKind.REOPENED, ":rotating_light: {who} reopened the incident."),
-    "close": (EventKind.CLOSED, ":lock: {who} closed the incident."),
-    "ack": (EventKind.ACKNOWLEDGED, ":raising_hand: {who} is responding."),
-    "join": (EventKind.JOINED, ":wave: {who} joined the response."),
-}
 
 
 class Handlers:
@@ -66,20 +57,6 @@ class Handlers:
         self.signals = signals
         self.access = access
         self.postmortems = postmortems
-        self.in_incident: Mapping[str, Callable[[Invocation, Command, IncidentView], Reply | None]]
-        self.in_incident = {
-            **{name: self._lifecycle for name in LIFECYCLE},
-            "severity": self._confirm_severity,
-            "ic": self._commander,
-            "role": self._role,
-            "service": self._services,
-            "note": self._note,
-            "status": self._status,
-            "timeline": self._timeline,
-            "update": self._update_line,
-            "deps": self._dependencies,
-            "postmortem": self._postmortem,
-        }
 
     # --- declaring ---------------------------------------------------------------------------
 
@@ -139,6 +116,17 @@ class Handlers:
         self._advise(opened)
         self._first_actions(opened)
 
+    def declare_now(self, who: Invocation, command: Command) -> Reply:
+        """``/incident sev1 <title>``: one declaration per slash command, however often retried."""
+        assert command.severity is not None
+        return self.declare(
+            who, command.severity, command.text, request_key=f"{who.team}:{who.trigger_id}"
+        )
+
+    def open_declaration(self, who: Invocation) -> None:
+        form = modals.declaration(self.playbooks.catalog, who.channel)
+        self.room.gateway.open_view(who.trigger_id, form)
+
     def _services_named_in(self, title: str) -> tuple[str, ...]:
         words = set(title.lower().replace(",", " ").split())
         return tuple(s.name for s in self.playbooks.catalog.services if s.name in words)
@@ -146,42 +134,34 @@ class Handlers:
     # --- commands ------------------------------------------------------------------------------
 
     def command(self, who: Invocation, command: Command) -> Reply | None:
-        """Run a parsed command (declare commands go through ``declare``)."""
-        if command.name == "help":
-            return Reply(blocks.help_text(), "/incident commands")
-        if command.name == "deploy":
-            return self.record_deploy(who, command)
-        if command.name == "deploys":
-            return self.list_deploys(who, command)
-        if command.name == "list":
-            views = self.service.open_incidents()
-            now = views[0].now if views else self.service.clock()
-            return Reply(blocks.incident_list(views, now), f"{len(views)} open incident(s)")
+        """Run a parsed command: its verb's use case, on the channel's incident if it needs one."""
+        verb = VERBS[command.name]
+        if isinstance(verb.runs, Anywhere):
+            return verb.runs.run(self, who, command)
         view = self.service.in_channel(who.channel)
-        if view is None and command.name == "severity" and command.severity is not None:
-            level = command.severity.value
-            return error(
-                f"Give the incident a title: `/incident {level} checkout is returning 500s`. "
-                f"(In an incident's channel, `/incident {level}` alone changes its severity.)"
-            )
         if view is None:
+            outside = verb.runs.outside
             return error(
-                f"`/incident {mrkdwn.escape(commands.COMMANDS[command.name].usage)}` works in "
-                "an incident's channel. Type it there, or `/incident list` to find the incident."
+                outside(command)
+                if outside
+                else f"`/incident {mrkdwn.escape(verb.usage)}` works in an incident's channel. "
+                "Type it there, or `/incident list` to find the incident."
             )
-        return self.in_incident[command.name](who, command, view)
+        return verb.runs.run(self, who, command, view)
 
-    def _lifecycle(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
-        return self.button(who, view.id, command.name)
+    def click(self, who: Invocation, action_id: str, value: str) -> Reply | None:
+        """A button of the registry, clicked."""
+        return VERBS.button(action_id).click(self, who, value)
 
-    def button(self, who: Invocation, incident_id: int, name: str) -> Reply | None:
-        """A lifecycle move (ack, mitigated, resolve, ...) by command or by button."""
-        kind, message = LIFECYCLE[name]
-        if kind is EventKind.RESOLVED:
-            return self._resolve(who, incident_id)
-        return self.act(who, incident_id, kind, message)
+    def help(self) -> Reply:
+        return Reply(blocks.help_text(), "/incident commands")
 
-    def _resolve(self, who: Invocation, incident_id: int) -> Reply | None:
+    def open_incidents(self) -> Reply:
+        views = self.service.open_incidents()
+        now = views[0].now if views else self.service.clock()
+        return Reply(blocks.incident_list(views, now), f"{len(views)} open incident(s)")
+
+    def resolve(self, who: Invocation, incident_id: int) -> Reply | None:
         view = self.service.get(incident_id)
         rule = self.playbooks[view.severity].postmortem
         due = view.now + rule.due_after_resolution if rule else None
@@ -201,8 +181,10 @@ class Handlers:
         extra: Mapping[str, str] | None = None,
     ) -> Reply | None:
         """Record ``kind``, refresh the card and tell the channel; a refusal is a Reply."""
-        if kind in STEERING:
-            refusal = self.access.may(who.user, kind, self.service.get(incident_id))
+        steering = VERBS.steering(kind)
+        if steering is not None:
+            incident = self.service.get(incident_id)
+            refusal = self.access.may(who.user, steering.phrase, incident)
             if refusal is not None:
                 return error(refusal)
         try:
@@ -222,9 +204,7 @@ class Handlers:
         self.room.say(changed.view, blocks.notice(text, ""), text)
         return None
 
-    def _confirm_severity(
-        self, who: Invocation, command: Command, view: IncidentView
-    ) -> Reply | None:
+    def propose_severity(self, command: Command, view: IncidentView) -> Reply:
         assert command.severity is not None
         current = view.severity
         if command.severity is current:
@@ -246,12 +226,14 @@ class Handlers:
         )
         return self.act(who, incident_id, EventKind.SEVERITY_CHANGED, message, severity=severity)
 
-    def _commander(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+    def assign_commander(
+        self, who: Invocation, command: Command, view: IncidentView
+    ) -> Reply | None:
         assert command.user is not None
         message = f":crown: {{who}} made {mrkdwn.user(command.user)} the incident commander."
         return self.act(who, view.id, EventKind.COMMANDER_ASSIGNED, message, subject=command.user)
 
-    def _role(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+    def assign_role(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         assert command.user is not None
         message = (
             f":label: {{who}} gave {mrkdwn.user(command.user)} the role "
@@ -261,7 +243,7 @@ class Handlers:
             who, view.id, EventKind.ROLE_ASSIGNED, message, subject=command.user, text=command.text
         )
 
-    def _services(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+    def set_services(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         known = {s.name for s in self.playbooks.catalog.services}
         unknown = [name for name in command.words if name not in known]
         if unknown:
@@ -301,14 +283,14 @@ class Handlers:
             request_key=f"alert:{fingerprint}:{alert.starts_at.isoformat()}",
         )
 
-    def _dependencies(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
+    def dependencies(self, view: IncidentView) -> Reply:
         content, text = self.signals.dependencies(view)
         if view.channel_id:
             self.room.gateway.post(view.channel_id, content, text)
             return notice("Posted the dependency checks in the channel.", ":link:")
         return Reply(content, text)
 
-    def _postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+    def postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         if command.text:
             reply = self.postmortems.published(who, view, command.text)
             self.room.refresh_card(self.service.get(view.id))
@@ -347,7 +329,7 @@ class Handlers:
             ":package:",
         )
 
-    def list_deploys(self, who: Invocation, command: Command) -> Reply:
+    def list_deploys(self, command: Command) -> Reply:
         service = command.words[0] if command.words else None
         found = self.deploys.recent(service)
         return Reply(
@@ -355,7 +337,7 @@ class Handlers:
             f"{len(found)} recent deploy(s)",
         )
 
-    def _note(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+    def note(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         return self.act(
             who,
             view.id,
@@ -372,9 +354,14 @@ class Handlers:
         choices = status_updates.next_update_choices if status_updates else []
         return updates.modal(incident_id, choices or [durations.parse("30m")])
 
-    def _update_line(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+    def open_update_form(self, who: Invocation, incident_id: int) -> None:
+        self.room.gateway.open_view(who.trigger_id, self.update_modal(incident_id))
+
+    def update(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        """``/incident update`` alone opens the form; with fields, posts the update at once."""
         if not command.text:
-            return None  # the listener opens the form
+            self.open_update_form(who, view.id)
+            return None
         form = updates.parse_line(command.text)
         if form.errors:
             problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
@@ -410,8 +397,8 @@ class Handlers:
         self.room.publish_update(changed.view, who.user, sentence)
         return None
 
-    def _status(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
+    def status(self, view: IncidentView) -> Reply:
         return Reply(self.room.card(view), blocks.headline(view))
 
-    def _timeline(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
+    def timeline(self, view: IncidentView) -> Reply:
         return Reply(blocks.timeline(view), f"Timeline of {blocks.headline(view)}")

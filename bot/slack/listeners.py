@@ -12,15 +12,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 
-from bot.core.model import Severity
 from bot.services.clock import Clock, system_clock
 from bot.services.ports import StorageUnavailable
-from bot.slack import blocks, commands, modals, rollback, updates
+from bot.slack import blocks, modals, rollback, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
 from bot.slack.handlers import Handlers
 from bot.slack.pins import ChannelNotes
 from bot.slack.replies import Invocation, Reply, error
+from bot.slack.verbs import VERBS
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,6 @@ DATABASE_DOWN = (
     "if it persists, coordinate in the announcement channel by hand and page the on-call."
 )
 APOLOGY = "Something went wrong on my side and it was logged. Nothing was half-recorded; try again."
-BUTTON_EVENTS = {
-    "incident.ack": "ack",
-    "incident.mitigated": "mitigated",
-    "incident.resolve": "resolve",
-    "incident.reopen": "reopen",
-}
 
 
 def _is_retry(request: BoltRequest) -> bool:
@@ -101,11 +95,9 @@ class Listeners:
 
     def register(self, app: App) -> None:
         app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
-        for action_id in BUTTON_EVENTS:
-            app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_button])
-        app.action("incident.severity")(ack=self.ack_quietly, lazy=[self.run_severity])
+        for button in VERBS.buttons():
+            app.action(button.action_id)(ack=self.ack_quietly, lazy=[self.run_button])
         app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
-        app.action("incident.update")(ack=self.ack_quietly, lazy=[self.run_update_button])
         for added in ("pin_added", "reaction_added"):
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
         for removed in ("pin_removed", "reaction_removed"):
@@ -119,50 +111,33 @@ class Listeners:
 
     def ack_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
         try:
-            command = commands.parse(str(body.get("text", "")))
+            command = VERBS.parse(str(body.get("text", "")))
         except UsageError as usage:
             ack(blocks=blocks.error(str(usage)), text=str(usage), response_type="ephemeral")
             return
-        if command.name == "help":
-            ack(blocks=blocks.help_text(), text="/incident commands", response_type="ephemeral")
-        elif command.name == "declare" and not _is_retry(request):
+        verb = VERBS[command.name]
+        if verb.in_ack:
+            reply = self.handlers.command(_typist(body), command)
+            assert reply is not None
+            ack(blocks=reply.blocks, text=reply.text, response_type="ephemeral")
+        elif verb.acking and not _is_retry(request):
             label = command.severity.label if command.severity else ""
-            ack(text=f":rotating_light: Declaring a {label}…", response_type="ephemeral")
+            ack(text=verb.acking.format(severity=label), response_type="ephemeral")
         else:
             ack()
 
     def run_command(self, body: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
         try:
-            command = commands.parse(str(body.get("text", "")))
+            command = VERBS.parse(str(body.get("text", "")))
         except UsageError:
             return  # answered by the ack
-        if command.name == "help" or (_is_retry(request) and command.name != "declare"):
+        verb = VERBS[command.name]
+        if verb.in_ack or (_is_retry(request) and not verb.retried):
             return
-        who = Invocation(
-            user=body["user_id"],
-            channel=body["channel_id"],
-            team=body.get("team_id", ""),
-            trigger_id=body.get("trigger_id", ""),
-        )
-        _guarded(lambda: self._dispatch(who, command), respond, self.later)
+        _guarded(lambda: self._dispatch(_typist(body), command), respond, self.later)
 
     def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
         self.gateway.before_call()  # let acknowledgements in flight go first
-        if command.name == "declare":
-            assert command.severity is not None
-            return self.handlers.declare(
-                who, command.severity, command.text, request_key=f"{who.team}:{who.trigger_id}"
-            )
-        if command.name == "declare-modal":
-            self.gateway.open_view(
-                who.trigger_id, modals.declaration(self.handlers.playbooks.catalog, who.channel)
-            )
-            return None
-        if command.name == "update" and not command.text:
-            view = self.handlers.service.in_channel(who.channel)
-            if view is not None:
-                self.gateway.open_view(who.trigger_id, self.handlers.update_modal(view.id))
-                return None
         return self.handlers.command(who, command)
 
     # --- buttons --------------------------------------------------------------------------------
@@ -171,10 +146,12 @@ class Listeners:
         ack()
 
     def run_button(self, body: dict[str, Any], respond: Respond) -> None:
+        """A button of the registry: its use case, with the button's value."""
         action = body["actions"][0]
         who = _clicker(body)
-        name = BUTTON_EVENTS[action["action_id"]]
-        _guarded(lambda: self.handlers.button(who, int(action["value"]), name), respond)
+        _guarded(
+            lambda: self.handlers.click(who, action["action_id"], str(action["value"])), respond
+        )
 
     def run_decision(self, body: dict[str, Any], respond: Respond) -> None:
         action = body["actions"][0]
@@ -193,23 +170,6 @@ class Listeners:
 
     def run_unpinned(self, event: dict[str, Any]) -> None:
         _quietly(lambda: self.notes.unpinned(event))
-
-    def run_severity(self, body: dict[str, Any], respond: Respond) -> None:
-        incident_id, _, severity = str(body["actions"][0]["value"]).partition(":")
-        who = _clicker(body)
-        _guarded(
-            lambda: self.handlers.change_severity(who, int(incident_id), Severity(severity)),
-            respond,
-        )
-
-    def run_update_button(self, body: dict[str, Any], respond: Respond) -> None:
-        incident_id = int(body["actions"][0]["value"])
-
-        def open_form() -> Reply | None:
-            self.gateway.open_view(body["trigger_id"], self.handlers.update_modal(incident_id))
-            return None
-
-        _guarded(open_form, respond)
 
     # --- the status update modal --------------------------------------------------------------
 
@@ -274,10 +234,21 @@ class Listeners:
             self.gateway.post(who.user, content, text)
 
 
+def _typist(body: dict[str, Any]) -> Invocation:
+    """Who typed a slash command, where."""
+    return Invocation(
+        user=body["user_id"],
+        channel=body["channel_id"],
+        team=body.get("team_id", ""),
+        trigger_id=body.get("trigger_id", ""),
+    )
+
+
 def _clicker(body: dict[str, Any]) -> Invocation:
     channel = body.get("channel") or body.get("container") or {}
     return Invocation(
         user=body["user"]["id"],
         channel=str(channel.get("id") or channel.get("channel_id") or ""),
         team=body.get("team", {}).get("id", ""),
+        trigger_id=body.get("trigger_id", ""),
     )

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
 from bot.core import durations, rollback
 from bot.core.model import Event, EventKind
+from bot.core.policy import RollbackRule
 from bot.core.rollback import Advice, Deploy, Recommendation, SuspectDeploy
 from bot.playbooks.loader import Playbooks
 from bot.services.deploys import DeployService
@@ -25,11 +26,6 @@ from bot.slack.replies import Invocation, Reply, error
 from bot.webhooks import outbound
 
 log = logging.getLogger(__name__)
-PROTOCOL = (
-    "If the issue started after a deploy within the last 4 hours, roll back first, "
-    "investigate second. If it is not correlated with a deploy, escalate to the service "
-    "team."
-)
 DECISIONS = {
     "incident.rollback": "roll back",
     "incident.not_related": "not related",
@@ -54,6 +50,28 @@ class DeployRef:
     def decode(cls, value: str) -> DeployRef:
         incident, service, version, finished = value.split("|", 3)
         return cls(int(incident), service, version, finished)
+
+
+def protocol(rule: RollbackRule) -> str:
+    """The rule as the protocol states it, with the playbook's window."""
+    return (
+        f"If the issue started after a deploy within the last {durations.humanize(rule.window)}, "
+        "roll back first, investigate second. If it is not correlated with a deploy, escalate "
+        "to the service team."
+    )
+
+
+def headline(advice: Advice, rule: RollbackRule) -> str:
+    """What a deploy inside the window calls for, and why, in the playbook's numbers."""
+    if advice is Advice.ROLL_BACK_NOW:
+        return (
+            ":rotating_light: *Roll back now*: a deploy finished less than "
+            f"{durations.humanize(rule.urgent)} before the issue started."
+        )
+    return (
+        ":rewind: *Roll back first, investigate second*: a deploy finished less than "
+        f"{durations.humanize(rule.window)} before the issue started."
+    )
 
 
 def _signature(recommendation: Recommendation) -> str:
@@ -82,9 +100,12 @@ class RollbackAdvisor:
         self.webhook_secret = webhook_secret
         self.post = post  # calls the catalog's rollback webhooks (the sandbox swaps it)
 
+    def rule(self, view: IncidentView) -> RollbackRule | None:
+        return self.playbooks.policies[view.severity].rollback
+
     def recommend(self, view: IncidentView) -> Recommendation | None:
         incident = view
-        rule = self.playbooks.policies[incident.severity].rollback
+        rule = self.rule(view)
         if rule is None or not incident.services or not incident.is_open:
             return None
         known = self.deploys.before(incident.services, incident.started_at, rule.window)
@@ -128,27 +149,21 @@ class RollbackAdvisor:
     def render(
         self, view: IncidentView, recommendation: Recommendation
     ) -> tuple[list[dict[str, Any]], str]:
+        rule = self.rule(view)
+        assert rule is not None, "advice comes from the severity's rollback rule"
         if recommendation.advice is Advice.ESCALATE:
-            return self._escalation(view, recommendation)
-        urgent = recommendation.advice is Advice.ROLL_BACK_NOW
-        head = (
-            ":rotating_light: *Roll back now*: a deploy finished less than 1 hour before the "
-            "issue started."
-            if urgent
-            else ":rewind: *Roll back first, investigate second*: a deploy finished less than 4 "
-            "hours before the issue started."
-        )
-        content = blocks.notice(f"{head}\n_{PROTOCOL}_", "")
+            return self._escalation(recommendation, rule)
+        head = headline(recommendation.advice, rule)
+        content = blocks.notice(f"{head}\n_{protocol(rule)}_", "")
         for suspect in recommendation.suspects[:MOST_SUSPECTS]:
             content += blocks.notice(_describe(suspect), "")
             content.append(_buttons(view.id, suspect.deploy))
         return content, head
 
     def _escalation(
-        self, view: IncidentView, recommendation: Recommendation
+        self, recommendation: Recommendation, rule: RollbackRule
     ) -> tuple[list[dict[str, Any]], str]:
-        rule = self.playbooks.policies[view.severity].rollback
-        window = durations.humanize(rule.window) if rule else "4 hours"
+        window = durations.humanize(rule.window)
         teams = [
             mrkdwn.user_group(s.user_group)
             for name in recommendation.services

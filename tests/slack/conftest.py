@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,11 +19,14 @@ from slack_sdk.models.views import View
 from sqlalchemy import Engine
 
 from bot import app
+from bot.playbooks import loader
+from bot.playbooks.loader import Playbooks
 from bot.sandbox import signing
 from bot.sandbox.slack_api import SlackApiStub
 from bot.server import Server
 from bot.settings import Settings
 
+SHIPPED_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the test app's signing secret
 WEBHOOK_SECRET = "deploy-hook-secret"
 ALERTMANAGER_TOKEN = "alertmanager-token"
@@ -180,6 +184,21 @@ def running_bot(
 def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
     with running_bot(slack, engine, repo_root) as client:
         yield client
+
+
+def playbooks_with(tmp_path: Path, window: str, urgent: str) -> Playbooks:
+    """The shipped playbooks, with the Sev1 rollback rule's windows changed."""
+    for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    sev1 = tmp_path / "sev1.yaml"
+    text = sev1.read_text()
+    assert "  window: 4h " in text and "  urgent: 1h " in text
+    sev1.write_text(
+        text.replace("  window: 4h ", f"  window: {window} ", 1).replace(
+            "  urgent: 1h ", f"  urgent: {urgent} ", 1
+        )
+    )
+    return loader.load(tmp_path)
 
 
 def text_of(message: dict[str, Any]) -> str:

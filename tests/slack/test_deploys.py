@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.core.model import EventKind
 from bot.db.deploys import Deploys
 from bot.db.incidents import Incidents
 from bot.sandbox.signing import post
+from bot.sandbox.slack_api import SlackApiStub
 from bot.webhooks import signing
-from tests.slack.conftest import WEBHOOK_SECRET, BotClient, text_of
+from tests.slack.conftest import WEBHOOK_SECRET, BotClient, playbooks_with, running_bot, text_of
 
 
 def deliver(
@@ -196,6 +198,18 @@ def test_the_rule_decides_the_prompt(
         assert "before the issue started" in text
         assert "v42" in text
     assert eventually(lambda: EventKind.ROLLBACK_ADVISED in kinds_of(bot, 1))
+
+
+def test_a_team_with_a_two_hour_window_is_told_its_own_rule(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path
+) -> None:
+    playbooks_with(tmp_path, window="2h", urgent="30m")
+    with running_bot(slack, engine, repo_root, playbooks_dir=tmp_path) as bot:
+        deliver(bot, deploy(age=timedelta(minutes=90)))
+        text = wait_for(bot, declared_channel(bot), "Roll back first, investigate second")
+    assert "a deploy finished less than 2 hours before the issue started." in text
+    assert "within the last 2 hours, roll back first" in text
+    assert "4 hours" not in text
 
 
 def kinds_of(bot: BotClient, incident_id: int) -> list[EventKind]:

@@ -1,0 +1,158 @@
+"""The command registry is the one place a verb is declared; help, parsing and buttons follow it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from bot.core.lifecycle import State
+from bot.core.model import Incident, Severity
+from bot.services.read_model import IncidentView
+from bot.services.records import StoredIncident
+from bot.slack import blocks, commands
+from bot.slack.commands import UsageError
+from bot.slack.listeners import Listeners
+from bot.slack.mrkdwn import escape
+from bot.slack.registry import Anywhere, Button, Registry, Verb
+from bot.slack.verbs import VERBS
+
+BOT_CODE = Path(__file__).resolve().parents[2] / "bot"
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+class RecordingApp:
+    """Stands in for Bolt's App: notes what the listeners register."""
+
+    def __init__(self) -> None:
+        self.actions: list[str] = []
+
+    def action(self, action_id: str) -> Any:
+        self.actions.append(action_id)
+        return lambda **_: None
+
+    def command(self, _name: str) -> Any:
+        return lambda **_: None
+
+    view = event = command
+
+
+def registered_actions() -> list[str]:
+    app = RecordingApp()
+    listeners = Listeners(cast(Any, None), cast(Any, None), cast(Any, None), lambda then: then())
+    listeners.register(cast(Any, app))
+    return app.actions
+
+
+def view_in(state: State) -> IncidentView:
+    incident = Incident("t", Severity.SEV1, state, NOW, "U0ALICE", NOW)
+    return IncidentView.of(StoredIncident(7, incident), (), NOW)
+
+
+def card_action_ids(state: State) -> list[str]:
+    elements = blocks._buttons(view_in(state)).to_dict()["elements"]
+    return [str(element["action_id"]) for element in elements]
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_every_button_the_card_shows_is_registered_with_bolt(state: State) -> None:
+    shown = card_action_ids(state)
+    assert shown, f"a {state} incident's card has no button"
+    assert set(shown) <= set(registered_actions())
+
+
+def test_every_registry_button_is_registered_with_bolt_once() -> None:
+    actions = registered_actions()
+    for button in VERBS.buttons():
+        assert actions.count(button.action_id) == 1, button.action_id
+
+
+def test_the_card_shows_the_lifecycle_buttons_of_its_state_in_registry_order() -> None:
+    assert card_action_ids(State.INVESTIGATING) == [
+        "incident.ack",
+        "incident.mitigated",
+        "incident.resolve",
+    ]
+    assert card_action_ids(State.MITIGATED) == ["incident.ack", "incident.resolve"]
+    assert card_action_ids(State.RESOLVED) == card_action_ids(State.CLOSED) == ["incident.reopen"]
+
+
+def test_help_lists_every_registry_entry_once_under_its_scope() -> None:
+    anywhere, inside = (block["text"]["text"].splitlines() for block in blocks.help_text())
+    assert (anywhere[0], inside[0]) == ("*Anywhere*", "*In an incident's channel*")
+    for verb in VERBS:
+        line = f"`/incident {escape(verb.usage)}`: {escape(verb.summary)}"
+        assert (anywhere if isinstance(verb.runs, Anywhere) else inside).count(line) == 1
+    assert len(anywhere) + len(inside) == len(VERBS.verbs) + 2
+
+
+def as_slack_sends(example: str) -> str:
+    """A mention picked from Slack's @ menu arrives as ``<@U…|name>``."""
+    return re.sub(r"@(\w+)", lambda m: f"<@U0{m.group(1).upper()}|{m.group(1)}>", example)
+
+
+@pytest.mark.parametrize("verb", list(VERBS), ids=lambda verb: verb.name)
+def test_every_example_parses_to_its_own_verb(verb: Verb) -> None:
+    command = VERBS.parse(as_slack_sends(verb.example))
+    assert VERBS[command.name] is verb
+
+
+@pytest.mark.parametrize("verb", [v for v in VERBS if v.typed], ids=lambda verb: verb.name)
+def test_every_word_and_alias_reaches_its_verb(verb: Verb) -> None:
+    rest = verb.example.partition(" ")[2]
+    for word in (verb.name, *verb.aliases):
+        command = VERBS.parse(as_slack_sends(f"{word.upper()} {rest}"))
+        assert command.name == verb.name
+
+
+NEEDS_ARGUMENTS = ["ic", "role", "service", "note", "deploy"]
+
+
+@pytest.mark.parametrize("name", NEEDS_ARGUMENTS)
+def test_a_verb_that_needs_arguments_quotes_its_example_when_they_are_missing(name: str) -> None:
+    verb = VERBS[name]
+    with pytest.raises(UsageError, match=re.escape(f"`/incident {verb.example}`")):
+        VERBS.parse(verb.name)
+
+
+def test_a_verb_without_a_word_cannot_be_typed() -> None:
+    with pytest.raises(UsageError, match="is not an /incident command"):
+        VERBS.parse("severity sev2")
+
+
+def nothing(_verb: commands.Syntax, _rest: str) -> commands.Command:
+    return commands.Command("x")
+
+
+def verb(name: str, *, aliases: tuple[str, ...] = (), button: Button | None = None) -> Verb:
+    runs = Anywhere(lambda h, who, command: None)
+    return Verb(name, name, "s", name, nothing, runs, aliases=aliases, button=button)
+
+
+@pytest.mark.parametrize(
+    "verbs",
+    [
+        [verb("a"), verb("a")],
+        [verb("a", aliases=("b",)), verb("b")],
+        [
+            verb("a", button=Button("incident.x", "X", lambda h, who, value: None)),
+            verb("b", button=Button("incident.x", "Y", lambda h, who, value: None)),
+        ],
+    ],
+    ids=["name", "alias", "action-id"],
+)
+def test_a_word_or_button_declared_twice_is_refused(verbs: list[Verb]) -> None:
+    with pytest.raises(ValueError, match="declared twice"):
+        Registry(verbs)
+
+
+def test_no_other_module_spells_a_registry_buttons_action_id() -> None:
+    for path in BOT_CODE.rglob("*.py"):
+        if path == BOT_CODE / "slack" / "verbs.py":
+            continue
+        source = path.read_text()
+        for button in VERBS.buttons():
+            assert f'"{button.action_id}"' not in source, f"{path.name}: {button.action_id}"

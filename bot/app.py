@@ -28,6 +28,7 @@ from bot.services.alerts import AlertRecords
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
+from bot.services.rollback import RollbackAdvisor
 from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
@@ -40,7 +41,7 @@ from bot.slack.listeners import Listeners
 from bot.slack.pins import ChannelNotes
 from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
-from bot.slack.rollback import RollbackAdvisor
+from bot.slack.rollback import SlackRollbackWording
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
 from bot.templates import TemplateProblem, Templates
@@ -147,10 +148,12 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     deploys = DeployService(units, clock)
     alert_records = AlertRecords(units, clock)
     webhook_secret = settings.deploy_webhook_secret
+    chat = slack.SlackChat(gateway)
     advisor = RollbackAdvisor(
         service,
         deploys,
-        gateway,
+        chat,
+        SlackRollbackWording(playbooks),
         playbooks,
         webhook_secret.get_secret_value() if webhook_secret else None,
         wiring.rollback_webhook,

@@ -15,18 +15,19 @@ from bot.core import durations, lifecycle
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
+from bot.services.chat import ChatFailure
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
-from bot.slack import blocks, modals, mrkdwn, updates
+from bot.services.rollback import RollbackAdvisor
+from bot.slack import blocks, modals, mrkdwn, rollback, updates
 from bot.slack.access import Access
 from bot.slack.commands import Command
 from bot.slack.gateway import SlackFailure
 from bot.slack.postmortems import PostmortemDesk
 from bot.slack.registry import Anywhere
 from bot.slack.replies import Invocation, Reply, error, notice
-from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals, severity_for
 from bot.slack.verbs import VERBS
@@ -297,10 +298,16 @@ class Handlers:
             return reply
         return self.postmortems.write(who, view)
 
+    def decide(self, who: Invocation, action_id: str, value: str) -> Reply | None:
+        """A rollback decision button: record and carry it out, or say why not."""
+        decision = rollback.DECISIONS[action_id]
+        refused = self.advisor.decide(who.user, decision, rollback.decode(value))
+        return error(rollback.refusal(refused)) if refused is not None else None
+
     def _advise(self, view: IncidentView) -> None:
         try:
             self.advisor.advise(view)
-        except SlackFailure:
+        except ChatFailure:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
 
     # --- deploys ---------------------------------------------------------------------------------

@@ -156,9 +156,7 @@ class Listeners:
     def run_decision(self, body: dict[str, Any], respond: Respond) -> None:
         action = body["actions"][0]
         who = _clicker(body)
-        _guarded(
-            lambda: self.handlers.advisor.decide(who, action["action_id"], action["value"]), respond
-        )
+        _guarded(lambda: self.handlers.decide(who, action["action_id"], action["value"]), respond)
 
     def run_from_alert(self, body: dict[str, Any], respond: Respond) -> None:
         fingerprint = str(body["actions"][0]["value"])

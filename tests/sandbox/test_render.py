@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +34,7 @@ from bot.sandbox.render import Button, Rendered
 from bot.services.read_model import IncidentView
 from bot.slack import blocks
 from bot.slack import mrkdwn as slack_mrkdwn
-from bot.slack.rollback import RollbackAdvisor
+from bot.slack.rollback import SlackRollbackWording
 from bot.templates import Templates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -592,10 +592,8 @@ def test_the_bots_rollback_advice_numbers_its_three_buttons() -> None:
     assert rule is not None
     deploy = Deploy("checkout", "v42", incident.started_at - timedelta(minutes=30), "dana")
     advice = core_rollback.recommend(incident.started_at, incident.services, [deploy], rule)
-    unused = cast(Any, None)  # render() only builds the message; it calls nothing
-    advisor = RollbackAdvisor(unused, unused, unused, playbooks, None)
-    content, text = advisor.render(view, advice)
-    shown = show(content, text, first_button=1, now=view.now)
+    said = SlackRollbackWording(playbooks).advice(view, advice, rule)
+    shown = show(said.content, said.text, first_button=1, now=view.now)
     assert shown.lines[0].startswith(":rotating_light: *Roll back now*")
     assert shown.lines[-1] == "[1] Roll back (danger)   [2] Not related   [3] Already rolled back"
     assert "`checkout` v42" in shown.lines[-2]

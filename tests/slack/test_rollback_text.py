@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 
@@ -19,7 +18,7 @@ from bot.playbooks.loader import Playbooks
 from bot.services.read_model import IncidentView
 from bot.services.records import StoredIncident
 from bot.slack import rollback
-from bot.slack.rollback import RollbackAdvisor
+from bot.slack.rollback import SlackRollbackWording
 from tests.slack.conftest import SHIPPED_PLAYBOOKS, playbooks_with
 
 START = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
@@ -41,11 +40,8 @@ def advice(playbooks: Playbooks, deploy_age: timedelta | None) -> tuple[Advice, 
     assert rule is not None
     deploys = [Deploy("checkout", "v42", START - deploy_age)] if deploy_age else []
     recommendation = core_rollback.recommend(START, ("checkout",), deploys, rule)
-    unused = cast(Any, None)  # render() only builds the message
-    content, text = RollbackAdvisor(unused, unused, unused, playbooks, None).render(
-        view, recommendation
-    )
-    return recommendation.advice, json.dumps(content, ensure_ascii=False) + text
+    said = SlackRollbackWording(playbooks).advice(view, recommendation, rule)
+    return recommendation.advice, json.dumps(said.content, ensure_ascii=False) + said.text
 
 
 @pytest.fixture

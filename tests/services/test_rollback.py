@@ -1,0 +1,244 @@
+"""The rollback use case in process: advice once per change, decisions recorded once, the hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.model import Event, EventKind, Severity
+from bot.core.policy import RollbackRule
+from bot.core.rollback import Advice, Deploy, Recommendation
+from bot.db.unit_of_work import units_of_work
+from bot.playbooks import loader
+from bot.playbooks.loader import Playbooks
+from bot.services.chat import ChatFailure, Message
+from bot.services.deploys import DeployService
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
+from bot.services.rollback import (
+    AlreadyDecided,
+    Decision,
+    DeployRef,
+    NotOpen,
+    RollbackAdvisor,
+    UnknownDeploy,
+)
+
+T0 = datetime.fromisoformat("2026-03-14T03:00:00+00:00")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RecordingChat:
+    """The chat port, recording posts; ``failing`` makes every post raise ChatFailure."""
+
+    posts: list[tuple[str, str]] = field(default_factory=list)
+    failing: bool = False
+
+    def post(self, channel: str, message: Message, metadata: Any = None) -> str:
+        if self.failing:
+            raise ChatFailure("chat.postMessage failed: fatal_error")
+        self.posts.append((channel, message.text))
+        return f"ts-{len(self.posts)}"
+
+    def texts(self) -> list[str]:
+        return [text for _, text in self.posts]
+
+
+class Wording:
+    """Each message as a short tag naming what was said."""
+
+    def advice(self, view: IncidentView, rec: Recommendation, rule: RollbackRule) -> Message:
+        return _said(f"advice {rec.advice} {[s.deploy.version for s in rec.suspects]}")
+
+    def decision_changed(
+        self, user: str, deploy: Deploy, earlier: Event, decision: Decision
+    ) -> Message:
+        return _said(f"changed {earlier.text} -> {decision} by {user}")
+
+    def rolling_back(self, user: str, deploy: Deploy, instructions: str | None) -> Message:
+        return _said(f"rolling back {deploy.version} by {user}: {instructions}")
+
+    def not_related(self, user: str, deploy: Deploy) -> Message:
+        return _said(f"not related {deploy.version}")
+
+    def already_rolled_back(self, user: str, deploy: Deploy) -> Message:
+        return _said(f"already rolled back {deploy.version}")
+
+    def hook_not_signed(self) -> Message:
+        return _said("hook not signed")
+
+    def hook_answered(self, deploy: Deploy, succeeded: bool, detail: str) -> Message:
+        return _said(f"hook {'ok' if succeeded else 'failed'}: {detail}")
+
+
+def _said(text: str) -> Message:
+    return Message([], text)
+
+
+@dataclass
+class Hook:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, url: str, payload: dict[str, Any], secret: str) -> tuple[bool, str]:
+        self.calls.append((url, payload))
+        return True, "HTTP 202"
+
+
+@dataclass
+class World:
+    incidents: IncidentService
+    deploys: DeployService
+    chat: RecordingChat
+    hook: Hook
+    advisor: RollbackAdvisor
+    playbooks: Playbooks
+    clock: list[datetime]
+
+    def declare(self, services: tuple[str, ...] = ("checkout",)) -> IncidentView:
+        declared = self.incidents.declare(
+            severity=Severity.SEV1, title="checkout 500s", by="U0ALICE", services=services
+        )
+        incident_id = declared.view.id
+        self.incidents.attach_channel(incident_id, f"C0INC{incident_id}", f"inc-{incident_id}")
+        return self.incidents.get(incident_id)
+
+    def deploy(self, version: str, minutes_before: int, service: str = "checkout") -> Deploy:
+        deploy = Deploy(service, version, T0 - timedelta(minutes=minutes_before), "U0DANA")
+        self.deploys.record(deploy, "test")
+        return deploy
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session], tmp_path: Path) -> World:
+    clock = [T0]
+    units = units_of_work(sessions)
+    playbooks = loader.load(ROOT / "playbooks")
+    checkout = playbooks.catalog.service("checkout")
+    assert checkout is not None
+    hooked = checkout.rollback.model_copy(update={"webhook": "http://127.0.0.1:9/rollback"})
+    services = playbooks.catalog.services
+    services[services.index(checkout)] = checkout.model_copy(update={"rollback": hooked})
+    incidents = IncidentService(units, playbooks.policies, lambda: clock[0])
+    deploys = DeployService(units, lambda: clock[0])
+    chat, hook = RecordingChat(), Hook()
+    advisor = RollbackAdvisor(incidents, deploys, chat, Wording(), playbooks, "hook-secret", hook)
+    return World(incidents, deploys, chat, hook, advisor, playbooks, clock)
+
+
+def ref(view: IncidentView, deploy: Deploy) -> DeployRef:
+    return DeployRef(view.id, deploy.service, deploy.version, deploy.finished_at.isoformat())
+
+
+def kinds(world: World, incident_id: int) -> list[EventKind]:
+    return [event.kind for event in world.incidents.get(incident_id).events]
+
+
+def test_advice_is_posted_and_recorded_once_until_it_changes(world: World) -> None:
+    world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    assert world.advisor.advise(view) is True
+    assert world.advisor.advise(world.incidents.get(view.id)) is False
+    assert world.chat.texts() == [f"advice {Advice.ROLL_BACK_NOW} ['v41']"]
+    world.deploy("v42", minutes_before=10)
+    assert world.advisor.advise(world.incidents.get(view.id)) is True
+    assert kinds(world, view.id).count(EventKind.ROLLBACK_ADVISED) == 2
+
+
+def test_no_deploy_in_the_window_advises_escalation(world: World) -> None:
+    world.deploy("v40", minutes_before=5 * 60)
+    view = world.declare()
+    recommendation = world.advisor.recommend(view)
+    assert recommendation is not None
+    assert recommendation.advice is Advice.ESCALATE
+
+
+def test_a_failed_post_records_no_advice(world: World) -> None:
+    world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    world.chat.failing = True
+    with pytest.raises(ChatFailure):
+        world.advisor.advise(view)
+    assert EventKind.ROLLBACK_ADVISED not in kinds(world, view.id)
+
+
+def test_a_deploy_re_advises_only_the_incidents_of_its_service(world: World) -> None:
+    checkout = world.declare(("checkout",))
+    search = world.declare(("search",))
+    deploy = world.deploy("v43", minutes_before=20)
+    assert world.advisor.deploy_reported(deploy) == 1
+    assert EventKind.ROLLBACK_ADVISED in kinds(world, checkout.id)
+    assert EventKind.ROLLBACK_ADVISED not in kinds(world, search.id)
+
+
+def test_rolling_back_shows_the_steps_calls_the_hook_and_records_both(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    assert world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy)) is None
+    service = world.playbooks.catalog.service("checkout")
+    assert service is not None
+    assert world.chat.texts() == [
+        f"rolling back v41 by U0BOB: {service.rollback.instructions}",
+        "hook ok: HTTP 202",
+    ]
+    [(url, payload)] = world.hook.calls
+    assert (url, payload["requested_by"], payload["version"], payload["incident"]) == (
+        "http://127.0.0.1:9/rollback",
+        "U0BOB",
+        "v41",
+        view.id,
+    )
+    recorded = world.incidents.get(view.id).events
+    note = recorded[-1]
+    assert (note.kind, note.text) == (
+        EventKind.NOTE_ADDED,
+        "rollback webhook for checkout: HTTP 202",
+    )
+    decision = next(e for e in recorded if e.kind is EventKind.ROLLBACK_DECIDED)
+    assert (decision.actor, decision.text, decision.extra["version"]) == (
+        "U0BOB",
+        "roll back",
+        "v41",
+    )
+
+
+def test_the_same_decision_twice_is_refused_and_a_change_of_mind_is_said(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    assert world.advisor.decide("U0BOB", Decision.NOT_RELATED, ref(view, deploy)) is None
+    again = world.advisor.decide("U0CAROL", Decision.NOT_RELATED, ref(view, deploy))
+    assert isinstance(again, AlreadyDecided)
+    assert (again.earlier.actor, again.decision) == ("U0BOB", Decision.NOT_RELATED)
+    assert world.advisor.decide("U0CAROL", Decision.ROLLED_BACK, ref(view, deploy)) is None
+    assert world.chat.texts() == [
+        "not related v41",
+        "changed not related -> already rolled back by U0CAROL",
+        "already rolled back v41",
+    ]
+    assert kinds(world, view.id).count(EventKind.ROLLBACK_DECIDED) == 2
+
+
+def test_decisions_on_a_resolved_incident_or_an_unknown_deploy_are_refused(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    gone = DeployRef(view.id, "checkout", "v99", deploy.finished_at.isoformat())
+    assert isinstance(world.advisor.decide("U0BOB", Decision.ROLL_BACK, gone), UnknownDeploy)
+    world.incidents.record(view.id, EventKind.RESOLVED, "U0ALICE")
+    refused = world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
+    assert isinstance(refused, NotOpen)
+    assert world.chat.posts == []
+    assert world.hook.calls == []
+
+
+def test_without_a_signing_secret_the_hook_is_not_called(world: World) -> None:
+    world.advisor.webhook_secret = None
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
+    assert world.chat.texts()[-1] == "hook not signed"
+    assert world.hook.calls == []

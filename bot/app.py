@@ -24,6 +24,7 @@ from bot.paging import PagerDuty
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.pools import WorkTracker
+from bot.services.access import Access
 from bot.services.alerts import AlertRecords
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
@@ -33,7 +34,6 @@ from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
-from bot.slack.access import Access
 from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
@@ -167,7 +167,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         settings.incident_announce_channel,
         prober=wiring.prober,
     )
-    access = Access(gateway, settings.incident_declarers_group, settings.incident_admin_group)
+    access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
     desk = PostmortemDesk(service, templates, gateway, settings.postmortem_dir)
     handlers = Handlers(
         service, room, playbooks, templates, deploys, advisor, signals, access, desk

@@ -15,14 +15,14 @@ from bot.core import durations, lifecycle
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
+from bot.services.access import Access
 from bot.services.chat import ChatFailure
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.services.rollback import RollbackAdvisor
-from bot.slack import blocks, modals, mrkdwn, rollback, updates
-from bot.slack.access import Access
+from bot.slack import access, blocks, modals, mrkdwn, rollback, updates
 from bot.slack.commands import Command
 from bot.slack.gateway import SlackFailure
 from bot.slack.postmortems import PostmortemDesk
@@ -72,9 +72,9 @@ class Handlers:
         description: str = "",
         request_key: str | None = None,
     ) -> Reply:
-        refusal = self.access.may_declare(who.user)
-        if refusal is not None:
-            return error(refusal)
+        refused = self.access.may_declare(who.user)
+        if refused is not None:
+            return error(access.refusal(refused))
         named = services if services is not None else self._services_named_in(title)
         declared = self.service.declare(
             severity=severity,
@@ -185,9 +185,9 @@ class Handlers:
         steering = VERBS.steering(kind)
         if steering is not None:
             incident = self.service.get(incident_id)
-            refusal = self.access.may(who.user, steering.phrase, incident)
-            if refusal is not None:
-                return error(refusal)
+            refused = self.access.may_steer(who.user, steering.phrase, incident)
+            if refused is not None:
+                return error(access.refusal(refused))
         try:
             changed = self.service.record(
                 incident_id,

@@ -1,0 +1,76 @@
+"""Who may do what: declare (anyone, or a user group's members), and steer an incident (the
+people on it, or an admin group's members). Group members are asked of the chat at most once a
+``cache_seconds``; while the chat is down, the last answer stands."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.access import on_the_incident
+from bot.services.chat import Chat, ChatFailure
+from bot.services.read_model import IncidentView
+
+
+@dataclass(frozen=True)
+class NotADeclarer:
+    """Only the members of ``group`` may declare incidents."""
+
+    group: str
+
+
+@dataclass(frozen=True)
+class NotOnTheIncident:
+    """Only the commander, the declarer, the responders (or ``admins``) may ``action`` it."""
+
+    action: str
+    commander: str | None
+    admins: str | None
+
+
+class Access:
+    def __init__(
+        self,
+        chat: Chat,
+        declarers: str | None,
+        admins: str | None,
+        cache_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.chat = chat
+        self.declarers = declarers  # a user group id, or None: anyone may declare
+        self.admins = admins  # a user group id whose members may steer any incident
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def may_declare(self, user: str) -> NotADeclarer | None:
+        """None if ``user`` may declare, else why not."""
+        if self.declarers is None or self._in(self.declarers, user) or self._in(self.admins, user):
+            return None
+        return NotADeclarer(self.declarers)
+
+    def may_steer(self, user: str, action: str, incident: IncidentView) -> NotOnTheIncident | None:
+        """None if ``user`` may steer ``incident`` (``action`` it, as in "resolve"), else why
+        not."""
+        if on_the_incident(user, incident) or self._in(self.admins, user):
+            return None
+        return NotOnTheIncident(action, incident.commander, self.admins)
+
+    def _in(self, group: str | None, user: str) -> bool:
+        if group is None:
+            return False
+        with self._lock:
+            cached = self._members.get(group)
+        if cached is None or self.monotonic() - cached[0] > self.cache_seconds:
+            try:
+                members = frozenset(self.chat.group_members(group))
+            except ChatFailure:
+                members = cached[1] if cached else frozenset()  # the chat is down: last known
+            cached = (self.monotonic(), members)
+            with self._lock:
+                self._members[group] = cached
+        return user in cached[1]

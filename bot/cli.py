@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,6 @@ import click
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlalchemy.orm import Session
 
 PROG = "incident-bot"
 _NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")
@@ -318,14 +316,10 @@ def audit_commands() -> None:
 
 @audit_commands.command("verify", help="detect edited or deleted entries")
 def audit_verify() -> int:
-    from sqlalchemy import func, select
-
+    from bot import settings as config
     from bot.db import audit
-    from bot.db.tables import EventRow
 
-    with _session() as session:
-        problems = audit.verify(session)
-        entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
+    problems, entries = audit.check(config.load().database_url)
     for problem in problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
     if problems:
@@ -339,11 +333,11 @@ def audit_verify() -> int:
 def audit_export(incident: int | None) -> int:
     import json
 
+    from bot import settings as config
     from bot.db import audit
 
-    with _session() as session:
-        for entry in audit.export(session, incident):
-            print(json.dumps(entry, ensure_ascii=False))
+    for entry in audit.entries(config.load().database_url, incident):
+        print(json.dumps(entry, ensure_ascii=False))
     return 0
 
 
@@ -384,21 +378,6 @@ def _migrate(step: Callable[[Engine], None]) -> int:
     finally:
         engine.dispose()
     return 0
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    from bot import settings as config
-    from bot.db import engine as engines
-    from bot.db import migrate
-
-    engine = engines.connect(config.load().database_url)
-    try:
-        migrate.upgrade(engine)
-        with engines.sessions(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

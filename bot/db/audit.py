@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.db import engine as engines
+from bot.db import migrate
 from bot.db.state import State
 from bot.db.tables import EventRow
 
@@ -99,3 +102,29 @@ def export(session: Session, incident_id: int | None = None) -> Iterator[dict[st
         query = query.where(EventRow.incident_id == incident_id)
     for row in session.scalars(query):
         yield {"id": row.id, **content(row), "prev_hash": row.prev_hash, "hash": row.hash}
+
+
+@contextmanager
+def _migrated(url: str) -> Iterator[Session]:
+    """A session on the database at ``url``, brought to the newest schema first."""
+    engine = engines.connect(url)
+    try:
+        migrate.upgrade(engine)
+        with engines.sessions(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def check(url: str) -> tuple[list[Problem], int]:
+    """Verify the trail of the database at ``url``: (problems, entries walked)."""
+    with _migrated(url) as session:
+        problems = verify(session)
+        entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
+    return problems, int(entries)
+
+
+def entries(url: str, incident_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """The trail of the database at ``url`` (one incident's, or all), oldest first."""
+    with _migrated(url) as session:
+        yield from export(session, incident_id)

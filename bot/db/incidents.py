@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import lifecycle, model
 from bot.core.model import Event, Incident
-from bot.db.tables import DeadlineRow, IncidentRow
+from bot.db.tables import DeadlineRow, EventRow, IncidentRow
 from bot.db.timeline import Timeline
 from bot.services.ports import Conflict
 from bot.services.records import IncidentNotFound, StoredIncident
@@ -139,6 +139,17 @@ class Incidents:
 
     def _load(self, row: IncidentRow) -> StoredIncident:
         return _to_domain(row, self.timeline.events(row.id))
+
+    def rooms(self) -> list[tuple[str, str | None, str | None]]:
+        rows = self.session.execute(
+            select(IncidentRow.channel_id, IncidentRow.channel_name, IncidentRow.card_ts)
+            .where(IncidentRow.channel_id.is_not(None))
+            .order_by(IncidentRow.id)
+        )
+        return [(str(channel), name, card) for channel, name, card in rows]
+
+    def latest_event_at(self) -> datetime | None:
+        return self.session.scalar(select(func.max(EventRow.at)))
 
     def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
         row = self._row(incident_id)

@@ -20,11 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from bot import app
-from bot.db.state import State
-from bot.db.tables import EventRow, IncidentRow
 from bot.probes import ProbeResult
 from bot.sandbox import cast, forms, render, signing, steps
 from bot.sandbox.clock import VirtualClock
@@ -154,12 +150,12 @@ class Sandbox:
     def _resume(self) -> None:
         """A kept database: its incidents' channels and cards exist again, and time goes on."""
         assert self.runtime is not None
-        with self.runtime.sessions() as session:
-            latest = session.scalar(select(func.max(EventRow.at)))
-            stopped = State(session).get(CLOCK_KEY)
-            rooms = session.execute(
-                select(IncidentRow.channel_id, IncidentRow.channel_name, IncidentRow.card_ts)
-            ).all()
+        incidents = self.runtime.service
+        latest, stopped, rooms = (
+            incidents.latest_event_at(),
+            incidents.fact(CLOCK_KEY),
+            incidents.rooms(),
+        )
         everyone = list(self.stub.directory().users)
         for channel_id, name, card_ts in rooms:
             if channel_id:
@@ -175,8 +171,7 @@ class Sandbox:
     def _remember_time(self) -> None:
         """Where the clock is, so a session on a kept database goes on from there."""
         assert self.runtime is not None
-        with self.runtime.sessions.begin() as session:
-            State(session).put(CLOCK_KEY, self.clock().isoformat(), self.clock())
+        self.runtime.service.put_fact(CLOCK_KEY, self.clock().isoformat())
 
     # --- the prompt -----------------------------------------------------------------------------
 

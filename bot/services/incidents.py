@@ -200,6 +200,25 @@ class IncidentService:
             uow.tickets.add(incident_id, ticket)
             uow.commit()
 
+    def rooms(self) -> list[tuple[str, str | None, str | None]]:
+        """(channel id, channel name, card ts) of every incident that has a channel."""
+        with self.units() as uow:
+            return uow.incidents.rooms()
+
+    def latest_event_at(self) -> datetime | None:
+        with self.units() as uow:
+            return uow.incidents.latest_event_at()
+
+    def fact(self, key: str) -> str | None:
+        """A fact the bot keeps about itself (``put_fact``)."""
+        with self.units() as uow:
+            return uow.state.get(key)
+
+    def put_fact(self, key: str, value: str) -> None:
+        with self.units() as uow:
+            uow.state.put(key, value, self.clock())
+            uow.commit()
+
     def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
         with self.units() as uow:
             uow.incidents.attach_channel(incident_id, channel_id, name)

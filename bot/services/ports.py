@@ -61,6 +61,14 @@ class IncidentStore(Protocol):
 
     def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None: ...
 
+    def rooms(self) -> list[tuple[str, str | None, str | None]]:
+        """(channel id, channel name, card ts) of every incident that has a channel."""
+        ...
+
+    def latest_event_at(self) -> datetime | None:
+        """When the newest timeline entry of any incident happened."""
+        ...
+
     def attach_card(self, incident_id: int, card_ts: str) -> None: ...
 
 

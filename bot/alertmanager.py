@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
+
+from bot.core.alerts import Alert, is_critical
+
+__all__ = ["Alert", "InvalidPayload", "is_critical", "parse"]
 
 # Go's zero time.Time: Alertmanager's way of saying "not set".
 _ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
@@ -15,21 +18,6 @@ _RFC3339 = re.compile(
     r"(?P<fraction>\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})"
 )
 _STATUSES = ("firing", "resolved")
-_CRITICAL = ("critical", "page")
-
-
-@dataclass(frozen=True)
-class Alert:
-    fingerprint: str
-    status: str
-    name: str
-    severity: str | None
-    service: str | None
-    summary: str
-    labels: Mapping[str, str] = field(hash=False)
-    starts_at: datetime
-    ends_at: datetime | None
-    url: str | None
 
 
 class InvalidPayload(ValueError):
@@ -48,10 +36,6 @@ def parse(payload: object, service_label: str = "service") -> list[Alert]:
     if not isinstance(alerts, list):
         raise InvalidPayload("alerts", "missing" if alerts is None else "expected a list")
     return [_alert(item, f"alerts[{index}]", service_label) for index, item in enumerate(alerts)]
-
-
-def is_critical(alert: Alert) -> bool:
-    return alert.severity is not None and alert.severity.casefold() in _CRITICAL
 
 
 def _alert(item: object, path: str, service_label: str) -> Alert:

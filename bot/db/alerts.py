@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.alertmanager import Alert
+from bot.core.alerts import Alert
 from bot.db.tables import AlertRow
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bot.alertmanager import Alert
+from bot.core.alerts import Alert
 from bot.services.clock import Clock
 from bot.services.ports import UnitsOfWork
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
-from bot.alertmanager import Alert
+from bot.core.alerts import Alert
 from bot.core.deadlines import Deadline
 from bot.core.model import Event, Incident
 from bot.core.rollback import Deploy

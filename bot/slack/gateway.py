@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,7 +107,7 @@ class SlackGateway:
         log.debug("Slack call", extra={"slack_method": method})
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    def create_channel(self, names: Iterator[str]) -> tuple[str, str]:
+    def create_channel(self, names: Iterable[str]) -> tuple[str, str]:
         """Create the first free channel name; ``names`` gives the next one to try when taken."""
         for name in names:
             try:

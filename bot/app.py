@@ -28,6 +28,8 @@ from bot.services.alerts import AlertRecords
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
+from bot.services.probing import Prober
+from bot.services.signals import Signals
 from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
@@ -42,7 +44,7 @@ from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
-from bot.slack.signals import Signals
+from bot.slack.wording.signals import SlackSignalWording
 from bot.templates import TemplateProblem, Templates
 from bot.tickets import SlackTriageTickets
 from bot.webhooks import outbound
@@ -100,7 +102,7 @@ class Wiring:
 
     follow_up_threads: int = 2
     timer_parallelism: int = 8
-    prober: probes.Prober = probes.probe_all
+    prober: Prober = probes.probe_all
     rollback_webhook: outbound.Poster = outbound.post_signed
 
 
@@ -155,11 +157,13 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         webhook_secret.get_secret_value() if webhook_secret else None,
         wiring.rollback_webhook,
     )
+    chat = slack.SlackChat(gateway)
     signals = Signals(
         service,
         deploys,
         alert_records,
-        gateway,
+        chat,
+        SlackSignalWording(),
         playbooks,
         settings.incident_announce_channel,
         prober=wiring.prober,

@@ -19,6 +19,7 @@ from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
+from bot.services.signals import Signals, severity_for
 from bot.slack import blocks, commands, mrkdwn, updates
 from bot.slack.access import STEERING, Access
 from bot.slack.commands import Command
@@ -27,7 +28,6 @@ from bot.slack.postmortems import PostmortemDesk
 from bot.slack.replies import Invocation, Reply, error, notice
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
-from bot.slack.signals import Signals, severity_for
 from bot.templates import Templates
 
 log = logging.getLogger(__name__)
@@ -302,11 +302,11 @@ class Handlers:
         )
 
     def _dependencies(self, who: Invocation, command: Command, view: IncidentView) -> Reply:
-        content, text = self.signals.dependencies(view)
+        health = self.signals.dependencies(view)
         if view.channel_id:
-            self.room.gateway.post(view.channel_id, content, text)
+            self.room.gateway.post(view.channel_id, health.content, health.text)
             return notice("Posted the dependency checks in the channel.", ":link:")
-        return Reply(content, text)
+        return Reply(health.content, health.text)
 
     def _postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         if command.text:

@@ -25,6 +25,7 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.pools import WorkTracker
 from bot.services.alerts import AlertRecords
+from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
@@ -39,7 +40,6 @@ from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
-from bot.slack.pins import ChannelNotes
 from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import RollbackAdvisor
@@ -189,7 +189,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     followups = work.pool(wiring.follow_up_threads, "follow-up")
     backlog = BacklogFirst(lambda: workers.pending)
     Listeners(
-        handlers, gateway, ChannelNotes(service, gateway), backlog.behind(followups.submit), clock
+        handlers, gateway, ChannelNotes(service, chat), backlog.behind(followups.submit), clock
     ).register(bolt)
     alerts = Alerts(
         gateway,

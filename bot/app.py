@@ -25,6 +25,7 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.pools import WorkTracker
 from bot.services.alerts import AlertRecords
+from bot.services.announcer import DeadlineAnnouncer
 from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
@@ -36,7 +37,6 @@ from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
 from bot.slack.access import Access
-from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
@@ -44,6 +44,7 @@ from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import RollbackAdvisor
 from bot.slack.room import IncidentRoom
+from bot.slack.wording.deadlines import SlackDeadlineWording
 from bot.slack.wording.signals import SlackSignalWording
 from bot.templates import TemplateProblem, Templates
 from bot.tickets import SlackTriageTickets
@@ -191,9 +192,9 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     Listeners(
         handlers, gateway, ChannelNotes(service, chat), backlog.behind(followups.submit), clock
     ).register(bolt)
-    alerts = Alerts(
-        gateway,
-        templates,
+    announcer = DeadlineAnnouncer(
+        chat,
+        SlackDeadlineWording(templates),
         playbooks,
         PagerDuty(settings.pagerduty_events_url),
         settings.incident_announce_channel,
@@ -201,7 +202,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     runner = TimerRunner(
         units,
         service,
-        alerts,
+        announcer,
         lease=timedelta(seconds=settings.timer_lease_seconds),
         parallel=wiring.timer_parallelism,
     )

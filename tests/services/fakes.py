@@ -1,4 +1,4 @@
-"""Recording fakes of the ports use cases reach the world through: chat, wording, prober."""
+"""Recording fakes of the ports use cases reach the world through: chat, wording, pager, prober."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.alertmanager import Alert
 from bot.core.rollback import Deploy
+from bot.services.announcer import Overdue, Reminder
 from bot.services.chat import ChatFailure, Message
+from bot.services.pager import Page
 from bot.services.probing import ProbeResult
 
 
@@ -137,6 +139,36 @@ class FakeSignalWording:
 
     def firing_alerts(self, alerts: Sequence[Alert]) -> Message:
         return _said("alerts: " + ", ".join(alert.name for alert in alerts))
+
+
+class FakeDeadlineWording:
+    """Keeps every notice it worded, and says it in one plain line."""
+
+    def __init__(self) -> None:
+        self.notices: list[Overdue | Reminder] = []
+
+    def overdue(self, notice: Overdue) -> Message:
+        self.notices.append(notice)
+        return _said(f"overdue: {notice.deadline.key}")
+
+    def reminder(self, notice: Reminder) -> Message:
+        self.notices.append(notice)
+        return _said(f"reminder: {notice.deadline.key}")
+
+    def tag(self, event_type: str, payload: Mapping[str, str]) -> Mapping[str, Any]:
+        return {"event_type": event_type, "payload": dict(payload)}
+
+
+@dataclass
+class FakePager:
+    """Takes every page (or none, with ``accepting=False``), and keeps them."""
+
+    accepting: bool = True
+    pages: list[Page] = field(default_factory=list)
+
+    def trigger(self, page: Page) -> bool:
+        self.pages.append(page)
+        return self.accepting
 
 
 @dataclass

@@ -73,6 +73,8 @@ class DeadlineWording(Protocol):
 
 
 class DeadlineAnnouncer:
+    """Says the timers' firings in the chat (the ``TimerRunner``'s ``Announcer``)."""
+
     def __init__(
         self,
         chat: Chat,

@@ -30,6 +30,8 @@ class PinChange:
 
 
 class ChannelNotes:
+    """Keeps the timeline's notes in step with what is pinned in incident channels."""
+
     def __init__(self, service: IncidentService, chat: Chat) -> None:
         self.service = service
         self.chat = chat
@@ -38,6 +40,7 @@ class ChannelNotes:
         """Note the message in its incident's timeline, once however often it is pinned.
 
         Nothing outside an incident channel, or when the message cannot be read (logged).
+        Raises StorageUnavailable if the store cannot be reached.
         """
         view = self.service.in_channel(change.channel)
         if view is None or change.ts in _noted(view):

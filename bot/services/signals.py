@@ -59,6 +59,9 @@ class SignalWording(Protocol):
 
 
 class Signals:
+    """Passes on what Alertmanager, the catalog's dependencies and the deploy record say about
+    incidents; every message goes through ``chat``, worded by ``wording``."""
+
     def __init__(
         self,
         incidents: IncidentService,
@@ -87,7 +90,8 @@ class Signals:
         """Pass each newly firing alert on: to its incidents' channels and timelines, or, if it is
         critical and no incident is open for its service, offered for declaration.
 
-        One alert that fails is logged and the rest still go out; nothing raises.
+        One alert that fails is logged and the rest still go out. Raises StorageUnavailable only
+        if the open incidents cannot be read.
         """
         open_views = self.incidents.open_incidents()
         for alert in alerts:

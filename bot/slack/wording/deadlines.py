@@ -19,6 +19,8 @@ POST_UPDATE = "incident.update"  # the button's action id; value: the incident i
 
 
 class SlackDeadlineWording:
+    """DeadlineWording from ``templates``; tags are Slack message metadata."""
+
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
 

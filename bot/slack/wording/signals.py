@@ -35,6 +35,8 @@ def _notice(text: str, fallback: str | None = None) -> Message:
 
 
 class SlackSignalWording:
+    """SignalWording in Block Kit: one mrkdwn section each, and the Declare button."""
+
     def alert_firing(self, alert: Alert) -> Message:
         return _notice(f":fire: Firing: {alert_line(alert)}")
 

@@ -26,24 +26,27 @@ from bot.playbooks.loader import Playbooks
 from bot.pools import WorkTracker
 from bot.services.access import Access
 from bot.services.alerts import AlertRecords
+from bot.services.announcer import DeadlineAnnouncer
+from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
+from bot.services.probing import Prober
 from bot.services.rollback import RollbackAdvisor
+from bot.services.signals import Signals
 from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
-from bot.slack.alerts import Alerts
 from bot.slack.handlers import Handlers
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
-from bot.slack.pins import ChannelNotes
 from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import SlackRollbackWording
 from bot.slack.room import IncidentRoom
-from bot.slack.signals import Signals
+from bot.slack.wording.deadlines import SlackDeadlineWording
+from bot.slack.wording.signals import SlackSignalWording
 from bot.templates import TemplateProblem, Templates
 from bot.tickets import SlackTriageTickets
 from bot.webhooks import outbound
@@ -101,7 +104,7 @@ class Wiring:
 
     follow_up_threads: int = 2
     timer_parallelism: int = 8
-    prober: probes.Prober = probes.probe_all
+    prober: Prober = probes.probe_all
     rollback_webhook: outbound.Poster = outbound.post_signed
 
 
@@ -162,7 +165,8 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         service,
         deploys,
         alert_records,
-        gateway,
+        chat,
+        SlackSignalWording(),
         playbooks,
         settings.incident_announce_channel,
         prober=wiring.prober,
@@ -188,11 +192,11 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     followups = work.pool(wiring.follow_up_threads, "follow-up")
     backlog = BacklogFirst(lambda: workers.pending)
     Listeners(
-        handlers, gateway, ChannelNotes(service, gateway), backlog.behind(followups.submit), clock
+        handlers, gateway, ChannelNotes(service, chat), backlog.behind(followups.submit), clock
     ).register(bolt)
-    alerts = Alerts(
-        gateway,
-        templates,
+    announcer = DeadlineAnnouncer(
+        chat,
+        SlackDeadlineWording(templates),
         playbooks,
         PagerDuty(settings.pagerduty_events_url),
         settings.incident_announce_channel,
@@ -200,7 +204,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     runner = TimerRunner(
         units,
         service,
-        alerts,
+        announcer,
         lease=timedelta(seconds=settings.timer_lease_seconds),
         parallel=wiring.timer_parallelism,
     )

@@ -6,22 +6,16 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+
+from bot.services.pager import Page
 
 log = logging.getLogger(__name__)
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
 
-@dataclass(frozen=True)
-class Page:
-    routing_key: str
-    dedup_key: str
-    summary: str
-    severity: str  # critical, error, warning or info
-    source: str = "incident-bot"
-
-
 class PagerDuty:
+    """The Pager port on PagerDuty's Events API v2."""
+
     def __init__(self, url: str = EVENTS_URL, timeout: float = 5.0) -> None:
         self.url = url
         self.timeout = timeout

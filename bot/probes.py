@@ -9,9 +9,11 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+
+from bot.services.probing import Prober as Prober
+from bot.services.probing import ProbeResult as ProbeResult
 
 # Slack rejects a section over 3,000 characters; keep clear of it.
 TABLE_LIMIT = 2_900
@@ -21,20 +23,6 @@ TARGET_WIDTH = 48
 _MORE_RESERVE = 48
 # How long probe_all waits past the probes' own timeouts (thread start-up, slow scheduling).
 _GRACE = 0.5
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    target: str
-    kind: str
-    healthy: bool
-    latency_ms: float | None
-    status: int | None
-    detail: str
-
-
-# Checks every target within a timeout in seconds; the sandbox swaps in its own.
-Prober = Callable[[Sequence[str], float], list["ProbeResult"]]
 
 
 def probe(target: str, timeout: float = 2.0) -> ProbeResult:

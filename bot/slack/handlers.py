@@ -22,6 +22,7 @@ from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.services.rollback import RollbackAdvisor
+from bot.services.signals import Signals, severity_for
 from bot.slack import access, blocks, modals, mrkdwn, rollback, updates
 from bot.slack.commands import Command
 from bot.slack.gateway import SlackFailure
@@ -29,7 +30,6 @@ from bot.slack.postmortems import PostmortemDesk
 from bot.slack.registry import Anywhere
 from bot.slack.replies import Invocation, Reply, error, notice
 from bot.slack.room import IncidentRoom
-from bot.slack.signals import Signals, severity_for
 from bot.slack.verbs import VERBS
 from bot.templates import Templates
 
@@ -285,11 +285,11 @@ class Handlers:
         )
 
     def dependencies(self, view: IncidentView) -> Reply:
-        content, text = self.signals.dependencies(view)
+        health = self.signals.dependencies(view)
         if view.channel_id:
-            self.room.gateway.post(view.channel_id, content, text)
+            self.room.gateway.post(view.channel_id, health.content, health.text)
             return notice("Posted the dependency checks in the channel.", ":link:")
-        return Reply(content, text)
+        return Reply(health.content, health.text)
 
     def postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         if command.text:

@@ -12,13 +12,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 
+from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
 from bot.services.ports import StorageUnavailable
 from bot.slack import blocks, modals, rollback, updates
 from bot.slack.commands import Command, UsageError
 from bot.slack.gateway import SlackFailure, SlackGateway
 from bot.slack.handlers import Handlers
-from bot.slack.pins import ChannelNotes
+from bot.slack.pins import pin_change
 from bot.slack.replies import Invocation, Reply, error
 from bot.slack.verbs import VERBS
 
@@ -164,10 +165,12 @@ class Listeners:
         _guarded(lambda: self.handlers.declare_from_alert(who, fingerprint), respond, self.later)
 
     def run_pinned(self, event: dict[str, Any]) -> None:
-        _quietly(lambda: self.notes.pinned(event))
+        if change := pin_change(event):
+            _quietly(lambda: self.notes.pinned(change))
 
     def run_unpinned(self, event: dict[str, Any]) -> None:
-        _quietly(lambda: self.notes.unpinned(event))
+        if change := pin_change(event):
+            _quietly(lambda: self.notes.unpinned(change))
 
     # --- the status update modal --------------------------------------------------------------
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from slack_sdk import WebClient
 
 from bot.core.model import EventKind
 from bot.db.incidents import Incidents
 from bot.sandbox import signing
+from bot.services.channel_notes import PinChange
+from bot.slack.pins import pin_change
 from tests.slack.conftest import SECRET, BotClient
 
 
@@ -109,3 +112,48 @@ def test_a_pushpin_reaction_fetches_the_message_and_its_permalink(bot: BotClient
     assert noted.text == "db failover finished"
     assert noted.extra["permalink"].startswith("https://stub.slack.com/archives/")
     assert noted.extra["source"] == "reaction_added"
+
+
+ATTACHED = {"ts": "9.1", "text": "failed over", "user": "U0CAROL"}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (
+            {
+                "type": "pin_added",
+                "user": "U0BOB",
+                "channel_id": "C1",
+                "item": {"type": "message", "channel": "C1", "message": ATTACHED},
+            },
+            PinChange("C1", "9.1", "U0BOB", ATTACHED, "pin_added"),
+        ),
+        (
+            {
+                "type": "reaction_removed",
+                "user": "U0BOB",
+                "reaction": "pushpin",
+                "item": {"type": "message", "channel": "C1", "ts": "9.1"},
+            },
+            PinChange("C1", "9.1", "U0BOB", None, "reaction_removed"),
+        ),
+        (
+            {"type": "pin_removed", "item": {"channel": "C1", "ts": "9.1"}},
+            PinChange("C1", "9.1", "unknown", None, "pin_removed"),
+        ),
+        (
+            {"type": "reaction_added", "reaction": "eyes", "item": {"channel": "C1", "ts": "9.1"}},
+            None,
+        ),
+        ({"type": "pin_added", "item": {"type": "file", "channel": "C1", "ts": "9.1"}}, None),
+        ({"type": "pin_added", "item": {"type": "message", "ts": "9.1"}}, None),
+        ({"type": "pin_added", "channel_id": "C1", "item": {"type": "message"}}, None),
+        ({"type": "pin_added"}, None),
+    ],
+    ids=["pin", "unreact", "anonymous", "other-reaction", "file", "no-channel", "no-ts", "bare"],
+)
+def test_pin_and_reaction_events_parse_into_pin_changes(
+    event: dict[str, Any], expected: PinChange | None
+) -> None:
+    assert pin_change(event) == expected

@@ -1,0 +1,100 @@
+"""Timeline entries from the channel: a pinned message, or one given :pushpin:, is noted;
+unpinning (or removing the reaction) withdraws it with a new entry: the timeline never shrinks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.model import EventKind
+from bot.services.chat import Chat, ChatFailure
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
+
+log = logging.getLogger(__name__)
+TEXT_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class PinChange:
+    """A message in ``channel`` pinned or unpinned (or given or stripped of :pushpin:) by
+    ``user``. ``message`` is the message as the chat sent it along (``text``, ``user``, maybe
+    ``permalink``), None if it must be fetched; ``source`` names the chat's event."""
+
+    channel: str
+    ts: str
+    user: str
+    message: dict[str, Any] | None
+    source: str
+
+
+class ChannelNotes:
+    """Keeps the timeline's notes in step with what is pinned in incident channels."""
+
+    def __init__(self, service: IncidentService, chat: Chat) -> None:
+        self.service = service
+        self.chat = chat
+
+    def pinned(self, change: PinChange) -> None:
+        """Note the message in its incident's timeline, once however often it is pinned.
+
+        Nothing outside an incident channel, or when the message cannot be read (logged).
+        Raises StorageUnavailable if the store cannot be reached.
+        """
+        view = self.service.in_channel(change.channel)
+        if view is None or change.ts in _noted(view):
+            return  # pinned and given the reaction, or a repeat: one entry
+        message = change.message or self._fetch(change.channel, change.ts)
+        if not message:
+            return
+        permalink = message.get("permalink") or self._permalink(change.channel, change.ts)
+        self.service.record(
+            view.id,
+            EventKind.NOTE_ADDED,
+            change.user,
+            text=str(message.get("text") or "")[:TEXT_LIMIT],
+            extra={
+                "message_ts": change.ts,
+                "author": str(message.get("user") or ""),
+                "permalink": str(permalink or ""),
+                "source": change.source,
+            },
+        )
+
+    def unpinned(self, change: PinChange) -> None:
+        """Withdraw the message's note, if it is noted; nothing otherwise."""
+        view = self.service.in_channel(change.channel)
+        if view is not None and change.ts in _noted(view):
+            self.service.record(
+                view.id,
+                EventKind.NOTE_WITHDRAWN,
+                change.user,
+                text="unpinned",
+                extra={"message_ts": change.ts},
+            )
+
+    def _fetch(self, channel: str, ts: str) -> dict[str, Any]:
+        try:
+            return self.chat.message(channel, ts) or {}
+        except ChatFailure:
+            log.exception("could not read the pinned message", extra={"channel": channel})
+            return {}
+
+    def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self.chat.permalink(channel, ts)
+        except ChatFailure:
+            return None
+
+
+def _noted(view: IncidentView) -> set[str]:
+    """Message ts currently noted from the channel (added and not withdrawn since)."""
+    active: set[str] = set()
+    for event in view.events:
+        ts = event.extra.get("message_ts")
+        if ts and event.kind is EventKind.NOTE_ADDED:
+            active.add(ts)
+        elif ts and event.kind is EventKind.NOTE_WITHDRAWN:
+            active.discard(ts)
+    return active

@@ -1,0 +1,62 @@
+"""What the use-case tests share: a fixed clock, the shipped playbooks, storage on the test DB."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.unit_of_work import units_of_work
+from bot.playbooks import loader
+from bot.playbooks.loader import Playbooks
+from bot.services.incidents import IncidentService
+from bot.services.ports import UnitsOfWork
+from tests.core.timelines import T0
+from tests.services.fakes import FakeChat
+
+PLAYBOOKS = loader.load(Path(__file__).resolve().parents[2] / "playbooks")
+
+
+def with_service(playbooks: Playbooks, name: str, **changes: Any) -> Playbooks:
+    """``playbooks`` whose catalog entry for ``name`` has ``changes`` (the original untouched)."""
+    services = [
+        s.model_copy(update=changes) if s.name == name else s for s in playbooks.catalog.services
+    ]
+    return replace(playbooks, catalog=playbooks.catalog.model_copy(update={"services": services}))
+
+
+class FixedClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def now() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def playbooks() -> Playbooks:
+    return PLAYBOOKS
+
+
+@pytest.fixture
+def units(sessions: sessionmaker[Session]) -> UnitsOfWork:
+    return units_of_work(sessions)
+
+
+@pytest.fixture
+def incidents(units: UnitsOfWork, playbooks: Playbooks, now: FixedClock) -> IncidentService:
+    return IncidentService(units, playbooks.policies, now)
+
+
+@pytest.fixture
+def chat() -> FakeChat:
+    return FakeChat()

@@ -30,6 +30,7 @@ from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.rollback import RollbackAdvisor
+from bot.services.rooms import Rooms
 from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
@@ -44,8 +45,9 @@ from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import SlackRollbackWording
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
+from bot.slack.tickets import SlackTriageTickets
+from bot.slack.wording.rooms import SlackRoomWording
 from bot.templates import TemplateProblem, Templates
-from bot.tickets import SlackTriageTickets
 from bot.webhooks import outbound
 from bot.webhooks.alert_intake import AlertIntake
 from bot.webhooks.intake import DeployIntake
@@ -136,19 +138,19 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     )
     ack_first = AckFirst()
     gateway = slack.SlackGateway(web, count, before_call=ack_first.step_aside)
-    tickets = SlackTriageTickets(gateway, settings.incident_triage_channel)
-    room = IncidentRoom(
-        gateway,
+    chat = slack.SlackChat(gateway)
+    rooms = Rooms(
+        chat,
         service,
         playbooks,
-        tickets,
+        SlackTriageTickets(chat, settings.incident_triage_channel),
+        SlackRoomWording(templates),
         settings.incident_announce_channel,
-        templates,
     )
+    room = IncidentRoom(rooms, gateway)
     deploys = DeployService(units, clock)
     alert_records = AlertRecords(units, clock)
     webhook_secret = settings.deploy_webhook_secret
-    chat = slack.SlackChat(gateway)
     advisor = RollbackAdvisor(
         service,
         deploys,

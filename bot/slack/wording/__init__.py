@@ -1,0 +1,1 @@
+"""What use cases say, in Slack's words: Block Kit, mrkdwn and the message templates."""

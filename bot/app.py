@@ -18,6 +18,7 @@ from bot import probes, template_samples
 from bot.db import engine as engines
 from bot.db import migrate
 from bot.db.unit_of_work import units_of_work
+from bot.drafts import DraftFolder
 from bot.health import Health
 from bot.metrics import Metrics, Saturation
 from bot.paging import PagerDuty
@@ -29,6 +30,7 @@ from bot.services.alerts import AlertRecords
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
+from bot.services.postmortems import Postmortems
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.ticker import Ticker
@@ -46,6 +48,7 @@ from bot.slack.rollback import SlackRollbackWording
 from bot.slack.room import IncidentRoom
 from bot.slack.signals import Signals
 from bot.slack.tickets import SlackTriageTickets
+from bot.slack.wording.postmortems import SlackPostmortemWording
 from bot.slack.wording.rooms import SlackRoomWording
 from bot.templates import TemplateProblem, Templates
 from bot.webhooks import outbound
@@ -170,7 +173,10 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         prober=wiring.prober,
     )
     access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
-    desk = PostmortemDesk(service, templates, gateway, settings.postmortem_dir)
+    postmortems = Postmortems(
+        service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
+    )
+    desk = PostmortemDesk(postmortems)
     handlers = Handlers(
         service, room, playbooks, templates, deploys, advisor, signals, access, desk
     )

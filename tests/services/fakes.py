@@ -1,0 +1,163 @@
+"""Recording fakes of the ports: the chat, wordings, a ticket sink and drafts."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.playbooks.schema import Playbook
+from bot.services.chat import ChatFailure, Message
+from bot.services.read_model import IncidentView
+from bot.services.records import StatusUpdate, Ticket
+from bot.services.rooms import Problem, TicketNotFiled
+
+Call = tuple[Any, ...]
+
+
+def message(text: str) -> Message:
+    return Message(content=[], text=text)
+
+
+@dataclass
+class FakeChat:
+    """The Chat port in memory: every call is recorded as ``(method, *arguments)``; a method
+    named in ``failing`` raises ChatFailure("<method> failed") instead."""
+
+    groups: Mapping[str, list[str]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _record(self, method: str, *arguments: Any) -> None:
+        self.calls.append((method, *arguments))
+        if method in self.failing:
+            raise ChatFailure(f"{method} failed")
+
+    def to(self, method: str) -> list[Call]:
+        """The recorded calls of ``method``, without the method's name."""
+        return [call[1:] for call in self.calls if call[0] == method]
+
+    @property
+    def methods(self) -> list[str]:
+        return [call[0] for call in self.calls]
+
+    def create_channel(self, names: Iterable[str]) -> tuple[str, str]:
+        first = next(iter(names))
+        self._record("create_channel", first)
+        return "C1", first
+
+    def invite(self, channel: str, users: Iterable[str]) -> None:
+        self._record("invite", channel, frozenset(users))
+
+    def group_members(self, group: str) -> list[str]:
+        self._record("group_members", group)
+        return list(self.groups.get(group, []))
+
+    def display_name(self, user_id: str) -> str:
+        self._record("display_name", user_id)
+        return self.names.get(user_id, user_id)
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._record("set_topic", channel, topic)
+
+    def post(
+        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+    ) -> str:
+        self._record("post", channel, message.text)
+        return f"ts-{next(self._ts)}"
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self._record("update", channel, ts, message.text)
+
+    def pin(self, channel: str, ts: str) -> None:
+        self._record("pin", channel, ts)
+
+    def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        self._record("ephemeral", channel, user, message.text)
+
+    def upload(self, channel: str, content: str, filename: str, title: str) -> None:
+        self._record("upload", channel, content, filename, title)
+
+    def find_by_metadata(
+        self, channel: str, event_type: str, payload: Mapping[str, Any]
+    ) -> str | None:
+        self._record("find_by_metadata", channel, event_type, dict(payload))
+        return None
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        self._record("message", channel, ts)
+        return None
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        self._record("permalink", channel, ts)
+        return None
+
+    def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
+        self._record("open_form", trigger_id, dict(form))
+
+
+class FakeRoomWording:
+    """RoomWording in plain words that name what each message is about."""
+
+    def channel_names(self, view: IncidentView) -> Iterator[str]:
+        yield from (f"inc-{view.id}", f"inc-{view.id}-2")
+
+    def card(self, view: IncidentView, playbook: Playbook) -> Message:
+        return message(f"card {view.id} {view.state}")
+
+    def topic(self, view: IncidentView) -> str:
+        return f"topic {view.id}"
+
+    def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
+        return message(f"announcement {view.id} in {channel_id}")
+
+    def status_update(self, view: IncidentView, author: str, sentence: str) -> Message:
+        return message(f"update {view.id} by {author}: {sentence}")
+
+    def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
+        return message(f"stakeholders {view.id}: {sentence}")
+
+    def problem(self, problem: Problem) -> str:
+        about = f" ({problem.about})" if problem.about else ""
+        return f"{problem.step}{about}: {problem.detail}"
+
+
+@dataclass
+class FakeTickets:
+    """A TicketSink that files ``T-<id>``, or refuses when ``refuse`` is set."""
+
+    refuse: bool = False
+    filed: list[int] = field(default_factory=list)
+
+    def file(self, view: IncidentView) -> Ticket:
+        if self.refuse:
+            raise TicketNotFiled("the tracker is down")
+        self.filed.append(view.id)
+        return Ticket("fake", f"T-{view.id}", None, view.now)
+
+
+@dataclass
+class FakeDrafts:
+    """Drafts kept in a dict; the path is ``drafts/<name>``."""
+
+    saved: dict[str, str] = field(default_factory=dict)
+
+    def save(self, name: str, text: str) -> str:
+        self.saved[name] = text
+        return f"drafts/{name}"
+
+
+class FakePostmortemWording:
+    """The draft names the declarer and each update's author, through ``person``."""
+
+    def draft(
+        self, view: IncidentView, updates: Sequence[StatusUpdate], person: Callable[[str], str]
+    ) -> str:
+        people = [person(view.declared_by), *(person(u.author) for u in updates)]
+        return f"draft {view.id} by {', '.join(people)}"
+
+    def published(self, by: str, url: str) -> Message:
+        return message(f"{by} published {url}")

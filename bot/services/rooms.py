@@ -144,6 +144,7 @@ class Rooms:
         return opening.problems
 
     def card(self, view: IncidentView) -> Message:
+        """The incident's card as it is now, for its severity's playbook."""
         return self.wording.card(view, self.playbooks[view.severity])
 
     def refresh_card(self, view: IncidentView) -> None:

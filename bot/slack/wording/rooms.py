@@ -14,12 +14,16 @@ from bot.templates import Templates
 NAME_ATTEMPTS = 19  # then the channel is not created: "name_taken"
 
 # What the declarer is told when a step fails; ``{about}`` is a team or a channel mention.
+# An invitation, topic or pin failure says itself which call failed ("pins.add failed: ...").
 PROBLEMS = {
     Step.CREATE_CHANNEL: "I could not create the incident channel: {detail}",
     Step.FIND_MEMBERS: "I could not find who is in {about}: {detail}",
+    Step.INVITE: "{detail}",
     Step.POST_CARD: "I could not post the incident card: {detail}",
-    Step.FILE_TICKET: "I could not file the ticket: {detail}",
+    Step.TOPIC: "{detail}",
+    Step.PIN: "{detail}",
     Step.ANNOUNCE: "I could not announce it in {about}: {detail}",
+    Step.FILE_TICKET: "I could not file the ticket: {detail}",
 }
 
 
@@ -55,5 +59,4 @@ class SlackRoomWording:
 
     def problem(self, problem: Problem) -> str:
         about = mrkdwn.channel(problem.about) if problem.step is Step.ANNOUNCE else problem.about
-        line = PROBLEMS.get(problem.step, "{detail}")
-        return line.format(detail=problem.detail, about=about)
+        return PROBLEMS[problem.step].format(detail=problem.detail, about=about)

@@ -18,6 +18,7 @@ from bot import probes, template_samples
 from bot.db import engine as engines
 from bot.db import migrate
 from bot.db.unit_of_work import units_of_work
+from bot.drafts import DraftFolder
 from bot.health import Health
 from bot.metrics import Metrics, Saturation
 from bot.paging import PagerDuty
@@ -31,8 +32,10 @@ from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
+from bot.services.postmortems import Postmortems
 from bot.services.probing import Prober
 from bot.services.rollback import RollbackAdvisor
+from bot.services.rooms import Rooms
 from bot.services.signals import Signals
 from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
@@ -45,10 +48,12 @@ from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import SlackRollbackWording
 from bot.slack.room import IncidentRoom
+from bot.slack.tickets import SlackTriageTickets
 from bot.slack.wording.deadlines import SlackDeadlineWording
+from bot.slack.wording.postmortems import SlackPostmortemWording
+from bot.slack.wording.rooms import SlackRoomWording
 from bot.slack.wording.signals import SlackSignalWording
 from bot.templates import TemplateProblem, Templates
-from bot.tickets import SlackTriageTickets
 from bot.webhooks import outbound
 from bot.webhooks.alert_intake import AlertIntake
 from bot.webhooks.intake import DeployIntake
@@ -139,19 +144,19 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     )
     ack_first = AckFirst()
     gateway = slack.SlackGateway(web, count, before_call=ack_first.step_aside)
-    tickets = SlackTriageTickets(gateway, settings.incident_triage_channel)
-    room = IncidentRoom(
-        gateway,
+    chat = slack.SlackChat(gateway)
+    rooms = Rooms(
+        chat,
         service,
         playbooks,
-        tickets,
+        SlackTriageTickets(chat, settings.incident_triage_channel),
+        SlackRoomWording(templates),
         settings.incident_announce_channel,
-        templates,
     )
+    room = IncidentRoom(rooms, gateway)
     deploys = DeployService(units, clock)
     alert_records = AlertRecords(units, clock)
     webhook_secret = settings.deploy_webhook_secret
-    chat = slack.SlackChat(gateway)
     advisor = RollbackAdvisor(
         service,
         deploys,
@@ -172,7 +177,10 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         prober=wiring.prober,
     )
     access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
-    desk = PostmortemDesk(service, templates, gateway, settings.postmortem_dir)
+    postmortems = Postmortems(
+        service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
+    )
+    desk = PostmortemDesk(postmortems)
     handlers = Handlers(
         service, room, playbooks, templates, deploys, advisor, signals, access, desk
     )

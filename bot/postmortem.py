@@ -1,4 +1,4 @@
-"""The post-mortem draft: the incident's record arranged for the people who write it up."""
+"""What a post-mortem draft says: the record arranged for the people who write it up."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Event, EventKind
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
-from bot.templates import Templates
 
 
 def _at(moment: datetime | None) -> str:
@@ -111,15 +110,3 @@ def context(
             {"at": _at(e.at), "actor": person(e.actor), "what": _what(e, person)} for e in events
         ],
     }
-
-
-def draft(
-    templates: Templates,
-    view: IncidentView,
-    updates: Sequence[StatusUpdate],
-    now: datetime,
-    person: Callable[[str], str] = str,
-) -> str:
-    return templates.render(
-        "postmortem.md.j2", compact=False, **context(view, updates, now, person)
-    )

@@ -1,186 +1,163 @@
-"""Recording fakes of the ports use cases reach the world through: chat, wording, pager, prober."""
+"""Recording fakes of the ports: the chat, wordings, a ticket sink and drafts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from bot.alertmanager import Alert
-from bot.core.rollback import Deploy
-from bot.services.announcer import Overdue, Reminder
+from bot.playbooks.schema import Playbook
 from bot.services.chat import ChatFailure, Message
-from bot.services.pager import Page
-from bot.services.probing import ProbeResult
+from bot.services.read_model import IncidentView
+from bot.services.records import StatusUpdate, Ticket
+from bot.services.rooms import Problem, TicketNotFiled
+
+Call = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Posted:
-    channel: str
-    text: str
-    metadata: Mapping[str, Any] | None
-    ts: str
+def message(text: str) -> Message:
+    return Message(content=[], text=text)
 
 
 @dataclass
 class FakeChat:
-    """Records every call; ``fail("post")`` makes the next such call raise ChatFailure.
+    """The Chat port in memory: every call is recorded as ``(method, *arguments)``; a method
+    named in ``failing`` raises ChatFailure("<method> failed") instead."""
 
-    Metadata is matched as the fake wordings below tag it: ``{"event_type", "payload"}``.
-    """
+    groups: Mapping[str, list[str]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-    posted: list[Posted] = field(default_factory=list)
-    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    failing: dict[str, int] = field(default_factory=dict)
+    def _record(self, method: str, *arguments: Any) -> None:
+        self.calls.append((method, *arguments))
+        if method in self.failing:
+            raise ChatFailure(f"{method} failed")
 
-    def fail(self, method: str, times: int = 1) -> None:
-        self.failing[method] = self.failing.get(method, 0) + times
+    def to(self, method: str) -> list[Call]:
+        """The recorded calls of ``method``, without the method's name."""
+        return [call[1:] for call in self.calls if call[0] == method]
 
-    def _call(self, method: str, *args: Any) -> None:
-        self.calls.append((method, args))
-        if self.failing.get(method):
-            self.failing[method] -= 1
-            raise ChatFailure(f"{method} failed: fake_failure")
-
+    @property
     def methods(self) -> list[str]:
-        return [method for method, _ in self.calls]
-
-    def texts(self, channel: str | None = None) -> list[str]:
-        return [p.text for p in self.posted if channel in (None, p.channel)]
+        return [call[0] for call in self.calls]
 
     def create_channel(self, names: Iterable[str]) -> tuple[str, str]:
-        name = next(iter(names))
-        self._call("create_channel", name)
-        return f"C{name.upper()}", name
+        first = next(iter(names))
+        self._record("create_channel", first)
+        return "C1", first
 
     def invite(self, channel: str, users: Iterable[str]) -> None:
-        self._call("invite", channel, tuple(users))
+        self._record("invite", channel, frozenset(users))
 
     def group_members(self, group: str) -> list[str]:
-        self._call("group_members", group)
-        return []
+        self._record("group_members", group)
+        return list(self.groups.get(group, []))
 
     def display_name(self, user_id: str) -> str:
-        self._call("display_name", user_id)
-        return f"@{user_id.lower()}"
+        self._record("display_name", user_id)
+        return self.names.get(user_id, user_id)
 
     def set_topic(self, channel: str, topic: str) -> None:
-        self._call("set_topic", channel, topic)
+        self._record("set_topic", channel, topic)
 
     def post(
         self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
     ) -> str:
-        self._call("post", channel, message.text)
-        ts = f"{len(self.posted) + 1}.000100"
-        self.posted.append(Posted(channel, message.text, metadata, ts))
-        return ts
+        self._record("post", channel, message.text)
+        return f"ts-{next(self._ts)}"
 
     def update(self, channel: str, ts: str, message: Message) -> None:
-        self._call("update", channel, ts, message.text)
+        self._record("update", channel, ts, message.text)
 
     def pin(self, channel: str, ts: str) -> None:
-        self._call("pin", channel, ts)
+        self._record("pin", channel, ts)
 
     def ephemeral(self, channel: str, user: str, message: Message) -> None:
-        self._call("ephemeral", channel, user, message.text)
+        self._record("ephemeral", channel, user, message.text)
 
     def upload(self, channel: str, content: str, filename: str, title: str) -> None:
-        self._call("upload", channel, filename, title)
+        self._record("upload", channel, content, filename, title)
 
     def find_by_metadata(
         self, channel: str, event_type: str, payload: Mapping[str, Any]
     ) -> str | None:
-        self._call("find_by_metadata", channel, event_type, dict(payload))
-        wanted = {"event_type": event_type, "payload": dict(payload)}
-        found = [p.ts for p in self.posted if p.channel == channel and p.metadata == wanted]
-        return found[-1] if found else None
+        self._record("find_by_metadata", channel, event_type, dict(payload))
+        return None
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        self._call("message", channel, ts)
-        return self.messages.get((channel, ts))
+        self._record("message", channel, ts)
+        return None
 
     def permalink(self, channel: str, ts: str) -> str | None:
-        self._call("permalink", channel, ts)
-        return f"https://chat.example/{channel}/p{ts.replace('.', '')}"
+        self._record("permalink", channel, ts)
+        return None
 
     def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
-        self._call("open_form", trigger_id, dict(form))
+        self._record("open_form", trigger_id, dict(form))
 
 
-def _said(text: str) -> Message:
-    return Message(content=[], text=text)
+class FakeRoomWording:
+    """RoomWording in plain words that name what each message is about."""
 
+    def channel_names(self, view: IncidentView) -> Iterator[str]:
+        yield from (f"inc-{view.id}", f"inc-{view.id}-2")
 
-class FakeSignalWording:
-    """Says what it was asked to word, in one plain line."""
+    def card(self, view: IncidentView, playbook: Playbook) -> Message:
+        return message(f"card {view.id} {view.state}")
 
-    def alert_firing(self, alert: Alert) -> Message:
-        return _said(f"firing: {alert.name}")
+    def topic(self, view: IncidentView) -> str:
+        return f"topic {view.id}"
 
-    def declare_offer(self, alert: Alert) -> Message:
-        return _said(f"declare? {alert.name} ({alert.fingerprint})")
+    def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
+        return message(f"announcement {view.id} in {channel_id}")
 
-    def no_dependencies(self) -> Message:
-        return _said("no dependencies")
+    def status_update(self, view: IncidentView, author: str, sentence: str) -> Message:
+        return message(f"update {view.id} by {author}: {sentence}")
 
-    def dependency_health(self, results: Sequence[ProbeResult]) -> Message:
-        return _said("health: " + ", ".join(f"{r.target} {r.healthy}" for r in results))
+    def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
+        return message(f"stakeholders {view.id}: {sentence}")
 
-    def mitigate(self, moves: Sequence[str]) -> Message:
-        return _said("mitigate: " + ", ".join(moves))
-
-    def recent_deploys(
-        self, deploys: Sequence[Deploy], now: datetime, services: Sequence[str]
-    ) -> Message:
-        shown = ", ".join(f"{d.service} {d.version}" for d in deploys)
-        return _said(f"deploys of {','.join(services)}: {shown}")
-
-    def firing_alerts(self, alerts: Sequence[Alert]) -> Message:
-        return _said("alerts: " + ", ".join(alert.name for alert in alerts))
-
-
-class FakeDeadlineWording:
-    """Keeps every notice it worded, and says it in one plain line."""
-
-    def __init__(self) -> None:
-        self.notices: list[Overdue | Reminder] = []
-
-    def overdue(self, notice: Overdue) -> Message:
-        self.notices.append(notice)
-        return _said(f"overdue: {notice.deadline.key}")
-
-    def reminder(self, notice: Reminder) -> Message:
-        self.notices.append(notice)
-        return _said(f"reminder: {notice.deadline.key}")
-
-    def tag(self, event_type: str, payload: Mapping[str, str]) -> Mapping[str, Any]:
-        return {"event_type": event_type, "payload": dict(payload)}
+    def problem(self, problem: Problem) -> str:
+        about = f" ({problem.about})" if problem.about else ""
+        return f"{problem.step}{about}: {problem.detail}"
 
 
 @dataclass
-class FakePager:
-    """Takes every page (or none, with ``accepting=False``), and keeps them."""
+class FakeTickets:
+    """A TicketSink that files ``T-<id>``, or refuses when ``refuse`` is set."""
 
-    accepting: bool = True
-    pages: list[Page] = field(default_factory=list)
+    refuse: bool = False
+    filed: list[int] = field(default_factory=list)
 
-    def trigger(self, page: Page) -> bool:
-        self.pages.append(page)
-        return self.accepting
+    def file(self, view: IncidentView) -> Ticket:
+        if self.refuse:
+            raise TicketNotFiled("the tracker is down")
+        self.filed.append(view.id)
+        return Ticket("fake", f"T-{view.id}", None, view.now)
 
 
 @dataclass
-class FakeProber:
-    """Every target healthy unless listed in ``down``; keeps what it was asked."""
+class FakeDrafts:
+    """Drafts kept in a dict; the path is ``drafts/<name>``."""
 
-    down: set[str] = field(default_factory=set)
-    asked: list[list[str]] = field(default_factory=list)
+    saved: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, targets: Sequence[str], timeout: float) -> list[ProbeResult]:
-        self.asked.append(list(targets))
-        return [
-            ProbeResult(t, "tcp", t not in self.down, None if t in self.down else 1.0, None, "")
-            for t in targets
-        ]
+    def save(self, name: str, text: str) -> str:
+        self.saved[name] = text
+        return f"drafts/{name}"
+
+
+class FakePostmortemWording:
+    """The draft names the declarer and each update's author, through ``person``."""
+
+    def draft(
+        self, view: IncidentView, updates: Sequence[StatusUpdate], person: Callable[[str], str]
+    ) -> str:
+        people = [person(view.declared_by), *(person(u.author) for u in updates)]
+        return f"draft {view.id} by {', '.join(people)}"
+
+    def published(self, by: str, url: str) -> Message:
+        return message(f"{by} published {url}")

@@ -24,7 +24,7 @@ from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
 from tests.core.timelines import T0
 from tests.services.conftest import FixedClock, with_service
-from tests.services.fakes import FakeChat, FakeDeadlineWording, FakePager
+from tests.services.signal_fakes import FakeChat, FakeDeadlineWording, FakePager
 
 ANNOUNCE = "CANNOUNCE"
 ROUTING_KEY = "R0UTINGKEY0000"

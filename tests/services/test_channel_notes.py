@@ -7,7 +7,7 @@ import pytest
 from bot.core.model import Event, EventKind, Severity
 from bot.services.channel_notes import TEXT_LIMIT, ChannelNotes, PinChange
 from bot.services.incidents import IncidentService
-from tests.services.fakes import FakeChat
+from tests.services.signal_fakes import FakeChat
 
 CHANNEL = "CINC1"
 TS = "1700000000.000100"

@@ -19,7 +19,7 @@ from bot.services.ports import UnitsOfWork
 from bot.services.signals import Signals, severity_for
 from tests.core.timelines import T0
 from tests.services.conftest import FixedClock
-from tests.services.fakes import FakeChat, FakeProber, FakeSignalWording
+from tests.services.signal_fakes import FakeChat, FakeProber, FakeSignalWording
 
 ANNOUNCE = "CANNOUNCE"
 

@@ -1,1 +1,1 @@
-"""Wording adapters: what use cases say, rendered as Slack messages (Block Kit and mrkdwn)."""
+"""What use cases say, in Slack's words: Block Kit, mrkdwn and the message templates."""

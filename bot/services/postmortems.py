@@ -1,0 +1,77 @@
+"""Post-mortems: a draft written from the record, saved and shared; the published one recorded."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from bot.services.chat import Chat, Message
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
+from bot.services.records import StatusUpdate
+
+
+class Drafts(Protocol):
+    """Where drafts are kept (POSTMORTEM_DIR on disk: bot/drafts.py)."""
+
+    def save(self, name: str, text: str) -> str:
+        """Keep ``text`` as ``name``, replacing an earlier draft; returns where it is (a path).
+
+        Raises OSError when it cannot be written.
+        """
+        ...
+
+
+class PostmortemWording(Protocol):
+    """What post-mortems say (Slack: bot/slack/wording/postmortems.py)."""
+
+    def draft(
+        self, view: IncidentView, updates: Sequence[StatusUpdate], person: Callable[[str], str]
+    ) -> str:
+        """The draft document; ``person`` names a chat user (``@alice``) for a file's readers."""
+        ...
+
+    def published(self, by: str, url: str) -> Message:
+        """The channel's news that ``by`` published the post-mortem at ``url``."""
+        ...
+
+
+def filename(incident_id: int) -> str:
+    return f"incident-{incident_id}-postmortem.md"
+
+
+class Postmortems:
+    """Writing the draft and recording the published post-mortem, through the ports."""
+
+    def __init__(
+        self, incidents: IncidentService, chat: Chat, drafts: Drafts, wording: PostmortemWording
+    ) -> None:
+        self.incidents = incidents
+        self.chat = chat
+        self.drafts = drafts
+        self.wording = wording
+
+    def write(self, view: IncidentView) -> str:
+        """Draft the post-mortem from the record, keep it, and upload it to the incident's
+        channel; returns where it was kept. Raises OSError (not kept) or ChatFailure (kept,
+        not uploaded)."""
+        updates = self.incidents.status_updates(view.id)
+        # Each person named in the draft is asked of the chat once.
+        text = self.wording.draft(view, updates, functools.cache(self.chat.display_name))
+        name = filename(view.id)
+        path = self.drafts.save(name, text)
+        self.incidents.postmortem_drafted(view.id, path, view.now)
+        if view.channel_id:
+            title = f"Post-mortem draft: incident {view.id}"
+            self.chat.upload(view.channel_id, text, name, title)
+        return path
+
+    def published(self, view: IncidentView, url: str, by: str) -> IncidentView:
+        """Record the published post-mortem (meeting its deadline) and tell the channel; the
+        incident as it is now. IllegalTransition if it may not be published yet; ChatFailure
+        if the channel could not be told (it is recorded)."""
+        changed = self.incidents.publish_postmortem(view.id, url, by)
+        if changed.view.channel_id:
+            self.chat.post(changed.view.channel_id, self.wording.published(by, url))
+        return changed.view

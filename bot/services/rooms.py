@@ -1,0 +1,231 @@
+"""Incident rooms: a new incident's channel, people, card and announcement, or its ticket."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from bot.playbooks.loader import Playbooks
+from bot.playbooks.schema import Playbook
+from bot.services.chat import Chat, ChatFailure, Message
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
+from bot.services.records import Ticket
+
+log = logging.getLogger(__name__)
+
+
+class TicketNotFiled(Exception):
+    """The ticket system refused the ticket or could not be reached; ``str()`` says why."""
+
+
+class TicketSink(Protocol):
+    """Where tickets go for severities that get no channel (a triage channel, Jira, ...)."""
+
+    def file(self, view: IncidentView) -> Ticket:
+        """File a ticket for the incident; raises TicketNotFiled."""
+        ...
+
+
+class Step(enum.StrEnum):
+    """A step of setting up an incident that can fail, for telling the declarer what did."""
+
+    CREATE_CHANNEL = "create channel"
+    FIND_MEMBERS = "find members"
+    INVITE = "invite"
+    POST_CARD = "post card"
+    TOPIC = "topic"
+    PIN = "pin"
+    ANNOUNCE = "announce"
+    FILE_TICKET = "file ticket"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A failed step: ``detail`` is the failure's own words, ``about`` the team whose members
+    or the channel it concerned, if any."""
+
+    step: Step
+    detail: str
+    about: str = ""
+
+
+class RoomWording(Protocol):
+    """What a room says, in the chat's format (Slack: bot/slack/wording/rooms.py)."""
+
+    def channel_names(self, view: IncidentView) -> Iterator[str]:
+        """Names for the incident's channel, best first, to try while they are taken."""
+        ...
+
+    def card(self, view: IncidentView, playbook: Playbook) -> Message:
+        """The pinned card: state, people, deadlines and first actions."""
+        ...
+
+    def topic(self, view: IncidentView) -> str: ...
+
+    def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
+        """A new incident, for the announcement channel; ``channel_id`` is where it is worked."""
+        ...
+
+    def status_update(self, view: IncidentView, author: str, sentence: str) -> Message:
+        """A status update as the incident's channel reads it."""
+        ...
+
+    def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
+        """A status update as stakeholders in the announcement channel read it."""
+        ...
+
+    def problem(self, problem: Problem) -> str:
+        """One line telling the declarer what failed."""
+        ...
+
+
+@dataclass
+class Opening:
+    """What opening an incident did (its channel or ticket), and what failed, in words."""
+
+    channel_id: str | None = None
+    ticket: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+class Rooms:
+    """Where an incident is worked on and told about, through the chat port.
+
+    Failures while setting up are collected as problems for the declarer (the incident is
+    declared whatever happens); a failure to post what people asked for raises ChatFailure.
+    """
+
+    def __init__(
+        self,
+        chat: Chat,
+        incidents: IncidentService,
+        playbooks: Playbooks,
+        tickets: TicketSink,
+        wording: RoomWording,
+        announce_channel: str | None,
+    ) -> None:
+        self.chat = chat
+        self.incidents = incidents
+        self.playbooks = playbooks
+        self.tickets = tickets
+        self.wording = wording
+        self.announce_channel = announce_channel
+
+    def open(self, view: IncidentView) -> Opening:
+        """Channel, people and card for a new incident; a ticket and announcement if no channel.
+
+        A channel's topic, pin and announcement are left to ``furnish``: the declarer is told
+        the channel exists first (under a burst of declarations, those calls would delay it).
+        """
+        opening = Opening()
+        if self.playbooks[view.severity].channel:
+            self._open_channel(view, opening)
+        else:
+            self._file_ticket(view, opening)
+        if opening.channel_id is None:
+            self._announce(view, opening)
+        return opening
+
+    def furnish(self, view: IncidentView) -> list[str]:
+        """A new channel's topic and pinned card, and the announcement; what failed, if any."""
+        channel = view.channel_id
+        if channel is None:
+            return []
+        opening = Opening(channel_id=channel)
+        topic = self.wording.topic(view)
+        self._try(opening, Step.TOPIC, lambda: self.chat.set_topic(channel, topic))
+        if (card_ts := view.card_ts) is not None:
+            self._try(opening, Step.PIN, lambda: self.chat.pin(channel, card_ts))
+        self._announce(view, opening)
+        return opening.problems
+
+    def card(self, view: IncidentView) -> Message:
+        """The incident's card as it is now, for its severity's playbook."""
+        return self.wording.card(view, self.playbooks[view.severity])
+
+    def refresh_card(self, view: IncidentView) -> None:
+        """Make the pinned card say what the incident is now; a failure is only logged."""
+        channel, ts = view.channel_id, view.card_ts
+        if channel is None or ts is None:
+            return
+        try:
+            self.chat.update(channel, ts, self.card(view))
+        except ChatFailure:
+            log.exception("could not update the card of incident %s", view.id)
+
+    def say(self, view: IncidentView, message: Message) -> None:
+        """Post in the incident's channel, if it has one; raises ChatFailure."""
+        if view.channel_id is not None:
+            self.chat.post(view.channel_id, message)
+
+    def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
+        """A status update, in the incident's channel and to stakeholders; raises ChatFailure."""
+        self.say(view, self.wording.status_update(view, author, sentence))
+        if self.announce_channel:
+            self.chat.post(self.announce_channel, self.wording.stakeholder_update(view, sentence))
+
+    def _open_channel(self, view: IncidentView, opening: Opening) -> None:
+        try:
+            channel, name = self.chat.create_channel(self.wording.channel_names(view))
+        except ChatFailure as failure:
+            self._failed(opening, Problem(Step.CREATE_CHANNEL, str(failure)))
+            return
+        opening.channel_id = channel
+        self.incidents.attach_channel(view.id, channel, name)
+        view = replace(view, channel_id=channel, channel_name=name)
+        people = self._people(view, opening)
+        self._try(opening, Step.INVITE, lambda: self.chat.invite(channel, people))
+        self._post_card(view, channel, opening)
+
+    def _people(self, view: IncidentView, opening: Opening) -> set[str]:
+        """The declarer and the user groups of the services named."""
+        people = {view.declared_by}
+        for name in view.services:
+            service = self.playbooks.catalog.service(name)
+            if service is None:
+                continue
+            try:
+                people.update(self.chat.group_members(service.user_group))
+            except ChatFailure as failure:
+                self._failed(opening, Problem(Step.FIND_MEMBERS, str(failure), service.team))
+        return people
+
+    def _post_card(self, view: IncidentView, channel: str, opening: Opening) -> None:
+        try:
+            ts = self.chat.post(channel, self.card(view))
+        except ChatFailure as failure:
+            self._failed(opening, Problem(Step.POST_CARD, str(failure)))
+            return
+        self.incidents.attach_card(view.id, ts)
+
+    def _file_ticket(self, view: IncidentView, opening: Opening) -> None:
+        try:
+            ticket = self.tickets.file(view)
+        except TicketNotFiled as failure:
+            self._failed(opening, Problem(Step.FILE_TICKET, str(failure)))
+            return
+        self.incidents.ticket_filed(view.id, ticket)
+        opening.ticket = ticket.reference
+
+    def _announce(self, view: IncidentView, opening: Opening) -> None:
+        channel = self.announce_channel
+        if not channel:
+            return
+        message = self.wording.announcement(view, opening.channel_id)
+        try:
+            self.chat.post(channel, message)
+        except ChatFailure as failure:
+            self._failed(opening, Problem(Step.ANNOUNCE, str(failure), channel))
+
+    def _try(self, opening: Opening, step: Step, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except ChatFailure as failure:
+            self._failed(opening, Problem(step, str(failure)))
+
+    def _failed(self, opening: Opening, problem: Problem) -> None:
+        opening.problems.append(self.wording.problem(problem))

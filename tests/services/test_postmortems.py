@@ -1,0 +1,117 @@
+"""Post-mortems in process: the draft saved, uploaded and recorded; the published one recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.model import EventKind, Severity
+from bot.db.unit_of_work import units_of_work
+from bot.drafts import DraftFolder
+from bot.playbooks import loader
+from bot.services.incidents import IncidentService
+from bot.services.postmortems import Postmortems
+from bot.services.read_model import IncidentView
+from bot.services.records import StatusUpdate
+from tests.core.timelines import T0
+from tests.services.fakes import FakeChat, FakeDrafts, FakePostmortemWording
+
+
+@pytest.fixture
+def incidents(sessions: sessionmaker[Session], repo_root: Path) -> IncidentService:
+    policies = loader.load(repo_root / "playbooks").policies
+    return IncidentService(units_of_work(sessions), policies, lambda: T0)
+
+
+@pytest.fixture
+def chat() -> FakeChat:
+    return FakeChat(names={"U0ALICE": "@alice", "U0BOB": "@bob"})
+
+
+@pytest.fixture
+def drafts() -> FakeDrafts:
+    return FakeDrafts()
+
+
+@pytest.fixture
+def postmortems(incidents: IncidentService, chat: FakeChat, drafts: FakeDrafts) -> Postmortems:
+    return Postmortems(incidents, chat, drafts, FakePostmortemWording())
+
+
+def declare(incidents: IncidentService, channel: str | None = "C1") -> IncidentView:
+    view = incidents.declare(severity=Severity.SEV2, title="search is slow", by="U0ALICE").view
+    if channel is not None:
+        incidents.attach_channel(view.id, channel, "inc-1")
+    for author in ("U0BOB", "U0ALICE"):
+        update = StatusUpdate(T0, author, "slow", "all", "tuning", timedelta(minutes=30), "...")
+        incidents.post_status_update(view.id, update)
+    return incidents.get(view.id)
+
+
+def test_the_draft_is_saved_uploaded_and_recorded(
+    postmortems: Postmortems, chat: FakeChat, drafts: FakeDrafts, incidents: IncidentService
+) -> None:
+    view = declare(incidents)
+
+    path = postmortems.write(view)
+
+    name = "incident-1-postmortem.md"
+    text = "draft 1 by @alice, @bob, @alice"
+    assert (path, drafts.saved) == (f"drafts/{name}", {name: text})
+    assert chat.to("upload") == [("C1", text, name, "Post-mortem draft: incident 1")]
+    with incidents.units() as uow:
+        recorded = uow.postmortems.get(view.id)
+    assert recorded is not None
+    assert (recorded.draft_path, recorded.drafted_at) == (path, T0)
+
+
+def test_each_person_in_the_draft_is_asked_of_the_chat_once(
+    postmortems: Postmortems, chat: FakeChat, incidents: IncidentService
+) -> None:
+    postmortems.write(declare(incidents))
+
+    assert chat.to("display_name") == [("U0ALICE",), ("U0BOB",)]
+
+
+def test_without_a_channel_the_draft_is_saved_and_recorded_but_not_uploaded(
+    postmortems: Postmortems, chat: FakeChat, drafts: FakeDrafts, incidents: IncidentService
+) -> None:
+    path = postmortems.write(declare(incidents, channel=None))
+
+    assert "upload" not in chat.methods
+    assert list(drafts.saved) == ["incident-1-postmortem.md"]
+    with incidents.units() as uow:
+        recorded = uow.postmortems.get(1)
+    assert recorded is not None
+    assert recorded.draft_path == path
+
+
+def test_the_published_url_is_recorded_and_the_channel_told(
+    postmortems: Postmortems, chat: FakeChat, incidents: IncidentService
+) -> None:
+    view = declare(incidents)
+
+    after = postmortems.published(view, "https://wiki.example/pm-1", "U0BOB")
+
+    assert after.events[-1].kind is EventKind.POSTMORTEM_PUBLISHED
+    assert chat.to("post") == [("C1", "U0BOB published https://wiki.example/pm-1")]
+    with incidents.units() as uow:
+        recorded = uow.postmortems.get(view.id)
+    assert recorded is not None
+    assert (recorded.published_url, recorded.published_by, recorded.published_at) == (
+        "https://wiki.example/pm-1",
+        "U0BOB",
+        T0,
+    )
+
+
+def test_the_draft_folder_writes_the_file_and_returns_its_path(tmp_path: Path) -> None:
+    folder = DraftFolder(tmp_path / "postmortems")
+
+    path = folder.save("incident-1-postmortem.md", "# Post-mortem\n")
+
+    assert path == str(tmp_path / "postmortems" / "incident-1-postmortem.md")
+    assert Path(path).read_text(encoding="utf-8") == "# Post-mortem\n"

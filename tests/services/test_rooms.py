@@ -1,0 +1,250 @@
+"""Incident rooms in process: the rooms service against a recording chat and real storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.model import Severity
+from bot.db.unit_of_work import units_of_work
+from bot.playbooks import loader
+from bot.playbooks.loader import Playbooks
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
+from bot.services.rooms import Rooms
+from tests.core.timelines import T0
+from tests.services.fakes import FakeChat, FakeRoomWording, FakeTickets
+
+ANNOUNCE = "C0ANNOUNCE"
+GROUPS = {"S0PAYMENTS": ["U0PAY1", "U0PAY2"], "S0DISCOVERY": ["U0DISC"]}
+
+
+@pytest.fixture
+def playbooks(repo_root: Path) -> Playbooks:
+    return loader.load(repo_root / "playbooks")
+
+
+@pytest.fixture
+def incidents(sessions: sessionmaker[Session], playbooks: Playbooks) -> IncidentService:
+    return IncidentService(units_of_work(sessions), playbooks.policies, lambda: T0)
+
+
+@pytest.fixture
+def chat() -> FakeChat:
+    return FakeChat(groups=GROUPS)
+
+
+@pytest.fixture
+def tickets() -> FakeTickets:
+    return FakeTickets()
+
+
+@pytest.fixture
+def rooms(
+    chat: FakeChat, incidents: IncidentService, playbooks: Playbooks, tickets: FakeTickets
+) -> Rooms:
+    return Rooms(chat, incidents, playbooks, tickets, FakeRoomWording(), ANNOUNCE)
+
+
+def declare(
+    incidents: IncidentService, severity: Severity = Severity.SEV1, *services: str
+) -> IncidentView:
+    return incidents.declare(
+        severity=severity, title="checkout is down", by="U0ALICE", services=services
+    ).view
+
+
+def test_a_channel_is_opened_with_the_declarer_and_the_named_services_groups(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    view = declare(incidents, Severity.SEV1, "checkout", "search", "unknown")
+
+    opening = rooms.open(view)
+
+    assert (opening.channel_id, opening.ticket, opening.problems) == ("C1", None, [])
+    assert chat.calls == [
+        ("create_channel", "inc-1"),
+        ("group_members", "S0PAYMENTS"),
+        ("group_members", "S0DISCOVERY"),
+        ("invite", "C1", frozenset({"U0ALICE", "U0PAY1", "U0PAY2", "U0DISC"})),
+        ("post", "C1", "card 1 investigating"),
+    ]
+    stored = incidents.get(view.id)
+    assert (stored.channel_id, stored.channel_name, stored.card_ts) == ("C1", "inc-1", "ts-1")
+
+
+def test_a_failed_channel_creation_is_a_problem_and_the_incident_is_still_announced(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    chat.failing.add("create_channel")
+    view = declare(incidents)
+
+    opening = rooms.open(view)
+
+    assert opening.channel_id is None
+    assert opening.problems == ["create channel: create_channel failed"]
+    assert chat.to("post") == [(ANNOUNCE, "announcement 1 in None")]
+    assert incidents.get(view.id).channel_id is None
+
+
+def test_who_is_in_a_team_that_cannot_be_asked_is_a_problem_and_the_rest_are_invited(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    chat.failing.add("group_members")
+    view = declare(incidents, Severity.SEV1, "checkout")
+
+    opening = rooms.open(view)
+
+    assert opening.problems == ["find members (Payments): group_members failed"]
+    assert chat.to("invite") == [("C1", frozenset({"U0ALICE"}))]
+
+
+def test_a_failed_invitation_or_card_is_a_problem_and_no_card_is_recorded(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    chat.failing.update({"invite", "post"})
+    view = declare(incidents)
+
+    opening = rooms.open(view)
+
+    assert opening.channel_id == "C1"
+    assert opening.problems == ["invite: invite failed", "post card: post failed"]
+    assert incidents.get(view.id).card_ts is None
+
+
+def test_a_severity_without_a_channel_files_a_ticket_and_announces(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService, tickets: FakeTickets
+) -> None:
+    view = declare(incidents, Severity.SEV3)
+
+    opening = rooms.open(view)
+
+    assert (opening.channel_id, opening.ticket, opening.problems) == (None, "T-1", [])
+    assert tickets.filed == [1]
+    assert chat.calls == [("post", ANNOUNCE, "announcement 1 in None")]
+    with incidents.units() as uow:
+        ticket = uow.tickets.for_incident(view.id)
+    assert ticket is not None
+    assert (ticket.system, ticket.reference) == ("fake", "T-1")
+
+
+def test_a_ticket_that_cannot_be_filed_is_a_problem(
+    rooms: Rooms, incidents: IncidentService, tickets: FakeTickets
+) -> None:
+    tickets.refuse = True
+    view = declare(incidents, Severity.SEV3)
+
+    opening = rooms.open(view)
+
+    assert (opening.ticket, opening.problems) == (None, ["file ticket: the tracker is down"])
+    with incidents.units() as uow:
+        assert uow.tickets.for_incident(view.id) is None
+
+
+def test_furnishing_sets_the_topic_pins_the_card_and_announces_the_channel(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    rooms.open(declare(incidents))
+    chat.calls.clear()
+
+    problems = rooms.furnish(incidents.get(1))
+
+    assert problems == []
+    assert chat.calls == [
+        ("set_topic", "C1", "topic 1"),
+        ("pin", "C1", "ts-1"),
+        ("post", ANNOUNCE, "announcement 1 in C1"),
+    ]
+
+
+def test_a_failed_topic_pin_or_announcement_is_a_problem(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    rooms.open(declare(incidents))
+    chat.failing.update({"set_topic", "pin", "post"})
+
+    problems = rooms.furnish(incidents.get(1))
+
+    assert problems == [
+        "topic: set_topic failed",
+        "pin: pin failed",
+        f"announce ({ANNOUNCE}): post failed",
+    ]
+
+
+def test_furnishing_an_incident_without_a_channel_does_nothing(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    assert rooms.furnish(declare(incidents, Severity.SEV3)) == []
+    assert chat.calls == []
+
+
+def test_without_an_announcement_channel_nothing_is_announced(
+    chat: FakeChat, incidents: IncidentService, playbooks: Playbooks
+) -> None:
+    rooms = Rooms(chat, incidents, playbooks, FakeTickets(), FakeRoomWording(), None)
+
+    opening = rooms.open(declare(incidents, Severity.SEV3))
+
+    assert (opening.ticket, chat.calls) == ("T-1", [])
+
+
+def test_refreshing_the_card_updates_it_in_place(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    rooms.open(declare(incidents))
+    chat.calls.clear()
+
+    rooms.refresh_card(incidents.get(1))
+
+    assert chat.calls == [("update", "C1", "ts-1", "card 1 investigating")]
+
+
+def test_refreshing_the_card_does_nothing_without_a_card(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    chat.failing.add("post")
+    rooms.open(declare(incidents))
+    chat.calls.clear()
+
+    rooms.refresh_card(incidents.get(1))
+    rooms.refresh_card(declare(incidents, Severity.SEV3))
+
+    assert chat.calls == []
+
+
+def test_a_card_that_cannot_be_refreshed_is_only_logged(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService, caplog: pytest.LogCaptureFixture
+) -> None:
+    rooms.open(declare(incidents))
+    chat.failing.add("update")
+
+    rooms.refresh_card(incidents.get(1))
+
+    assert "could not update the card of incident 1" in caplog.text
+
+
+def test_a_status_update_goes_to_the_channel_and_to_stakeholders(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    rooms.open(declare(incidents))
+    chat.calls.clear()
+
+    rooms.publish_update(incidents.get(1), "U0BOB", "We are on it.")
+
+    assert chat.to("post") == [
+        ("C1", "update 1 by U0BOB: We are on it."),
+        (ANNOUNCE, "stakeholders 1: We are on it."),
+    ]
+
+
+def test_a_status_update_without_a_channel_goes_to_stakeholders_only(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    view = declare(incidents, Severity.SEV3)
+
+    rooms.publish_update(view, "U0BOB", "We are on it.")
+
+    assert chat.to("post") == [(ANNOUNCE, "stakeholders 1: We are on it.")]

@@ -1,0 +1,98 @@
+"""The Slack wording of rooms, tickets and post-mortems: the lines people read, exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.services.rooms import Problem, Step, TicketNotFiled
+from bot.slack.tickets import SlackTriageTickets
+from bot.slack.wording.postmortems import SlackPostmortemWording
+from bot.slack.wording.rooms import SlackRoomWording
+from bot.template_samples import HOSTILE, incident_view
+from bot.templates import Templates
+from tests.services.fakes import FakeChat
+
+
+@pytest.fixture
+def templates(repo_root: Path) -> Templates:
+    return Templates(repo_root / "templates")
+
+
+@pytest.mark.parametrize(
+    ("problem", "line"),
+    [
+        (
+            Problem(Step.CREATE_CHANNEL, "conversations.create failed: name_taken"),
+            "I could not create the incident channel: conversations.create failed: name_taken",
+        ),
+        (
+            Problem(Step.FIND_MEMBERS, "usergroups.users.list failed: no", "Payments"),
+            "I could not find who is in Payments: usergroups.users.list failed: no",
+        ),
+        (Problem(Step.INVITE, "conversations.invite failed: x"), "conversations.invite failed: x"),
+        (Problem(Step.POST_CARD, "boom"), "I could not post the incident card: boom"),
+        (
+            Problem(Step.TOPIC, "conversations.setTopic failed: x"),
+            "conversations.setTopic failed: x",
+        ),
+        (Problem(Step.PIN, "pins.add failed: x"), "pins.add failed: x"),
+        (
+            Problem(Step.ANNOUNCE, "chat.postMessage failed: x", "C0ANNOUNCE"),
+            "I could not announce it in <#C0ANNOUNCE>: chat.postMessage failed: x",
+        ),
+        (Problem(Step.FILE_TICKET, "down"), "I could not file the ticket: down"),
+    ],
+)
+def test_each_problem_is_told_in_one_line(
+    templates: Templates, problem: Problem, line: str
+) -> None:
+    assert SlackRoomWording(templates).problem(problem) == line
+
+
+def test_the_topic_escapes_the_title_and_names_are_tried_in_turn(templates: Templates) -> None:
+    hostile, _ = incident_view(HOSTILE)
+    view, _ = incident_view()
+    wording = SlackRoomWording(templates)
+
+    assert "<" not in wording.topic(hostile)
+    assert wording.topic(view) == "Sev1 · checkout is returning 500s · /incident help"
+    names = list(wording.channel_names(view))
+    assert names[:2] == [
+        "inc-20260314-1-checkout-is-returning-500s",
+        "inc-20260314-1-checkout-is-returning-500s-2",
+    ]
+    assert len(set(names)) == 19
+
+
+def test_a_ticket_the_triage_channel_refuses_is_not_filed() -> None:
+    view, _ = incident_view()
+    chat = FakeChat(failing={"post"})
+
+    with pytest.raises(TicketNotFiled, match="post failed"):
+        SlackTriageTickets(chat, "C0TRIAGE").file(view)
+
+
+def test_without_a_triage_channel_the_ticket_is_only_recorded() -> None:
+    view, _ = incident_view()
+    chat = FakeChat()
+
+    ticket = SlackTriageTickets(chat, None).file(view)
+
+    assert (ticket.system, ticket.reference, chat.calls) == ("slack-triage", "INC-1", [])
+
+
+def test_the_draft_asks_names_only_for_slack_user_ids(templates: Templates) -> None:
+    view, updates = incident_view()
+    asked: list[str] = []
+
+    def person(user_id: str) -> str:
+        asked.append(user_id)
+        return f"@{user_id.lower()}"
+
+    draft = SlackPostmortemWording(templates).draft(view, updates, person)
+
+    assert asked
+    assert all(who.startswith("U0") for who in asked)
+    assert "@u0alice" in draft

@@ -30,10 +30,12 @@ from bot.services.alerts import AlertRecords
 from bot.services.announcer import DeadlineAnnouncer
 from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
+from bot.services.declaring import Declaring
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.postmortems import Postmortems
 from bot.services.probing import Prober
+from bot.services.response import IncidentResponse
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
@@ -41,15 +43,14 @@ from bot.services.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 from bot.settings import Settings, require
 from bot.slack import gateway as slack
-from bot.slack.handlers import Handlers
+from bot.slack.handlers import Handlers, UseCases
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
-from bot.slack.postmortems import PostmortemDesk
 from bot.slack.priority import AckFirst, BacklogFirst
 from bot.slack.rollback import SlackRollbackWording
-from bot.slack.room import IncidentRoom
 from bot.slack.tickets import SlackTriageTickets
 from bot.slack.wording.deadlines import SlackDeadlineWording
+from bot.slack.wording.declaring import SlackDeclaringWording
 from bot.slack.wording.postmortems import SlackPostmortemWording
 from bot.slack.wording.rooms import SlackRoomWording
 from bot.slack.wording.signals import SlackSignalWording
@@ -153,7 +154,6 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         SlackRoomWording(templates),
         settings.incident_announce_channel,
     )
-    room = IncidentRoom(rooms, gateway)
     deploys = DeployService(units, clock)
     alert_records = AlertRecords(units, clock)
     webhook_secret = settings.deploy_webhook_secret
@@ -180,9 +180,23 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     postmortems = Postmortems(
         service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
     )
-    desk = PostmortemDesk(postmortems)
+    declaring = Declaring(
+        service, rooms, access, advisor, signals, playbooks, chat, SlackDeclaringWording()
+    )
+    response = IncidentResponse(service, rooms, access, advisor, postmortems, deploys, playbooks)
     handlers = Handlers(
-        service, room, playbooks, templates, deploys, advisor, signals, access, desk
+        UseCases(
+            service,
+            declaring,
+            response,
+            advisor,
+            signals,
+            postmortems,
+            deploys,
+            chat,
+            playbooks,
+            templates,
+        )
     )
     identity = BotIdentity(web)
     identity.check()

@@ -1,0 +1,223 @@
+"""Declaring and working an incident in process: the use cases Slack calls, against fakes of the
+chat and the wordings, on the real store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.core.alerts import Alert
+from bot.core.model import EventKind, Severity
+from bot.core.rollback import Deploy
+from bot.playbooks.loader import Playbooks
+from bot.services.access import Access, NotADeclarer, NotOnTheIncident
+from bot.services.alerts import AlertRecords
+from bot.services.chat import Message
+from bot.services.declaring import Declaration, Declared, Declaring
+from bot.services.deploys import DeployService
+from bot.services.incidents import IncidentService
+from bot.services.ports import UnitsOfWork
+from bot.services.postmortems import Postmortems
+from bot.services.records import StatusUpdate
+from bot.services.response import (
+    IncidentResponse,
+    Move,
+    NoLongerOpen,
+    NotAllowedNow,
+    NotInCatalog,
+)
+from bot.services.rollback import RollbackAdvisor
+from bot.services.rooms import Rooms
+from bot.services.signals import Signals
+from tests.core.timelines import T0
+from tests.services.conftest import FixedClock
+from tests.services.fakes import (
+    FakeChat,
+    FakeDrafts,
+    FakePostmortemWording,
+    FakeRoomWording,
+    FakeTickets,
+    message,
+)
+from tests.services.signal_fakes import FakeProber, FakeSignalWording
+
+UPDATE = StatusUpdate(
+    T0, "U0BOB", "errors", "5% of traffic", "rolling back", timedelta(minutes=30), "sentence"
+)
+GROUPS = {"S0PAYMENTS": ["U0PAY1", "U0PAY2"], "S0DECLARERS": ["U0ALICE"]}
+
+
+class Wordings:
+    """The rollback and declaring wordings, as tags naming what was said."""
+
+    def advice(self, view: Any, recommendation: Any, rule: Any) -> Message:
+        return message(f"advice {recommendation.advice}")
+
+    def setup_failed(self, problems: list[str]) -> Message:
+        return message(f"setup failed: {'; '.join(problems)}")
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: message(name)
+
+
+@dataclass
+class World:
+    incidents: IncidentService
+    chat: FakeChat
+    declaring: Declaring
+    response: IncidentResponse
+    deploys: DeployService
+    access: Access
+
+    def declare(self, title: str = "checkout is down", **kwargs: Any) -> Declared:
+        declared = self.declaring.declare(Declaration("U0ALICE", Severity.SEV1, title, **kwargs))
+        assert isinstance(declared, Declared)
+        return declared
+
+
+@pytest.fixture
+def world(units: UnitsOfWork, playbooks: Playbooks, now: FixedClock) -> World:
+    incidents = IncidentService(units, playbooks.policies, now)
+    chat = FakeChat(groups=GROUPS)
+    chat_port: Any = chat
+    rooms = Rooms(chat_port, incidents, playbooks, FakeTickets(), FakeRoomWording(), "C0ANNOUNCE")
+    deploys = DeployService(units, now)
+    access = Access(chat_port, None, None)
+    advisor = RollbackAdvisor(incidents, deploys, chat_port, Wordings(), playbooks, None, _no_hook)
+    signals = Signals(
+        incidents,
+        deploys,
+        AlertRecords(units, now),
+        chat_port,
+        FakeSignalWording(),
+        playbooks,
+        "C0ANNOUNCE",
+        FakeProber(),
+    )
+    postmortems = Postmortems(incidents, chat_port, FakeDrafts(), FakePostmortemWording())
+    declaring = Declaring(
+        incidents, rooms, access, advisor, signals, playbooks, chat_port, Wordings()
+    )
+    response = IncidentResponse(incidents, rooms, access, advisor, postmortems, deploys, playbooks)
+    return World(incidents, chat, declaring, response, deploys, access)
+
+
+def _no_hook(url: str, payload: dict[str, Any], secret: str) -> tuple[bool, str]:
+    raise AssertionError("no rollback hook is called here")
+
+
+def test_declaring_names_the_catalogs_services_from_the_title_and_opens_the_room(
+    world: World,
+) -> None:
+    declared = world.declare("checkout and search are down")
+    assert declared.view.services == ("checkout", "search")
+    assert declared.opening is not None
+    assert declared.opening.channel_id == "C1"
+    assert ("invite", "C1", frozenset({"U0ALICE", "U0PAY1", "U0PAY2"})) in world.chat.calls
+
+
+def test_the_same_request_declares_once(world: World) -> None:
+    first = world.declare(request_key="T1:trigger-1")
+    again = world.declare(request_key="T1:trigger-1")
+    assert (again.view.id, again.opening) == (first.view.id, None)
+    assert world.chat.methods.count("create_channel") == 1
+
+
+def test_only_declarers_may_declare_when_a_group_is_set(world: World) -> None:
+    world.access.declarers = "S0DECLARERS"
+    refused = world.declaring.declare(Declaration("U0MALLORY", Severity.SEV2, "search is slow"))
+    assert refused == NotADeclarer("S0DECLARERS")
+    assert world.incidents.open_incidents() == []
+
+
+def test_setting_up_furnishes_the_channel_and_tells_the_declarer_what_failed(
+    world: World,
+) -> None:
+    declared = world.declare()
+    world.chat.failing.add("pin")
+    world.chat.calls.clear()
+    world.declaring.set_up(declared.view.id, "U0ALICE")
+    assert "set_topic" in world.chat.methods
+    [(channel, user, told)] = world.chat.to("ephemeral")
+    assert (channel, user) == ("C1", "U0ALICE")
+    assert told.startswith("setup failed: ")
+
+
+def test_declaring_from_a_gone_alert_says_so(world: World) -> None:
+    assert world.declaring.declare_from_alert("U0ALICE", "no-such-fingerprint") is None
+
+
+def test_declaring_from_an_alert_starts_when_it_did(world: World, now: FixedClock) -> None:
+    started = T0 - timedelta(minutes=25)
+    alert = Alert(
+        "fp1", "firing", "CheckoutDown", "critical", "checkout", "500s", {}, started, None, None
+    )
+    AlertRecords(world.incidents.units, now).receive([alert])
+    declared = world.declaring.declare_from_alert("U0ALICE", "fp1")
+    assert isinstance(declared, Declared)
+    assert (declared.view.severity, declared.view.title) == (Severity.SEV1, "CheckoutDown: 500s")
+    assert (declared.view.started_at, declared.view.services) == (started, ("checkout",))
+
+
+def test_a_move_is_recorded_the_card_refreshed_and_the_channel_told(world: World) -> None:
+    view = world.declare().view
+    world.chat.calls.clear()
+    said = message("bob is responding")
+    assert world.response.move("U0BOB", view.id, Move(EventKind.ACKNOWLEDGED), said) is None
+    assert world.chat.methods == ["update", "post"]
+    assert world.chat.to("post") == [("C1", "bob is responding")]
+    assert "U0BOB" in world.incidents.get(view.id).responders
+
+
+def test_steering_is_for_the_people_on_the_incident(world: World) -> None:
+    view = world.declare().view
+    resolve = Move(EventKind.RESOLVED, steering="resolve")
+    refused = world.response.move("U0MALLORY", view.id, resolve, message("resolved"))
+    assert refused == NotOnTheIncident("resolve", None, None)
+    assert world.response.move("U0ALICE", view.id, resolve, message("resolved")) is None
+
+
+def test_what_the_lifecycle_forbids_is_refused_and_nothing_said(world: World) -> None:
+    view = world.declare().view
+    world.chat.calls.clear()
+    refused = world.response.move("U0ALICE", view.id, Move(EventKind.CLOSED), message("closed"))
+    assert isinstance(refused, NotAllowedNow)
+    assert world.chat.calls == []
+
+
+def test_naming_services_outside_the_catalog_is_refused(world: World) -> None:
+    view = world.declare().view
+    refused = world.response.name_services("U0ALICE", view.id, ("checkout", "nope"), message("x"))
+    assert isinstance(refused, NotInCatalog)
+    assert refused.unknown == ("nope",)
+    assert world.response.name_services("U0ALICE", view.id, ("search",), message("x")) is None
+    assert world.incidents.get(view.id).services == ("search",)
+
+
+def test_a_status_update_is_recorded_and_told_to_channel_and_stakeholders(world: World) -> None:
+    view = world.declare().view
+    update = UPDATE
+    world.chat.calls.clear()
+    assert world.response.post_status_update(view.id, update) is None
+    posts = world.chat.to("post")
+    assert [channel for channel, _ in posts] == ["C1", "C0ANNOUNCE"]
+    kinds = [event.kind for event in world.incidents.get(view.id).events]
+    assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED
+
+
+def test_no_status_update_once_resolved(world: World) -> None:
+    view = world.declare().view
+    world.incidents.record(view.id, EventKind.RESOLVED, "U0ALICE")
+    update = UPDATE
+    assert world.response.post_status_update(view.id, update) == NoLongerOpen()
+
+
+def test_a_deploy_of_a_service_outside_the_catalog_is_refused(world: World) -> None:
+    refused = world.response.record_deploy(Deploy("nope", "v1", T0), source="test")
+    assert isinstance(refused, NotInCatalog)
+    assert world.deploys.recent() == []
+    assert world.response.record_deploy(Deploy("checkout", "v1", T0), source="test") == 0
+    assert [d.version for d in world.deploys.recent()] == ["v1"]

@@ -46,7 +46,7 @@ from bot.slack import gateway as slack
 from bot.slack.handlers import Handlers, UseCases
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import Listeners
-from bot.slack.priority import AckFirst, BacklogFirst
+from bot.slack.priority import BacklogFirst
 from bot.slack.rollback import SlackRollbackWording
 from bot.slack.tickets import SlackTriageTickets
 from bot.slack.wording.deadlines import SlackDeadlineWording
@@ -81,7 +81,6 @@ class Runtime:
     advisor: RollbackAdvisor
     deploy_intake: DeployIntake
     alert_intake: AlertIntake
-    ack_first: AckFirst
     followups: ThreadPoolExecutor
     work: WorkTracker  # everything handed to the two pools above
 
@@ -143,8 +142,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     web = slack.client(
         settings.slack_bot_token.get_secret_value(), settings.slack_api_url, count=count
     )
-    ack_first = AckFirst()
-    gateway = slack.SlackGateway(web, count, before_call=ack_first.step_aside)
+    gateway = slack.SlackGateway(web, count)
     chat = slack.SlackChat(gateway)
     rooms = Rooms(
         chat,
@@ -275,7 +273,6 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
             playbooks.catalog.alert_label,
             lambda alerts: workers.submit(signals.alerts_firing, alerts),
         ),
-        ack_first,
         followups,
         work,
     )

@@ -67,8 +67,7 @@ def web_app(runtime: Runtime) -> Flask:
 
     @app.post("/slack/events")
     def slack_events() -> Response:
-        with runtime.ack_first.acking():
-            return timed(runtime, request_kind, lambda: slack.handle(request))
+        return timed(runtime, request_kind, lambda: slack.handle(request))
 
     def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:
         def handle() -> Response:

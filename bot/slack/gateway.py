@@ -78,16 +78,13 @@ class SlackGateway:
         self,
         web: WebClient,
         count: Count = _uncounted,
-        before_call: Callable[[], None] = lambda: None,
     ) -> None:
         self.web = web
         self.count = count
-        self.before_call = before_call  # lets acknowledgements go first (AckFirst)
         self._groups: dict[str, tuple[float, list[str]]] = {}
         self._groups_lock = threading.Lock()
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.before_call()
         call = getattr(self.web, method.replace(".", "_"))  # chat.postMessage: chat_postMessage
         try:
             response = call(**params)

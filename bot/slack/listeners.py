@@ -138,7 +138,6 @@ class Listeners:
         _guarded(lambda: self._dispatch(_typist(body), command), respond, self.later)
 
     def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
-        self.gateway.before_call()  # let acknowledgements in flight go first
         return self.handlers.command(who, command)
 
     # --- buttons --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.model import Severity
 from bot.db.unit_of_work import units_of_work
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
@@ -60,3 +61,19 @@ def incidents(units: UnitsOfWork, playbooks: Playbooks, now: FixedClock) -> Inci
 @pytest.fixture
 def chat() -> FakeChat:
     return FakeChat()
+
+
+def declare(
+    incidents: IncidentService,
+    severity: Severity = Severity.SEV1,
+    services: tuple[str, ...] = ("checkout",),
+    in_channel: bool = True,
+) -> int:
+    """A new incident, in channel ``CINC<id>`` unless ``in_channel`` is False."""
+    declared = incidents.declare(
+        severity=severity, title="checkout 500s", by="U0ALICE", services=services
+    )
+    if in_channel:
+        incident_id = declared.view.id
+        incidents.attach_channel(incident_id, f"CINC{incident_id}", f"inc-{incident_id}-checkout")
+    return declared.view.id

@@ -23,7 +23,7 @@ from bot.services.ports import UnitsOfWork
 from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
 from tests.core.timelines import T0
-from tests.services.conftest import FixedClock, with_service
+from tests.services.conftest import FixedClock, declare, with_service
 from tests.services.signal_fakes import FakeChat, FakeDeadlineWording, FakePager
 
 ANNOUNCE = "CANNOUNCE"
@@ -51,22 +51,6 @@ def announcer(
     chat: FakeChat, wording: FakeDeadlineWording, paged_playbooks: Playbooks, pager: FakePager
 ) -> DeadlineAnnouncer:
     return DeadlineAnnouncer(chat, wording, paged_playbooks, pager, ANNOUNCE)
-
-
-def declare(
-    incidents: IncidentService,
-    severity: Severity = Severity.SEV1,
-    services: tuple[str, ...] = ("checkout",),
-    in_channel: bool = True,
-) -> int:
-    """A new incident, in channel ``CINC<id>`` unless ``in_channel`` is False."""
-    declared = incidents.declare(
-        severity=severity, title="checkout 500s", by="U0ALICE", services=services
-    )
-    if in_channel:
-        incident_id = declared.view.id
-        incidents.attach_channel(incident_id, f"CINC{incident_id}", f"inc-{incident_id}-checkout")
-    return declared.view.id
 
 
 def deadline_of(view: IncidentView, key: str) -> Deadline:

@@ -18,7 +18,7 @@ from bot.services.incidents import IncidentService
 from bot.services.ports import UnitsOfWork
 from bot.services.signals import Signals, severity_for
 from tests.core.timelines import T0
-from tests.services.conftest import FixedClock
+from tests.services.conftest import FixedClock, declare
 from tests.services.signal_fakes import FakeChat, FakeProber, FakeSignalWording
 
 ANNOUNCE = "CANNOUNCE"
@@ -82,22 +82,6 @@ def signals(
     prober: FakeProber,
 ) -> Signals:
     return signals_with(playbooks, incidents, deploys, records, chat, prober)
-
-
-def declare(
-    incidents: IncidentService,
-    severity: Severity = Severity.SEV1,
-    services: tuple[str, ...] = ("checkout",),
-    in_channel: bool = True,
-) -> int:
-    """A new incident, in channel ``CINC<id>`` unless ``in_channel`` is False."""
-    incident = incidents.declare(
-        severity=severity, title="checkout 500s", by="U0ALICE", services=services
-    )
-    if in_channel:
-        incident_id = incident.view.id
-        incidents.attach_channel(incident_id, f"CINC{incident_id}", f"inc-{incident_id}-checkout")
-    return incident.view.id
 
 
 def kinds(incidents: IncidentService, incident_id: int) -> list[EventKind]:

@@ -9,15 +9,18 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.timers import Purpose
 from bot.db.tables import EventRow, TimerRow
 from bot.sandbox import signing
-from bot.sandbox.slack_api import SlackApiStub
+from bot.sandbox.slack_api import RecordedCall, SlackApiStub
+from bot.slack.alerts import LATE_NOTICE
 from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
 from tests.support.net import free_port
 from tests.support.playbooks import fast_playbooks
@@ -81,6 +84,10 @@ def replicas(slack: SlackApiStub, engine: Engine, tmp_path: Path) -> Iterator[li
             started.append(replica)
             return replica
 
+        def stop(self) -> None:
+            for replica in started:
+                replica.stop()
+
     yield Starter()  # type: ignore[misc]
     for replica in started:
         replica.stop()
@@ -101,20 +108,39 @@ def declare(slack: SlackApiStub, replica: Replica, n: int) -> None:
     assert status == 200
 
 
+def is_overdue(call: RecordedCall) -> bool:
+    return call.ok and "Overdue:" in str(call.params.get("text"))
+
+
 def overdue_messages(slack: SlackApiStub) -> list[str]:
     return [
         str(call.params.get("text"))
         for call in slack.calls_to("chat.postMessage")
-        if call.ok and "Overdue:" in str(call.params.get("text"))
+        if is_overdue(call)
     ]
 
 
-def settle(slack: SlackApiStub, expected: int, timeout: float) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and len(overdue_messages(slack)) < expected:
-        time.sleep(0.1)
-    time.sleep(1.5)  # and nothing more arrives afterwards
+def settle(
+    slack: SlackApiStub, replicas: list[Replica], expected: int, timeout: float
+) -> list[str]:
+    """The overdue messages, once ``expected`` arrived and every replica has stopped.
+
+    A stopped replica sends nothing more, so a repeat sent late is counted too.
+    """
+    slack.wait_for("chat.postMessage", expected, timeout, predicate=is_overdue)
+    replicas.stop()  # type: ignore[attr-defined]
     return overdue_messages(slack)
+
+
+def wait_until_late(engine: Engine) -> None:
+    """Sleep until every deadline is due and so long past that firing it now says it is late."""
+    with Session(engine) as session:
+        due = session.scalar(
+            select(func.max(TimerRow.fire_at)).where(TimerRow.purpose == Purpose.DUE)
+        )
+    assert due is not None
+    late = due + LATE_NOTICE + timedelta(seconds=0.5)
+    time.sleep(max(0.0, (late - datetime.now(UTC)).total_seconds()))
 
 
 def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
@@ -124,9 +150,9 @@ def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
     declare(slack, first, 1)
     slack.wait_for_response("declare-1", timeout=10)
     first.kill()  # the team-assembled deadline is 3 s away, the first update 6 s
-    time.sleep(12)
+    wait_until_late(engine)  # a clock time, not an event: no replica runs to tell of it
     replicas.start()  # type: ignore[attr-defined]
-    overdue = settle(slack, expected=2, timeout=15)
+    overdue = settle(slack, replicas, expected=2, timeout=15)
     assert len(overdue) == 2, overdue
     assert sum("Overdue: incident team assembled" in text for text in overdue) == 1
     assert sum("Overdue: status update to stakeholders" in text for text in overdue) == 1
@@ -150,7 +176,7 @@ def test_two_replicas_fire_each_timer_once_when_one_dies(
         slack.wait_for_response(f"declare-{n}", timeout=15)
     time.sleep(2.9)  # amid the reminders and the first due times
     one.kill()
-    overdue = settle(slack, expected=incidents * 2, timeout=30)
+    overdue = settle(slack, replicas, expected=incidents * 2, timeout=30)
     assert len(overdue) == incidents * 2, overdue
     with Session(engine) as session:
         left = session.scalar(

@@ -76,8 +76,8 @@ def test_a_pinned_message_is_noted_once_and_unpinning_withdraws_it(bot: BotClien
         "event_ts": "2.0",
     }
     send_event(bot, reaction)
-    time.sleep(0.5)
-    assert len(notes(bot, 2, timeout=0.2)) == 1  # the same message: still one entry
+    assert bot.runtime.work.wait_idle()  # the reaction is handled ...
+    assert len(notes(bot, 2, timeout=0)) == 1  # ... and the same message: still one entry
     send_event(bot, {**pinned, "type": "pin_removed"})
     entries = notes(bot, 2)
     assert [e.kind for e in entries] == [EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN]

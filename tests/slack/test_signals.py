@@ -112,7 +112,7 @@ def test_a_firing_alert_reaches_its_incident_once(bot: BotClient) -> None:
     notify(bot, alert(status="resolved", severity="warning"))
     notify(bot, alert(severity="warning"))  # firing again
     wait_for(bot, channel, "Firing: *HighErrorRate*", count=2)
-    time.sleep(0.3)
+    assert bot.runtime.work.wait_idle()  # every notification's work is done
     assert len([t for t in texts(bot, channel) if "Firing:" in t]) == 2
     with bot.runtime.sessions() as session:
         kinds = [e.kind for e in Incidents(session).timeline.events(1)]

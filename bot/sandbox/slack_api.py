@@ -933,6 +933,12 @@ class SlackApiStub:
                 return matching()
             raise AssertionError(self._timeout_message(method, count, timeout, len(matching())))
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``condition()`` holds, asked again as each call or response arrives;
+        False if ``timeout`` seconds pass first. It may read the stub (its lock is reentrant)."""
+        with self._cond:
+            return self._cond.wait_for(condition, timeout)
+
     def _timeout_message(self, method: str, count: int, timeout: float, got: int) -> str:
         seen = "\n".join(f"  {call.summary()}" for call in self._calls) or "  (none)"
         return (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,13 +64,12 @@ def texts(bot: BotClient, channel: str) -> list[str]:
 
 
 def wait_for(bot: BotClient, channel: str, needle: str, count: int = 1) -> list[str]:
-    deadline = time.monotonic() + 8
-    while time.monotonic() < deadline:
-        found = [t for t in texts(bot, channel) if needle in t]
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{needle!r} x{count} not in {texts(bot, channel)}")
+    def found() -> list[str]:
+        return [t for t in texts(bot, channel) if needle in t]
+
+    if not bot.slack.wait_until(lambda: len(found()) >= count, timeout=8):
+        raise AssertionError(f"{needle!r} x{count} not in {texts(bot, channel)}")
+    return found()
 
 
 def declared(bot: BotClient, text: str) -> str:

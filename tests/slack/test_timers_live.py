@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,13 +47,12 @@ def channel_texts(slack: SlackApiStub, channel: str) -> list[str]:
 def wait_for_text(
     slack: SlackApiStub, channel: str, needle: str, count: int = 1, timeout: float = 15
 ) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [t for t in channel_texts(slack, channel) if needle in t]
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{needle!r} x{count} not in {channel_texts(slack, channel)}")
+    def found() -> list[str]:
+        return [t for t in channel_texts(slack, channel) if needle in t]
+
+    if not slack.wait_until(lambda: len(found()) >= count, timeout):
+        raise AssertionError(f"{needle!r} x{count} not in {channel_texts(slack, channel)}")
+    return found()
 
 
 def test_unassembled_team_is_reminded_then_escalated_and_paged(

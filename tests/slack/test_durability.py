@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Replica:
-    """One `incident-bot serve` process."""
+    """One `incident-bot serve` process, started; ``wait_up()`` waits until it serves."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.port = free_port()
@@ -42,6 +42,8 @@ class Replica:
             stdout=self.log,
             stderr=self.log,
         )
+
+    def wait_up(self) -> None:
         for _ in range(200):
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=1).close()
@@ -79,10 +81,13 @@ def replicas(slack: SlackApiStub, engine: Engine, tmp_path: Path) -> Iterator[li
     started: list[Replica] = []
 
     class Starter(list[Replica]):
-        def start(self) -> Replica:
-            replica = Replica(env, tmp_path)
-            started.append(replica)
-            return replica
+        def start(self, count: int = 1) -> list[Replica]:
+            """``count`` replicas, started together."""
+            new = [Replica(env, tmp_path) for _ in range(count)]
+            started.extend(new)
+            for replica in new:
+                replica.wait_up()
+            return new
 
         def stop(self) -> None:
             for replica in started:
@@ -146,7 +151,7 @@ def wait_until_late(engine: Engine) -> None:
 def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
     slack: SlackApiStub, replicas: list[Replica], engine: Engine
 ) -> None:
-    first = replicas.start()  # type: ignore[attr-defined]
+    [first] = replicas.start()  # type: ignore[attr-defined]
     declare(slack, first, 1)
     slack.wait_for_response("declare-1", timeout=10)
     first.kill()  # the team-assembled deadline is 3 s away, the first update 6 s
@@ -167,8 +172,7 @@ def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
 def test_two_replicas_fire_each_timer_once_when_one_dies(
     slack: SlackApiStub, replicas: list[Replica], engine: Engine
 ) -> None:
-    one = replicas.start()  # type: ignore[attr-defined]
-    two = replicas.start()  # type: ignore[attr-defined]
+    one, two = replicas.start(2)  # type: ignore[attr-defined]
     incidents = 6
     for n in range(incidents):
         declare(slack, one if n % 2 else two, n)

@@ -210,7 +210,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         logger=logging.getLogger("slack_bolt"),
     )
     followups = work.pool(wiring.follow_up_threads, "follow-up")
-    backlog = BacklogFirst(lambda: workers.pending)
+    backlog = BacklogFirst(workers.wait_empty)
     Listeners(
         handlers, gateway, ChannelNotes(service, chat), backlog.behind(followups.submit), clock
     ).register(bolt)

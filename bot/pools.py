@@ -46,12 +46,18 @@ class TrackedPool(ThreadPoolExecutor):
         self._tracker = tracker
         self._held = 0  # queued or running here
         self._lock = threading.Lock()
+        self._empty = threading.Condition(self._lock)
 
     @property
     def pending(self) -> int:
         """Work queued or running in this pool."""
         with self._lock:
             return self._held
+
+    def wait_empty(self, timeout: float) -> bool:
+        """True once nothing is queued or running here; False if ``timeout`` seconds pass first."""
+        with self._empty:
+            return self._empty.wait_for(lambda: self._held == 0, timeout)
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         # Counted before it is queued: work submitted from inside other tracked work (a
@@ -67,6 +73,8 @@ class TrackedPool(ThreadPoolExecutor):
         return future
 
     def _count(self, change: int) -> None:
-        with self._lock:
+        with self._empty:
             self._held += change
+            if self._held == 0:
+                self._empty.notify_all()
         self._tracker._count(change)

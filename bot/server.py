@@ -121,19 +121,25 @@ class Server:
         assert isinstance(wsgi, TcpWSGIServer)  # one host and port: one TCP socket
         self.wsgi = wsgi
         self.stopping = threading.Event()
+        self._closing = threading.Lock()  # the loop's sockets (its wake-up pipe among them)
+        self._closed = False
         self.thread = threading.Thread(target=self._serve, name="http", daemon=True)
 
     def _serve(self) -> None:
         # waitress's own run() loops until its sockets close, and closing them from another
         # thread races its select(); so loop here, and close from this thread when told to stop.
+        # stop() wakes the select() through waitress's trigger, so the loop needs no short poll.
         sockets = self.wsgi._map  # type: ignore[attr-defined]  # the listener and connections
+        timeout = self.wsgi.adj.asyncore_loop_timeout
         try:
             while not self.stopping.is_set():
-                self.wsgi.asyncore.loop(timeout=0.2, map=sockets, count=1)
+                self.wsgi.asyncore.loop(timeout=timeout, map=sockets, count=1)
         finally:
             self.wsgi.task_dispatcher.shutdown()
-            for channel in list(sockets.values()):
-                channel.close()
+            with self._closing:
+                for channel in list(sockets.values()):
+                    channel.close()
+                self._closed = True
 
     @property
     def url(self) -> str:
@@ -146,4 +152,7 @@ class Server:
 
     def stop(self) -> None:
         self.stopping.set()
+        with self._closing:
+            if not self._closed:  # its pipe is still open: wake the select() to see stopping
+                self.wsgi.pull_trigger()
         self.thread.join(timeout=5)

@@ -7,12 +7,14 @@ status update can smuggle ``<!channel>`` or ``<@U…>`` into a message.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from bot.core import durations
@@ -46,6 +48,29 @@ def _duration(delta: timedelta) -> str:
     return durations.humanize(delta)
 
 
+class _Compiled(BytecodeCache):
+    """Templates compiled once per process: a bot built again (tests, sandbox sessions) reuses
+    them. Jinja keys each by its file and drops it when the file's source has changed."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with self._lock:
+            code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self._lock:
+            self._code[bucket.key] = code
+
+
+_COMPILED = _Compiled()
+
+
 class TemplateProblem(Exception):
     """A template that does not load or render; the message names the file and the line."""
 
@@ -61,6 +86,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            bytecode_cache=_COMPILED,
         )
         self.environment.filters.update(
             user=_user, group=_group, channel=_channel, date=_date, duration=_duration

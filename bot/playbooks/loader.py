@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,7 +84,7 @@ def load(directory: Path) -> Playbooks:
 
 def _read(path: Path, problems: list[Problem], claimed: set[str]) -> Playbook | Catalog | None:
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = _parsed(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         problems.append(Problem(str(path), "", f"cannot be read as YAML: {error}"))
         return None
@@ -97,6 +97,15 @@ def _read(path: Path, problems: list[Problem], claimed: set[str]) -> Playbook | 
     except ValidationError as error:
         problems.extend(_problems(path, error))
         return None
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> Any:
+    """YAML parsed once per process and text (a bot built again re-reads the same files).
+
+    Only validation reads what this returns, and it changes nothing in it.
+    """
+    return yaml.safe_load(text)
 
 
 def _problems(path: Path, error: ValidationError) -> list[Problem]:

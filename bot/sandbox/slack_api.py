@@ -6,6 +6,8 @@ import copy
 import functools
 import itertools
 import json
+import selectors
+import socket
 import threading
 import time
 from collections import deque
@@ -797,17 +799,16 @@ class SlackApiStub:
             raise RuntimeError("stub already started")
         self._server = _Server(("127.0.0.1", 0), _RequestHandler)
         self._server.stub = self
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
-        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         cast(threading.Thread, self._thread).join()
+        self._server.server_close()
         self._server, self._thread = None, None
 
     def __enter__(self) -> SlackApiStub:
@@ -931,6 +932,12 @@ class SlackApiStub:
             if self._cond.wait_for(lambda: len(matching()) >= count, timeout):
                 return matching()
             raise AssertionError(self._timeout_message(method, count, timeout, len(matching())))
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until ``condition()`` holds, asked again as each call or response arrives;
+        False if ``timeout`` seconds pass first. It may read the stub (its lock is reentrant)."""
+        with self._cond:
+            return self._cond.wait_for(condition, timeout)
 
     def _timeout_message(self, method: str, count: int, timeout: float, got: int) -> str:
         seen = "\n".join(f"  {call.summary()}" for call in self._calls) or "  (none)"
@@ -1123,9 +1130,34 @@ def _token(params: Json, authorization: str, content_type: str) -> str | None:
 
 
 class _Server(ThreadingHTTPServer):
+    """Serves until ``stop()``, which wakes its select() at once (serve_forever() would poll)."""
+
     daemon_threads = True
     request_queue_size = 128  # a bot's burst of calls must not overflow the listen backlog
+    timeout = 0  # handle_request() is called once select() has seen a connection waiting
     stub: SlackApiStub
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._woken, self._wake = socket.socketpair()
+        self._stopping = threading.Event()
+
+    def serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._woken, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                if any(key.fileobj is self for key, _ in selector.select()):
+                    self.handle_request()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._woken.close()
+        self._wake.close()
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

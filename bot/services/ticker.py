@@ -39,6 +39,8 @@ class Ticker:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.last_tick: datetime | None = None
+        self._finished: datetime | None = None  # last_tick as of the last tick() that is over
+        self._ticked = threading.Condition()
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -62,6 +64,18 @@ class Ticker:
         """A tick is running in this process."""
         return self._lock.locked()
 
+    def wait_for_tick(self, after: datetime | None = None, timeout: float = 30.0) -> bool:
+        """Block until a tick that began after ``after`` (or any tick) is over; False on timeout.
+
+        What a tick fires is announced before it is over.
+        """
+
+        def over() -> bool:
+            return self._finished is not None and (after is None or self._finished > after)
+
+        with self._ticked:
+            return self._ticked.wait_for(over, timeout)
+
     def wake_at(self, moment: datetime | None) -> None:
         """Tick at ``moment`` (if it comes before the next poll)."""
         if moment is None or not self.scheduler.running:
@@ -82,6 +96,9 @@ class Ticker:
                 upcoming = self._tick_until_nothing_is_due()
             finally:
                 self._lock.release()
+                with self._ticked:
+                    self._finished = self.last_tick
+                    self._ticked.notify_all()
             if not self._again.is_set():  # asked for between the last round and the release
                 break
         if upcoming is not None and upcoming - self.clock() < self.poll:

@@ -6,7 +6,6 @@ and first actions of earlier ones can wait a moment longer unnoticed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 
@@ -17,17 +16,12 @@ class BacklogFirst:
     cores; ``max_wait`` bounds how long a follow-up can be held back.
     """
 
-    def __init__(
-        self, backlog: Callable[[], int], max_wait: float = 2.0, poll: float = 0.01
-    ) -> None:
-        self.backlog = backlog
+    def __init__(self, backlog_cleared: Callable[[float], bool], max_wait: float = 2.0) -> None:
+        self.backlog_cleared = backlog_cleared  # waits up to that many seconds for no backlog
         self.max_wait = max_wait
-        self.poll = poll
 
     def wait(self) -> None:
-        deadline = time.monotonic() + self.max_wait
-        while self.backlog() > 0 and time.monotonic() < deadline:
-            time.sleep(self.poll)
+        self.backlog_cleared(self.max_wait)
 
     def behind(
         self, submit: Callable[[Callable[[], object]], object]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -164,13 +163,14 @@ def declared_channel(bot: BotClient, title: str = "checkout is returning 500s") 
 
 
 def wait_for(bot: BotClient, channel: str, needle: str, timeout: float = 5) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in bot.slack.messages(channel):
-            if needle in text_of(message):
-                return text_of(message)
-        time.sleep(0.05)
-    raise AssertionError(f"{needle!r} not in {[text_of(m) for m in bot.slack.messages(channel)]}")
+    def found() -> list[str]:
+        return [text_of(m) for m in bot.slack.messages(channel) if needle in text_of(m)]
+
+    if not bot.slack.wait_until(lambda: bool(found()), timeout):
+        raise AssertionError(
+            f"{needle!r} not in {[text_of(m) for m in bot.slack.messages(channel)]}"
+        )
+    return found()[0]
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,8 @@ def test_the_rule_decides_the_prompt(
         assert "finished" in text
         assert "before the issue started" in text
         assert "v42" in text
-    assert eventually(lambda: EventKind.ROLLBACK_ADVISED in kinds_of(bot, 1))
+    assert bot.runtime.work.wait_idle()  # the advice is posted, then recorded
+    assert EventKind.ROLLBACK_ADVISED in kinds_of(bot, 1)
 
 
 def test_a_team_with_a_two_hour_window_is_told_its_own_rule(
@@ -215,16 +216,6 @@ def test_a_team_with_a_two_hour_window_is_told_its_own_rule(
 def kinds_of(bot: BotClient, incident_id: int) -> list[EventKind]:
     with bot.runtime.sessions() as session:
         return [e.kind for e in Incidents(session).timeline.events(incident_id)]
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5) -> bool:
-    """The advice is posted, then recorded: what the test saw in Slack may be a moment ahead."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_deploy_reported_during_the_incident_brings_new_advice(bot: BotClient) -> None:

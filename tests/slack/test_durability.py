@@ -9,15 +9,18 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.timers import Purpose
 from bot.db.tables import EventRow, TimerRow
 from bot.sandbox import signing
-from bot.sandbox.slack_api import SlackApiStub
+from bot.sandbox.slack_api import RecordedCall, SlackApiStub
+from bot.services.announcer import LATE_NOTICE
 from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
 from tests.support.net import free_port
 from tests.support.playbooks import fast_playbooks
@@ -26,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Replica:
-    """One `incident-bot serve` process."""
+    """One `incident-bot serve` process, started; ``wait_up()`` waits until it serves."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.port = free_port()
@@ -39,6 +42,8 @@ class Replica:
             stdout=self.log,
             stderr=self.log,
         )
+
+    def wait_up(self) -> None:
         for _ in range(200):
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=1).close()
@@ -76,10 +81,17 @@ def replicas(slack: SlackApiStub, engine: Engine, tmp_path: Path) -> Iterator[li
     started: list[Replica] = []
 
     class Starter(list[Replica]):
-        def start(self) -> Replica:
-            replica = Replica(env, tmp_path)
-            started.append(replica)
-            return replica
+        def start(self, count: int = 1) -> list[Replica]:
+            """``count`` replicas, started together."""
+            new = [Replica(env, tmp_path) for _ in range(count)]
+            started.extend(new)
+            for replica in new:
+                replica.wait_up()
+            return new
+
+        def stop(self) -> None:
+            for replica in started:
+                replica.stop()
 
     yield Starter()  # type: ignore[misc]
     for replica in started:
@@ -101,32 +113,67 @@ def declare(slack: SlackApiStub, replica: Replica, n: int) -> None:
     assert status == 200
 
 
+def is_overdue(call: RecordedCall) -> bool:
+    return call.ok and "Overdue:" in str(call.params.get("text"))
+
+
 def overdue_messages(slack: SlackApiStub) -> list[str]:
     return [
         str(call.params.get("text"))
         for call in slack.calls_to("chat.postMessage")
-        if call.ok and "Overdue:" in str(call.params.get("text"))
+        if is_overdue(call)
     ]
 
 
-def settle(slack: SlackApiStub, expected: int, timeout: float) -> list[str]:
+def unsettled(engine: Engine) -> int:
+    """Timers still to fire, or held by a replica (a dead one's, until its lease runs out)."""
+    with Session(engine) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(TimerRow)
+                .where(TimerRow.status.in_(["pending", "claimed"]))
+            )
+            or 0
+        )
+
+
+def settle(
+    slack: SlackApiStub, engine: Engine, replicas: list[Replica], expected: int, timeout: float
+) -> list[str]:
+    """The overdue messages, once ``expected`` arrived, no timer is left to fire and every
+    replica has stopped: a stopped replica sends nothing more, so a late repeat is counted too.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and len(overdue_messages(slack)) < expected:
-        time.sleep(0.1)
-    time.sleep(1.5)  # and nothing more arrives afterwards
+    slack.wait_for("chat.postMessage", expected, timeout, predicate=is_overdue)
+    # Other processes write the timers: the database is all there is to watch.
+    while unsettled(engine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    replicas.stop()  # type: ignore[attr-defined]
     return overdue_messages(slack)
+
+
+def wait_until_late(engine: Engine) -> None:
+    """Sleep until every deadline is due and so long past that firing it now says it is late."""
+    with Session(engine) as session:
+        due = session.scalar(
+            select(func.max(TimerRow.fire_at)).where(TimerRow.purpose == Purpose.DUE)
+        )
+    assert due is not None
+    late = due + LATE_NOTICE + timedelta(seconds=0.5)
+    time.sleep(max(0.0, (late - datetime.now(UTC)).total_seconds()))
 
 
 def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
     slack: SlackApiStub, replicas: list[Replica], engine: Engine
 ) -> None:
-    first = replicas.start()  # type: ignore[attr-defined]
+    [first] = replicas.start()  # type: ignore[attr-defined]
     declare(slack, first, 1)
     slack.wait_for_response("declare-1", timeout=10)
     first.kill()  # the team-assembled deadline is 3 s away, the first update 6 s
-    time.sleep(12)
+    wait_until_late(engine)  # a clock time, not an event: no replica runs to tell of it
     replicas.start()  # type: ignore[attr-defined]
-    overdue = settle(slack, expected=2, timeout=15)
+    overdue = settle(slack, engine, replicas, expected=2, timeout=15)
     assert len(overdue) == 2, overdue
     assert sum("Overdue: incident team assembled" in text for text in overdue) == 1
     assert sum("Overdue: status update to stakeholders" in text for text in overdue) == 1
@@ -141,8 +188,7 @@ def test_a_sigkill_before_the_deadline_loses_nothing_and_repeats_nothing(
 def test_two_replicas_fire_each_timer_once_when_one_dies(
     slack: SlackApiStub, replicas: list[Replica], engine: Engine
 ) -> None:
-    one = replicas.start()  # type: ignore[attr-defined]
-    two = replicas.start()  # type: ignore[attr-defined]
+    one, two = replicas.start(2)  # type: ignore[attr-defined]
     incidents = 6
     for n in range(incidents):
         declare(slack, one if n % 2 else two, n)
@@ -150,14 +196,10 @@ def test_two_replicas_fire_each_timer_once_when_one_dies(
         slack.wait_for_response(f"declare-{n}", timeout=15)
     time.sleep(2.9)  # amid the reminders and the first due times
     one.kill()
-    overdue = settle(slack, expected=incidents * 2, timeout=30)
+    overdue = settle(slack, engine, replicas, expected=incidents * 2, timeout=30)
     assert len(overdue) == incidents * 2, overdue
+    left = unsettled(engine)
     with Session(engine) as session:
-        left = session.scalar(
-            select(func.count())
-            .select_from(TimerRow)
-            .where(TimerRow.status.in_(["pending", "claimed"]))
-        )
         missed = session.scalar(
             select(func.count()).select_from(EventRow).where(EventRow.kind == "deadline_missed")
         )

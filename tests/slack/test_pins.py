@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -22,18 +21,15 @@ def send_event(bot: BotClient, event: dict[str, Any]) -> int:
     return status
 
 
-def notes(bot: BotClient, count: int, timeout: float = 5) -> list[Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        with bot.runtime.sessions() as session:
-            found = [
-                e
-                for e in Incidents(session).timeline.events(1)
-                if e.kind in (EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN)
-            ]
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
+def notes(bot: BotClient) -> list[Any]:
+    """The notes on incident 1 once the bot is done with every event sent so far."""
+    assert bot.runtime.work.wait_idle()
+    with bot.runtime.sessions() as session:
+        return [
+            e
+            for e in Incidents(session).timeline.events(1)
+            if e.kind in (EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN)
+        ]
 
 
 def incident_with_message(bot: BotClient, text: str) -> tuple[str, str]:
@@ -64,7 +60,7 @@ def test_a_pinned_message_is_noted_once_and_unpinning_withdraws_it(bot: BotClien
         "event_ts": "1.0",
     }
     assert send_event(bot, pinned) == 200
-    [noted] = notes(bot, 1)
+    [noted] = notes(bot)
     assert (noted.actor, noted.text, noted.extra["author"], noted.extra["permalink"]) == (
         "U0BOB",
         "rolled back search to v6 <!here>",
@@ -79,10 +75,9 @@ def test_a_pinned_message_is_noted_once_and_unpinning_withdraws_it(bot: BotClien
         "event_ts": "2.0",
     }
     send_event(bot, reaction)
-    time.sleep(0.5)
-    assert len(notes(bot, 2, timeout=0.2)) == 1  # the same message: still one entry
+    assert len(notes(bot)) == 1  # the same message: still one entry
     send_event(bot, {**pinned, "type": "pin_removed"})
-    entries = notes(bot, 2)
+    entries = notes(bot)
     assert [e.kind for e in entries] == [EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN]
 
 
@@ -108,7 +103,7 @@ def test_a_pushpin_reaction_fetches_the_message_and_its_permalink(bot: BotClient
             "event_ts": "4.0",
         },
     )
-    [noted] = notes(bot, 1)
+    [noted] = notes(bot)
     assert noted.text == "db failover finished"
     assert noted.extra["permalink"].startswith("https://stub.slack.com/archives/")
     assert noted.extra["source"] == "reaction_added"

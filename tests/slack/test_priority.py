@@ -14,7 +14,7 @@ def test_follow_ups_do_not_wait_on_a_pool_that_has_shut_down() -> None:
     workers = tracker.pool(2, "lazy")
     workers.submit(lambda: None)
     workers.shutdown(wait=True)
-    gate = BacklogFirst(lambda: workers.pending, max_wait=5)
+    gate = BacklogFirst(workers.wait_empty, max_wait=5)
     started = time.monotonic()
     gate.wait()
     assert time.monotonic() - started < 0.5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,13 +64,12 @@ def texts(bot: BotClient, channel: str) -> list[str]:
 
 
 def wait_for(bot: BotClient, channel: str, needle: str, count: int = 1) -> list[str]:
-    deadline = time.monotonic() + 8
-    while time.monotonic() < deadline:
-        found = [t for t in texts(bot, channel) if needle in t]
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{needle!r} x{count} not in {texts(bot, channel)}")
+    def found() -> list[str]:
+        return [t for t in texts(bot, channel) if needle in t]
+
+    if not bot.slack.wait_until(lambda: len(found()) >= count, timeout=8):
+        raise AssertionError(f"{needle!r} x{count} not in {texts(bot, channel)}")
+    return found()
 
 
 def declared(bot: BotClient, text: str) -> str:
@@ -110,7 +108,7 @@ def test_a_firing_alert_reaches_its_incident_once(bot: BotClient) -> None:
     notify(bot, alert(status="resolved", severity="warning"))
     notify(bot, alert(severity="warning"))  # firing again
     wait_for(bot, channel, "Firing: *HighErrorRate*", count=2)
-    time.sleep(0.3)
+    assert bot.runtime.work.wait_idle()  # every notification's work is done
     assert len([t for t in texts(bot, channel) if "Firing:" in t]) == 2
     with bot.runtime.sessions() as session:
         kinds = [e.kind for e in Incidents(session).timeline.events(1)]

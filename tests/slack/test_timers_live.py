@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.db.incidents import Incidents
 from bot.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import ANNOUNCE, BotClient, running_bot, text_of
@@ -46,13 +47,12 @@ def channel_texts(slack: SlackApiStub, channel: str) -> list[str]:
 def wait_for_text(
     slack: SlackApiStub, channel: str, needle: str, count: int = 1, timeout: float = 15
 ) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [t for t in channel_texts(slack, channel) if needle in t]
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{needle!r} x{count} not in {channel_texts(slack, channel)}")
+    def found() -> list[str]:
+        return [t for t in channel_texts(slack, channel) if needle in t]
+
+    if not slack.wait_until(lambda: len(found()) >= count, timeout):
+        raise AssertionError(f"{needle!r} x{count} not in {channel_texts(slack, channel)}")
+    return found()
 
 
 def test_unassembled_team_is_reminded_then_escalated_and_paged(
@@ -70,7 +70,8 @@ def test_unassembled_team_is_reminded_then_escalated_and_paged(
     assert page["routing_key"] == "R0UTINGKEY0000"
     assert page["dedup_key"] == "incident-1-assemble@1"
     assert page["payload"]["severity"] == "critical"
-    time.sleep(1)
+    seen = datetime.now(UTC)  # a tick begun after this would have repeated it
+    assert live.runtime.ticker.wait_for_tick(after=seen, timeout=10)
     assert (
         len([t for t in channel_texts(live.slack, channel) if "Overdue: incident team" in t]) == 1
     )
@@ -112,5 +113,11 @@ def test_the_nudge_button_opens_the_form_and_an_update_meets_the_deadline(
     )
     wait_for_text(live.slack, channel, sentence)
     wait_for_text(live.slack, ANNOUNCE, sentence)
-    time.sleep(4)  # past the first update's due time: met, so nothing is overdue
+    [due] = [
+        d.due_at
+        for d in live.runtime.service.get(1).deadlines
+        if d.kind is DeadlineKind.STATUS_UPDATE and d.status is DeadlineStatus.MET
+    ]
+    # A tick begun past the first update's due time is over: met, so nothing is overdue.
+    assert live.runtime.ticker.wait_for_tick(after=due, timeout=15)
     assert not [t for t in channel_texts(live.slack, channel) if "Overdue: status" in t]

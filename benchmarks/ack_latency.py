@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.sandbox import signing
+from bot.entrypoints.sandbox import signing
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ def slack_stub() -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "bot.sandbox.slack_api",
+            "bot.entrypoints.sandbox.slack_api",
             "--user",
             "U0ALICE",
             "--channel",

@@ -22,13 +22,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.adapters.db import engine as engines
+from bot.adapters.db import migrate
 from bot.core.deadlines import Deadline
 from bot.core.model import Severity
-from bot.db import engine as engines
-from bot.db import migrate
+from bot.entrypoints.ticker import Ticker
 from bot.playbooks import loader
 from bot.services.incidents import IncidentService, IncidentView
-from bot.services.ticker import Ticker
 from bot.services.timers import TimerRunner
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import settings as config
-from bot.db import engine as engines
-from bot.db import migrate
-from bot.db.tables import Base
+from bot.adapters.db import engine as engines
+from bot.adapters.db import migrate
+from bot.adapters.db.tables import Base
+from bot.entrypoints import settings as config
 
 
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

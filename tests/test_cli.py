@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.entrypoints.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["check-playbooks", "check-templates", "serve", "sandbox", "deploys", "audit", "db"]
@@ -23,7 +23,14 @@ HELPS = [
     ["db", "downgrade", "-h"],
 ]
 HEAVY = {"sqlalchemy", "alembic", "pydantic", "pydantic_settings", "slack_bolt", "slack_sdk"}
-HEAVY |= {"flask", "jinja2", "yaml", "bot.app", "bot.settings", "bot.sandbox"}
+HEAVY |= {
+    "flask",
+    "jinja2",
+    "yaml",
+    "bot.entrypoints.app",
+    "bot.entrypoints.settings",
+    "bot.entrypoints.sandbox",
+}
 
 
 def imports(*argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -62,7 +69,7 @@ def test_help_imports_only_click_and_the_standard_library(
     assert "Usage: incident-bot" in done.stdout
     assert heavy(modules) == set()
     beyond = {m for m in modules - bare_interpreter if m.split(".")[0] != "click"}
-    extra = beyond - {"bot", "bot.cli", "bot.__main__"}
+    extra = beyond - {"bot", "bot.entrypoints", "bot.entrypoints.cli", "bot.__main__"}
     assert {m for m in extra if m.split(".")[0] not in sys.stdlib_module_names} == set()
 
 
@@ -70,7 +77,9 @@ def test_only_the_sandbox_command_imports_the_sandbox() -> None:
     done, modules = imports("-m", "bot", "check-playbooks", "playbooks")
     assert done.returncode == 0, done.stderr
     assert "pydantic" in modules  # the command itself ran ...
-    assert {m for m in modules if m.startswith("bot.sandbox")} == set()  # ... without the sandbox
+    assert {
+        m for m in modules if m.startswith("bot.entrypoints.sandbox")
+    } == set()  # ... without the sandbox
 
 
 def test_help_lists_every_command_in_order_with_its_whole_help(

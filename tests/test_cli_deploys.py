@@ -7,8 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.db import engine as engines
-from bot.db.unit_of_work import units_of_work
+from bot.adapters.db import engine as engines
+from bot.adapters.db.unit_of_work import units_of_work
 from bot.services.deploys import DeployService
 
 

@@ -10,8 +10,8 @@ import pytest
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 WORLD = ("slack_sdk", "slack_bolt", "sqlalchemy", "alembic", "flask", "waitress", "urllib", "http")
-ADAPTERS = ("bot.slack", "bot.db", "bot.templates", "bot.probes", "bot.paging", "bot.webhooks")
-ENTRY_POINTS = ("bot.app", "bot.server", "bot.cli", "bot.sandbox", "bot.__main__")
+ADAPTERS = ("bot.adapters",)
+ENTRY_POINTS = ("bot.entrypoints", "bot.__main__")
 
 
 def modules(package: str) -> list[Path]:
@@ -58,14 +58,18 @@ def test_use_cases_reach_the_world_only_through_their_ports(forbidden: tuple[str
 
 
 def test_the_slack_adapter_knows_no_database() -> None:
-    assert offences("bot.slack", ("sqlalchemy", "alembic", "bot.db")) == []
+    assert offences("bot.adapters.slack", ("sqlalchemy", "alembic", "bot.adapters.db")) == []
+
+
+def test_adapters_do_not_reach_back_into_the_entry_points() -> None:
+    assert offences("bot.adapters", ENTRY_POINTS) == []
 
 
 def test_only_the_sandbox_command_imports_the_sandbox() -> None:
     importers = {
         path.relative_to(BOT.parent).as_posix()
         for path in BOT.rglob("*.py")
-        if not path.is_relative_to(BOT / "sandbox")
-        and any(under(name, ("bot.sandbox",)) for name in imported(path))
+        if not path.is_relative_to(BOT / "entrypoints" / "sandbox")
+        and any(under(name, ("bot.entrypoints.sandbox",)) for name in imported(path))
     }
-    assert importers == {"bot/cli.py"}
+    assert importers == {"bot/entrypoints/cli.py"}

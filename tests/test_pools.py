@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import logs
-from bot.pools import WorkTracker
-from bot.sandbox.clock import VirtualClock
+from bot.entrypoints import logs
+from bot.entrypoints.pools import WorkTracker
+from bot.entrypoints.sandbox.clock import VirtualClock
 
 
 def test_idle_waits_for_work_and_the_work_it_hands_on() -> None:

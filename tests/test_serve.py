@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.slack_api import APP_TOKEN, SlackApiStub
+from bot.entrypoints.sandbox.slack_api import APP_TOKEN, SlackApiStub
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

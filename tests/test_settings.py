@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import settings as config
+from bot.entrypoints import settings as config
 
 SECRET = "xoxb-123-456-SUPERSECRETVALUE"
 

@@ -1,7 +1,7 @@
 """The ports use cases reach the world through: storage (a unit of work and its stores).
 
-Adapters implement them (``bot.db`` for storage); use cases import only these, so no use case
-knows SQLAlchemy. Every time is timezone-aware UTC.
+Adapters implement them (``bot.adapters.db`` for storage); use cases import only these, so no
+use case knows SQLAlchemy. Every time is timezone-aware UTC.
 """
 
 from __future__ import annotations

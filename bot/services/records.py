@@ -1,7 +1,7 @@
 """What the store keeps about an incident beyond its timeline, as plain records.
 
 The shapes use cases read and write through the storage ports (``bot.services.ports``); the
-database adapter (``bot.db``) maps them to rows. Times are timezone-aware UTC.
+database adapter (``bot.adapters.db``) maps them to rows. Times are timezone-aware UTC.
 """
 
 from __future__ import annotations

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db import audit, migrate
+from bot.adapters.db import engine as engines
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.tables import EventRow
 from bot.core.model import Event, EventKind, Severity
-from bot.db import audit, migrate
-from bot.db import engine as engines
-from bot.db.incidents import Incidents
-from bot.db.tables import EventRow
 from tests.core.timelines import T0, at
 
 Sessions = sessionmaker[Session]

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.db import engine as engines
-from bot.db import migrate
+from bot.adapters.db import engine as engines
+from bot.adapters.db import migrate
 
 
 def run(tmp_path: Path, *words: str) -> str:

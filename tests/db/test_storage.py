@@ -10,18 +10,18 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db import migrate
+from bot.adapters.db.deadlines import Deadlines
+from bot.adapters.db.deploys import Deploys
+from bot.adapters.db.incidents import IncidentNotFound, Incidents
+from bot.adapters.db.postmortems import Postmortems
+from bot.adapters.db.status_updates import StatusUpdate, StatusUpdates
+from bot.adapters.db.tables import IncidentRow
+from bot.adapters.db.types import NaiveDatetimeError
 from bot.core import deadlines, lifecycle
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.model import Event, EventKind, Severity
 from bot.core.rollback import Deploy
-from bot.db import migrate
-from bot.db.deadlines import Deadlines
-from bot.db.deploys import Deploys
-from bot.db.incidents import IncidentNotFound, Incidents
-from bot.db.postmortems import Postmortems
-from bot.db.status_updates import StatusUpdate, StatusUpdates
-from bot.db.tables import IncidentRow
-from bot.db.types import NaiveDatetimeError
 from tests.core.timelines import SHIPPED, T0, at
 
 Sessions = sessionmaker[Session]

@@ -27,8 +27,8 @@ import promql_parser
 import pytest
 import yaml
 
-from bot import settings as config
-from bot.sandbox.slack_api import SlackApiStub
+from bot.entrypoints import settings as config
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

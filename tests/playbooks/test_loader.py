@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Severity
+from bot.entrypoints.cli import main
 from bot.playbooks import loader
 
 SHIPPED = Path(__file__).resolve().parents[2] / "playbooks"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.alertmanager import Alert, InvalidPayload, is_critical, parse
+from bot.entrypoints.webhooks.alertmanager import Alert, InvalidPayload, is_critical, parse
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 

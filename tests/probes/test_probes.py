@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot import probes
-from bot.probes import ProbeResult, probe, probe_all, table
+from bot.adapters import probes
+from bot.adapters.probes import ProbeResult, probe, probe_all, table
 
 SHORT = 0.3  # for the tests about timing out
 ANSWERS = 5.0  # for dependencies that answer at once, however loaded the machine

@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.sandbox import main as drills
-from bot.sandbox.session import Options
+from bot.entrypoints.sandbox import main as drills
+from bot.entrypoints.sandbox.session import Options
 
 ROOT = Path(__file__).resolve().parents[2]
 

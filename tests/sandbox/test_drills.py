@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import main as drills
+from bot.entrypoints.sandbox import main as drills
 from tests.sandbox.support import ROOT, play
 
 DRILLS = sorted((ROOT / "playbooks" / "drills").glob("*.drill"))
@@ -45,7 +45,7 @@ def test_a_failed_expectation_makes_the_command_exit_non_zero(tmp_path: Path) ->
         "/incident sev1 checkout is down\nexpect Roll back now\nexpect Incident team assembled\n"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--script", str(drill)],
+        [sys.executable, "-m", "bot.entrypoints.cli", "sandbox", "--script", str(drill)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.adapters.slack import modals, updates
 from bot.core.durations import parse
+from bot.entrypoints.sandbox import forms
 from bot.playbooks import loader
-from bot.sandbox import forms
-from bot.slack import modals, updates
 from tests.sandbox.support import ROOT
 
 

@@ -23,19 +23,19 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot import template_samples
+from bot.adapters import template_samples
+from bot.adapters.slack import blocks
+from bot.adapters.slack import mrkdwn as slack_mrkdwn
+from bot.adapters.slack.rollback import SlackRollbackWording
+from bot.adapters.templates import Templates
 from bot.core import rollback as core_rollback
 from bot.core.model import Severity
 from bot.core.rollback import Deploy
+from bot.entrypoints.sandbox import render
+from bot.entrypoints.sandbox.render import Button, Rendered
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
-from bot.sandbox import render
-from bot.sandbox.render import Button, Rendered
 from bot.services.read_model import IncidentView
-from bot.slack import blocks
-from bot.slack import mrkdwn as slack_mrkdwn
-from bot.slack.rollback import SlackRollbackWording
-from bot.templates import Templates
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC_ZONE = ZoneInfo("UTC")

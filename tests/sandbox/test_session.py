@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot.sandbox import main as drills
+from bot.entrypoints.sandbox import main as drills
 from tests.sandbox.support import ROOT, options, play
 
 

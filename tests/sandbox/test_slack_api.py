@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox import signing
-from bot.sandbox.slack_api import (
+from bot.entrypoints.sandbox import signing
+from bot.entrypoints.sandbox.slack_api import (
     HANDLERS,
     OVERLAY_METHODS,
     OVERLAY_RULES,

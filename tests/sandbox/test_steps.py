@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox import steps
+from bot.entrypoints.sandbox import steps
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import Severity
-from bot.db.unit_of_work import units_of_work
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.alertmanager import Alert
+from bot.core.alerts import Alert
 from bot.core.rollback import Deploy
 from bot.services.announcer import Overdue, Reminder
 from bot.services.chat import ChatFailure, Message

@@ -15,13 +15,13 @@ ADAPTERS = (
     "flask",
     "urllib",
     "http",
-    "bot.slack",
-    "bot.db",
-    "bot.templates",
-    "bot.probes",
-    "bot.paging",
-    "bot.webhooks",
-    "bot.sandbox",
+    "bot.adapters.slack",
+    "bot.adapters.db",
+    "bot.adapters.templates",
+    "bot.adapters.probes",
+    "bot.adapters.pagerduty",
+    "bot.entrypoints.webhooks",
+    "bot.entrypoints.sandbox",
 )
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db.unit_of_work import units_of_work
+from bot.adapters.drafts import DraftFolder
 from bot.core.model import EventKind, Severity
-from bot.db.unit_of_work import units_of_work
-from bot.drafts import DraftFolder
 from bot.playbooks import loader
 from bot.services.incidents import IncidentService
 from bot.services.postmortems import Postmortems

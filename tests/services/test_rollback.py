@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import RollbackRule
 from bot.core.rollback import Advice, Deploy, Recommendation
-from bot.db.unit_of_work import units_of_work
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.chat import ChatFailure, Message

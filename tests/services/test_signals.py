@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import pytest
 
-from bot.alertmanager import Alert
+from bot.core.alerts import Alert
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks

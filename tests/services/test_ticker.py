@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from bot.services.ticker import Ticker
+from bot.entrypoints.ticker import Ticker
 from bot.services.timers import Fired, TimerRunner
 
 NOW = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db.tables import TimerRow
+from bot.adapters.db.timers import Timers, TimerStatus
+from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.deadlines import Deadline
 from bot.core.model import EventKind, Severity
 from bot.core.timers import MISSED_AFTER
-from bot.db.tables import TimerRow
-from bot.db.timers import Timers, TimerStatus
-from bot.db.unit_of_work import units_of_work
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner

@@ -18,13 +18,13 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy import Engine
 
-from bot import app
+from bot.entrypoints import app
+from bot.entrypoints.http import Server
+from bot.entrypoints.sandbox import signing
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
+from bot.entrypoints.settings import Settings
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
-from bot.sandbox import signing
-from bot.sandbox.slack_api import SlackApiStub
-from bot.server import Server
-from bot.settings import Settings
 
 SHIPPED_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the test app's signing secret

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.db.incidents import Incidents
-from bot.sandbox.slack_api import SlackApiStub
+from bot.adapters.db.incidents import Incidents
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import BotClient, running_bot, text_of
 
 

@@ -6,9 +6,9 @@ import re
 import time
 from datetime import UTC, datetime
 
-from bot.db.incidents import Incidents
-from bot.db.tickets import Tickets
-from bot.sandbox import signing
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.tickets import Tickets
+from bot.entrypoints.sandbox import signing
 from tests.slack.conftest import ANNOUNCE, TRIAGE, BotClient, assert_valid_block_kit, text_of
 
 

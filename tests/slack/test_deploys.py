@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot.adapters import signing
+from bot.adapters.db.deploys import Deploys
+from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
-from bot.db.deploys import Deploys
-from bot.db.incidents import Incidents
-from bot.sandbox.signing import post
-from bot.sandbox.slack_api import SlackApiStub
-from bot.webhooks import signing
+from bot.entrypoints.sandbox.signing import post
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import WEBHOOK_SECRET, BotClient, playbooks_with, running_bot, text_of
 
 

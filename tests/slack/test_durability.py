@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from bot.adapters.db.tables import EventRow, TimerRow
 from bot.core.timers import Purpose
-from bot.db.tables import EventRow, TimerRow
-from bot.sandbox import signing
-from bot.sandbox.slack_api import RecordedCall, SlackApiStub
+from bot.entrypoints.sandbox import signing
+from bot.entrypoints.sandbox.slack_api import RecordedCall, SlackApiStub
 from bot.services.announcer import LATE_NOTICE
 from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
 from tests.support.net import free_port

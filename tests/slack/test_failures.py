@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.db import engine as engines
-from bot.db.unit_of_work import units_of_work
+from bot.adapters.db import engine as engines
+from bot.adapters.db.unit_of_work import units_of_work
 from tests.slack.conftest import BotClient
 
 

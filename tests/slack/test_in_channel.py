@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
-from bot.db.incidents import Incidents
 from tests.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.db.incidents import Incidents
+from bot.adapters.db.incidents import Incidents
 from tests.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
 
 

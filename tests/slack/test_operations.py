@@ -21,8 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 from sqlalchemy import Engine
 
-from bot import logs
-from bot.sandbox.slack_api import SlackApiStub
+from bot.entrypoints import logs
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from tests.slack.conftest import BotClient, running_bot
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.slack.pins import pin_change
 from bot.core.model import EventKind
-from bot.db.incidents import Incidents
-from bot.sandbox import signing
+from bot.entrypoints.sandbox import signing
 from bot.services.channel_notes import PinChange
-from bot.slack.pins import pin_change
 from tests.slack.conftest import SECRET, BotClient
 
 

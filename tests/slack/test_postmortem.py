@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.postmortems import Postmortems
 from bot.core.model import EventKind
-from bot.db.incidents import Incidents
-from bot.db.postmortems import Postmortems
 from tests.slack.conftest import BotClient, text_of
 
 

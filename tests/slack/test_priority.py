@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from bot.pools import WorkTracker
-from bot.slack.priority import BacklogFirst
+from bot.adapters.slack.priority import BacklogFirst
+from bot.entrypoints.pools import WorkTracker
 
 
 def test_follow_ups_do_not_wait_on_a_pool_that_has_shut_down() -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.slack import rollback
+from bot.adapters.slack.rollback import SlackRollbackWording
 from bot.core import rollback as core_rollback
 from bot.core.lifecycle import State
 from bot.core.model import Incident, Severity
@@ -17,8 +19,6 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.read_model import IncidentView
 from bot.services.records import StoredIncident
-from bot.slack import rollback
-from bot.slack.rollback import SlackRollbackWording
 from tests.slack.conftest import SHIPPED_PLAYBOOKS, playbooks_with
 
 START = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
-from bot.db.incidents import Incidents
-from bot.sandbox.signing import post
-from bot.webhooks.alert_intake import AlertIntake
+from bot.entrypoints.sandbox.signing import post
+from bot.entrypoints.webhooks.alert_intake import AlertIntake
 from tests.slack.conftest import ALERTMANAGER_TOKEN, ANNOUNCE, BotClient, text_of
 
 STARTED = datetime.now(UTC).replace(microsecond=0) - timedelta(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.slack import updates
+from bot.adapters.slack import updates
 
 
 def test_a_complete_line() -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.slack.tickets import SlackTriageTickets
+from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
+from bot.adapters.slack.wording.rooms import SlackRoomWording
+from bot.adapters.template_samples import HOSTILE, incident_view
+from bot.adapters.templates import Templates
 from bot.services.rooms import Problem, Step, TicketNotFiled
-from bot.slack.tickets import SlackTriageTickets
-from bot.slack.wording.postmortems import SlackPostmortemWording
-from bot.slack.wording.rooms import SlackRoomWording
-from bot.template_samples import HOSTILE, incident_view
-from bot.templates import Templates
 from tests.services.fakes import FakeChat
 
 

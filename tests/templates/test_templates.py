@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from bot import template_samples
-from bot.cli import main
-from bot.templates import TemplateProblem, Templates
+from bot.adapters import template_samples
+from bot.adapters.templates import TemplateProblem, Templates
+from bot.entrypoints.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"

@@ -1,0 +1,68 @@
+"""The append-only incident timeline: every event, in order, never updated or deleted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.adapters.db import audit
+from bot.adapters.db.tables import EventRow
+from bot.core.model import Event, EventKind, Severity
+
+
+def _to_domain(row: EventRow) -> Event:
+    return Event(
+        seq=row.seq,
+        at=row.at,
+        kind=EventKind(row.kind),
+        actor=row.actor,
+        severity=Severity(row.severity) if row.severity else None,
+        subject=row.subject,
+        next_update=(
+            timedelta(seconds=row.next_update_seconds)
+            if row.next_update_seconds is not None
+            else None
+        ),
+        text=row.text,
+        extra=dict(row.extra),
+    )
+
+
+def _to_row(incident_id: int, event: Event) -> EventRow:
+    return EventRow(
+        incident_id=incident_id,
+        seq=event.seq,
+        at=event.at,
+        kind=str(event.kind),
+        actor=event.actor,
+        severity=str(event.severity) if event.severity else None,
+        subject=event.subject,
+        next_update_seconds=(
+            int(event.next_update.total_seconds()) if event.next_update is not None else None
+        ),
+        text=event.text,
+        extra=dict(event.extra),
+    )
+
+
+class Timeline:
+    """The timeline table, read and appended to within one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, incident_id: int, event: Event) -> Event:
+        """Store ``event``, chained into the audit trail; its ``seq`` must be the next one."""
+        row = _to_row(incident_id, event)
+        audit.chain(self.session, row)
+        self.session.add(row)
+        self.session.flush()
+        return event
+
+    def events(self, incident_id: int) -> list[Event]:
+        rows = self.session.scalars(
+            select(EventRow).where(EventRow.incident_id == incident_id).order_by(EventRow.seq)
+        )
+        return [_to_domain(row) for row in rows]

@@ -1,0 +1,164 @@
+"""Timer rows: kept in step with the core's deadlines, claimed atomically, fired once.
+
+Every replica claims due rows itself; the database arbitrates. On PostgreSQL the claim skips rows
+another replica holds (FOR UPDATE SKIP LOCKED); on SQLite the write lock taken at BEGIN does the
+same. A claim is a lease: if its holder dies, the row is claimed again once the lease runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.adapters.db.tables import TimerRow
+from bot.core.timers import Purpose, TimerSpec
+from bot.services.records import ClaimedTimer, TimerStatus
+
+
+def _claimable(now: datetime) -> object:
+    return or_(
+        and_(TimerRow.status == TimerStatus.PENDING, TimerRow.fire_at <= now),
+        and_(TimerRow.status == TimerStatus.CLAIMED, TimerRow.lease_until < now),
+    )
+
+
+class Timers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def sync(self, incident_id: int, wanted: Iterable[TimerSpec]) -> None:
+        """Add the wanted timers that are missing; cancel pending ones no longer wanted."""
+        rows = {
+            row.key: row
+            for row in self.session.scalars(
+                select(TimerRow).where(TimerRow.incident_id == incident_id)
+            )
+        }
+        keys = set()
+        for spec in wanted:
+            keys.add(spec.key)
+            row = rows.get(spec.key)
+            if row is None:
+                self.session.add(
+                    TimerRow(
+                        incident_id=incident_id,
+                        key=spec.key,
+                        deadline_key=spec.deadline_key,
+                        purpose=str(spec.purpose),
+                        fire_at=spec.fire_at,
+                        status=TimerStatus.PENDING,
+                        attempts=0,
+                    )
+                )
+            elif row.status == TimerStatus.PENDING:
+                row.fire_at = spec.fire_at
+        for key, row in rows.items():
+            if key not in keys and row.status == TimerStatus.PENDING:
+                row.status = TimerStatus.CANCELLED
+        self.session.flush()
+
+    def claim(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 100
+    ) -> list[ClaimedTimer]:
+        """Take up to ``limit`` due timers (and ones whose holder's lease ran out) for ``owner``."""
+        due = (
+            select(TimerRow.id)
+            .where(_claimable(now))  # type: ignore[arg-type]
+            .order_by(TimerRow.fire_at, TimerRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = self.session.execute(
+            update(TimerRow)
+            .where(TimerRow.id.in_(due.scalar_subquery()))
+            .values(
+                status=TimerStatus.CLAIMED,
+                claimed_by=owner,
+                lease_until=now + lease,
+                attempts=TimerRow.attempts + 1,
+            )
+            .returning(
+                TimerRow.id,
+                TimerRow.incident_id,
+                TimerRow.key,
+                TimerRow.deadline_key,
+                TimerRow.purpose,
+                TimerRow.fire_at,
+                TimerRow.attempts,
+                TimerRow.posted,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        return sorted(
+            (
+                ClaimedTimer(
+                    r.id,
+                    r.incident_id,
+                    r.key,
+                    r.deadline_key,
+                    Purpose(r.purpose),
+                    r.fire_at,
+                    r.attempts,
+                    r.posted,
+                )
+                for r in claimed
+            ),
+            key=lambda timer: (timer.fire_at, timer.id),
+        )
+
+    def finish(
+        self,
+        timer_id: int,
+        owner: str,
+        now: datetime,
+        status: TimerStatus = TimerStatus.FIRED,
+        posted: str | None = None,
+    ) -> bool:
+        """Close the timer; False if ``owner`` no longer holds it (its lease was taken over)."""
+        values: dict[str, object] = {"status": status, "fired_at": now, "lease_until": None}
+        if posted is not None:
+            values["posted"] = posted
+        return self._finish_update(timer_id, owner, **values)
+
+    def _finish_update(self, timer_id: int, owner: str, **values: object) -> bool:
+        result = self.session.execute(
+            update(TimerRow)
+            .where(
+                TimerRow.id == timer_id,
+                TimerRow.claimed_by == owner,
+                TimerRow.status == TimerStatus.CLAIMED,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def next_fire_at(self) -> datetime | None:
+        return self.session.scalar(
+            select(func.min(TimerRow.fire_at)).where(TimerRow.status == TimerStatus.PENDING)
+        )
+
+    def due(self, now: datetime) -> int:
+        """Timers past their time and not fired yet (claimed ones included)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(TimerRow)
+                .where(
+                    TimerRow.status.in_([TimerStatus.PENDING, TimerStatus.CLAIMED]),
+                    TimerRow.fire_at <= now,
+                )
+            )
+            or 0
+        )
+
+    def count(self, status: TimerStatus) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(TimerRow).where(TimerRow.status == status)
+            )
+            or 0
+        )

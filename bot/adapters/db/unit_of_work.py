@@ -1,0 +1,98 @@
+"""The storage port's unit of work on SQLAlchemy: one session, every store, commit or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from types import TracebackType
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db.alerts import Alerts
+from bot.adapters.db.deadlines import Deadlines
+from bot.adapters.db.deploys import Deploys
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.postmortems import Postmortems
+from bot.adapters.db.state import State
+from bot.adapters.db.status_updates import StatusUpdates
+from bot.adapters.db.tickets import Tickets
+from bot.adapters.db.timers import Timers
+from bot.services.ports import StorageUnavailable
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("a unit of work is used inside its `with` block only")
+        return self._session
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._session = self._sessions()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            session.rollback()  # whatever was not committed
+        finally:
+            session.close()
+        if isinstance(error, DBAPIError):
+            raise StorageUnavailable(str(error).splitlines()[0]) from error
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except DBAPIError as error:
+            raise StorageUnavailable(str(error).splitlines()[0]) from error
+
+    @cached_property
+    def incidents(self) -> Incidents:
+        return Incidents(self.session)
+
+    @cached_property
+    def deadlines(self) -> Deadlines:
+        return Deadlines(self.session)
+
+    @cached_property
+    def timers(self) -> Timers:
+        return Timers(self.session)
+
+    @cached_property
+    def state(self) -> State:
+        return State(self.session)
+
+    @cached_property
+    def status_updates(self) -> StatusUpdates:
+        return StatusUpdates(self.session)
+
+    @cached_property
+    def postmortems(self) -> Postmortems:
+        return Postmortems(self.session)
+
+    @cached_property
+    def tickets(self) -> Tickets:
+        return Tickets(self.session)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        return Alerts(self.session)
+
+    @cached_property
+    def deploys(self) -> Deploys:
+        return Deploys(self.session)
+
+
+def units_of_work(sessions: sessionmaker[Session]) -> Callable[[], SqlUnitOfWork]:
+    """Starts units of work over ``sessions`` (each good for one ``with`` block)."""
+    return lambda: SqlUnitOfWork(sessions)

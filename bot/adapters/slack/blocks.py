@@ -1,0 +1,275 @@
+"""Block Kit for incidents: the card, lists, the timeline, help and short replies.
+
+Built with slack_sdk's models, which refuse blocks Slack would reject; user-typed text is escaped
+and cut to Slack's limits here, at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.adapters.slack import mrkdwn
+from bot.adapters.slack.mrkdwn import escape, truncate
+from bot.adapters.slack.registry import Scope
+from bot.adapters.slack.verbs import CHANGE_SEVERITY, VERBS
+from bot.core import durations
+from bot.core.deadline_kinds import DeadlineStatus
+from bot.core.deadlines import Deadline
+from bot.core.model import Event, EventKind, Severity
+from bot.core.rollback import Deploy
+from bot.playbooks.schema import Playbook
+from bot.services.read_model import IncidentView
+
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+MESSAGE_BLOCK_LIMIT = 50
+SEVERITY_EMOJI = {
+    Severity.SEV1: ":red_circle:",
+    Severity.SEV2: ":large_orange_circle:",
+    Severity.SEV3: ":large_yellow_circle:",
+}
+STATUS_EMOJI = {
+    DeadlineStatus.PENDING: ":hourglass_flowing_sand:",
+    DeadlineStatus.MET: ":white_check_mark:",
+    DeadlineStatus.MISSED: ":x:",
+    DeadlineStatus.CANCELLED: ":heavy_minus_sign:",
+}
+Blocks = list[dict[str, Any]]
+
+
+def _dicts(blocks: Iterable[Block]) -> Blocks:
+    return [block.to_dict() for block in blocks]
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
+
+
+def headline(view: IncidentView) -> str:
+    """One line naming the incident, for notifications and fallbacks (mrkdwn, escaped)."""
+    incident = view
+    return f"{incident.severity.label} incident {view.id}: {escape(incident.title)}"
+
+
+def _fields(view: IncidentView) -> list[MarkdownTextObject]:
+    incident = view
+    commander = (
+        mrkdwn.user(incident.commander)
+        if incident.commander
+        else "_unassigned_: `/incident ic @user`"
+    )
+    responders = " ".join(mrkdwn.user(u) for u in sorted(incident.responders)) or "_none yet_"
+    services = escape(", ".join(incident.services)) or "_none named_: `/incident service <name>`"
+    pairs = [
+        ("State", str(incident.state).capitalize()),
+        ("Commander", commander),
+        ("Started", mrkdwn.date(incident.started_at)),
+        ("Declared by", mrkdwn.user(incident.declared_by)),
+        ("Services", services),
+        ("Responders", responders),
+    ]
+    pairs += [
+        (f"Role: {escape(role)}", mrkdwn.user(u)) for role, u in sorted(incident.roles.items())
+    ]
+    return [MarkdownTextObject(text=truncate(f"*{k}*\n{v}", FIELD_LIMIT)) for k, v in pairs[:10]]
+
+
+def deadline_line(deadline: Deadline) -> str:
+    emoji = STATUS_EMOJI[deadline.status]
+    what = deadline.kind.description.capitalize()
+    line = f"{emoji} {what}: due {mrkdwn.date(deadline.due_at)}"
+    if deadline.status is DeadlineStatus.MET and deadline.met_at:
+        return f"{line}, met {mrkdwn.date(deadline.met_at, '{time}')}"
+    if deadline.status is DeadlineStatus.MISSED:
+        late = f", met {durations.humanize(deadline.late_by)} late" if deadline.late_by else ""
+        return f"{line}, *missed*{late}"
+    if deadline.status is DeadlineStatus.CANCELLED:
+        return f"{line}, no longer needed"
+    return line
+
+
+def _deadlines(view: IncidentView, shown: int = 8) -> str:
+    listed = [d for d in view.deadlines if d.status is not DeadlineStatus.CANCELLED]
+    if not listed:
+        return "*Deadlines*\nNone: this severity has no protocol clock."
+    hidden = len(listed) - shown
+    lines = [deadline_line(d) for d in listed[-shown:]]
+    more = [f"_{hidden} earlier deadline(s) in `/incident timeline`_"] if hidden > 0 else []
+    return "\n".join(["*Deadlines*", *more, *lines])
+
+
+def _first_actions(playbook: Playbook) -> str:
+    steps = "\n".join(f"• {escape(step)}" for step in playbook.first_actions.checklist)
+    return f"*First actions: {escape(playbook.first_actions.headline)}*\n{steps}"
+
+
+def _buttons(view: IncidentView) -> ActionsBlock:
+    """The registry's buttons for the incident's state, in the registry's order."""
+    shown = VERBS.card_buttons(view.state)
+    return ActionsBlock(
+        block_id=f"incident-{view.id}", elements=[b.element(str(view.id)) for b in shown]
+    )
+
+
+def card(view: IncidentView, playbook: Playbook) -> Blocks:
+    """The pinned incident card: who, what state, every deadline, and what to do first."""
+    incident = view
+    title = f"{SEVERITY_EMOJI[incident.severity]} {incident.severity.label} · Incident {view.id}"
+    return _dicts(
+        [
+            HeaderBlock(text=title),
+            _section(f"*{escape(incident.title)}*\n{escape(playbook.meaning)}"),
+            SectionBlock(fields=_fields(view)),
+            DividerBlock(),
+            _section(_deadlines(view)),
+            _section(_first_actions(playbook)),
+            _buttons(view),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Updated {mrkdwn.date(view.now)} · `/incident help` for every command"
+                    )
+                ]
+            ),
+        ]
+    )
+
+
+def notice(text: str, emoji: str = ":information_source:") -> Blocks:
+    """A one-section message; ``text`` must already be escaped mrkdwn."""
+    return _dicts([_section(f"{emoji} {text}" if emoji else text)])
+
+
+def error(text: str) -> Blocks:
+    return notice(text, ":warning:")
+
+
+def help_text() -> Blocks:
+    """``/incident help``: every verb of the registry, in its order, by where it works."""
+
+    # Usages such as `sev1 <title>` hold angle brackets, which Slack reads as links unescaped.
+    def lines(scope: Scope) -> str:
+        return "\n".join(
+            f"`/incident {escape(verb.usage)}`: {escape(verb.summary)}"
+            for verb in VERBS
+            if verb.scope is scope
+        )
+
+    return _dicts(
+        [
+            _section("*Anywhere*\n" + lines(Scope.ANYWHERE)),
+            _section("*In an incident's channel*\n" + lines(Scope.INCIDENT)),
+        ]
+    )
+
+
+def incident_list(views: Sequence[IncidentView], now: datetime, shown: int = 40) -> Blocks:
+    if not views:
+        return notice("No open incidents.", ":large_green_circle:")
+    rows = [_list_row(view, now) for view in views[:shown]]
+    if len(views) > shown:
+        rows.append(_section(f"_and {len(views) - shown} more_"))
+    return _dicts([_section(f"*{len(views)} open incident(s)*"), *rows])
+
+
+def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
+    incident = view
+    where = mrkdwn.channel(view.channel_id) if view.channel_id else "no channel"
+    commander = mrkdwn.user(incident.commander) if incident.commander else "no commander"
+    age = durations.humanize(now - incident.declared_at)
+    upcoming = view.next_deadline
+    following = (
+        f"next: {upcoming.kind.description} due {mrkdwn.date(upcoming.due_at, '{time}')}"
+        if upcoming
+        else "no deadline pending"
+    )
+    return _section(
+        f"{SEVERITY_EMOJI[incident.severity]} *{incident.severity.label}* · {where} · "
+        f"{escape(truncate(incident.title, 150))}\n{age} old · {commander} · {following}"
+    )
+
+
+def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
+    current = view.severity
+    return _dicts(
+        [
+            _section(
+                f"Change {headline(view)} from {current.label} to *{severity.label}*? "
+                f"Pending deadlines are replaced by the {severity.label} playbook's, counted "
+                "from now; met and missed ones keep their record."
+            ),
+            ActionsBlock(
+                elements=[
+                    CHANGE_SEVERITY.element(f"{view.id}:{severity}", severity.label),
+                ]
+            ),
+        ]
+    )
+
+
+def describe(event: Event) -> str:
+    """One timeline entry in words (mrkdwn, user text escaped)."""
+    who = mrkdwn.user(event.actor)
+    subject = mrkdwn.user(event.subject) if event.subject else ""
+    text = escape(event.text or "")
+    match event.kind:
+        case EventKind.DECLARED:
+            return f"{who} declared a {event.severity.label if event.severity else ''}: {text}"
+        case EventKind.SEVERITY_CHANGED:
+            return (
+                f"{who} changed the severity to {event.severity.label if event.severity else '?'}"
+            )
+        case EventKind.COMMANDER_ASSIGNED:
+            return f"{who} made {subject} incident commander"
+        case EventKind.ROLE_ASSIGNED:
+            return f"{who} gave {subject} the role {text}"
+        case EventKind.SERVICES_CHANGED:
+            return f"{who} set the services: {escape(event.extra.get('services', ''))}"
+        case EventKind.STATUS_UPDATE_POSTED:
+            return f"{who} posted a status update: {text}"
+        case EventKind.NOTE_ADDED:
+            return f"{who} noted: {text}"
+    return f"{who}: {str(event.kind).replace('_', ' ')} {text}".rstrip()
+
+
+def timeline(view: IncidentView) -> Blocks:
+    lines = [f"{mrkdwn.date(e.at, '{date_num} {time_secs}')} {describe(e)}" for e in view.events]
+    chunks: list[str] = []
+    for line in lines:
+        line = truncate(line, SECTION_LIMIT)
+        if chunks and len(chunks[-1]) + len(line) + 1 <= SECTION_LIMIT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    head = [_section(f"*Timeline of {headline(view)}*")]
+    if len(chunks) > MESSAGE_BLOCK_LIMIT - 1:
+        chunks = chunks[-(MESSAGE_BLOCK_LIMIT - 2) :]
+        head.append(_section("_earlier entries omitted_"))
+    return _dicts([*head, *(_section(chunk) for chunk in chunks)])
+
+
+def deploy_list(deploys: Sequence[Deploy], now: datetime, service: str | None) -> Blocks:
+    scope = f" of `{escape(service)}`" if service else ""
+    if not deploys:
+        return notice(f"No deploys{scope} in the last 24 hours.", ":package:")
+    lines = []
+    for deploy in deploys:
+        by = f" by {mrkdwn.user(deploy.deployer)}" if deploy.deployer else ""
+        commit = f" (commit `{escape(deploy.commit[:12])}`)" if deploy.commit else ""
+        age = durations.humanize(now - deploy.finished_at)
+        lines.append(
+            f"• `{escape(deploy.service)}` {escape(deploy.version)}{commit}{by}, {age} ago"
+        )
+    return _dicts([_section(f"*Recent deploys{scope}, newest first*\n" + "\n".join(lines))])

@@ -1,0 +1,148 @@
+"""What people type after ``/incident``, parsed: text in, a typed Command or a UsageError out.
+
+Which word runs which parser is declared in ``bot.adapters.slack.verbs``; the parsers here name
+the verb and its example (``Syntax``) in the usage errors they raise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.adapters.slack.mrkdwn import escape, truncate
+from bot.core.model import Severity
+
+TITLE_LIMIT = 200
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command; ``name`` is the verb that runs it."""
+
+    name: str
+    severity: Severity | None = None
+    text: str = ""
+    user: str | None = None
+    words: tuple[str, ...] = ()
+
+
+class UsageError(ValueError):
+    """A command that cannot be understood; the message says what to type instead."""
+
+
+class Syntax(Protocol):
+    """What a parser knows of its verb: its name and an example to show in usage errors."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def example(self) -> str: ...
+
+
+def no_arguments(verb: Syntax, rest: str) -> Command:
+    if rest:
+        raise UsageError(
+            f"`/incident {verb.name}` takes nothing after it; type `/incident {verb.name}`"
+        )
+    return Command(verb.name)
+
+
+def any_text(verb: Syntax, rest: str) -> Command:
+    return Command(verb.name, text=rest)
+
+
+def declare(verb: Syntax, rest: str) -> Command:
+    """``sev1 <title>`` declares; ``sev1`` alone proposes the severity (the verb ``severity``)."""
+    severity = Severity(verb.name)
+    title = " ".join(rest.split())[:TITLE_LIMIT]
+    return Command(verb.name if title else "severity", severity=severity, text=title)
+
+
+def _mention(word: str, usage: str) -> str:
+    match = _USER.match(word)
+    if match is None:
+        raise UsageError(
+            f"`{escape(truncate(word, 40))}` is not a mention of a person: "
+            f"type `{usage}`, choosing the "
+            "person from Slack's @ menu"
+        )
+    return match.group(1)
+
+
+def commander(verb: Syntax, rest: str) -> Command:
+    words = rest.split()
+    usage = f"/incident {verb.example}"
+    if len(words) != 1:
+        raise UsageError(f"name one person: `{usage}`")
+    return Command(verb.name, user=_mention(words[0], usage))
+
+
+def role(verb: Syntax, rest: str) -> Command:
+    words = rest.split()
+    usage = f"/incident {verb.example}"
+    if len(words) != 2 or not re.fullmatch(r"[a-z][a-z0-9_-]{0,29}", words[0].lower()):
+        raise UsageError(f"give a role and a person: `{usage}`")
+    return Command(verb.name, text=words[0].lower(), user=_mention(words[1], usage))
+
+
+def names(verb: Syntax, rest: str) -> Command:
+    words = tuple(dict.fromkeys(w.strip(",").lower() for w in rest.replace(",", " ").split()))
+    if not words:
+        raise UsageError(f"name the affected services: `/incident {verb.example}`")
+    return Command(verb.name, words=words)
+
+
+def text(verb: Syntax, rest: str) -> Command:
+    if not rest.strip():
+        raise UsageError(f"say what to record: `/incident {verb.example}`")
+    return Command(verb.name, text=rest.strip())
+
+
+def deploy(verb: Syntax, rest: str) -> Command:
+    words = rest.split()
+    if len(words) != 2:
+        raise UsageError(f"name the service and the version: `/incident {verb.example}`")
+    return Command(verb.name, words=(words[0].lower(), words[1][:200]))
+
+
+def deploys(verb: Syntax, rest: str) -> Command:
+    words = rest.split()
+    if len(words) > 1:
+        raise UsageError(f"name at most one service: `/incident {verb.example}`")
+    return Command(verb.name, words=tuple(w.lower() for w in words))
+
+
+def postmortem(verb: Syntax, rest: str) -> Command:
+    words = rest.split()
+    if not words:
+        return Command(verb.name)
+    if len(words) == 2 and words[0].lower() == "done" and re.fullmatch(r"https?://\S+", words[1]):
+        return Command(verb.name, text=words[1][:1000])
+    raise UsageError(
+        f"type `/incident {verb.name}` for the draft, or `/incident {verb.example}` "
+        "once it is published"
+    )
+
+
+def declaration_form(verb: Syntax, rest: str) -> Command:
+    if rest:
+        raise UsageError(
+            f"`/incident {verb.name}` opens the form and takes nothing after it; to "
+            "declare at once, type `/incident sev1 checkout is returning 500s`"
+        )
+    return Command(verb.name)
+
+
+def unknown(word: str) -> UsageError:
+    return UsageError(
+        f"`{escape(truncate(word, 40))}` is not an /incident command; "
+        "type `/incident help` for the list"
+    )
+
+
+def handed_on(verb: Syntax, rest: str) -> Command:
+    """The parser of a verb without a word of its own: another verb's parser makes its commands."""
+    raise unknown(verb.name)

@@ -1,0 +1,371 @@
+"""What each /incident command and button does in Slack: call one use case, word its answer.
+
+Nothing here knows about HTTP or Bolt (listeners.py turns requests into these calls), nor about
+storage: the use cases in ``bot.services`` own their units of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.slack import access, blocks, modals, mrkdwn, rollback, updates
+from bot.adapters.slack.commands import Command
+from bot.adapters.slack.registry import Anywhere
+from bot.adapters.slack.replies import Invocation, Reply, error, notice
+from bot.adapters.slack.verbs import VERBS
+from bot.adapters.templates import Templates
+from bot.core import durations
+from bot.core.model import EventKind, Severity
+from bot.core.rollback import Deploy
+from bot.playbooks.loader import Playbooks
+from bot.services.access import NotADeclarer, NotOnTheIncident
+from bot.services.chat import Chat, Message
+from bot.services.declaring import Declaration, Declared, Declaring
+from bot.services.deploys import DeployService
+from bot.services.incidents import IncidentService
+from bot.services.postmortems import Postmortems
+from bot.services.read_model import IncidentView
+from bot.services.records import StatusUpdate
+from bot.services.response import (
+    IncidentResponse,
+    Move,
+    NotAllowedNow,
+    NotInCatalog,
+    Refusal,
+)
+from bot.services.rollback import RollbackAdvisor
+from bot.services.signals import Signals
+
+
+@dataclass(frozen=True)
+class UseCases:
+    """The use cases Slack requests call, and what their answers are worded with."""
+
+    incidents: IncidentService
+    declaring: Declaring
+    response: IncidentResponse
+    advisor: RollbackAdvisor
+    signals: Signals
+    postmortems: Postmortems
+    deploys: DeployService
+    chat: Chat
+    playbooks: Playbooks
+    templates: Templates
+
+
+class Handlers:
+    def __init__(self, use_cases: UseCases) -> None:
+        self.use = use_cases
+        self.service = use_cases.incidents  # the incident a request is about, by channel or id
+        self.playbooks = use_cases.playbooks
+        self.templates = use_cases.templates
+
+    # --- declaring ---------------------------------------------------------------------------
+
+    def declare(
+        self,
+        who: Invocation,
+        severity: Severity,
+        title: str,
+        *,
+        services: tuple[str, ...] | None = None,
+        started_at: datetime | None = None,
+        description: str = "",
+        request_key: str | None = None,
+    ) -> Reply:
+        asked = Declaration(
+            who.user, severity, title, services, started_at, description, request_key
+        )
+        return self._declared(who, self.use.declaring.declare(asked))
+
+    def _declared(self, who: Invocation, declared: Declared | NotADeclarer) -> Reply:
+        if isinstance(declared, NotADeclarer):
+            return error(access.refusal(declared))
+        view, opening = declared.view, declared.opening
+        if opening is None:
+            return notice(f"{blocks.headline(view)} was already declared by this request.")
+        where = (
+            f" in {mrkdwn.channel(opening.channel_id)}"
+            if opening.channel_id
+            else f": ticket {opening.ticket}"
+            if opening.ticket
+            else ""
+        )
+        lines = [f"{blocks.headline(view)} is declared{where}."]
+        lines += [f"• {problem}" for problem in opening.problems]
+        emoji = ":warning:" if opening.problems else ":rotating_light:"
+        reply = notice("\n".join(lines), emoji)
+        if opening.channel_id is None:
+            return reply
+        return replace(reply, then=lambda: self.use.declaring.set_up(view.id, who.user))
+
+    def declare_now(self, who: Invocation, command: Command) -> Reply:
+        """``/incident sev1 <title>``: one declaration per slash command, however often retried."""
+        assert command.severity is not None
+        return self.declare(
+            who, command.severity, command.text, request_key=f"{who.team}:{who.trigger_id}"
+        )
+
+    def declare_from_alert(self, who: Invocation, fingerprint: str) -> Reply:
+        declared = self.use.declaring.declare_from_alert(who.user, fingerprint)
+        if declared is None:
+            return error("I no longer know that alert; declare with `/incident sev1 <title>`.")
+        return self._declared(who, declared)
+
+    def open_declaration(self, who: Invocation) -> None:
+        form = modals.declaration(self.playbooks.catalog, who.channel)
+        self.use.chat.open_form(who.trigger_id, form)
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def command(self, who: Invocation, command: Command) -> Reply | None:
+        """Run a parsed command: its verb's use case, on the channel's incident if it needs one."""
+        verb = VERBS[command.name]
+        if isinstance(verb.runs, Anywhere):
+            return verb.runs.run(self, who, command)
+        view = self.service.in_channel(who.channel)
+        if view is None:
+            outside = verb.runs.outside
+            return error(
+                outside(command)
+                if outside
+                else f"`/incident {mrkdwn.escape(verb.usage)}` works in an incident's channel. "
+                "Type it there, or `/incident list` to find the incident."
+            )
+        return verb.runs.run(self, who, command, view)
+
+    def click(self, who: Invocation, action_id: str, value: str) -> Reply | None:
+        """A button of the registry, clicked."""
+        return VERBS.button(action_id).click(self, who, value)
+
+    def help(self) -> Reply:
+        return Reply(blocks.help_text(), "/incident commands")
+
+    def open_incidents(self) -> Reply:
+        views = self.service.open_incidents()
+        now = views[0].now if views else self.service.clock()
+        return Reply(blocks.incident_list(views, now), f"{len(views)} open incident(s)")
+
+    # --- moves on an incident --------------------------------------------------------------------
+
+    def act(
+        self,
+        who: Invocation,
+        incident_id: int,
+        kind: EventKind,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        subject: str | None = None,
+        text: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Reply | None:
+        """Record ``kind`` and tell the channel ``message`` (``{who}``: who did it)."""
+        steering = VERBS.steering(kind)
+        move = Move(
+            kind,
+            severity,
+            subject,
+            text,
+            dict(extra or {}),
+            steering.phrase if steering else None,
+        )
+        return _refusal(self.use.response.move(who.user, incident_id, move, _said(message, who)))
+
+    def resolve(self, who: Invocation, incident_id: int) -> Reply | None:
+        view = self.service.get(incident_id)
+        rule = self.playbooks[view.severity].postmortem
+        due = view.now + rule.due_after_resolution if rule else None
+        message = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
+        return self.act(who, incident_id, EventKind.RESOLVED, message)
+
+    def propose_severity(self, command: Command, view: IncidentView) -> Reply:
+        assert command.severity is not None
+        current = view.severity
+        if command.severity is current:
+            return notice(f"The incident is already {current.label}.")
+        return Reply(
+            blocks.severity_confirmation(view, command.severity),
+            f"Change to {command.severity.label}?",
+        )
+
+    def change_severity(
+        self, who: Invocation, incident_id: int, severity: Severity
+    ) -> Reply | None:
+        view = self.service.get(incident_id)
+        before = view.severity
+        if before is severity:
+            return notice(f"The incident is already {severity.label}.")
+        message = self.templates.render(
+            "severity_change.md.j2", who=who.user, before=before, after=severity
+        )
+        return self.act(who, incident_id, EventKind.SEVERITY_CHANGED, message, severity=severity)
+
+    def assign_commander(
+        self, who: Invocation, command: Command, view: IncidentView
+    ) -> Reply | None:
+        assert command.user is not None
+        message = f":crown: {{who}} made {mrkdwn.user(command.user)} the incident commander."
+        return self.act(who, view.id, EventKind.COMMANDER_ASSIGNED, message, subject=command.user)
+
+    def assign_role(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        assert command.user is not None
+        message = (
+            f":label: {{who}} gave {mrkdwn.user(command.user)} the role "
+            f"*{mrkdwn.escape(command.text)}*."
+        )
+        return self.act(
+            who, view.id, EventKind.ROLE_ASSIGNED, message, subject=command.user, text=command.text
+        )
+
+    def set_services(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        said = _said(f":gear: {{who}} set the affected services: {', '.join(command.words)}.", who)
+        refused = self.use.response.name_services(who.user, view.id, command.words, said)
+        return _refusal(refused)
+
+    def note(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        return self.act(
+            who,
+            view.id,
+            EventKind.NOTE_ADDED,
+            f":memo: {{who}} noted: {mrkdwn.escape(command.text)}",
+            text=command.text,
+        )
+
+    def dependencies(self, view: IncidentView) -> Reply:
+        health = self.use.signals.dependencies(view)
+        if view.channel_id:
+            self.use.chat.post(view.channel_id, health)
+            return notice("Posted the dependency checks in the channel.", ":link:")
+        return Reply(health.content, health.text)
+
+    def postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        if command.text:
+            self.use.response.publish_postmortem(who.user, view, command.text)
+            return None
+        path = self.use.postmortems.write(view)
+        return notice(
+            f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."
+            " When it is published, type `/incident postmortem done <url>`.",
+            ":memo:",
+        )
+
+    def decide(self, who: Invocation, action_id: str, value: str) -> Reply | None:
+        """A rollback decision button: record and carry it out, or say why not."""
+        decision = rollback.DECISIONS[action_id]
+        refused = self.use.advisor.decide(who.user, decision, rollback.decode(value))
+        return error(rollback.refusal(refused)) if refused is not None else None
+
+    # --- deploys ---------------------------------------------------------------------------------
+
+    def record_deploy(self, who: Invocation, command: Command) -> Reply | None:
+        service, version = command.words
+        deploy = Deploy(
+            service=service,
+            version=version,
+            finished_at=self.service.clock(),
+            deployer=who.user,
+            environment="production",
+        )
+        advised = self.use.response.record_deploy(deploy, source="slack")
+        if isinstance(advised, NotInCatalog):
+            return error(
+                f"`{mrkdwn.escape(service)}` is not in the service catalog. "
+                f"Known services: {', '.join(advised.known)}."
+            )
+        also = f" {advised} open incident(s) got fresh rollback advice." if advised else ""
+        return notice(
+            f"Recorded the deploy of `{mrkdwn.escape(service)}` "
+            f"{mrkdwn.escape(version)}, finished now.{also}",
+            ":package:",
+        )
+
+    def list_deploys(self, command: Command) -> Reply:
+        service = command.words[0] if command.words else None
+        found = self.use.deploys.recent(service)
+        return Reply(
+            blocks.deploy_list(found, self.service.clock(), service),
+            f"{len(found)} recent deploy(s)",
+        )
+
+    # --- status updates -----------------------------------------------------------------------
+
+    def update_modal(self, incident_id: int) -> dict[str, Any]:
+        view = self.service.get(incident_id)
+        status_updates = self.playbooks[view.severity].status_updates
+        choices = status_updates.next_update_choices if status_updates else []
+        return updates.modal(incident_id, choices or [durations.parse("30m")])
+
+    def open_update_form(self, who: Invocation, incident_id: int) -> None:
+        self.use.chat.open_form(who.trigger_id, self.update_modal(incident_id))
+
+    def update(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        """``/incident update`` alone opens the form; with fields, posts the update at once."""
+        if not command.text:
+            self.open_update_form(who, view.id)
+            return None
+        form = updates.parse_line(command.text)
+        if form.errors:
+            problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
+            return error(
+                f"{mrkdwn.escape(problems)}. Type it like `{updates.USAGE}`, or "
+                "`/incident update` alone for the form."
+            )
+        return self.post_update(who, view.id, form)
+
+    def post_update(
+        self, who: Invocation, incident_id: int, form: updates.UpdateForm
+    ) -> Reply | None:
+        """The protocol's sentence, in the channel and to stakeholders; meets the deadline."""
+        assert form.next_update is not None
+        sentence = self.templates.render(
+            "status_update.md.j2",
+            impact=form.impact,
+            affected=form.affected,
+            action=form.action,
+            next_update=form.next_update,
+        )
+        update = StatusUpdate(
+            self.service.clock(),
+            who.user,
+            form.impact,
+            form.affected,
+            form.action,
+            form.next_update,
+            sentence,
+        )
+        return _refusal(self.use.response.post_status_update(incident_id, update))
+
+    def status(self, view: IncidentView) -> Reply:
+        card = self.use.response.rooms.card(view)
+        return Reply(card.content, blocks.headline(view))
+
+    def timeline(self, view: IncidentView) -> Reply:
+        return Reply(blocks.timeline(view), f"Timeline of {blocks.headline(view)}")
+
+
+def _said(message: str, who: Invocation) -> Message:
+    text = message.replace("{who}", mrkdwn.user(who.user))  # not format(): user text has braces
+    return Message(blocks.notice(text, ""), text)
+
+
+def _refusal(refused: Refusal | None) -> Reply | None:
+    """A use case's refusal, worded for the person who asked; None when it went through."""
+    if refused is None:
+        return None
+    if isinstance(refused, NotOnTheIncident):
+        return error(access.refusal(refused))
+    if isinstance(refused, NotInCatalog):
+        return error(
+            f"Not in the service catalog: {mrkdwn.escape(', '.join(refused.unknown))}. "
+            f"Known services: {', '.join(sorted(refused.known)) or 'none'}."
+        )
+    if isinstance(refused, NotAllowedNow):
+        return error(f"{refused.reason}. The card shows the incident's state.")
+    return error(
+        "The incident is no longer open, so no status update is due. "
+        "Reopen it first with `/incident reopen` if it is back."
+    )

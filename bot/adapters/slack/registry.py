@@ -1,0 +1,148 @@
+"""The shape of the command registry: a verb, its button and rights, and the index over them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from slack_sdk.models.blocks import ButtonElement
+
+from bot.adapters.slack import commands
+from bot.adapters.slack.commands import Command, Syntax
+from bot.core.lifecycle import State
+from bot.core.model import EventKind
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.handlers import Handlers
+    from bot.adapters.slack.replies import Invocation, Reply
+    from bot.services.read_model import IncidentView
+
+K = TypeVar("K")
+V = TypeVar("V")
+Parser = Callable[[Syntax, str], Command]
+Run = Callable[["Handlers", "Invocation", Command], "Reply | None"]
+RunHere = Callable[["Handlers", "Invocation", Command, "IncidentView"], "Reply | None"]
+Click = Callable[["Handlers", "Invocation", str], "Reply | None"]
+"""A button's use case, given who clicked and the button's value."""
+
+
+class Scope(enum.Enum):
+    ANYWHERE = "anywhere"
+    INCIDENT = "in an incident's channel"
+
+
+@dataclass(frozen=True)
+class Anywhere:
+    run: Run
+
+
+@dataclass(frozen=True)
+class InIncident:
+    """Runs on the incident whose channel it is typed in; ``outside`` says what to do elsewhere."""
+
+    run: RunHere
+    outside: Callable[[Command], str] | None = None
+
+
+@dataclass(frozen=True)
+class Steering:
+    """Only the commander, the declarer, the responders or an admin may record ``kind``."""
+
+    kind: EventKind
+    phrase: str
+    """What they may do, as in "Only … may <phrase> this incident"."""
+
+
+@dataclass(frozen=True)
+class Button:
+    action_id: str
+    label: str
+    """The button's text; ``{}`` placeholders are filled where it is shown."""
+    click: Click
+    style: str | None = None
+    on_card: frozenset[State] = frozenset()
+    """The incident states in which the incident card shows it."""
+
+    def element(self, value: str, *fill: str) -> ButtonElement:
+        label = self.label.format(*fill) if fill else self.label
+        return ButtonElement(text=label, action_id=self.action_id, value=value, style=self.style)
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One ``/incident`` verb and every way to trigger its use case."""
+
+    name: str
+    usage: str
+    summary: str
+    example: str
+    """A command line as people type it (``@alice`` for a mention), shown in usage errors."""
+    parse: Parser
+    runs: Anywhere | InIncident
+    aliases: tuple[str, ...] = ()
+    steers: Steering | None = None
+    button: Button | None = None
+    typed: bool = True
+    """False: no word of its own; another verb's parser hands it its commands."""
+    in_ack: bool = False
+    """Answered in the acknowledgement itself: touches neither Slack nor the database."""
+    acking: str = ""
+    """What the acknowledgement says while the work runs (``{severity}`` filled in)."""
+    retried: bool = False
+    """Run again on Slack's retries, because it is idempotent."""
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.ANYWHERE if isinstance(self.runs, Anywhere) else Scope.INCIDENT
+
+
+class Registry:
+    """Every verb, indexed by name, typed word and button action id; each is declared once."""
+
+    def __init__(self, verbs: Iterable[Verb]) -> None:
+        self.verbs = tuple(verbs)
+        self._by_name = _unique((v.name, v) for v in self.verbs)
+        self._by_word = _unique(
+            (word, v) for v in self.verbs if v.typed for word in (v.name, *v.aliases)
+        )
+        self._by_action = _unique((v.button.action_id, v.button) for v in self.verbs if v.button)
+        self._steering = _unique((v.steers.kind, v.steers) for v in self.verbs if v.steers)
+
+    def __iter__(self) -> Iterator[Verb]:
+        return iter(self.verbs)
+
+    def __getitem__(self, name: str) -> Verb:
+        return self._by_name[name]
+
+    def parse(self, text: str) -> Command:
+        """The command ``text`` asks for; UsageError with what to type instead if there is none."""
+        first, _, rest = text.strip().partition(" ")
+        if not first:
+            return Command("declare")
+        verb = self._by_word.get(first.lower())
+        if verb is None:
+            raise commands.unknown(first)
+        return verb.parse(verb, rest.strip())
+
+    def buttons(self) -> tuple[Button, ...]:
+        return tuple(self._by_action.values())
+
+    def button(self, action_id: str) -> Button:
+        return self._by_action[action_id]
+
+    def card_buttons(self, state: State) -> tuple[Button, ...]:
+        return tuple(b for b in self._by_action.values() if state in b.on_card)
+
+    def steering(self, kind: EventKind) -> Steering | None:
+        return self._steering.get(kind)
+
+
+def _unique(pairs: Iterable[tuple[K, V]]) -> dict[K, V]:
+    found: dict[K, V] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"{key!r} is declared twice in the command registry")
+        found[key] = value
+    return found

@@ -1,0 +1,36 @@
+"""What a listener answers: who asked, and a reply only they see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.adapters.slack import blocks
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who typed or clicked what, where."""
+
+    user: str
+    channel: str
+    team: str = ""
+    trigger_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer only the person who asked sees."""
+
+    blocks: blocks.Blocks
+    text: str
+    then: Callable[[], object] | None = field(default=None, compare=False)
+    """Work that may wait until the person has their answer (posted to the channel)."""
+
+
+def error(text: str) -> Reply:
+    return Reply(blocks.error(text), text)
+
+
+def notice(text: str, emoji: str = ":information_source:") -> Reply:
+    return Reply(blocks.notice(text, emoji), text)

@@ -1,0 +1,274 @@
+"""Every ``/incident`` verb and card button, declared once; help, parsing and listeners read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from bot.adapters.slack import commands
+from bot.adapters.slack.commands import Command
+from bot.adapters.slack.registry import Anywhere, Button, InIncident, Registry, Steering, Verb
+from bot.core.lifecycle import OPEN_STATES, State
+from bot.core.model import EventKind, Severity
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.handlers import Handlers
+    from bot.adapters.slack.replies import Invocation, Reply
+
+Does = Callable[["Handlers", "Invocation", int], "Reply | None"]
+"""A use case on one incident, by its id: what a no-argument verb and its button share."""
+
+
+def _moves(kind: EventKind, says: str) -> Does:
+    """Record ``kind`` and tell the channel ``says`` (``{who}`` is who did it)."""
+    return lambda h, who, incident_id: h.act(who, incident_id, kind, says)
+
+
+def _on_incident(
+    name: str,
+    summary: str,
+    does: Does,
+    *,
+    aliases: tuple[str, ...] = (),
+    steers: Steering | None = None,
+    button: Button | None = None,
+) -> Verb:
+    """A verb that takes no arguments and does ``does`` to the channel's incident."""
+    runs = InIncident(lambda h, who, _command, view: does(h, who, view.id))
+    return Verb(name, name, summary, name, commands.no_arguments, runs, aliases, steers, button)
+
+
+def _card_button(
+    action_id: str, label: str, does: Does, shown: Iterable[State], style: str | None = None
+) -> Button:
+    """A button on the incident card (its value is the incident's id) that does ``does``."""
+
+    def click(h: Handlers, who: Invocation, value: str) -> Reply | None:
+        return does(h, who, int(value))
+
+    return Button(action_id, label, click, style, frozenset(shown))
+
+
+def _severity(level: Severity, summary: str) -> Verb:
+    return Verb(
+        level.value,
+        f"{level.value} <title>",
+        summary,
+        f"{level.value} checkout is returning 500s",
+        commands.declare,
+        Anywhere(lambda h, who, command: h.declare_now(who, command)),
+        aliases=(f"s{level.value[-1]}",),
+        acking=":rotating_light: Declaring a {severity}…",
+        retried=True,
+    )
+
+
+def _give_a_title(command: Command) -> str:
+    level = command.severity.value if command.severity else Severity.SEV1.value
+    return (
+        f"Give the incident a title: `/incident {level} checkout is returning 500s`. "
+        f"(In an incident's channel, `/incident {level}` alone changes its severity.)"
+    )
+
+
+def _change_severity(h: Handlers, who: Invocation, value: str) -> Reply | None:
+    incident_id, _, severity = value.partition(":")
+    return h.change_severity(who, int(incident_id), Severity(severity))
+
+
+ACK = _moves(EventKind.ACKNOWLEDGED, ":raising_hand: {who} is responding.")
+MITIGATE = _moves(EventKind.MITIGATED, ":adhesive_bandage: {who} marked the incident mitigated.")
+REOPEN = _moves(EventKind.REOPENED, ":rotating_light: {who} reopened the incident.")
+
+
+def _resolve(h: Handlers, who: Invocation, incident_id: int) -> Reply | None:
+    return h.resolve(who, incident_id)
+
+
+CHANGE_SEVERITY = Button("incident.severity", "Change to {}", _change_severity, "danger")
+POST_UPDATE = Button(
+    "incident.update",
+    "Post status update",
+    lambda h, who, value: h.open_update_form(who, int(value)),
+    "primary",
+)
+VERBS = Registry(
+    [
+        _severity(Severity.SEV1, "declare a Sev1 (site down, data-loss risk) at once"),
+        _severity(Severity.SEV2, "declare a Sev2 (degraded, partial outage)"),
+        _severity(Severity.SEV3, "log a Sev3 (minor, workaround exists) and file a ticket"),
+        Verb(
+            "declare",
+            "declare",
+            "open the declaration form (also plain `/incident`)",
+            "declare",
+            commands.declaration_form,
+            Anywhere(lambda h, who, _command: h.open_declaration(who)),
+        ),
+        _on_incident(
+            "ack",
+            "I'm responding",
+            ACK,
+            button=_card_button("incident.ack", "I'm responding", ACK, OPEN_STATES, "primary"),
+        ),
+        _on_incident(
+            "join",
+            "join the response",
+            _moves(EventKind.JOINED, ":wave: {who} joined the response."),
+        ),
+        Verb(
+            "ic",
+            "ic @user",
+            "make someone the incident commander",
+            "ic @alice",
+            commands.commander,
+            InIncident(lambda h, who, command, view: h.assign_commander(who, command, view)),
+            aliases=("commander",),
+        ),
+        Verb(
+            "role",
+            "role <role> @user",
+            "give someone a role (comms, scribe, ...)",
+            "role comms @alice",
+            commands.role,
+            InIncident(lambda h, who, command, view: h.assign_role(who, command, view)),
+        ),
+        Verb(
+            "service",
+            "service <name...>",
+            "set the affected services",
+            "service checkout payments",
+            commands.names,
+            InIncident(lambda h, who, command, view: h.set_services(who, command, view)),
+            aliases=("services",),
+        ),
+        _on_incident(
+            "mitigated",
+            "the bleeding has stopped",
+            MITIGATE,
+            aliases=("mitigate",),
+            button=_card_button("incident.mitigated", "Mitigated", MITIGATE, [State.INVESTIGATING]),
+        ),
+        _on_incident(
+            "resolve",
+            "the incident is over",
+            _resolve,
+            aliases=("resolved",),
+            steers=Steering(EventKind.RESOLVED, "resolve"),
+            button=_card_button("incident.resolve", "Resolve", _resolve, OPEN_STATES, "danger"),
+        ),
+        _on_incident(
+            "reopen",
+            "it is back",
+            REOPEN,
+            steers=Steering(EventKind.REOPENED, "reopen"),
+            button=_card_button(
+                "incident.reopen", "Reopen", REOPEN, [State.RESOLVED, State.CLOSED]
+            ),
+        ),
+        _on_incident(
+            "close",
+            "close a resolved incident",
+            _moves(EventKind.CLOSED, ":lock: {who} closed the incident."),
+            aliases=("closed",),
+            steers=Steering(EventKind.CLOSED, "close"),
+        ),
+        Verb(
+            "note",
+            "note <text>",
+            "add an entry to the timeline",
+            "note rolled back checkout to v41",
+            commands.text,
+            InIncident(lambda h, who, command, view: h.note(who, command, view)),
+        ),
+        Verb(
+            "update",
+            "update [impact=… affected=… action=… next=…]",
+            "post a status update (a form, or all on one line)",
+            'update impact="checkout errors" affected=5% action="rolling back" next=30m',
+            commands.any_text,
+            InIncident(lambda h, who, command, view: h.update(who, command, view)),
+            button=POST_UPDATE,
+        ),
+        Verb(
+            "deps",
+            "deps",
+            "check the affected services' dependencies now",
+            "deps",
+            commands.no_arguments,
+            InIncident(lambda h, who, _command, view: h.dependencies(view)),
+        ),
+        Verb(
+            "postmortem",
+            "postmortem [done <url>]",
+            "write the post-mortem draft, or record the published one",
+            "postmortem done https://wiki.example/pm-42",
+            commands.postmortem,
+            InIncident(lambda h, who, command, view: h.postmortem(who, command, view)),
+        ),
+        Verb(
+            "status",
+            "status",
+            "show the incident card again",
+            "status",
+            commands.no_arguments,
+            InIncident(lambda h, _who, _command, view: h.status(view)),
+        ),
+        Verb(
+            "timeline",
+            "timeline",
+            "show the timeline",
+            "timeline",
+            commands.no_arguments,
+            InIncident(lambda h, _who, _command, view: h.timeline(view)),
+        ),
+        Verb(
+            "deploy",
+            "deploy <service> <version>",
+            "record a deploy by hand (finished now)",
+            "deploy checkout v42",
+            commands.deploy,
+            Anywhere(lambda h, who, command: h.record_deploy(who, command)),
+        ),
+        Verb(
+            "deploys",
+            "deploys [service]",
+            "recent deploys, newest first",
+            "deploys checkout",
+            commands.deploys,
+            Anywhere(lambda h, _who, command: h.list_deploys(command)),
+        ),
+        Verb(
+            "list",
+            "list",
+            "open incidents, their commanders and next deadlines",
+            "list",
+            commands.no_arguments,
+            Anywhere(lambda h, _who, _command: h.open_incidents()),
+        ),
+        Verb(
+            "help",
+            "help",
+            "this list",
+            "help",
+            commands.no_arguments,
+            Anywhere(lambda h, _who, _command: h.help()),
+            in_ack=True,
+        ),
+        # Typed as `/incident sev2` alone in an incident's channel (commands.declare hands it on):
+        # it proposes the change, and its button makes it.
+        Verb(
+            "severity",
+            "sev1|sev2|sev3",
+            "change the severity",
+            "sev2",
+            commands.handed_on,
+            InIncident(
+                lambda h, who, command, view: h.propose_severity(command, view), _give_a_title
+            ),
+            steers=Steering(EventKind.SEVERITY_CHANGED, "change the severity of"),
+            button=CHANGE_SEVERITY,
+            typed=False,
+        ),
+    ]
+)

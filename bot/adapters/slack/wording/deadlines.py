@@ -1,0 +1,63 @@
+"""The timers' notices worded for Slack from the Jinja templates (the DeadlineWording port)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock
+
+from bot.adapters.slack import blocks, verbs
+from bot.adapters.templates import Templates
+from bot.core.deadline_kinds import DeadlineKind
+from bot.core.deadlines import Deadline
+from bot.services.announcer import Overdue, Reminder
+from bot.services.chat import Message
+from bot.services.read_model import IncidentView
+
+
+class SlackDeadlineWording:
+    """DeadlineWording from ``templates``; tags are Slack message metadata."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+
+    def overdue(self, notice: Overdue) -> Message:
+        """deadline_overdue.md.j2, with the status update button for a status update."""
+        text = self.templates.render(
+            "deadline_overdue.md.j2",
+            incident=notice.view,
+            incident_id=notice.view.id,
+            deadline=notice.deadline,
+            late=notice.late,
+            escalate_to=notice.escalate_to,
+            paged=notice.paged,
+            fired_late=notice.fired_late,
+            owner=notice.owners.owner,
+            owner_group=notice.owners.owner_group,
+        )
+        return _notice(notice.view, notice.deadline, text)
+
+    def reminder(self, notice: Reminder) -> Message:
+        """deadline_reminder.md.j2, with the status update button for a status update."""
+        text = self.templates.render(
+            "deadline_reminder.md.j2",
+            incident=notice.view,
+            deadline=notice.deadline,
+            remaining=notice.remaining,
+            owner=notice.owners.owner,
+            owner_group=notice.owners.owner_group,
+        )
+        return _notice(notice.view, notice.deadline, text)
+
+    def tag(self, event_type: str, payload: Mapping[str, str]) -> Mapping[str, Any]:
+        """Slack message metadata."""
+        return {"event_type": event_type, "event_payload": dict(payload)}
+
+
+def _notice(view: IncidentView, deadline: Deadline, text: str) -> Message:
+    content = blocks.notice(text, "")
+    if deadline.kind is DeadlineKind.STATUS_UPDATE:
+        button = verbs.POST_UPDATE.element(str(view.id))
+        content.append(ActionsBlock(elements=[button]).to_dict())
+    return Message(content, text)

@@ -1,0 +1,62 @@
+"""An incident room's words in Slack: channel names, the card, topic and announcements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.adapters.slack import blocks, channels, mrkdwn
+from bot.adapters.templates import Templates
+from bot.playbooks.schema import Playbook
+from bot.services.chat import Message
+from bot.services.read_model import IncidentView
+from bot.services.rooms import Problem, Step
+
+NAME_ATTEMPTS = 19  # then the channel is not created: "name_taken"
+
+# What the declarer is told when a step fails; ``{about}`` is a team or a channel mention.
+# An invitation, topic or pin failure says itself which call failed ("pins.add failed: ...").
+PROBLEMS = {
+    Step.CREATE_CHANNEL: "I could not create the incident channel: {detail}",
+    Step.FIND_MEMBERS: "I could not find who is in {about}: {detail}",
+    Step.INVITE: "{detail}",
+    Step.POST_CARD: "I could not post the incident card: {detail}",
+    Step.TOPIC: "{detail}",
+    Step.PIN: "{detail}",
+    Step.ANNOUNCE: "I could not announce it in {about}: {detail}",
+    Step.FILE_TICKET: "I could not file the ticket: {detail}",
+}
+
+
+class SlackRoomWording:
+    """RoomWording for Slack; the announcement comes from ``announcement.md.j2``."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+
+    def channel_names(self, view: IncidentView) -> Iterator[str]:
+        for attempt in range(1, NAME_ATTEMPTS + 1):
+            yield channels.name(view.declared_at, view.id, view.title, attempt)
+
+    def card(self, view: IncidentView, playbook: Playbook) -> Message:
+        return Message(blocks.card(view, playbook), blocks.headline(view))
+
+    def topic(self, view: IncidentView) -> str:
+        return mrkdwn.escape(f"{view.severity.label} · {view.title} · /incident help")
+
+    def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
+        text = self.templates.render(
+            "announcement.md.j2", incident=view, incident_id=view.id, channel_id=channel_id
+        )
+        return Message(blocks.notice(text, ""), blocks.headline(view))
+
+    def status_update(self, view: IncidentView, author: str, sentence: str) -> Message:
+        text = f":loudspeaker: *Status update* from {mrkdwn.user(author)}\n{sentence}"
+        return Message(blocks.notice(text, ""), sentence)
+
+    def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
+        text = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
+        return Message(blocks.notice(text, ""), sentence)
+
+    def problem(self, problem: Problem) -> str:
+        about = mrkdwn.channel(problem.about) if problem.step is Step.ANNOUNCE else problem.about
+        return PROBLEMS[problem.step].format(detail=problem.detail, about=about)

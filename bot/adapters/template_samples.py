@@ -1,0 +1,128 @@
+"""Sample data for every shipped template, so `incident-bot check-templates` renders them all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.adapters import postmortem
+from bot.adapters.db.incidents import StoredIncident
+from bot.core import deadlines, model
+from bot.core.deadline_kinds import DeadlineKind
+from bot.core.model import Event, EventKind, Severity
+from bot.core.policy import PostmortemRule, ResponseRule, SeverityPolicy, StatusUpdateRule
+from bot.services.read_model import IncidentView
+from bot.services.records import StatusUpdate
+
+T0 = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
+HOSTILE = "<!channel> <@U0EVIL> & <https://evil.example|click>"
+POLICY = SeverityPolicy(
+    Severity.SEV1,
+    response=ResponseRule(
+        DeadlineKind.ASSEMBLE,
+        timedelta(minutes=5),
+        2,
+        True,
+        frozenset({EventKind.ACKNOWLEDGED, EventKind.JOINED}),
+    ),
+    status_updates=StatusUpdateRule(timedelta(minutes=15), (timedelta(minutes=5),)),
+    postmortem=PostmortemRule(timedelta(hours=48), (timedelta(hours=24),)),
+)
+
+
+def _at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def incident_view(
+    title: str = "checkout is returning 500s",
+) -> tuple[IncidentView, list[StatusUpdate]]:
+    """A Sev1 from declaration to resolution, with one status update and a rollback."""
+    events = [
+        Event(
+            1,
+            T0,
+            EventKind.DECLARED,
+            "U0ALICE",
+            Severity.SEV1,
+            text=title,
+            extra={"services": "checkout"},
+        ),
+        Event(2, _at(2), EventKind.COMMANDER_ASSIGNED, "U0ALICE", subject="U0BOB"),
+        Event(3, _at(7), EventKind.ACKNOWLEDGED, "U0CAROL"),
+        Event(
+            4,
+            _at(8),
+            EventKind.ROLLBACK_DECIDED,
+            "U0BOB",
+            text="roll back",
+            extra={"service": "checkout", "version": "v42", "commit": "abc1234"},
+        ),
+        Event(
+            5,
+            _at(12),
+            EventKind.STATUS_UPDATE_POSTED,
+            "U0BOB",
+            next_update=timedelta(minutes=30),
+            text="We are aware of errors at checkout.",
+        ),
+        Event(6, _at(20), EventKind.MITIGATED, "U0BOB"),
+        Event(7, _at(45), EventKind.RESOLVED, "U0BOB"),
+    ]
+    incident = model.replay(events)
+    stored = StoredIncident(1, incident, channel_id="C0INCIDENT", events=tuple(events))
+    now = _at(60)
+    view = IncidentView.of(stored, deadlines.plan(events, {Severity.SEV1: POLICY}, now), now)
+    update = StatusUpdate(
+        _at(12),
+        "U0BOB",
+        "errors at checkout",
+        "5% of traffic",
+        "rolling back v42",
+        timedelta(minutes=30),
+        "We are aware of errors at checkout.",
+    )
+    return view, [update]
+
+
+def _deadline_context() -> dict[str, Any]:
+    view, _ = incident_view(HOSTILE)
+    missed = next(d for d in view.deadlines if d.kind is DeadlineKind.ASSEMBLE)
+    return {
+        "incident": view,
+        "incident_id": view.id,
+        "deadline": missed,
+        "owner": "U0BOB",
+        "owner_group": "S0PAYMENTS",
+    }
+
+
+SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
+    "deadline_overdue.md.j2": lambda: {
+        **_deadline_context(),
+        "late": timedelta(minutes=3),
+        "escalate_to": "S0SRELEADS",
+        "paged": True,
+        "fired_late": timedelta(minutes=3),
+    },
+    "deadline_reminder.md.j2": lambda: {**_deadline_context(), "remaining": timedelta(minutes=2)},
+    "status_update.md.j2": lambda: {
+        "impact": f"errors at checkout {HOSTILE}",
+        "affected": "5% of traffic",
+        "action": "rolling back v42",
+        "next_update": timedelta(minutes=30),
+    },
+    "postmortem.md.j2": lambda: postmortem.context(*incident_view(), _at(60)),
+    "announcement.md.j2": lambda: {
+        "incident": incident_view(HOSTILE)[0],
+        "incident_id": 1,
+        "channel_id": "C0INCIDENT",
+    },
+    "severity_change.md.j2": lambda: {
+        "who": "U0BOB",
+        "before": Severity.SEV2,
+        "after": Severity.SEV1,
+    },
+    "resolution.md.j2": lambda: {"who": "U0BOB", "postmortem_due": _at(60 * 48)},
+}

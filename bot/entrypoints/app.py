@@ -1,0 +1,308 @@
+"""The composition root: builds every part of the bot from settings, and nothing else does."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters import probes, template_samples
+from bot.adapters import rollback_hook as outbound
+from bot.adapters.db import engine as engines
+from bot.adapters.db import migrate
+from bot.adapters.db.unit_of_work import units_of_work
+from bot.adapters.drafts import DraftFolder
+from bot.adapters.pagerduty import PagerDuty
+from bot.adapters.slack import gateway as slack
+from bot.adapters.slack.handlers import Handlers, UseCases
+from bot.adapters.slack.identity import BotIdentity
+from bot.adapters.slack.listeners import Listeners
+from bot.adapters.slack.priority import BacklogFirst
+from bot.adapters.slack.rollback import SlackRollbackWording
+from bot.adapters.slack.tickets import SlackTriageTickets
+from bot.adapters.slack.wording.deadlines import SlackDeadlineWording
+from bot.adapters.slack.wording.declaring import SlackDeclaringWording
+from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
+from bot.adapters.slack.wording.rooms import SlackRoomWording
+from bot.adapters.slack.wording.signals import SlackSignalWording
+from bot.adapters.templates import TemplateProblem, Templates
+from bot.entrypoints.health import Health
+from bot.entrypoints.metrics import Metrics, Saturation
+from bot.entrypoints.pools import WorkTracker
+from bot.entrypoints.settings import Settings, require
+from bot.entrypoints.ticker import Ticker
+from bot.entrypoints.webhooks.alert_intake import AlertIntake
+from bot.entrypoints.webhooks.intake import DeployIntake
+from bot.playbooks import loader
+from bot.playbooks.loader import Playbooks
+from bot.services.access import Access
+from bot.services.alerts import AlertRecords
+from bot.services.announcer import DeadlineAnnouncer
+from bot.services.channel_notes import ChannelNotes
+from bot.services.clock import Clock, system_clock
+from bot.services.declaring import Declaring
+from bot.services.deploys import DeployService
+from bot.services.incidents import IncidentService
+from bot.services.postmortems import Postmortems
+from bot.services.probing import Prober
+from bot.services.response import IncidentResponse
+from bot.services.rollback import RollbackAdvisor
+from bot.services.rooms import Rooms
+from bot.services.signals import Signals
+from bot.services.timers import Fired, TimerRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    playbooks: Playbooks
+    service: IncidentService
+    handlers: Handlers
+    bolt: App
+    workers: ThreadPoolExecutor
+    runner: TimerRunner
+    ticker: Ticker
+    identity: BotIdentity
+    metrics: Metrics
+    health: Health
+    deploys: DeployService
+    advisor: RollbackAdvisor
+    deploy_intake: DeployIntake
+    alert_intake: AlertIntake
+    followups: ThreadPoolExecutor
+    work: WorkTracker  # everything handed to the two pools above
+
+    def secrets(self) -> list[str]:
+        """Every secret the running bot holds (settings and catalog), for the log redactor."""
+        return [*self.settings.secret_values(), *self.playbooks.catalog.secret_values()]
+
+    def start_timers(self) -> int:
+        """Bring every active incident's timers up to date, then start firing them."""
+        reconciled = self.service.reconcile()
+        self.ticker.start()
+        return reconciled
+
+    def close(self) -> None:
+        """Stop the timers, finish the work already acknowledged, let go of the database."""
+        if self.ticker.running:
+            self.ticker.stop()
+        self.workers.shutdown(wait=True)
+        self.followups.shutdown(wait=True)
+        self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The parts the sandbox swaps to make a drill deterministic; production uses these."""
+
+    follow_up_threads: int = 2
+    timer_parallelism: int = 8
+    prober: Prober = probes.probe_all
+    rollback_webhook: outbound.Poster = outbound.post_signed
+
+
+def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiring()) -> Runtime:
+    """Everything the server needs; raises InvalidPlaybooks or ConfigurationError first."""
+    require(settings, "slack_bot_token", "slack_signing_secret")
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    playbooks = loader.load(settings.playbooks_dir)
+    templates = Templates(settings.templates_dir)
+    templates.check()
+    broken = [
+        p
+        for p in templates.check_samples(template_samples.SAMPLES)
+        if not p.endswith("no sample data to check it with")
+    ]
+    if broken:
+        raise TemplateProblem("; ".join(broken))
+    engine = engines.connect(settings.database_url)
+    migrate.upgrade(engine)
+    sessions = engines.sessions(engine)
+    units = units_of_work(sessions)
+    metrics = Metrics()
+    service = IncidentService(
+        units,
+        playbooks.policies,
+        clock,
+        on_settled=lambda d: metrics.deadlines.labels(str(d.kind), str(d.status)).inc(),
+    )
+    count = lambda method, result: metrics.slack_calls.labels(method, result).inc()  # noqa: E731
+    web = slack.client(
+        settings.slack_bot_token.get_secret_value(), settings.slack_api_url, count=count
+    )
+    gateway = slack.SlackGateway(web, count)
+    chat = slack.SlackChat(gateway)
+    rooms = Rooms(
+        chat,
+        service,
+        playbooks,
+        SlackTriageTickets(chat, settings.incident_triage_channel),
+        SlackRoomWording(templates),
+        settings.incident_announce_channel,
+    )
+    deploys = DeployService(units, clock)
+    alert_records = AlertRecords(units, clock)
+    webhook_secret = settings.deploy_webhook_secret
+    advisor = RollbackAdvisor(
+        service,
+        deploys,
+        chat,
+        SlackRollbackWording(playbooks),
+        playbooks,
+        webhook_secret.get_secret_value() if webhook_secret else None,
+        wiring.rollback_webhook,
+    )
+    signals = Signals(
+        service,
+        deploys,
+        alert_records,
+        chat,
+        SlackSignalWording(),
+        playbooks,
+        settings.incident_announce_channel,
+        prober=wiring.prober,
+    )
+    access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
+    postmortems = Postmortems(
+        service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
+    )
+    declaring = Declaring(
+        service, rooms, access, advisor, signals, playbooks, chat, SlackDeclaringWording()
+    )
+    response = IncidentResponse(service, rooms, access, advisor, postmortems, deploys, playbooks)
+    handlers = Handlers(
+        UseCases(
+            service,
+            declaring,
+            response,
+            advisor,
+            signals,
+            postmortems,
+            deploys,
+            chat,
+            playbooks,
+            templates,
+        )
+    )
+    identity = BotIdentity(web)
+    identity.check()
+    work = WorkTracker()
+    workers = work.pool(settings.slack_workers, "lazy")
+    bolt = App(
+        listener_executor=workers,
+        # Bolt hands listeners a client carrying the authorized token; ours carries its own.
+        client=WebClient(base_url=settings.slack_api_url),
+        authorize=lambda **_: identity.authorize(),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    followups = work.pool(wiring.follow_up_threads, "follow-up")
+    backlog = BacklogFirst(workers.wait_empty)
+    Listeners(
+        handlers, gateway, ChannelNotes(service, chat), backlog.behind(followups.submit), clock
+    ).register(bolt)
+    announcer = DeadlineAnnouncer(
+        chat,
+        SlackDeadlineWording(templates),
+        playbooks,
+        PagerDuty(settings.pagerduty_events_url),
+        settings.incident_announce_channel,
+    )
+    runner = TimerRunner(
+        units,
+        service,
+        announcer,
+        lease=timedelta(seconds=settings.timer_lease_seconds),
+        parallel=wiring.timer_parallelism,
+    )
+    ticker = Ticker(
+        runner,
+        clock,
+        poll=timedelta(seconds=settings.timer_poll_seconds),
+        on_fired=lambda fired: _observe_lateness(metrics, fired),
+    )
+    health = Health(engine, ticker, identity, clock)
+    metrics.watch(
+        Saturation(
+            open_incidents=service.open_counts,
+            timers_due=lambda: runner.due_count(clock()),
+            db_connections_in_use=lambda: int(getattr(engine.pool, "checkedout", lambda: 0)()),
+            work_queue=lambda: workers.pending,
+            ready=lambda: all(check.ok for check in health.checks().values()),
+        )
+    )
+    return Runtime(
+        settings,
+        engine,
+        sessions,
+        playbooks,
+        service,
+        handlers,
+        bolt,
+        workers,
+        runner,
+        ticker,
+        identity,
+        metrics,
+        health,
+        deploys,
+        advisor,
+        DeployIntake(
+            deploys,
+            advisor.webhook_secret,
+            lambda deploy: workers.submit(advisor.deploy_reported, deploy),
+        ),
+        AlertIntake(
+            alert_records.receive,
+            alert_token.get_secret_value()
+            if (alert_token := settings.alertmanager_webhook_token)
+            else None,
+            playbooks.catalog.alert_label,
+            lambda alerts: workers.submit(signals.alerts_firing, alerts),
+        ),
+        followups,
+        work,
+    )
+
+
+def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:
+    for firing in fired:
+        if firing.outcome == "fired":
+            metrics.timer_lateness.observe(firing.lateness.total_seconds())
+
+
+def socket_mode(runtime: Runtime) -> SocketModeHandler | None:
+    """With SLACK_APP_TOKEN set, connect over Socket Mode (HTTP still serves health).
+
+    The connection is opened in the background and retried until Slack accepts it, so a
+    Slack outage at start-up delays requests instead of crash-looping the bot.
+    """
+    token = runtime.settings.slack_app_token
+    if token is None:
+        return None
+    handler = SocketModeHandler(runtime.bolt, token.get_secret_value())
+
+    def connect() -> None:
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]
+        except Exception:
+            log.exception(
+                "could not open the Socket Mode connection; check SLACK_APP_TOKEN "
+                "and that Socket Mode is on in the app's settings"
+            )
+
+    threading.Thread(target=connect, name="socket-mode", daemon=True).start()
+    return handler

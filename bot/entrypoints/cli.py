@@ -1,0 +1,416 @@
+"""The ``incident-bot`` command line (click); each command imports what it uses when it runs."""
+
+# `incident-bot --help` and `incident-bot COMMAND --help` import only click and this module:
+# every import of the bot (SQLAlchemy, pydantic, Slack, the sandbox's Slack spec) is inside the
+# command that needs it. tests/test_cli.py checks that, benchmarks/cli_startup.py times it.
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+PROG = "incident-bot"
+_NEGATIVE_NUMBER = re.compile(r"-\d+|-\d*\.\d+")
+
+
+class _Group(click.Group):
+    """Lists its commands in the order they are defined, each with its whole first line of help."""
+
+    group_class = type  # subgroups are _Group too
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (name, (command.help or "").partition("\n")[0])
+            for name, command in self.commands.items()
+            if not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _NegativeNumbersAreValues(click.Command):
+    """As with argparse, an argument like ``-1`` is a value, not an unknown option.
+
+    For commands whose options are flags only (no option takes a value): the options are moved
+    before a ``--``, the values after it, each group in the order given.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args and any(_NEGATIVE_NUMBER.fullmatch(arg) for arg in args):
+            options = [arg for arg in args if _is_option(arg)]
+            args = [*options, "--", *(arg for arg in args if not _is_option(arg))]
+        return super().parse_args(ctx, args)
+
+
+def _is_option(arg: str) -> bool:
+    return arg.startswith("-") and not _NEGATIVE_NUMBER.fullmatch(arg)
+
+
+@click.group(
+    cls=_Group,
+    help="Incident-response bot for Slack.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=False,  # a missing command is a usage error (exit 2), as with argparse
+)
+def cli() -> None:
+    pass
+
+
+@cli.command(
+    "check-playbooks",
+    help="validate a playbooks directory\n\nDIRECTORY: default: PLAYBOOKS_DIR or ./playbooks",
+)
+@click.argument("directory", required=False)
+def check_playbooks(directory: str | None) -> int:
+    from bot.entrypoints import settings as config
+    from bot.playbooks import loader
+
+    where = Path(directory) if directory else config.load().playbooks_dir
+    try:
+        playbooks = loader.load(where)
+    except loader.InvalidPlaybooks as invalid:
+        for problem in invalid.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(invalid.problems)} problem(s) in {where}", file=sys.stderr)
+        return 1
+    services = len(playbooks.catalog.services)
+    print(f"{where}: {len(playbooks.by_severity)} playbooks and {services} services are valid")
+    return 0
+
+
+@cli.command(
+    "check-templates",
+    help="render every message template\n\nDIRECTORY: default: TEMPLATES_DIR or ./templates",
+)
+@click.argument("directory", required=False)
+def check_templates(directory: str | None) -> int:
+    from bot.adapters import template_samples
+    from bot.adapters.templates import TemplateProblem, Templates
+    from bot.entrypoints import settings as config
+
+    where = Path(directory) if directory else config.load().templates_dir
+    templates = Templates(where)
+    try:
+        templates.check()
+        problems = templates.check_samples(template_samples.SAMPLES)
+    except TemplateProblem as broken:
+        problems = [str(broken)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{where}: {len(template_samples.SAMPLES)} templates render")
+    return 0
+
+
+@cli.command("serve", help="run the bot (HTTP, or Socket Mode with an app token)")
+@click.option("--host", metavar="HOST", help="default: HOST or 0.0.0.0")
+@click.option("--port", type=int, metavar="PORT", help="default: PORT or 3000")
+def serve(host: str | None, port: int | None) -> int:
+    import logging
+    import signal
+    import threading
+
+    from bot.adapters.templates import TemplateProblem
+    from bot.entrypoints import app, logs
+    from bot.entrypoints import settings as config
+    from bot.entrypoints.http import Server
+    from bot.playbooks import loader
+
+    log = logging.getLogger("bot")
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = config.load(**overrides)
+    logs.configure(settings.log_level, secrets=settings.secret_values())
+    try:
+        runtime = app.build(settings)
+    except loader.InvalidPlaybooks as invalid:
+        print(
+            f"incident-bot: refusing to start, the playbooks are invalid:\n{invalid}",
+            file=sys.stderr,
+        )
+        return 1
+    except TemplateProblem as problem:
+        print(f"incident-bot: refusing to start, a template is broken: {problem}", file=sys.stderr)
+        return 1
+    logs.configure(settings.log_level, secrets=runtime.secrets())  # now with the catalog's
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    sys.setswitchinterval(0.001)  # acks wait less for the GIL behind the lazy work
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # saturation is a metric
+    server = Server(runtime, settings.host, settings.port).start()
+    socket_mode = app.socket_mode(runtime)
+    reconciled = runtime.start_timers()
+    log.info(
+        "serving",
+        extra={
+            "url": server.url,
+            "socket_mode": socket_mode is not None,
+            "active_incidents": reconciled,
+        },
+    )
+    stop.wait()
+    log.info("stopping")
+    if socket_mode is not None:
+        socket_mode.close()  # type: ignore[no-untyped-call]
+    server.stop()
+    runtime.close()
+    return 0
+
+
+@cli.command("sandbox", help="try the bot without Slack: a local drill with a clock you move")
+@click.option(
+    "--script",
+    type=click.Path(path_type=Path),
+    metavar="SCRIPT",
+    help="play this drill and print its transcript",
+)
+@click.option(
+    "--playbooks",
+    type=click.Path(path_type=Path),
+    default=Path("playbooks"),
+    metavar="PLAYBOOKS",
+    help="default: ./playbooks",
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path),
+    default=Path("templates"),
+    metavar="TEMPLATES",
+    help="default: ./templates",
+)
+@click.option(
+    "--db", metavar="DB", help="keep the sandbox's database here (default: a temporary one)"
+)
+@click.option(
+    "--tz", default="UTC", metavar="TZ", help="the timezone times are shown in (default: UTC)"
+)
+def sandbox(script: Path | None, playbooks: Path, templates: Path, db: str | None, tz: str) -> int:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.templates import TemplateProblem
+    from bot.entrypoints.sandbox import main as drills
+    from bot.entrypoints.sandbox.session import Options
+    from bot.playbooks import loader
+
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"incident-bot: --tz {tz!r} is not a timezone, like Europe/Paris", file=sys.stderr)
+        return 2
+    if script is not None and not script.is_file():
+        print(f"incident-bot: no drill at {script}", file=sys.stderr)
+        return 2
+    start = drills.DRILL_START if script else datetime.now(UTC).replace(second=0, microsecond=0)
+    options = Options(playbooks, templates, zone, start, db)
+    try:
+        return drills.run(options, script)
+    except UnicodeDecodeError:
+        print(f"incident-bot: {script} is not UTF-8 text", file=sys.stderr)
+        return 2
+    except ValidationError:
+        print(
+            "incident-bot: --db: expected sqlite:///PATH or postgresql://USER@HOST/DB",
+            file=sys.stderr,
+        )
+        return 2
+    except SQLAlchemyError as error:
+        print(
+            f"incident-bot: --db: cannot use the database: {error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}",
+            file=sys.stderr,
+        )
+        return 2
+    except loader.InvalidPlaybooks as invalid:
+        print(f"incident-bot: the playbooks are invalid:\n{invalid}", file=sys.stderr)
+        return 1
+    except TemplateProblem as problem:
+        print(f"incident-bot: a template is broken: {problem}", file=sys.stderr)
+        return 1
+
+
+@cli.group("deploys", help="deploys the rollback rule looks at", no_args_is_help=False)
+def deploys_commands() -> None:
+    pass
+
+
+@deploys_commands.command("record", help="record a finished deploy")
+@click.option("--service", required=True, metavar="SERVICE")
+@click.option("--version", required=True, metavar="VERSION")
+@click.option("--deployer", metavar="DEPLOYER")
+@click.option("--commit", metavar="COMMIT")
+@click.option("--environment", default="production", metavar="ENVIRONMENT")
+@click.option(
+    "--at", metavar="AT", help="when it finished, like 2026-11-26T03:14:00Z (default: now)"
+)
+def record_deploy(
+    service: str,
+    version: str,
+    deployer: str | None,
+    commit: str | None,
+    environment: str,
+    at: str | None,
+) -> int:
+    """Record a deploy from a pipeline; with Slack configured, advise the incidents it affects."""
+    from datetime import UTC, datetime
+
+    from bot.adapters.db import engine as engines
+    from bot.adapters.db import migrate
+    from bot.adapters.db.unit_of_work import units_of_work
+    from bot.core.rollback import Deploy
+    from bot.entrypoints import app
+    from bot.entrypoints import settings as config
+    from bot.entrypoints.webhooks import deploys as deploy_payloads
+    from bot.services.deploys import DeployService
+
+    settings = config.load()
+    finished = deploy_payloads.time(at, "--at") if at else datetime.now(UTC)
+    deploy = Deploy(
+        service=service.lower(),
+        version=version,
+        finished_at=finished,
+        deployer=deployer,
+        commit=commit,
+        environment=environment,
+    )
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        runtime = app.build(settings)
+        try:
+            runtime.deploys.record(deploy, source="cli")
+            advised = runtime.advisor.deploy_reported(deploy)
+        finally:
+            runtime.close()
+        print(f"recorded {deploy.service} {deploy.version}; advised {advised} open incident(s)")
+        return 0
+
+    def store(engine: Engine) -> None:
+        migrate.upgrade(engine)
+        units = units_of_work(engines.sessions(engine))
+        DeployService(units, lambda: datetime.now(UTC)).record(deploy, "cli")
+
+    _migrate(store)
+    print(f"recorded {deploy.service} {deploy.version} (Slack not configured: no advice posted)")
+    return 0
+
+
+@cli.group("audit", help="the tamper-evident audit trail", no_args_is_help=False)
+def audit_commands() -> None:
+    pass
+
+
+@audit_commands.command("verify", help="detect edited or deleted entries")
+def audit_verify() -> int:
+    from bot.adapters.db import audit
+    from bot.entrypoints import settings as config
+
+    problems, entries = audit.check(config.load().database_url)
+    for problem in problems:
+        print(f"TAMPERED: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"the audit trail is intact: {entries} entries, each committing to the one before")
+    return 0
+
+
+@audit_commands.command("export", help="write the trail as JSON Lines")
+@click.option("--incident", type=int, metavar="INCIDENT", help="only this incident's entries")
+def audit_export(incident: int | None) -> int:
+    import json
+
+    from bot.adapters.db import audit
+    from bot.entrypoints import settings as config
+
+    for entry in audit.entries(config.load().database_url, incident):
+        print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
+@cli.group("db", help="database maintenance", no_args_is_help=False)
+def db_commands() -> None:
+    pass
+
+
+@db_commands.command("upgrade", help="apply migrations")
+def db_upgrade() -> int:
+    from bot.adapters.db import migrate
+
+    return _migrate(migrate.upgrade)
+
+
+@db_commands.command(
+    "downgrade",
+    cls=_NegativeNumbersAreValues,
+    help="step back to a revision (before running an older bot image)\n\n"
+    "REVISION: e.g. 0005, or -1 for one step back",
+)
+@click.argument("revision")
+def db_downgrade(revision: str) -> int:
+    from bot.adapters.db import migrate
+
+    return _migrate(lambda engine: migrate.downgrade(engine, revision))
+
+
+def _migrate(step: Callable[[Engine], None]) -> int:
+    from bot.adapters.db import engine as engines
+    from bot.adapters.db import migrate
+    from bot.entrypoints import settings as config
+
+    engine = engines.connect(config.load().database_url)
+    try:
+        step(engine)
+        print(f"database is at revision {migrate.current(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with cli.make_context(PROG, args) as ctx:
+            return int(cli.invoke(ctx))
+    except click.exceptions.Exit as done:  # --help
+        return done.exit_code
+    except click.ClickException as error:  # usage errors: exit 2
+        error.show()
+        return error.exit_code
+    except Exception as error:
+        message = _one_line(error)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
+
+
+def _one_line(error: Exception) -> str | None:
+    """What to print, instead of a traceback, for a failure the operator can fix by hand."""
+    # A command that raised one of these has imported its module already.
+    from bot.entrypoints import settings as config
+    from bot.entrypoints.webhooks import deploys as deploy_payloads
+
+    if isinstance(error, config.ConfigurationError):
+        return f"incident-bot: configuration error: {error}"
+    if isinstance(error, deploy_payloads.MalformedDeploy):
+        return f"incident-bot: {error}"
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

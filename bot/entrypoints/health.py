@@ -1,0 +1,84 @@
+"""Readiness: what GET /readyz checks, each part named so a 503 says what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.adapters.db import migrate
+from bot.adapters.slack.identity import BotIdentity
+from bot.entrypoints.ticker import Ticker
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    detail: str
+
+
+class Health:
+    def __init__(
+        self,
+        engine: Engine,
+        ticker: Ticker,
+        identity: BotIdentity,
+        clock: Callable[[], datetime],
+        recheck_slack: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self.engine = engine
+        self.ticker = ticker
+        self.identity = identity
+        self.clock = clock
+        self.recheck_slack = recheck_slack
+
+    def checks(self) -> dict[str, Check]:
+        database = self._database()
+        return {
+            "database": database,
+            "migrations": self._migrations() if database.ok else Check(False, "database down"),
+            "scheduler": self._scheduler(),
+            "slack": self._slack(),
+        }
+
+    def _database(self) -> Check:
+        try:
+            with self.engine.connect() as connection:
+                # SQLite answers SELECT 1 without reading its file; the schema version reads it.
+                probe = (
+                    "PRAGMA schema_version"
+                    if self.engine.dialect.name == "sqlite"
+                    else ("SELECT 1")
+                )
+                connection.execute(text(probe))
+        except SQLAlchemyError as error:
+            return Check(False, f"unreachable ({type(error).__name__})")
+        return Check(True, self.engine.dialect.name)
+
+    def _migrations(self) -> Check:
+        current, head = migrate.current(self.engine), migrate.head(self.engine)
+        if current != head:
+            return Check(False, f"at {current}, code expects {head}: run incident-bot db upgrade")
+        return Check(True, f"at {current}")
+
+    def _scheduler(self) -> Check:
+        if not self.ticker.running:
+            return Check(False, "not running")
+        last = self.ticker.last_tick
+        allowed = self.ticker.poll * 3 + timedelta(seconds=30)
+        if last is None or self.clock() - last > allowed:
+            return Check(False, f"no tick since {last.isoformat() if last else 'start-up'}")
+        return Check(True, f"last tick {last.isoformat()}")
+
+    def _slack(self) -> Check:
+        checked = self.identity.checked_at
+        if not self.identity.valid and (
+            checked is None or self.clock() - checked > self.recheck_slack
+        ):
+            self.identity.check()
+        if self.identity.valid:
+            return Check(True, "auth.test passed")
+        return Check(False, "auth.test failed: check SLACK_BOT_TOKEN and SLACK_API_URL")

@@ -212,11 +212,11 @@ class IncidentService:
     def fact(self, key: str) -> str | None:
         """A fact the bot keeps about itself (``put_fact``)."""
         with self.units() as uow:
-            return uow.state.get(key)
+            return uow.facts.get(key)
 
     def put_fact(self, key: str, value: str) -> None:
         with self.units() as uow:
-            uow.state.put(key, value, self.clock())
+            uow.facts.put(key, value, self.clock())
             uow.commit()
 
     def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
@@ -260,7 +260,7 @@ class IncidentService:
         """
         fingerprint = _fingerprint(self.policies)
         with self.units() as uow:
-            if uow.state.get(PLANNED_BY) == fingerprint:
+            if uow.facts.get(PLANNED_BY) == fingerprint:
                 return 0
             active = uow.incidents.active_ids()
         for incident_id in active:
@@ -269,7 +269,7 @@ class IncidentService:
             except Exception:
                 log.exception("could not reconcile incident", extra={"incident_id": incident_id})
         with self.units() as uow:
-            uow.state.put(PLANNED_BY, fingerprint, self.clock())
+            uow.facts.put(PLANNED_BY, fingerprint, self.clock())
             uow.commit()
         return len(active)
 

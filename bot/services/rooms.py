@@ -44,7 +44,7 @@ class Step(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Problem:
+class SetupProblem:
     """A failed step: ``detail`` is the failure's own words, ``about`` the team whose members
     or the channel it concerned, if any."""
 
@@ -78,7 +78,7 @@ class RoomWording(Protocol):
         """A status update as stakeholders in the announcement channel read it."""
         ...
 
-    def problem(self, problem: Problem) -> str:
+    def problem(self, problem: SetupProblem) -> str:
         """One line telling the declarer what failed."""
         ...
 
@@ -172,7 +172,7 @@ class Rooms:
         try:
             channel, name = self.chat.create_channel(self.wording.channel_names(view))
         except ChatFailure as failure:
-            self._failed(opening, Problem(Step.CREATE_CHANNEL, str(failure)))
+            self._failed(opening, SetupProblem(Step.CREATE_CHANNEL, str(failure)))
             return
         opening.channel_id = channel
         self.incidents.attach_channel(view.id, channel, name)
@@ -191,14 +191,14 @@ class Rooms:
             try:
                 people.update(self.chat.group_members(service.user_group))
             except ChatFailure as failure:
-                self._failed(opening, Problem(Step.FIND_MEMBERS, str(failure), service.team))
+                self._failed(opening, SetupProblem(Step.FIND_MEMBERS, str(failure), service.team))
         return people
 
     def _post_card(self, view: IncidentView, channel: str, opening: Opening) -> None:
         try:
             ts = self.chat.post(channel, self.card(view))
         except ChatFailure as failure:
-            self._failed(opening, Problem(Step.POST_CARD, str(failure)))
+            self._failed(opening, SetupProblem(Step.POST_CARD, str(failure)))
             return
         self.incidents.attach_card(view.id, ts)
 
@@ -206,7 +206,7 @@ class Rooms:
         try:
             ticket = self.tickets.file(view)
         except TicketNotFiled as failure:
-            self._failed(opening, Problem(Step.FILE_TICKET, str(failure)))
+            self._failed(opening, SetupProblem(Step.FILE_TICKET, str(failure)))
             return
         self.incidents.ticket_filed(view.id, ticket)
         opening.ticket = ticket.reference
@@ -219,13 +219,13 @@ class Rooms:
         try:
             self.chat.post(channel, message)
         except ChatFailure as failure:
-            self._failed(opening, Problem(Step.ANNOUNCE, str(failure), channel))
+            self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel))
 
     def _try(self, opening: Opening, step: Step, action: Callable[[], object]) -> None:
         try:
             action()
         except ChatFailure as failure:
-            self._failed(opening, Problem(step, str(failure)))
+            self._failed(opening, SetupProblem(step, str(failure)))
 
-    def _failed(self, opening: Opening, problem: Problem) -> None:
+    def _failed(self, opening: Opening, problem: SetupProblem) -> None:
         opening.problems.append(self.wording.problem(problem))

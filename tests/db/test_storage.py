@@ -15,7 +15,7 @@ from bot.adapters.db.deadlines import Deadlines
 from bot.adapters.db.deploys import Deploys
 from bot.adapters.db.incidents import IncidentNotFound, Incidents
 from bot.adapters.db.postmortems import Postmortems
-from bot.adapters.db.status_updates import StatusUpdate, StatusUpdates
+from bot.adapters.db.status_updates import PostedUpdates, StatusUpdate
 from bot.adapters.db.tables import IncidentRow
 from bot.adapters.db.types import NaiveDatetimeError
 from bot.core import deadlines, lifecycle
@@ -199,10 +199,10 @@ def test_status_updates_keep_their_parts_and_order(sessions: Sessions) -> None:
         "We are aware of less.",
     )
     with sessions.begin() as session:
-        StatusUpdates(session).add(incident_id, second)
-        StatusUpdates(session).add(incident_id, first)
+        PostedUpdates(session).add(incident_id, second)
+        PostedUpdates(session).add(incident_id, first)
     with sessions() as session:
-        assert StatusUpdates(session).for_incident(incident_id) == [first, second]
+        assert PostedUpdates(session).for_incident(incident_id) == [first, second]
 
 
 def test_deadlines_mirror_the_core_and_overdue_finds_pending_ones(sessions: Sessions) -> None:

@@ -11,7 +11,7 @@ from bot.playbooks.schema import Playbook
 from bot.services.chat import ChatFailure, Message
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate, Ticket
-from bot.services.rooms import Problem, TicketNotFiled
+from bot.services.rooms import SetupProblem, TicketNotFiled
 
 Call = tuple[Any, ...]
 
@@ -120,7 +120,7 @@ class FakeRoomWording:
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         return message(f"stakeholders {view.id}: {sentence}")
 
-    def problem(self, problem: Problem) -> str:
+    def problem(self, problem: SetupProblem) -> str:
         about = f" ({problem.about})" if problem.about else ""
         return f"{problem.step}{about}: {problem.detail}"
 

@@ -11,7 +11,7 @@ from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
 from bot.adapters.slack.wording.rooms import SlackRoomWording
 from bot.adapters.template_samples import HOSTILE, incident_view
 from bot.adapters.templates import Templates
-from bot.services.rooms import Problem, Step, TicketNotFiled
+from bot.services.rooms import SetupProblem, Step, TicketNotFiled
 from tests.services.fakes import FakeChat
 
 
@@ -24,29 +24,32 @@ def templates(repo_root: Path) -> Templates:
     ("problem", "line"),
     [
         (
-            Problem(Step.CREATE_CHANNEL, "conversations.create failed: name_taken"),
+            SetupProblem(Step.CREATE_CHANNEL, "conversations.create failed: name_taken"),
             "I could not create the incident channel: conversations.create failed: name_taken",
         ),
         (
-            Problem(Step.FIND_MEMBERS, "usergroups.users.list failed: no", "Payments"),
+            SetupProblem(Step.FIND_MEMBERS, "usergroups.users.list failed: no", "Payments"),
             "I could not find who is in Payments: usergroups.users.list failed: no",
         ),
-        (Problem(Step.INVITE, "conversations.invite failed: x"), "conversations.invite failed: x"),
-        (Problem(Step.POST_CARD, "boom"), "I could not post the incident card: boom"),
         (
-            Problem(Step.TOPIC, "conversations.setTopic failed: x"),
+            SetupProblem(Step.INVITE, "conversations.invite failed: x"),
+            "conversations.invite failed: x",
+        ),
+        (SetupProblem(Step.POST_CARD, "boom"), "I could not post the incident card: boom"),
+        (
+            SetupProblem(Step.TOPIC, "conversations.setTopic failed: x"),
             "conversations.setTopic failed: x",
         ),
-        (Problem(Step.PIN, "pins.add failed: x"), "pins.add failed: x"),
+        (SetupProblem(Step.PIN, "pins.add failed: x"), "pins.add failed: x"),
         (
-            Problem(Step.ANNOUNCE, "chat.postMessage failed: x", "C0ANNOUNCE"),
+            SetupProblem(Step.ANNOUNCE, "chat.postMessage failed: x", "C0ANNOUNCE"),
             "I could not announce it in <#C0ANNOUNCE>: chat.postMessage failed: x",
         ),
-        (Problem(Step.FILE_TICKET, "down"), "I could not file the ticket: down"),
+        (SetupProblem(Step.FILE_TICKET, "down"), "I could not file the ticket: down"),
     ],
 )
 def test_each_problem_is_told_in_one_line(
-    templates: Templates, problem: Problem, line: str
+    templates: Templates, problem: SetupProblem, line: str
 ) -> None:
     assert SlackRoomWording(templates).problem(problem) == line
 

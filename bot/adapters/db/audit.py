@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
-from bot.adapters.db.state import State
+from bot.adapters.db.facts import Facts
 from bot.adapters.db.tables import EventRow
 
 HEAD = "audit_head"
@@ -49,14 +49,14 @@ def digest(prev_hash: str, row: EventRow) -> str:
 
 def chain(session: Session, row: EventRow) -> None:
     """Link a new entry to the head of the chain (holding the head's row lock until commit)."""
-    head = State(session).lock(HEAD, "", datetime.now(UTC))
+    head = Facts(session).lock(HEAD, "", datetime.now(UTC))
     row.prev_hash = head.value
     row.hash = digest(row.prev_hash, row)
     head.value, head.updated_at = row.hash, datetime.now(UTC)
 
 
 @dataclass(frozen=True)
-class Problem:
+class Tampering:
     event_id: int | None
     message: str
 
@@ -64,9 +64,9 @@ class Problem:
         return self.message
 
 
-def verify(session: Session) -> list[Problem]:
+def verify(session: Session) -> list[Tampering]:
     """Walk the chain; name every entry that was edited or removed."""
-    problems: list[Problem] = []
+    problems: list[Tampering] = []
     previous = ""
     previous_id: int | None = None
     for row in session.scalars(select(EventRow).order_by(EventRow.id)):
@@ -74,20 +74,20 @@ def verify(session: Session) -> list[Problem]:
         if row.prev_hash != previous:
             after = f"entry {previous_id}" if previous_id else "the start"
             problems.append(
-                Problem(
+                Tampering(
                     row.id,
                     f"an entry between {after} and {where} was deleted (the chain is broken there)",
                 )
             )
         if row.hash != digest(row.prev_hash or "", row):
             problems.append(
-                Problem(row.id, f"{where} was edited: its content no longer matches its hash")
+                Tampering(row.id, f"{where} was edited: its content no longer matches its hash")
             )
         previous, previous_id = row.hash or "", row.id
-    head = State(session).get(HEAD) or ""
+    head = Facts(session).get(HEAD) or ""
     if head != previous:
         problems.append(
-            Problem(
+            Tampering(
                 None,
                 f"the newest entries after entry {previous_id} were "
                 "deleted (the chain's recorded head is missing)",
@@ -116,7 +116,7 @@ def _migrated(url: str) -> Iterator[Session]:
         engine.dispose()
 
 
-def check(url: str) -> tuple[list[Problem], int]:
+def check(url: str) -> tuple[list[Tampering], int]:
     """Verify the trail of the database at ``url``: (problems, entries walked)."""
     with _migrated(url) as session:
         problems = verify(session)

@@ -11,7 +11,7 @@ from bot.adapters.db.tables import StatusUpdateRow
 from bot.services.records import StatusUpdate
 
 
-class StatusUpdates:
+class PostedUpdates:
     def __init__(self, session: Session) -> None:
         self.session = session
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.db.alerts import Alerts
 from bot.adapters.db.deadlines import Deadlines
 from bot.adapters.db.deploys import Deploys
+from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
-from bot.adapters.db.state import State
-from bot.adapters.db.status_updates import StatusUpdates
+from bot.adapters.db.status_updates import PostedUpdates
 from bot.adapters.db.tickets import Tickets
 from bot.adapters.db.timers import Timers
 from bot.services.ports import StorageUnavailable
@@ -69,12 +69,12 @@ class SqlUnitOfWork:
         return Timers(self.session)
 
     @cached_property
-    def state(self) -> State:
-        return State(self.session)
+    def facts(self) -> Facts:
+        return Facts(self.session)
 
     @cached_property
-    def status_updates(self) -> StatusUpdates:
-        return StatusUpdates(self.session)
+    def status_updates(self) -> PostedUpdates:
+        return PostedUpdates(self.session)
 
     @cached_property
     def postmortems(self) -> Postmortems:

@@ -9,7 +9,7 @@ from bot.adapters.templates import Templates
 from bot.playbooks.schema import Playbook
 from bot.services.chat import Message
 from bot.services.read_model import IncidentView
-from bot.services.rooms import Problem, Step
+from bot.services.rooms import SetupProblem, Step
 
 NAME_ATTEMPTS = 19  # then the channel is not created: "name_taken"
 
@@ -57,6 +57,6 @@ class SlackRoomWording:
         text = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
         return Message(blocks.notice(text, ""), sentence)
 
-    def problem(self, problem: Problem) -> str:
+    def problem(self, problem: SetupProblem) -> str:
         about = mrkdwn.channel(problem.about) if problem.step is Step.ANNOUNCE else problem.about
         return PROBLEMS[problem.step].format(detail=problem.detail, about=about)

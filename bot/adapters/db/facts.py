@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.adapters.db.tables import StateRow
 
 
-class State:
+class Facts:
     def __init__(self, session: Session) -> None:
         self.session = session
 

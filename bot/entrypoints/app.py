@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -282,27 +280,3 @@ def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:
     for firing in fired:
         if firing.outcome == "fired":
             metrics.timer_lateness.observe(firing.lateness.total_seconds())
-
-
-def socket_mode(runtime: Runtime) -> SocketModeHandler | None:
-    """With SLACK_APP_TOKEN set, connect over Socket Mode (HTTP still serves health).
-
-    The connection is opened in the background and retried until Slack accepts it, so a
-    Slack outage at start-up delays requests instead of crash-looping the bot.
-    """
-    token = runtime.settings.slack_app_token
-    if token is None:
-        return None
-    handler = SocketModeHandler(runtime.bolt, token.get_secret_value())
-
-    def connect() -> None:
-        try:
-            handler.connect()  # type: ignore[no-untyped-call]
-        except Exception:
-            log.exception(
-                "could not open the Socket Mode connection; check SLACK_APP_TOKEN "
-                "and that Socket Mode is on in the app's settings"
-            )
-
-    threading.Thread(target=connect, name="socket-mode", daemon=True).start()
-    return handler

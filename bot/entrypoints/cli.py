@@ -126,6 +126,7 @@ def serve(host: str | None, port: int | None) -> int:
     from bot.adapters.templates import TemplateProblem
     from bot.entrypoints import app, logs
     from bot.entrypoints import settings as config
+    from bot.entrypoints import socket_mode as socket
     from bot.entrypoints.http import Server
     from bot.playbooks import loader
 
@@ -151,7 +152,7 @@ def serve(host: str | None, port: int | None) -> int:
     sys.setswitchinterval(0.001)  # acks wait less for the GIL behind the lazy work
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # saturation is a metric
     server = Server(runtime, settings.host, settings.port).start()
-    socket_mode = app.socket_mode(runtime)
+    socket_mode = socket.connect(runtime)
     reconciled = runtime.start_timers()
     log.info(
         "serving",

@@ -1,0 +1,36 @@
+"""Socket Mode: Slack's requests over a websocket the bot opens, for a bot with no public URL."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.entrypoints.app import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def connect(runtime: Runtime) -> SocketModeHandler | None:
+    """With SLACK_APP_TOKEN set, connect over Socket Mode (HTTP still serves health).
+
+    The connection is opened in the background and retried until Slack accepts it, so a
+    Slack outage at start-up delays requests instead of crash-looping the bot.
+    """
+    token = runtime.settings.slack_app_token
+    if token is None:
+        return None
+    handler = SocketModeHandler(runtime.bolt, token.get_secret_value())
+
+    def connect() -> None:
+        try:
+            handler.connect()  # type: ignore[no-untyped-call]
+        except Exception:
+            log.exception(
+                "could not open the Socket Mode connection; check SLACK_APP_TOKEN "
+                "and that Socket Mode is on in the app's settings"
+            )
+
+    threading.Thread(target=connect, name="socket-mode", daemon=True).start()
+    return handler

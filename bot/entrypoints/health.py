@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
+from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
 from bot.adapters.slack.identity import BotIdentity
 from bot.entrypoints.ticker import Ticker
@@ -45,17 +45,9 @@ class Health:
         }
 
     def _database(self) -> Check:
-        try:
-            with self.engine.connect() as connection:
-                # SQLite answers SELECT 1 without reading its file; the schema version reads it.
-                probe = (
-                    "PRAGMA schema_version"
-                    if self.engine.dialect.name == "sqlite"
-                    else ("SELECT 1")
-                )
-                connection.execute(text(probe))
-        except SQLAlchemyError as error:
-            return Check(False, f"unreachable ({type(error).__name__})")
+        failure = engines.reachable(self.engine)
+        if failure is not None:
+            return Check(False, f"unreachable ({failure})")
         return Check(True, self.engine.dialect.name)
 
     def _migrations(self) -> Check:

@@ -48,11 +48,6 @@ class Declared:
     """What opening the room did; None when this request had declared it before."""
 
 
-@dataclass(frozen=True)
-class UnknownAlert:
-    """The alert a Declare button names is no longer known."""
-
-
 class DeclaringWording(Protocol):
     def setup_failed(self, problems: list[str]) -> Message:
         """Told privately to the declarer: what failed while setting up the channel."""

@@ -13,7 +13,7 @@ from bot.services.records import StatusUpdate
 
 
 class Drafts(Protocol):
-    """Where drafts are kept (POSTMORTEM_DIR on disk: bot/drafts.py)."""
+    """Where drafts are kept (POSTMORTEM_DIR on disk: bot/adapters/drafts.py)."""
 
     def save(self, name: str, text: str) -> str:
         """Keep ``text`` as ``name``, replacing an earlier draft; returns where it is (a path).
@@ -24,7 +24,7 @@ class Drafts(Protocol):
 
 
 class PostmortemWording(Protocol):
-    """What post-mortems say (Slack: bot/slack/wording/postmortems.py)."""
+    """What post-mortems say (Slack: bot/adapters/slack/wording/postmortems.py)."""
 
     def draft(
         self, view: IncidentView, updates: Sequence[StatusUpdate], person: Callable[[str], str]

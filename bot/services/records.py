@@ -14,6 +14,8 @@ from bot.core import model
 from bot.core.model import Event, Incident
 from bot.core.timers import Purpose
 
+BOT = "incident-bot"  # the actor of what the bot itself records in a timeline
+
 
 @dataclass(frozen=True)
 class StoredIncident:

@@ -23,9 +23,9 @@ from bot.services.chat import Chat, Message
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
+from bot.services.records import BOT
 
 log = logging.getLogger(__name__)
-BOT = "incident-bot"
 DECISION_LOOKBACK = durations.parse("7d")  # how far back a decided-on deploy is looked for
 
 RollbackHook = Callable[[str, dict[str, Any], str], tuple[bool, str]]

@@ -54,7 +54,7 @@ class SetupProblem:
 
 
 class RoomWording(Protocol):
-    """What a room says, in the chat's format (Slack: bot/slack/wording/rooms.py)."""
+    """What a room says, in the chat's format (Slack: bot/adapters/slack/wording/rooms.py)."""
 
     def channel_names(self, view: IncidentView) -> Iterator[str]:
         """Names for the incident's channel, best first, to try while they are taken."""

@@ -23,10 +23,9 @@ from bot.core.timers import Purpose
 from bot.services.incidents import IncidentService
 from bot.services.ports import UnitsOfWork
 from bot.services.read_model import IncidentView
-from bot.services.records import ClaimedTimer, TimerStatus
+from bot.services.records import BOT, ClaimedTimer, TimerStatus
 
 log = logging.getLogger(__name__)
-BOT = "incident-bot"  # the actor of what the bot itself records
 
 
 class Announcer(Protocol):

@@ -28,26 +28,10 @@ from bot.services.rollback import (
     RollbackAdvisor,
     UnknownDeploy,
 )
+from tests.services.fakes import FakeChat
 
 T0 = datetime.fromisoformat("2026-03-14T03:00:00+00:00")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class RecordingChat:
-    """The chat port, recording posts; ``failing`` makes every post raise ChatFailure."""
-
-    posts: list[tuple[str, str]] = field(default_factory=list)
-    failing: bool = False
-
-    def post(self, channel: str, message: Message, metadata: Any = None) -> str:
-        if self.failing:
-            raise ChatFailure("chat.postMessage failed: fatal_error")
-        self.posts.append((channel, message.text))
-        return f"ts-{len(self.posts)}"
-
-    def texts(self) -> list[str]:
-        return [text for _, text in self.posts]
 
 
 class Wording:
@@ -94,7 +78,7 @@ class Hook:
 class World:
     incidents: IncidentService
     deploys: DeployService
-    chat: RecordingChat
+    chat: FakeChat
     hook: Hook
     advisor: RollbackAdvisor
     playbooks: Playbooks
@@ -126,9 +110,14 @@ def world(sessions: sessionmaker[Session], tmp_path: Path) -> World:
     services[services.index(checkout)] = checkout.model_copy(update={"rollback": hooked})
     incidents = IncidentService(units, playbooks.policies, lambda: clock[0])
     deploys = DeployService(units, lambda: clock[0])
-    chat, hook = RecordingChat(), Hook()
+    chat, hook = FakeChat(), Hook()
     advisor = RollbackAdvisor(incidents, deploys, chat, Wording(), playbooks, "hook-secret", hook)
     return World(incidents, deploys, chat, hook, advisor, playbooks, clock)
+
+
+def said(world: World) -> list[str]:
+    """What was posted, in order."""
+    return [text for _, text in world.chat.to("post")]
 
 
 def ref(view: IncidentView, deploy: Deploy) -> DeployRef:
@@ -144,7 +133,7 @@ def test_advice_is_posted_and_recorded_once_until_it_changes(world: World) -> No
     view = world.declare()
     assert world.advisor.advise(view) is True
     assert world.advisor.advise(world.incidents.get(view.id)) is False
-    assert world.chat.texts() == [f"advice {Advice.ROLL_BACK_NOW} ['v41']"]
+    assert said(world) == [f"advice {Advice.ROLL_BACK_NOW} ['v41']"]
     world.deploy("v42", minutes_before=10)
     assert world.advisor.advise(world.incidents.get(view.id)) is True
     assert kinds(world, view.id).count(EventKind.ROLLBACK_ADVISED) == 2
@@ -161,7 +150,7 @@ def test_no_deploy_in_the_window_advises_escalation(world: World) -> None:
 def test_a_failed_post_records_no_advice(world: World) -> None:
     world.deploy("v41", minutes_before=30)
     view = world.declare()
-    world.chat.failing = True
+    world.chat.failing.add("post")
     with pytest.raises(ChatFailure):
         world.advisor.advise(view)
     assert EventKind.ROLLBACK_ADVISED not in kinds(world, view.id)
@@ -182,7 +171,7 @@ def test_rolling_back_shows_the_steps_calls_the_hook_and_records_both(world: Wor
     assert world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy)) is None
     service = world.playbooks.catalog.service("checkout")
     assert service is not None
-    assert world.chat.texts() == [
+    assert said(world) == [
         f"rolling back v41 by U0BOB: {service.rollback.instructions}",
         "hook ok: HTTP 202",
     ]
@@ -215,7 +204,7 @@ def test_the_same_decision_twice_is_refused_and_a_change_of_mind_is_said(world: 
     assert isinstance(again, AlreadyDecided)
     assert (again.earlier.actor, again.decision) == ("U0BOB", Decision.NOT_RELATED)
     assert world.advisor.decide("U0CAROL", Decision.ROLLED_BACK, ref(view, deploy)) is None
-    assert world.chat.texts() == [
+    assert said(world) == [
         "not related v41",
         "changed not related -> already rolled back by U0CAROL",
         "already rolled back v41",
@@ -231,7 +220,7 @@ def test_decisions_on_a_resolved_incident_or_an_unknown_deploy_are_refused(world
     world.incidents.record(view.id, EventKind.RESOLVED, "U0ALICE")
     refused = world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
     assert isinstance(refused, NotOpen)
-    assert world.chat.posts == []
+    assert world.chat.to("post") == []
     assert world.hook.calls == []
 
 
@@ -240,5 +229,5 @@ def test_without_a_signing_secret_the_hook_is_not_called(world: World) -> None:
     deploy = world.deploy("v41", minutes_before=30)
     view = world.declare()
     world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
-    assert world.chat.texts()[-1] == "hook not signed"
+    assert said(world)[-1] == "hook not signed"
     assert world.hook.calls == []

@@ -125,7 +125,10 @@ def test_services_notes_and_roles_are_recorded(bot: BotClient, channel: str) -> 
 def test_unknown_services_are_named_with_the_known_ones(bot: BotClient, channel: str) -> None:
     reply = bot.reply(bot.command("service chekout", channel=channel))
     assert "Not in the service catalog: chekout" in reply["text"]
-    assert "accounts, checkout, search" in reply["text"]
+    assert "Known services: accounts, checkout, search." in reply["text"]
+    deploy = bot.reply(bot.command("deploy chekout v42", channel=channel))
+    assert "`chekout` is not in the service catalog." in deploy["text"]
+    assert "Known services: accounts, checkout, search." in deploy["text"]
 
 
 def test_status_timeline_list_and_help(bot: BotClient, channel: str) -> None:
@@ -167,9 +170,11 @@ def test_incident_commands_outside_an_incident_channel_say_where_to_go(bot: BotC
 
 def test_a_note_with_braces_and_markup_is_recorded_verbatim(bot: BotClient, channel: str) -> None:
     bot.command("note saw {who} and {0} in the logs <@U0BOB>", channel=channel)
-    bot.slack.wait_for(
+    [posted] = bot.slack.wait_for(
         "chat.postMessage", predicate=lambda call: "noted:" in str(call.params.get("text"))
     )
+    said = str(posted.params.get("text"))
+    assert said.endswith("noted: saw {who} and {0} in the logs &lt;@U0BOB&gt;")  # {who} kept
     with bot.runtime.sessions() as session:
         noted = [e for e in Incidents(session).timeline.events(1) if e.kind is EventKind.NOTE_ADDED]
     assert noted[0].text == "saw {who} and {0} in the logs <@U0BOB>"

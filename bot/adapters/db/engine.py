@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -36,3 +37,15 @@ def _begin_immediate(connection: Connection) -> None:
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reachable(engine: Engine) -> str | None:
+    """None when the database answers; else the kind of error (for readiness, never raised)."""
+    # SQLite answers SELECT 1 without reading its file; the schema version reads it.
+    probe = "PRAGMA schema_version" if engine.dialect.name == "sqlite" else "SELECT 1"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(probe))
+    except SQLAlchemyError as error:
+        return type(error).__name__
+    return None

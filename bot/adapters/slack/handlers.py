@@ -273,8 +273,7 @@ class Handlers:
         advised = self.use.response.record_deploy(deploy, source="slack")
         if isinstance(advised, NotInCatalog):
             return error(
-                f"`{mrkdwn.escape(service)}` is not in the service catalog. "
-                f"Known services: {', '.join(advised.known)}."
+                f"`{mrkdwn.escape(service)}` is not in the service catalog. {_known(advised)}"
             )
         also = f" {advised} open incident(s) got fresh rollback advice." if advised else ""
         return notice(
@@ -347,8 +346,13 @@ class Handlers:
         return Reply(blocks.timeline(view), f"Timeline of {blocks.headline(view)}")
 
 
+def _known(refused: NotInCatalog) -> str:
+    return f"Known services: {', '.join(sorted(refused.known)) or 'none'}."
+
+
 def _said(message: str, who: Invocation) -> Message:
-    text = message.replace("{who}", mrkdwn.user(who.user))  # not format(): user text has braces
+    # Only the first {who}, the sentence's own: user text (a note) may hold braces, even {who}.
+    text = message.replace("{who}", mrkdwn.user(who.user), 1)
     return Message(blocks.notice(text, ""), text)
 
 
@@ -361,7 +365,7 @@ def _refusal(refused: Refusal | None) -> Reply | None:
     if isinstance(refused, NotInCatalog):
         return error(
             f"Not in the service catalog: {mrkdwn.escape(', '.join(refused.unknown))}. "
-            f"Known services: {', '.join(sorted(refused.known)) or 'none'}."
+            f"{_known(refused)}"
         )
     if isinstance(refused, NotAllowedNow):
         return error(f"{refused.reason}. The card shows the incident's state.")

@@ -184,12 +184,14 @@ class Listeners:
         incident_id, form = updates.read_modal(body["view"])
         if form.errors:
             return
-        view = self.handlers.service.get(incident_id)
-        who = Invocation(user=body["user"]["id"], channel=view.channel_id or body["user"]["id"])
-        _guarded(
-            lambda: self.handlers.post_update(who, incident_id, form),
-            lambda **reply: self._tell(who, reply),
-        )
+        user = str(body["user"]["id"])
+        where = {"channel": user}  # the incident's channel once it is known, else a DM
+
+        def post() -> Reply | None:
+            where["channel"] = self.handlers.service.get(incident_id).channel_id or user
+            return self.handlers.post_update(Invocation(user, where["channel"]), incident_id, form)
+
+        _guarded(post, lambda **reply: self._tell(Invocation(user, where["channel"]), reply))
 
     # --- the declaration modal --------------------------------------------------------------------
 

@@ -185,6 +185,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
             service,
             declaring,
             response,
+            rooms,
             advisor,
             signals,
             postmortems,

@@ -8,7 +8,7 @@ and then said: the card refreshed, the channel told, stakeholders told of status
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.core import lifecycle
@@ -61,6 +61,8 @@ class NoLongerOpen:
 
 
 Refusal = NotOnTheIncident | NotAllowedNow | NotInCatalog | NoLongerOpen
+Saying = Callable[[IncidentView], Message]
+"""What the channel is told of a move, worded from the incident as the move left it."""
 
 
 class IncidentResponse:
@@ -82,8 +84,9 @@ class IncidentResponse:
         self.deploys = deploys
         self.playbooks = playbooks
 
-    def move(self, user: str, incident_id: int, move: Move, said: Message) -> Refusal | None:
-        """Record ``move`` by ``user``, refresh the card and tell the channel ``said``.
+    def move(self, user: str, incident_id: int, move: Move, said: Saying) -> Refusal | None:
+        """Record ``move`` by ``user``, refresh the card and tell the channel what ``said``
+        words from the incident as the move left it.
 
         Raises ChatFailure when the channel cannot be told (the move is recorded)."""
         if move.steering is not None:
@@ -103,11 +106,11 @@ class IncidentResponse:
         except lifecycle.IllegalTransition as illegal:
             return NotAllowedNow(str(illegal))
         self.rooms.refresh_card(changed.view)
-        self.rooms.say(changed.view, said)
+        self.rooms.say(changed.view, said(changed.view))
         return None
 
     def name_services(
-        self, user: str, incident_id: int, services: tuple[str, ...], said: Message
+        self, user: str, incident_id: int, services: tuple[str, ...], said: Saying
     ) -> Refusal | None:
         """Set the affected services (all in the catalog) and advise on their deploys again."""
         known = tuple(s.name for s in self.playbooks.catalog.services)

@@ -139,6 +139,15 @@ class Signals:
         results = self.prober(list(dict.fromkeys(targets)), self.probe_timeout)
         return self.wording.dependency_health(results)
 
+    def check_dependencies(self, view: IncidentView) -> tuple[Message, bool]:
+        """``/incident deps``: probe now and post the health in the incident's channel; returns
+        it, and whether it was posted (not without a channel). Raises ChatFailure."""
+        health = self.dependencies(view)
+        if view.channel_id is None:
+            return health, False
+        self.chat.post(view.channel_id, health)
+        return health, True
+
     # --- first actions ---------------------------------------------------------------------------
 
     def first_actions(self, view: IncidentView) -> None:

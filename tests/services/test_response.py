@@ -105,6 +105,11 @@ def world(units: UnitsOfWork, playbooks: Playbooks, now: FixedClock) -> World:
     return World(incidents, chat, declaring, response, deploys, access)
 
 
+def said(text: str) -> Any:
+    """What the channel is told of a move: always ``text``."""
+    return lambda view: message(text)
+
+
 def _no_hook(url: str, payload: dict[str, Any], secret: str) -> tuple[bool, str]:
     raise AssertionError("no rollback hook is called here")
 
@@ -165,8 +170,8 @@ def test_declaring_from_an_alert_starts_when_it_did(world: World, now: FixedCloc
 def test_a_move_is_recorded_the_card_refreshed_and_the_channel_told(world: World) -> None:
     view = world.declare().view
     world.chat.calls.clear()
-    said = message("bob is responding")
-    assert world.response.move("U0BOB", view.id, Move(EventKind.ACKNOWLEDGED), said) is None
+    told = said("bob is responding")
+    assert world.response.move("U0BOB", view.id, Move(EventKind.ACKNOWLEDGED), told) is None
     assert world.chat.methods == ["update", "post"]
     assert world.chat.to("post") == [("C1", "bob is responding")]
     assert "U0BOB" in world.incidents.get(view.id).responders
@@ -175,25 +180,25 @@ def test_a_move_is_recorded_the_card_refreshed_and_the_channel_told(world: World
 def test_steering_is_for_the_people_on_the_incident(world: World) -> None:
     view = world.declare().view
     resolve = Move(EventKind.RESOLVED, steering="resolve")
-    refused = world.response.move("U0MALLORY", view.id, resolve, message("resolved"))
+    refused = world.response.move("U0MALLORY", view.id, resolve, said("resolved"))
     assert refused == NotOnTheIncident("resolve", None, None)
-    assert world.response.move("U0ALICE", view.id, resolve, message("resolved")) is None
+    assert world.response.move("U0ALICE", view.id, resolve, said("resolved")) is None
 
 
 def test_what_the_lifecycle_forbids_is_refused_and_nothing_said(world: World) -> None:
     view = world.declare().view
     world.chat.calls.clear()
-    refused = world.response.move("U0ALICE", view.id, Move(EventKind.CLOSED), message("closed"))
+    refused = world.response.move("U0ALICE", view.id, Move(EventKind.CLOSED), said("closed"))
     assert isinstance(refused, NotAllowedNow)
     assert world.chat.calls == []
 
 
 def test_naming_services_outside_the_catalog_is_refused(world: World) -> None:
     view = world.declare().view
-    refused = world.response.name_services("U0ALICE", view.id, ("checkout", "nope"), message("x"))
+    refused = world.response.name_services("U0ALICE", view.id, ("checkout", "nope"), said("x"))
     assert isinstance(refused, NotInCatalog)
     assert refused.unknown == ("nope",)
-    assert world.response.name_services("U0ALICE", view.id, ("search",), message("x")) is None
+    assert world.response.name_services("U0ALICE", view.id, ("search",), said("x")) is None
     assert world.incidents.get(view.id).services == ("search",)
 
 

@@ -219,6 +219,20 @@ def test_no_listed_dependencies_means_nothing_is_probed(
     assert prober.asked == []
 
 
+def test_checking_dependencies_posts_them_in_the_channel_if_there_is_one(
+    signals: Signals, incidents: IncidentService, chat: FakeChat, prober: FakeProber
+) -> None:
+    prober.down = {"127.0.0.1:5432"}
+    health, posted = signals.check_dependencies(incidents.get(declare(incidents)))
+    assert posted is True
+    assert chat.posted[0].channel == "CINC1"
+    assert chat.texts() == [health.text]
+    assert "127.0.0.1:5432 False" in health.text
+    elsewhere = incidents.get(declare(incidents, in_channel=False))
+    assert signals.check_dependencies(elsewhere)[1] is False
+    assert len(chat.posted) == 1
+
+
 def test_without_a_channel_or_offers_no_first_action_is_posted(
     signals: Signals, incidents: IncidentService, chat: FakeChat
 ) -> None:

@@ -18,6 +18,7 @@ from bot.adapters.slack.replies import Invocation, Reply, error, notice
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
 from bot.core import durations
+from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
@@ -35,8 +36,10 @@ from bot.services.response import (
     NotAllowedNow,
     NotInCatalog,
     Refusal,
+    Saying,
 )
 from bot.services.rollback import RollbackAdvisor
+from bot.services.rooms import Rooms
 from bot.services.signals import Signals
 
 
@@ -47,6 +50,7 @@ class UseCases:
     incidents: IncidentService
     declaring: Declaring
     response: IncidentResponse
+    rooms: Rooms
     advisor: RollbackAdvisor
     signals: Signals
     postmortems: Postmortems
@@ -156,14 +160,15 @@ class Handlers:
         who: Invocation,
         incident_id: int,
         kind: EventKind,
-        message: str,
+        message: str | Saying,
         *,
         severity: Severity | None = None,
         subject: str | None = None,
         text: str | None = None,
         extra: Mapping[str, str] | None = None,
     ) -> Reply | None:
-        """Record ``kind`` and tell the channel ``message`` (``{who}``: who did it)."""
+        """Record ``kind`` and tell the channel ``message`` (``{who}``: who did it), or what
+        ``message`` words from the incident as the move left it."""
         steering = VERBS.steering(kind)
         move = Move(
             kind,
@@ -173,14 +178,23 @@ class Handlers:
             dict(extra or {}),
             steering.phrase if steering else None,
         )
-        return _refusal(self.use.response.move(who.user, incident_id, move, _said(message, who)))
+        said = message if callable(message) else _saying(message, who)
+        return _refusal(self.use.response.move(who.user, incident_id, move, said))
 
     def resolve(self, who: Invocation, incident_id: int) -> Reply | None:
-        view = self.service.get(incident_id)
-        rule = self.playbooks[view.severity].postmortem
-        due = view.now + rule.due_after_resolution if rule else None
-        message = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
-        return self.act(who, incident_id, EventKind.RESOLVED, message)
+        def resolution(view: IncidentView) -> Message:
+            due = next(
+                (
+                    d.due_at
+                    for d in view.deadlines
+                    if d.kind is DeadlineKind.POSTMORTEM and d.status is DeadlineStatus.PENDING
+                ),
+                None,
+            )
+            text = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
+            return Message(blocks.notice(text, ""), text)
+
+        return self.act(who, incident_id, EventKind.RESOLVED, resolution)
 
     def propose_severity(self, command: Command, view: IncidentView) -> Reply:
         assert command.severity is not None
@@ -222,7 +236,9 @@ class Handlers:
         )
 
     def set_services(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
-        said = _said(f":gear: {{who}} set the affected services: {', '.join(command.words)}.", who)
+        said = _saying(
+            f":gear: {{who}} set the affected services: {', '.join(command.words)}.", who
+        )
         refused = self.use.response.name_services(who.user, view.id, command.words, said)
         return _refusal(refused)
 
@@ -236,9 +252,8 @@ class Handlers:
         )
 
     def dependencies(self, view: IncidentView) -> Reply:
-        health = self.use.signals.dependencies(view)
-        if view.channel_id:
-            self.use.chat.post(view.channel_id, health)
+        health, posted = self.use.signals.check_dependencies(view)
+        if posted:
             return notice("Posted the dependency checks in the channel.", ":link:")
         return Reply(health.content, health.text)
 
@@ -339,7 +354,7 @@ class Handlers:
         return _refusal(self.use.response.post_status_update(incident_id, update))
 
     def status(self, view: IncidentView) -> Reply:
-        card = self.use.response.rooms.card(view)
+        card = self.use.rooms.card(view)
         return Reply(card.content, blocks.headline(view))
 
     def timeline(self, view: IncidentView) -> Reply:
@@ -350,10 +365,11 @@ def _known(refused: NotInCatalog) -> str:
     return f"Known services: {', '.join(sorted(refused.known)) or 'none'}."
 
 
-def _said(message: str, who: Invocation) -> Message:
+def _saying(message: str, who: Invocation) -> Saying:
     # Only the first {who}, the sentence's own: user text (a note) may hold braces, even {who}.
     text = message.replace("{who}", mrkdwn.user(who.user), 1)
-    return Message(blocks.notice(text, ""), text)
+    said = Message(blocks.notice(text, ""), text)
+    return lambda _view: said
 
 
 def _refusal(refused: Refusal | None) -> Reply | None:

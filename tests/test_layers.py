@@ -52,6 +52,17 @@ def test_the_core_imports_nothing_of_ours_outside_it_nor_any_library() -> None:
     assert offences("bot.core", (*WORLD, "pydantic", "jinja2", "yaml", "apscheduler")) == []
 
 
+def test_the_protocols_data_imports_only_the_core() -> None:
+    ours = [
+        f"{path.relative_to(BOT.parent)} imports {name}"
+        for path in modules("bot.playbooks")
+        for name in imported(path)
+        if name.split(".")[0] == "bot" and not under(name, ("bot.core", "bot.playbooks"))
+    ]
+    assert ours == []
+    assert offences("bot.playbooks", WORLD) == []
+
+
 @pytest.mark.parametrize("forbidden", [WORLD, ADAPTERS, ENTRY_POINTS], ids=lambda f: f[0])
 def test_use_cases_reach_the_world_only_through_their_ports(forbidden: tuple[str, ...]) -> None:
     assert offences("bot.services", forbidden) == []

@@ -38,7 +38,7 @@ from bot.services.response import (
     Refusal,
     Saying,
 )
-from bot.services.rollback import RollbackAdvisor
+from bot.services.rollback import Decision, RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
 
@@ -268,9 +268,8 @@ class Handlers:
             ":memo:",
         )
 
-    def decide(self, who: Invocation, action_id: str, value: str) -> Reply | None:
+    def decide(self, who: Invocation, decision: Decision, value: str) -> Reply | None:
         """A rollback decision button: record and carry it out, or say why not."""
-        decision = rollback.DECISIONS[action_id]
         refused = self.use.advisor.decide(who.user, decision, rollback.decode(value))
         return error(rollback.refusal(refused)) if refused is not None else None
 

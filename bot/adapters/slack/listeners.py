@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 
-from bot.adapters.slack import blocks, modals, rollback, updates
+from bot.adapters.slack import blocks, modals, updates
 from bot.adapters.slack.commands import Command, UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
@@ -103,9 +103,6 @@ class Listeners:
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
         for removed in ("pin_removed", "reaction_removed"):
             app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
-        app.action("incident.declare_from_alert")(ack=self.ack_quietly, lazy=[self.run_from_alert])
-        for action_id in rollback.DECISIONS:
-            app.action(action_id)(ack=self.ack_quietly, lazy=[self.run_decision])
         app.view(updates.CALLBACK)(ack=self.ack_update, lazy=[self.run_update])
 
     # --- /incident ------------------------------------------------------------------------------
@@ -150,18 +147,10 @@ class Listeners:
         action = body["actions"][0]
         who = _clicker(body)
         _guarded(
-            lambda: self.handlers.click(who, action["action_id"], str(action["value"])), respond
+            lambda: self.handlers.click(who, action["action_id"], str(action["value"])),
+            respond,
+            self.later,  # declaring from an alert sets the channel up after the reply
         )
-
-    def run_decision(self, body: dict[str, Any], respond: Respond) -> None:
-        action = body["actions"][0]
-        who = _clicker(body)
-        _guarded(lambda: self.handlers.decide(who, action["action_id"], action["value"]), respond)
-
-    def run_from_alert(self, body: dict[str, Any], respond: Respond) -> None:
-        fingerprint = str(body["actions"][0]["value"])
-        who = _clicker(body)
-        _guarded(lambda: self.handlers.declare_from_alert(who, fingerprint), respond, self.later)
 
     def run_pinned(self, event: dict[str, Any]) -> None:
         if change := pin_change(event):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from slack_sdk.models.blocks import ButtonElement
+from slack_sdk.models.blocks import ButtonElement, ConfirmObject
 
 from bot.adapters.slack import commands
 from bot.adapters.slack.commands import Command, Syntax
@@ -65,9 +65,13 @@ class Button:
     on_card: frozenset[State] = frozenset()
     """The incident states in which the incident card shows it."""
 
-    def element(self, value: str, *fill: str) -> ButtonElement:
+    def element(
+        self, value: str, *fill: str, confirm: ConfirmObject | None = None
+    ) -> ButtonElement:
         label = self.label.format(*fill) if fill else self.label
-        return ButtonElement(text=label, action_id=self.action_id, value=value, style=self.style)
+        return ButtonElement(
+            text=label, action_id=self.action_id, value=value, style=self.style, confirm=confirm
+        )
 
 
 @dataclass(frozen=True)
@@ -99,15 +103,19 @@ class Verb:
 
 
 class Registry:
-    """Every verb, indexed by name, typed word and button action id; each is declared once."""
+    """Every verb, indexed by name, typed word and button action id; each is declared once.
 
-    def __init__(self, verbs: Iterable[Verb]) -> None:
+    ``buttons`` are the ones no verb owns: each starts a use case of its own (a rollback
+    decision, declaring from an alert) from a message the bot posted."""
+
+    def __init__(self, verbs: Iterable[Verb], buttons: Iterable[Button] = ()) -> None:
         self.verbs = tuple(verbs)
+        owned = [v.button for v in self.verbs if v.button]
         self._by_name = _unique((v.name, v) for v in self.verbs)
         self._by_word = _unique(
             (word, v) for v in self.verbs if v.typed for word in (v.name, *v.aliases)
         )
-        self._by_action = _unique((v.button.action_id, v.button) for v in self.verbs if v.button)
+        self._by_action = _unique((b.action_id, b) for b in (*owned, *buttons))
         self._steering = _unique((v.steers.kind, v.steers) for v in self.verbs if v.steers)
 
     def __iter__(self) -> Iterator[Verb]:

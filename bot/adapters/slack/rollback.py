@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
+from slack_sdk.models.blocks import ActionsBlock, ConfirmObject
 
-from bot.adapters.slack import blocks, mrkdwn
+from bot.adapters.slack import blocks, mrkdwn, verbs
 from bot.core import durations
 from bot.core.model import Event
 from bot.core.policy import RollbackRule
@@ -17,11 +17,6 @@ from bot.services.chat import Message
 from bot.services.read_model import IncidentView
 from bot.services.rollback import AlreadyDecided, Decision, DeployRef, NotOpen, Refusal
 
-DECISIONS = {
-    "incident.rollback": Decision.ROLL_BACK,
-    "incident.not_related": Decision.NOT_RELATED,
-    "incident.rolled_back": Decision.ROLLED_BACK,
-}
 MOST_SUSPECTS = 5
 
 
@@ -183,16 +178,8 @@ def _buttons(incident_id: int, deploy: Deploy) -> dict[str, Any]:
     )
     return ActionsBlock(
         elements=[
-            ButtonElement(
-                text="Roll back",
-                action_id="incident.rollback",
-                value=value,
-                style="danger",
-                confirm=confirm,
-            ),
-            ButtonElement(text="Not related", action_id="incident.not_related", value=value),
-            ButtonElement(
-                text="Already rolled back", action_id="incident.rolled_back", value=value
-            ),
+            verbs.ROLL_BACK.element(value, confirm=confirm),
+            verbs.NOT_RELATED.element(value),
+            verbs.ROLLED_BACK.element(value),
         ]
     ).to_dict()

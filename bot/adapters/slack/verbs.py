@@ -10,6 +10,7 @@ from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import Anywhere, Button, InIncident, Registry, Steering, Verb
 from bot.core.lifecycle import OPEN_STATES, State
 from bot.core.model import EventKind, Severity
+from bot.services.rollback import Decision
 
 if TYPE_CHECKING:
     from bot.adapters.slack.handlers import Handlers
@@ -92,6 +93,22 @@ POST_UPDATE = Button(
     lambda h, who, value: h.open_update_form(who, int(value)),
     "primary",
 )
+DECLARE_FROM_ALERT = Button(
+    "incident.declare_from_alert",
+    "Declare",
+    lambda h, who, fingerprint: h.declare_from_alert(who, fingerprint),
+    "danger",
+)
+
+
+def _decides(decision: Decision, action_id: str, label: str, style: str | None = None) -> Button:
+    """A rollback decision about the deploy its value names (``rollback.encode``)."""
+    return Button(action_id, label, lambda h, who, value: h.decide(who, decision, value), style)
+
+
+ROLL_BACK = _decides(Decision.ROLL_BACK, "incident.rollback", "Roll back", "danger")
+NOT_RELATED = _decides(Decision.NOT_RELATED, "incident.not_related", "Not related")
+ROLLED_BACK = _decides(Decision.ROLLED_BACK, "incident.rolled_back", "Already rolled back")
 VERBS = Registry(
     [
         _severity(Severity.SEV1, "declare a Sev1 (site down, data-loss risk) at once"),
@@ -270,5 +287,6 @@ VERBS = Registry(
             button=CHANGE_SEVERITY,
             typed=False,
         ),
-    ]
+    ],
+    buttons=[DECLARE_FROM_ALERT, ROLL_BACK, NOT_RELATED, ROLLED_BACK],
 )

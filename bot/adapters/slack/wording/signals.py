@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock
 
 from bot.adapters import probes
-from bot.adapters.slack import blocks, mrkdwn
+from bot.adapters.slack import blocks, mrkdwn, verbs
 from bot.core.alerts import Alert
 from bot.core.rollback import Deploy
 from bot.services.chat import Message
@@ -20,7 +20,6 @@ MITIGATION_WORDS = {
     "failover": "fail over",
     "scale_up": "scale up",
 }
-DECLARE_FROM_ALERT = "incident.declare_from_alert"  # the button's action id; value: fingerprint
 
 
 def alert_line(alert: Alert) -> str:
@@ -43,9 +42,7 @@ class SlackSignalWording:
     def declare_offer(self, alert: Alert) -> Message:
         where = f" for `{mrkdwn.escape(alert.service)}`" if alert.service else ""
         text = f":rotating_light: Critical alert{where} and no open incident: {alert_line(alert)}"
-        declare = ButtonElement(
-            text="Declare", action_id=DECLARE_FROM_ALERT, value=alert.fingerprint, style="danger"
-        )
+        declare = verbs.DECLARE_FROM_ALERT.element(alert.fingerprint)
         content = [*blocks.notice(text, ""), ActionsBlock(elements=[declare]).to_dict()]
         return Message(content, f"Critical alert: {alert.name}")
 

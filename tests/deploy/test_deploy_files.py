@@ -330,7 +330,7 @@ def test_the_build_context_leaves_out_secrets_and_local_state_but_not_the_source
         "bot/__pycache__/app.cpython-311.pyc",
         ".pytest_cache/README.md",
         ".mypy_cache/3.11/bot",
-        "tests/test_serve.py",
+        "tests/entrypoints/test_serve.py",
         "benchmarks/timers.py",
     ):
         assert dockerignored(path, patterns), f"{path} would be sent to the build"

@@ -26,7 +26,7 @@ from bot.entrypoints.settings import Settings
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 
-SHIPPED_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+SHIPPED_PLAYBOOKS = Path(__file__).resolve().parents[3] / "playbooks"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the test app's signing secret
 WEBHOOK_SECRET = "deploy-hook-secret"
 ALERTMANAGER_TOKEN = "alertmanager-token"

@@ -11,7 +11,7 @@ from bot.adapters.slack import modals, updates
 from bot.core.durations import parse
 from bot.entrypoints.sandbox import forms
 from bot.playbooks import loader
-from tests.sandbox.support import ROOT
+from tests.entrypoints.sandbox.support import ROOT
 
 
 def update_form() -> dict[str, object]:

@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.tickets import Tickets
 from bot.entrypoints.sandbox import signing
-from tests.slack.conftest import ANNOUNCE, TRIAGE, BotClient, assert_valid_block_kit, text_of
+from tests.adapters.slack.conftest import (
+    ANNOUNCE,
+    TRIAGE,
+    BotClient,
+    assert_valid_block_kit,
+    text_of,
+)
 
 
 def test_sev1_opens_a_channel_with_the_team_a_pinned_card_and_an_announcement(

@@ -16,7 +16,7 @@ import pytest
 from bot.entrypoints.sandbox.slack_api import APP_TOKEN, SlackApiStub
 from tests.support.net import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.core.model import EventKind
-from tests.slack.conftest import BotClient, text_of
+from tests.adapters.slack.conftest import BotClient, text_of
 
 
 def test_draft_then_publish(bot: BotClient) -> None:

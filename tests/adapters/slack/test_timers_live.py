@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bot.adapters.db.incidents import Incidents
 from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.slack.conftest import ANNOUNCE, BotClient, running_bot, text_of
+from tests.adapters.slack.conftest import ANNOUNCE, BotClient, running_bot, text_of
 from tests.support.pagerduty import PagerDutyStub
 from tests.support.playbooks import fast_playbooks
 

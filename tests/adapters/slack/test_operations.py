@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from bot.entrypoints import logs
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.slack.conftest import BotClient, running_bot
+from tests.adapters.slack.conftest import BotClient, running_bot
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -211,7 +211,7 @@ def test_a_served_bot_logs_no_secret_even_on_errors(tmp_path: Path) -> None:
     import sys
     import threading
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     token, secret = "xoxb-42-42-VERYSECRET", "signing-VERYSECRET"
     env = {
         "PATH": os.environ.get("PATH", ""),

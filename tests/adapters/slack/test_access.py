@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from bot.adapters.db.incidents import Incidents
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.slack.conftest import BotClient, running_bot, text_of
+from tests.adapters.slack.conftest import BotClient, running_bot, text_of
 
 
 @pytest.fixture

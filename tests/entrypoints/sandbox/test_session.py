@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.entrypoints.sandbox import main as drills
-from tests.sandbox.support import ROOT, options, play
+from tests.entrypoints.sandbox.support import ROOT, options, play
 
 
 def test_bad_input_is_explained_and_the_session_goes_on() -> None:

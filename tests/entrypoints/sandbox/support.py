@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.entrypoints.sandbox import main as drills
 from bot.entrypoints.sandbox.session import Options
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def options(**changes: object) -> Options:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
-from tests.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
+from tests.adapters.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
 
 
 @pytest.fixture

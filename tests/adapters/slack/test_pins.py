@@ -12,7 +12,7 @@ from bot.adapters.slack.pins import pin_change
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox import signing
 from bot.services.channel_notes import PinChange
-from tests.slack.conftest import SECRET, BotClient
+from tests.adapters.slack.conftest import SECRET, BotClient
 
 
 def send_event(bot: BotClient, event: dict[str, Any]) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.entrypoints.sandbox import main as drills
-from tests.sandbox.support import ROOT, play
+from tests.entrypoints.sandbox.support import ROOT, play
 
 DRILLS = sorted((ROOT / "playbooks" / "drills").glob("*.drill"))
 GOLDEN = Path(__file__).with_name("golden")

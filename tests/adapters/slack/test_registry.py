@@ -20,7 +20,7 @@ from bot.core.model import Incident, Severity
 from bot.services.read_model import IncidentView
 from bot.services.records import StoredIncident
 
-BOT_CODE = Path(__file__).resolve().parents[2] / "bot"
+BOT_CODE = Path(__file__).resolve().parents[3] / "bot"
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 

@@ -16,7 +16,7 @@ from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox.signing import post
 from bot.entrypoints.webhooks.alert_intake import AlertIntake
-from tests.slack.conftest import ALERTMANAGER_TOKEN, ANNOUNCE, BotClient, text_of
+from tests.adapters.slack.conftest import ALERTMANAGER_TOKEN, ANNOUNCE, BotClient, text_of
 
 STARTED = datetime.now(UTC).replace(microsecond=0) - timedelta(
     minutes=10

@@ -19,7 +19,7 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.read_model import IncidentView
 from bot.services.records import StoredIncident
-from tests.slack.conftest import SHIPPED_PLAYBOOKS, playbooks_with
+from tests.adapters.slack.conftest import SHIPPED_PLAYBOOKS, playbooks_with
 
 START = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
 

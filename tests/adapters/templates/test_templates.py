@@ -15,7 +15,7 @@ from bot.adapters import template_samples
 from bot.adapters.templates import TemplateProblem, Templates
 from bot.entrypoints.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).parent / "golden"
 TEMPLATES = Templates(ROOT / "templates")
 

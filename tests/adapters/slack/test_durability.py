@@ -21,11 +21,11 @@ from bot.core.timers import Purpose
 from bot.entrypoints.sandbox import signing
 from bot.entrypoints.sandbox.slack_api import RecordedCall, SlackApiStub
 from bot.services.announcer import LATE_NOTICE
-from tests.slack.conftest import ANNOUNCE, PEOPLE, SECRET
+from tests.adapters.slack.conftest import ANNOUNCE, PEOPLE, SECRET
 from tests.support.net import free_port
 from tests.support.playbooks import fast_playbooks
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Replica:

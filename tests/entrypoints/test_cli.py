@@ -10,7 +10,7 @@ import pytest
 
 from bot.entrypoints.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["check-playbooks", "check-templates", "serve", "sandbox", "deploys", "audit", "db"]
 HELPS = [
     ["--help"],

@@ -37,7 +37,7 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.read_model import IncidentView
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
 MOMENT = 1_700_000_000  # Tuesday 2023-11-14 22:13:20 UTC, 17:13:20 in New York (EST)

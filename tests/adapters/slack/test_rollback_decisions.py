@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.support import play
+from tests.entrypoints.sandbox.support import play
 
 
 def test_a_decision_pressed_twice_is_recorded_once_and_a_change_of_mind_is_said() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.adapters.db.incidents import Incidents
-from tests.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
+from tests.adapters.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
 
 
 def submission(

@@ -19,7 +19,13 @@ from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox.signing import post
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.slack.conftest import WEBHOOK_SECRET, BotClient, playbooks_with, running_bot, text_of
+from tests.adapters.slack.conftest import (
+    WEBHOOK_SECRET,
+    BotClient,
+    playbooks_with,
+    running_bot,
+    text_of,
+)
 
 
 def deliver(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.adapters.db import engine as engines
 from bot.adapters.db.unit_of_work import units_of_work
-from tests.slack.conftest import BotClient
+from tests.adapters.slack.conftest import BotClient
 
 
 def test_database_unreachable_gets_an_ephemeral_error_and_no_slack_side_effects(

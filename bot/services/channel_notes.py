@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from bot.core.model import EventKind
-from bot.services.chat import Chat, ChatFailure
+from bot.services.chat import Chat, ChatFailure, ChatMessage
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 
@@ -19,13 +18,13 @@ TEXT_LIMIT = 3000
 @dataclass(frozen=True)
 class PinChange:
     """A message in ``channel`` pinned or unpinned (or given or stripped of :pushpin:) by
-    ``user``. ``message`` is the message as the chat sent it along (``text``, ``user``, maybe
-    ``permalink``), None if it must be fetched; ``source`` names the chat's event."""
+    ``user``. ``message`` is the message if the chat sent it along, None if it must be
+    fetched; ``source`` names the chat's event."""
 
     channel: str
     ts: str
     user: str
-    message: dict[str, Any] | None
+    message: ChatMessage | None
     source: str
 
 
@@ -46,17 +45,17 @@ class ChannelNotes:
         if view is None or change.ts in _noted(view):
             return  # pinned and given the reaction, or a repeat: one entry
         message = change.message or self._fetch(change.channel, change.ts)
-        if not message:
+        if message is None:
             return
-        permalink = message.get("permalink") or self._permalink(change.channel, change.ts)
+        permalink = message.permalink or self._permalink(change.channel, change.ts)
         self.service.record(
             view.id,
             EventKind.NOTE_ADDED,
             change.user,
-            text=str(message.get("text") or "")[:TEXT_LIMIT],
+            text=message.text[:TEXT_LIMIT],
             extra={
                 "message_ts": change.ts,
-                "author": str(message.get("user") or ""),
+                "author": message.author,
                 "permalink": str(permalink or ""),
                 "source": change.source,
             },
@@ -74,12 +73,12 @@ class ChannelNotes:
                 extra={"message_ts": change.ts},
             )
 
-    def _fetch(self, channel: str, ts: str) -> dict[str, Any]:
+    def _fetch(self, channel: str, ts: str) -> ChatMessage | None:
         try:
-            return self.chat.message(channel, ts) or {}
+            return self.chat.message(channel, ts)
         except ChatFailure:
             log.exception("could not read the pinned message", extra={"channel": channel})
-            return {}
+            return None
 
     def _permalink(self, channel: str, ts: str) -> str | None:
         try:

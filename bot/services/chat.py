@@ -24,6 +24,16 @@ class Message:
     text: str
 
 
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message people posted: its text (as typed, in the chat's markup), who wrote it, and a
+    link to it when the chat gave one."""
+
+    text: str
+    author: str
+    permalink: str | None = None
+
+
 class Chat(Protocol):
     """Every call raises ChatFailure when the chat refuses it or cannot be reached."""
 
@@ -63,7 +73,7 @@ class Chat(Protocol):
         """The ts of a recent message carrying this metadata, if there is one."""
         ...
 
-    def message(self, channel: str, ts: str) -> dict[str, Any] | None: ...
+    def message(self, channel: str, ts: str) -> ChatMessage | None: ...
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.playbooks.schema import Playbook
-from bot.services.chat import ChatFailure, Message
+from bot.services.chat import ChatFailure, ChatMessage, Message
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate, Ticket
 from bot.services.rooms import SetupProblem, TicketNotFiled
@@ -87,7 +87,7 @@ class FakeChat:
         self._record("find_by_metadata", channel, event_type, dict(payload))
         return None
 
-    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
         self._record("message", channel, ts)
         return None
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.alerts import Alert
 from bot.core.rollback import Deploy
 from bot.services.announcer import Overdue, Reminder
-from bot.services.chat import ChatFailure, Message
+from bot.services.chat import ChatFailure, ChatMessage, Message
 from bot.services.pager import Page
 from bot.services.probing import ProbeResult
 
@@ -32,7 +32,7 @@ class FakeChat:
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
-    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    messages: dict[tuple[str, str], ChatMessage] = field(default_factory=dict)
     failing: dict[str, int] = field(default_factory=dict)
 
     def fail(self, method: str, times: int = 1) -> None:
@@ -97,7 +97,7 @@ class FakeChat:
         found = [p.ts for p in self.posted if p.channel == channel and p.metadata == wanted]
         return found[-1] if found else None
 
-    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
         self._call("message", channel, ts)
         return self.messages.get((channel, ts))
 

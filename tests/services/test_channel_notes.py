@@ -6,12 +6,13 @@ import pytest
 
 from bot.core.model import Event, EventKind, Severity
 from bot.services.channel_notes import TEXT_LIMIT, ChannelNotes, PinChange
+from bot.services.chat import ChatMessage
 from bot.services.incidents import IncidentService
 from tests.services.signal_fakes import FakeChat
 
 CHANNEL = "CINC1"
 TS = "1700000000.000100"
-MESSAGE = {"ts": TS, "text": "rolled back search to v6", "user": "U0CAROL", "permalink": "p/1"}
+MESSAGE = ChatMessage("rolled back search to v6", "U0CAROL", "p/1")
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def incident(incidents: IncidentService) -> int:
 
 
 def pin(
-    message: dict[str, str] | None = None, user: str = "U0BOB", source: str = "pin_added"
+    message: ChatMessage | None = None, user: str = "U0BOB", source: str = "pin_added"
 ) -> PinChange:
     return PinChange(CHANNEL, TS, user, message, source)
 
@@ -83,7 +84,7 @@ def test_unpinning_withdraws_the_note_once_and_pinning_again_notes_it_again(
 def test_a_message_that_did_not_come_along_is_read_with_its_permalink(
     notes: ChannelNotes, incidents: IncidentService, incident: int, chat: FakeChat
 ) -> None:
-    chat.messages[(CHANNEL, TS)] = {"ts": TS, "text": "db failover finished", "user": "U0CAROL"}
+    chat.messages[(CHANNEL, TS)] = ChatMessage("db failover finished", "U0CAROL")
     notes.pinned(pin(source="reaction_added"))
     [noted] = entries(incidents, incident)
     assert noted.text == "db failover finished"
@@ -109,7 +110,7 @@ def test_without_a_permalink_the_note_is_kept_all_the_same(
     notes: ChannelNotes, incidents: IncidentService, incident: int, chat: FakeChat
 ) -> None:
     chat.fail("permalink")
-    long = {**MESSAGE, "permalink": "", "text": "x" * (TEXT_LIMIT + 10)}
+    long = ChatMessage("x" * (TEXT_LIMIT + 10), "U0CAROL", "")
     notes.pinned(pin(long))
     [noted] = entries(incidents, incident)
     assert noted.extra["permalink"] == ""

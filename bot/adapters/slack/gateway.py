@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.services.chat import ChatFailure, Message
+from bot.services.chat import ChatFailure, ChatMessage, Message
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,6 @@ class SlackChat:
         self.set_topic = gateway.set_topic
         self.pin = gateway.pin
         self.upload = gateway.upload
-        self.message = gateway.message
         self.permalink = gateway.permalink
 
     def post(
@@ -251,3 +250,13 @@ class SlackChat:
 
     def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
         self.gateway.open_view(trigger_id, dict(form))
+
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
+        found = self.gateway.message(channel, ts)
+        return chat_message(found) if found else None
+
+
+def chat_message(message: Mapping[str, Any]) -> ChatMessage:
+    """A Slack message (``text``, ``user``, maybe ``permalink``) as the chat port's record."""
+    link = message.get("permalink")
+    return ChatMessage(str(message.get("text") or ""), str(message.get("user") or ""), link)

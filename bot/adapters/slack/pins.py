@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.adapters.slack.gateway import chat_message
 from bot.services.channel_notes import PinChange
 
 PUSHPIN = "pushpin"
@@ -23,4 +24,5 @@ def pin_change(event: Mapping[str, Any]) -> PinChange | None:
     if not channel or not ts or item.get("type", "message") != "message":
         return None
     user = str(event.get("user") or "unknown")
-    return PinChange(channel, ts, user, dict(attached) or None, str(event.get("type")))
+    message = chat_message(attached) if attached else None
+    return PinChange(channel, ts, user, message, str(event.get("type")))

@@ -12,6 +12,7 @@ from bot.adapters.slack.pins import pin_change
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox import signing
 from bot.services.channel_notes import PinChange
+from bot.services.chat import ChatMessage
 from tests.adapters.slack.conftest import SECRET, BotClient
 
 
@@ -122,7 +123,7 @@ ATTACHED = {"ts": "9.1", "text": "failed over", "user": "U0CAROL"}
                 "channel_id": "C1",
                 "item": {"type": "message", "channel": "C1", "message": ATTACHED},
             },
-            PinChange("C1", "9.1", "U0BOB", ATTACHED, "pin_added"),
+            PinChange("C1", "9.1", "U0BOB", ChatMessage("failed over", "U0CAROL"), "pin_added"),
         ),
         (
             {

@@ -7,14 +7,13 @@ that it can be found again; its reference is ``<channel>/<ts>``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.core.deadlines import Deadline
 from bot.playbooks.loader import Playbooks
-from bot.services.chat import Chat, Message
+from bot.services.chat import Chat, Message, Tag
 from bot.services.pager import Page, Pager
 from bot.services.read_model import IncidentView
 
@@ -65,11 +64,6 @@ class DeadlineWording(Protocol):
     def overdue(self, notice: Overdue) -> Message: ...
 
     def reminder(self, notice: Reminder) -> Message: ...
-
-    def tag(self, event_type: str, payload: Mapping[str, str]) -> Mapping[str, Any]:
-        """The metadata to post a message with so that ``Chat.find_by_metadata(channel,
-        event_type, payload)`` finds it."""
-        ...
 
 
 class DeadlineAnnouncer:
@@ -125,7 +119,7 @@ class DeadlineAnnouncer:
         channel = self._where(view)
         if channel is None:
             return None
-        found = self.chat.find_by_metadata(channel, TIMER_TAG, {"timer": tag})
+        found = self.chat.find_tagged(channel, Tag(TIMER_TAG, {"timer": tag}))
         return f"{channel}/{found}" if found else None
 
     def _where(self, view: IncidentView) -> str | None:
@@ -135,7 +129,7 @@ class DeadlineAnnouncer:
         channel = self._where(view)
         if channel is None:
             return NOWHERE
-        ts = self.chat.post(channel, message, self.wording.tag(TIMER_TAG, {"timer": tag}))
+        ts = self.chat.post(channel, message, Tag(TIMER_TAG, {"timer": tag}))
         return f"{channel}/{ts}"
 
     def _owners(self, view: IncidentView) -> Owners:

@@ -25,6 +25,15 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """A label a message is posted with so it can be found again: of ``kind``, saying
+    ``fields`` (a firing's timer, say)."""
+
+    kind: str
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """A message people posted: its text (as typed, in the chat's markup), who wrote it, and a
     link to it when the chat gave one."""
@@ -51,10 +60,8 @@ class Chat(Protocol):
 
     def set_topic(self, channel: str, topic: str) -> None: ...
 
-    def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
-    ) -> str:
-        """Post; returns the message's ts. ``metadata`` lets it be found again."""
+    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
+        """Post; returns the message's ts. ``tag`` lets ``find_tagged`` find it again."""
         ...
 
     def update(self, channel: str, ts: str, message: Message) -> None: ...
@@ -67,10 +74,8 @@ class Chat(Protocol):
 
     def upload(self, channel: str, content: str, filename: str, title: str) -> None: ...
 
-    def find_by_metadata(
-        self, channel: str, event_type: str, payload: Mapping[str, Any]
-    ) -> str | None:
-        """The ts of a recent message carrying this metadata, if there is one."""
+    def find_tagged(self, channel: str, tag: Tag) -> str | None:
+        """The ts of a recent message posted with ``tag``, if there is one."""
         ...
 
     def message(self, channel: str, ts: str) -> ChatMessage | None: ...

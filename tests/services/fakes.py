@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.playbooks.schema import Playbook
-from bot.services.chat import ChatFailure, ChatMessage, Message
+from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate, Ticket
 from bot.services.rooms import SetupProblem, TicketNotFiled
@@ -63,9 +63,7 @@ class FakeChat:
     def set_topic(self, channel: str, topic: str) -> None:
         self._record("set_topic", channel, topic)
 
-    def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
-    ) -> str:
+    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
         self._record("post", channel, message.text)
         return f"ts-{next(self._ts)}"
 
@@ -81,10 +79,8 @@ class FakeChat:
     def upload(self, channel: str, content: str, filename: str, title: str) -> None:
         self._record("upload", channel, content, filename, title)
 
-    def find_by_metadata(
-        self, channel: str, event_type: str, payload: Mapping[str, Any]
-    ) -> str | None:
-        self._record("find_by_metadata", channel, event_type, dict(payload))
+    def find_tagged(self, channel: str, tag: Tag) -> str | None:
+        self._record("find_tagged", channel, tag)
         return None
 
     def message(self, channel: str, ts: str) -> ChatMessage | None:

@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.alerts import Alert
 from bot.core.rollback import Deploy
 from bot.services.announcer import Overdue, Reminder
-from bot.services.chat import ChatFailure, ChatMessage, Message
+from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
 from bot.services.pager import Page
 from bot.services.probing import ProbeResult
 
@@ -19,16 +19,13 @@ from bot.services.probing import ProbeResult
 class Posted:
     channel: str
     text: str
-    metadata: Mapping[str, Any] | None
+    tag: Tag | None
     ts: str
 
 
 @dataclass
 class FakeChat:
-    """Records every call; ``fail("post")`` makes the next such call raise ChatFailure.
-
-    Metadata is matched as the fake wordings below tag it: ``{"event_type", "payload"}``.
-    """
+    """Records every call; ``fail("post")`` makes the next such call raise ChatFailure."""
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
@@ -69,12 +66,10 @@ class FakeChat:
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("set_topic", channel, topic)
 
-    def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
-    ) -> str:
+    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
         self._call("post", channel, message.text)
         ts = f"{len(self.posted) + 1}.000100"
-        self.posted.append(Posted(channel, message.text, metadata, ts))
+        self.posted.append(Posted(channel, message.text, tag, ts))
         return ts
 
     def update(self, channel: str, ts: str, message: Message) -> None:
@@ -89,12 +84,9 @@ class FakeChat:
     def upload(self, channel: str, content: str, filename: str, title: str) -> None:
         self._call("upload", channel, filename, title)
 
-    def find_by_metadata(
-        self, channel: str, event_type: str, payload: Mapping[str, Any]
-    ) -> str | None:
-        self._call("find_by_metadata", channel, event_type, dict(payload))
-        wanted = {"event_type": event_type, "payload": dict(payload)}
-        found = [p.ts for p in self.posted if p.channel == channel and p.metadata == wanted]
+    def find_tagged(self, channel: str, tag: Tag) -> str | None:
+        self._call("find_tagged", channel, tag)
+        found = [p.ts for p in self.posted if p.channel == channel and p.tag == tag]
         return found[-1] if found else None
 
     def message(self, channel: str, ts: str) -> ChatMessage | None:
@@ -154,9 +146,6 @@ class FakeDeadlineWording:
     def reminder(self, notice: Reminder) -> Message:
         self.notices.append(notice)
         return _said(f"reminder: {notice.deadline.key}")
-
-    def tag(self, event_type: str, payload: Mapping[str, str]) -> Mapping[str, Any]:
-        return {"event_type": event_type, "payload": dict(payload)}
 
 
 @dataclass

@@ -17,6 +17,7 @@ from bot.services.announcer import (
     Owners,
     Reminder,
 )
+from bot.services.chat import Tag
 from bot.services.incidents import IncidentService
 from bot.services.pager import Page
 from bot.services.ports import UnitsOfWork
@@ -92,7 +93,7 @@ def test_an_overdue_sev1_deadline_escalates_pages_and_is_tagged(
     assert notice.owners == Owners(None, "S0PAYMENTS")  # no commander yet: the owning team
     [posted] = chat.posted
     assert (posted.channel, posted.text) == ("CINC1", "overdue: assemble@1")
-    assert posted.metadata == {"event_type": TIMER_TAG, "payload": {"timer": "1:due"}}
+    assert posted.tag == Tag(TIMER_TAG, {"timer": "1:due"})
     assert said == f"CINC1/{posted.ts}"
 
 
@@ -200,7 +201,7 @@ def test_already_said_finds_a_firing_by_its_tag(
     said = announcer.remind(view, deadline_of(view, "assemble@1"), T0, "1:assemble@1:remind")
     assert announcer.already_said(view, "1:assemble@1:remind") == said
     assert announcer.already_said(view, "1:assemble@1:due") is None
-    assert chat.methods() == ["post", "find_by_metadata", "find_by_metadata"]
+    assert chat.methods() == ["post", "find_tagged", "find_tagged"]
 
 
 def test_the_timer_runner_fires_through_the_announcer(

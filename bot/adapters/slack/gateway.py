@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.services.chat import ChatFailure, ChatMessage, Message
+from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
 
 log = logging.getLogger(__name__)
 
@@ -230,12 +230,10 @@ class SlackChat:
         self.upload = gateway.upload
         self.permalink = gateway.permalink
 
-    def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
-    ) -> str:
-        return self.gateway.post(
-            channel, message.content, message.text, dict(metadata) if metadata else None
-        )
+    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
+        """A tag is Slack message metadata: its kind the event type, its fields the payload."""
+        metadata = {"event_type": tag.kind, "event_payload": dict(tag.fields)} if tag else None
+        return self.gateway.post(channel, message.content, message.text, metadata)
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self.gateway.update(channel, ts, message.content, message.text)
@@ -243,10 +241,8 @@ class SlackChat:
     def ephemeral(self, channel: str, user: str, message: Message) -> None:
         self.gateway.ephemeral(channel, user, message.content, message.text)
 
-    def find_by_metadata(
-        self, channel: str, event_type: str, payload: Mapping[str, Any]
-    ) -> str | None:
-        return self.gateway.find_by_metadata(channel, event_type, dict(payload))
+    def find_tagged(self, channel: str, tag: Tag) -> str | None:
+        return self.gateway.find_by_metadata(channel, tag.kind, dict(tag.fields))
 
     def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
         self.gateway.open_view(trigger_id, dict(form))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from slack_sdk.models.blocks import ActionsBlock
 
 from bot.adapters.slack import blocks, verbs
@@ -17,7 +14,7 @@ from bot.services.read_model import IncidentView
 
 
 class SlackDeadlineWording:
-    """DeadlineWording from ``templates``; tags are Slack message metadata."""
+    """DeadlineWording from ``templates``."""
 
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
@@ -49,10 +46,6 @@ class SlackDeadlineWording:
             owner_group=notice.owners.owner_group,
         )
         return _notice(notice.view, notice.deadline, text)
-
-    def tag(self, event_type: str, payload: Mapping[str, str]) -> Mapping[str, Any]:
-        """Slack message metadata."""
-        return {"event_type": event_type, "event_payload": dict(payload)}
 
 
 def _notice(view: IncidentView, deadline: Deadline, text: str) -> Message:

@@ -48,8 +48,7 @@ class ChannelNotes:
         if message is None:
             return
         permalink = message.permalink or self._permalink(change.channel, change.ts)
-        self.service.record(
-            view.id,
+        note = self.service.event(
             EventKind.NOTE_ADDED,
             change.user,
             text=message.text[:TEXT_LIMIT],
@@ -60,6 +59,8 @@ class ChannelNotes:
                 "source": change.source,
             },
         )
+        # A pin and a :pushpin: on one message can arrive together: the second is refused.
+        self.service.record_unless(view.id, note, lambda now: change.ts in _noted(now) or None)
 
     def unpinned(self, change: PinChange) -> None:
         """Withdraw the message's note, if it is noted; nothing otherwise."""

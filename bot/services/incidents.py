@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.core import deadlines, timers
 from bot.core.deadline_kinds import DeadlineStatus
@@ -20,6 +21,7 @@ from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate, StoredIncident, Ticket
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 PLANNED_BY = "timers_planned_by"  # fingerprint of the policies the stored timers came from
 
 
@@ -118,6 +120,22 @@ class IncidentService:
         """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored)."""
         event = self.event(kind, by, severity, subject, next_update, text, extra)
         with self.units() as uow:
+            changed = self.decide(uow, incident_id, event)
+            uow.incidents.append(incident_id, changed.event, changed.incident)
+            uow.commit()
+        return changed
+
+    def record_unless(
+        self, incident_id: int, event: Event, refuse: Callable[[IncidentView], R | None]
+    ) -> Changed | R:
+        """Append ``event`` unless ``refuse`` (a pure rule, asked of the incident as it is
+        while it is locked) says why not: two people doing the same thing at once record it
+        once. IllegalTransition as ``record``."""
+        with self.units() as uow:
+            before = uow.incidents.get(incident_id, lock=True)
+            refused = refuse(self._view(before, event.at))
+            if refused is not None:
+                return refused
             changed = self.decide(uow, incident_id, event)
             uow.incidents.append(incident_id, changed.event, changed.incident)
             uow.commit()

@@ -21,7 +21,7 @@ from bot.core.rollback import Deploy, Recommendation
 from bot.playbooks.loader import Playbooks
 from bot.services.chat import Chat, Message
 from bot.services.deploys import DeployService
-from bot.services.incidents import IncidentService
+from bot.services.incidents import Changed, IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import BOT
 
@@ -175,18 +175,26 @@ class RollbackAdvisor:
         deploy = self._find(view, ref)
         if deploy is None:
             return UnknownDeploy()
-        if not view.is_open:
-            return NotOpen(view, deploy)
-        earlier = decided(view, deploy)
-        if earlier is not None and earlier.text == decision:
-            return AlreadyDecided(earlier, deploy, decision)
-        self.incidents.record(
-            view.id,
+        decided_now = self.incidents.event(
             EventKind.ROLLBACK_DECIDED,
             user,
             text=str(decision),
             extra={"decision": str(decision), **deploy_fields(deploy)},
         )
+
+        def refuse(now: IncidentView) -> Refusal | None:
+            if not now.is_open:
+                return NotOpen(now, deploy)
+            earlier = decided(now, deploy)
+            if earlier is not None and earlier.text == decision:
+                return AlreadyDecided(earlier, deploy, decision)
+            return None
+
+        recorded: Changed | Refusal = self.incidents.record_unless(view.id, decided_now, refuse)
+        if not isinstance(recorded, Changed):
+            return recorded
+        view = recorded.view
+        earlier = decided(view, deploy, before=recorded.event.seq)
         if earlier is not None:
             self._say(view, self.wording.decision_changed(user, deploy, earlier, decision))
         if decision is Decision.ROLL_BACK:
@@ -236,12 +244,14 @@ def _of(view: IncidentView, kind: EventKind) -> list[Event]:
     return [event for event in view.events if event.kind is kind]
 
 
-def decided(view: IncidentView, deploy: Deploy) -> Event | None:
-    """The latest decision already recorded about ``deploy`` in this incident, if any."""
+def decided(view: IncidentView, deploy: Deploy, before: int | None = None) -> Event | None:
+    """The latest decision recorded about ``deploy`` in this incident (before timeline entry
+    ``before``, if given), if any."""
     decisions = [
         event
         for event in _of(view, EventKind.ROLLBACK_DECIDED)
-        if event.extra.get("service") == deploy.service
+        if (before is None or event.seq < before)
+        and event.extra.get("service") == deploy.service
         and event.extra.get("version") == deploy.version
         and event.extra.get("finished_at") == deploy.finished_at.isoformat()
     ]

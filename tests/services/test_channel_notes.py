@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from bot.core.model import Event, EventKind, Severity
@@ -125,3 +127,25 @@ def test_pins_outside_an_incident_channel_are_ignored(
     notes.unpinned(elsewhere)
     assert entries(incidents, incident) == []
     assert chat.calls == []
+
+
+def test_a_pin_and_a_pushpin_arriving_together_note_the_message_once(
+    notes: ChannelNotes, incidents: IncidentService, incident: int
+) -> None:
+    both_have_looked = threading.Barrier(2)  # each has seen it unnoted before either records
+    permalink = notes._permalink
+
+    def permalink_then_wait(channel: str, ts: str) -> str | None:
+        found = permalink(channel, ts)
+        both_have_looked.wait()
+        return found
+
+    notes._permalink = permalink_then_wait  # type: ignore[method-assign]
+    unlinked = ChatMessage("failed over to the replica", "U0CAROL")
+    changes = [pin(unlinked, source="pin_added"), pin(unlinked, source="reaction_added")]
+    arriving = [threading.Thread(target=notes.pinned, args=(change,)) for change in changes]
+    for thread in arriving:
+        thread.start()
+    for thread in arriving:
+        thread.join()
+    assert [e.text for e in entries(incidents, incident)] == ["failed over to the replica"]

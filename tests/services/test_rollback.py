@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -231,3 +232,30 @@ def test_without_a_signing_secret_the_hook_is_not_called(world: World) -> None:
     world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
     assert said(world)[-1] == "hook not signed"
     assert world.hook.calls == []
+
+
+def test_two_people_pressing_roll_back_at_once_roll_back_once(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    both_have_looked = threading.Barrier(2)  # each has read the incident before either records
+    find = world.advisor._find
+
+    def find_then_wait(seen: IncidentView, wanted: DeployRef) -> Deploy | None:
+        found = find(seen, wanted)
+        both_have_looked.wait()
+        return found
+
+    world.advisor._find = find_then_wait  # type: ignore[method-assign]
+    outcomes: list[object] = []
+
+    def press(user: str) -> None:
+        outcomes.append(world.advisor.decide(user, Decision.ROLL_BACK, ref(view, deploy)))
+
+    pressers = [threading.Thread(target=press, args=(user,)) for user in ("U0BOB", "U0CAROL")]
+    for presser in pressers:
+        presser.start()
+    for presser in pressers:
+        presser.join()
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["AlreadyDecided", "NoneType"]
+    assert len(world.hook.calls) == 1
+    assert kinds(world, view.id).count(EventKind.ROLLBACK_DECIDED) == 1

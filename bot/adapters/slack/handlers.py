@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.adapters.slack import access, blocks, modals, mrkdwn, rollback, updates
 from bot.adapters.slack.commands import Command
-from bot.adapters.slack.registry import Anywhere
+from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
@@ -118,6 +118,22 @@ class Handlers:
         if declared is None:
             return error("I no longer know that alert; declare with `/incident sev1 <title>`.")
         return self._declared(who, declared)
+
+    def declare_by_form(self, who: Invocation, view: dict[str, Any], now: datetime) -> Submitted:
+        """The declaration form, submitted: one incident per form, however often retried."""
+        form = modals.read_declaration(view, now)
+        assert form.severity is not None, "the acknowledgement refused a form with errors"
+        where = replace(who, channel=form.reply_channel)
+        reply = self.declare(
+            where,
+            form.severity,
+            form.title,
+            services=form.services,
+            started_at=form.started_at,
+            description=form.description,
+            request_key=f"{who.team}:view:{view['id']}",
+        )
+        return Submitted(reply, form.reply_channel)
 
     def open_declaration(self, who: Invocation) -> None:
         form = modals.declaration(self.playbooks.catalog, who.channel)
@@ -314,6 +330,13 @@ class Handlers:
 
     def open_update_form(self, who: Invocation, incident_id: int) -> None:
         self.use.chat.open_form(who.trigger_id, self.update_modal(incident_id))
+
+    def update_by_form(self, who: Invocation, view: dict[str, Any], now: datetime) -> Submitted:
+        """The status update form, submitted; the submitter hears in the incident's channel."""
+        incident_id, form = updates.read_modal(view)
+        channel = self.service.get(incident_id).channel_id
+        where = replace(who, channel=channel or who.user)
+        return Submitted(self.post_update(where, incident_id, form), channel)
 
     def update(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         """``/incident update`` alone opens the form; with fields, posts the update at once."""

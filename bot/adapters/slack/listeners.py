@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 
-from bot.adapters.slack import blocks, modals, updates
+from bot.adapters.slack import blocks
 from bot.adapters.slack.commands import Command, UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
@@ -98,12 +99,12 @@ class Listeners:
         app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
         for button in VERBS.buttons():
             app.action(button.action_id)(ack=self.ack_quietly, lazy=[self.run_button])
-        app.view(modals.DECLARE)(ack=self.ack_declaration, lazy=[self.run_declaration])
+        for form in VERBS.forms():
+            app.view(form.callback_id)(ack=self.ack_form, lazy=[self.run_form])
         for added in ("pin_added", "reaction_added"):
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
         for removed in ("pin_removed", "reaction_removed"):
             app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
-        app.view(updates.CALLBACK)(ack=self.ack_update, lazy=[self.run_update])
 
     # --- /incident ------------------------------------------------------------------------------
 
@@ -160,61 +161,37 @@ class Listeners:
         if change := pin_change(event):
             _quietly(lambda: self.notes.unpinned(change))
 
-    # --- the status update modal --------------------------------------------------------------
+    # --- forms ------------------------------------------------------------------------------------
 
-    def ack_update(self, ack: Ack, body: dict[str, Any]) -> None:
-        _, form = updates.read_modal(body["view"])
-        if form.errors:
-            ack(response_action="errors", errors=form.errors)
+    def ack_form(self, ack: Ack, body: dict[str, Any]) -> None:
+        """A form of the registry, submitted: its errors shown at once, or accepted."""
+        view = body["view"]
+        errors = VERBS.form(str(view.get("callback_id"))).errors(view, self.clock())
+        if errors:
+            ack(response_action="errors", errors=dict(errors))
         else:
             ack()
 
-    def run_update(self, body: dict[str, Any]) -> None:
-        incident_id, form = updates.read_modal(body["view"])
-        if form.errors:
-            return
+    def run_form(self, body: dict[str, Any]) -> None:
+        """Its use case, once accepted; the submitter hears privately where it was opened."""
+        view = body["view"]
+        form = VERBS.form(str(view.get("callback_id")))
+        now = self.clock()
+        if form.errors(view, now):
+            return  # refused in the acknowledgement
         user = str(body["user"]["id"])
-        where = {"channel": user}  # the incident's channel once it is known, else a DM
+        who = Invocation(user=user, channel=user, team=body.get("team", {}).get("id", ""))
+        tell_in = {"channel": user}  # a direct message until the use case names the channel
 
-        def post() -> Reply | None:
-            where["channel"] = self.handlers.service.get(incident_id).channel_id or user
-            return self.handlers.post_update(Invocation(user, where["channel"]), incident_id, form)
+        def submit() -> Reply | None:
+            submitted = form.submit(self.handlers, who, view, now)
+            tell_in["channel"] = submitted.tell_in or user
+            return submitted.reply
 
-        _guarded(post, lambda **reply: self._tell(Invocation(user, where["channel"]), reply))
+        def told(**reply: Any) -> None:
+            self._tell(replace(who, channel=tell_in["channel"]), reply)
 
-    # --- the declaration modal --------------------------------------------------------------------
-
-    def ack_declaration(self, ack: Ack, body: dict[str, Any]) -> None:
-        form = modals.read_declaration(body["view"], now=self.clock())
-        if form.errors:
-            ack(response_action="errors", errors=form.errors)
-        else:
-            ack()
-
-    def run_declaration(self, body: dict[str, Any]) -> None:
-        form = modals.read_declaration(body["view"], now=self.clock())
-        if form.errors or form.severity is None:
-            return
-        who = Invocation(
-            user=body["user"]["id"],
-            channel=form.reply_channel,
-            team=body.get("team", {}).get("id", ""),
-        )
-        key = f"{who.team}:view:{body['view']['id']}"
-
-        def declare() -> Reply | None:
-            assert form.severity is not None
-            return self.handlers.declare(
-                who,
-                form.severity,
-                form.title,
-                services=form.services,
-                started_at=form.started_at,
-                description=form.description,
-                request_key=key,
-            )
-
-        _guarded(declare, lambda **reply: self._tell(who, reply), self.later)
+        _guarded(submit, told, self.later)
 
     def _tell(self, who: Invocation, reply: dict[str, Any]) -> None:
         """Tell a modal's submitter privately: where they opened it, else in a direct message."""

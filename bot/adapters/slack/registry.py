@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk.models.blocks import ButtonElement, ConfirmObject
 
@@ -75,6 +76,26 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Submitted:
+    """What a form's submission answered, and the channel to tell the submitter in (privately;
+    a direct message when it is not known)."""
+
+    reply: Reply | None
+    tell_in: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form (a Slack modal) whose submission runs the verb's use case."""
+
+    callback_id: str
+    errors: Callable[[dict[str, Any], datetime], Mapping[str, str]]
+    """What to fix, by field, as the acknowledgement shows it (the view payload, now in UTC)."""
+    submit: Callable[[Handlers, Invocation, dict[str, Any], datetime], Submitted]
+    """Run once the form is acknowledged without errors."""
+
+
+@dataclass(frozen=True)
 class Verb:
     """One ``/incident`` verb and every way to trigger its use case."""
 
@@ -96,6 +117,7 @@ class Verb:
     """What the acknowledgement says while the work runs (``{severity}`` filled in)."""
     retried: bool = False
     """Run again on Slack's retries, because it is idempotent."""
+    form: Form | None = None
 
     @property
     def scope(self) -> Scope:
@@ -117,6 +139,7 @@ class Registry:
         )
         self._by_action = _unique((b.action_id, b) for b in (*owned, *buttons))
         self._steering = _unique((v.steers.kind, v.steers) for v in self.verbs if v.steers)
+        self._forms = _unique((v.form.callback_id, v.form) for v in self.verbs if v.form)
 
     def __iter__(self) -> Iterator[Verb]:
         return iter(self.verbs)
@@ -133,6 +156,12 @@ class Registry:
         if verb is None:
             raise commands.unknown(first)
         return verb.parse(verb, rest.strip())
+
+    def forms(self) -> tuple[Form, ...]:
+        return tuple(self._forms.values())
+
+    def form(self, callback_id: str) -> Form:
+        return self._forms[callback_id]
 
     def buttons(self) -> tuple[Button, ...]:
         return tuple(self._by_action.values())

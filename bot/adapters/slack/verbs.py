@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bot.adapters.slack import commands
+from bot.adapters.slack import commands, modals, updates
 from bot.adapters.slack.commands import Command
-from bot.adapters.slack.registry import Anywhere, Button, InIncident, Registry, Steering, Verb
+from bot.adapters.slack.registry import (
+    Anywhere,
+    Button,
+    Form,
+    InIncident,
+    Registry,
+    Steering,
+    Verb,
+)
 from bot.core.lifecycle import OPEN_STATES, State
 from bot.core.model import EventKind, Severity
 from bot.services.rollback import Decision
@@ -121,6 +129,11 @@ VERBS = Registry(
             "declare",
             commands.declaration_form,
             Anywhere(lambda h, who, _command: h.open_declaration(who)),
+            form=Form(
+                modals.DECLARE,
+                lambda view, now: modals.read_declaration(view, now).errors,
+                lambda h, who, view, now: h.declare_by_form(who, view, now),
+            ),
         ),
         _on_incident(
             "ack",
@@ -206,6 +219,11 @@ VERBS = Registry(
             commands.any_text,
             InIncident(lambda h, who, command, view: h.update(who, command, view)),
             button=POST_UPDATE,
+            form=Form(
+                updates.CALLBACK,
+                lambda view, _now: updates.read_modal(view)[1].errors,
+                lambda h, who, view, now: h.update_by_form(who, view, now),
+            ),
         ),
         Verb(
             "deps",

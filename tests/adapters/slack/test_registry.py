@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.adapters.slack import blocks, commands
+from bot.adapters.slack import blocks, commands, modals, updates
 from bot.adapters.slack.commands import UsageError
 from bot.adapters.slack.listeners import Listeners
 from bot.adapters.slack.mrkdwn import escape
@@ -29,22 +29,31 @@ class RecordingApp:
 
     def __init__(self) -> None:
         self.actions: list[str] = []
+        self.views: list[str] = []
 
     def action(self, action_id: str) -> Any:
         self.actions.append(action_id)
         return lambda **_: None
 
+    def view(self, callback_id: str) -> Any:
+        self.views.append(callback_id)
+        return lambda **_: None
+
     def command(self, _name: str) -> Any:
         return lambda **_: None
 
-    view = event = command
+    event = command
 
 
-def registered_actions() -> list[str]:
+def registered() -> RecordingApp:
     app = RecordingApp()
     listeners = Listeners(cast(Any, None), cast(Any, None), cast(Any, None), lambda then: then())
     listeners.register(cast(Any, app))
-    return app.actions
+    return app
+
+
+def registered_actions() -> list[str]:
+    return registered().actions
 
 
 def view_in(state: State) -> IncidentView:
@@ -68,6 +77,15 @@ def test_every_registry_button_is_registered_with_bolt_once() -> None:
     actions = registered_actions()
     for button in VERBS.buttons():
         assert actions.count(button.action_id) == 1, button.action_id
+
+
+def test_every_form_is_a_registry_entry_registered_with_bolt_once() -> None:
+    views = registered().views
+    assert sorted(views) == sorted(form.callback_id for form in VERBS.forms())
+    assert {modals.DECLARE, updates.CALLBACK} <= set(views)
+    assert len(set(views)) == len(views)
+    assert VERBS.form(modals.DECLARE) is VERBS["declare"].form
+    assert VERBS.form(updates.CALLBACK) is VERBS["update"].form
 
 
 def test_the_card_shows_the_lifecycle_buttons_of_its_state_in_registry_order() -> None:

@@ -41,7 +41,8 @@ class IllegalTransition(ValueError):
 
     def __init__(self, state: State, action: Action) -> None:
         allowed = ", ".join(str(a) for a in allowed_actions(state)) or "nothing"
-        super().__init__(f"a {state} incident cannot {action}; it can: {allowed}")
+        article = "an" if str(state)[0] in "aeiou" else "a"
+        super().__init__(f"{article} {state} incident cannot {action}; it can: {allowed}")
         self.state = state
         self.action = action
 

@@ -300,12 +300,13 @@ def record_deploy(
         print(f"recorded {deploy.service} {deploy.version}; advised {advised} open incident(s)")
         return 0
 
-    def store(engine: Engine) -> None:
+    engine = engines.connect(settings.database_url)
+    try:
         migrate.upgrade(engine)
         units = units_of_work(engines.sessions(engine))
         DeployService(units, lambda: datetime.now(UTC)).record(deploy, "cli")
-
-    _migrate(store)
+    finally:
+        engine.dispose()
     print(f"recorded {deploy.service} {deploy.version} (Slack not configured: no advice posted)")
     return 0
 

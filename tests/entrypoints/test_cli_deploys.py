@@ -39,6 +39,7 @@ def test_a_pipeline_records_a_deploy(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "recorded checkout v42" in done.stdout
+    assert "revision" not in done.stdout  # the deploy is the news, not the schema
     engine = engines.connect(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     try:
         service = DeployService(

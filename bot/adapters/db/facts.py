@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from bot.adapters.db.tables import StateRow
 
@@ -19,16 +21,18 @@ class Facts:
         row = self.session.get(StateRow, key)
         return row.value if row else None
 
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(StateRow)
+
     def lock(self, key: str, default: str, at: datetime) -> StateRow:
         """The row of ``key`` (created with ``default`` if missing), locked until commit.
 
         Creating and locking is one race-free step: an INSERT that does nothing when another
         transaction created the row first, then SELECT ... FOR UPDATE.
         """
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         self.session.execute(
-            insert(StateRow)
+            self._insert()
             .values(key=key, value=default, updated_at=at)
             .on_conflict_do_nothing(index_elements=["key"])
         )
@@ -37,9 +41,16 @@ class Facts:
         return row
 
     def put(self, key: str, value: str, at: datetime) -> None:
-        row = self.session.get(StateRow, key, with_for_update=True)
-        if row is None:
-            self.session.add(StateRow(key=key, value=value, updated_at=at))
-        else:
-            row.value, row.updated_at = value, at
-        self.session.flush()
+        """Set ``key``; one step however many replicas set it at once (two replicas starting
+        together on a new database both record the playbooks they planned with)."""
+        insert = self._insert().values(key=key, value=value, updated_at=at)
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        cached = self.session.identity_map.get(identity_key(StateRow, key))
+        if cached is not None:
+            self.session.expire(cached)  # a later get() reads what was just written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.db import migrate
 from bot.adapters.db.deadlines import Deadlines
 from bot.adapters.db.deploys import Deploys
+from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import IncidentNotFound, Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.adapters.db.status_updates import PostedUpdates, StatusUpdate
@@ -250,3 +252,27 @@ def test_the_timeline_refuses_a_duplicate_sequence_number(sessions: Sessions) ->
         Incidents(session).timeline.append(incident_id, declaration())
     with sessions() as session:
         assert session.scalar(select(IncidentRow.id)) == incident_id
+
+
+def test_a_fact_is_set_once_however_many_replicas_set_it_at_once(sessions: Sessions) -> None:
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def put(n: int) -> None:
+        start.wait()
+        try:
+            with sessions.begin() as session:
+                Facts(session).put("timers_planned_by", f"fingerprint-{n}", at(n))
+        except BaseException as failure:  # a replica that fails to start is the bug
+            failures.append(failure)
+
+    replicas = [threading.Thread(target=put, args=(n,)) for n in range(4)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join()
+    assert failures == []
+    with sessions.begin() as session:
+        assert Facts(session).get("timers_planned_by") in {f"fingerprint-{n}" for n in range(4)}
+        Facts(session).put("timers_planned_by", "newer", at(9))
+        assert Facts(session).get("timers_planned_by") == "newer"  # read back in the same session

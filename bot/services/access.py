@@ -56,9 +56,21 @@ class Access:
     def may_steer(self, user: str, action: str, incident: IncidentView) -> NotOnTheIncident | None:
         """None if ``user`` may steer ``incident`` (``action`` it, as in "resolve"), else why
         not."""
-        if on_the_incident(user, incident) or self._in(self.admins, user):
-            return None
-        return NotOnTheIncident(action, incident.commander, self.admins)
+        return self.steering_rule(user, action)(incident)
+
+    def steering_rule(
+        self, user: str, action: str
+    ) -> Callable[[IncidentView], NotOnTheIncident | None]:
+        """Whether ``user`` may steer an incident, as a pure rule of the incident: the admin
+        group is asked now, so the rule can be applied while the incident is locked."""
+        admin = self._in(self.admins, user)
+
+        def rule(incident: IncidentView) -> NotOnTheIncident | None:
+            if admin or on_the_incident(user, incident):
+                return None
+            return NotOnTheIncident(action, incident.commander, self.admins)
+
+        return rule
 
     def _in(self, group: str | None, user: str) -> bool:
         if group is None:

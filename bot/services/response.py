@@ -18,7 +18,7 @@ from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotOnTheIncident
 from bot.services.chat import ChatFailure, Message
 from bot.services.deploys import DeployService
-from bot.services.incidents import IncidentService
+from bot.services.incidents import Changed, IncidentService
 from bot.services.postmortems import Postmortems
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
@@ -88,23 +88,20 @@ class IncidentResponse:
         """Record ``move`` by ``user``, refresh the card and tell the channel what ``said``
         words from the incident as the move left it.
 
+        Who may steer is decided on the incident as it is while it is locked for the move.
         Raises ChatFailure when the channel cannot be told (the move is recorded)."""
-        if move.steering is not None:
-            refused = self.access.may_steer(user, move.steering, self.incidents.get(incident_id))
-            if refused is not None:
-                return refused
+        event = self.incidents.event(
+            move.kind, user, move.severity, move.subject, None, move.text, move.extra
+        )
+        allowed = self.access.steering_rule(user, move.steering) if move.steering else _anyone
         try:
-            changed = self.incidents.record(
-                incident_id,
-                move.kind,
-                user,
-                severity=move.severity,
-                subject=move.subject,
-                text=move.text,
-                extra=move.extra,
+            changed: Changed | NotOnTheIncident = self.incidents.record_unless(
+                incident_id, event, allowed
             )
         except lifecycle.IllegalTransition as illegal:
             return NotAllowedNow(str(illegal))
+        if isinstance(changed, NotOnTheIncident):
+            return changed
         self.rooms.refresh_card(changed.view)
         self.rooms.say(changed.view, said(changed.view))
         return None
@@ -152,3 +149,7 @@ class IncidentResponse:
             self.advisor.advise(view)
         except ChatFailure:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
+
+
+def _anyone(_incident: IncidentView) -> NotOnTheIncident | None:
+    return None

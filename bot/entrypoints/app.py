@@ -219,6 +219,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         playbooks,
         PagerDuty(settings.pagerduty_events_url),
         settings.incident_announce_channel,
+        late_notice=timedelta(seconds=settings.timer_late_notice_seconds),
     )
     runner = TimerRunner(
         units,

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     timer_poll_seconds: float = Field(default=1.0, gt=0, le=30)
     timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
+    # A deadline announced this long after it fell due says how late it is (the bot was down).
+    timer_late_notice_seconds: float = Field(default=5.0, gt=0, le=3600)
     host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

@@ -76,7 +76,9 @@ class DeadlineAnnouncer:
         playbooks: Playbooks,
         pager: Pager,
         announce_channel: str | None,
+        late_notice: timedelta = LATE_NOTICE,
     ) -> None:
+        self.late_notice = late_notice  # fired this late, a notice says how late
         self.chat = chat
         self.wording = wording
         self.playbooks = playbooks
@@ -98,7 +100,7 @@ class DeadlineAnnouncer:
             self._owners(view),
             escalation.user_group,
             paged=self._page(view, deadline) if escalation.page else False,
-            fired_late=late if late > LATE_NOTICE else None,
+            fired_late=late if late > self.late_notice else None,
         )
         return self._post(view, self.wording.overdue(notice), tag)
 

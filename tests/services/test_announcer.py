@@ -107,6 +107,33 @@ def test_an_overdue_notice_says_so_when_it_comes_late(
     assert notice.fired_late == timedelta(minutes=7)
 
 
+@pytest.mark.parametrize(
+    ("late_notice", "late", "said_late"),
+    [
+        (timedelta(seconds=5), timedelta(seconds=4), False),
+        (timedelta(seconds=5), timedelta(seconds=6), True),
+        (timedelta(seconds=1), timedelta(seconds=2), True),
+    ],
+)
+def test_how_late_a_notice_must_be_to_say_so_is_the_operators(
+    incidents: IncidentService,
+    chat: FakeChat,
+    wording: FakeDeadlineWording,
+    paged_playbooks: Playbooks,
+    pager: FakePager,
+    late_notice: timedelta,
+    late: timedelta,
+    said_late: bool,
+) -> None:
+    announcer = DeadlineAnnouncer(
+        chat, wording, paged_playbooks, pager, ANNOUNCE, late_notice=late_notice
+    )
+    overdue_at(incidents, announcer, declare(incidents), ASSEMBLE_DUE + late)
+    [notice] = wording.notices
+    assert isinstance(notice, Overdue)
+    assert notice.fired_late == (late if said_late else None)
+
+
 def test_a_page_the_pager_refuses_is_not_claimed(
     incidents: IncidentService,
     announcer: DeadlineAnnouncer,

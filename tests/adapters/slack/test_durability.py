@@ -20,12 +20,12 @@ from bot.adapters.db.tables import EventRow, TimerRow
 from bot.core.timers import Purpose
 from bot.entrypoints.sandbox import signing
 from bot.entrypoints.sandbox.slack_api import RecordedCall, SlackApiStub
-from bot.services.announcer import LATE_NOTICE
 from tests.adapters.slack.conftest import ANNOUNCE, PEOPLE, SECRET
 from tests.support.net import free_port
 from tests.support.playbooks import fast_playbooks
 
 ROOT = Path(__file__).resolve().parents[3]
+LATE_NOTICE = timedelta(seconds=1)  # the replicas' TIMER_LATE_NOTICE_SECONDS
 
 
 class Replica:
@@ -76,6 +76,7 @@ def replicas(slack: SlackApiStub, engine: Engine, tmp_path: Path) -> Iterator[li
         "TEMPLATES_DIR": str(ROOT / "templates"),
         "TIMER_POLL_SECONDS": "0.2",
         "TIMER_LEASE_SECONDS": "3",
+        "TIMER_LATE_NOTICE_SECONDS": str(LATE_NOTICE.total_seconds()),
         "LOG_LEVEL": "WARNING",
     }
     started: list[Replica] = []

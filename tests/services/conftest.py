@@ -17,7 +17,7 @@ from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService
 from bot.services.ports import UnitsOfWork
 from tests.core.timelines import T0
-from tests.services.signal_fakes import FakeChat
+from tests.services.fakes import FakeChat
 
 PLAYBOOKS = loader.load(Path(__file__).resolve().parents[2] / "playbooks")
 

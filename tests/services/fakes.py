@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,19 +19,37 @@ def message(text: str) -> Message:
     return Message(content=[], text=text)
 
 
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    text: str
+    tag: Tag | None
+    ts: str
+
+
 @dataclass
 class FakeChat:
-    """The Chat port in memory: every call is recorded as ``(method, *arguments)``; a method
-    named in ``failing`` raises ChatFailure("<method> failed") instead."""
+    """The Chat port in memory. Every call is recorded as ``(method, *arguments)``; a method
+    named in ``failing`` always raises ChatFailure, and ``fail(method, times)`` makes its next
+    ``times`` calls raise. Posts are kept (``posted``, ``texts``) and found again by their tag.
+    """
 
     groups: Mapping[str, list[str]] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    messages: dict[tuple[str, str], ChatMessage] = field(default_factory=dict)
     failing: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
-    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    posted: list[Posted] = field(default_factory=list)
+    _fail_next: dict[str, int] = field(default_factory=dict)
+
+    def fail(self, method: str, times: int = 1) -> None:
+        self._fail_next[method] = self._fail_next.get(method, 0) + times
 
     def _record(self, method: str, *arguments: Any) -> None:
         self.calls.append((method, *arguments))
+        if self._fail_next.get(method):
+            self._fail_next[method] -= 1
+            raise ChatFailure(f"{method} failed: fake_failure")
         if method in self.failing:
             raise ChatFailure(f"{method} failed")
 
@@ -43,6 +60,10 @@ class FakeChat:
     @property
     def methods(self) -> list[str]:
         return [call[0] for call in self.calls]
+
+    def texts(self, channel: str | None = None) -> list[str]:
+        """What was posted (in ``channel``, or anywhere), in order."""
+        return [p.text for p in self.posted if channel in (None, p.channel)]
 
     def create_channel(self, names: Iterable[str]) -> tuple[str, str]:
         first = next(iter(names))
@@ -65,7 +86,9 @@ class FakeChat:
 
     def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
         self._record("post", channel, message.text)
-        return f"ts-{next(self._ts)}"
+        ts = f"ts-{len(self.posted) + 1}"
+        self.posted.append(Posted(channel, message.text, tag, ts))
+        return ts
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._record("update", channel, ts, message.text)
@@ -81,15 +104,16 @@ class FakeChat:
 
     def find_tagged(self, channel: str, tag: Tag) -> str | None:
         self._record("find_tagged", channel, tag)
-        return None
+        found = [p.ts for p in self.posted if p.channel == channel and p.tag == tag]
+        return found[-1] if found else None
 
     def message(self, channel: str, ts: str) -> ChatMessage | None:
         self._record("message", channel, ts)
-        return None
+        return self.messages.get((channel, ts))
 
     def permalink(self, channel: str, ts: str) -> str | None:
         self._record("permalink", channel, ts)
-        return None
+        return f"https://chat.example/{channel}/p{ts.replace('.', '')}"
 
     def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
         self._record("open_form", trigger_id, dict(form))

@@ -25,7 +25,8 @@ from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
 from tests.core.timelines import T0
 from tests.services.conftest import FixedClock, declare, with_service
-from tests.services.signal_fakes import FakeChat, FakeDeadlineWording, FakePager
+from tests.services.fakes import FakeChat
+from tests.services.signal_fakes import FakeDeadlineWording, FakePager
 
 ANNOUNCE = "CANNOUNCE"
 ROUTING_KEY = "R0UTINGKEY0000"
@@ -228,7 +229,7 @@ def test_already_said_finds_a_firing_by_its_tag(
     said = announcer.remind(view, deadline_of(view, "assemble@1"), T0, "1:assemble@1:remind")
     assert announcer.already_said(view, "1:assemble@1:remind") == said
     assert announcer.already_said(view, "1:assemble@1:due") is None
-    assert chat.methods() == ["post", "find_tagged", "find_tagged"]
+    assert chat.methods == ["post", "find_tagged", "find_tagged"]
 
 
 def test_the_timer_runner_fires_through_the_announcer(

@@ -10,7 +10,7 @@ from bot.core.model import Event, EventKind, Severity
 from bot.services.channel_notes import TEXT_LIMIT, ChannelNotes, PinChange
 from bot.services.chat import ChatMessage
 from bot.services.incidents import IncidentService
-from tests.services.signal_fakes import FakeChat
+from tests.services.fakes import FakeChat
 
 CHANNEL = "CINC1"
 TS = "1700000000.000100"
@@ -91,7 +91,7 @@ def test_a_message_that_did_not_come_along_is_read_with_its_permalink(
     [noted] = entries(incidents, incident)
     assert noted.text == "db failover finished"
     assert noted.extra["permalink"] == "https://chat.example/CINC1/p1700000000000100"
-    assert chat.methods() == ["message", "permalink"]
+    assert chat.methods == ["message", "permalink"]
 
 
 def test_a_message_the_chat_will_not_give_is_not_noted(

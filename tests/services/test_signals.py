@@ -19,7 +19,8 @@ from bot.services.ports import UnitsOfWork
 from bot.services.signals import Signals, severity_for
 from tests.core.timelines import T0
 from tests.services.conftest import FixedClock, declare
-from tests.services.signal_fakes import FakeChat, FakeProber, FakeSignalWording
+from tests.services.fakes import FakeChat
+from tests.services.signal_fakes import FakeProber, FakeSignalWording
 
 ANNOUNCE = "CANNOUNCE"
 
@@ -249,7 +250,7 @@ def test_a_refused_first_action_is_logged_and_stops_the_rest(
 ) -> None:
     chat.fail("post")
     signals.first_actions(incidents.get(declare(incidents, Severity.SEV2)))
-    assert chat.methods() == ["post"]
+    assert chat.methods == ["post"]
     assert "could not post the first actions" in caplog.text
 
 

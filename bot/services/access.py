@@ -53,11 +53,6 @@ class Access:
             return None
         return NotADeclarer(self.declarers)
 
-    def may_steer(self, user: str, action: str, incident: IncidentView) -> NotOnTheIncident | None:
-        """None if ``user`` may steer ``incident`` (``action`` it, as in "resolve"), else why
-        not."""
-        return self.steering_rule(user, action)(incident)
-
     def steering_rule(
         self, user: str, action: str
     ) -> Callable[[IncidentView], NotOnTheIncident | None]:

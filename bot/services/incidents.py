@@ -136,7 +136,7 @@ class IncidentService:
             refused = refuse(self._view(before, event.at))
             if refused is not None:
                 return refused
-            changed = self.decide(uow, incident_id, event)
+            changed = self._apply(uow, before, event)
             uow.incidents.append(incident_id, changed.event, changed.incident)
             uow.commit()
         return changed
@@ -171,7 +171,9 @@ class IncidentService:
         The caller writes what goes with the event, then appends it (``uow.incidents.append``)
         last: appending takes the audit chain's lock, which every incident shares.
         """
-        before = uow.incidents.get(incident_id, lock=True)
+        return self._apply(uow, uow.incidents.get(incident_id, lock=True), event)
+
+    def _apply(self, uow: UnitOfWork, before: StoredIncident, event: Event) -> Changed:
         event = replace(event, seq=len(before.events) + 1)
         after = before.with_event(event)
         return Changed(self.plan(uow, after, event.at), event, after.incident)

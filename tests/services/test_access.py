@@ -71,8 +71,8 @@ def test_only_declarers_and_admins_declare() -> None:
 def test_the_people_on_the_incident_and_admins_steer_it() -> None:
     rules = access(Groups({"S0ADMIN": ["U0A"]}), None, "S0ADMIN", [0.0])
     for user in ("U0DECL", "U0RESP", "U0IC", "U0A"):
-        assert rules.may_steer(user, "resolve", incident()) is None
-    assert rules.may_steer("U0X", "resolve", incident()) == NotOnTheIncident(
+        assert rules.steering_rule(user, "resolve")(incident()) is None
+    assert rules.steering_rule("U0X", "resolve")(incident()) == NotOnTheIncident(
         "resolve", "U0IC", "S0ADMIN"
     )
 

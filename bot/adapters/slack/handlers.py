@@ -17,8 +17,8 @@ from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
-from bot.core import durations
-from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
+from bot.core import deadlines, durations
+from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
@@ -199,14 +199,8 @@ class Handlers:
 
     def resolve(self, who: Invocation, incident_id: int) -> Reply | None:
         def resolution(view: IncidentView) -> Message:
-            due = next(
-                (
-                    d.due_at
-                    for d in view.deadlines
-                    if d.kind is DeadlineKind.POSTMORTEM and d.status is DeadlineStatus.PENDING
-                ),
-                None,
-            )
+            pending = deadlines.pending(view.deadlines)
+            due = next((d.due_at for d in pending if d.kind is DeadlineKind.POSTMORTEM), None)
             text = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
             return Message(blocks.notice(text, ""), text)
 

@@ -47,6 +47,7 @@ from bot.services.announcer import DeadlineAnnouncer
 from bot.services.channel_notes import ChannelNotes
 from bot.services.clock import Clock, system_clock
 from bot.services.declaring import Declaring
+from bot.services.deliveries import Deliveries
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.postmortems import Postmortems
@@ -211,7 +212,12 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     followups = work.pool(wiring.follow_up_threads, "follow-up")
     backlog = BacklogFirst(workers.wait_empty)
     Listeners(
-        handlers, gateway, ChannelNotes(service, chat), backlog.behind(followups.submit), clock
+        handlers,
+        gateway,
+        ChannelNotes(service, chat),
+        backlog.behind(followups.submit),
+        clock,
+        Deliveries(units, clock),
     ).register(bolt)
     announcer = DeadlineAnnouncer(
         chat,

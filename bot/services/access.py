@@ -1,6 +1,7 @@
-"""Who may do what: declare (anyone, or a user group's members), and steer an incident (the
-people on it, or an admin group's members). Group members are asked of the chat at most once a
-``cache_seconds``; while the chat is down, the last answer stands."""
+"""Who may do what: declare (anyone, or a user group's members), and the rights on an incident
+(``bot.core.access``: its table, with an admin group's members as the admins). Group members are
+asked of the chat at most once a ``cache_seconds``; while the chat is down, the last answer
+stands."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.access import on_the_incident
+from bot.core.access import WHO_MAY, Right, Role, may
 from bot.services.chat import Chat, ChatFailure
 from bot.services.read_model import IncidentView
 
@@ -22,10 +23,12 @@ class NotADeclarer:
 
 
 @dataclass(frozen=True)
-class NotOnTheIncident:
-    """Only the commander, the declarer, the responders (or ``admins``) may ``action`` it."""
+class NotPermitted:
+    """Only ``who`` may use ``right`` on the incident (its ``commander``, ``admins`` the admin
+    group's id, None when there is none)."""
 
-    action: str
+    right: Right
+    who: frozenset[Role]
     commander: str | None
     admins: str | None
 
@@ -53,17 +56,17 @@ class Access:
             return None
         return NotADeclarer(self.declarers)
 
-    def steering_rule(
-        self, user: str, action: str
-    ) -> Callable[[IncidentView], NotOnTheIncident | None]:
-        """Whether ``user`` may steer an incident, as a pure rule of the incident: the admin
-        group is asked now, so the rule can be applied while the incident is locked."""
+    def rule(self, user: str, right: Right) -> Callable[[IncidentView], NotPermitted | None]:
+        """Whether ``user`` may use ``right`` on an incident, as a pure rule of the incident:
+        the admin group is asked now, so the rule can be applied while the incident is locked."""
+        if Role.ANYONE in WHO_MAY[right]:
+            return _anyone
         admin = self._in(self.admins, user)
 
-        def rule(incident: IncidentView) -> NotOnTheIncident | None:
-            if admin or on_the_incident(user, incident):
+        def rule(incident: IncidentView) -> NotPermitted | None:
+            if may(user, right, incident, admin=admin):
                 return None
-            return NotOnTheIncident(action, incident.commander, self.admins)
+            return NotPermitted(right, WHO_MAY[right], incident.commander, self.admins)
 
         return rule
 
@@ -81,3 +84,7 @@ class Access:
             with self._lock:
                 self._members[group] = cached
         return user in cached[1]
+
+
+def _anyone(_incident: IncidentView) -> NotPermitted | None:
+    return None

@@ -59,20 +59,30 @@ class ChannelNotes:
                 "source": change.source,
             },
         )
-        # A pin and a :pushpin: on one message can arrive together: the second is refused.
-        self.service.record_unless(view.id, note, lambda now: change.ts in _noted(now) or None)
+        # A pin and a :pushpin: on one message can arrive together: one note, held by the
+        # database (one entry per message and withdrawal count), the other refused.
+        self.service.record_unless(
+            view.id,
+            note,
+            lambda now: change.ts in _noted(now) or None,
+            once=lambda now: f"note:{now.id}:{change.ts}:{_withdrawals(now, change.ts)}",
+        )
 
     def unpinned(self, change: PinChange) -> None:
         """Withdraw the message's note, if it is noted; nothing otherwise."""
         view = self.service.in_channel(change.channel)
-        if view is not None and change.ts in _noted(view):
-            self.service.record(
-                view.id,
-                EventKind.NOTE_WITHDRAWN,
-                change.user,
-                text="unpinned",
-                extra={"message_ts": change.ts},
-            )
+        if view is None or change.ts not in _noted(view):
+            return
+        withdrawal = self.service.event(
+            EventKind.NOTE_WITHDRAWN, change.user, text="unpinned", extra={"message_ts": change.ts}
+        )
+        # Unpinning and removing the reaction together: one withdrawal.
+        self.service.record_unless(
+            view.id,
+            withdrawal,
+            lambda now: change.ts not in _noted(now) or None,
+            once=lambda now: f"unnote:{now.id}:{change.ts}:{_withdrawals(now, change.ts)}",
+        )
 
     def _fetch(self, channel: str, ts: str) -> ChatMessage | None:
         try:
@@ -98,3 +108,12 @@ def _noted(view: IncidentView) -> set[str]:
         elif ts and event.kind is EventKind.NOTE_WITHDRAWN:
             active.discard(ts)
     return active
+
+
+def _withdrawals(view: IncidentView, ts: str) -> int:
+    """How often the note of message ``ts`` was withdrawn: each new note of it is a new one."""
+    return sum(
+        1
+        for event in view.events
+        if event.kind is EventKind.NOTE_WITHDRAWN and event.extra.get("message_ts") == ts
+    )

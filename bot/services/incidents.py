@@ -126,18 +126,43 @@ class IncidentService:
         return changed
 
     def record_unless(
-        self, incident_id: int, event: Event, refuse: Callable[[IncidentView], R | None]
+        self,
+        incident_id: int,
+        event: Event,
+        refuse: Callable[[IncidentView], R | None],
+        once: Callable[[IncidentView], str | None] | None = None,
     ) -> Changed | R:
         """Append ``event`` unless ``refuse`` (a pure rule, asked of the incident as it is
         while it is locked) says why not: two people doing the same thing at once record it
-        once. IllegalTransition as ``record``."""
+        once. ``once`` names, from the same incident, what may happen only once (a note per
+        message, say); the database refuses a second entry with that key, and ``refuse`` is
+        then asked again of the incident as the first left it. IllegalTransition as
+        ``record``; Conflict if a key clashed and ``refuse`` still finds nothing to say."""
+        try:
+            return self._record_unless(incident_id, event, refuse, once)
+        except Conflict:
+            with self.units() as uow:
+                now = self._view(uow.incidents.get(incident_id), event.at)
+            if (refused := refuse(now)) is not None:
+                return refused
+            raise
+
+    def _record_unless(
+        self,
+        incident_id: int,
+        event: Event,
+        refuse: Callable[[IncidentView], R | None],
+        once: Callable[[IncidentView], str | None] | None,
+    ) -> Changed | R:
         with self.units() as uow:
             before = uow.incidents.get(incident_id, lock=True)
-            refused = refuse(self._view(before, event.at))
+            locked = self._view(before, event.at)
+            refused = refuse(locked)
             if refused is not None:
                 return refused
             changed = self._apply(uow, before, event)
-            uow.incidents.append(incident_id, changed.event, changed.incident)
+            key = once(locked) if once else None
+            uow.incidents.append(incident_id, changed.event, changed.incident, key)
             uow.commit()
         return changed
 
@@ -195,11 +220,17 @@ class IncidentService:
             uow.commit()
         return changed
 
-    def publish_postmortem(self, incident_id: int, url: str, by: str) -> Changed:
-        """Record where the post-mortem was published; meets the post-mortem deadline."""
+    def publish_postmortem(
+        self, incident_id: int, url: str, by: str, refuse: Callable[[IncidentView], R | None]
+    ) -> Changed | R:
+        """Record where the post-mortem was published, unless ``refuse`` (asked of the locked
+        incident) says why not; meets the post-mortem deadline."""
         event = self.event(EventKind.POSTMORTEM_PUBLISHED, by, text=url)
         with self.units() as uow:
-            changed = self.decide(uow, incident_id, event)
+            before = uow.incidents.get(incident_id, lock=True)
+            if (refused := refuse(self._view(before, event.at))) is not None:
+                return refused
+            changed = self._apply(uow, before, event)
             uow.postmortems.published(incident_id, url, by, changed.event.at)
             uow.incidents.append(incident_id, changed.event, changed.incident)
             uow.commit()

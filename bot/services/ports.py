@@ -54,9 +54,14 @@ class IncidentStore(Protocol):
 
     def active_ids(self) -> list[int]: ...
 
-    def append(self, incident_id: int, event: Event, after: Incident) -> None:
+    def append(
+        self, incident_id: int, event: Event, after: Incident, once: str | None = None
+    ) -> None:
         """Append ``event`` to the timeline (chained into the audit trail, whose lock every
-        incident shares: append last) and mirror ``after`` into the incident's row."""
+        incident shares: append last) and mirror ``after`` into the incident's row.
+
+        ``once``: a key no other entry may hold (a note per message, a decision per deploy);
+        Conflict, with nothing stored, when one does: the database holds it, not a check."""
         ...
 
     def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None: ...
@@ -70,6 +75,16 @@ class IncidentStore(Protocol):
         ...
 
     def attach_card(self, incident_id: int, card_ts: str) -> None: ...
+
+
+class DeliveryStore(Protocol):
+    def claim(self, key: str, at: datetime) -> bool:
+        """True for the first claim of a request's ``key`` on any replica, False after."""
+        ...
+
+    def forget_before(self, before: datetime) -> int:
+        """Forget claims received before ``before`` (UTC); returns how many."""
+        ...
 
 
 class DeadlineStore(Protocol):
@@ -181,6 +196,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deploys(self) -> DeployStore: ...
+
+    @property
+    def deliveries(self) -> DeliveryStore: ...
 
     def commit(self) -> None: ...
 

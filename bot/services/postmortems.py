@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.services.chat import Chat, Message
-from bot.services.incidents import IncidentService
+from bot.services.incidents import Changed, IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
+
+R = TypeVar("R")
 
 
 class Drafts(Protocol):
@@ -67,11 +69,16 @@ class Postmortems:
             self.chat.upload(view.channel_id, text, name, title)
         return path
 
-    def published(self, view: IncidentView, url: str, by: str) -> IncidentView:
-        """Record the published post-mortem (meeting its deadline) and tell the channel; the
-        incident as it is now. IllegalTransition if it may not be published yet; ChatFailure
-        if the channel could not be told (it is recorded)."""
-        changed = self.incidents.publish_postmortem(view.id, url, by)
+    def published(
+        self, view: IncidentView, url: str, by: str, refuse: Callable[[IncidentView], R | None]
+    ) -> IncidentView | R:
+        """Record the published post-mortem (meeting its deadline) and tell the channel, unless
+        ``refuse`` (asked of the locked incident) says why not; the incident as it is now.
+        IllegalTransition if it may not be published yet; ChatFailure if the channel could not
+        be told (it is recorded)."""
+        changed = self.incidents.publish_postmortem(view.id, url, by, refuse)
+        if not isinstance(changed, Changed):
+            return changed
         if changed.view.channel_id:
             self.chat.post(changed.view.channel_id, self.wording.published(by, url))
         return changed.view

@@ -12,17 +12,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.core import lifecycle
-from bot.core.model import EventKind, Severity
+from bot.core.access import right_to_record
+from bot.core.model import LIFECYCLE_ACTIONS, Event, EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
-from bot.services.access import Access, NotOnTheIncident
+from bot.services.access import Access, NotPermitted
 from bot.services.chat import ChatFailure, Message
 from bot.services.deploys import DeployService
 from bot.services.incidents import Changed, IncidentService
 from bot.services.postmortems import Postmortems
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
-from bot.services.rollback import RollbackAdvisor
+from bot.services.rollback import Decision, DeployRef, RollbackAdvisor
+from bot.services.rollback import Refusal as RollbackRefusal
 from bot.services.rooms import Rooms
 
 log = logging.getLogger(__name__)
@@ -30,14 +32,53 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Move:
-    """What to record; ``steering``: only the people on the incident may, as in "resolve"."""
+    """What to record; who may record it is ``bot.core.access``'s table."""
 
     kind: EventKind
     severity: Severity | None = None
     subject: str | None = None
     text: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
-    steering: str | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The incident as a button showed it (None: the button did not say); a button acts only
+    while the incident is still so."""
+
+    severity: Severity | None = None
+    state: lifecycle.State | None = None
+
+    def differs(self, view: IncidentView) -> NoLongerAsShown | None:
+        severity_moved = self.severity is not None and self.severity is not view.severity
+        state_moved = self.state is not None and self.state is not view.state
+        if not (severity_moved or state_moved):
+            return None
+        kinds = {EventKind.SEVERITY_CHANGED} if severity_moved else set()
+        if state_moved:
+            kinds |= set(LIFECYCLE_ACTIONS)
+        latest = next((e for e in reversed(view.events) if e.kind in kinds), None)
+        return NoLongerAsShown(self, view.severity, view.state, latest)
+
+
+NOTHING_SHOWN = Shown()
+"""A typed command: it acts on the incident as it is."""
+
+
+@dataclass(frozen=True)
+class NoLongerAsShown:
+    """The incident changed since the button was shown: it is ``severity`` and ``state`` now,
+    last changed by ``by`` (None if not found). Nothing was recorded."""
+
+    shown: Shown
+    severity: Severity
+    state: lifecycle.State
+    by: Event | None
+
+
+@dataclass(frozen=True)
+class AlreadyResponding:
+    """The person already responds to the incident: nothing recorded twice."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +101,26 @@ class NoLongerOpen:
     """A status update for a resolved or closed incident: none is due."""
 
 
-Refusal = NotOnTheIncident | NotAllowedNow | NotInCatalog | NoLongerOpen
+Refusal = (
+    NotPermitted | NotAllowedNow | NotInCatalog | NoLongerOpen | NoLongerAsShown | AlreadyResponding
+)
 Saying = Callable[[IncidentView], Message]
 """What the channel is told of a move, worded from the incident as the move left it."""
+
+
+RESPONDING = frozenset({EventKind.ACKNOWLEDGED, EventKind.JOINED})
+
+
+def once_key(view: IncidentView, kind: EventKind, user: str) -> str | None:
+    """What may happen once only: a person acknowledges (or joins) once; each lifecycle move
+    happens once from where the incident is (the n-th resolution, say). Other moves (a note,
+    a role) may repeat: None."""
+    if kind in RESPONDING:
+        return f"{kind}:{view.id}:{user}"
+    if kind in LIFECYCLE_ACTIONS:
+        done = sum(1 for event in view.events if event.kind is kind)
+        return f"{kind}:{view.id}:{done}"
+    return None
 
 
 class IncidentResponse:
@@ -84,23 +142,39 @@ class IncidentResponse:
         self.deploys = deploys
         self.playbooks = playbooks
 
-    def move(self, user: str, incident_id: int, move: Move, said: Saying) -> Refusal | None:
+    def move(
+        self, user: str, incident_id: int, move: Move, said: Saying, shown: Shown = NOTHING_SHOWN
+    ) -> Refusal | None:
         """Record ``move`` by ``user``, refresh the card and tell the channel what ``said``
         words from the incident as the move left it.
 
-        Who may steer is decided on the incident as it is while it is locked for the move.
+        Decided on the incident as it is while it is locked for the move: who may (the access
+        table), whether it is still as ``shown``, and whether it already happened (a second
+        press of the same button, a second acknowledgement), which the database also holds.
         Raises ChatFailure when the channel cannot be told (the move is recorded)."""
         event = self.incidents.event(
             move.kind, user, move.severity, move.subject, None, move.text, move.extra
         )
-        allowed = self.access.steering_rule(user, move.steering) if move.steering else _anyone
+        allowed = self.access.rule(user, right_to_record(move.kind))
+
+        def refuse(now: IncidentView) -> Refusal | None:
+            if (forbidden := allowed(now)) is not None:
+                return forbidden
+            if (moved := shown.differs(now)) is not None:
+                return moved
+            if move.kind in RESPONDING and any(
+                e.kind is move.kind and e.actor == user for e in now.events
+            ):
+                return AlreadyResponding()
+            return None
+
         try:
-            changed: Changed | NotOnTheIncident = self.incidents.record_unless(
-                incident_id, event, allowed
+            changed: Changed | Refusal = self.incidents.record_unless(
+                incident_id, event, refuse, lambda now: once_key(now, move.kind, user)
             )
         except lifecycle.IllegalTransition as illegal:
             return NotAllowedNow(str(illegal))
-        if isinstance(changed, NotOnTheIncident):
+        if not isinstance(changed, Changed):
             return changed
         self.rooms.refresh_card(changed.view)
         self.rooms.say(changed.view, said(changed.view))
@@ -130,10 +204,21 @@ class IncidentResponse:
         self.rooms.publish_update(changed.view, update.author, update.text)
         return None
 
-    def publish_postmortem(self, user: str, view: IncidentView, url: str) -> None:
+    def publish_postmortem(self, user: str, view: IncidentView, url: str) -> NotPermitted | None:
         """Record where the post-mortem was published (meets its deadline); refresh the card."""
-        self.postmortems.published(view, url, user)
-        self.rooms.refresh_card(self.incidents.get(view.id))
+        rule = self.access.rule(user, right_to_record(EventKind.POSTMORTEM_PUBLISHED))
+        published = self.postmortems.published(view, url, user, rule)
+        if isinstance(published, NotPermitted):
+            return published
+        self.rooms.refresh_card(published)
+        return None
+
+    def decide_rollback(
+        self, user: str, decision: Decision, ref: DeployRef
+    ) -> RollbackRefusal | None:
+        """``user``'s decision about a suspect deploy, if they may steer the incident."""
+        allowed = self.access.rule(user, right_to_record(EventKind.ROLLBACK_DECIDED))
+        return self.advisor.decide(user, decision, ref, allowed)
 
     def record_deploy(self, deploy: Deploy, source: str) -> NotInCatalog | int:
         """Record a deploy of a catalog service; returns how many open incidents were advised."""
@@ -149,7 +234,3 @@ class IncidentResponse:
             self.advisor.advise(view)
         except ChatFailure:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
-
-
-def _anyone(_incident: IncidentView) -> NotOnTheIncident | None:
-    return None

@@ -19,6 +19,7 @@ from bot.core.model import Event, EventKind
 from bot.core.policy import RollbackRule
 from bot.core.rollback import Deploy, Recommendation
 from bot.playbooks.loader import Playbooks
+from bot.services.access import NotPermitted
 from bot.services.chat import Chat, Message
 from bot.services.deploys import DeployService
 from bot.services.incidents import Changed, IncidentService
@@ -41,12 +42,15 @@ class Decision(enum.StrEnum):
 
 @dataclass(frozen=True)
 class DeployRef:
-    """A deploy as a decision names it; ``finished_at`` is its ISO-8601 UTC time."""
+    """A deploy as a decision names it; ``finished_at`` is its ISO-8601 UTC time. ``basis``:
+    how many decisions about it the button's message showed (None: not known, a message
+    posted before buttons carried it); a decision counts only on the basis it was offered on."""
 
     incident_id: int
     service: str
     version: str
     finished_at: str
+    basis: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,14 +68,17 @@ class NotOpen:
 
 @dataclass(frozen=True)
 class AlreadyDecided:
-    """The same decision about the same deploy was recorded before: nothing recorded twice."""
+    """Someone decided about the deploy since the button was shown (``earlier``, the latest
+    decision, one of ``basis`` so far): nothing was recorded. When ``asked`` differs from it,
+    changing it is a new decision, offered on ``basis``."""
 
     earlier: Event
     deploy: Deploy
-    decision: Decision
+    asked: Decision
+    basis: int
 
 
-Refusal = UnknownDeploy | NotOpen | AlreadyDecided
+Refusal = UnknownDeploy | NotOpen | AlreadyDecided | NotPermitted
 
 
 class RollbackWording(Protocol):
@@ -168,9 +175,16 @@ class RollbackAdvisor:
                     log.exception("could not advise", extra={"incident_id": view.id})
         return advised
 
-    def decide(self, user: str, decision: Decision, ref: DeployRef) -> Refusal | None:
-        """Record ``user``'s ``decision`` about a deploy and carry it out; a refusal says why
-        nothing was recorded. Raises ChatFailure when the channel cannot be told."""
+    def decide(
+        self,
+        user: str,
+        decision: Decision,
+        ref: DeployRef,
+        allowed: Callable[[IncidentView], NotPermitted | None],
+    ) -> Refusal | None:
+        """Record ``user``'s ``decision`` about a deploy and carry it out, once however many
+        press at once; a refusal says why nothing was recorded (``allowed`` is who may, asked
+        of the locked incident). Raises ChatFailure when the channel cannot be told."""
         view = self.incidents.get(ref.incident_id)
         deploy = self._find(view, ref)
         if deploy is None:
@@ -182,15 +196,29 @@ class RollbackAdvisor:
             extra={"decision": str(decision), **deploy_fields(deploy)},
         )
 
+        def basis(now: IncidentView) -> int:
+            known = len(decisions(now, deploy))
+            if ref.basis is not None:
+                return ref.basis
+            earlier = decided(now, deploy)  # an older button: it may change another decision
+            return known if earlier is None or earlier.text != decision else known - 1
+
         def refuse(now: IncidentView) -> Refusal | None:
+            if (forbidden := allowed(now)) is not None:
+                return forbidden
             if not now.is_open:
                 return NotOpen(now, deploy)
-            earlier = decided(now, deploy)
-            if earlier is not None and earlier.text == decision:
-                return AlreadyDecided(earlier, deploy, decision)
+            known = decisions(now, deploy)
+            if len(known) > basis(now):
+                return AlreadyDecided(known[-1], deploy, decision, len(known))
             return None
 
-        recorded: Changed | Refusal = self.incidents.record_unless(view.id, decided_now, refuse)
+        def once(now: IncidentView) -> str:
+            return f"rollback:{now.id}:{_key(deploy)}:{basis(now)}"
+
+        recorded: Changed | Refusal = self.incidents.record_unless(
+            view.id, decided_now, refuse, once
+        )
         if not isinstance(recorded, Changed):
             return recorded
         view = recorded.view
@@ -244,10 +272,10 @@ def _of(view: IncidentView, kind: EventKind) -> list[Event]:
     return [event for event in view.events if event.kind is kind]
 
 
-def decided(view: IncidentView, deploy: Deploy, before: int | None = None) -> Event | None:
-    """The latest decision recorded about ``deploy`` in this incident (before timeline entry
-    ``before``, if given), if any."""
-    decisions = [
+def decisions(view: IncidentView, deploy: Deploy, before: int | None = None) -> list[Event]:
+    """The decisions recorded about ``deploy`` in this incident (before timeline entry
+    ``before``, if given), oldest first."""
+    return [
         event
         for event in _of(view, EventKind.ROLLBACK_DECIDED)
         if (before is None or event.seq < before)
@@ -255,7 +283,16 @@ def decided(view: IncidentView, deploy: Deploy, before: int | None = None) -> Ev
         and event.extra.get("version") == deploy.version
         and event.extra.get("finished_at") == deploy.finished_at.isoformat()
     ]
-    return decisions[-1] if decisions else None
+
+
+def decided(view: IncidentView, deploy: Deploy, before: int | None = None) -> Event | None:
+    """The latest decision recorded about ``deploy`` (before entry ``before``), if any."""
+    found = decisions(view, deploy, before)
+    return found[-1] if found else None
+
+
+def _key(deploy: Deploy) -> str:
+    return f"{deploy.service}@{deploy.version}@{deploy.finished_at.isoformat()}"
 
 
 def deploy_fields(deploy: Deploy | None) -> dict[str, str]:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.access import WHO_MAY, Right
 from bot.core.lifecycle import State
 from bot.core.model import Incident, Severity
-from bot.services.access import Access, NotADeclarer, NotOnTheIncident
+from bot.services.access import Access, NotADeclarer, NotPermitted
 from bot.services.chat import ChatFailure
 from bot.services.read_model import IncidentView
 from bot.services.records import StoredIncident
@@ -71,10 +72,25 @@ def test_only_declarers_and_admins_declare() -> None:
 def test_the_people_on_the_incident_and_admins_steer_it() -> None:
     rules = access(Groups({"S0ADMIN": ["U0A"]}), None, "S0ADMIN", [0.0])
     for user in ("U0DECL", "U0RESP", "U0IC", "U0A"):
-        assert rules.steering_rule(user, "resolve")(incident()) is None
-    assert rules.steering_rule("U0X", "resolve")(incident()) == NotOnTheIncident(
-        "resolve", "U0IC", "S0ADMIN"
+        assert rules.rule(user, Right.STEER)(incident()) is None
+    assert rules.rule("U0X", Right.STEER)(incident()) == NotPermitted(
+        Right.STEER, WHO_MAY[Right.STEER], "U0IC", "S0ADMIN"
     )
+
+
+def test_only_owners_and_admins_end_it() -> None:
+    rules = access(Groups({"S0ADMIN": ["U0A"]}), None, "S0ADMIN", [0.0])
+    for user in ("U0DECL", "U0IC", "U0A"):
+        assert rules.rule(user, Right.END)(incident()) is None
+    refused = rules.rule("U0RESP", Right.END)(incident())
+    assert refused is not None
+    assert refused.right is Right.END
+
+
+def test_responding_asks_nobody() -> None:
+    groups = Groups({"S0ADMIN": ["U0A"]})
+    assert access(groups, None, "S0ADMIN", [0.0]).rule("U0X", Right.RESPOND)(incident()) is None
+    assert groups.asked == 0
 
 
 def test_group_members_are_asked_once_a_minute_and_kept_while_the_chat_is_down() -> None:

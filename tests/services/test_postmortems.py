@@ -94,8 +94,9 @@ def test_the_published_url_is_recorded_and_the_channel_told(
 ) -> None:
     view = declare(incidents)
 
-    after = postmortems.published(view, "https://wiki.example/pm-1", "U0BOB")
+    after = postmortems.published(view, "https://wiki.example/pm-1", "U0BOB", lambda _: None)
 
+    assert not isinstance(after, str)
     assert after.events[-1].kind is EventKind.POSTMORTEM_PUBLISHED
     assert chat.to("post") == [("C1", "U0BOB published https://wiki.example/pm-1")]
     with incidents.units() as uow:
@@ -115,3 +116,16 @@ def test_the_draft_folder_writes_the_file_and_returns_its_path(tmp_path: Path) -
 
     assert path == str(tmp_path / "postmortems" / "incident-1-postmortem.md")
     assert Path(path).read_text(encoding="utf-8") == "# Post-mortem\n"
+
+
+def test_a_refused_publication_records_and_says_nothing(
+    postmortems: Postmortems, chat: FakeChat, incidents: IncidentService
+) -> None:
+    view = declare(incidents)
+    chat.calls.clear()
+
+    refused = postmortems.published(view, "https://wiki.example/pm-1", "U0X", lambda _: "no")
+
+    assert refused == "no"
+    assert chat.calls == []
+    assert incidents.get(view.id).events[-1].kind is not EventKind.POSTMORTEM_PUBLISHED

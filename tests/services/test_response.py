@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from bot.core.access import WHO_MAY, Right
 from bot.core.alerts import Alert
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
-from bot.services.access import Access, NotADeclarer, NotOnTheIncident
+from bot.services.access import Access, NotADeclarer, NotPermitted
 from bot.services.alerts import AlertRecords
 from bot.services.chat import Message
 from bot.services.declaring import Declaration, Declared, Declaring
@@ -179,9 +180,9 @@ def test_a_move_is_recorded_the_card_refreshed_and_the_channel_told(world: World
 
 def test_steering_is_for_the_people_on_the_incident(world: World) -> None:
     view = world.declare().view
-    resolve = Move(EventKind.RESOLVED, steering="resolve")
+    resolve = Move(EventKind.RESOLVED)
     refused = world.response.move("U0MALLORY", view.id, resolve, said("resolved"))
-    assert refused == NotOnTheIncident("resolve", None, None)
+    assert refused == NotPermitted(Right.END, WHO_MAY[Right.END], None, None)
     assert world.response.move("U0ALICE", view.id, resolve, said("resolved")) is None
 
 

@@ -121,8 +121,13 @@ def said(world: World) -> list[str]:
     return [text for _, text in world.chat.to("post")]
 
 
-def ref(view: IncidentView, deploy: Deploy) -> DeployRef:
-    return DeployRef(view.id, deploy.service, deploy.version, deploy.finished_at.isoformat())
+def ref(view: IncidentView, deploy: Deploy, basis: int | None = None) -> DeployRef:
+    finished = deploy.finished_at.isoformat()
+    return DeployRef(view.id, deploy.service, deploy.version, finished, basis)
+
+
+def ANYONE(_view: IncidentView) -> None:
+    return None
 
 
 def kinds(world: World, incident_id: int) -> list[EventKind]:
@@ -169,7 +174,7 @@ def test_a_deploy_re_advises_only_the_incidents_of_its_service(world: World) -> 
 def test_rolling_back_shows_the_steps_calls_the_hook_and_records_both(world: World) -> None:
     deploy = world.deploy("v41", minutes_before=30)
     view = world.declare()
-    assert world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy)) is None
+    assert world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy), ANYONE) is None
     service = world.playbooks.catalog.service("checkout")
     assert service is not None
     assert said(world) == [
@@ -200,11 +205,11 @@ def test_rolling_back_shows_the_steps_calls_the_hook_and_records_both(world: Wor
 def test_the_same_decision_twice_is_refused_and_a_change_of_mind_is_said(world: World) -> None:
     deploy = world.deploy("v41", minutes_before=30)
     view = world.declare()
-    assert world.advisor.decide("U0BOB", Decision.NOT_RELATED, ref(view, deploy)) is None
-    again = world.advisor.decide("U0CAROL", Decision.NOT_RELATED, ref(view, deploy))
+    assert world.advisor.decide("U0BOB", Decision.NOT_RELATED, ref(view, deploy), ANYONE) is None
+    again = world.advisor.decide("U0CAROL", Decision.NOT_RELATED, ref(view, deploy), ANYONE)
     assert isinstance(again, AlreadyDecided)
-    assert (again.earlier.actor, again.decision) == ("U0BOB", Decision.NOT_RELATED)
-    assert world.advisor.decide("U0CAROL", Decision.ROLLED_BACK, ref(view, deploy)) is None
+    assert (again.earlier.actor, again.asked) == ("U0BOB", Decision.NOT_RELATED)
+    assert world.advisor.decide("U0CAROL", Decision.ROLLED_BACK, ref(view, deploy), ANYONE) is None
     assert said(world) == [
         "not related v41",
         "changed not related -> already rolled back by U0CAROL",
@@ -217,9 +222,11 @@ def test_decisions_on_a_resolved_incident_or_an_unknown_deploy_are_refused(world
     deploy = world.deploy("v41", minutes_before=30)
     view = world.declare()
     gone = DeployRef(view.id, "checkout", "v99", deploy.finished_at.isoformat())
-    assert isinstance(world.advisor.decide("U0BOB", Decision.ROLL_BACK, gone), UnknownDeploy)
+    assert isinstance(
+        world.advisor.decide("U0BOB", Decision.ROLL_BACK, gone, ANYONE), UnknownDeploy
+    )
     world.incidents.record(view.id, EventKind.RESOLVED, "U0ALICE")
-    refused = world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
+    refused = world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy), ANYONE)
     assert isinstance(refused, NotOpen)
     assert world.chat.to("post") == []
     assert world.hook.calls == []
@@ -229,7 +236,7 @@ def test_without_a_signing_secret_the_hook_is_not_called(world: World) -> None:
     world.advisor.webhook_secret = None
     deploy = world.deploy("v41", minutes_before=30)
     view = world.declare()
-    world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy))
+    world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy), ANYONE)
     assert said(world)[-1] == "hook not signed"
     assert world.hook.calls == []
 
@@ -249,7 +256,7 @@ def test_two_people_pressing_roll_back_at_once_roll_back_once(world: World) -> N
     outcomes: list[object] = []
 
     def press(user: str) -> None:
-        outcomes.append(world.advisor.decide(user, Decision.ROLL_BACK, ref(view, deploy)))
+        outcomes.append(world.advisor.decide(user, Decision.ROLL_BACK, ref(view, deploy), ANYONE))
 
     pressers = [threading.Thread(target=press, args=(user,)) for user in ("U0BOB", "U0CAROL")]
     for presser in pressers:
@@ -259,3 +266,39 @@ def test_two_people_pressing_roll_back_at_once_roll_back_once(world: World) -> N
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["AlreadyDecided", "NoneType"]
     assert len(world.hook.calls) == 1
     assert kinds(world, view.id).count(EventKind.ROLLBACK_DECIDED) == 1
+
+
+def test_a_button_decides_only_on_the_basis_it_was_shown_on(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    advice = ref(view, deploy, basis=0)
+    assert world.advisor.decide("U0BOB", Decision.NOT_RELATED, advice, ANYONE) is None
+    late = world.advisor.decide("U0CAROL", Decision.ROLL_BACK, advice, ANYONE)
+    assert isinstance(late, AlreadyDecided)
+    assert (late.earlier.actor, late.earlier.text, late.asked, late.basis) == (
+        "U0BOB",
+        "not related",
+        Decision.ROLL_BACK,
+        1,
+    )
+    assert world.hook.calls == []
+    changed = world.advisor.decide("U0CAROL", Decision.ROLL_BACK, ref(view, deploy, 1), ANYONE)
+    assert changed is None  # the change of mind, offered on the new basis
+    assert len(world.hook.calls) == 1
+    again = world.advisor.decide("U0DAN", Decision.ROLL_BACK, ref(view, deploy, 1), ANYONE)
+    assert isinstance(again, AlreadyDecided)
+    assert kinds(world, view.id).count(EventKind.ROLLBACK_DECIDED) == 2
+
+
+def test_who_may_not_steer_decides_nothing(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    refused = world.advisor.decide(
+        "U0X",
+        Decision.ROLL_BACK,
+        ref(view, deploy, 0),
+        lambda _view: "not you",  # type: ignore[arg-type,return-value]
+    )
+    assert refused == "not you"
+    assert world.hook.calls == []
+    assert EventKind.ROLLBACK_DECIDED not in kinds(world, view.id)

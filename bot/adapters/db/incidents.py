@@ -119,13 +119,16 @@ class Incidents:
         )
         return list(rows)
 
-    def append(self, incident_id: int, event: Event, after: Incident) -> None:
-        """Append ``event`` (its ``seq`` the next one) and mirror ``after`` into the row.
+    def append(
+        self, incident_id: int, event: Event, after: Incident, once: str | None = None
+    ) -> None:
+        """Append ``event`` (its ``seq`` the next one) and mirror ``after`` into the row;
+        Conflict when another entry holds the ``once`` key.
 
         Appending takes the audit chain's lock, shared by every incident: do it last.
         """
         row = self._row(incident_id)
-        self.timeline.append(incident_id, event)
+        self.timeline.append(incident_id, event, once)
         _mirror(row, after, event.at)
 
     def record(self, incident_id: int, event: Event) -> tuple[Event, Incident]:

@@ -66,6 +66,9 @@ class EventRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    once_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    """Set for an entry that may happen once only (a note per pinned message, a decision per
+    deploy, a confirmation's effect): the database refuses a second entry with the same key."""
 
 
 class DeployRow(Base):
@@ -193,3 +196,13 @@ class AlertRow(Base):
     ends_at: Mapped[datetime | None]
     url: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    """A request from Slack whose work has started (by event id or trigger id): a retry or a
+    duplicate delivery finds it here, on whichever replica it lands."""
+
+    __tablename__ = "deliveries"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.adapters.db import audit
 from bot.adapters.db.tables import EventRow
 from bot.core.model import Event, EventKind, Severity
+from bot.services.ports import Conflict
 
 
 def _to_domain(row: EventRow) -> Event:
@@ -53,12 +55,20 @@ class Timeline:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, incident_id: int, event: Event) -> Event:
-        """Store ``event``, chained into the audit trail; its ``seq`` must be the next one."""
+    def append(self, incident_id: int, event: Event, once: str | None = None) -> Event:
+        """Store ``event``, chained into the audit trail; its ``seq`` must be the next one.
+
+        ``once`` is a key no other entry may have: Conflict if one has (nothing is stored)."""
         row = _to_row(incident_id, event)
+        row.once_key = once
         audit.chain(self.session, row)
         self.session.add(row)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as clash:
+            if once is None or "once_key" not in str(clash.orig):  # the constraint's name
+                raise
+            raise Conflict(f"{once} happened already") from clash
         return event
 
     def events(self, incident_id: int) -> list[Event]:

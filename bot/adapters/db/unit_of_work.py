@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db.alerts import Alerts
 from bot.adapters.db.deadlines import Deadlines
+from bot.adapters.db.deliveries import Deliveries
 from bot.adapters.db.deploys import Deploys
 from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import Incidents
@@ -91,6 +92,10 @@ class SqlUnitOfWork:
     @cached_property
     def deploys(self) -> Deploys:
         return Deploys(self.session)
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        return Deliveries(self.session)
 
 
 def units_of_work(sessions: sessionmaker[Session]) -> Callable[[], SqlUnitOfWork]:

@@ -1,25 +1,37 @@
-"""Refusals of access in Slack's words: who may declare, who may steer an incident."""
+"""Refusals of access in Slack's words: who may declare, who may do what to an incident."""
 
 from __future__ import annotations
 
 from bot.adapters.slack import mrkdwn
-from bot.services.access import NotADeclarer, NotOnTheIncident
+from bot.core.access import Right, Role
+from bot.services.access import NotADeclarer, NotPermitted
+
+_ORDER = (Role.COMMANDER, Role.DECLARER, Role.RESPONDER, Role.ADMIN)
+_NEXT_STEP = {
+    Right.STEER: "To respond, type `/incident ack` first.",
+    Right.TAKE_COMMAND: "To respond, type `/incident ack` first.",
+    Right.END: "Ask the incident commander, or an admin.",
+}
 
 
-def refusal(refused: NotADeclarer | NotOnTheIncident) -> str:
-    """What the person refused is told (mrkdwn)."""
+def refusal(refused: NotADeclarer | NotPermitted) -> str:
+    """What the person refused is told (mrkdwn): who may, and what to do instead."""
     if isinstance(refused, NotADeclarer):
         return (
             f"Only members of {mrkdwn.user_group(refused.group)} may declare incidents. Ask "
             "one of them, or page the on-call."
         )
-    who = (
-        f"the incident commander ({mrkdwn.user(refused.commander)})"
-        if refused.commander
-        else "the incident commander"
-    )
-    admins = f", or {mrkdwn.user_group(refused.admins)}" if refused.admins else ""
-    return (
-        f"Only {who}, the declarer and the responders{admins} may {refused.action} this "
-        "incident. To respond, type `/incident ack` first."
-    )
+    who = [_named(role, refused) for role in _ORDER if role in refused.who]
+    listed = [name for name in who if name]
+    allowed = ", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
+    return f"Only {allowed} may {refused.right.value} this incident. {_NEXT_STEP[refused.right]}"
+
+
+def _named(role: Role, refused: NotPermitted) -> str | None:
+    if role is Role.COMMANDER and refused.commander:
+        return f"{role.value} ({mrkdwn.user(refused.commander)})"
+    if role is Role.ADMIN:
+        if refused.admins is None:
+            return None
+        return f"members of {mrkdwn.user_group(refused.admins)}"
+    return str(role.value)

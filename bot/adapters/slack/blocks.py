@@ -119,7 +119,8 @@ def _buttons(view: IncidentView) -> ActionsBlock:
     """The registry's buttons for the incident's state, in the registry's order."""
     shown = VERBS.card_buttons(view.state)
     return ActionsBlock(
-        block_id=f"incident-{view.id}", elements=[b.element(str(view.id)) for b in shown]
+        block_id=f"incident-{view.id}",
+        elements=[b.element(f"{view.id}:{view.state}") for b in shown],
     )
 
 
@@ -145,6 +146,11 @@ def card(view: IncidentView, playbook: Playbook) -> Blocks:
             ),
         ]
     )
+
+
+def context(text: str) -> Blocks:
+    """A quiet line (mrkdwn) under a message, as a context block."""
+    return _dicts([ContextBlock(elements=[MarkdownTextObject(text=text)])])
 
 
 def notice(text: str, emoji: str = ":information_source:") -> Blocks:
@@ -212,7 +218,7 @@ def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
             ),
             ActionsBlock(
                 elements=[
-                    CHANGE_SEVERITY.element(f"{view.id}:{severity}", severity.label),
+                    CHANGE_SEVERITY.element(f"{view.id}:{severity}:{current}", severity.label),
                 ]
             ),
         ]

@@ -14,7 +14,7 @@ from typing import Any
 from bot.adapters.slack import access, blocks, modals, mrkdwn, rollback, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import Anywhere, Submitted
-from bot.adapters.slack.replies import Invocation, Reply, error, notice
+from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
 from bot.core import deadlines, durations
@@ -22,7 +22,7 @@ from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
-from bot.services.access import NotADeclarer, NotOnTheIncident
+from bot.services.access import NotADeclarer, NotPermitted
 from bot.services.chat import Chat, Message
 from bot.services.declaring import Declaration, Declared, Declaring
 from bot.services.deploys import DeployService
@@ -31,14 +31,18 @@ from bot.services.postmortems import Postmortems
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.services.response import (
+    NOTHING_SHOWN,
+    AlreadyResponding,
     IncidentResponse,
     Move,
+    NoLongerAsShown,
     NotAllowedNow,
     NotInCatalog,
     Refusal,
     Saying,
+    Shown,
 )
-from bot.services.rollback import Decision, RollbackAdvisor
+from bot.services.rollback import AlreadyDecided, Decision, RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
 
@@ -182,29 +186,25 @@ class Handlers:
         subject: str | None = None,
         text: str | None = None,
         extra: Mapping[str, str] | None = None,
+        shown: Shown = NOTHING_SHOWN,
     ) -> Reply | None:
         """Record ``kind`` and tell the channel ``message`` (``{who}``: who did it), or what
-        ``message`` words from the incident as the move left it."""
-        steering = VERBS.steering(kind)
-        move = Move(
-            kind,
-            severity,
-            subject,
-            text,
-            dict(extra or {}),
-            steering.phrase if steering else None,
-        )
+        ``message`` words from the incident as the move left it; only while it is as
+        ``shown``."""
+        move = Move(kind, severity, subject, text, dict(extra or {}))
         said = message if callable(message) else _saying(message, who)
-        return _refusal(self.use.response.move(who.user, incident_id, move, said))
+        return _refusal(self.use.response.move(who.user, incident_id, move, said, shown))
 
-    def resolve(self, who: Invocation, incident_id: int) -> Reply | None:
+    def resolve(
+        self, who: Invocation, incident_id: int, shown: Shown = NOTHING_SHOWN
+    ) -> Reply | None:
         def resolution(view: IncidentView) -> Message:
             pending = deadlines.pending(view.deadlines)
             due = next((d.due_at for d in pending if d.kind is DeadlineKind.POSTMORTEM), None)
             text = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
             return Message(blocks.notice(text, ""), text)
 
-        return self.act(who, incident_id, EventKind.RESOLVED, resolution)
+        return self.act(who, incident_id, EventKind.RESOLVED, resolution, shown=shown)
 
     def propose_severity(self, command: Command, view: IncidentView) -> Reply:
         assert command.severity is not None
@@ -217,22 +217,40 @@ class Handlers:
         )
 
     def change_severity(
-        self, who: Invocation, incident_id: int, severity: Severity
-    ) -> Reply | None:
+        self, who: Invocation, incident_id: int, severity: Severity, shown: Shown = NOTHING_SHOWN
+    ) -> Reply:
+        """The confirmation's button: the change, once, while the incident is as it showed;
+        the confirmation is used up either way."""
         view = self.service.get(incident_id)
         before = view.severity
         if before is severity:
-            return notice(f"The incident is already {severity.label}.")
+            return replace(
+                notice(f"The incident is already {severity.label}."),
+                spent=blocks.context(f"The incident is {severity.label}."),
+            )
         message = self.templates.render(
             "severity_change.md.j2", who=who.user, before=before, after=severity
         )
-        return self.act(who, incident_id, EventKind.SEVERITY_CHANGED, message, severity=severity)
+        move = Move(EventKind.SEVERITY_CHANGED, severity)
+        said = _saying(message, who)
+        refused = self.use.response.move(who.user, incident_id, move, said, shown)
+        if refused is None:
+            return spent(f"{mrkdwn.user(who.user)} changed it to {severity.label}.")
+        reply = _refusal(refused)
+        assert reply is not None
+        if isinstance(refused, NoLongerAsShown):
+            return replace(reply, spent=blocks.context("This confirmation no longer applies."))
+        return reply
 
     def assign_commander(
         self, who: Invocation, command: Command, view: IncidentView
     ) -> Reply | None:
         assert command.user is not None
-        message = f":crown: {{who}} made {mrkdwn.user(command.user)} the incident commander."
+        message = (
+            ":crown: {who} took command of the incident."
+            if command.user == who.user
+            else f":crown: {{who}} made {mrkdwn.user(command.user)} the incident commander."
+        )
         return self.act(who, view.id, EventKind.COMMANDER_ASSIGNED, message, subject=command.user)
 
     def assign_role(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
@@ -269,8 +287,7 @@ class Handlers:
 
     def postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         if command.text:
-            self.use.response.publish_postmortem(who.user, view, command.text)
-            return None
+            return _refusal(self.use.response.publish_postmortem(who.user, view, command.text))
         path = self.use.postmortems.write(view)
         return notice(
             f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."
@@ -279,9 +296,18 @@ class Handlers:
         )
 
     def decide(self, who: Invocation, decision: Decision, value: str) -> Reply | None:
-        """A rollback decision button: record and carry it out, or say why not."""
-        refused = self.use.advisor.decide(who.user, decision, rollback.decode(value))
-        return error(rollback.refusal(refused)) if refused is not None else None
+        """A rollback decision button: record and carry it out, or say why not. Once decided,
+        the buttons it was pressed among give way to the decision."""
+        ref = rollback.decode(value)
+        refused = self.use.response.decide_rollback(who.user, decision, ref)
+        if refused is None:
+            return Reply([], "", spent=rollback.decided_row(ref, decision, who.user))
+        reply = error(rollback.refusal(refused))
+        if isinstance(refused, AlreadyDecided) and (
+            change := rollback.change_button(ref.incident_id, refused)
+        ):
+            reply = replace(reply, blocks=[*reply.blocks, change])
+        return reply
 
     # --- deploys ---------------------------------------------------------------------------------
 
@@ -377,6 +403,24 @@ class Handlers:
         return Reply(blocks.timeline(view), f"Timeline of {blocks.headline(view)}")
 
 
+def _since(moved: NoLongerAsShown) -> str:
+    """What changed since a button was shown, and that nothing was done."""
+    now = []
+    if moved.shown.severity is not None and moved.shown.severity is not moved.severity:
+        now.append(f"*{moved.severity.label}*")
+    if moved.shown.state is not None and moved.shown.state is not moved.state:
+        now.append(f"*{str(moved.state).capitalize()}*")
+    by = (
+        f" ({mrkdwn.user(moved.by.actor)}, {mrkdwn.date(moved.by.at, '{time}')})"
+        if moved.by
+        else ""
+    )
+    return (
+        f"Since that button was shown, the incident became {' and '.join(now)}{by}. Nothing "
+        "was changed; `/incident status` shows it as it is now."
+    )
+
+
 def _known(refused: NotInCatalog) -> str:
     return f"Known services: {', '.join(sorted(refused.known)) or 'none'}."
 
@@ -392,7 +436,11 @@ def _refusal(refused: Refusal | None) -> Reply | None:
     """A use case's refusal, worded for the person who asked; None when it went through."""
     if refused is None:
         return None
-    if isinstance(refused, NotOnTheIncident):
+    if isinstance(refused, AlreadyResponding):
+        return notice("You are already responding to this incident.", ":raising_hand:")
+    if isinstance(refused, NoLongerAsShown):
+        return error(_since(refused))
+    if isinstance(refused, NotPermitted):
         return error(access.refusal(refused))
     if isinstance(refused, NotInCatalog):
         return error(

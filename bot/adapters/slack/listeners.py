@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest, Respond
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.commands import Command, UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
 from bot.adapters.slack.pins import pin_change
+from bot.adapters.slack.replays import ReplayGuard
 from bot.adapters.slack.replies import Invocation, Reply, error
 from bot.adapters.slack.verbs import VERBS
-from bot.services.channel_notes import ChannelNotes
+from bot.services.channel_notes import ChannelNotes, PinChange
 from bot.services.clock import Clock, system_clock
+from bot.services.deliveries import Deliveries
 from bot.services.ports import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -88,14 +90,19 @@ class Listeners:
         notes: ChannelNotes,
         later: Callable[[Callable[[], object]], object],
         clock: Clock = system_clock,
+        deliveries: Deliveries | None = None,
+        replays: ReplayGuard | None = None,
     ) -> None:
         self.handlers = handlers
         self.gateway = gateway
         self.notes = notes
         self.later = later  # where follow-up work runs, after every pending answer
         self.clock = clock
+        self.deliveries = deliveries  # None: every delivery is taken as the first
+        self.replays = replays or ReplayGuard()
 
     def register(self, app: App) -> None:
+        app.middleware(self.refuse_replays)
         app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
         for button in VERBS.buttons():
             app.action(button.action_id)(ack=self.ack_quietly, lazy=[self.run_button])
@@ -105,6 +112,26 @@ class Listeners:
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
         for removed in ("pin_removed", "reaction_removed"):
             app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
+
+    def refuse_replays(
+        self, request: BoltRequest, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        """Runs after Bolt verified the signature: the same signed request twice is refused."""
+        signature = request.headers.get("x-slack-signature")
+        if signature and not self.replays.first(
+            str(signature[0] if isinstance(signature, list) else signature)
+        ):
+            log.warning("refused a replayed Slack request")
+            return BoltResponse(status=401, body="replayed request")
+        return next()
+
+    def _first(self, key: str | None) -> bool:
+        """Whether this delivery is the request's first (a retry or duplicate is not: its
+        work is started already, here or on another replica)."""
+        if key is None or self.deliveries is None or self.deliveries.first(key):
+            return True
+        log.info("ignored a repeated Slack delivery", extra={"delivery": key})
+        return False
 
     # --- /incident ------------------------------------------------------------------------------
 
@@ -133,7 +160,14 @@ class Listeners:
         verb = VERBS[command.name]
         if verb.in_ack or (_is_retry(request) and not verb.retried):
             return
-        _guarded(lambda: self._dispatch(_typist(body), command), respond, self.later)
+        who = _typist(body)
+        # A declaration is made once by its own request key, and answered on every retry.
+        key = None if verb.retried else _key("command", who.team, who.trigger_id)
+
+        def work() -> Reply | None:
+            return self._dispatch(who, command) if self._first(key) else None
+
+        _guarded(work, respond, self.later)
 
     def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
         return self.handlers.command(who, command)
@@ -144,22 +178,43 @@ class Listeners:
         ack()
 
     def run_button(self, body: dict[str, Any], respond: Respond) -> None:
-        """A button of the registry: its use case, with the button's value."""
+        """A button of the registry: its use case, with the button's value. A button whose
+        work is done for good gives way, in its message, to what was done."""
         action = body["actions"][0]
         who = _clicker(body)
-        _guarded(
-            lambda: self.handlers.click(who, action["action_id"], str(action["value"])),
-            respond,
-            self.later,  # declaring from an alert sets the channel up after the reply
-        )
+        key = _key("action", who.team, who.trigger_id or str(action.get("action_ts") or ""))
 
-    def run_pinned(self, event: dict[str, Any]) -> None:
-        if change := pin_change(event):
-            _quietly(lambda: self.notes.pinned(change))
+        def click() -> Reply | None:
+            if not self._first(key):
+                return None
+            reply = self.handlers.click(who, action["action_id"], str(action["value"]))
+            if reply is None or reply.spent is None:
+                return reply
+            _spend(body, reply.spent, respond)
+            return reply if reply.blocks else None
 
-    def run_unpinned(self, event: dict[str, Any]) -> None:
-        if change := pin_change(event):
-            _quietly(lambda: self.notes.unpinned(change))
+        _guarded(click, respond, self.later)  # declaring from an alert: set-up after the reply
+
+    def run_pinned(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        self._on_event(body, event, self.notes.pinned)
+
+    def run_unpinned(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        self._on_event(body, event, self.notes.unpinned)
+
+    def _on_event(
+        self, body: dict[str, Any], event: dict[str, Any], note: Callable[[PinChange], None]
+    ) -> None:
+        """A pin event, once per event id however often Slack delivers it."""
+        change = pin_change(event)
+        if change is None:
+            return
+        key = _key("event", str(body.get("team_id") or ""), str(body.get("event_id") or ""))
+
+        def work() -> None:
+            if self._first(key):
+                note(change)
+
+        _quietly(work)
 
     # --- forms ------------------------------------------------------------------------------------
 
@@ -183,7 +238,11 @@ class Listeners:
         who = Invocation(user=user, channel=user, team=body.get("team", {}).get("id", ""))
         tell_in = {"channel": user}  # a direct message until the use case names the channel
 
+        key = _key("view", who.team, str(view.get("id") or ""))
+
         def submit() -> Reply | None:
+            if not self._first(key):
+                return None
             submitted = form.submit(self.handlers, who, view, now)
             tell_in["channel"] = submitted.tell_in or user
             return submitted.reply
@@ -200,6 +259,30 @@ class Listeners:
             self.gateway.ephemeral(who.channel, who.user, content, text)
         except SlackFailure:
             self.gateway.post(who.user, content, text)
+
+
+def _key(kind: str, team: str, request_id: str) -> str | None:
+    """A request's key, the same on every delivery of it; None when Slack sent no id."""
+    return f"{kind}:{team}:{request_id}" if request_id else None
+
+
+def _spend(body: dict[str, Any], used: blocks.Blocks, respond: Respond) -> None:
+    """Replace the pressed button's row in its message with ``used`` (the message's other
+    blocks kept when Slack sent them along; an ephemeral message is replaced whole)."""
+    block_id = body["actions"][0].get("block_id")
+    message = body.get("message") or {}
+    kept: list[dict[str, Any]] = []
+    for block in message.get("blocks") or []:
+        if block.get("type") == "actions" and block.get("block_id") == block_id:
+            kept += used
+            used = []
+        else:
+            kept.append(block)
+    try:
+        text = str(message.get("text") or "A used button")
+        respond(blocks=[*kept, *used], text=text, replace_original=True)
+    except Exception:
+        log.exception("could not mark a used button")  # the work is done; the reply still goes
 
 
 def _typist(body: dict[str, Any]) -> Invocation:

@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import ButtonElement, ConfirmObject
 from bot.adapters.slack import commands
 from bot.adapters.slack.commands import Command, Syntax
 from bot.core.lifecycle import State
-from bot.core.model import EventKind
 
 if TYPE_CHECKING:
     from bot.adapters.slack.handlers import Handlers
@@ -48,12 +47,13 @@ class InIncident:
 
 
 @dataclass(frozen=True)
-class Steering:
-    """Only the commander, the declarer, the responders or an admin may record ``kind``."""
+class Asks:
+    """A confirmation dialog's words (plain text; Slack's limits: title 24, buttons 24)."""
 
-    kind: EventKind
-    phrase: str
-    """What they may do, as in "Only … may <phrase> this incident"."""
+    title: str
+    text: str
+    confirm: str
+    deny: str = "Not yet"
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,21 @@ class Button:
     style: str | None = None
     on_card: frozenset[State] = frozenset()
     """The incident states in which the incident card shows it."""
+    asks: Asks | None = None
+    """Slack's confirmation dialog before it acts (for what acts on production or ends the
+    incident)."""
 
     def element(
         self, value: str, *fill: str, confirm: ConfirmObject | None = None
     ) -> ButtonElement:
         label = self.label.format(*fill) if fill else self.label
+        if confirm is None and self.asks is not None:
+            confirm = ConfirmObject(
+                title=self.asks.title,
+                text=self.asks.text,
+                confirm=self.asks.confirm,
+                deny=self.asks.deny,
+            )
         return ButtonElement(
             text=label, action_id=self.action_id, value=value, style=self.style, confirm=confirm
         )
@@ -107,7 +117,6 @@ class Verb:
     parse: Parser
     runs: Anywhere | InIncident
     aliases: tuple[str, ...] = ()
-    steers: Steering | None = None
     button: Button | None = None
     typed: bool = True
     """False: no word of its own; another verb's parser hands it its commands."""
@@ -138,7 +147,6 @@ class Registry:
             (word, v) for v in self.verbs if v.typed for word in (v.name, *v.aliases)
         )
         self._by_action = _unique((b.action_id, b) for b in (*owned, *buttons))
-        self._steering = _unique((v.steers.kind, v.steers) for v in self.verbs if v.steers)
         self._forms = _unique((v.form.callback_id, v.form) for v in self.verbs if v.form)
 
     def __iter__(self) -> Iterator[Verb]:
@@ -171,9 +179,6 @@ class Registry:
 
     def card_buttons(self, state: State) -> tuple[Button, ...]:
         return tuple(b for b in self._by_action.values() if state in b.on_card)
-
-    def steering(self, kind: EventKind) -> Steering | None:
-        return self._steering.get(kind)
 
 
 def _unique(pairs: Iterable[tuple[K, V]]) -> dict[K, V]:

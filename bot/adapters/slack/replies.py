@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.adapters.slack import blocks
+from bot.adapters.slack.blocks import Blocks
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class Reply:
     text: str
     then: Callable[[], object] | None = field(default=None, compare=False)
     """Work that may wait until the person has their answer (posted to the channel)."""
+    spent: Blocks | None = None
+    """For a button: the pressed buttons are used up, and these blocks take their place in
+    the message that showed them, for everyone who sees it."""
 
 
 def error(text: str) -> Reply:
@@ -34,3 +38,9 @@ def error(text: str) -> Reply:
 
 def notice(text: str, emoji: str = ":information_source:") -> Reply:
     return Reply(blocks.notice(text, emoji), text)
+
+
+def spent(line: str) -> Reply:
+    """A button that did its work: nothing more to tell its presser than what everyone sees,
+    ``line`` (mrkdwn) in place of the buttons."""
+    return Reply([], "", spent=blocks.context(line))

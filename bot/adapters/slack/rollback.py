@@ -3,31 +3,50 @@ deploys with their three buttons, what each decision says in the channel, and re
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ConfirmObject
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
-from bot.adapters.slack import blocks, mrkdwn, verbs
+from bot.adapters.slack import access, blocks, mrkdwn, verbs
 from bot.core import durations
 from bot.core.model import Event
 from bot.core.policy import RollbackRule
 from bot.core.rollback import Advice, Deploy, Recommendation, SuspectDeploy
 from bot.playbooks.loader import Playbooks
+from bot.services.access import NotPermitted
 from bot.services.chat import Message
 from bot.services.read_model import IncidentView
-from bot.services.rollback import AlreadyDecided, Decision, DeployRef, NotOpen, Refusal
+from bot.services.rollback import (
+    AlreadyDecided,
+    Decision,
+    DeployRef,
+    NotOpen,
+    Refusal,
+    decisions,
+)
 
 MOST_SUSPECTS = 5
 
 
 def encode(ref: DeployRef) -> str:
-    """A button's value: ``incident|service|version|finished_at``."""
-    return "|".join([str(ref.incident_id), ref.service, ref.version, ref.finished_at])
+    """A button's value: ``b<basis>|incident|service|version|finished_at`` (without the basis
+    before buttons carried it)."""
+    fields = [str(ref.incident_id), ref.service, ref.finished_at, ref.version]
+    basis = [] if ref.basis is None else [f"b{ref.basis}"]
+    return "|".join([*basis, *fields])
 
 
 def decode(value: str) -> DeployRef:
-    incident, service, version, finished = value.split("|", 3)
-    return DeployRef(int(incident), service, version, finished)
+    """The deploy a button's value names; ValueError for a value no button of ours holds."""
+    basis: int | None = None
+    if value.startswith("b"):
+        first, _, value = value.partition("|")
+        basis = int(first[1:])
+        incident, service, finished, version = value.split("|", 3)
+    else:  # the older order
+        incident, service, version, finished = value.split("|", 3)
+    return DeployRef(int(incident), service, version, finished, basis)
 
 
 def protocol(rule: RollbackRule) -> str:
@@ -73,7 +92,8 @@ class SlackRollbackWording:
         content = blocks.notice(f"{head}\n_{protocol(rule)}_", "")
         for suspect in recommendation.suspects[:MOST_SUSPECTS]:
             content += blocks.notice(_describe(suspect), "")
-            content.append(_buttons(view.id, suspect.deploy))
+            basis = len(decisions(view, suspect.deploy))
+            content.append(decision_buttons(view.id, suspect.deploy, basis))
         return Message(content, head)
 
     def _escalation(self, recommendation: Recommendation, rule: RollbackRule) -> Message:
@@ -137,6 +157,8 @@ class SlackRollbackWording:
 
 def refusal(refused: Refusal) -> str:
     """Why a decision was not recorded, for the person who clicked (mrkdwn)."""
+    if isinstance(refused, NotPermitted):
+        return access.refusal(refused)
     if isinstance(refused, NotOpen):
         return (
             f"The incident is {refused.view.state}: nothing to decide about "
@@ -144,10 +166,14 @@ def refusal(refused: Refusal) -> str:
         )
     if isinstance(refused, AlreadyDecided):
         earlier = refused.earlier
-        return (
+        said = (
             f"{mrkdwn.user(earlier.actor)} already decided {_what(refused.deploy)}: "
-            f"{refused.decision}, {mrkdwn.date(earlier.at, '{time}')}. Nothing was recorded twice."
+            f"_{mrkdwn.escape(earlier.text or '')}_, {mrkdwn.date(earlier.at, '{time}')}. "
+            "Nothing was recorded."
         )
+        if earlier.text != refused.asked:
+            said += f" To change it to _{refused.asked}_, press the button below."
+        return said
     return "I no longer find that deploy; type `/incident deploys` to see them."
 
 
@@ -165,20 +191,81 @@ def _describe(suspect: SuspectDeploy) -> str:
     return " · ".join(parts)
 
 
-def _buttons(incident_id: int, deploy: Deploy) -> dict[str, Any]:
-    value = encode(
-        DeployRef(incident_id, deploy.service, deploy.version, deploy.finished_at.isoformat())
+def change_button(incident_id: int, refused: AlreadyDecided) -> dict[str, Any] | None:
+    """The explicit change of mind a refusal offers: the asked decision, on the new basis."""
+    if refused.earlier.text == refused.asked:
+        return None
+    deploy = refused.deploy
+    ref = DeployRef(
+        incident_id,
+        deploy.service,
+        deploy.version,
+        deploy.finished_at.isoformat(),
+        refused.basis,
     )
-    confirm = ConfirmObject(
+    return _changes(ref, [refused.asked])
+
+
+def decided_row(ref: DeployRef, decision: Decision, user: str) -> list[dict[str, Any]]:
+    """What takes the place of a deploy's buttons once ``user`` decided: the decision, and
+    the other decisions as explicit changes of mind, on the next basis."""
+    basis = (ref.basis if ref.basis is not None else 0) + 1
+    after = DeployRef(ref.incident_id, ref.service, ref.version, ref.finished_at, basis)
+    said = blocks.context(
+        f"{mrkdwn.user(user)} decided about `{mrkdwn.escape(ref.service)}` "
+        f"{mrkdwn.escape(ref.version)}: _{decision}_."
+    )
+    return [*said, _changes(after, [d for d in Decision if d is not decision])]
+
+
+_BUTTONS = {
+    Decision.ROLL_BACK: verbs.ROLL_BACK,
+    Decision.NOT_RELATED: verbs.NOT_RELATED,
+    Decision.ROLLED_BACK: verbs.ROLLED_BACK,
+}
+
+
+def _changes(ref: DeployRef, decisions: list[Decision]) -> dict[str, Any]:
+    """A row of "Change to: …" buttons about ``ref``'s deploy, on its basis."""
+    value = encode(ref)
+    elements = [
+        ButtonElement(
+            text=f"Change to: {decision}",
+            action_id=_BUTTONS[decision].action_id,
+            value=value,
+            style=_BUTTONS[decision].style,
+            confirm=_confirm_roll_back(ref.service, ref.version)
+            if decision is Decision.ROLL_BACK
+            else None,
+        )
+        for decision in decisions
+    ]
+    block_id = f"rollback-{ref.basis}-" + hashlib.sha256(value.encode()).hexdigest()[:16]
+    return ActionsBlock(block_id=block_id, elements=elements).to_dict()
+
+
+def _confirm_roll_back(service: str, version: str) -> ConfirmObject:
+    return ConfirmObject(
         title="Roll back?",
-        text=f"Roll back {deploy.service} "
-        f"{deploy.version}: show the steps and call its rollback hook.",
+        text=f"Roll back {service} {version}: show the steps and call its rollback hook.",
         confirm="Roll back",
         deny="Not yet",
     )
+
+
+def decision_buttons(incident_id: int, deploy: Deploy, basis: int) -> dict[str, Any]:
+    """Roll back (asked to confirm), Not related, Already rolled back, about ``deploy``,
+    on the ``basis`` of the decisions about it so far."""
+    value = encode(
+        DeployRef(
+            incident_id, deploy.service, deploy.version, deploy.finished_at.isoformat(), basis
+        )
+    )
     return ActionsBlock(
         elements=[
-            verbs.ROLL_BACK.element(value, confirm=confirm),
+            verbs.ROLL_BACK.element(
+                value, confirm=_confirm_roll_back(deploy.service, deploy.version)
+            ),
             verbs.NOT_RELATED.element(value),
             verbs.ROLLED_BACK.element(value),
         ]

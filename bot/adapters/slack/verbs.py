@@ -9,28 +9,30 @@ from bot.adapters.slack import commands, modals, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import (
     Anywhere,
+    Asks,
     Button,
     Form,
     InIncident,
     Registry,
-    Steering,
     Verb,
 )
 from bot.core.lifecycle import OPEN_STATES, State
 from bot.core.model import EventKind, Severity
+from bot.services.response import NOTHING_SHOWN, Shown
 from bot.services.rollback import Decision
 
 if TYPE_CHECKING:
     from bot.adapters.slack.handlers import Handlers
     from bot.adapters.slack.replies import Invocation, Reply
 
-Does = Callable[["Handlers", "Invocation", int], "Reply | None"]
-"""A use case on one incident, by its id: what a no-argument verb and its button share."""
+Does = Callable[["Handlers", "Invocation", int, Shown], "Reply | None"]
+"""A use case on one incident, by its id, while it is as shown (a button says how it showed
+it; a typed command shows nothing): what a no-argument verb and its button share."""
 
 
 def _moves(kind: EventKind, says: str) -> Does:
     """Record ``kind`` and tell the channel ``says`` (``{who}`` is who did it)."""
-    return lambda h, who, incident_id: h.act(who, incident_id, kind, says)
+    return lambda h, who, incident_id, shown: h.act(who, incident_id, kind, says, shown=shown)
 
 
 def _on_incident(
@@ -39,23 +41,32 @@ def _on_incident(
     does: Does,
     *,
     aliases: tuple[str, ...] = (),
-    steers: Steering | None = None,
     button: Button | None = None,
 ) -> Verb:
     """A verb that takes no arguments and does ``does`` to the channel's incident."""
-    runs = InIncident(lambda h, who, _command, view: does(h, who, view.id))
-    return Verb(name, name, summary, name, commands.no_arguments, runs, aliases, steers, button)
+    runs = InIncident(lambda h, who, _command, view: does(h, who, view.id, NOTHING_SHOWN))
+    return Verb(name, name, summary, name, commands.no_arguments, runs, aliases, button=button)
 
 
 def _card_button(
-    action_id: str, label: str, does: Does, shown: Iterable[State], style: str | None = None
+    action_id: str,
+    label: str,
+    does: Does,
+    on_card: Iterable[State],
+    style: str | None = None,
+    *,
+    while_as_shown: bool = True,
+    asks: Asks | None = None,
 ) -> Button:
-    """A button on the incident card (its value is the incident's id) that does ``does``."""
+    """A button on the incident card that does ``does``; its value is the incident's id and
+    the state the card showed, and ``while_as_shown`` it acts only while the incident is so."""
 
     def click(h: Handlers, who: Invocation, value: str) -> Reply | None:
-        return does(h, who, int(value))
+        incident_id, _, state = value.partition(":")
+        shown = Shown(state=State(state)) if state and while_as_shown else NOTHING_SHOWN
+        return does(h, who, int(incident_id), shown)
 
-    return Button(action_id, label, click, style, frozenset(shown))
+    return Button(action_id, label, click, style, frozenset(on_card), asks)
 
 
 def _severity(level: Severity, summary: str) -> Verb:
@@ -81,8 +92,10 @@ def _give_a_title(command: Command) -> str:
 
 
 def _change_severity(h: Handlers, who: Invocation, value: str) -> Reply | None:
-    incident_id, _, severity = value.partition(":")
-    return h.change_severity(who, int(incident_id), Severity(severity))
+    """``incident:severity[:severity shown]``: the change, while the incident is as shown."""
+    incident_id, severity, *shown = value.split(":")
+    then = Shown(severity=Severity(shown[0])) if shown else NOTHING_SHOWN
+    return h.change_severity(who, int(incident_id), Severity(severity), then)
 
 
 ACK = _moves(EventKind.ACKNOWLEDGED, ":raising_hand: {who} is responding.")
@@ -90,15 +103,15 @@ MITIGATE = _moves(EventKind.MITIGATED, ":adhesive_bandage: {who} marked the inci
 REOPEN = _moves(EventKind.REOPENED, ":rotating_light: {who} reopened the incident.")
 
 
-def _resolve(h: Handlers, who: Invocation, incident_id: int) -> Reply | None:
-    return h.resolve(who, incident_id)
+def _resolve(h: Handlers, who: Invocation, incident_id: int, shown: Shown) -> Reply | None:
+    return h.resolve(who, incident_id, shown)
 
 
 CHANGE_SEVERITY = Button("incident.severity", "Change to {}", _change_severity, "danger")
 POST_UPDATE = Button(
     "incident.update",
     "Post status update",
-    lambda h, who, value: h.open_update_form(who, int(value)),
+    lambda h, who, value: h.open_update_form(who, int(value.partition(":")[0])),
     "primary",
 )
 DECLARE_FROM_ALERT = Button(
@@ -139,7 +152,9 @@ VERBS = Registry(
             "ack",
             "I'm responding",
             ACK,
-            button=_card_button("incident.ack", "I'm responding", ACK, OPEN_STATES, "primary"),
+            button=_card_button(
+                "incident.ack", "I'm responding", ACK, OPEN_STATES, "primary", while_as_shown=False
+            ),
         ),
         _on_incident(
             "join",
@@ -184,14 +199,24 @@ VERBS = Registry(
             "the incident is over",
             _resolve,
             aliases=("resolved",),
-            steers=Steering(EventKind.RESOLVED, "resolve"),
-            button=_card_button("incident.resolve", "Resolve", _resolve, OPEN_STATES, "danger"),
+            button=_card_button(
+                "incident.resolve",
+                "Resolve",
+                _resolve,
+                OPEN_STATES,
+                "danger",
+                asks=Asks(
+                    "Resolve the incident?",
+                    "It ends the incident for everyone: its clocks stop and the "
+                    "post-mortem clock starts.",
+                    "Resolve",
+                ),
+            ),
         ),
         _on_incident(
             "reopen",
             "it is back",
             REOPEN,
-            steers=Steering(EventKind.REOPENED, "reopen"),
             button=_card_button(
                 "incident.reopen", "Reopen", REOPEN, [State.RESOLVED, State.CLOSED]
             ),
@@ -201,7 +226,6 @@ VERBS = Registry(
             "close a resolved incident",
             _moves(EventKind.CLOSED, ":lock: {who} closed the incident."),
             aliases=("closed",),
-            steers=Steering(EventKind.CLOSED, "close"),
         ),
         Verb(
             "note",
@@ -301,7 +325,6 @@ VERBS = Registry(
             InIncident(
                 lambda h, who, command, view: h.propose_severity(command, view), _give_a_title
             ),
-            steers=Steering(EventKind.SEVERITY_CHANGED, "change the severity of"),
             button=CHANGE_SEVERITY,
             typed=False,
         ),

@@ -146,6 +146,8 @@ class Screen:
             url = posted.message.get("url", "")
             return [f"{INDENT}rollback webhook {url} (called on the stand-in, not for real)"]
         reader, channel = self.replies[posted.key]  # every response URL is one the sandbox made
+        if posted.replaced is not None:
+            return self._edited(posted.message, *posted.replaced)
         if posted.message.get("delete_original"):
             return [f"{INDENT}(the bot removed its reply to @{self.names().user(reader)})"]
         return self.message(posted.message, channel, reader=reader)

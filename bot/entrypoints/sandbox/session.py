@@ -306,7 +306,9 @@ class Sandbox:
             "container": container,
             "message": message,
             "trigger_id": self._trigger_id(),
-            "response_url": self.stub.response_url(key),
+            "response_url": self.stub.response_url(
+                key, (target.channel, target.ts) if target.ts else None
+            ),
             "actions": [
                 {
                     "type": "button",

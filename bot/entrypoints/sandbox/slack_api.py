@@ -744,6 +744,8 @@ class PostedResponse:
 
     key: str
     message: Json
+    replaced: tuple[str, str] | None = None
+    """(channel, ts) of the channel message it replaced (``replace_original``), if any."""
 
 
 @dataclass(frozen=True)
@@ -791,6 +793,7 @@ class SlackApiStub:
         self._responses: list[tuple[str, Json]] = []
         self._journal: list[RecordedCall | PostedResponse] = []
         self._response_times: dict[str, list[float]] = {}
+        self._sources: dict[str, tuple[str, str]] = {}  # response_url key: message it came from
 
     # -- lifecycle
 
@@ -1070,8 +1073,14 @@ class SlackApiStub:
             file.content = body
             return 200, f"OK - {len(body)}"
 
-    def response_url(self, key: str) -> str:
-        """A response_url to put in a signed request; what the bot POSTs there is kept."""
+    def response_url(self, key: str, source: tuple[str, str] | None = None) -> str:
+        """A response_url to put in a signed request; what the bot POSTs there is kept.
+
+        ``source``: (channel, ts) of the channel message whose button was pressed, which a
+        message with ``replace_original`` replaces for everyone, as Slack does."""
+        if source is not None:
+            with self._cond:
+                self._sources[key] = source
         return f"{self.server_url}{RESPONSE_PREFIX}{key}"
 
     def handle_response(self, key: str, body: bytes) -> tuple[int, str]:
@@ -1080,8 +1089,17 @@ class SlackApiStub:
         except ValueError:
             return 400, "invalid_payload"
         with self._cond:
+            replaced = self._sources.get(key) if message.get("replace_original") else None
+            if replaced is not None:
+                channel, ts = replaced
+                original = self._workspace.channel(channel).message(ts)
+                original.update({k: message[k] for k in ("text", "blocks") if k in message})
+                original["edited"] = {
+                    "user": self._workspace.identity.bot_user_id,
+                    "ts": self._workspace.next_ts(),
+                }
             self._responses.append((key, message))
-            self._journal.append(PostedResponse(key, message))
+            self._journal.append(PostedResponse(key, message, replaced))
             self._response_times.setdefault(key, []).append(time.time())
             self._cond.notify_all()
         return 200, "ok"

@@ -45,20 +45,32 @@ def test_only_the_declarers_group_may_declare(guarded: BotClient) -> None:
     assert "is declared in" in done["text"]
 
 
-def test_a_bystander_may_not_resolve_but_a_responder_or_an_admin_may(guarded: BotClient) -> None:
+def test_a_bystander_may_neither_resolve_nor_take_command(guarded: BotClient) -> None:
     guarded.reply(guarded.command("sev1 checkout down"))
     channel = channel_of(guarded)
     refused = guarded.reply(guarded.command("resolve", user="U0DISC", channel=channel))
-    assert "may resolve this incident. To respond, type `/incident ack` first." in refused["text"]
+    assert "may resolve or close this incident" in refused["text"]
     assert "<!subteam^S0ADMINS>" in refused["text"]
+    taken = guarded.reply(guarded.command("ic <@U0DISC|disc>", user="U0DISC", channel=channel))
+    assert "may take command of this incident. To respond, type `/incident ack`" in taken["text"]
     assert state(guarded) == "investigating"
+
+
+def test_acknowledging_makes_a_responder_not_an_owner(guarded: BotClient) -> None:
+    guarded.reply(guarded.command("sev1 checkout down"))
+    channel = channel_of(guarded)
     guarded.command("ack", user="U0DISC", channel=channel)
     guarded.slack.wait_for("chat.update")
-    guarded.command("resolve", user="U0DISC", channel=channel)
+    refused = guarded.reply(guarded.command("resolve", user="U0DISC", channel=channel))
+    assert "Only the incident commander, the declarer or members of" in refused["text"]
+    assert state(guarded) == "investigating"
+    guarded.command("ic <@U0DISC|disc>", user="U0DISC", channel=channel)  # a responder may
     guarded.slack.wait_for("chat.update", count=2)
+    guarded.command("resolve", user="U0DISC", channel=channel)
+    guarded.slack.wait_for("chat.update", count=3)
     assert state(guarded) == "resolved"
     guarded.command("reopen", user="U0PAY1", channel=channel)  # an admin, not a responder
-    guarded.slack.wait_for("chat.update", count=3)
+    guarded.slack.wait_for("chat.update", count=4)
     assert state(guarded) == "investigating"
 
 
@@ -68,6 +80,6 @@ def test_a_bystanders_severity_click_is_refused(guarded: BotClient) -> None:
     refused = guarded.reply(
         guarded.click("incident.severity", "1:sev3", user="U0CAROL", channel=channel)
     )
-    assert "may change the severity of this incident" in text_of(refused)
+    assert "may steer this incident" in text_of(refused)
     with guarded.runtime.sessions() as session:
         assert str(Incidents(session).get(1).incident.severity) == "sev1"

@@ -288,6 +288,8 @@ def test_roll_back_shows_the_steps_calls_the_hook_and_is_recorded(
     prompt = wait_for(bot, channel, "Roll back now")
     value = button_value(bot, channel, "incident.rollback")
     assert "v42" in prompt
+    bot.command("ack", user="U0BOB", channel=channel)  # a responder may decide
+    wait_for(bot, channel, "<@U0BOB> is responding")
     bot.click("incident.rollback", value, user="U0BOB", channel=channel)
     wait_for(bot, channel, "deployctl rollback checkout")
     wait_for(bot, channel, "The rollback webhook of")
@@ -320,6 +322,8 @@ def test_not_related_and_already_rolled_back_are_recorded(
     channel = declared_channel(bot)
     wait_for(bot, channel, "Roll back first")
     value = button_value(bot, channel, action)
+    bot.command("ack", user="U0CAROL", channel=channel)
+    wait_for(bot, channel, "<@U0CAROL> is responding")
     bot.click(action, value, user="U0CAROL", channel=channel)
     wait_for(bot, channel, said)
     with bot.runtime.sessions() as session:

@@ -15,6 +15,7 @@ def test_draft_then_publish(bot: BotClient) -> None:
     channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
     steps = [
         "ack",
+        "ic <@U0BOB|bob>",  # a responder takes command: ending the incident is the commander's
         'update impact="errors at checkout" affected=5% action="rolling back" next=30m',
         "resolve",
     ]
@@ -38,7 +39,7 @@ def test_draft_then_publish(bot: BotClient) -> None:
     bad = bot.command("postmortem done not-a-url", channel=channel).json()
     assert "postmortem done https://" in bad["text"]
     bot.command("postmortem done https://wiki.example/pm-1", user="U0BOB", channel=channel)
-    bot.slack.wait_for("chat.update", count=4)
+    bot.slack.wait_for("chat.update", count=5)
     card = text_of(bot.slack.messages(channel)[0])
     assert ":white_check_mark: Post-mortem published" in card
     with bot.runtime.sessions() as session:

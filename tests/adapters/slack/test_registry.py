@@ -44,6 +44,9 @@ class RecordingApp:
 
     event = command
 
+    def middleware(self, _middleware: Any) -> None:
+        return None
+
 
 def registered() -> RecordingApp:
     app = RecordingApp()

@@ -542,7 +542,9 @@ def test_the_bots_incident_card_renders() -> None:
         "[5] Reopen",
         "  Updated Today 04:00 · `/incident help` for every command",
     ]
-    assert shown.buttons == [Button(5, "Reopen", "incident.reopen", "1", "incident-1", None)]
+    assert shown.buttons == [
+        Button(5, "Reopen", "incident.reopen", "1:resolved", "incident-1", None)
+    ]
     assert not any("<" in line and ">" in line for line in lines if "`" not in line)
 
 
@@ -557,7 +559,7 @@ def test_the_bots_severity_confirmation_has_one_dangerous_button() -> None:
     shown = show(blocks.severity_confirmation(view, Severity.SEV2), first_button=2)
     assert shown.lines[-1] == "[2] Change to Sev2 (danger)"
     assert shown.buttons == [
-        Button(2, "Change to Sev2", "incident.severity", "1:sev2", "", "danger")
+        Button(2, "Change to Sev2", "incident.severity", "1:sev2:sev1", "", "danger")
     ]
 
 
@@ -603,7 +605,7 @@ def test_the_bots_rollback_advice_numbers_its_three_buttons() -> None:
         (2, "incident.not_related", None),
         (3, "incident.rolled_back", None),
     ]
-    assert shown.buttons[0].value == f"1|checkout|v42|{deploy.finished_at.isoformat()}"
+    assert shown.buttons[0].value == f"b0|1|checkout|{deploy.finished_at.isoformat()}|v42"
 
 
 def test_the_bots_overdue_alert_names_the_escalation_team() -> None:

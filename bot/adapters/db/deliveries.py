@@ -23,10 +23,12 @@ class Deliveries:
         One INSERT that does nothing on a clash, so two claims at once cannot both win."""
         dialect = self.session.get_bind().dialect.name
         insert: Any = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(DeliveryRow)
-        claimed = self.session.execute(
-            insert.values(key=key, received_at=at).on_conflict_do_nothing(index_elements=["key"])
+        claimed = self.session.scalar(
+            insert.values(key=key, received_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(DeliveryRow.key)
         )
-        return bool(getattr(claimed, "rowcount", 0) == 1)
+        return claimed is not None
 
     def forget_before(self, before: datetime) -> int:
         """Drop claims received before ``before`` (UTC); returns how many."""

@@ -184,16 +184,20 @@ class Listeners:
         who = _clicker(body)
         key = _key("action", who.team, who.trigger_id or str(action.get("action_ts") or ""))
 
+        used: list[blocks.Blocks] = []
+
         def click() -> Reply | None:
             if not self._first(key):
                 return None
             reply = self.handlers.click(who, action["action_id"], str(action["value"]))
             if reply is None or reply.spent is None:
                 return reply
-            _spend(body, reply.spent, respond)
+            used.append(reply.spent)
             return reply if reply.blocks else None
 
         _guarded(click, respond, self.later)  # declaring from an alert: set-up after the reply
+        for spent in used:  # after the presser's answer: they read why first
+            _spend(body, spent, respond)
 
     def run_pinned(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         self._on_event(body, event, self.notes.pinned)

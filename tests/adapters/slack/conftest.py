@@ -6,10 +6,12 @@ import itertools
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy import Engine
 
+from bot.adapters import signing as webhook_signing
 from bot.entrypoints import app
 from bot.entrypoints.http import Server
 from bot.entrypoints.sandbox import signing
@@ -184,6 +187,32 @@ def running_bot(
 def bot(slack: SlackApiStub, engine: Engine, repo_root: Path) -> Iterator[BotClient]:
     with running_bot(slack, engine, repo_root) as client:
         yield client
+
+
+@pytest.fixture
+def rollback_hook() -> Iterator[list[tuple[dict[str, Any], str]]]:
+    received: list[tuple[dict[str, Any], str]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((json.loads(body), str(self.headers["X-Signature-256"])))
+            assert webhook_signing.verify(body, self.headers["X-Signature-256"], WEBHOOK_SECRET)
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    received.append(({"url": f"http://127.0.0.1:{server.server_address[1]}/rollback"}, ""))
+    yield received
+    server.shutdown()
+    server.server_close()
+    thread.join()
 
 
 def playbooks_with(tmp_path: Path, window: str, urgent: str) -> Playbooks:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -244,32 +241,6 @@ def button_value(bot: BotClient, channel: str, action_id: str) -> str:
             if element["action_id"] == action_id
         )
     )
-
-
-@pytest.fixture
-def rollback_hook() -> Iterator[list[tuple[dict[str, Any], str]]]:
-    received: list[tuple[dict[str, Any], str]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((json.loads(body), str(self.headers["X-Signature-256"])))
-            assert signing.verify(body, self.headers["X-Signature-256"], WEBHOOK_SECRET)
-            self.send_response(202)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    received.append(({"url": f"http://127.0.0.1:{server.server_address[1]}/rollback"}, ""))
-    yield received
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 def test_roll_back_shows_the_steps_calls_the_hook_and_is_recorded(

@@ -121,7 +121,11 @@ class Handlers:
         declared = self.use.declaring.declare_from_alert(who.user, fingerprint)
         if declared is None:
             return error("I no longer know that alert; declare with `/incident sev1 <title>`.")
-        return self._declared(who, declared)
+        reply = self._declared(who, declared)
+        if isinstance(declared, NotADeclarer):
+            return reply
+        # The offer is taken: its button gives way to the incident, for everyone.
+        return replace(reply, spent=blocks.context(f"Declared: {blocks.headline(declared.view)}."))
 
     def declare_by_form(self, who: Invocation, view: dict[str, Any], now: datetime) -> Submitted:
         """The declaration form, submitted: one incident per form, however often retried."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,8 +18,10 @@ from bot.adapters.db.incidents import Incidents
 from bot.core.model import Event, EventKind
 from bot.entrypoints.sandbox import signing
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.adapters.slack.conftest import SECRET, BotClient, running_bot, text_of
+from tests.adapters.slack.conftest import ANNOUNCE, SECRET, BotClient, running_bot, text_of
 from tests.adapters.slack.test_deploys import button_value, deliver, deploy, wait_for
+from tests.adapters.slack.test_signals import alert, notify
+from tests.adapters.slack.test_signals import wait_for as signals_wait_for
 
 T = TypeVar("T")
 
@@ -343,3 +345,21 @@ def test_who_is_not_on_the_incident_may_not_roll_back(bot: BotClient) -> None:
     answer = bot.reply(bot.click("incident.rollback", value, user="U0DISC", channel=channel))
     assert "may steer this incident" in text_of(answer)
     assert count(timeline(bot), EventKind.ROLLBACK_DECIDED) == 0
+
+
+def test_declaring_from_an_alert_pressed_on_two_replicas_declares_once(
+    replicas: tuple[BotClient, BotClient],
+) -> None:
+    a, b = replicas
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    notify(a, alert(name="CheckoutDown", fingerprint="f9", starts=started))
+    signals_wait_for(a, ANNOUNCE, "Critical alert for `checkout` and no open incident")
+    at_once(
+        lambda: a.click("incident.declare_from_alert", "f9", user="U0BOB", channel=ANNOUNCE),
+        lambda: b.click("incident.declare_from_alert", "f9", user="U0CAROL", channel=ANNOUNCE),
+    )
+    for bot in (a, b):
+        assert bot.runtime.work.wait_idle()
+    with a.runtime.sessions() as session:
+        assert len(Incidents(session).open()) == 1
+    assert len(a.slack.calls_to("conversations.create")) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from bot.adapters.db.unit_of_work import units_of_work
 from bot.adapters.drafts import DraftFolder
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
+from bot.adapters.slack import retries
 from bot.adapters.slack.handlers import Handlers, UseCases
 from bot.adapters.slack.identity import BotIdentity
 from bot.adapters.slack.listeners import Listeners
@@ -104,12 +106,14 @@ class Runtime:
 
 @dataclass(frozen=True)
 class Wiring:
-    """The parts the sandbox swaps to make a drill deterministic; production uses these."""
+    """The parts the sandbox (and a test) swaps to make a run deterministic; production uses
+    these."""
 
     follow_up_threads: int = 2
     timer_parallelism: int = 8
     prober: Prober = probes.probe_all
     rollback_webhook: outbound.Poster = outbound.post_signed
+    slack_sleep: retries.Sleep = time.sleep  # how the Slack client waits out a 429 or a backoff
 
 
 def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiring()) -> Runtime:
@@ -139,7 +143,10 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
     )
     count = lambda method, result: metrics.slack_calls.labels(method, result).inc()  # noqa: E731
     web = slack.client(
-        settings.slack_bot_token.get_secret_value(), settings.slack_api_url, count=count
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_api_url,
+        count=count,
+        sleep=wiring.slack_sleep,
     )
     gateway = slack.SlackGateway(web, count)
     chat = slack.SlackChat(gateway)

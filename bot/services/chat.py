@@ -61,7 +61,12 @@ class Chat(Protocol):
     def set_topic(self, channel: str, topic: str) -> None: ...
 
     def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
-        """Post; returns the message's ts. ``tag`` lets ``find_tagged`` find it again."""
+        """Post; returns the message's ts. ``tag`` lets ``find_tagged`` find it again.
+
+        Within a timer's firing it posts only while the firing holds its timer: it asks
+        ``leases.before_send()`` right before sending (again after any wait, which it asks
+        ``leases.before_wait`` about first), and raises ChatFailure, sending nothing, if not.
+        """
         ...
 
     def update(self, channel: str, ts: str, message: Message) -> None: ...

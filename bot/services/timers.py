@@ -2,6 +2,8 @@
 
 ``TimerRunner.tick(now)`` is the whole mechanism and takes the time as an argument, so tests and
 the sandbox drive it with a virtual clock; ``Ticker`` calls it on the real clock with APScheduler.
+Each firing holds its claim as a lease (``bot.services.leases``), renewed before it posts and
+before any wait it would not outlast; a firing that lost its claim posts and records nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline
 from bot.core.model import EventKind
 from bot.core.timers import Purpose
+from bot.services import leases
+from bot.services.clock import Stopwatch, system_stopwatch
 from bot.services.incidents import IncidentService
+from bot.services.leases import Lease, LeaseLost
 from bot.services.ports import UnitsOfWork
 from bot.services.read_model import IncidentView
 from bot.services.records import BOT, ClaimedTimer, TimerStatus
@@ -40,10 +45,6 @@ class Announcer(Protocol):
     def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str: ...
 
     def already_said(self, view: IncidentView, tag: str) -> str | None: ...
-
-
-class LeaseLost(RuntimeError):
-    """Another replica took the timer over; this one must not record its firing."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class TimerRunner:
         lease: timedelta = timedelta(seconds=20),
         max_attempts: int = 5,
         parallel: int = 8,
+        stopwatch: Stopwatch = system_stopwatch,
     ) -> None:
         self.units = units
         self.service = service
@@ -76,6 +78,7 @@ class TimerRunner:
         self.lease = lease
         self.max_attempts = max_attempts
         self.parallel = parallel
+        self.stopwatch = stopwatch  # how long a firing has been at it, to keep its lease
 
     def tick(self, now: datetime, batch: int = 100) -> list[Fired]:
         """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time.
@@ -83,15 +86,16 @@ class TimerRunner:
         The claimed timers fire in parallel: each waits mostly on Slack.
         """
         fired: list[Fired] = []
+        started = self.stopwatch()
         while True:
             with self.units() as uow:
                 claimed = uow.timers.claim(now, self.owner, self.lease, limit=batch)
                 uow.commit()
             if len(claimed) > 1:
                 with ThreadPoolExecutor(min(self.parallel, len(claimed))) as pool:
-                    fired += pool.map(lambda timer: self._fire_safely(timer, now), claimed)
+                    fired += pool.map(lambda t: self._fire_safely(t, now, started), claimed)
             else:
-                fired += [self._fire_safely(timer, now) for timer in claimed]
+                fired += [self._fire_safely(timer, now, started) for timer in claimed]
             if len(claimed) < batch:
                 return fired
 
@@ -103,31 +107,40 @@ class TimerRunner:
         with self.units() as uow:
             return uow.timers.next_fire_at()
 
-    def _fire_safely(self, timer: ClaimedTimer, now: datetime) -> Fired:
+    def _fire_safely(self, timer: ClaimedTimer, now: datetime, started: float) -> Fired:
+        """Fire ``timer``, claimed as of the tick's ``now`` (``started`` on the stopwatch)."""
+        lease = Lease(self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started)
         try:
-            outcome = self._fire(timer, now)
+            with leases.holding(lease):
+                outcome = self._fire(timer, now, lease)
         except LeaseLost:
-            outcome = "skipped"
-        except Exception:
-            log.exception(
-                "timer failed",
-                extra={
-                    "incident_id": timer.incident_id,
-                    "timer": timer.key,
-                    "attempt": timer.attempts,
-                },
-            )
-            outcome = "failed"
-            if timer.attempts >= self.max_attempts:
-                self._close(timer, now, TimerStatus.FAILED)
+            outcome = self._taken_over(timer)
+        except Exception:  # a call given up because the claim was lost is no failure of ours
+            outcome = self._taken_over(timer) if lease.lost else self._failed(timer, now)
         return Fired(timer, outcome, now - timer.fire_at)
 
-    def _fire(self, timer: ClaimedTimer, now: datetime) -> str:
+    def _taken_over(self, timer: ClaimedTimer) -> str:
+        log.info(
+            "timer taken over by another replica",
+            extra={"incident_id": timer.incident_id, "timer": timer.key},
+        )
+        return "skipped"
+
+    def _failed(self, timer: ClaimedTimer, now: datetime) -> str:
+        log.exception(
+            "timer failed",
+            extra={"incident_id": timer.incident_id, "timer": timer.key, "attempt": timer.attempts},
+        )
+        if timer.attempts >= self.max_attempts:
+            self._close(timer, now, TimerStatus.FAILED)
+        return "failed"
+
+    def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> str:
         view = self.service.get(timer.incident_id, now)
         deadline = next((d for d in view.deadlines if d.key == timer.deadline_key), None)
         if timer.purpose is Purpose.DUE and _unmet_and_missed(deadline):
             assert deadline is not None
-            said = self._announce(timer, view, now, self.announcer.overdue, deadline)
+            said = self._announce(timer, lease, view, now, self.announcer.overdue, deadline)
             self._record_miss(timer, deadline, now, said)
             return "fired"
         if (
@@ -135,7 +148,7 @@ class TimerRunner:
             and deadline is not None
             and deadline.status is DeadlineStatus.PENDING
         ):
-            said = self._announce(timer, view, now, self.announcer.remind, deadline)
+            said = self._announce(timer, lease, view, now, self.announcer.remind, deadline)
             self._close(timer, now, TimerStatus.FIRED, said)
             return "fired"
         self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
@@ -144,6 +157,7 @@ class TimerRunner:
     def _announce(
         self,
         timer: ClaimedTimer,
+        lease: Lease,
         view: IncidentView,
         now: datetime,
         say: Callable[[IncidentView, Deadline, datetime, str], str],
@@ -152,13 +166,15 @@ class TimerRunner:
         """Say it once; returns a reference to what was said.
 
         A holder before this one (``attempts`` > 1) may have said it and died before noting it:
-        its message carries the timer's tag, so look for it before saying it again.
+        its message carries the timer's tag, so look for it before saying it again. Saying it
+        starts from a renewed claim (LeaseLost if another replica took the timer meanwhile).
         """
         if timer.posted is not None:
             return timer.posted
         tag = f"{timer.incident_id}:{timer.key}"
         if timer.attempts > 1 and (found := self.announcer.already_said(view, tag)):
             return found
+        lease.renew()
         return say(view, deadline, now, tag)
 
     def _record_miss(

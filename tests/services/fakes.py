@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.playbooks.schema import Playbook
+from bot.services import leases
 from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate, Ticket
@@ -31,7 +32,9 @@ class Posted:
 class FakeChat:
     """The Chat port in memory. Every call is recorded as ``(method, *arguments)``; a method
     named in ``failing`` always raises ChatFailure, and ``fail(method, times)`` makes its next
-    ``times`` calls raise. Posts are kept (``posted``, ``texts``) and found again by their tag.
+    ``times`` calls raise; ``rate_limit(method, seconds)`` makes its next call wait first, as
+    Slack's gateway does. Posts are kept (``posted``, ``texts``) and found again by their tag;
+    within a timer's firing, a post is sent only while its claim holds (``leases``).
     """
 
     groups: Mapping[str, list[str]] = field(default_factory=dict)
@@ -41,12 +44,30 @@ class FakeChat:
     calls: list[Call] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
     _fail_next: dict[str, int] = field(default_factory=dict)
+    _waits: dict[str, list[tuple[float, Callable[[], None]]]] = field(default_factory=dict)
 
     def fail(self, method: str, times: int = 1) -> None:
         self._fail_next[method] = self._fail_next.get(method, 0) + times
 
+    def rate_limit(
+        self, method: str, seconds: float, meanwhile: Callable[[], None] = lambda: None
+    ) -> None:
+        """Answer the next call to ``method`` as Slack does when rate-limited, handled as the
+        gateway handles it: ``leases.before_wait(seconds)``, the wait (``meanwhile`` runs in
+        its place: no time passes), then ``leases.before_send()`` before the call is made again;
+        ChatFailure ("ratelimited") when either finds the firing's claim lost."""
+        self._waits.setdefault(method, []).append((seconds, meanwhile))
+
     def _record(self, method: str, *arguments: Any) -> None:
         self.calls.append((method, *arguments))
+        if waits := self._waits.get(method):
+            seconds, meanwhile = waits.pop(0)
+            if not leases.before_wait(seconds):
+                raise ChatFailure(f"{method} failed: ratelimited")
+            meanwhile()
+            if not leases.before_send():
+                raise ChatFailure(f"{method} failed: ratelimited")
+            self.calls.append((method, *arguments))  # the call made again
         if self._fail_next.get(method):
             self._fail_next[method] -= 1
             raise ChatFailure(f"{method} failed: fake_failure")
@@ -85,6 +106,8 @@ class FakeChat:
         self._record("set_topic", channel, topic)
 
     def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
+        if not leases.before_send():
+            raise ChatFailure("post not sent: the timer was taken over")
         self._record("post", channel, message.text)
         ts = f"ts-{len(self.posted) + 1}"
         self.posted.append(Posted(channel, message.text, tag, ts))

@@ -121,9 +121,14 @@ class Timers:
         values: dict[str, object] = {"status": status, "fired_at": now, "lease_until": None}
         if posted is not None:
             values["posted"] = posted
-        return self._finish_update(timer_id, owner, **values)
+        return self._update_held(timer_id, owner, **values)
 
-    def _finish_update(self, timer_id: int, owner: str, **values: object) -> bool:
+    def renew(self, timer_id: int, owner: str, until: datetime) -> bool:
+        """Hold the claim until ``until``; False if ``owner`` no longer holds it (another replica
+        took it over, or it is finished)."""
+        return self._update_held(timer_id, owner, lease_until=until)
+
+    def _update_held(self, timer_id: int, owner: str, **values: object) -> bool:
         result = self.session.execute(
             update(TimerRow)
             .where(

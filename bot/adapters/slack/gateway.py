@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 
+from bot.adapters.slack.retries import ConnectionRetry, Count, RateLimitRetry, Sleep
+from bot.services import leases
 from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
 
 log = logging.getLogger(__name__)
@@ -38,35 +36,22 @@ class SlackFailure(ChatFailure):
         return f"{self.method} failed: {self.error}"
 
 
-class _CountingRateLimitHandler(RateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler (waits out Retry-After), counting each 429 it waits out."""
-
-    def __init__(self, count: Callable[[str, str], None], **options: Any) -> None:
-        super().__init__(**options)
-        self._count = count
-
-    def prepare_for_next_attempt(
-        self, *, state: Any, request: Any, response: Any = None, error: Any = None
-    ) -> None:
-        self._count(str(request.url).rsplit("/", 1)[-1], "ratelimited")
-        super().prepare_for_next_attempt(
-            state=state, request=request, response=response, error=error
-        )
-
-
-Count = Callable[[str, str], None]  # (Web API method, result) for the metrics
-
-
 def _uncounted(method: str, result: str) -> None:
     return None
 
 
-def client(token: str, base_url: str, *, timeout: int = 10, count: Count = _uncounted) -> WebClient:
-    """A WebClient that honours 429 Retry-After and retries dropped connections."""
+def client(
+    token: str,
+    base_url: str,
+    *,
+    timeout: int = 10,
+    count: Count = _uncounted,
+    sleep: Sleep = time.sleep,
+) -> WebClient:
+    """A WebClient that honours 429 Retry-After and retries dropped connections, waiting only
+    while the timer firing it calls for (if any) still holds its timer (``retries``)."""
     web = WebClient(token=token, base_url=base_url, timeout=timeout)
-    web.retry_handlers.extend(
-        [_CountingRateLimitHandler(count, max_retry_count=3), ConnectionErrorRetryHandler()]
-    )
+    web.retry_handlers.extend([RateLimitRetry(count, sleep=sleep), ConnectionRetry(sleep=sleep)])
     return web
 
 
@@ -161,7 +146,12 @@ class SlackGateway:
         text: str,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        """Post a message; ``metadata`` (Slack message metadata) lets it be found again."""
+        """Post a message; ``metadata`` (Slack message metadata) lets it be found again.
+
+        Within a timer's firing, only while it still holds its timer (``leases.before_send``).
+        """
+        if not leases.before_send():
+            raise SlackFailure("chat.postMessage", "not sent: the timer was taken over")
         extra = {"metadata": metadata} if metadata else {}
         return str(
             self._call("chat.postMessage", channel=channel, blocks=blocks, text=text, **extra)["ts"]

@@ -18,12 +18,14 @@ from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import IncidentNotFound, Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.adapters.db.status_updates import PostedUpdates, StatusUpdate
-from bot.adapters.db.tables import IncidentRow
+from bot.adapters.db.tables import IncidentRow, TimerRow
+from bot.adapters.db.timers import Timers
 from bot.adapters.db.types import NaiveDatetimeError
 from bot.core import deadlines, lifecycle
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.model import Event, EventKind, Severity
 from bot.core.rollback import Deploy
+from bot.core.timers import Purpose, TimerSpec
 from tests.core.timelines import SHIPPED, T0, at
 
 Sessions = sessionmaker[Session]
@@ -276,3 +278,28 @@ def test_a_fact_is_set_once_however_many_replicas_set_it_at_once(sessions: Sessi
         assert Facts(session).get("timers_planned_by") in {f"fingerprint-{n}" for n in range(4)}
         Facts(session).put("timers_planned_by", "newer", at(9))
         assert Facts(session).get("timers_planned_by") == "newer"  # read back in the same session
+
+
+def test_a_claim_is_renewed_only_by_its_holder_and_only_while_held(sessions: Sessions) -> None:
+    incident_id = declare(sessions)
+    lease = timedelta(seconds=20)
+    with sessions.begin() as session:
+        Timers(session).sync(incident_id, [TimerSpec("t:due", "t", Purpose.DUE, at(0))])
+    with sessions.begin() as session:
+        [timer] = Timers(session).claim(at(0), "replica-a", lease)
+    with sessions.begin() as session:
+        timers = Timers(session)
+        assert timers.renew(timer.id, "replica-a", at(0) + timedelta(seconds=50))
+        assert not timers.renew(timer.id, "replica-b", at(0) + timedelta(seconds=90))
+        assert timers.claim(at(0) + timedelta(seconds=30), "replica-b", lease) == []  # renewed
+    with sessions.begin() as session:
+        [taken] = Timers(session).claim(at(0) + timedelta(seconds=51), "replica-b", lease)
+    assert (taken.id, taken.attempts) == (timer.id, 2)
+    with sessions.begin() as session:
+        timers = Timers(session)
+        assert not timers.renew(timer.id, "replica-a", at(1))  # taken over
+        assert timers.finish(timer.id, "replica-b", at(1))
+        assert not timers.renew(timer.id, "replica-b", at(2))  # finished
+    with sessions() as session:
+        row = session.scalars(select(TimerRow).where(TimerRow.id == timer.id)).one()
+    assert (row.status, row.claimed_by, row.lease_until) == ("fired", "replica-b", None)

@@ -152,12 +152,11 @@ class BotClient:
         return self.slack.wait_for_response(sent.response_key, count)[count - 1]
 
 
-@contextmanager
-def running_bot(
+def bot_settings(
     slack: SlackApiStub, engine: Engine, repo_root: Path, **overrides: Any
-) -> Iterator[BotClient]:
-    """The real bot on 127.0.0.1 against the stub; ``overrides`` are Settings fields."""
-    settings = Settings(
+) -> Settings:
+    """The settings of a bot on ``engine`` against the stub; ``overrides`` are Settings fields."""
+    return Settings(
         _env_file=None,  # type: ignore[call-arg]
         **{
             "database_url": engine.url.render_as_string(hide_password=False),
@@ -174,7 +173,14 @@ def running_bot(
             **overrides,
         },
     )
-    runtime = app.build(settings)
+
+
+@contextmanager
+def running_bot(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, **overrides: Any
+) -> Iterator[BotClient]:
+    """The real bot on 127.0.0.1 against the stub; ``overrides`` are Settings fields."""
+    runtime = app.build(bot_settings(slack, engine, repo_root, **overrides))
     server = Server(runtime, "127.0.0.1", 0, threads=8).start()
     try:
         yield BotClient(server.url, slack, runtime)

@@ -1,0 +1,193 @@
+"""A firing's claim on its timer: kept through a wait on the chat, or given up, posting nothing.
+
+Two replicas' runners share the test database; the chat is the in-memory fake, told to answer a
+post as rate-limited Slack does (the wait is a callback: no time passes), and each runner reads
+the time that passes during a firing from a stopwatch the test moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db.tables import TimerRow
+from bot.adapters.db.timers import Timers
+from bot.core.model import EventKind
+from bot.core.timers import MISSED_AFTER
+from bot.playbooks.loader import Playbooks
+from bot.services import leases
+from bot.services.announcer import DeadlineAnnouncer
+from bot.services.incidents import IncidentService
+from bot.services.pager import Page
+from bot.services.ports import UnitsOfWork
+from bot.services.timers import TimerRunner
+from tests.core.timelines import T0
+from tests.services.conftest import FixedClock, declare, with_service
+from tests.services.fakes import FakeChat
+from tests.services.signal_fakes import FakeDeadlineWording, FakePager
+
+LEASE = timedelta(seconds=20)
+REMINDED = T0 + timedelta(minutes=3)  # sev1: the team-assembled reminder
+DUE = T0 + timedelta(minutes=5) + MISSED_AFTER  # ... and its overdue notice
+CHANNEL = "CINC1"
+OVERDUE = "overdue: assemble@1"
+
+
+@dataclass
+class Stopwatch:
+    seconds: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+@dataclass
+class SlowPager(FakePager):
+    """Pages, running ``meanwhile`` as if paging took a while."""
+
+    meanwhile: list[Callable[[], None]] = field(default_factory=list)
+
+    def trigger(self, page: Page) -> bool:
+        for call in self.meanwhile:
+            call()
+        return super().trigger(page)
+
+
+@pytest.fixture
+def stopwatch() -> Stopwatch:
+    return Stopwatch()
+
+
+@pytest.fixture
+def pager() -> SlowPager:
+    return SlowPager()
+
+
+@pytest.fixture
+def paged(playbooks: Playbooks) -> Playbooks:
+    return with_service(playbooks, "checkout", pagerduty_routing_key="R0UTINGKEY0000")
+
+
+def replica(
+    owner: str,
+    units: UnitsOfWork,
+    incidents: IncidentService,
+    chat: FakeChat,
+    paged: Playbooks,
+    pager: SlowPager,
+    stopwatch: Stopwatch,
+) -> TimerRunner:
+    announcer = DeadlineAnnouncer(chat, FakeDeadlineWording(), paged, pager, None)
+    return TimerRunner(
+        units, incidents, announcer, owner=owner, lease=LEASE, parallel=1, stopwatch=stopwatch
+    )
+
+
+@pytest.fixture
+def replicas(
+    units: UnitsOfWork,
+    incidents: IncidentService,
+    chat: FakeChat,
+    paged: Playbooks,
+    pager: SlowPager,
+    stopwatch: Stopwatch,
+    now: FixedClock,
+) -> tuple[TimerRunner, TimerRunner]:
+    """Replica A, reminded already (the notice is its next firing), and replica B."""
+    declare(incidents)
+    a, b = (replica(o, units, incidents, chat, paged, pager, stopwatch) for o in ("a", "b"))
+    now.now = REMINDED
+    assert [f.outcome for f in a.tick(REMINDED)] == ["fired"]
+    now.now = DUE
+    return a, b
+
+
+def lease_of(sessions: sessionmaker[Session]) -> tuple[str | None, datetime | None, str]:
+    with sessions() as session:
+        row = session.scalars(select(TimerRow).where(TimerRow.key == "assemble@1:due")).one()
+    return row.claimed_by, row.lease_until, row.status
+
+
+def misses(incidents: IncidentService) -> int:
+    events = incidents.get(1).events
+    return sum(e.kind is EventKind.DEADLINE_MISSED for e in events)
+
+
+def test_a_wait_longer_than_the_lease_renews_it_so_no_other_replica_takes_the_timer(
+    replicas: tuple[TimerRunner, TimerRunner],
+    chat: FakeChat,
+    stopwatch: Stopwatch,
+    sessions: sessionmaker[Session],
+    incidents: IncidentService,
+) -> None:
+    a, b = replicas
+    during: list[object] = []
+
+    def wait_out_retry_after() -> None:  # Slack said: retry after 30 s, longer than the lease
+        held = lease_of(sessions)
+        stopwatch.seconds += 30
+        during.append((held, b.tick(DUE + timedelta(seconds=30))))
+
+    chat.rate_limit("post", 30, wait_out_retry_after)
+    assert [f.outcome for f in a.tick(DUE)] == ["fired"]
+    # Renewed before the wait for the wait and a whole lease after it, so B found nothing due.
+    assert during == [(("a", DUE + timedelta(seconds=30) + LEASE, "claimed"), [])]
+    assert chat.texts(CHANNEL).count(OVERDUE) == 1
+    assert lease_of(sessions) == ("a", None, "fired")
+    assert misses(incidents) == 1
+
+
+def test_a_firing_whose_timer_was_taken_over_during_the_wait_does_not_post(
+    replicas: tuple[TimerRunner, TimerRunner],
+    chat: FakeChat,
+    stopwatch: Stopwatch,
+    sessions: sessionmaker[Session],
+    incidents: IncidentService,
+) -> None:
+    a, b = replicas
+    taken: list[str] = []
+
+    def wait_overrun() -> None:  # asked to wait 30 s, A was not back for 2 minutes
+        stopwatch.seconds += 120
+        taken.extend(f.outcome for f in b.tick(DUE + timedelta(minutes=2)))
+
+    chat.rate_limit("post", 30, wait_overrun)
+    assert [f.outcome for f in a.tick(DUE)] == ["skipped"]
+    assert taken == ["fired"]  # B took the timer over once A's lease had run out, and said it
+    assert chat.texts(CHANNEL).count(OVERDUE) == 1  # B's: A's post was never made again
+    assert [call[0] for call in chat.calls].count("post") == 3  # reminder, A's 429, B's
+    assert lease_of(sessions) == ("b", None, "fired")
+    assert misses(incidents) == 1
+
+
+def test_a_claim_lost_before_the_post_is_sent_sends_nothing(
+    replicas: tuple[TimerRunner, TimerRunner],
+    chat: FakeChat,
+    pager: SlowPager,
+    stopwatch: Stopwatch,
+    sessions: sessionmaker[Session],
+    incidents: IncidentService,
+) -> None:
+    a, _ = replicas
+    later = DUE + timedelta(seconds=25)
+
+    def slow_paging() -> None:  # PagerDuty took 25 s; B claimed the timer and is saying it
+        stopwatch.seconds += 25
+        with sessions.begin() as session:
+            assert [t.key for t in Timers(session).claim(later, "b", LEASE)] == ["assemble@1:due"]
+
+    pager.meanwhile.append(slow_paging)
+    assert [f.outcome for f in a.tick(DUE)] == ["skipped"]
+    assert OVERDUE not in chat.texts(CHANNEL)
+    assert lease_of(sessions) == ("b", later + LEASE, "claimed")
+    assert misses(incidents) == 0
+
+
+def test_outside_a_firing_waits_and_sends_ask_nothing() -> None:
+    assert leases.before_wait(30) is True
+    assert leases.before_send() is True

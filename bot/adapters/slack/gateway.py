@@ -12,7 +12,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.adapters.slack.retries import ConnectionRetry, Count, RateLimitRetry, Sleep
+from bot.adapters.slack.retries import (
+    ConnectionRetry,
+    Count,
+    RateLimitRetry,
+    ServerErrorRetry,
+    Sleep,
+)
 from bot.services import leases
 from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
 
@@ -48,10 +54,17 @@ def client(
     count: Count = _uncounted,
     sleep: Sleep = time.sleep,
 ) -> WebClient:
-    """A WebClient that honours 429 Retry-After and retries dropped connections, waiting only
-    while the timer firing it calls for (if any) still holds its timer (``retries``)."""
+    """A WebClient that honours 429 Retry-After and retries dropped connections and Slack's
+    server errors with backoff, waiting only while the timer firing it calls for (if any)
+    still holds its timer (``retries``)."""
     web = WebClient(token=token, base_url=base_url, timeout=timeout)
-    web.retry_handlers.extend([RateLimitRetry(count, sleep=sleep), ConnectionRetry(sleep=sleep)])
+    web.retry_handlers.extend(
+        [
+            RateLimitRetry(count, sleep=sleep),
+            ConnectionRetry(sleep=sleep),
+            ServerErrorRetry(count, sleep=sleep),
+        ]
+    )
     return web
 
 

@@ -1,5 +1,5 @@
 """How the Web API client waits before making a call again: a 429's Retry-After, a dropped
-connection's backoff.
+connection's or a server error's backoff.
 
 slack_sdk's own handlers sleep whatever happens. These first ask the timer firing the call is
 made for, if any (``bot.services.leases``): a wait its claim would not outlast renews the claim,
@@ -9,12 +9,14 @@ is checked again before the call is sent again.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.jitter import RandomJitter
 from slack_sdk.http_retry.request import HttpRequest
@@ -85,5 +87,60 @@ class ConnectionRetry(ConnectionErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
+        seconds = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+        _wait_then_again(state, seconds, self._sleep)
+
+
+TRANSIENT_ERRORS = frozenset(
+    {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+)
+"""Slack's ``error`` codes that say "try again" rather than "this call is wrong"."""
+
+
+def is_transient(response: HttpResponse | None) -> bool:
+    """A server error: HTTP 5xx, or an answer whose ``error`` is one of TRANSIENT_ERRORS."""
+    if response is None:
+        return False
+    if response.status_code >= 500:
+        return True
+    body = response.body
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return False
+    return isinstance(body, dict) and body.get("error") in TRANSIENT_ERRORS
+
+
+class ServerErrorRetry(ServerErrorRetryHandler):
+    """Makes a call Slack failed on its side (5xx, ``fatal_error``, ``internal_error``…) again,
+    up to ``max_retry_count`` times after slack_sdk's backoff (0.5 s, 1 s, …), counting each."""
+
+    def __init__(
+        self, count: Count, *, sleep: Sleep = time.sleep, max_retry_count: int = 2
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._count = count
+        self._sleep = sleep
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return is_transient(response)
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self._count(str(request.url).rsplit("/", 1)[-1], "server_error")
         seconds = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
         _wait_then_again(state, seconds, self._sleep)

@@ -885,6 +885,12 @@ class SlackApiStub:
         """Answer the next `times` calls to `method` with `ok: false`, `error` and `extra`."""
         self._queue_fault(method, Reply(200, {"ok": False, "error": error, **(extra or {})}), times)
 
+    def answer_next(
+        self, method: str, status: int, error: str = "fatal_error", times: int = 1
+    ) -> None:
+        """Answer the next `times` calls to `method` with HTTP `status` and `ok: false`."""
+        self._queue_fault(method, Reply(status, {"ok": False, "error": error}), times)
+
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next `times` calls to `method` with HTTP 429 and `Retry-After`."""
         body = {"ok": False, "error": "ratelimited"}

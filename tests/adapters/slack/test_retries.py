@@ -135,3 +135,40 @@ def test_retry_after_reads_the_header_whatever_its_case(
     headers: dict[str, str | list[str]], seconds: int
 ) -> None:
     assert retry_after(HttpResponse(status_code=429, headers=headers)) == seconds
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (500, "fatal_error"),
+        (503, "service_unavailable"),
+        (502, "bad_gateway"),
+        (200, "internal_error"),
+    ],
+)
+def test_a_server_error_is_tried_again_after_a_backoff(
+    slack: SlackGateway, stub: SlackApiStub, slept: list[float], status: int, error: str
+) -> None:
+    stub.answer_next("chat.postMessage", status, error)
+    slack.post(CHANNEL, [], "hello")
+    assert statuses(stub) == [status, 200]
+    assert len(slept) == 1
+
+
+def test_server_errors_are_tried_again_within_a_budget(
+    slack: SlackGateway, stub: SlackApiStub, slept: list[float]
+) -> None:
+    stub.answer_next("chat.postMessage", 500, times=5)
+    with pytest.raises(SlackFailure, match="fatal_error"):
+        slack.post(CHANNEL, [], "hello")
+    assert statuses(stub) == [500, 500, 500]
+    assert slept == sorted(slept) and len(slept) == 2  # backing off
+
+
+def test_a_call_that_is_wrong_is_not_tried_again(
+    slack: SlackGateway, stub: SlackApiStub, slept: list[float]
+) -> None:
+    stub.fail_next("chat.postMessage", "is_archived")
+    with pytest.raises(SlackFailure, match="is_archived"):
+        slack.post(CHANNEL, [], "hello")
+    assert (statuses(stub), slept) == ([200], [])

@@ -18,6 +18,14 @@ from bot.core.deadlines import Deadline
 class Purpose(enum.StrEnum):
     DUE = "due"
     REMINDER = "reminder"
+    SETUP = "setup"
+    """The incident's room (channel, people, card, announcement, ticket) still being set up."""
+
+
+SETUP_KEY = "setup"
+SETUP_GRACE = timedelta(seconds=20)
+"""How long the request that declared an incident has to set it up before a timer finishes it
+(the declaration's own work usually takes under two seconds)."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
 from bot.adapters.slack.wording.rooms import SlackRoomWording
 from bot.adapters.slack.wording.signals import SlackSignalWording
 from bot.adapters.templates import TemplateProblem, Templates
+from bot.core.model import Severity
 from bot.entrypoints.health import Health
 from bot.entrypoints.metrics import Metrics, Saturation
 from bot.entrypoints.pools import WorkTracker
@@ -140,6 +141,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         playbooks.policies,
         clock,
         on_settled=lambda d: metrics.deadlines.labels(str(d.kind), str(d.status)).inc(),
+        with_channels=[severity for severity in Severity if playbooks[severity].channel],
     )
     count = lambda method, result: metrics.slack_calls.labels(method, result).inc()  # noqa: E731
     web = slack.client(
@@ -240,6 +242,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         announcer,
         lease=timedelta(seconds=settings.timer_lease_seconds),
         parallel=wiring.timer_parallelism,
+        setup=declaring.resume,
     )
     ticker = Ticker(
         runner,

@@ -18,13 +18,18 @@ from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotADeclarer
 from bot.services.chat import Chat, ChatFailure, Message
 from bot.services.incidents import IncidentService
+from bot.services.ports import StorageUnavailable
 from bot.services.read_model import IncidentView
 from bot.services.rollback import RollbackAdvisor
-from bot.services.rooms import Opening, Rooms
+from bot.services.rooms import Opening, Rooms, Step
 from bot.services.signals import Signals, severity_for
 
 log = logging.getLogger(__name__)
 TITLE_LIMIT = 200
+DATABASE_LOST = (
+    "The incident is recorded, but the database went away while I set up its room; I finish "
+    "it as soon as the database is back. Do not declare it again."
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,12 @@ class Declared:
 
 class DeclaringWording(Protocol):
     def setup_failed(self, problems: list[str]) -> Message:
-        """Told privately to the declarer: what failed while setting up the channel."""
+        """Told privately to the declarer: what failed while setting up the channel, and that
+        it will be tried again."""
+        ...
+
+    def setup_finished(self, view: IncidentView) -> Message:
+        """Told privately to the declarer once a set-up that had failed is done after all."""
         ...
 
 
@@ -95,7 +105,15 @@ class Declaring:
         )
         if not declared.created:
             return Declared(declared.view, None)
-        return Declared(declared.view, self.rooms.open(declared.view))
+        try:
+            opening = self.rooms.open(declared.view)
+        except StorageUnavailable as outage:
+            # Declared, and its set-up is owed in the database: it is finished once it is back.
+            log.warning("database lost while opening the room", extra={"error": str(outage)})
+            opening = Opening(problems=[DATABASE_LOST])
+        if opening.channel_id is None and not opening.problems:
+            self._finished(declared.view.id)
+        return Declared(declared.view, opening)
 
     def declare_from_alert(self, user: str, fingerprint: str) -> Declared | NotADeclarer | None:
         """Declare the incident an alert's Declare button offers; None if the alert is gone."""
@@ -106,20 +124,59 @@ class Declaring:
 
     def set_up(self, incident_id: int, declarer: str) -> None:
         """Once the declarer has the channel: topic, pin, announcement, rollback advice and
-        first actions. Failures are told to the declarer or logged; none is raised."""
+        first actions. Failures are told to the declarer (the set-up timer tries them again,
+        ``resume``) or logged; none is raised."""
         opened = self.incidents.get(incident_id)
         problems = self.rooms.furnish(opened)
         if problems and opened.channel_id is not None:
-            try:
-                told = self.wording.setup_failed(problems)
-                self.chat.ephemeral(opened.channel_id, declarer, told)
-            except ChatFailure:
-                log.exception("could not tell the declarer", extra={"incident_id": opened.id})
+            self._tell(opened, self.wording.setup_failed(problems))
+        self._first_actions(opened)
+        if not self.rooms.left_to_do(self.incidents.get(incident_id)):
+            self._finished(incident_id)
+
+    def resume(self, incident_id: int) -> bool:
+        """Finish setting up the incident's room, as its set-up timer does after a crash or a
+        failure: only the steps left, looking in the chat first for what a step may have
+        made without noting it. True once it is set up (the declarer is told, if it took
+        this). Raises StorageUnavailable."""
+        view = self.incidents.get(incident_id)
+        if not self.rooms.left_to_do(view):
+            return True
+        self.rooms.open(view, resuming=True)
+        view = self.incidents.get(incident_id)
+        self.rooms.furnish(view, resuming=True)
+        view = self.incidents.get(incident_id)
+        self._first_actions(view)
+        view = self.incidents.get(incident_id)
+        if self.rooms.left_to_do(view):
+            return False
+        self._tell(view, self.wording.setup_finished(view))
+        return True
+
+    def _first_actions(self, view: IncidentView) -> None:
+        """The rollback advice and the playbook's first actions, once (noted when posted)."""
+        if view.channel_id is None or Step.FIRST_ACTIONS in view.setup:
+            return
         try:
-            self.advisor.advise(opened)
+            self.advisor.advise(view)
         except ChatFailure:
-            log.exception("could not post the rollback advice", extra={"incident_id": opened.id})
-        self.signals.first_actions(opened)
+            log.exception("could not post the rollback advice", extra={"incident_id": view.id})
+            return
+        if self.signals.first_actions(view):
+            self.incidents.set_up(view.id, Step.FIRST_ACTIONS)
+
+    def _finished(self, incident_id: int) -> None:
+        self.incidents.setup_finished(incident_id)
+
+    def _tell(self, view: IncidentView, message: Message) -> None:
+        """The declarer, privately: in the incident's channel, else a direct message."""
+        try:
+            if view.channel_id is not None:
+                self.chat.ephemeral(view.channel_id, view.declared_by, message)
+            else:
+                self.chat.post(view.declared_by, message)
+        except ChatFailure:
+            log.exception("could not tell the declarer", extra={"incident_id": view.id})
 
     def named_in(self, title: str) -> tuple[str, ...]:
         """The catalog's services whose names are words of ``title``."""

@@ -54,11 +54,13 @@ class IncidentService:
         policies: Mapping[Severity, SeverityPolicy],
         clock: Clock,
         on_settled: Callable[[Deadline], None] | None = None,
+        with_channels: Iterable[Severity] = (),
     ) -> None:
         self.units = units
         self.policies = policies
         self.clock = clock
         self.on_settled = on_settled  # told when a deadline turns met or missed (metrics)
+        self.with_channels = frozenset(with_channels)  # severities worked in a channel
 
     def declare(
         self,
@@ -89,6 +91,7 @@ class IncidentService:
         try:
             with self.units() as uow:
                 stored = uow.incidents.add(declaration, description, request_key)
+                self._owe_setup(uow, stored.id, now)
                 view = self.plan(uow, stored, now)
                 uow.incidents.append(stored.id, declaration, stored.incident)
                 uow.commit()
@@ -275,6 +278,18 @@ class IncidentService:
             uow.incidents.attach_channel(incident_id, channel_id, name)
             uow.commit()
 
+    def set_up(self, incident_id: int, step: str) -> None:
+        """Note set-up step ``step`` of the incident's room done."""
+        with self.units() as uow:
+            uow.incidents.set_up(incident_id, step)
+            uow.commit()
+
+    def setup_finished(self, incident_id: int) -> None:
+        """The incident's room is set up: its set-up timer will not fire."""
+        with self.units() as uow:
+            uow.timers.done(incident_id, timers.SETUP_KEY, self.clock())
+            uow.commit()
+
     def attach_card(self, incident_id: int, card_ts: str) -> None:
         with self.units() as uow:
             uow.incidents.attach_card(incident_id, card_ts)
@@ -334,6 +349,8 @@ class IncidentService:
     def plan(self, uow: UnitOfWork, stored: StoredIncident, now: datetime) -> IncidentView:
         """The incident as of ``now``, its deadlines and timers stored as the core plans them."""
         view = self._view(stored, now)
+        if view.severity in self.with_channels and view.channel_id is None:
+            self._owe_setup(uow, view.id, now)  # a Sev3 escalated, a channel never made
         changed = uow.deadlines.sync(view.id, view.deadlines)
         if self.on_settled is not None:
             for deadline in changed:
@@ -341,6 +358,12 @@ class IncidentService:
                     self.on_settled(deadline)
         uow.timers.sync(view.id, timers.wanted(view.deadlines))
         return view
+
+    def _owe_setup(self, uow: UnitOfWork, incident_id: int, now: datetime) -> None:
+        """Setting up the incident's room is owed: recorded with what makes it owed, so a
+        timer finishes it if the request that owes it does not (a crash, Slack failing)."""
+        at = now + timers.SETUP_GRACE
+        uow.timers.arm(incident_id, timers.SETUP_KEY, timers.Purpose.SETUP, at)
 
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:
         planned = deadlines.plan(stored.events, self.policies, now)

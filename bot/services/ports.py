@@ -15,7 +15,7 @@ from bot.core.alerts import Alert
 from bot.core.deadlines import Deadline
 from bot.core.model import Event, Incident
 from bot.core.rollback import Deploy
-from bot.core.timers import TimerSpec
+from bot.core.timers import Purpose, TimerSpec
 from bot.services.records import (
     ClaimedTimer,
     Postmortem,
@@ -76,6 +76,10 @@ class IncidentStore(Protocol):
 
     def attach_card(self, incident_id: int, card_ts: str) -> None: ...
 
+    def set_up(self, incident_id: int, step: str) -> None:
+        """Note that set-up step ``step`` of the incident's room is done."""
+        ...
+
 
 class DeliveryStore(Protocol):
     def claim(self, key: str, at: datetime) -> bool:
@@ -111,6 +115,10 @@ class TimerStore(Protocol):
         """Close the timer; False if ``owner`` no longer holds it."""
         ...
 
+    def postpone(self, timer_id: int, owner: str, fire_at: datetime) -> bool:
+        """Give ``owner``'s claim up until ``fire_at`` (UTC); False if it no longer holds it."""
+        ...
+
     def renew(self, timer_id: int, owner: str, until: datetime) -> bool:
         """Extend ``owner``'s claim to ``until`` (UTC), only while ``owner`` still holds it;
         False if another replica took the timer over or it is finished."""
@@ -119,6 +127,15 @@ class TimerStore(Protocol):
     def next_fire_at(self) -> datetime | None: ...
 
     def due(self, now: datetime) -> int: ...
+
+    def arm(self, incident_id: int, key: str, purpose: Purpose, fire_at: datetime) -> None:
+        """A timer that is not a deadline's (``sync`` leaves it alone): added, or pending
+        again if it fired."""
+        ...
+
+    def done(self, incident_id: int, key: str, now: datetime) -> None:
+        """The work timer ``key`` stood for is done: it will not fire."""
+        ...
 
 
 class FactStore(Protocol):

@@ -38,6 +38,8 @@ class IncidentView:
     events: tuple[Event, ...]
     deadlines: tuple[Deadline, ...]
     now: datetime
+    setup: frozenset[str] = frozenset()
+    """The set-up steps of its room done so far (``bot.services.rooms.Step`` values)."""
 
     @classmethod
     def of(
@@ -63,6 +65,7 @@ class IncidentView:
             events=stored.events,
             deadlines=planned,
             now=now,
+            setup=stored.setup,
         )
 
     @property

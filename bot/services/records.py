@@ -27,6 +27,8 @@ class StoredIncident:
     card_ts: str | None = None
     events: tuple[Event, ...] = ()
     """The timeline ``incident`` was replayed from."""
+    setup: frozenset[str] = frozenset()
+    """The set-up steps of its room done so far (``bot.services.rooms.Step`` values)."""
 
     def with_event(self, event: Event) -> StoredIncident:
         """The incident as it will be once ``event`` is appended (IllegalTransition if the

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import Playbook
-from bot.services.chat import Chat, ChatFailure, Message
+from bot.services.chat import Chat, ChatFailure, Message, Tag
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import Ticket
@@ -31,7 +31,8 @@ class TicketSink(Protocol):
 
 
 class Step(enum.StrEnum):
-    """A step of setting up an incident that can fail, for telling the declarer what did."""
+    """A step of setting up an incident's room: each is noted when done (the channel and the
+    card by their ids), so whoever finishes the set-up later does only what is left."""
 
     CREATE_CHANNEL = "create channel"
     FIND_MEMBERS = "find members"
@@ -41,6 +42,12 @@ class Step(enum.StrEnum):
     PIN = "pin"
     ANNOUNCE = "announce"
     FILE_TICKET = "file ticket"
+    FIRST_ACTIONS = "first actions"
+    """The rollback advice and the playbook's first actions, posted in the channel."""
+
+
+WITH_A_CHANNEL = frozenset({Step.INVITE, Step.TOPIC, Step.PIN, Step.ANNOUNCE, Step.FIRST_ACTIONS})
+WITHOUT_ONE = frozenset({Step.FILE_TICKET, Step.ANNOUNCE})
 
 
 @dataclass(frozen=True)
@@ -115,33 +122,49 @@ class Rooms:
         self.wording = wording
         self.announce_channel = announce_channel
 
-    def open(self, view: IncidentView) -> Opening:
+    def open(self, view: IncidentView, resuming: bool = False) -> Opening:
         """Channel, people and card for a new incident; a ticket and announcement if no channel.
+        Steps done before are skipped; ``resuming`` (after a crash or a failure) looks in the
+        chat for what a step may have made without noting it, before making it again.
 
         A channel's topic, pin and announcement are left to ``furnish``: the declarer is told
         the channel exists first (under a burst of declarations, those calls would delay it).
         """
-        opening = Opening()
-        if self.playbooks[view.severity].channel:
-            self._open_channel(view, opening)
+        opening = Opening(channel_id=view.channel_id)
+        if self.wants_channel(view):
+            self._open_channel(view, opening, resuming)
         else:
             self._file_ticket(view, opening)
-        if opening.channel_id is None:
-            self._announce(view, opening)
+        if opening.channel_id is None:  # stakeholders hear of it now, channel or not
+            self._announce(view, opening, resuming)
         return opening
 
-    def furnish(self, view: IncidentView) -> list[str]:
+    def furnish(self, view: IncidentView, resuming: bool = False) -> list[str]:
         """A new channel's topic and pinned card, and the announcement; what failed, if any."""
         channel = view.channel_id
         if channel is None:
             return []
         opening = Opening(channel_id=channel)
         topic = self.wording.topic(view)
-        self._try(opening, Step.TOPIC, lambda: self.chat.set_topic(channel, topic))
+        self._step(view, opening, Step.TOPIC, lambda: self.chat.set_topic(channel, topic))
         if (card_ts := view.card_ts) is not None:
-            self._try(opening, Step.PIN, lambda: self.chat.pin(channel, card_ts))
-        self._announce(view, opening)
+            self._step(view, opening, Step.PIN, lambda: self.chat.pin(channel, card_ts))
+        self._announce(view, opening, resuming)
         return opening.problems
+
+    def wants_channel(self, view: IncidentView) -> bool:
+        return self.playbooks[view.severity].channel
+
+    def left_to_do(self, view: IncidentView) -> set[Step]:
+        """The set-up steps the incident's room still needs (none: it is set up)."""
+        if not self.wants_channel(view):
+            return set(WITHOUT_ONE - view.setup)
+        left = set(WITH_A_CHANNEL - view.setup)
+        if view.channel_id is None:
+            left.add(Step.CREATE_CHANNEL)
+        if view.card_ts is None:
+            left.add(Step.POST_CARD)
+        return left
 
     def card(self, view: IncidentView) -> Message:
         """The incident's card as it is now, for its severity's playbook."""
@@ -168,18 +191,30 @@ class Rooms:
         if self.announce_channel:
             self.chat.post(self.announce_channel, self.wording.stakeholder_update(view, sentence))
 
-    def _open_channel(self, view: IncidentView, opening: Opening) -> None:
-        try:
-            channel, name = self.chat.create_channel(self.wording.channel_names(view))
-        except ChatFailure as failure:
-            self._failed(opening, SetupProblem(Step.CREATE_CHANNEL, str(failure)))
-            return
+    def _open_channel(self, view: IncidentView, opening: Opening, resuming: bool) -> None:
+        channel = view.channel_id
+        if channel is None:
+            try:
+                channel, name = self._channel(view, resuming)
+            except ChatFailure as failure:
+                self._failed(opening, SetupProblem(Step.CREATE_CHANNEL, str(failure)))
+                return
+            self.incidents.attach_channel(view.id, channel, name)
+            view = replace(view, channel_id=channel, channel_name=name)
         opening.channel_id = channel
-        self.incidents.attach_channel(view.id, channel, name)
-        view = replace(view, channel_id=channel, channel_name=name)
-        people = self._people(view, opening)
-        self._try(opening, Step.INVITE, lambda: self.chat.invite(channel, people))
-        self._post_card(view, channel, opening)
+        if Step.INVITE not in view.setup:
+            people = self._people(view, opening)
+            self._step(view, opening, Step.INVITE, lambda: self.chat.invite(channel, people))
+        if view.card_ts is None:
+            self._post_card(view, channel, opening, resuming)
+
+    def _channel(self, view: IncidentView, resuming: bool) -> tuple[str, str]:
+        """The incident's channel: the one made before it could be noted, or a new one."""
+        if resuming:
+            first = next(iter(self.wording.channel_names(view)))
+            if (found := self.chat.find_channel(first)) is not None:
+                return found, first
+        return self.chat.create_channel(self.wording.channel_names(view))
 
     def _people(self, view: IncidentView, opening: Opening) -> set[str]:
         """The declarer and the user groups of the services named."""
@@ -194,38 +229,60 @@ class Rooms:
                 self._failed(opening, SetupProblem(Step.FIND_MEMBERS, str(failure), service.team))
         return people
 
-    def _post_card(self, view: IncidentView, channel: str, opening: Opening) -> None:
+    def _post_card(
+        self, view: IncidentView, channel: str, opening: Opening, resuming: bool
+    ) -> None:
+        tag = Tag("incident_card", {"incident": str(view.id)})
         try:
-            ts = self.chat.post(channel, self.card(view))
+            found = self.chat.find_tagged(channel, tag) if resuming else None
+            ts = found or self.chat.post(channel, self.card(view), tag)
         except ChatFailure as failure:
             self._failed(opening, SetupProblem(Step.POST_CARD, str(failure)))
             return
         self.incidents.attach_card(view.id, ts)
 
     def _file_ticket(self, view: IncidentView, opening: Opening) -> None:
+        if Step.FILE_TICKET in view.setup:
+            return
         try:
             ticket = self.tickets.file(view)
         except TicketNotFiled as failure:
             self._failed(opening, SetupProblem(Step.FILE_TICKET, str(failure)))
             return
         self.incidents.ticket_filed(view.id, ticket)
+        self.incidents.set_up(view.id, Step.FILE_TICKET)
         opening.ticket = ticket.reference
 
-    def _announce(self, view: IncidentView, opening: Opening) -> None:
+    def _announce(self, view: IncidentView, opening: Opening, resuming: bool) -> None:
         channel = self.announce_channel
+        if Step.ANNOUNCE in view.setup:
+            return
         if not channel:
+            self.incidents.set_up(view.id, Step.ANNOUNCE)  # no one to announce to
             return
         message = self.wording.announcement(view, opening.channel_id)
+        tag = Tag("incident_announcement", {"incident": str(view.id)})
         try:
-            self.chat.post(channel, message)
+            if not (resuming and self.chat.find_tagged(channel, tag)):
+                self.chat.post(channel, message, tag)
         except ChatFailure as failure:
             self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel))
+            return
+        self.incidents.set_up(view.id, Step.ANNOUNCE)
 
-    def _try(self, opening: Opening, step: Step, action: Callable[[], object]) -> None:
+    def _step(
+        self, view: IncidentView, opening: Opening, step: Step, action: Callable[[], object]
+    ) -> None:
+        """Do ``step`` unless it was done, and note it; a failure is a problem for the
+        declarer (and the step is left to do)."""
+        if step in view.setup:
+            return
         try:
             action()
         except ChatFailure as failure:
             self._failed(opening, SetupProblem(step, str(failure)))
+            return
+        self.incidents.set_up(view.id, step)
 
     def _failed(self, opening: Opening, problem: SetupProblem) -> None:
         opening.problems.append(self.wording.problem(problem))

@@ -150,16 +150,16 @@ class Signals:
 
     # --- first actions ---------------------------------------------------------------------------
 
-    def first_actions(self, view: IncidentView) -> None:
+    def first_actions(self, view: IncidentView) -> bool:
         """Post what the severity's playbook offers first in the incident channel, in order:
-        the mitigations, recent deploys, firing alerts, dependency health.
+        the mitigations, recent deploys, firing alerts, dependency health; True when all was.
 
         Nothing without a channel or offers; a ChatFailure is logged and stops the rest.
         """
         channel = view.channel_id
         offers = {str(offer) for offer in self.playbooks[view.severity].first_actions.offers}
         if channel is None or not offers:
-            return
+            return channel is not None
         moves = [move for move in MITIGATIONS if move in offers]
         try:
             if moves:
@@ -172,6 +172,8 @@ class Signals:
                 self.chat.post(channel, self.dependencies(view))
         except ChatFailure:
             log.exception("could not post the first actions", extra={"incident_id": view.id})
+            return False
+        return True
 
     def _recent_deploys(self, services: tuple[str, ...]) -> Message:
         found = [d for service in services for d in self.deploys.recent(service)]

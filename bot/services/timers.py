@@ -47,6 +47,13 @@ class Announcer(Protocol):
     def already_said(self, view: IncidentView, tag: str) -> str | None: ...
 
 
+SETUP_RETRY = timedelta(seconds=10)  # the first wait before a set-up is tried again
+SETUP_RETRY_MOST = timedelta(minutes=5)
+
+SetUp = Callable[[int], bool]
+"""Finishes setting up an incident's room (by id); True once it is set up."""
+
+
 @dataclass(frozen=True)
 class Fired:
     timer: ClaimedTimer
@@ -70,7 +77,9 @@ class TimerRunner:
         max_attempts: int = 5,
         parallel: int = 8,
         stopwatch: Stopwatch = system_stopwatch,
+        setup: SetUp | None = None,
     ) -> None:
+        self.setup = setup  # finishes an incident's room; None: nothing to finish here
         self.units = units
         self.service = service
         self.announcer = announcer
@@ -136,6 +145,8 @@ class TimerRunner:
         return "failed"
 
     def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> str:
+        if timer.purpose is Purpose.SETUP:
+            return self._set_up(timer, now)
         view = self.service.get(timer.incident_id, now)
         deadline = next((d for d in view.deadlines if d.key == timer.deadline_key), None)
         if timer.purpose is Purpose.DUE and _unmet_and_missed(deadline):
@@ -153,6 +164,23 @@ class TimerRunner:
             return "fired"
         self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
         return "skipped"
+
+    def _set_up(self, timer: ClaimedTimer, now: datetime) -> str:
+        """Finish setting up the incident's room; until it is, try again later (backing off,
+        never giving up: an incident without its channel or card is half-declared)."""
+        try:
+            finished = self.setup is None or self.setup(timer.incident_id)
+        except Exception:
+            log.exception("could not finish setting up", extra={"incident_id": timer.incident_id})
+            finished = False
+        if finished:
+            self._close(timer, now, TimerStatus.FIRED)
+            return "fired"
+        backoff = min(SETUP_RETRY * 2 ** max(timer.attempts - 1, 0), SETUP_RETRY_MOST)
+        with self.units() as uow:
+            uow.timers.postpone(timer.id, self.owner, now + backoff)
+            uow.commit()
+        return "failed"
 
     def _announce(
         self,

@@ -69,10 +69,12 @@ def declare(
     services: tuple[str, ...] = ("checkout",),
     in_channel: bool = True,
 ) -> int:
-    """A new incident, in channel ``CINC<id>`` unless ``in_channel`` is False."""
+    """A new incident, in channel ``CINC<id>`` unless ``in_channel`` is False; its room's
+    set-up done (the set-up timer will not fire)."""
     declared = incidents.declare(
         severity=severity, title="checkout 500s", by="U0ALICE", services=services
     )
+    incidents.setup_finished(declared.view.id)
     if in_channel:
         incident_id = declared.view.id
         incidents.attach_channel(incident_id, f"CINC{incident_id}", f"inc-{incident_id}-checkout")

@@ -43,6 +43,8 @@ class FakeChat:
     failing: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
+    channels: dict[str, str] = field(default_factory=dict)
+    """Channels created, by name."""
     _fail_next: dict[str, int] = field(default_factory=dict)
     _waits: dict[str, list[tuple[float, Callable[[], None]]]] = field(default_factory=dict)
 
@@ -89,7 +91,12 @@ class FakeChat:
     def create_channel(self, names: Iterable[str]) -> tuple[str, str]:
         first = next(iter(names))
         self._record("create_channel", first)
+        self.channels[first] = "C1"
         return "C1", first
+
+    def find_channel(self, name: str) -> str | None:
+        self._record("find_channel", name)
+        return self.channels.get(name)
 
     def invite(self, channel: str, users: Iterable[str]) -> None:
         self._record("invite", channel, frozenset(users))

@@ -17,10 +17,10 @@ from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotADeclarer, NotPermitted
 from bot.services.alerts import AlertRecords
 from bot.services.chat import Message
-from bot.services.declaring import Declaration, Declared, Declaring
+from bot.services.declaring import DATABASE_LOST, Declaration, Declared, Declaring
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
-from bot.services.ports import UnitsOfWork
+from bot.services.ports import StorageUnavailable, UnitsOfWork
 from bot.services.postmortems import Postmortems
 from bot.services.records import StatusUpdate
 from bot.services.response import (
@@ -56,6 +56,9 @@ class Wordings:
 
     def advice(self, view: Any, recommendation: Any, rule: Any) -> Message:
         return message(f"advice {recommendation.advice}")
+
+    def setup_finished(self, view: Any) -> Message:
+        return message(f"set up {view.id}")
 
     def setup_failed(self, problems: list[str]) -> Message:
         return message(f"setup failed: {'; '.join(problems)}")
@@ -150,6 +153,37 @@ def test_setting_up_furnishes_the_channel_and_tells_the_declarer_what_failed(
     [(channel, user, told)] = world.chat.to("ephemeral")
     assert (channel, user) == ("C1", "U0ALICE")
     assert told.startswith("setup failed: ")
+
+
+def test_a_database_lost_while_opening_the_room_is_said_as_it_is(world: World) -> None:
+    def gone(*_args: object) -> None:
+        raise StorageUnavailable("connection refused")
+
+    world.incidents.attach_channel = gone  # type: ignore[method-assign]
+    declared = world.declare()
+    assert declared.opening is not None
+    assert declared.opening.problems == [DATABASE_LOST]  # recorded: do not declare it again
+    assert [view.id for view in world.incidents.open_incidents()] == [declared.view.id]
+    with world.incidents.units() as uow:
+        assert uow.timers.next_fire_at() is not None  # its set-up is owed, in the database
+
+
+def test_a_set_up_finished_later_skips_what_was_done_and_tells_the_declarer(
+    world: World,
+) -> None:
+    world.chat.fail("post", times=1)  # the card
+    declared = world.declare()
+    world.declaring.set_up(declared.view.id, "U0ALICE")
+    assert world.declaring.resume(declared.view.id) is True
+    assert world.chat.methods.count("create_channel") == 1
+    assert world.chat.methods.count("invite") == 1
+    assert [p.text for p in world.chat.posted].count("card 1 investigating") == 1
+    assert [t for t in world.chat.texts("C0ANNOUNCE") if t.startswith("announcement")] == [
+        "announcement 1 in C1"
+    ]
+    assert world.chat.to("ephemeral")[-1][2].startswith("set up")
+    assert world.declaring.resume(declared.view.id) is True  # nothing left: nothing done
+    assert world.chat.methods.count("set_topic") == 1
 
 
 def test_declaring_from_a_gone_alert_says_so(world: World) -> None:

@@ -94,12 +94,17 @@ def runner(sessions: Sessions, service: IncidentService, recorder: Recorder) -> 
 
 
 def declare(service: IncidentService, severity: Severity = Severity.SEV1) -> int:
-    return service.declare(severity=severity, title="checkout 500s", by="U0ALICE").view.id
+    """An incident declared, its room set up (the set-up timer is done)."""
+    incident_id = service.declare(severity=severity, title="checkout 500s", by="U0ALICE").view.id
+    service.setup_finished(incident_id)
+    return incident_id
 
 
 def timers_of(sessions: Sessions, incident_id: int) -> dict[str, tuple[datetime, str]]:
     with sessions() as session:
-        rows = session.scalars(select(TimerRow).where(TimerRow.incident_id == incident_id))
+        rows = session.scalars(
+            select(TimerRow).where(TimerRow.incident_id == incident_id, TimerRow.purpose != "setup")
+        )
         return {row.key: (row.fire_at, row.status) for row in rows}
 
 

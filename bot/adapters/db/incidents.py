@@ -28,6 +28,7 @@ def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
         channel_id=row.channel_id,
         channel_name=row.channel_name,
         card_ts=row.card_ts,
+        setup=frozenset(step for step in (row.setup_done or "").split(",") if step),
     )
 
 
@@ -55,6 +56,7 @@ class Incidents:
         """
         incident = model.replay([declaration])
         row = IncidentRow(
+            setup_done="",
             declared_at=incident.declared_at,
             declared_by=incident.declared_by,
             description=description,
@@ -160,6 +162,13 @@ class Incidents:
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
         self._row(incident_id).card_ts = card_ts
+
+    def set_up(self, incident_id: int, step: str) -> None:
+        row = self.session.get(IncidentRow, incident_id, with_for_update=True)
+        if row is None:
+            raise IncidentNotFound(incident_id)
+        done = {s for s in (row.setup_done or "").split(",") if s}
+        row.setup_done = ",".join(sorted(done | {step}))
 
     def _row(self, incident_id: int) -> IncidentRow:
         row = self.session.get(IncidentRow, incident_id)

@@ -44,6 +44,8 @@ class IncidentRow(Base):
     channel_name: Mapped[str | None] = mapped_column(String(80))
     card_ts: Mapped[str | None] = mapped_column(String(32))
     request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    setup_done: Mapped[str] = mapped_column(String(300), default="")
+    """The room's set-up steps done so far, comma-separated (channel, invite, card, ...)."""
     updated_at: Mapped[datetime]
 
 

@@ -34,7 +34,9 @@ class Timers:
         rows = {
             row.key: row
             for row in self.session.scalars(
-                select(TimerRow).where(TimerRow.incident_id == incident_id)
+                select(TimerRow).where(
+                    TimerRow.incident_id == incident_id, TimerRow.purpose != Purpose.SETUP
+                )
             )
         }
         keys = set()
@@ -59,6 +61,42 @@ class Timers:
             if key not in keys and row.status == TimerStatus.PENDING:
                 row.status = TimerStatus.CANCELLED
         self.session.flush()
+
+    def arm(self, incident_id: int, key: str, purpose: Purpose, fire_at: datetime) -> None:
+        """A timer that is not a deadline's: added, or set pending again if it fired; one that
+        is pending or claimed is left as it is."""
+        row = self.session.scalar(
+            select(TimerRow).where(TimerRow.incident_id == incident_id, TimerRow.key == key)
+        )
+        if row is None:
+            self.session.add(
+                TimerRow(
+                    incident_id=incident_id,
+                    key=key,
+                    deadline_key=key,
+                    purpose=str(purpose),
+                    fire_at=fire_at,
+                    status=TimerStatus.PENDING,
+                    attempts=0,
+                )
+            )
+        elif row.status not in (TimerStatus.PENDING, TimerStatus.CLAIMED):
+            row.status, row.fire_at, row.attempts = TimerStatus.PENDING, fire_at, 0
+            row.claimed_by = row.lease_until = row.fired_at = None
+        self.session.flush()
+
+    def done(self, incident_id: int, key: str, now: datetime) -> None:
+        """The work a timer stood for is done: it will not fire (whoever holds it)."""
+        self.session.execute(
+            update(TimerRow)
+            .where(
+                TimerRow.incident_id == incident_id,
+                TimerRow.key == key,
+                TimerRow.status.in_([TimerStatus.PENDING, TimerStatus.CLAIMED]),
+            )
+            .values(status=TimerStatus.FIRED, fired_at=now, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def claim(
         self, now: datetime, owner: str, lease: timedelta, limit: int = 100
@@ -122,6 +160,18 @@ class Timers:
         if posted is not None:
             values["posted"] = posted
         return self._update_held(timer_id, owner, **values)
+
+    def postpone(self, timer_id: int, owner: str, fire_at: datetime) -> bool:
+        """Give the timer up until ``fire_at``, when any replica may claim it again; False if
+        ``owner`` no longer holds it."""
+        return self._update_held(
+            timer_id,
+            owner,
+            status=TimerStatus.PENDING,
+            fire_at=fire_at,
+            claimed_by=None,
+            lease_until=None,
+        )
 
     def renew(self, timer_id: int, owner: str, until: datetime) -> bool:
         """Hold the claim until ``until``; False if ``owner`` no longer holds it (another replica

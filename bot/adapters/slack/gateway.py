@@ -114,6 +114,24 @@ class SlackGateway:
             return str(channel["id"]), str(channel["name"])
         raise SlackFailure("conversations.create", "name_taken")
 
+    def find_channel(self, name: str) -> str | None:
+        """The id of the channel named ``name``, if there is one (every page looked at)."""
+        cursor = ""
+        while True:
+            page = self._call(
+                "conversations.list",
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor or None,
+            )
+            for channel in page.get("channels", []):
+                if channel.get("name") == name:
+                    return str(channel["id"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
+
     def invite(self, channel: str, users: Iterable[str]) -> None:
         wanted = sorted(set(users))
         if not wanted:
@@ -190,7 +208,11 @@ class SlackGateway:
         self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=text)
 
     def pin(self, channel: str, ts: str) -> None:
-        self._call("pins.add", channel=channel, timestamp=ts)
+        try:
+            self._call("pins.add", channel=channel, timestamp=ts)
+        except SlackFailure as failure:
+            if failure.error != "already_pinned":
+                raise
 
     def ephemeral(
         self, channel: str, user: str, blocks: Sequence[dict[str, Any]], text: str
@@ -225,6 +247,7 @@ class SlackChat:
     def __init__(self, gateway: SlackGateway) -> None:
         self.gateway = gateway
         self.create_channel = gateway.create_channel
+        self.find_channel = gateway.find_channel
         self.invite = gateway.invite
         self.group_members = gateway.group_members
         self.display_name = gateway.display_name

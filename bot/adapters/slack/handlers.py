@@ -104,6 +104,8 @@ class Handlers:
         )
         lines = [f"{blocks.headline(view)} is declared{where}."]
         lines += [f"• {problem}" for problem in opening.problems]
+        if opening.problems:
+            lines.append("I keep trying what failed, and will tell you when it is all done.")
         emoji = ":warning:" if opening.problems else ":rotating_light:"
         reply = notice("\n".join(lines), emoji)
         if opening.channel_id is None:

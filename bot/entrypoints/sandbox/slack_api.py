@@ -83,6 +83,7 @@ OVERLAY_RULES: dict[str, Rule] = {
     "chat.update": _rule("channel", "ts"),
     "conversations.create": _rule("name"),
     "conversations.info": _rule("channel"),
+    "conversations.list": _rule(),
     "conversations.invite": _rule("channel", "users"),
     "conversations.join": _rule("channel"),
     "conversations.members": _rule("channel"),
@@ -459,6 +460,17 @@ def _truthy(value: Any) -> bool:
     return value in (True, 1, "1", "true", "True")
 
 
+def conversations_list(ws: Workspace, req: ApiRequest) -> Json:
+    """Public channels (and private ones the bot is in), one page: the stand-in never pages."""
+    viewer = ws.identity.bot_user_id
+    channels = [
+        c.to_json(viewer)
+        for c in ws.channels.values()
+        if not c.is_im and (not c.is_private or viewer in c.members)
+    ]
+    return {"channels": channels, "response_metadata": {"next_cursor": ""}}
+
+
 def conversations_info(ws: Workspace, req: ApiRequest) -> Json:
     return {"channel": ws.channel(req.params["channel"]).to_json(ws.identity.bot_user_id)}
 
@@ -693,6 +705,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.create": conversations_create,
     "conversations.history": conversations_history,
     "conversations.info": conversations_info,
+    "conversations.list": conversations_list,
     "conversations.invite": conversations_invite,
     "conversations.join": conversations_join,
     "conversations.members": conversations_members,

@@ -350,7 +350,9 @@ class IncidentService:
         """The incident as of ``now``, its deadlines and timers stored as the core plans them."""
         view = self._view(stored, now)
         if view.severity in self.with_channels and view.channel_id is None:
-            self._owe_setup(uow, view.id, now)  # a Sev3 escalated, a channel never made
+            # A Sev3 escalated, a channel never made: owed now (a pending set-up, such as a
+            # new declaration's, keeps its time).
+            uow.timers.arm(view.id, timers.SETUP_KEY, timers.Purpose.SETUP, now)
         changed = uow.deadlines.sync(view.id, view.deadlines)
         if self.on_settled is not None:
             for deadline in changed:

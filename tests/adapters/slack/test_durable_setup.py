@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.slack import channels
-from bot.core.model import Severity
+from bot.core.model import EventKind, Severity
 from tests.adapters.slack.conftest import ANNOUNCE, BotClient, text_of
 
 
@@ -69,12 +69,12 @@ def test_a_channel_made_before_the_process_died_is_found_not_made_again(
     declared = bot.runtime.service.declare(
         severity=Severity.SEV1, title="checkout is returning 500s", by="U0ALICE"
     ).view
-    name = channels.name(declared.declared_at, declared.id, declared.title)
+    name = channels.name(declared.declared_at, 1, declared.title)
     bot.slack.add_channel("C0MADE", name, members=[bot.slack.identity.bot_user_id])
     assert later(bot) == ["fired"]
     assert bot.slack.calls_to("conversations.create") == []
     with bot.runtime.sessions() as session:
-        assert Incidents(session).get(declared.id).channel_id == "C0MADE"
+        assert Incidents(session).get(1).channel_id == "C0MADE"
 
 
 def test_a_sev3_ticket_that_could_not_be_filed_is_filed_later(bot: BotClient) -> None:
@@ -87,3 +87,16 @@ def test_a_sev3_ticket_that_could_not_be_filed_is_filed_later(bot: BotClient) ->
         m for m in bot.slack.messages("C0TRIAGE") if "typo on the pricing page" in text_of(m)
     ]
     assert len(tickets) == 1
+
+
+def test_a_sev3_escalated_to_sev1_gets_its_channel(bot: BotClient) -> None:
+    reply = bot.reply(bot.command("sev3 typo on the pricing page"))
+    assert "ticket INC-1" in reply["text"]
+    assert bot.runtime.work.wait_idle()
+    assert later(bot) == []  # a ticket and an announcement: set up
+    assert bot.runtime.service.get(1).channel_id is None
+    bot.runtime.service.record(1, EventKind.SEVERITY_CHANGED, "U0ALICE", severity=Severity.SEV1)
+    assert later(bot, 1) == ["fired"]
+    view = bot.runtime.service.get(1)
+    assert view.channel_id is not None
+    assert "Sev1 · Incident 1" in text_of(bot.slack.messages(view.channel_id)[0])

@@ -120,6 +120,10 @@ class TimerStore(Protocol):
 
     def due(self, now: datetime) -> int: ...
 
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """The earliest fire time among timers due at ``now`` and not fired yet."""
+        ...
+
 
 class FactStore(Protocol):
     def get(self, key: str) -> str | None: ...

@@ -1,7 +1,7 @@
 """Firing the protocol's timers: claim what is due, say it in Slack, record it, exactly once.
 
 ``TimerRunner.tick(now)`` is the whole mechanism and takes the time as an argument, so tests and
-the sandbox drive it with a virtual clock; ``Ticker`` calls it on the real clock with APScheduler.
+the sandbox drive it with a virtual clock; ``Ticker`` calls it on the real clock, from a thread.
 Each firing holds its claim as a lease (``bot.services.leases``), renewed before it posts and
 before any wait it would not outlast; a firing that lost its claim posts and records nothing.
 

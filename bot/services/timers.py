@@ -265,7 +265,10 @@ class TimerRunner:
                 extra={"incident_id": timer.incident_id, "timer": timer.key},
             )
         if changed is not None and self.on_recorded is not None:
-            self.on_recorded(timer.incident_id)
+            try:  # the firing is done and recorded: what follows must not make it a failure
+                self.on_recorded(timer.incident_id)
+            except Exception:
+                log.exception("after a timer's record", extra={"incident_id": timer.incident_id})
         return "fired" if said.delivered else "undelivered"
 
     def _entry(

@@ -10,8 +10,9 @@ from bot.adapters import postmortem
 from bot.adapters.db.incidents import StoredIncident
 from bot.core import deadlines, model
 from bot.core.deadline_kinds import DeadlineKind
+from bot.core.deadlines import Escalation
 from bot.core.model import Event, EventKind, Severity
-from bot.core.policy import PostmortemRule, ResponseRule, SeverityPolicy, StatusUpdateRule
+from bot.core.policy import PostmortemRule, ResponseRule, Rung, SeverityPolicy, StatusUpdateRule
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 
@@ -105,7 +106,17 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "escalate_to": "S0SRELEADS",
         "paged": True,
         "fired_late": timedelta(minutes=3),
+        "next_escalation": Escalation(1, Rung.OWNER, _at(20)),
     },
+    "deadline_escalation.md.j2": lambda: {
+        **_deadline_context(),
+        "escalation": Escalation(2, Rung.GROUP, _at(35)),
+        "late": timedelta(minutes=30),
+        "escalate_to": "S0SRELEADS",
+        "paged": True,
+        "next_escalation": Escalation(3, Rung.PAGE, _at(50)),
+    },
+    "next_escalation.md.j2": lambda: {"next_escalation": Escalation(3, Rung.PAGE, _at(50))},
     "deadline_reminder.md.j2": lambda: {**_deadline_context(), "remaining": timedelta(minutes=2)},
     "status_update.md.j2": lambda: {
         "impact": f"errors at checkout {HOSTILE}",

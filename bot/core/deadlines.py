@@ -4,17 +4,31 @@ A deadline is opened by an event (the declaration, a severity change, a status u
 resolution), met by a later observable event, and cancelled when the incident moves on (a severity
 change replaces the pending ones; resolution ends the response and update clocks). A deadline whose
 due time passed unmet is missed for good; if it is met later, ``met_at`` records how late.
+
+Once its miss is recorded, a deadline still unmet is escalated again as the playbook's
+``EscalationRule`` says, each escalation recorded too, until it is met, replaced or the incident
+is closed: ``Deadline.next_escalation`` is the next one, computed from those records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.core.model import Event, EventKind, Severity
-from bot.core.policy import Policies, ResponseRule, SeverityPolicy
+from bot.core.policy import EscalationRule, Policies, ResponseRule, Rung, SeverityPolicy
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """The ``step``-th escalation of a missed deadline (1 for the first after the miss), due
+    ``at``, reaching ``rung``."""
+
+    step: int
+    rung: Rung
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,10 @@ class Deadline:
     met_at: datetime | None = None
     cancelled_at: datetime | None = None
     reminders: tuple[datetime, ...] = ()
+    escalated: int = 0
+    """Escalations recorded since the miss."""
+    next_escalation: Escalation | None = None
+    """The next escalation, while the deadline is missed, unmet and still the incident's."""
 
     @property
     def late_by(self) -> timedelta | None:
@@ -49,8 +67,11 @@ class _Open:
     opened_at: datetime
     due_at: datetime
     reminders: tuple[datetime, ...]
+    escalation: EscalationRule | None = None
     met_at: datetime | None = None
     cancelled_at: datetime | None = None
+    missed_noted_at: datetime | None = None  # when the miss was recorded
+    escalated_at: list[datetime] = field(default_factory=list)
 
 
 class _Planner:
@@ -60,6 +81,7 @@ class _Planner:
         self.commander: str | None = None
         self.participants: dict[EventKind, set[str]] = {}
         self.severity: Severity | None = None
+        self.closed_at: datetime | None = None
 
     def open(
         self, kind: DeadlineKind, event: Event, within: timedelta, leads: Iterable[timedelta]
@@ -67,7 +89,10 @@ class _Planner:
         assert self.severity is not None
         due = event.at + within
         reminders = tuple(sorted(due - lead for lead in set(leads) if due - lead > event.at))
-        deadline = _Open(f"{kind}@{event.seq}", kind, self.severity, event.at, due, reminders)
+        escalation = self.policy.escalation_for(kind)
+        deadline = _Open(
+            f"{kind}@{event.seq}", kind, self.severity, event.at, due, reminders, escalation
+        )
         self.all.append(deadline)
         return deadline
 
@@ -147,6 +172,21 @@ class _Planner:
                 self.open_status_update(event, None)
             case EventKind.POSTMORTEM_PUBLISHED:
                 self.meet(event.at, DeadlineKind.POSTMORTEM)
+            case EventKind.CLOSED:
+                self.closed_at = event.at
+            case EventKind.DEADLINE_MISSED:
+                if (missed := self.find(event)) is not None and missed.missed_noted_at is None:
+                    missed.missed_noted_at = event.at
+            case EventKind.DEADLINE_ESCALATED:
+                if (escalated := self.find(event)) is not None:
+                    escalated.escalated_at.append(event.at)
+        if event.kind is EventKind.REOPENED:
+            self.closed_at = None
+
+    def find(self, event: Event) -> _Open | None:
+        """The deadline a timer's event (a miss, an escalation) is about."""
+        key = event.extra.get("deadline")
+        return next((d for d in self.all if d.key == key), None)
 
 
 def plan(events: Iterable[Event], policies: Policies, now: datetime) -> tuple[Deadline, ...]:
@@ -159,10 +199,10 @@ def plan(events: Iterable[Event], policies: Policies, now: datetime) -> tuple[De
     for event in sorted(events, key=lambda e: e.seq):
         if event.at <= now:
             planner.apply(event)
-    return tuple(_settle(deadline, now) for deadline in planner.all)
+    return tuple(_settle(deadline, now, planner.closed_at) for deadline in planner.all)
 
 
-def _settle(deadline: _Open, now: datetime) -> Deadline:
+def _settle(deadline: _Open, now: datetime, closed_at: datetime | None) -> Deadline:
     met_at, cancelled_at = deadline.met_at, deadline.cancelled_at
     if met_at is not None and met_at <= deadline.due_at:
         status = DeadlineStatus.MET
@@ -182,7 +222,36 @@ def _settle(deadline: _Open, now: datetime) -> Deadline:
         met_at=met_at,
         cancelled_at=cancelled_at,
         reminders=deadline.reminders,
+        escalated=len(deadline.escalated_at),
+        next_escalation=(
+            _next_escalation(deadline)
+            if status is DeadlineStatus.MISSED
+            and met_at is None
+            and cancelled_at is None
+            and closed_at is None
+            else None
+        ),
     )
+
+
+def _next_escalation(deadline: _Open) -> Escalation | None:
+    """The first point of the rule's grid (due time + n x every) after the last record of the
+    miss or an escalation: a bot that was down escalates once on its return, not once for
+    every step it slept through."""
+    rule, noted = deadline.escalation, deadline.missed_noted_at
+    if rule is None or noted is None:
+        return None
+    last = deadline.escalated_at[-1] if deadline.escalated_at else noted
+    return escalation_after(rule, deadline.due_at, len(deadline.escalated_at) + 1, last)
+
+
+def escalation_after(
+    rule: EscalationRule, due_at: datetime, step: int, after: datetime
+) -> Escalation:
+    """Escalation ``step`` of a deadline due at ``due_at``, at the first point of the rule's grid
+    (``due_at`` + n x ``rule.every``, n >= 1) later than ``after``."""
+    n = max(1, (after - due_at) // rule.every + 1)
+    return Escalation(step, rule.rung(step), due_at + n * rule.every)
 
 
 def pending(deadlines: Iterable[Deadline]) -> tuple[Deadline, ...]:
@@ -192,3 +261,11 @@ def pending(deadlines: Iterable[Deadline]) -> tuple[Deadline, ...]:
 def next_due(deadlines: Iterable[Deadline]) -> Deadline | None:
     """The pending deadline that falls due first, if any."""
     return min(pending(deadlines), key=lambda d: d.due_at, default=None)
+
+
+def next_escalation(deadlines: Iterable[Deadline]) -> tuple[Deadline, Escalation] | None:
+    """The missed deadline escalated next, and that escalation, if any is still to come."""
+    coming = [(d, d.next_escalation) for d in deadlines if d.next_escalation is not None]
+    return min(
+        ((d, e) for d, e in coming if e is not None), key=lambda pair: pair[1].at, default=None
+    )

@@ -39,6 +39,8 @@ class EventKind(enum.StrEnum):
     NOTE_WITHDRAWN = "note_withdrawn"
     POSTMORTEM_PUBLISHED = "postmortem_published"
     DEADLINE_MISSED = "deadline_missed"
+    DEADLINE_ESCALATED = "deadline_escalated"
+    NOTICE_UNDELIVERED = "notice_undelivered"
     ROLLBACK_ADVISED = "rollback_advised"
     ROLLBACK_DECIDED = "rollback_decided"
     DEPLOY_REPORTED = "deploy_reported"

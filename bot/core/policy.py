@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
+
+
+class Rung(enum.StrEnum):
+    """Who one escalation reaches: the owner (the commander, else the owning team), the owner
+    and the playbook's escalation group, or both and a page to the owning team's on-call."""
+
+    OWNER = "owner"
+    GROUP = "group"
+    PAGE = "page"
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """How a missed deadline is escalated again while it stays unmet and the incident goes on.
+
+    Every ``every`` after the due time (on that grid, from the miss on), the next escalation is
+    taken: the n-th reaches ``steps[n-1]``, and past the end the last step again and again.
+    """
+
+    every: timedelta
+    steps: tuple[Rung, ...]
+
+    def rung(self, step: int) -> Rung:
+        """Who escalation number ``step`` (1 for the first after the miss) reaches."""
+        return self.steps[min(step, len(self.steps)) - 1]
 
 
 @dataclass(frozen=True)
@@ -36,6 +62,8 @@ class StatusUpdateRule:
 class PostmortemRule:
     after_resolution: timedelta
     reminders: tuple[timedelta, ...] = ()
+    escalation: EscalationRule | None = None
+    """A missed post-mortem is chased at its own pace (not the live response's), or not."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +81,14 @@ class SeverityPolicy:
     status_updates: StatusUpdateRule | None = None
     postmortem: PostmortemRule | None = None
     rollback: RollbackRule | None = None
+    escalation: EscalationRule | None = None
+    """Repeats for the response and status update deadlines, once missed."""
+
+    def escalation_for(self, kind: DeadlineKind) -> EscalationRule | None:
+        """How a missed deadline of ``kind`` is escalated again, if it is."""
+        if kind is DeadlineKind.POSTMORTEM:
+            return self.postmortem.escalation if self.postmortem else None
+        return self.escalation
 
 
 Policies = Mapping[Severity, SeverityPolicy]

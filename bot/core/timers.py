@@ -18,6 +18,7 @@ from bot.core.deadlines import Deadline
 class Purpose(enum.StrEnum):
     DUE = "due"
     REMINDER = "reminder"
+    ESCALATE = "escalate"
     SETUP = "setup"
     """The incident's room (channel, people, card, announcement, ticket) still being set up."""
 
@@ -47,7 +48,8 @@ def wanted(deadlines: Iterable[Deadline]) -> list[TimerSpec]:
 
     A pending deadline wants its reminders and its due firing; a missed one that nobody has met
     still wants its due firing (the bot may have been down when it fell due); a met or
-    cancelled one wants nothing.
+    cancelled one wants nothing. A missed one still unmet wants its next escalation, keyed by
+    its step: once that step is recorded, the next step's timer is wanted instead.
     """
     timers = []
     for deadline in deadlines:
@@ -68,4 +70,18 @@ def wanted(deadlines: Iterable[Deadline]) -> list[TimerSpec]:
                 )
                 for at in deadline.reminders
             ]
+        if (escalation := deadline.next_escalation) is not None:
+            timers.append(
+                TimerSpec(
+                    escalation_key(deadline.key, escalation.step),
+                    deadline.key,
+                    Purpose.ESCALATE,
+                    escalation.at,
+                )
+            )
     return timers
+
+
+def escalation_key(deadline_key: str, step: int) -> str:
+    """The key of the timer of escalation ``step`` of the deadline ``deadline_key``."""
+    return f"{deadline_key}:escalate#{step}"

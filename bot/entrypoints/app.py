@@ -48,7 +48,7 @@ from bot.services.access import Access
 from bot.services.alerts import AlertRecords
 from bot.services.announcer import DeadlineAnnouncer
 from bot.services.channel_notes import ChannelNotes
-from bot.services.clock import Clock, system_clock
+from bot.services.clock import Clock, SteadyClock
 from bot.services.declaring import Declaring
 from bot.services.deliveries import Deliveries
 from bot.services.deploys import DeployService
@@ -117,8 +117,10 @@ class Wiring:
     slack_sleep: retries.Sleep = time.sleep  # how the Slack client waits out a 429 or a backoff
 
 
-def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiring()) -> Runtime:
-    """Everything the server needs; raises InvalidPlaybooks or ConfigurationError first."""
+def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wiring()) -> Runtime:
+    """Everything the server needs, on ``clock`` (default: the wall clock, never going back);
+    raises InvalidPlaybooks or ConfigurationError first."""
+    clock = clock or SteadyClock()
     require(settings, "slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     playbooks = loader.load(settings.playbooks_dir)
@@ -243,6 +245,7 @@ def build(settings: Settings, clock: Clock = system_clock, wiring: Wiring = Wiri
         lease=timedelta(seconds=settings.timer_lease_seconds),
         parallel=wiring.timer_parallelism,
         setup=declaring.resume,
+        on_recorded=lambda incident_id: rooms.refresh_card(service.get(incident_id)),
     )
     ticker = Ticker(
         runner,
@@ -298,3 +301,6 @@ def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:
     for firing in fired:
         if firing.outcome == "fired":
             metrics.timer_lateness.observe(firing.lateness.total_seconds())
+        if firing.reach is not None:
+            purpose = str(firing.timer.purpose)
+            metrics.timer_notices.labels(purpose, str(firing.reach)).inc()

@@ -28,12 +28,16 @@ class Health:
         identity: BotIdentity,
         clock: Callable[[], datetime],
         recheck_slack: timedelta = timedelta(minutes=1),
+        stalled_after: timedelta = timedelta(minutes=2),
     ) -> None:
         self.engine = engine
         self.ticker = ticker
         self.identity = identity
         self.clock = clock
         self.recheck_slack = recheck_slack
+        # A timer due this long and still not fired means they are stalled: longer than a
+        # failing firing's retries (about 90 s) and any lease.
+        self.stalled_after = stalled_after
 
     def checks(self) -> dict[str, Check]:
         database = self._database()
@@ -41,6 +45,7 @@ class Health:
             "database": database,
             "migrations": self._migrations() if database.ok else Check(False, "database down"),
             "scheduler": self._scheduler(),
+            "timers": self._timers() if database.ok else Check(False, "database down"),
             "slack": self._slack(),
         }
 
@@ -64,6 +69,14 @@ class Health:
         if last is None or self.clock() - last > allowed:
             return Check(False, f"no tick since {last.isoformat() if last else 'start-up'}")
         return Check(True, f"last tick {last.isoformat()}")
+
+    def _timers(self) -> Check:
+        now = self.clock()
+        oldest = self.ticker.runner.oldest_due(now)
+        if oldest is not None and now - oldest > self.stalled_after:
+            due = self.ticker.runner.due_count(now)
+            return Check(False, f"{due} due and not fired, the oldest since {oldest.isoformat()}")
+        return Check(True, "none waiting" if oldest is None else f"due since {oldest.isoformat()}")
 
     def _slack(self) -> Check:
         checked = self.identity.checked_at

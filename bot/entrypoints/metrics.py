@@ -86,6 +86,13 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.timer_notices = Counter(
+            "incident_bot_timer_notices",
+            "Timers' notices (overdue, escalation, reminder) by whom they reached; "
+            'reached="nobody" is a notice that every target of the fallback chain refused',
+            ["purpose", "reached"],
+            registry=self.registry,
+        )
         self.timer_lateness = Histogram(
             "incident_bot_timer_lateness_seconds",
             "How long after its time a timer fired",

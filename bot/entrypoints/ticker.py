@@ -1,8 +1,10 @@
-"""Runs ``TimerRunner.tick`` on the real clock with APScheduler.
+"""Runs ``TimerRunner.tick`` on the real clock, from one thread per replica.
 
-Nothing is pickled into a job store: the timers are database rows, and APScheduler only keeps two
-in-memory jobs per replica: a short interval poll (which also catches timers other replicas
-created) and a one-off wake-up at the next known fire time, so firings are not late by a poll.
+The timers are database rows; the thread only polls (which also catches timers other replicas
+created) and wakes up early at the next known fire time, so firings are not late by a poll. It
+waits on the monotonic clock (``threading.Event.wait``), never until a wall-clock moment: a
+wall clock stepped back delays nothing by more than a poll. (A scheduler that computes its next
+run on the wall clock, as APScheduler 3 does, would sleep through the step.)
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-
-from apscheduler.schedulers.background import BackgroundScheduler
+from datetime import datetime, timedelta
 
 from bot.services.clock import Clock
 from bot.services.timers import Fired, TimerRunner
@@ -34,30 +34,46 @@ class Ticker:
         self.on_fired = on_fired
         self._lock = threading.Lock()  # one tick at a time in this process
         self._again = threading.Event()
-        self.scheduler = BackgroundScheduler(
-            timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
+        self._nudged = threading.Event()  # the wait before the next tick is to be recomputed
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wake: datetime | None = None
         self.last_tick: datetime | None = None
         self._finished: datetime | None = None  # last_tick as of the last tick() that is over
         self._ticked = threading.Condition()
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=self.poll.total_seconds(),
-            id="poll",
-            next_run_time=datetime.now(UTC),
-        )
-        self.scheduler.start()
+        """Tick now, then every poll (sooner for a wake-up), until ``stop``."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="timer-ticker", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        self.scheduler.shutdown(wait=True)
+        """Stop ticking; waits for a running tick to be over."""
+        self._stopping.set()
+        self._nudged.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     @property
     def running(self) -> bool:
-        return bool(self.scheduler.running)
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self.tick()
+            self._nudged.wait(self._until_next_tick())
+            self._nudged.clear()
+
+    def _until_next_tick(self) -> float:
+        """Seconds to wait: a poll, or less to a known wake-up (a wall-clock moment read once,
+        now, so that the wait itself runs on the monotonic clock)."""
+        seconds = self.poll.total_seconds()
+        wake = self._wake
+        if wake is not None:
+            seconds = min(seconds, max((wake - self.clock()).total_seconds(), 0.0))
+        return seconds
 
     @property
     def busy(self) -> bool:
@@ -78,15 +94,14 @@ class Ticker:
 
     def wake_at(self, moment: datetime | None) -> None:
         """Tick at ``moment`` (if it comes before the next poll)."""
-        if moment is None or not self.scheduler.running:
-            return
-        self.scheduler.add_job(self.tick, "date", run_date=moment, id="wake", replace_existing=True)
+        self._wake = moment
+        self._nudged.set()
 
     def tick(self) -> None:
         """Fire what is due; a tick asked for while one runs makes that one go round again.
 
-        It never waits for the running one: a waiting wake-up would count as a running instance,
-        and APScheduler would skip the next wake-up, leaving its timer to the next poll.
+        It never waits for the running one (a tick asked for from another thread returns at
+        once), and what is due when a round ends is fired in another round straight away.
         """
         while True:
             if not self._lock.acquire(blocking=False):
@@ -101,8 +116,9 @@ class Ticker:
                     self._ticked.notify_all()
             if not self._again.is_set():  # asked for between the last round and the release
                 break
-        if upcoming is not None and upcoming - self.clock() < self.poll:
-            self.wake_at(upcoming)
+        self._wake = (
+            upcoming if upcoming is not None and upcoming - self.clock() < self.poll else None
+        )
 
     def _tick_until_nothing_is_due(self) -> datetime | None:
         while True:

@@ -11,9 +11,11 @@ from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
 from bot.core.policy import (
+    EscalationRule,
     PostmortemRule,
     ResponseRule,
     RollbackRule,
+    Rung,
     SeverityPolicy,
     StatusUpdateRule,
 )
@@ -71,9 +73,26 @@ class StatusUpdates(Strict):
     remind_before: LeadTimes = []
 
 
+Steps = Annotated[list[Literal["owner", "group", "page"]], Field(min_length=1)]
+
+
 class Postmortem(Strict):
     due_after_resolution: Duration
     remind_before: LeadTimes = []
+    repeat_every: Duration | None = Field(
+        None, description="a missed post-mortem is chased again this often (none: once)"
+    )
+    steps: Steps = ["owner", "group"]
+
+    def to_rule(self) -> PostmortemRule:
+        escalation = (
+            EscalationRule(self.repeat_every, tuple(Rung(s) for s in self.steps))
+            if self.repeat_every
+            else None
+        )
+        return PostmortemRule(
+            self.due_after_resolution, tuple(self.remind_before), escalation=escalation
+        )
 
 
 class Rollback(Strict):
@@ -104,8 +123,33 @@ class FirstActions(Strict):
 
 
 class Escalation(Strict):
+    """The miss itself mentions ``user_group`` and pages if ``page``; then, while the deadline
+    stays unmet and the incident goes on, every ``repeat_every`` the next of ``steps``."""
+
     user_group: SlackUserGroup | None = None
     page: bool = False
+    repeat_every: Duration = Field(
+        timedelta(minutes=30), description="a missed deadline still unmet is escalated this often"
+    )
+    steps: Steps | None = Field(
+        None,
+        description="who each escalation after the miss reaches, in turn, the last one again "
+        "and again (default: owner, then group if there is a user_group, then page if page)",
+    )
+
+    def to_rule(self) -> EscalationRule:
+        if self.steps:
+            return EscalationRule(self.repeat_every, tuple(Rung(s) for s in self.steps))
+        steps = [Rung.OWNER]
+        steps += [Rung.GROUP] if self.user_group else []
+        steps += [Rung.PAGE] if self.page else []
+        return EscalationRule(self.repeat_every, tuple(steps))
+
+    @model_validator(mode="after")
+    def _groups_named(self) -> Escalation:
+        if self.steps and "group" in self.steps and self.user_group is None:
+            raise ValueError("a group step needs the user_group to escalate to")
+        return self
 
 
 class Playbook(Strict):
@@ -131,16 +175,11 @@ class Playbook(Strict):
                 if self.status_updates
                 else None
             ),
-            postmortem=(
-                PostmortemRule(
-                    self.postmortem.due_after_resolution, tuple(self.postmortem.remind_before)
-                )
-                if self.postmortem
-                else None
-            ),
+            postmortem=self.postmortem.to_rule() if self.postmortem else None,
             rollback=RollbackRule(self.rollback.window, self.rollback.urgent)
             if self.rollback
             else None,
+            escalation=self.escalation.to_rule(),
         )
 
 

@@ -1,8 +1,11 @@
-"""What the protocol's timers say: overdue deadlines (escalated, and paged) and reminders.
+"""What the protocol's timers say: overdue deadlines (escalated, and paged), their repeated
+escalations, and reminders.
 
 ``DeadlineAnnouncer`` is the ``Announcer`` the ``TimerRunner`` fires through. A firing's
-message goes to the incident channel (the announcement channel before there is one), tagged so
-that it can be found again; its reference is ``<channel>/<ts>``.
+message goes down the fallback chain (``bot.services.delivery``: the incident channel, the
+announcement channel, a direct message to the commander or the owning team), tagged so that it
+can be found again; its reference is ``<channel>/<ts>``. Pages go out before any message, so
+a page the playbook asks for never waits on the chat.
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.deadlines import Deadline
+from bot.core import deadlines
+from bot.core.deadlines import Deadline, Escalation
+from bot.core.policy import Rung
 from bot.playbooks.loader import Playbooks
-from bot.services.chat import Chat, Message, Tag
+from bot.services.chat import Chat, ChatFailure, Message, Tag
+from bot.services.delivery import Delivery, Recipients, deliver
 from bot.services.pager import Page, Pager
 from bot.services.read_model import IncidentView
 
@@ -22,7 +28,6 @@ from bot.services.read_model import IncidentView
 LATE_NOTICE = timedelta(seconds=5)
 TIMER_TAG = "incident_bot_timer"  # the event type tagging each firing's message
 PAGE_SEVERITY = {"sev1": "critical", "sev2": "error", "sev3": "warning"}
-NOWHERE = "nowhere to post"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,23 @@ class Overdue:
     escalate_to: str | None
     paged: bool
     fired_late: timedelta | None
+    next_escalation: Escalation | None = None
+    """When and to whom it is escalated again if it stays unmet."""
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """A missed deadline still unmet, escalated again (``escalation.step`` times since the miss),
+    ``late`` after it fell due; ``escalate_to`` and ``paged`` as the step's rung says."""
+
+    view: IncidentView
+    deadline: Deadline
+    escalation: Escalation
+    late: timedelta
+    owners: Owners
+    escalate_to: str | None
+    paged: bool
+    next_escalation: Escalation | None
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,8 @@ class DeadlineWording(Protocol):
     def overdue(self, notice: Overdue) -> Message: ...
 
     def reminder(self, notice: Reminder) -> Message: ...
+
+    def escalation(self, notice: Escalated) -> Message: ...
 
 
 class DeadlineAnnouncer:
@@ -85,14 +109,16 @@ class DeadlineAnnouncer:
         self.pager = pager
         self.announce_channel = announce_channel
 
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
         """Announce a missed deadline, escalating to the playbook's group and paging the
-        services' on-call if it says so; returns ``<channel>/<ts>`` (or NOWHERE).
+        services' on-call if it says so; returns who it reached (``Reach.NOBODY`` when every
+        target of the chain refused for good).
 
-        Raises ChatFailure if the notice could not be posted (paging happens first).
+        Raises ChatFailure if the chat failed otherwise (paging happens first).
         """
         escalation = self.playbooks[view.severity].escalation
         late = now - deadline.due_at
+        rule = self.playbooks.policies[view.severity].escalation_for(deadline.kind)
         notice = Overdue(
             view,
             deadline,
@@ -101,38 +127,75 @@ class DeadlineAnnouncer:
             escalation.user_group,
             paged=self._page(view, deadline) if escalation.page else False,
             fired_late=late if late > self.late_notice else None,
+            next_escalation=deadlines.escalation_after(rule, deadline.due_at, 1, now)
+            if rule
+            else None,
         )
         return self._post(view, self.wording.overdue(notice), tag)
 
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
-        """Remind of a pending deadline; returns ``<channel>/<ts>`` (or NOWHERE).
+    def escalate(
+        self,
+        view: IncidentView,
+        deadline: Deadline,
+        escalation: Escalation,
+        now: datetime,
+        tag: str,
+    ) -> Delivery:
+        """Escalate a missed deadline still unmet once more, to whom ``escalation`` says (the
+        owner; and the escalation group; and a page); returns who the notice reached.
 
-        Raises ChatFailure if the reminder could not be posted.
+        Raises ChatFailure as ``overdue`` (paging happens first).
+        """
+        group = self.playbooks[view.severity].escalation.user_group
+        rung = escalation.rung
+        rule = self.playbooks.policies[view.severity].escalation_for(deadline.kind)
+        step = escalation.step + 1
+        notice = Escalated(
+            view,
+            deadline,
+            escalation,
+            now - deadline.due_at,
+            self._owners(view),
+            escalate_to=group if rung in (Rung.GROUP, Rung.PAGE) else None,
+            paged=self._page(view, deadline, escalation.step) if rung is Rung.PAGE else False,
+            next_escalation=deadlines.escalation_after(rule, deadline.due_at, step, now)
+            if rule
+            else None,
+        )
+        return self._post(view, self.wording.escalation(notice), tag)
+
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
+        """Remind of a pending deadline; returns who it reached.
+
+        Raises ChatFailure as ``overdue``.
         """
         remaining = max(deadline.due_at - now, timedelta(0))
         notice = Reminder(view, deadline, remaining, self._owners(view))
         return self._post(view, self.wording.reminder(notice), tag)
 
     def already_said(self, view: IncidentView, tag: str) -> str | None:
-        """``<channel>/<ts>`` of the recent message tagged ``tag``, if there is one.
+        """``<channel>/<ts>`` of the recent message tagged ``tag`` in a channel of the chain,
+        if there is one (direct messages are not searched).
 
-        Raises ChatFailure if the channel's history could not be read.
+        Raises ChatFailure if a channel's history could not be read, unless it is gone for good.
         """
-        channel = self._where(view)
-        if channel is None:
-            return None
-        found = self.chat.find_tagged(channel, Tag(TIMER_TAG, {"timer": tag}))
-        return f"{channel}/{found}" if found else None
+        for channel in self._recipients(view).channels():
+            try:
+                found = self.chat.find_tagged(channel, Tag(TIMER_TAG, {"timer": tag}))
+            except ChatFailure as failure:
+                if not failure.permanent:
+                    raise
+                continue
+            if found:
+                return f"{channel}/{found}"
+        return None
 
-    def _where(self, view: IncidentView) -> str | None:
-        return view.channel_id or self.announce_channel
+    def _recipients(self, view: IncidentView) -> Recipients:
+        owners = self._owners(view)
+        return Recipients(view.channel_id, self.announce_channel, owners.owner, owners.owner_group)
 
-    def _post(self, view: IncidentView, message: Message, tag: str) -> str:
-        channel = self._where(view)
-        if channel is None:
-            return NOWHERE
-        ts = self.chat.post(channel, message, Tag(TIMER_TAG, {"timer": tag}))
-        return f"{channel}/{ts}"
+    def _post(self, view: IncidentView, message: Message, tag: str) -> Delivery:
+        return deliver(self.chat, self._recipients(view), message, Tag(TIMER_TAG, {"timer": tag}))
 
     def _owners(self, view: IncidentView) -> Owners:
         group = next(
@@ -146,8 +209,11 @@ class DeadlineAnnouncer:
         escalation = self.playbooks[view.severity].escalation.user_group
         return Owners(view.commander, group or escalation)
 
-    def _page(self, view: IncidentView, deadline: Deadline) -> bool:
-        """Page every affected service with a routing key; True if any page was taken."""
+    def _page(self, view: IncidentView, deadline: Deadline, step: int = 0) -> bool:
+        """Page every affected service with a routing key; True if any page was taken.
+
+        Each escalation ``step`` is a page of its own (its own dedup key), so a page already
+        acknowledged and forgotten rings again."""
         keys = [
             service.pagerduty_routing_key
             for name in view.services
@@ -158,5 +224,6 @@ class DeadlineAnnouncer:
             f"{deadline.kind.description} overdue"
         )
         severity = PAGE_SEVERITY[str(view.severity)]
-        pages = [Page(key, f"incident-{view.id}-{deadline.key}", summary, severity) for key in keys]
+        dedup = f"incident-{view.id}-{deadline.key}" + (f"-{step}" if step else "")
+        pages = [Page(key, dedup, summary, severity) for key in keys]
         return any([self.pager.trigger(page) for page in pages])  # every page, not the first

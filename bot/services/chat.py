@@ -14,6 +14,12 @@ from typing import Any, Protocol
 class ChatFailure(Exception):
     """A chat call that failed; ``str()`` says what a person can do about it."""
 
+    @property
+    def permanent(self) -> bool:
+        """Asking again will not help (the channel is archived or gone, the bot is not in it,
+        the person's account is deactivated): what was meant for it must go elsewhere."""
+        return False
+
 
 @dataclass(frozen=True)
 class Message:

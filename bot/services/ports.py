@@ -137,6 +137,10 @@ class TimerStore(Protocol):
         """The work timer ``key`` stood for is done: it will not fire."""
         ...
 
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """The earliest fire time among timers due at ``now`` and not fired yet."""
+        ...
+
 
 class FactStore(Protocol):
     def get(self, key: str) -> str | None: ...

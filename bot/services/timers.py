@@ -1,9 +1,14 @@
 """Firing the protocol's timers: claim what is due, say it in Slack, record it, exactly once.
 
 ``TimerRunner.tick(now)`` is the whole mechanism and takes the time as an argument, so tests and
-the sandbox drive it with a virtual clock; ``Ticker`` calls it on the real clock with APScheduler.
+the sandbox drive it with a virtual clock; ``Ticker`` calls it on the real clock, from a thread.
 Each firing holds its claim as a lease (``bot.services.leases``), renewed before it posts and
 before any wait it would not outlast; a firing that lost its claim posts and records nothing.
+
+A firing that fails is tried again within seconds (``RETRY_BACKOFF``), by whichever replica
+claims it then. Whatever the chat answers, what the protocol owes is recorded: a miss, an
+escalation, or (for a reminder) that it reached nobody; when no one could be told, the timer
+ends ``failed`` with that entry in the timeline, and the failure is logged once.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from typing import Protocol
 
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineStatus
-from bot.core.deadlines import Deadline
-from bot.core.model import EventKind
-from bot.core.timers import Purpose
+from bot.core.deadlines import Deadline, Escalation
+from bot.core.model import Event, EventKind
+from bot.core.timers import Purpose, escalation_key
 from bot.services import leases
+from bot.services.chat import ChatFailure
 from bot.services.clock import Stopwatch, system_stopwatch
+from bot.services.delivery import Delivery, Reach
 from bot.services.incidents import IncidentService
 from bot.services.leases import Lease, LeaseLost
 from bot.services.ports import UnitsOfWork
@@ -33,16 +40,34 @@ from bot.services.records import BOT, ClaimedTimer, TimerStatus
 log = logging.getLogger(__name__)
 
 
+# How long a failed firing waits before it is claimed again, by its attempt (then the last).
+RETRY_BACKOFF = (1, 2, 4, 8, 15, 30, 30)  # seconds: given up about 90 s after the first try
+
+
 class Announcer(Protocol):
     """Where firings are said (Slack in production, a recorder in tests).
 
-    ``tag`` names the firing uniquely; each method returns a reference to what it posted, and
+    ``tag`` names the firing uniquely; each method returns who it reached (``Reach.NOBODY``
+    when every target refused for good) and raises ChatFailure on any other failure;
     ``already_said`` finds a firing's message again by its tag (after a holder died mid-way).
     """
 
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str: ...
+    def overdue(
+        self, view: IncidentView, deadline: Deadline, now: datetime, tag: str
+    ) -> Delivery: ...
 
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str: ...
+    def escalate(
+        self,
+        view: IncidentView,
+        deadline: Deadline,
+        escalation: Escalation,
+        now: datetime,
+        tag: str,
+    ) -> Delivery: ...
+
+    def remind(
+        self, view: IncidentView, deadline: Deadline, now: datetime, tag: str
+    ) -> Delivery: ...
 
     def already_said(self, view: IncidentView, tag: str) -> str | None: ...
 
@@ -56,9 +81,14 @@ SetUp = Callable[[int], bool]
 
 @dataclass(frozen=True)
 class Fired:
+    """One claimed timer's firing. ``outcome``: fired, skipped (no longer needed, or taken
+    over), retrying (failed; claimed again after a backoff) or undelivered (what it owed is
+    recorded, but it reached nobody); ``reach``: who its notice reached, if it said one."""
+
     timer: ClaimedTimer
-    outcome: str  # fired, skipped or failed
+    outcome: str
     lateness: timedelta
+    reach: Reach | None = None
 
 
 def owner_name() -> str:
@@ -74,10 +104,11 @@ class TimerRunner:
         *,
         owner: str | None = None,
         lease: timedelta = timedelta(seconds=20),
-        max_attempts: int = 5,
+        max_attempts: int = len(RETRY_BACKOFF) + 1,
         parallel: int = 8,
         stopwatch: Stopwatch = system_stopwatch,
         setup: SetUp | None = None,
+        on_recorded: Callable[[int], None] | None = None,
     ) -> None:
         self.setup = setup  # finishes an incident's room; None: nothing to finish here
         self.units = units
@@ -88,6 +119,7 @@ class TimerRunner:
         self.max_attempts = max_attempts
         self.parallel = parallel
         self.stopwatch = stopwatch  # how long a firing has been at it, to keep its lease
+        self.on_recorded = on_recorded  # told the incident's id after a miss or an escalation
 
     def tick(self, now: datetime, batch: int = 100) -> list[Fired]:
         """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time.
@@ -112,6 +144,11 @@ class TimerRunner:
         with self.units() as uow:
             return uow.timers.due(now)
 
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """The fire time of the longest-waiting timer due at ``now`` and not fired yet."""
+        with self.units() as uow:
+            return uow.timers.oldest_due(now)
+
     def next_fire_at(self) -> datetime | None:
         with self.units() as uow:
             return uow.timers.next_fire_at()
@@ -119,14 +156,18 @@ class TimerRunner:
     def _fire_safely(self, timer: ClaimedTimer, now: datetime, started: float) -> Fired:
         """Fire ``timer``, claimed as of the tick's ``now`` (``started`` on the stopwatch)."""
         lease = Lease(self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started)
+        reach: Reach | None = None
         try:
             with leases.holding(lease):
-                outcome = self._fire(timer, now, lease)
+                outcome, reach = self._fire(timer, now, lease)
         except LeaseLost:
             outcome = self._taken_over(timer)
-        except Exception:  # a call given up because the claim was lost is no failure of ours
-            outcome = self._taken_over(timer) if lease.lost else self._failed(timer, now)
-        return Fired(timer, outcome, now - timer.fire_at)
+        except Exception as error:  # a call given up because the claim was lost is no failure
+            if lease.lost:
+                outcome = self._taken_over(timer)
+            else:
+                outcome, reach = self._failed(timer, now, lease, error)
+        return Fired(timer, outcome, now - timer.fire_at, reach)
 
     def _taken_over(self, timer: ClaimedTimer) -> str:
         log.info(
@@ -135,35 +176,56 @@ class TimerRunner:
         )
         return "skipped"
 
-    def _failed(self, timer: ClaimedTimer, now: datetime) -> str:
-        log.exception(
-            "timer failed",
-            extra={"incident_id": timer.incident_id, "timer": timer.key, "attempt": timer.attempts},
-        )
-        if timer.attempts >= self.max_attempts:
-            self._close(timer, now, TimerStatus.FAILED)
-        return "failed"
-
-    def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> str:
-        if timer.purpose is Purpose.SETUP:
-            return self._set_up(timer, now)
+    def _failed(
+        self, timer: ClaimedTimer, now: datetime, lease: Lease, error: Exception
+    ) -> tuple[str, Reach | None]:
+        """Try again after a backoff; past the last attempt, record what the timer owed as
+        reaching nobody."""
+        context = {"incident_id": timer.incident_id, "timer": timer.key, "attempt": timer.attempts}
+        if timer.attempts < self.max_attempts:
+            wait = RETRY_BACKOFF[min(timer.attempts, len(RETRY_BACKOFF)) - 1]
+            log.warning("timer firing failed; trying again in %ss: %s", wait, error, extra=context)
+            with self.units() as uow:  # held, not lost: claimable again once the wait is over
+                uow.timers.renew(timer.id, self.owner, lease.now() + timedelta(seconds=wait))
+                uow.commit()
+            return "retrying", None
+        if not isinstance(error, ChatFailure):
+            log.error("timer firing failed for good", exc_info=error, extra=context)
         view = self.service.get(timer.incident_id, now)
-        deadline = next((d for d in view.deadlines if d.key == timer.deadline_key), None)
-        if timer.purpose is Purpose.DUE and _unmet_and_missed(deadline):
-            assert deadline is not None
-            said = self._announce(timer, lease, view, now, self.announcer.overdue, deadline)
-            self._record_miss(timer, deadline, now, said)
-            return "fired"
-        if (
-            timer.purpose is Purpose.REMINDER
-            and deadline is not None
-            and deadline.status is DeadlineStatus.PENDING
-        ):
-            said = self._announce(timer, lease, view, now, self.announcer.remind, deadline)
-            self._close(timer, now, TimerStatus.FIRED, said)
-            return "fired"
-        self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
-        return "skipped"
+        deadline = _deadline(view, timer)
+        if not self._owed(timer, deadline):
+            self._close(timer, now, TimerStatus.FAILED)
+            return "undelivered", Reach.NOBODY
+        assert deadline is not None
+        nobody = Delivery(Reach.NOBODY, None, (f"gave up after {timer.attempts} tries: {error}",))
+        return self._settle(timer, deadline, now, nobody), Reach.NOBODY
+
+    def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> tuple[str, Reach | None]:
+        if timer.purpose is Purpose.SETUP:
+            return self._set_up(timer, now), None
+        view = self.service.get(timer.incident_id, now)
+        deadline = _deadline(view, timer)
+        if not self._owed(timer, deadline):
+            self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
+            return "skipped", None
+        assert deadline is not None
+        said = self._announce(timer, lease, view, now, deadline)
+        return self._settle(timer, deadline, now, said), said.reach
+
+    def _owed(self, timer: ClaimedTimer, deadline: Deadline | None) -> bool:
+        """Whether what ``timer`` was set for is still to be done, as the deadline is now."""
+        if deadline is None:
+            return False
+        match timer.purpose:
+            case Purpose.DUE:
+                return deadline.status is DeadlineStatus.MISSED and deadline.met_at is None
+            case Purpose.REMINDER:
+                return deadline.status is DeadlineStatus.PENDING
+            case Purpose.ESCALATE:
+                coming = deadline.next_escalation
+                return coming is not None and escalation_key(deadline.key, coming.step) == timer.key
+            case Purpose.SETUP:
+                return False  # not a deadline's
 
     def _set_up(self, timer: ClaimedTimer, now: datetime) -> str:
         """Finish setting up the incident's room; until it is, try again later (backing off,
@@ -180,7 +242,7 @@ class TimerRunner:
         with self.units() as uow:
             uow.timers.postpone(timer.id, self.owner, now + backoff)
             uow.commit()
-        return "failed"
+        return "retrying"
 
     def _announce(
         self,
@@ -188,57 +250,91 @@ class TimerRunner:
         lease: Lease,
         view: IncidentView,
         now: datetime,
-        say: Callable[[IncidentView, Deadline, datetime, str], str],
         deadline: Deadline,
-    ) -> str:
-        """Say it once; returns a reference to what was said.
+    ) -> Delivery:
+        """Say it once; returns who it reached.
 
         A holder before this one (``attempts`` > 1) may have said it and died before noting it:
         its message carries the timer's tag, so look for it before saying it again. Saying it
         starts from a renewed claim (LeaseLost if another replica took the timer meanwhile).
         """
         if timer.posted is not None:
-            return timer.posted
+            return Delivery(Reach.EARLIER, timer.posted)
         tag = f"{timer.incident_id}:{timer.key}"
         if timer.attempts > 1 and (found := self.announcer.already_said(view, tag)):
-            return found
+            return Delivery(Reach.EARLIER, found)
         lease.renew()
-        return say(view, deadline, now, tag)
+        match timer.purpose:
+            case Purpose.DUE:
+                return self.announcer.overdue(view, deadline, now, tag)
+            case Purpose.ESCALATE:
+                assert deadline.next_escalation is not None
+                escalation = deadline.next_escalation
+                return self.announcer.escalate(view, deadline, escalation, now, tag)
+            case Purpose.REMINDER:
+                return self.announcer.remind(view, deadline, now, tag)
+            case Purpose.SETUP:
+                raise AssertionError("a set-up timer is not a deadline's: it says nothing")
 
-    def _record_miss(
-        self, timer: ClaimedTimer, deadline: Deadline, now: datetime, said: str
-    ) -> None:
-        """The miss goes in the timeline in the same transaction that closes the timer, so a
-        replica that lost the timer's lease records nothing (LeaseLost)."""
-        late = durations.compact(now - deadline.due_at) if now > deadline.due_at else "0s"
-        miss = self.service.event(
-            EventKind.DEADLINE_MISSED,
-            BOT,
-            text=deadline.kind.description,
-            extra={
-                "deadline": deadline.key,
-                "due_at": deadline.due_at.isoformat(),
-                "announced_late_by": late,
-            },
-        )
+    def _settle(
+        self, timer: ClaimedTimer, deadline: Deadline, now: datetime, said: Delivery
+    ) -> str:
+        """Record what the firing owes the timeline in the same transaction that closes the
+        timer, so a replica that lost the timer's lease records nothing (LeaseLost)."""
+        entry = self._entry(timer, deadline, now, said)
+        status = TimerStatus.FIRED if said.delivered else TimerStatus.FAILED
         with self.units() as uow:
-            changed = self.service.decide(uow, timer.incident_id, miss)
-            if not uow.timers.finish(timer.id, self.owner, now, posted=said):
+            changed = self.service.decide(uow, timer.incident_id, entry) if entry else None
+            if not uow.timers.finish(timer.id, self.owner, now, status, posted=said.reference):
                 raise LeaseLost(timer.key)
-            uow.incidents.append(timer.incident_id, changed.event, changed.incident)
+            if changed is not None:
+                uow.incidents.append(timer.incident_id, changed.event, changed.incident)
             uow.commit()
+        if not said.delivered:
+            log.error(
+                "a deadline notice reached nobody: %s",
+                "; ".join(said.refused) or "no one to tell",
+                extra={"incident_id": timer.incident_id, "timer": timer.key},
+            )
+        if changed is not None and self.on_recorded is not None:
+            try:  # the firing is done and recorded: what follows must not make it a failure
+                self.on_recorded(timer.incident_id)
+            except Exception:
+                log.exception("after a timer's record", extra={"incident_id": timer.incident_id})
+        return "fired" if said.delivered else "undelivered"
 
-    def _close(
-        self, timer: ClaimedTimer, now: datetime, status: TimerStatus, said: str | None = None
-    ) -> None:
+    def _entry(
+        self, timer: ClaimedTimer, deadline: Deadline, now: datetime, said: Delivery
+    ) -> Event | None:
+        """The timeline entry of the firing: the miss, the escalation, or a reminder that
+        reached nobody (a reminder that reached someone is not recorded)."""
+        extra = {"deadline": deadline.key, "reached": str(said.reach)}
+        if not said.delivered:
+            extra["undelivered"] = "; ".join(said.refused)[:500] or "no one to tell"
+        what = deadline.kind.description
+        match timer.purpose:
+            case Purpose.DUE:
+                late = durations.compact(now - deadline.due_at) if now > deadline.due_at else "0s"
+                extra |= {"due_at": deadline.due_at.isoformat(), "announced_late_by": late}
+                return self.service.event(EventKind.DEADLINE_MISSED, BOT, text=what, extra=extra)
+            case Purpose.ESCALATE:
+                assert deadline.next_escalation is not None
+                step = deadline.next_escalation
+                extra |= {"step": str(step.step), "rung": str(step.rung)}
+                return self.service.event(EventKind.DEADLINE_ESCALATED, BOT, text=what, extra=extra)
+            case Purpose.REMINDER:
+                if said.delivered:
+                    return None
+                extra["notice"] = "reminder"
+                return self.service.event(EventKind.NOTICE_UNDELIVERED, BOT, text=what, extra=extra)
+            case Purpose.SETUP:
+                return None
+
+    def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:
         with self.units() as uow:
-            uow.timers.finish(timer.id, self.owner, now, status, posted=said)
+            uow.timers.finish(timer.id, self.owner, now, status)
             uow.commit()
 
 
-def _unmet_and_missed(deadline: Deadline | None) -> bool:
-    return (
-        deadline is not None
-        and deadline.status is DeadlineStatus.MISSED
-        and deadline.met_at is None
-    )
+def _deadline(view: IncidentView, timer: ClaimedTimer) -> Deadline | None:
+    return next((d for d in view.deadlines if d.key == timer.deadline_key), None)

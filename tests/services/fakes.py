@@ -16,6 +16,14 @@ from bot.services.rooms import SetupProblem, TicketNotFiled
 Call = tuple[Any, ...]
 
 
+class Refused(ChatFailure):
+    """A refusal for good, as Slack's ``is_archived`` or ``account_inactive``."""
+
+    @property
+    def permanent(self) -> bool:
+        return True
+
+
 def message(text: str) -> Message:
     return Message(content=[], text=text)
 
@@ -32,7 +40,9 @@ class Posted:
 class FakeChat:
     """The Chat port in memory. Every call is recorded as ``(method, *arguments)``; a method
     named in ``failing`` always raises ChatFailure, and ``fail(method, times)`` makes its next
-    ``times`` calls raise; ``rate_limit(method, seconds)`` makes its next call wait first, as
+    ``times`` calls raise; a post to a channel or person in ``refusing`` raises ``Refused``
+    with the error it maps to (``{"CINC1": "is_archived"}``); ``rate_limit(method, seconds)``
+    makes its next call wait first, as
     Slack's gateway does. Posts are kept (``posted``, ``texts``) and found again by their tag;
     within a timer's firing, a post is sent only while its claim holds (``leases``).
     """
@@ -41,6 +51,7 @@ class FakeChat:
     names: Mapping[str, str] = field(default_factory=dict)
     messages: dict[tuple[str, str], ChatMessage] = field(default_factory=dict)
     failing: set[str] = field(default_factory=set)
+    refusing: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
     channels: dict[str, str] = field(default_factory=dict)
@@ -116,6 +127,8 @@ class FakeChat:
         if not leases.before_send():
             raise ChatFailure("post not sent: the timer was taken over")
         self._record("post", channel, message.text)
+        if channel in self.refusing:
+            raise Refused(f"chat.postMessage failed: {self.refusing[channel]}")
         ts = f"ts-{len(self.posted) + 1}"
         self.posted.append(Posted(channel, message.text, tag, ts))
         return ts

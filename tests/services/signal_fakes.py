@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.alerts import Alert
 from bot.core.rollback import Deploy
-from bot.services.announcer import Overdue, Reminder
+from bot.services.announcer import Escalated, Overdue, Reminder
 from bot.services.chat import Message
 from bot.services.pager import Page
 from bot.services.probing import ProbeResult
@@ -50,7 +50,7 @@ class FakeDeadlineWording:
     """Keeps every notice it worded, and says it in one plain line."""
 
     def __init__(self) -> None:
-        self.notices: list[Overdue | Reminder] = []
+        self.notices: list[Overdue | Reminder | Escalated] = []
 
     def overdue(self, notice: Overdue) -> Message:
         self.notices.append(notice)
@@ -59,6 +59,10 @@ class FakeDeadlineWording:
     def reminder(self, notice: Reminder) -> Message:
         self.notices.append(notice)
         return _said(f"reminder: {notice.deadline.key}")
+
+    def escalation(self, notice: Escalated) -> Message:
+        self.notices.append(notice)
+        return _said(f"escalation {notice.escalation.step}: {notice.deadline.key}")
 
 
 @dataclass

@@ -10,7 +10,6 @@ from bot.core.deadlines import Deadline
 from bot.core.model import EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.services.announcer import (
-    NOWHERE,
     TIMER_TAG,
     DeadlineAnnouncer,
     Overdue,
@@ -18,6 +17,7 @@ from bot.services.announcer import (
     Reminder,
 )
 from bot.services.chat import Tag
+from bot.services.delivery import Delivery, Reach
 from bot.services.incidents import IncidentService
 from bot.services.pager import Page
 from bot.services.ports import UnitsOfWork
@@ -61,7 +61,7 @@ def deadline_of(view: IncidentView, key: str) -> Deadline:
 
 def overdue_at(
     incidents: IncidentService, announcer: DeadlineAnnouncer, incident: int, now: datetime
-) -> str:
+) -> Delivery:
     view = incidents.get(incident, now)
     return announcer.overdue(view, deadline_of(view, "assemble@1"), now, f"{incident}:due")
 
@@ -95,7 +95,7 @@ def test_an_overdue_sev1_deadline_escalates_pages_and_is_tagged(
     [posted] = chat.posted
     assert (posted.channel, posted.text) == ("CINC1", "overdue: assemble@1")
     assert posted.tag == Tag(TIMER_TAG, {"timer": "1:due"})
-    assert said == f"CINC1/{posted.ts}"
+    assert said == Delivery(Reach.INCIDENT_CHANNEL, f"CINC1/{posted.ts}")
 
 
 def test_an_overdue_notice_says_so_when_it_comes_late(
@@ -198,7 +198,7 @@ def test_a_reminder_says_how_long_is_left_and_is_tagged(
         timedelta(0),  # never negative
     ]
     assert chat.texts() == ["reminder: assemble@1", "reminder: assemble@1"]
-    assert said == f"CINC1/{chat.posted[0].ts}"
+    assert said.reference == f"CINC1/{chat.posted[0].ts}"
 
 
 def test_before_there_is_a_channel_notices_go_to_the_announcement_channel(
@@ -214,10 +214,7 @@ def test_before_there_is_a_channel_notices_go_to_the_announcement_channel(
     said = DeadlineAnnouncer(chat, wording, paged_playbooks, pager, ANNOUNCE).remind(
         view, deadline, T0, "1:remind"
     )
-    assert said == f"{ANNOUNCE}/{chat.posted[0].ts}"
-    nowhere = DeadlineAnnouncer(chat, wording, paged_playbooks, pager, None)
-    assert nowhere.remind(view, deadline, T0, "1:remind") == NOWHERE
-    assert nowhere.already_said(view, "1:remind") is None
+    assert said == Delivery(Reach.ANNOUNCEMENT_CHANNEL, f"{ANNOUNCE}/{chat.posted[0].ts}")
     assert len(chat.posted) == 1
 
 
@@ -227,9 +224,10 @@ def test_already_said_finds_a_firing_by_its_tag(
     incident = declare(incidents)
     view = incidents.get(incident)
     said = announcer.remind(view, deadline_of(view, "assemble@1"), T0, "1:assemble@1:remind")
-    assert announcer.already_said(view, "1:assemble@1:remind") == said
+    assert announcer.already_said(view, "1:assemble@1:remind") == said.reference
     assert announcer.already_said(view, "1:assemble@1:due") is None
-    assert chat.methods == ["post", "find_tagged", "find_tagged"]
+    # Found in the incident channel; not found there, then not in the announcement channel.
+    assert chat.methods == ["post", "find_tagged", "find_tagged", "find_tagged"]
 
 
 def test_the_timer_runner_fires_through_the_announcer(

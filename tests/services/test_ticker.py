@@ -66,3 +66,37 @@ def test_timers_already_due_after_a_tick_are_fired_without_waiting_for_a_poll() 
     runner.tick = tick_then_nothing_due  # type: ignore[method-assign]
     clock.tick()
     assert runner.ticks == 3
+
+
+class CountingRunner:
+    """Counts ticks; the third sets ``ticked_thrice``. Its next timer is always 1 s after NOW."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self.ticked_thrice = threading.Event()
+
+    def tick(self, now: datetime) -> list[Fired]:
+        self.ticks += 1
+        if self.ticks >= 3:
+            self.ticked_thrice.set()
+        return []
+
+    def next_fire_at(self) -> datetime | None:
+        return NOW + timedelta(seconds=1)
+
+
+def test_a_clock_stepped_back_delays_no_tick_by_more_than_a_poll() -> None:
+    """The next timer seems 4 minutes away on a clock stepped back 4 minutes; the ticker waits
+    on the monotonic clock, a poll at most, and goes on ticking."""
+    runner = CountingRunner()
+    readings = iter([NOW])
+    fake: TimerRunner = runner  # type: ignore[assignment]
+    clock = Ticker(
+        fake, lambda: next(readings, NOW - timedelta(minutes=4)), poll=timedelta(seconds=0.05)
+    )
+    clock.start()
+    try:
+        assert runner.ticked_thrice.wait(5)
+    finally:
+        clock.stop()
+    assert not clock.running

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.db.tables import TimerRow
 from bot.adapters.db.timers import Timers, TimerStatus
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.core.deadlines import Deadline
+from bot.core.deadlines import Deadline, Escalation
 from bot.core.model import EventKind, Severity
 from bot.core.timers import MISSED_AFTER
+from bot.services.delivery import Delivery, Reach
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
@@ -48,19 +49,29 @@ class Recorder:
 
     def _say(
         self, what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str
-    ) -> str:
+    ) -> Delivery:
         with self.lock:
             if self.failures:
                 self.failures -= 1
                 raise ConnectionError("Slack is down")
             self.said.append((what, view.id, deadline.key, now))
             self.tags[tag] = f"message-{len(self.said)}"
-            return self.tags[tag]
+            return Delivery(Reach.INCIDENT_CHANNEL, self.tags[tag])
 
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
         return self._say("overdue", view, deadline, now, tag)
 
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
+    def escalate(
+        self,
+        view: IncidentView,
+        deadline: Deadline,
+        escalation: Escalation,
+        now: datetime,
+        tag: str,
+    ) -> Delivery:
+        return self._say(f"escalate {escalation.step} {escalation.rung}", view, deadline, now, tag)
+
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
         return self._say("remind", view, deadline, now, tag)
 
     def already_said(self, view: IncidentView, tag: str) -> str | None:
@@ -251,7 +262,23 @@ def test_resolution_schedules_the_post_mortem_and_its_reminders(
     ]
 
 
-def test_a_failed_announcement_is_retried_after_the_lease_then_given_up(
+def test_a_failed_announcement_is_retried_within_seconds_not_after_the_lease(
+    service: IncidentService, runner: TimerRunner, recorder: Recorder, clock: VirtualClock
+) -> None:
+    declare(service, Severity.SEV2)
+    recorder.failures = 2
+    failed_at = clock.at(15.1)
+    first = {f.timer.key: f.outcome for f in runner.tick(failed_at)}
+    assert first == {"respond@1:remind@20260314T031000": "skipped", "respond@1:due": "retrying"}
+    assert runner.tick(failed_at + timedelta(seconds=0.9)) == []  # backing off: 1 s ...
+    again = failed_at + timedelta(seconds=1.1)
+    assert [f.outcome for f in runner.tick(again)] == ["retrying"]
+    assert runner.tick(again + timedelta(seconds=1.9)) == []  # ... then 2 s (the lease is 20 s)
+    assert [f.outcome for f in runner.tick(again + timedelta(seconds=2.1))] == ["fired"]
+    assert recorder.keys("overdue") == ["respond@1"]
+
+
+def test_a_miss_no_one_could_be_told_of_is_recorded_when_the_firing_gives_up(
     service: IncidentService,
     runner: TimerRunner,
     recorder: Recorder,
@@ -259,21 +286,20 @@ def test_a_failed_announcement_is_retried_after_the_lease_then_given_up(
     sessions: Sessions,
 ) -> None:
     incident = declare(service, Severity.SEV2)
-    recorder.failures = 1
-    first = {f.timer.key: f.outcome for f in runner.tick(clock.at(15.1))}
-    assert first == {"respond@1:remind@20260314T031000": "skipped", "respond@1:due": "failed"}
-    assert runner.tick(clock.at(15.2)) == []  # still leased
-    assert [f.outcome for f in runner.tick(clock.at(15.6))] == ["fired"]
-    assert recorder.keys("overdue") == ["respond@1"]
+    service.record(incident, EventKind.ACKNOWLEDGED, "U0BOB")  # only the status update is due
     recorder.failures = 99
-    due = [
+    outcomes = [
         f.outcome
         for minute in range(31, 40)
         for f in runner.tick(clock.at(minute))
         if f.timer.key == "status_update@1:due"
     ]
-    assert due == ["failed"] * 5
+    assert outcomes == ["retrying"] * (runner.max_attempts - 1) + ["undelivered"]
     assert timers_of(sessions, incident)["status_update@1:due"][1] == "failed"
+    [missed] = [e for e in service.get(incident).events if e.kind is EventKind.DEADLINE_MISSED]
+    assert missed.extra["deadline"] == "status_update@1"
+    assert missed.extra["reached"] == "nobody"
+    assert "gave up after 8 tries: Slack is down" in missed.extra["undelivered"]
 
 
 def test_a_dead_holders_message_is_found_again_not_repeated(
@@ -337,7 +363,8 @@ def test_two_replicas_ticking_together_fire_each_timer_once(
     assert sorted(recorder.keys("overdue")) == sorted(["assemble@1", "status_update@1"] * 15)
     assert len(outcomes) == 15 * 4
     with sessions() as session:
-        assert Timers(session).count(TimerStatus.PENDING) == 0
+        pending = session.scalars(select(TimerRow.purpose).where(TimerRow.status == "pending"))
+        assert list(pending) == ["escalate"] * 30  # each miss's next escalation, still to come
         assert Timers(session).count(TimerStatus.CLAIMED) == 0
     assert {i for _, i, _, _ in recorder.said} == set(incidents)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.adapters.db.tables import TimerRow
@@ -22,6 +22,13 @@ def _claimable(now: datetime) -> object:
     return or_(
         and_(TimerRow.status == TimerStatus.PENDING, TimerRow.fire_at <= now),
         and_(TimerRow.status == TimerStatus.CLAIMED, TimerRow.lease_until < now),
+    )
+
+
+def _unfired(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        TimerRow.status.in_([TimerStatus.PENDING, TimerStatus.CLAIMED]),
+        TimerRow.fire_at <= now,
     )
 
 
@@ -198,17 +205,12 @@ class Timers:
 
     def due(self, now: datetime) -> int:
         """Timers past their time and not fired yet (claimed ones included)."""
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(TimerRow)
-                .where(
-                    TimerRow.status.in_([TimerStatus.PENDING, TimerStatus.CLAIMED]),
-                    TimerRow.fire_at <= now,
-                )
-            )
-            or 0
-        )
+        counted = select(func.count()).select_from(TimerRow).where(*_unfired(now))
+        return int(self.session.scalar(counted) or 0)
+
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """The earliest fire time among timers past their time and not fired yet."""
+        return self.session.scalar(select(func.min(TimerRow.fire_at)).where(*_unfired(now)))
 
     def count(self, status: TimerStatus) -> int:
         return int(

@@ -24,10 +24,11 @@ from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.adapters.slack.registry import Scope
 from bot.adapters.slack.verbs import CHANGE_SEVERITY, VERBS
-from bot.core import durations
+from bot.core import deadlines, durations
 from bot.core.deadline_kinds import DeadlineStatus
-from bot.core.deadlines import Deadline
+from bot.core.deadlines import Deadline, Escalation
 from bot.core.model import Event, EventKind, Severity
+from bot.core.policy import Rung
 from bot.core.rollback import Deploy
 from bot.playbooks.schema import Playbook
 from bot.services.read_model import IncidentView
@@ -45,6 +46,11 @@ STATUS_EMOJI = {
     DeadlineStatus.MET: ":white_check_mark:",
     DeadlineStatus.MISSED: ":x:",
     DeadlineStatus.CANCELLED: ":heavy_minus_sign:",
+}
+RUNG_WORDS = {
+    Rung.OWNER: "to the owner",
+    Rung.GROUP: "to the owner and the escalation group",
+    Rung.PAGE: "to the owner and the escalation group, with a page",
 }
 Blocks = list[dict[str, Any]]
 
@@ -94,10 +100,17 @@ def deadline_line(deadline: Deadline) -> str:
         return f"{line}, met {mrkdwn.date(deadline.met_at, '{time}')}"
     if deadline.status is DeadlineStatus.MISSED:
         late = f", met {durations.humanize(deadline.late_by)} late" if deadline.late_by else ""
-        return f"{line}, *missed*{late}"
+        coming = deadline.next_escalation
+        following = f"; {escalation_words(coming)}" if coming else ""
+        return f"{line}, *missed*{late}{following}"
     if deadline.status is DeadlineStatus.CANCELLED:
         return f"{line}, no longer needed"
     return line
+
+
+def escalation_words(escalation: Escalation) -> str:
+    """When the next escalation of a missed deadline comes, and whom it reaches (mrkdwn)."""
+    return f"next escalation {mrkdwn.date(escalation.at)}, {RUNG_WORDS[escalation.rung]}"
 
 
 def _deadlines(view: IncidentView, shown: int = 8) -> str:
@@ -195,16 +208,23 @@ def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
     where = mrkdwn.channel(view.channel_id) if view.channel_id else "no channel"
     commander = mrkdwn.user(incident.commander) if incident.commander else "no commander"
     age = durations.humanize(now - incident.declared_at)
-    upcoming = view.next_deadline
-    following = (
-        f"next: {upcoming.kind.description} due {mrkdwn.date(upcoming.due_at, '{time}')}"
-        if upcoming
-        else "no deadline pending"
-    )
+    following = _following(view)
     return _section(
         f"{SEVERITY_EMOJI[incident.severity]} *{incident.severity.label}* · {where} · "
         f"{escape(truncate(incident.title, 150))}\n{age} old · {commander} · {following}"
     )
+
+
+def _following(view: IncidentView) -> str:
+    """What the protocol does next for ``view``: a deadline falling due or an escalation."""
+    upcoming = view.next_deadline
+    escalating = deadlines.next_escalation(view.deadlines)
+    if escalating and (upcoming is None or escalating[1].at < upcoming.due_at):
+        missed, escalation = escalating
+        return f"{missed.kind.description} missed, {escalation_words(escalation)}"
+    if upcoming:
+        return f"next: {upcoming.kind.description} due {mrkdwn.date(upcoming.due_at, '{time}')}"
+    return "no deadline pending"
 
 
 def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
@@ -247,7 +267,23 @@ def describe(event: Event) -> str:
             return f"{who} posted a status update: {text}"
         case EventKind.NOTE_ADDED:
             return f"{who} noted: {text}"
+        case EventKind.DEADLINE_ESCALATED:
+            step, rung = event.extra.get("step", "?"), event.extra.get("rung", "")
+            reached = _reached(event)
+            return f"{who} escalated the missed {text} again (escalation {step}, {rung}){reached}"
+        case EventKind.NOTICE_UNDELIVERED:
+            why = escape(event.extra.get("undelivered", ""))
+            return (
+                f"{who} could not deliver the {text} {event.extra.get('notice', 'notice')}: {why}"
+            )
     return f"{who}: {str(event.kind).replace('_', ' ')} {text}".rstrip()
+
+
+def _reached(event: Event) -> str:
+    reached = event.extra.get("reached")
+    if reached == "nobody":
+        return f"; it reached nobody: {escape(event.extra.get('undelivered', ''))}"
+    return f"; told the {reached.replace('_', ' ')}" if reached else ""
 
 
 def timeline(view: IncidentView) -> Blocks:

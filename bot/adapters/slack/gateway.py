@@ -28,6 +28,33 @@ log = logging.getLogger(__name__)
 SCOPE_HINT = "add the scope under OAuth & Permissions in the app's settings, then reinstall the app"
 
 
+# Slack's errors that the same call made again will get again: the target is gone or closed to
+# the bot, or the bot itself may not post. A notice meeting one goes down the fallback chain.
+PERMANENT = frozenset(
+    {
+        "access_denied",
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "ekm_access_denied",
+        "invalid_auth",
+        "is_archived",
+        "missing_scope",
+        "no_permission",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "restricted_action_non_threadable_channel",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "team_access_not_granted",
+        "token_revoked",
+        "user_disabled",
+        "user_not_found",
+    }
+)
+
+
 @dataclass(frozen=True)
 class SlackFailure(ChatFailure):
     """A Web API call that failed, with what a person can do about it."""
@@ -35,6 +62,10 @@ class SlackFailure(ChatFailure):
     method: str
     error: str
     needed: str | None = None
+
+    @property
+    def permanent(self) -> bool:
+        return self.error in PERMANENT
 
     def __str__(self) -> str:
         if self.error == "missing_scope" and self.needed:

@@ -110,7 +110,7 @@ def _quiet_logs() -> Iterator[None]:
     Logging is global: what it was is put back afterwards (tests run sessions in-process).
     """
     root = logging.getLogger()
-    noisy = [logging.getLogger(name) for name in ("slack_bolt", "waitress", "apscheduler")]
+    noisy = [logging.getLogger(name) for name in ("slack_bolt", "waitress")]
     saved = (list(root.handlers), root.level, [logger.level for logger in noisy])
     logs.configure("ERROR")
     for logger in noisy:

@@ -127,13 +127,17 @@ def overdue_messages(slack: SlackApiStub) -> list[str]:
 
 
 def unsettled(engine: Engine) -> int:
-    """Timers still to fire, or held by a replica (a dead one's, until its lease runs out)."""
+    """Timers still to fire, or held by a replica (a dead one's, until its lease runs out);
+    not the misses' next escalations, minutes away."""
     with Session(engine) as session:
         return (
             session.scalar(
                 select(func.count())
                 .select_from(TimerRow)
-                .where(TimerRow.status.in_(["pending", "claimed"]))
+                .where(
+                    TimerRow.status.in_(["pending", "claimed"]),
+                    TimerRow.purpose != Purpose.ESCALATE,
+                )
             )
             or 0
         )

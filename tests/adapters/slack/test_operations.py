@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,10 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
+from bot.adapters.db.tables import TimerRow
 from bot.entrypoints import logs
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from tests.adapters.slack.conftest import BotClient, running_bot
@@ -94,7 +96,30 @@ def test_ready_only_once_the_scheduler_runs(ticking_bot: BotClient) -> None:
     started(bot)
     status, body = readiness(bot)
     assert (status, body["ready"]) == (200, True)
-    assert set(body["checks"]) == {"database", "migrations", "scheduler", "slack"}
+    assert set(body["checks"]) == {"database", "migrations", "scheduler", "timers", "slack"}
+
+
+def test_not_ready_while_a_due_timer_stays_unfired(ticking_bot: BotClient) -> None:
+    """A holder stuck on a timer (here: another replica's claim that will not run out) keeps it
+    from firing; the replica is still ticking, but its timers are stalled."""
+    bot = ticking_bot
+    started(bot)
+    bot.reply(bot.command("sev1 checkout is down"))
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    with Session(bot.runtime.engine) as session, session.begin():
+        session.execute(
+            update(TimerRow)
+            .where(TimerRow.key == "assemble@1:due")
+            .values(
+                fire_at=long_ago,
+                status="claimed",
+                claimed_by="stuck-replica",
+                lease_until=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
+    status, body = readiness(bot)
+    assert (status, body["failing"]) == (503, ["timers"])
+    assert body["checks"]["timers"]["detail"].startswith("1 due and not fired, the oldest since")
 
 
 def test_readiness_follows_the_database_down_and_up(ticking_bot: BotClient, engine: Engine) -> None:

@@ -8,7 +8,7 @@ from bot.adapters.slack import blocks, verbs
 from bot.adapters.templates import Templates
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import Deadline
-from bot.services.announcer import Overdue, Reminder
+from bot.services.announcer import Escalated, Overdue, Reminder
 from bot.services.chat import Message
 from bot.services.read_model import IncidentView
 
@@ -32,6 +32,24 @@ class SlackDeadlineWording:
             fired_late=notice.fired_late,
             owner=notice.owners.owner,
             owner_group=notice.owners.owner_group,
+            next_escalation=notice.next_escalation,
+        )
+        return _notice(notice.view, notice.deadline, text)
+
+    def escalation(self, notice: Escalated) -> Message:
+        """deadline_escalation.md.j2, with the status update button for a status update."""
+        text = self.templates.render(
+            "deadline_escalation.md.j2",
+            incident=notice.view,
+            incident_id=notice.view.id,
+            deadline=notice.deadline,
+            escalation=notice.escalation,
+            late=notice.late,
+            escalate_to=notice.escalate_to,
+            paged=notice.paged,
+            owner=notice.owners.owner,
+            owner_group=notice.owners.owner_group,
+            next_escalation=notice.next_escalation,
         )
         return _notice(notice.view, notice.deadline, text)
 

@@ -74,8 +74,7 @@ class Postmortems:
     ) -> IncidentView | R:
         """Record the published post-mortem (meeting its deadline) and tell the channel, unless
         ``refuse`` (asked of the locked incident) says why not; the incident as it is now.
-        IllegalTransition if it may not be published yet; ChatFailure if the channel could not
-        be told (it is recorded)."""
+        ChatFailure if the channel could not be told (it is recorded)."""
         changed = self.incidents.publish_postmortem(view.id, url, by, refuse)
         if not isinstance(changed, Changed):
             return changed

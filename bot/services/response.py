@@ -89,6 +89,15 @@ class NotAllowedNow:
 
 
 @dataclass(frozen=True)
+class NotResolvedYet:
+    """A published post-mortem for an incident that is still ``state`` (open): refused, since
+    it would tell an incident that has not ended and the post-mortem clock starts at the
+    resolution. Nothing was recorded."""
+
+    state: lifecycle.State
+
+
+@dataclass(frozen=True)
 class NotInCatalog:
     """Services the catalog does not name, and those it does."""
 
@@ -102,7 +111,13 @@ class NoLongerOpen:
 
 
 Refusal = (
-    NotPermitted | NotAllowedNow | NotInCatalog | NoLongerOpen | NoLongerAsShown | AlreadyResponding
+    NotPermitted
+    | NotAllowedNow
+    | NotInCatalog
+    | NoLongerOpen
+    | NoLongerAsShown
+    | AlreadyResponding
+    | NotResolvedYet
 )
 Saying = Callable[[IncidentView], Message]
 """What the channel is told of a move, worded from the incident as the move left it."""
@@ -204,11 +219,25 @@ class IncidentResponse:
         self.rooms.publish_update(changed.view, update.author, update.text)
         return None
 
-    def publish_postmortem(self, user: str, view: IncidentView, url: str) -> NotPermitted | None:
-        """Record where the post-mortem was published (meets its deadline); refresh the card."""
-        rule = self.access.rule(user, right_to_record(EventKind.POSTMORTEM_PUBLISHED))
-        published = self.postmortems.published(view, url, user, rule)
-        if isinstance(published, NotPermitted):
+    def publish_postmortem(
+        self, user: str, view: IncidentView, url: str
+    ) -> NotPermitted | NotResolvedYet | None:
+        """Record where the post-mortem was published (meets its deadline); refresh the card.
+
+        Refused while the incident is open (NotResolvedYet), decided on the locked incident:
+        accepted then, it would meet no deadline and the bot would ask for it again."""
+        allowed = self.access.rule(user, right_to_record(EventKind.POSTMORTEM_PUBLISHED))
+
+        def refuse(now: IncidentView) -> NotPermitted | NotResolvedYet | None:
+            if (forbidden := allowed(now)) is not None:
+                return forbidden
+            if now.state not in lifecycle.POSTMORTEM_STATES:
+                return NotResolvedYet(now.state)
+            return None
+
+        published: IncidentView | NotPermitted | NotResolvedYet
+        published = self.postmortems.published(view, url, user, refuse)
+        if not isinstance(published, IncidentView):
             return published
         self.rooms.refresh_card(published)
         return None

@@ -38,6 +38,7 @@ from bot.services.response import (
     NoLongerAsShown,
     NotAllowedNow,
     NotInCatalog,
+    NotResolvedYet,
     Refusal,
     Saying,
     Shown,
@@ -293,7 +294,10 @@ class Handlers:
 
     def postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         if command.text:
-            return _refusal(self.use.response.publish_postmortem(who.user, view, command.text))
+            refused = self.use.response.publish_postmortem(who.user, view, command.text)
+            if isinstance(refused, NotResolvedYet):
+                return error(_publish_after_resolution(view, refused))
+            return _refusal(refused)
         path = self.use.postmortems.write(view)
         return notice(
             f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."
@@ -424,6 +428,16 @@ def _since(moved: NoLongerAsShown) -> str:
     return (
         f"Since that button was shown, the incident became {' and '.join(now)}{by}. Nothing "
         "was changed; `/incident status` shows it as it is now."
+    )
+
+
+def _publish_after_resolution(view: IncidentView, refused: NotResolvedYet) -> str:
+    number = view.id
+    return (
+        f"Incident {number} is still {refused.state}, so nothing was recorded: a post-mortem "
+        "tells the whole incident and is recorded once it is resolved. Resolve it first "
+        f"(`/incident {number} resolve`), then type `/incident {number} postmortem done "
+        f"&lt;url&gt;` again; `/incident {number} postmortem` writes the draft meanwhile."
     )
 
 

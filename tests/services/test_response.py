@@ -32,6 +32,7 @@ from bot.services.response import (
     NotAllowedNow,
     NotInCatalog,
     NotResolvedYet,
+    NotTold,
 )
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
@@ -287,3 +288,23 @@ def test_a_post_mortem_published_after_resolution_meets_its_deadline(world: Worl
         d for d in world.incidents.get(view.id).deadlines if d.kind is DeadlineKind.POSTMORTEM
     ]
     assert postmortem.status is DeadlineStatus.MET
+
+
+def test_a_move_the_channel_could_not_hear_is_recorded_and_says_so(world: World) -> None:
+    view = world.declare().view
+    world.chat.fail("post")
+    with pytest.raises(NotTold) as raised:
+        world.response.move("U0ALICE", view.id, Move(EventKind.RESOLVED), said("resolved"))
+    assert (raised.value.channel, raised.value.said) == ("C1", message("resolved"))
+    assert raised.value.view.state is State.RESOLVED
+    assert world.incidents.get(view.id).state is State.RESOLVED
+
+
+def test_a_status_update_the_chat_refused_is_recorded_and_says_so(world: World) -> None:
+    view = world.declare().view
+    world.chat.fail("post")
+    with pytest.raises(NotTold) as raised:
+        world.response.post_status_update(view.id, UPDATE)
+    assert raised.value.channel is None  # the channel's or the stakeholders' post
+    kinds = [event.kind for event in world.incidents.get(view.id).events]
+    assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.slack import access, blocks, modals, mrkdwn, rollback, updates
+from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
@@ -27,7 +27,7 @@ from bot.services.chat import Chat, Message
 from bot.services.declaring import Declaration, Declared, Declaring
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
-from bot.services.postmortems import Postmortems
+from bot.services.postmortems import NotUploaded, Postmortems
 from bot.services.read_model import IncidentView
 from bot.services.records import IncidentNotFound, StatusUpdate
 from bot.services.response import (
@@ -315,7 +315,15 @@ class Handlers:
                 return _refusal(refused)
             line = f":books: Post-mortem published: {mrkdwn.escape(command.text)}"
             return _told_elsewhere(who, [(view, Message(blocks.notice(line, ""), line))])
-        path = self.use.postmortems.write(view)
+        try:
+            path = self.use.postmortems.write(view)
+        except NotUploaded as partial:
+            where = mrkdwn.channel(partial.channel)
+            why = failures.reason(partial.failure, where, "Share the file there by hand.")
+            return error(
+                f"The post-mortem draft of {blocks.headline(view)} is written and kept at "
+                f"`{mrkdwn.escape(partial.path)}`, but not uploaded to {where}: {why}"
+            )
         if view.channel_id == who.channel:
             return notice(
                 f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."

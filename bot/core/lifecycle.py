@@ -34,6 +34,9 @@ TRANSITIONS: Mapping[tuple[State, Action], State] = {
 }
 
 OPEN_STATES = frozenset({State.INVESTIGATING, State.MITIGATED})
+POSTMORTEM_STATES = frozenset({State.RESOLVED, State.CLOSED})
+"""Where a published post-mortem can be recorded: it tells the whole incident, its end
+included, and its deadline starts at the resolution."""
 
 
 class IllegalTransition(ValueError):

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from bot.services.chat import Chat, Message
+from bot.services.chat import Chat, ChatFailure, Message
 from bot.services.incidents import Changed, IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
@@ -39,6 +39,16 @@ class PostmortemWording(Protocol):
         ...
 
 
+class NotUploaded(ChatFailure):
+    """The draft is kept at ``path`` and recorded, but ``channel`` refused it (``failure``)."""
+
+    def __init__(self, path: str, channel: str, failure: ChatFailure) -> None:
+        super().__init__(f"the draft is kept at {path} but not uploaded: {failure}")
+        self.path = path
+        self.channel = channel
+        self.failure = failure
+
+
 def filename(incident_id: int) -> str:
     return f"incident-{incident_id}-postmortem.md"
 
@@ -56,8 +66,8 @@ class Postmortems:
 
     def write(self, view: IncidentView) -> str:
         """Draft the post-mortem from the record, keep it, and upload it to the incident's
-        channel; returns where it was kept. Raises OSError (not kept) or ChatFailure (kept,
-        not uploaded)."""
+        channel; returns where it was kept. Raises OSError (not kept) or NotUploaded (kept
+        and recorded, not uploaded)."""
         updates = self.incidents.status_updates(view.id)
         # Each person named in the draft is asked of the chat once.
         text = self.wording.draft(view, updates, functools.cache(self.chat.display_name))
@@ -66,7 +76,10 @@ class Postmortems:
         self.incidents.postmortem_drafted(view.id, path, view.now)
         if view.channel_id:
             title = f"Post-mortem draft: incident {view.id}"
-            self.chat.upload(view.channel_id, text, name, title)
+            try:
+                self.chat.upload(view.channel_id, text, name, title)
+            except ChatFailure as failure:
+                raise NotUploaded(path, view.channel_id, failure) from failure
         return path
 
     def published(
@@ -74,8 +87,7 @@ class Postmortems:
     ) -> IncidentView | R:
         """Record the published post-mortem (meeting its deadline) and tell the channel, unless
         ``refuse`` (asked of the locked incident) says why not; the incident as it is now.
-        IllegalTransition if it may not be published yet; ChatFailure if the channel could not
-        be told (it is recorded)."""
+        ChatFailure if the channel could not be told (it is recorded)."""
         changed = self.incidents.publish_postmortem(view.id, url, by, refuse)
         if not isinstance(changed, Changed):
             return changed

@@ -7,8 +7,9 @@ and then said: the card refreshed, the channel told, stakeholders told of status
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bot.core import lifecycle
@@ -89,6 +90,15 @@ class NotAllowedNow:
 
 
 @dataclass(frozen=True)
+class NotResolvedYet:
+    """A published post-mortem for an incident that is still ``state`` (open): refused, since
+    it would tell an incident that has not ended and the post-mortem clock starts at the
+    resolution. Nothing was recorded."""
+
+    state: lifecycle.State
+
+
+@dataclass(frozen=True)
 class NotInCatalog:
     """Services the catalog does not name, and those it does."""
 
@@ -101,8 +111,34 @@ class NoLongerOpen:
     """A status update for a resolved or closed incident: none is due."""
 
 
+class NotTold(ChatFailure):
+    """Recorded, but not told: the move is in the incident's record (``view``, as it left it),
+    while ``channel`` could not be told ``said`` because of ``failure``. ``channel`` is None
+    when the refusal may have come from the incident's channel or the announcement channel;
+    ``said`` is None when the chat was to hear more than one message."""
+
+    def __init__(
+        self,
+        view: IncidentView,
+        channel: str | None,
+        said: Message | None,
+        failure: ChatFailure,
+    ) -> None:
+        super().__init__(f"recorded on incident {view.id}, but not told: {failure}")
+        self.view = view
+        self.channel = channel
+        self.said = said
+        self.failure = failure
+
+
 Refusal = (
-    NotPermitted | NotAllowedNow | NotInCatalog | NoLongerOpen | NoLongerAsShown | AlreadyResponding
+    NotPermitted
+    | NotAllowedNow
+    | NotInCatalog
+    | NoLongerOpen
+    | NoLongerAsShown
+    | AlreadyResponding
+    | NotResolvedYet
 )
 Saying = Callable[[IncidentView], Message]
 """What the channel is told of a move, worded from the incident as the move left it."""
@@ -151,7 +187,7 @@ class IncidentResponse:
         Decided on the incident as it is while it is locked for the move: who may (the access
         table), whether it is still as ``shown``, and whether it already happened (a second
         press of the same button, a second acknowledgement), which the database also holds.
-        Raises ChatFailure when the channel cannot be told (the move is recorded)."""
+        Raises NotTold when the channel cannot be told (the move is recorded)."""
         event = self.incidents.event(
             move.kind, user, move.severity, move.subject, None, move.text, move.extra
         )
@@ -177,7 +213,9 @@ class IncidentResponse:
         if not isinstance(changed, Changed):
             return changed
         self.rooms.refresh_card(changed.view)
-        self.rooms.say(changed.view, said(changed.view))
+        message = said(changed.view)
+        with _telling(changed.view, changed.view.channel_id, message):
+            self.rooms.say(changed.view, message)
         return None
 
     def name_services(
@@ -196,19 +234,37 @@ class IncidentResponse:
 
     def post_status_update(self, incident_id: int, update: StatusUpdate) -> Refusal | None:
         """Record ``update`` (it meets the pending deadline and sets the next), then tell the
-        channel and the stakeholders. Raises ChatFailure when they cannot be told."""
+        channel and the stakeholders. Raises NotTold when they cannot be told (it is
+        recorded)."""
         if not self.incidents.get(incident_id).is_open:
             return NoLongerOpen()
         changed = self.incidents.post_status_update(incident_id, update)
         self.rooms.refresh_card(changed.view)
-        self.rooms.publish_update(changed.view, update.author, update.text)
+        with _telling(changed.view, None, None):
+            self.rooms.publish_update(changed.view, update.author, update.text)
         return None
 
-    def publish_postmortem(self, user: str, view: IncidentView, url: str) -> NotPermitted | None:
-        """Record where the post-mortem was published (meets its deadline); refresh the card."""
-        rule = self.access.rule(user, right_to_record(EventKind.POSTMORTEM_PUBLISHED))
-        published = self.postmortems.published(view, url, user, rule)
-        if isinstance(published, NotPermitted):
+    def publish_postmortem(
+        self, user: str, view: IncidentView, url: str
+    ) -> NotPermitted | NotResolvedYet | None:
+        """Record where the post-mortem was published (meets its deadline); refresh the card.
+
+        Refused while the incident is open (NotResolvedYet), decided on the locked incident:
+        accepted then, it would meet no deadline and the bot would ask for it again. Raises
+        NotTold when the channel cannot be told (it is recorded)."""
+        allowed = self.access.rule(user, right_to_record(EventKind.POSTMORTEM_PUBLISHED))
+
+        def refuse(now: IncidentView) -> NotPermitted | NotResolvedYet | None:
+            if (forbidden := allowed(now)) is not None:
+                return forbidden
+            if now.state not in lifecycle.POSTMORTEM_STATES:
+                return NotResolvedYet(now.state)
+            return None
+
+        published: IncidentView | NotPermitted | NotResolvedYet
+        with _telling(view, view.channel_id, None):
+            published = self.postmortems.published(view, url, user, refuse)
+        if not isinstance(published, IncidentView):
             return published
         self.rooms.refresh_card(published)
         return None
@@ -216,9 +272,14 @@ class IncidentResponse:
     def decide_rollback(
         self, user: str, decision: Decision, ref: DeployRef
     ) -> RollbackRefusal | None:
-        """``user``'s decision about a suspect deploy, if they may steer the incident."""
+        """``user``'s decision about a suspect deploy, if they may steer the incident.
+        Raises NotTold when the channel cannot be told (the decision is recorded)."""
         allowed = self.access.rule(user, right_to_record(EventKind.ROLLBACK_DECIDED))
-        return self.advisor.decide(user, decision, ref, allowed)
+        try:
+            return self.advisor.decide(user, decision, ref, allowed)
+        except ChatFailure as failure:
+            view = self.incidents.get(ref.incident_id)
+            raise NotTold(view, view.channel_id, None, failure) from failure
 
     def record_deploy(self, deploy: Deploy, source: str) -> NotInCatalog | int:
         """Record a deploy of a catalog service; returns how many open incidents were advised."""
@@ -234,3 +295,12 @@ class IncidentResponse:
             self.advisor.advise(view)
         except ChatFailure:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
+
+
+@contextlib.contextmanager
+def _telling(view: IncidentView, channel: str | None, said: Message | None) -> Iterator[None]:
+    """Telling people of what is recorded already: a chat failure becomes NotTold."""
+    try:
+        yield
+    except ChatFailure as failure:
+        raise NotTold(view, channel, said, failure) from failure

@@ -11,6 +11,8 @@ import pytest
 
 from bot.core.access import WHO_MAY, Right
 from bot.core.alerts import Alert
+from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
+from bot.core.lifecycle import State
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
@@ -29,6 +31,8 @@ from bot.services.response import (
     NoLongerOpen,
     NotAllowedNow,
     NotInCatalog,
+    NotResolvedYet,
+    NotTold,
 )
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
@@ -261,3 +265,46 @@ def test_a_deploy_of_a_service_outside_the_catalog_is_refused(world: World) -> N
     assert world.deploys.recent() == []
     assert world.response.record_deploy(Deploy("checkout", "v1", T0), source="test") == 0
     assert [d.version for d in world.deploys.recent()] == ["v1"]
+
+
+def test_a_published_post_mortem_is_refused_while_the_incident_is_open(world: World) -> None:
+    view = world.declare().view
+    world.chat.calls.clear()
+    url = "https://wiki.example/pm-1"
+    refused = world.response.publish_postmortem("U0ALICE", view, url)
+    assert refused == NotResolvedYet(State.INVESTIGATING)
+    assert world.chat.calls == []
+    assert EventKind.POSTMORTEM_PUBLISHED not in [
+        e.kind for e in world.incidents.get(view.id).events
+    ]
+
+
+def test_a_post_mortem_published_after_resolution_meets_its_deadline(world: World) -> None:
+    view = world.declare().view
+    world.incidents.record(view.id, EventKind.RESOLVED, "U0ALICE")
+    url = "https://wiki.example/pm-1"
+    assert world.response.publish_postmortem("U0ALICE", world.incidents.get(view.id), url) is None
+    [postmortem] = [
+        d for d in world.incidents.get(view.id).deadlines if d.kind is DeadlineKind.POSTMORTEM
+    ]
+    assert postmortem.status is DeadlineStatus.MET
+
+
+def test_a_move_the_channel_could_not_hear_is_recorded_and_says_so(world: World) -> None:
+    view = world.declare().view
+    world.chat.fail("post")
+    with pytest.raises(NotTold) as raised:
+        world.response.move("U0ALICE", view.id, Move(EventKind.RESOLVED), said("resolved"))
+    assert (raised.value.channel, raised.value.said) == ("C1", message("resolved"))
+    assert raised.value.view.state is State.RESOLVED
+    assert world.incidents.get(view.id).state is State.RESOLVED
+
+
+def test_a_status_update_the_chat_refused_is_recorded_and_says_so(world: World) -> None:
+    view = world.declare().view
+    world.chat.fail("post")
+    with pytest.raises(NotTold) as raised:
+        world.response.post_status_update(view.id, UPDATE)
+    assert raised.value.channel is None  # the channel's or the stakeholders' post
+    kinds = [event.kind for event in world.incidents.get(view.id).events]
+    assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED

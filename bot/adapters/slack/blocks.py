@@ -189,7 +189,11 @@ def help_text() -> Blocks:
     return _dicts(
         [
             _section("*Anywhere*\n" + lines(Scope.ANYWHERE)),
-            _section("*In an incident's channel*\n" + lines(Scope.INCIDENT)),
+            _section(
+                "*On one incident: in its channel, or anywhere with its number first* "
+                "(`/incident 12 resolve`, `/incident #12 ack`; `/incident 12` alone shows "
+                "it; `/incident list` has the numbers)\n" + lines(Scope.INCIDENT)
+            ),
         ]
     )
 
@@ -210,7 +214,8 @@ def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
     age = durations.humanize(now - incident.declared_at)
     following = _following(view)
     return _section(
-        f"{SEVERITY_EMOJI[incident.severity]} *{incident.severity.label}* · {where} · "
+        f"{SEVERITY_EMOJI[incident.severity]} *{incident.severity.label}* · *#{view.id}* · "
+        f"{where} · "
         f"{escape(truncate(incident.title, 150))}\n{age} old · {commander} · {following}"
     )
 

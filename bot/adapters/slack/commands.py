@@ -15,17 +15,20 @@ from bot.core.model import Severity
 
 TITLE_LIMIT = 200
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_NUMBER = re.compile(r"#?([1-9][0-9]{0,8})")
 
 
 @dataclass(frozen=True)
 class Command:
-    """A parsed command; ``name`` is the verb that runs it."""
+    """A parsed command; ``name`` is the verb that runs it, on incident number ``incident``
+    when it was typed with one (``/incident 12 resolve``), else on the channel's incident."""
 
     name: str
     severity: Severity | None = None
     text: str = ""
     user: str | None = None
     words: tuple[str, ...] = ()
+    incident: int | None = None
 
 
 class UsageError(ValueError):
@@ -134,6 +137,26 @@ def declaration_form(verb: Syntax, rest: str) -> Command:
             "declare at once, type `/incident sev1 checkout is returning 500s`"
         )
     return Command(verb.name)
+
+
+def incident_number(word: str) -> int | None:
+    """The incident a command's first word names (``12`` or ``#12``), if it is a number."""
+    match = _NUMBER.fullmatch(word)
+    return int(match.group(1)) if match else None
+
+
+def not_about_one(number: int, verb: Syntax) -> UsageError:
+    """``/incident 12 list``: a verb that does not work on one incident, given a number."""
+    if verb.name in {str(level) for level in Severity}:
+        return UsageError(
+            f"`/incident {number} {verb.name}` takes no title: to change incident {number}'s "
+            f"severity, type `/incident {number} {verb.name}` alone; to declare a new incident, "
+            f"`/incident {verb.example}`"
+        )
+    return UsageError(
+        f"`/incident {verb.name}` is not about one incident, so it takes no number: "
+        f"type `/incident {verb.example}`"
+    )
 
 
 def unknown(word: str) -> UsageError:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.slack import access, blocks, modals, mrkdwn, rollback, updates
+from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
@@ -27,9 +27,9 @@ from bot.services.chat import Chat, Message
 from bot.services.declaring import Declaration, Declared, Declaring
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
-from bot.services.postmortems import Postmortems
+from bot.services.postmortems import NotUploaded, Postmortems
 from bot.services.read_model import IncidentView
-from bot.services.records import StatusUpdate
+from bot.services.records import IncidentNotFound, StatusUpdate
 from bot.services.response import (
     NOTHING_SHOWN,
     AlreadyResponding,
@@ -38,6 +38,7 @@ from bot.services.response import (
     NoLongerAsShown,
     NotAllowedNow,
     NotInCatalog,
+    NotResolvedYet,
     Refusal,
     Saying,
     Shown,
@@ -152,20 +153,31 @@ class Handlers:
     # --- commands ------------------------------------------------------------------------------
 
     def command(self, who: Invocation, command: Command) -> Reply | None:
-        """Run a parsed command: its verb's use case, on the channel's incident if it needs one."""
+        """Run a parsed command: its verb's use case, on the incident it needs if it needs one
+        (the one it names by number, else the channel's)."""
         verb = VERBS[command.name]
         if isinstance(verb.runs, Anywhere):
             return verb.runs.run(self, who, command)
-        view = self.service.in_channel(who.channel)
-        if view is None:
+        if command.incident is not None:
+            try:
+                view = self.service.get(command.incident)
+            except IncidentNotFound:
+                return error(
+                    f"There is no incident {command.incident}. Type `/incident list` for the "
+                    "open incidents and their numbers."
+                )
+            return verb.runs.run(self, who, command, view)
+        found = self.service.in_channel(who.channel)
+        if found is None:
             outside = verb.runs.outside
             return error(
                 outside(command)
                 if outside
-                else f"`/incident {mrkdwn.escape(verb.usage)}` works in an incident's channel. "
-                "Type it there, or `/incident list` to find the incident."
+                else f"`/incident {mrkdwn.escape(verb.usage)}` is about one incident: type "
+                f"`/incident &lt;number&gt; {mrkdwn.escape(verb.usage)}` (`/incident list` "
+                "shows the numbers), or type it in the incident's channel."
             )
-        return verb.runs.run(self, who, command, view)
+        return verb.runs.run(self, who, command, found)
 
     def click(self, who: Invocation, action_id: str, value: str) -> Reply | None:
         """A button of the registry, clicked."""
@@ -198,8 +210,9 @@ class Handlers:
         ``message`` words from the incident as the move left it; only while it is as
         ``shown``."""
         move = Move(kind, severity, subject, text, dict(extra or {}))
-        said = message if callable(message) else _saying(message, who)
-        return _refusal(self.use.response.move(who.user, incident_id, move, said, shown))
+        said, told = _kept(message if callable(message) else _saying(message, who))
+        refused = self.use.response.move(who.user, incident_id, move, said, shown)
+        return _refusal(refused) if refused else _told_elsewhere(who, told)
 
     def resolve(
         self, who: Invocation, incident_id: int, shown: Shown = NOTHING_SHOWN
@@ -270,11 +283,11 @@ class Handlers:
         )
 
     def set_services(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
-        said = _saying(
-            f":gear: {{who}} set the affected services: {', '.join(command.words)}.", who
+        said, told = _kept(
+            _saying(f":gear: {{who}} set the affected services: {', '.join(command.words)}.", who)
         )
         refused = self.use.response.name_services(who.user, view.id, command.words, said)
-        return _refusal(refused)
+        return _refusal(refused) if refused else _told_elsewhere(who, told)
 
     def note(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         return self.act(
@@ -285,19 +298,43 @@ class Handlers:
             text=command.text,
         )
 
-    def dependencies(self, view: IncidentView) -> Reply:
+    def dependencies(self, who: Invocation, view: IncidentView) -> Reply:
         health, posted = self.use.signals.check_dependencies(view)
-        if posted:
-            return notice("Posted the dependency checks in the channel.", ":link:")
+        if posted and view.channel_id:
+            here = view.channel_id == who.channel
+            where = "the channel" if here else mrkdwn.channel(view.channel_id)
+            return notice(f"Posted the dependency checks in {where}.", ":link:")
         return Reply(health.content, health.text)
 
     def postmortem(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
         if command.text:
-            return _refusal(self.use.response.publish_postmortem(who.user, view, command.text))
-        path = self.use.postmortems.write(view)
+            refused = self.use.response.publish_postmortem(who.user, view, command.text)
+            if isinstance(refused, NotResolvedYet):
+                return error(_publish_after_resolution(view, refused))
+            if refused is not None:
+                return _refusal(refused)
+            line = f":books: Post-mortem published: {mrkdwn.escape(command.text)}"
+            return _told_elsewhere(who, [(view, Message(blocks.notice(line, ""), line))])
+        try:
+            path = self.use.postmortems.write(view)
+        except NotUploaded as partial:
+            where = mrkdwn.channel(partial.channel)
+            why = failures.reason(partial.failure, where, "Share the file there by hand.")
+            return error(
+                f"The post-mortem draft of {blocks.headline(view)} is written and kept at "
+                f"`{mrkdwn.escape(partial.path)}`, but not uploaded to {where}: {why}"
+            )
+        if view.channel_id == who.channel:
+            return notice(
+                f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."
+                " When it is published, type `/incident postmortem done <url>`.",
+                ":memo:",
+            )
+        where = f"in {mrkdwn.channel(view.channel_id)} and " if view.channel_id else ""
         return notice(
-            f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."
-            " When it is published, type `/incident postmortem done <url>`.",
+            f"The post-mortem draft of {blocks.headline(view)} is {where}at "
+            f"`{mrkdwn.escape(path)}`. When it is published, type "
+            f"`/incident {view.id} postmortem done &lt;url&gt;`.",
             ":memo:",
         )
 
@@ -399,7 +436,11 @@ class Handlers:
             form.next_update,
             sentence,
         )
-        return _refusal(self.use.response.post_status_update(incident_id, update))
+        refused = self.use.response.post_status_update(incident_id, update)
+        if refused is not None:
+            return _refusal(refused)
+        told = Message(blocks.notice(sentence, ""), sentence)
+        return _told_elsewhere(who, [(self.service.get(incident_id), told)])
 
     def status(self, view: IncidentView) -> Reply:
         card = self.use.rooms.card(view)
@@ -427,6 +468,16 @@ def _since(moved: NoLongerAsShown) -> str:
     )
 
 
+def _publish_after_resolution(view: IncidentView, refused: NotResolvedYet) -> str:
+    number = view.id
+    return (
+        f"Incident {number} is still {refused.state}, so nothing was recorded: a post-mortem "
+        "tells the whole incident and is recorded once it is resolved. Resolve it first "
+        f"(`/incident {number} resolve`), then type `/incident {number} postmortem done "
+        f"&lt;url&gt;` again; `/incident {number} postmortem` writes the draft meanwhile."
+    )
+
+
 def _known(refused: NotInCatalog) -> str:
     return f"Known services: {', '.join(sorted(refused.known)) or 'none'}."
 
@@ -436,6 +487,36 @@ def _saying(message: str, who: Invocation) -> Saying:
     text = message.replace("{who}", mrkdwn.user(who.user), 1)
     said = Message(blocks.notice(text, ""), text)
     return lambda _view: said
+
+
+Told = list[tuple[IncidentView, Message]]
+"""What an incident's channel was told of a move, with the incident as the move left it."""
+
+
+def _kept(said: Saying) -> tuple[Saying, Told]:
+    """``said``, keeping what it words for the person who asked."""
+    told: Told = []
+
+    def saying(view: IncidentView) -> Message:
+        message = said(view)
+        told.append((view, message))
+        return message
+
+    return saying, told
+
+
+def _told_elsewhere(who: Invocation, told: Told) -> Reply | None:
+    """What the incident's channel was told, for someone who asked elsewhere (another
+    channel, or about an incident without one); None when they asked in its channel."""
+    if not told or told[0][0].channel_id == who.channel:
+        return None
+    view, message = told[0]
+    where = (
+        f"Told in {mrkdwn.channel(view.channel_id)}."
+        if view.channel_id
+        else f"It has no channel; `/incident {view.id} timeline` shows it."
+    )
+    return notice(f"{blocks.headline(view)}: {message.text}\n{where}", ":white_check_mark:")
 
 
 def _refusal(refused: Refusal | None) -> Reply | None:

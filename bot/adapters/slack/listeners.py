@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
-from bot.adapters.slack import blocks
+from bot.adapters.slack import blocks, failures
 from bot.adapters.slack.commands import Command, UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
@@ -25,6 +25,7 @@ from bot.services.channel_notes import ChannelNotes, PinChange
 from bot.services.clock import Clock, system_clock
 from bot.services.deliveries import Deliveries
 from bot.services.ports import StorageUnavailable
+from bot.services.response import NotTold
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,12 @@ def _guarded(
     except StorageUnavailable:
         log.exception("database unavailable")
         reply = error(DATABASE_DOWN)
+    except NotTold as partial:
+        log.warning("recorded, but not told: %s", partial.failure)
+        reply = error(failures.not_told(partial))
     except SlackFailure as failure:
         log.exception("slack call failed")
-        reply = error(f"Slack refused a call: {failure}")
+        reply = error(failures.refused(failure))
     except Exception:
         log.exception("unexpected error in a listener")
         reply = error(APOLOGY)

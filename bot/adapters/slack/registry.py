@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,7 +30,7 @@ Click = Callable[["Handlers", "Invocation", str], "Reply | None"]
 
 class Scope(enum.Enum):
     ANYWHERE = "anywhere"
-    INCIDENT = "in an incident's channel"
+    INCIDENT = "on one incident: in its channel, or anywhere with its number"
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,9 @@ class Anywhere:
 
 @dataclass(frozen=True)
 class InIncident:
-    """Runs on the incident whose channel it is typed in; ``outside`` says what to do elsewhere."""
+    """Runs on one incident: the one whose number it is typed with (``/incident 12 resolve``),
+    else the one whose channel it is typed in; ``outside`` says what to do elsewhere without
+    a number."""
 
     run: RunHere
     outside: Callable[[Command], str] | None = None
@@ -156,14 +158,32 @@ class Registry:
         return self._by_name[name]
 
     def parse(self, text: str) -> Command:
-        """The command ``text`` asks for; UsageError with what to type instead if there is none."""
+        """The command ``text`` asks for; UsageError with what to type instead if there is none.
+
+        A first word that is a number (``12`` or ``#12``) names the incident the rest is
+        about: ``/incident 12 resolve`` works anywhere, and ``/incident 12`` alone shows it."""
         first, _, rest = text.strip().partition(" ")
         if not first:
             return Command("declare")
+        number = commands.incident_number(first)
+        if number is not None:
+            return self._on_incident(number, rest.strip())
         verb = self._by_word.get(first.lower())
         if verb is None:
             raise commands.unknown(first)
         return verb.parse(verb, rest.strip())
+
+    def _on_incident(self, number: int, text: str) -> Command:
+        first, _, rest = text.partition(" ")
+        if not first:
+            return Command("status", incident=number)
+        verb = self._by_word.get(first.lower())
+        if verb is None:
+            raise commands.unknown(first)
+        command = verb.parse(verb, rest.strip())
+        if self._by_name[command.name].scope is Scope.ANYWHERE:
+            raise commands.not_about_one(number, verb)
+        return replace(command, incident=number)
 
     def forms(self) -> tuple[Form, ...]:
         return tuple(self._forms.values())

@@ -87,7 +87,8 @@ def _give_a_title(command: Command) -> str:
     level = command.severity.value if command.severity else Severity.SEV1.value
     return (
         f"Give the incident a title: `/incident {level} checkout is returning 500s`. "
-        f"(In an incident's channel, `/incident {level}` alone changes its severity.)"
+        f"To change an incident's severity, type `/incident &lt;number&gt; {level}` "
+        f"(`/incident list` shows the numbers), or `/incident {level}` alone in its channel."
     )
 
 
@@ -255,7 +256,7 @@ VERBS = Registry(
             "check the affected services' dependencies now",
             "deps",
             commands.no_arguments,
-            InIncident(lambda h, who, _command, view: h.dependencies(view)),
+            InIncident(lambda h, who, _command, view: h.dependencies(who, view)),
         ),
         Verb(
             "postmortem",

@@ -164,8 +164,9 @@ def test_bad_input_gets_an_ephemeral_answer_in_the_ack(
 
 def test_incident_commands_outside_an_incident_channel_say_where_to_go(bot: BotClient) -> None:
     reply = bot.reply(bot.command("ack", channel=GENERAL))
-    assert "works in an incident's channel" in reply["text"]
+    assert "`/incident &lt;number&gt; ack`" in reply["text"]
     assert "`/incident list`" in reply["text"]
+    assert "in the incident's channel" in reply["text"]
 
 
 def test_a_note_with_braces_and_markup_is_recorded_verbatim(bot: BotClient, channel: str) -> None:

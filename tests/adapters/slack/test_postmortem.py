@@ -48,3 +48,15 @@ def test_draft_then_publish(bot: BotClient) -> None:
     assert events[-1].kind is EventKind.POSTMORTEM_PUBLISHED
     assert published is not None
     assert published.published_url == "https://wiki.example/pm-1"
+
+
+def test_a_published_post_mortem_is_refused_until_the_incident_is_resolved(bot: BotClient) -> None:
+    bot.reply(bot.command("sev1 checkout is returning 500s"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    early = bot.reply(bot.command("postmortem done https://wiki.example/pm-1", channel=channel))
+    assert "Incident 1 is still investigating, so nothing was recorded" in early["text"]
+    assert "`/incident 1 resolve`" in early["text"]
+    with bot.runtime.sessions() as session:
+        kinds = [e.kind for e in Incidents(session).timeline.events(1)]
+        assert Postmortems(session).get(1) is None
+    assert EventKind.POSTMORTEM_PUBLISHED not in kinds

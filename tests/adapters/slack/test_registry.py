@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -13,7 +14,7 @@ from bot.adapters.slack import blocks, commands, modals, updates
 from bot.adapters.slack.commands import UsageError
 from bot.adapters.slack.listeners import Listeners
 from bot.adapters.slack.mrkdwn import escape
-from bot.adapters.slack.registry import Anywhere, Button, Registry, Verb
+from bot.adapters.slack.registry import Anywhere, Button, Registry, Scope, Verb
 from bot.adapters.slack.verbs import VERBS
 from bot.core.lifecycle import State
 from bot.core.model import Incident, Severity
@@ -103,7 +104,9 @@ def test_the_card_shows_the_lifecycle_buttons_of_its_state_in_registry_order() -
 
 def test_help_lists_every_registry_entry_once_under_its_scope() -> None:
     anywhere, inside = (block["text"]["text"].splitlines() for block in blocks.help_text())
-    assert (anywhere[0], inside[0]) == ("*Anywhere*", "*In an incident's channel*")
+    assert anywhere[0] == "*Anywhere*"
+    assert inside[0].startswith("*On one incident: in its channel, or anywhere with its number")
+    assert "`/incident 12 resolve`" in inside[0]
     for verb in VERBS:
         line = f"`/incident {escape(verb.usage)}`: {escape(verb.summary)}"
         assert (anywhere if isinstance(verb.runs, Anywhere) else inside).count(line) == 1
@@ -177,3 +180,44 @@ def test_no_other_module_spells_a_registry_buttons_action_id() -> None:
         source = path.read_text()
         for button in VERBS.buttons():
             assert f'"{button.action_id}"' not in source, f"{path.name}: {button.action_id}"
+
+
+@pytest.mark.parametrize("number", ["12", "#12"])
+@pytest.mark.parametrize(
+    "verb", [v for v in VERBS if v.scope is Scope.INCIDENT], ids=lambda verb: verb.name
+)
+def test_every_verb_on_one_incident_takes_its_number_first(verb: Verb, number: str) -> None:
+    command = VERBS.parse(as_slack_sends(f"{number} {verb.example}"))
+    assert (VERBS[command.name], command.incident) == (verb, 12)
+    assert command == replace(VERBS.parse(as_slack_sends(verb.example)), incident=12)
+
+
+def test_a_command_without_a_number_is_about_the_channels_incident() -> None:
+    assert VERBS.parse("resolve").incident is None
+
+
+def test_a_number_alone_shows_the_incident() -> None:
+    assert VERBS.parse("#7") == commands.Command("status", incident=7)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12 list", "`/incident list` is not about one incident, so it takes no number"),
+        ("12 deploy checkout v42", "type `/incident deploy checkout v42`"),
+        ("12 sev2 search is slow", "type `/incident 12 sev2` alone; to declare a new incident"),
+        ("12 frobnicate", "`frobnicate` is not an /incident command"),
+        ("12 ack now", "takes nothing after it"),
+        ("0 ack", "`0` is not an /incident command"),
+        ("12ack", "`12ack` is not an /incident command"),
+    ],
+)
+def test_a_number_with_what_takes_none_says_what_to_type(text: str, expected: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(expected)):
+        VERBS.parse(text)
+
+
+def test_a_severity_typed_with_a_number_asks_to_change_it() -> None:
+    assert VERBS.parse("12 sev2") == commands.Command(
+        "severity", severity=Severity.SEV2, incident=12
+    )

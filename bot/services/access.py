@@ -31,6 +31,7 @@ class NotPermitted:
     who: frozenset[Role]
     commander: str | None
     admins: str | None
+    declarer: str | None = None
 
 
 class Access:
@@ -66,7 +67,9 @@ class Access:
         def rule(incident: IncidentView) -> NotPermitted | None:
             if may(user, right, incident, admin=admin):
                 return None
-            return NotPermitted(right, WHO_MAY[right], incident.commander, self.admins)
+            return NotPermitted(
+                right, WHO_MAY[right], incident.commander, self.admins, incident.declared_by
+            )
 
         return rule
 
@@ -79,7 +82,9 @@ class Access:
             try:
                 members = frozenset(self.chat.group_members(group))
             except ChatFailure:
-                members = cached[1] if cached else frozenset()  # the chat is down: last known
+                # The chat is down: the last answer stands; with none, ask again next time
+                # rather than lock the group out for a minute.
+                return cached is not None and user in cached[1]
             cached = (self.monotonic(), members)
             with self._lock:
                 self._members[group] = cached

@@ -49,10 +49,17 @@ class Shown:
 
     severity: Severity | None = None
     state: lifecycle.State | None = None
+    changes: int | None = None
+    """How many changes of what it shows (severity changes, or lifecycle moves) there had
+    been: a state left and come back to is not the state the button showed."""
 
     def differs(self, view: IncidentView) -> NoLongerAsShown | None:
-        severity_moved = self.severity is not None and self.severity is not view.severity
-        state_moved = self.state is not None and self.state is not view.state
+        severity_moved = self.severity is not None and (
+            self.severity is not view.severity or self.changes not in (None, severity_changes(view))
+        )
+        state_moved = self.state is not None and (
+            self.state is not view.state or self.changes not in (None, lifecycle_moves(view))
+        )
         if not (severity_moved or state_moved):
             return None
         kinds = {EventKind.SEVERITY_CHANGED} if severity_moved else set()
@@ -60,6 +67,16 @@ class Shown:
             kinds |= set(LIFECYCLE_ACTIONS)
         latest = next((e for e in reversed(view.events) if e.kind in kinds), None)
         return NoLongerAsShown(self, view.severity, view.state, latest)
+
+
+def severity_changes(view: IncidentView) -> int:
+    """How often the incident's severity changed."""
+    return sum(1 for event in view.events if event.kind is EventKind.SEVERITY_CHANGED)
+
+
+def lifecycle_moves(view: IncidentView) -> int:
+    """How many lifecycle moves (mitigated, resolved, reopened, ...) the incident made."""
+    return sum(1 for event in view.events if event.kind in LIFECYCLE_ACTIONS)
 
 
 NOTHING_SHOWN = Shown()
@@ -198,6 +215,11 @@ class IncidentResponse:
                 return forbidden
             if (moved := shown.differs(now)) is not None:
                 return moved
+            if move.kind in RESPONDING and not now.is_open:
+                return NotAllowedNow(
+                    f"The incident is {now.state}: there is nothing to respond to. If it is "
+                    "back, the people on it reopen it with `/incident reopen`"
+                )
             if move.kind in RESPONDING and any(
                 e.kind is move.kind and e.actor == user for e in now.events
             ):

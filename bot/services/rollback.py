@@ -20,7 +20,7 @@ from bot.core.policy import RollbackRule
 from bot.core.rollback import Deploy, Recommendation
 from bot.playbooks.loader import Playbooks
 from bot.services.access import NotPermitted
-from bot.services.chat import Chat, Message
+from bot.services.chat import Chat, ChatFailure, Message
 from bot.services.deploys import DeployService
 from bot.services.incidents import Changed, IncidentService
 from bot.services.read_model import IncidentView
@@ -211,6 +211,8 @@ class RollbackAdvisor:
             known = decisions(now, deploy)
             if len(known) > basis(now):
                 return AlreadyDecided(known[-1], deploy, decision, len(known))
+            if len(known) < basis(now):
+                return UnknownDeploy()  # no button of ours was shown on that basis
             return None
 
         def once(now: IncidentView) -> str:
@@ -245,23 +247,35 @@ class RollbackAdvisor:
         )
 
     def _roll_back(self, view: IncidentView, user: str, deploy: Deploy) -> None:
+        """Call the catalog's rollback webhook first (production does not wait on Slack, and
+        a chat failure cannot keep it from happening), record its answer, then tell the
+        channel; ChatFailure, after every message was tried, if one could not be told."""
         service = self.playbooks.catalog.service(deploy.service)
         steps = service.rollback.instructions if service else None
-        self._say(view, self.wording.rolling_back(user, deploy, steps))
-        if service is None or service.rollback.webhook is None:
-            return
-        if not self.webhook_secret:
-            self._say(view, self.wording.hook_not_signed())
-            return
-        payload = {"incident": view.id, "requested_by": user, **deploy_fields(deploy)}
-        succeeded, detail = self.hook(service.rollback.webhook, payload, self.webhook_secret)
-        self.incidents.record(
-            view.id,
-            EventKind.NOTE_ADDED,
-            BOT,
-            text=f"rollback webhook for {deploy.service}: {detail}",
-        )
-        self._say(view, self.wording.hook_answered(deploy, succeeded, detail))
+        told = [self.wording.rolling_back(user, deploy, steps)]
+        if service is not None and service.rollback.webhook is not None:
+            if not self.webhook_secret:
+                told.append(self.wording.hook_not_signed())
+            else:
+                payload = {"incident": view.id, "requested_by": user, **deploy_fields(deploy)}
+                succeeded, detail = self.hook(
+                    service.rollback.webhook, payload, self.webhook_secret
+                )
+                self.incidents.record(
+                    view.id,
+                    EventKind.NOTE_ADDED,
+                    BOT,
+                    text=f"rollback webhook for {deploy.service}: {detail}",
+                )
+                told.append(self.wording.hook_answered(deploy, succeeded, detail))
+        failures = []
+        for message in told:
+            try:
+                self._say(view, message)
+            except ChatFailure as failure:
+                failures.append(failure)
+        if failures:
+            raise failures[0]
 
     def _say(self, view: IncidentView, message: Message) -> None:
         if view.channel_id:

@@ -74,7 +74,7 @@ def test_the_people_on_the_incident_and_admins_steer_it() -> None:
     for user in ("U0DECL", "U0RESP", "U0IC", "U0A"):
         assert rules.rule(user, Right.STEER)(incident()) is None
     assert rules.rule("U0X", Right.STEER)(incident()) == NotPermitted(
-        Right.STEER, WHO_MAY[Right.STEER], "U0IC", "S0ADMIN"
+        Right.STEER, WHO_MAY[Right.STEER], "U0IC", "S0ADMIN", "U0DECL"
     )
 
 
@@ -107,3 +107,12 @@ def test_group_members_are_asked_once_a_minute_and_kept_while_the_chat_is_down()
     groups.down, groups.members["S0DECL"] = False, []
     now[0] = 200.0
     assert rules.may_declare("U0D") == NotADeclarer("S0DECL")
+
+
+def test_an_admin_group_never_asked_is_asked_again_while_the_chat_is_down() -> None:
+    groups = Groups({"S0ADMIN": ["U0A"]}, down=True)
+    now = [0.0]
+    rules = access(groups, None, "S0ADMIN", now)
+    assert rules.rule("U0A", Right.STEER)(incident()) is not None  # not known to be an admin
+    groups.down = False
+    assert rules.rule("U0A", Right.STEER)(incident()) is None  # asked again, not a minute later

@@ -220,7 +220,7 @@ def test_steering_is_for_the_people_on_the_incident(world: World) -> None:
     view = world.declare().view
     resolve = Move(EventKind.RESOLVED)
     refused = world.response.move("U0MALLORY", view.id, resolve, said("resolved"))
-    assert refused == NotPermitted(Right.END, WHO_MAY[Right.END], None, None)
+    assert refused == NotPermitted(Right.END, WHO_MAY[Right.END], None, None, "U0ALICE")
     assert world.response.move("U0ALICE", view.id, resolve, said("resolved")) is None
 
 

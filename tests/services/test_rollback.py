@@ -302,3 +302,23 @@ def test_who_may_not_steer_decides_nothing(world: World) -> None:
     assert refused == "not you"
     assert world.hook.calls == []
     assert EventKind.ROLLBACK_DECIDED not in kinds(world, view.id)
+
+
+def test_a_chat_that_fails_does_not_keep_the_rollback_from_happening(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    world.chat.failing.add("post")
+    with pytest.raises(ChatFailure):
+        world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy, 0), ANYONE)
+    assert len(world.hook.calls) == 1  # production rolled back, Slack or not
+    kinds_now = kinds(world, view.id)
+    assert kinds_now.count(EventKind.ROLLBACK_DECIDED) == 1
+    assert kinds_now[-1] is EventKind.NOTE_ADDED  # and its answer recorded
+
+
+def test_a_button_claiming_decisions_never_shown_decides_nothing(world: World) -> None:
+    deploy = world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    forged = world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy, 5), ANYONE)
+    assert isinstance(forged, UnknownDeploy)
+    assert world.hook.calls == []

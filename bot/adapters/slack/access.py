@@ -10,7 +10,6 @@ _ORDER = (Role.COMMANDER, Role.DECLARER, Role.RESPONDER, Role.ADMIN)
 _NEXT_STEP = {
     Right.STEER: "To respond, type `/incident ack` first.",
     Right.TAKE_COMMAND: "To respond, type `/incident ack` first.",
-    Right.END: "Ask the incident commander, or an admin.",
 }
 
 
@@ -24,7 +23,16 @@ def refusal(refused: NotADeclarer | NotPermitted) -> str:
     who = [_named(role, refused) for role in _ORDER if role in refused.who]
     listed = [name for name in who if name]
     allowed = ", ".join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
-    return f"Only {allowed} may {refused.right.value} this incident. {_NEXT_STEP[refused.right]}"
+    step = _NEXT_STEP.get(refused.right) or _ask(refused)
+    return f"Only {allowed} may {refused.right.value} this incident. {step}"
+
+
+def _ask(refused: NotPermitted) -> str:
+    """Whom to ask, naming who it is: its commander, else its declarer; and the admins."""
+    owner = refused.commander or refused.declarer
+    ask = f"Ask {mrkdwn.user(owner)}" if owner else "Ask the people on the incident"
+    admins = f" or a member of {mrkdwn.user_group(refused.admins)}" if refused.admins else ""
+    return f"{ask}{admins}."
 
 
 def _named(role: Role, refused: NotPermitted) -> str | None:

@@ -32,6 +32,7 @@ from bot.core.policy import Rung
 from bot.core.rollback import Deploy
 from bot.playbooks.schema import Playbook
 from bot.services.read_model import IncidentView
+from bot.services.response import lifecycle_moves, severity_changes
 
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
@@ -133,7 +134,7 @@ def _buttons(view: IncidentView) -> ActionsBlock:
     shown = VERBS.card_buttons(view.state)
     return ActionsBlock(
         block_id=f"incident-{view.id}",
-        elements=[b.element(f"{view.id}:{view.state}") for b in shown],
+        elements=[b.element(f"{view.id}:{view.state}:{lifecycle_moves(view)}") for b in shown],
     )
 
 
@@ -243,7 +244,10 @@ def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
             ),
             ActionsBlock(
                 elements=[
-                    CHANGE_SEVERITY.element(f"{view.id}:{severity}:{current}", severity.label),
+                    CHANGE_SEVERITY.element(
+                        f"{view.id}:{severity}:{current}:{severity_changes(view)}",
+                        severity.label,
+                    ),
                 ]
             ),
         ]

@@ -146,9 +146,15 @@ class Handlers:
         )
         return Submitted(reply, form.reply_channel)
 
-    def open_declaration(self, who: Invocation) -> None:
+    def open_declaration(self, who: Invocation) -> Reply | None:
+        """The declaration form, for whoever may declare (the others are told at once, not
+        after filling it in)."""
+        refused = self.use.declaring.access.may_declare(who.user)
+        if refused is not None:
+            return error(access.refusal(refused))
         form = modals.declaration(self.playbooks.catalog, who.channel)
         self.use.chat.open_form(who.trigger_id, form)
+        return None
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -180,8 +186,17 @@ class Handlers:
         return verb.runs.run(self, who, command, found)
 
     def click(self, who: Invocation, action_id: str, value: str) -> Reply | None:
-        """A button of the registry, clicked."""
-        return VERBS.button(action_id).click(self, who, value)
+        """A button of the registry, clicked; one whose value no button of ours holds (or
+        whose incident is gone) is answered with what to do instead."""
+        try:
+            return VERBS.button(action_id).click(self, who, value)
+        except IncidentNotFound as missing:
+            return error(f"{str(missing).capitalize()}: `/incident list` shows the open ones.")
+        except (ValueError, IndexError):  # checked here: the value may be a forged one
+            return error(
+                "I cannot read that button: it is not one I posted as it is now. "
+                "`/incident status` in the incident's channel shows its buttons again."
+            )
 
     def help(self) -> Reply:
         return Reply(blocks.help_text(), "/incident commands")

@@ -62,8 +62,12 @@ def _card_button(
     the state the card showed, and ``while_as_shown`` it acts only while the incident is so."""
 
     def click(h: Handlers, who: Invocation, value: str) -> Reply | None:
-        incident_id, _, state = value.partition(":")
-        shown = Shown(state=State(state)) if state and while_as_shown else NOTHING_SHOWN
+        incident_id, state, moves = [*value.split(":"), "", ""][:3]
+        shown = (
+            Shown(state=State(state), changes=int(moves) if moves else None)
+            if state and while_as_shown
+            else NOTHING_SHOWN
+        )
         return does(h, who, int(incident_id), shown)
 
     return Button(action_id, label, click, style, frozenset(on_card), asks)
@@ -93,9 +97,11 @@ def _give_a_title(command: Command) -> str:
 
 
 def _change_severity(h: Handlers, who: Invocation, value: str) -> Reply | None:
-    """``incident:severity[:severity shown]``: the change, while the incident is as shown."""
+    """``incident:severity[:severity shown[:changes before]]``: the change, while the incident
+    is as shown."""
     incident_id, severity, *shown = value.split(":")
-    then = Shown(severity=Severity(shown[0])) if shown else NOTHING_SHOWN
+    changes = int(shown[1]) if len(shown) > 1 else None
+    then = Shown(severity=Severity(shown[0]), changes=changes) if shown else NOTHING_SHOWN
     return h.change_severity(who, int(incident_id), Severity(severity), then)
 
 

@@ -86,7 +86,7 @@ class BotClient:
         secret: str = SECRET,
     ) -> Sent:
         n = next(self.counter)
-        key = f"cmd{n}"
+        key = f"cmd{n}@{self.url.rsplit(':', 1)[-1]}"  # unique across replicas
         body = signing.slash_command_body(
             text=text,
             user_id=user,
@@ -114,7 +114,7 @@ class BotClient:
 
     def interact(self, payload: dict[str, Any]) -> Sent:
         n = next(self.counter)
-        key = f"act{n}"
+        key = f"act{n}@{self.url.rsplit(':', 1)[-1]}"
         payload = {
             "team": {"id": self.slack.identity.team_id},
             "trigger_id": f"trig-{n}",

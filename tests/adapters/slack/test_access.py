@@ -83,3 +83,31 @@ def test_a_bystanders_severity_click_is_refused(guarded: BotClient) -> None:
     assert "may steer this incident" in text_of(refused)
     with guarded.runtime.sessions() as session:
         assert str(Incidents(session).get(1).incident.severity) == "sev1"
+
+
+def test_acknowledging_an_ended_incident_is_refused_so_a_bystander_cannot_reopen_it(
+    guarded: BotClient,
+) -> None:
+    guarded.reply(guarded.command("sev2 checkout slow"))
+    channel = channel_of(guarded)
+    for step, updates in (("resolve", 1), ("close", 2)):
+        guarded.command(step, channel=channel)
+        guarded.slack.wait_for("chat.update", count=updates)
+    refused = guarded.reply(guarded.command("ack", user="U0DISC", channel=channel))
+    assert "The incident is closed: there is nothing to respond to" in refused["text"]
+    reopen = guarded.reply(guarded.command("reopen", user="U0DISC", channel=channel))
+    assert "may steer this incident" in reopen["text"]
+    assert state(guarded) == "closed"
+
+
+def test_who_may_not_declare_is_told_before_filling_in_the_form(guarded: BotClient) -> None:
+    refused = guarded.reply(guarded.command("declare", user="U0CAROL"))
+    assert "may declare incidents" in refused["text"]
+    assert guarded.slack.calls_to("views.open") == []
+
+
+def test_the_refusal_to_end_names_whom_to_ask(guarded: BotClient) -> None:
+    guarded.reply(guarded.command("sev1 checkout down"))
+    channel = channel_of(guarded)
+    refused = guarded.reply(guarded.command("resolve", user="U0DISC", channel=channel))
+    assert "Ask <@U0ALICE> or a member of <!subteam^S0ADMINS>." in refused["text"]

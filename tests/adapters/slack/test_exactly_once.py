@@ -363,3 +363,62 @@ def test_declaring_from_an_alert_pressed_on_two_replicas_declares_once(
     with a.runtime.sessions() as session:
         assert len(Incidents(session).open()) == 1
     assert len(a.slack.calls_to("conversations.create")) == 1
+
+
+def test_a_button_for_a_state_left_and_come_back_to_changes_nothing(
+    replicas: tuple[BotClient, BotClient],
+) -> None:
+    a, b = replicas
+    channel = declared(a)
+    resolve = card_value(a, channel, "incident.resolve")  # investigating, no move yet
+    for command in ("resolve", "reopen"):  # investigating again, but not as shown
+        a.command(command, channel=channel)
+        timeline(a, b)
+    answer = a.reply(a.click("incident.resolve", resolve, channel=channel))
+    assert "Since that button was shown" in text_of(answer)
+    assert count(timeline(a, b), EventKind.RESOLVED) == 1
+
+
+def test_a_severity_confirmation_after_the_severity_went_and_came_back_changes_nothing(
+    replicas: tuple[BotClient, BotClient],
+) -> None:
+    a, b = replicas
+    channel = declared(a, "sev2 checkout is slow")
+
+    def confirmation(severity: str) -> tuple[str, str]:
+        reply = a.reply(a.command(severity, channel=channel))
+        [button] = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        return str(button["action_id"]), str(button["value"])
+
+    older = confirmation("sev3")  # shown at Sev2
+    a.click(*confirmation("sev1"), channel=channel)
+    timeline(a, b)
+    a.click(*confirmation("sev2"), channel=channel)  # Sev2 again
+    timeline(a, b)
+    a.click(*older, channel=channel)
+    changes = [e for e in timeline(a, b) if e.kind is EventKind.SEVERITY_CHANGED]
+    assert [str(e.severity) for e in changes] == ["sev1", "sev2"]
+
+
+@pytest.mark.parametrize(
+    ("action", "value"),
+    [
+        ("incident.severity", "1:sev9"),
+        ("incident.severity", "1"),
+        ("incident.resolve", "abc"),
+        ("incident.resolve", "1:bogus"),
+        ("incident.resolve", "99:investigating"),
+        ("incident.ack", "99"),
+        ("incident.rollback", "garbage"),
+        ("incident.rollback", ""),
+        ("incident.update", "zz"),
+    ],
+)
+def test_a_button_value_no_button_of_ours_holds_is_answered_with_what_to_do(
+    bot: BotClient, action: str, value: str
+) -> None:
+    channel = declared(bot)
+    answer = text_of(bot.reply(bot.click(action, value, channel=channel)))
+    assert "Something went wrong" not in answer
+    assert "/incident" in answer
+    assert count(timeline(bot), EventKind.RESOLVED) == 0

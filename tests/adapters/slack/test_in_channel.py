@@ -80,7 +80,7 @@ def test_severity_change_asks_for_confirmation_then_recomputes(
     sent = bot.command("sev2", channel=channel)
     confirm = bot.reply(sent)
     [button] = [e for b in confirm["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert (button["action_id"], button["value"]) == ("incident.severity", "1:sev2:sev1")
+    assert (button["action_id"], button["value"]) == ("incident.severity", "1:sev2:sev1:0")
     assert bot.slack.calls_to("chat.update") == []  # nothing changes before the click
     bot.click(button["action_id"], button["value"], channel=channel)
     updated(bot, channel, 1)

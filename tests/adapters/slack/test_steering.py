@@ -79,7 +79,7 @@ def test_a_severity_change_by_number_asks_first_and_its_button_makes_it(bot: Bot
     assert channel is not None
     confirm = bot.reply(bot.command("1 sev2"))
     [button] = [e for b in confirm["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert (button["action_id"], button["value"]) == ("incident.severity", "1:sev2:sev1")
+    assert (button["action_id"], button["value"]) == ("incident.severity", "1:sev2:sev1:0")
     assert state_of(bot)[1][-1] is EventKind.DECLARED  # nothing changes before the click
     bot.click(button["action_id"], button["value"], channel=GENERAL)
     told_in(bot, channel, "downgraded the incident from Sev1 to Sev2")

@@ -543,7 +543,7 @@ def test_the_bots_incident_card_renders() -> None:
         "  Updated Today 04:00 · `/incident help` for every command",
     ]
     assert shown.buttons == [
-        Button(5, "Reopen", "incident.reopen", "1:resolved", "incident-1", None)
+        Button(5, "Reopen", "incident.reopen", "1:resolved:2", "incident-1", None)
     ]
     assert not any("<" in line and ">" in line for line in lines if "`" not in line)
 
@@ -559,7 +559,7 @@ def test_the_bots_severity_confirmation_has_one_dangerous_button() -> None:
     shown = show(blocks.severity_confirmation(view, Severity.SEV2), first_button=2)
     assert shown.lines[-1] == "[2] Change to Sev2 (danger)"
     assert shown.buttons == [
-        Button(2, "Change to Sev2", "incident.severity", "1:sev2:sev1", "", "danger")
+        Button(2, "Change to Sev2", "incident.severity", "1:sev2:sev1:0", "", "danger")
     ]
 
 

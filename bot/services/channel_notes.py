@@ -42,7 +42,12 @@ class ChannelNotes:
         Raises StorageUnavailable if the store cannot be reached.
         """
         view = self.service.in_channel(change.channel)
-        if view is None or change.ts in _noted(view):
+        if view is None:
+            return
+        with self.service.units() as uow:
+            uow.note_marks.mark(change.channel, change.ts, _marker(change))
+            uow.commit()
+        if change.ts in _noted(view):
             return  # pinned and given the reaction, or a repeat: one entry
         message = change.message or self._fetch(change.channel, change.ts)
         if message is None:
@@ -69,10 +74,16 @@ class ChannelNotes:
         )
 
     def unpinned(self, change: PinChange) -> None:
-        """Withdraw the message's note, if it is noted; nothing otherwise."""
+        """Withdraw the message's note once nothing keeps it noted any more (no pin, no one's
+        :pushpin:); nothing if it is not noted."""
         view = self.service.in_channel(change.channel)
         if view is None or change.ts not in _noted(view):
             return
+        with self.service.units() as uow:
+            left = uow.note_marks.unmark(change.channel, change.ts, _marker(change))
+            uow.commit()
+        if left:
+            return  # still pinned, or someone else's :pushpin: is still on it
         withdrawal = self.service.event(
             EventKind.NOTE_WITHDRAWN, change.user, text="unpinned", extra={"message_ts": change.ts}
         )
@@ -96,6 +107,11 @@ class ChannelNotes:
             return self.chat.permalink(channel, ts)
         except ChatFailure:
             return None
+
+
+def _marker(change: PinChange) -> str:
+    """The mark a change adds or removes: the message's pin, or one person's :pushpin:."""
+    return "pin" if change.source.startswith("pin") else f"pushpin:{change.user}"
 
 
 def _noted(view: IncidentView) -> set[str]:

@@ -81,6 +81,16 @@ class IncidentStore(Protocol):
         ...
 
 
+class NoteMarkStore(Protocol):
+    def mark(self, channel: str, ts: str, marker: str) -> None:
+        """Add ``marker`` (a pin, one person's :pushpin:) to what keeps a message noted."""
+        ...
+
+    def unmark(self, channel: str, ts: str, marker: str) -> int:
+        """Remove ``marker``; how many marks the message still has."""
+        ...
+
+
 class DeliveryStore(Protocol):
     def claim(self, key: str, at: datetime) -> bool:
         """True for the first claim of a request's ``key`` on any replica, False after."""
@@ -225,6 +235,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deliveries(self) -> DeliveryStore: ...
+
+    @property
+    def note_marks(self) -> NoteMarkStore: ...
 
     def commit(self) -> None: ...
 

@@ -208,3 +208,14 @@ class DeliveryRow(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class NoteMarkRow(Base):
+    """What keeps a channel message noted: its pin, or one person's :pushpin:. The note is
+    withdrawn when the last is removed."""
+
+    __tablename__ = "note_marks"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    marker: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -15,6 +15,7 @@ from bot.adapters.db.deliveries import Deliveries
 from bot.adapters.db.deploys import Deploys
 from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.note_marks import NoteMarks
 from bot.adapters.db.postmortems import Postmortems
 from bot.adapters.db.status_updates import PostedUpdates
 from bot.adapters.db.tickets import Tickets
@@ -96,6 +97,10 @@ class SqlUnitOfWork:
     @cached_property
     def deliveries(self) -> Deliveries:
         return Deliveries(self.session)
+
+    @cached_property
+    def note_marks(self) -> NoteMarks:
+        return NoteMarks(self.session)
 
 
 def units_of_work(sessions: sessionmaker[Session]) -> Callable[[], SqlUnitOfWork]:

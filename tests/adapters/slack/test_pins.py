@@ -78,6 +78,8 @@ def test_a_pinned_message_is_noted_once_and_unpinning_withdraws_it(bot: BotClien
     send_event(bot, reaction)
     assert len(notes(bot)) == 1  # the same message: still one entry
     send_event(bot, {**pinned, "type": "pin_removed"})
+    assert len(notes(bot)) == 1  # Dana's :pushpin: still marks it
+    send_event(bot, {**reaction, "type": "reaction_removed"})
     entries = notes(bot)
     assert [e.kind for e in entries] == [EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN]
 
@@ -153,3 +155,37 @@ def test_pin_and_reaction_events_parse_into_pin_changes(
     event: dict[str, Any], expected: PinChange | None
 ) -> None:
     assert pin_change(event) == expected
+
+
+def test_a_note_stays_while_anything_still_marks_its_message(bot: BotClient) -> None:
+    channel, ts = incident_with_message(bot, "the cache is cold")
+
+    def send(event: dict[str, Any]) -> None:  # one after another, as people do them
+        assert send_event(bot, event) == 200
+        assert bot.runtime.work.wait_idle()
+
+    def reaction(kind: str, user: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "user": user,
+            "reaction": "pushpin",
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": "3.0",
+        }
+
+    send(reaction("reaction_added", "U0CAROL"))
+    send(reaction("reaction_added", "U0DISC"))
+    send(reaction("reaction_removed", "U0DISC"))
+    assert [n.kind for n in notes(bot)] == [EventKind.NOTE_ADDED]  # Carol's :pushpin: is on it
+    pinned = {
+        "type": "pin_added",
+        "user": "U0BOB",
+        "channel_id": channel,
+        "item": {"type": "message", "channel": channel, "message": {"ts": ts, "text": "x"}},
+        "event_ts": "4.0",
+    }
+    send(pinned)
+    send(reaction("reaction_removed", "U0CAROL"))
+    assert [n.kind for n in notes(bot)] == [EventKind.NOTE_ADDED]  # still pinned
+    send({**pinned, "type": "pin_removed"})
+    assert [n.kind for n in notes(bot)] == [EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.services.clock import Clock
-from bot.services.ports import UnitsOfWork
+from bot.services.ports import COMMITS, UnitsOfWork
 
 KEPT_FOR = timedelta(days=1)
 """How long a delivery is remembered: Slack retries within minutes and signs for 5 minutes."""
@@ -30,11 +30,15 @@ class Deliveries:
         """True the first time ``key`` (a request's event id or trigger id) is seen, on any
         replica; False for a retry or a duplicate. Raises StorageUnavailable."""
         now = self.clock()
-        with self.units() as uow:
-            first = uow.deliveries.claim(key, now)
-            if self._time_to_forget():
-                uow.deliveries.forget_before(now - KEPT_FOR)
-            uow.commit()
+        token = COMMITS.set(None)  # bookkeeping, not something the request recorded
+        try:
+            with self.units() as uow:
+                first = uow.deliveries.claim(key, now)
+                if self._time_to_forget():
+                    uow.deliveries.forget_before(now - KEPT_FOR)
+                uow.commit()
+        finally:
+            COMMITS.reset(token)
         return first
 
     def _time_to_forget(self) -> bool:

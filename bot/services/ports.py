@@ -7,6 +7,7 @@ use case knows SQLAlchemy. Every time is timezone-aware UTC.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
@@ -24,6 +25,11 @@ from bot.services.records import (
     Ticket,
     TimerStatus,
 )
+
+COMMITS: ContextVar[list[datetime] | None] = ContextVar("commits", default=None)
+"""Set by whoever wants to know what a piece of work recorded (a Slack request's answer):
+each unit of work that commits appends to it, so "nothing was recorded" is said only when
+true."""
 
 
 class Conflict(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
 from types import TracebackType
 
@@ -20,7 +21,7 @@ from bot.adapters.db.postmortems import Postmortems
 from bot.adapters.db.status_updates import PostedUpdates
 from bot.adapters.db.tickets import Tickets
 from bot.adapters.db.timers import Timers
-from bot.services.ports import StorageUnavailable
+from bot.services.ports import COMMITS, StorageUnavailable
 
 
 class SqlUnitOfWork:
@@ -57,6 +58,8 @@ class SqlUnitOfWork:
             self.session.commit()
         except DBAPIError as error:
             raise StorageUnavailable(str(error).splitlines()[0]) from error
+        if (commits := COMMITS.get()) is not None:
+            commits.append(datetime.now(UTC))
 
     @cached_property
     def incidents(self) -> Incidents:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
@@ -24,7 +25,7 @@ from bot.adapters.slack.verbs import VERBS
 from bot.services.channel_notes import ChannelNotes, PinChange
 from bot.services.clock import Clock, system_clock
 from bot.services.deliveries import Deliveries
-from bot.services.ports import StorageUnavailable
+from bot.services.ports import COMMITS, StorageUnavailable
 from bot.services.response import NotTold
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,16 @@ DATABASE_DOWN = (
     "The incident database is unreachable, so nothing was recorded. Try again in a minute; "
     "if it persists, coordinate in the announcement channel by hand and page the on-call."
 )
-APOLOGY = "Something went wrong on my side and it was logged. Nothing was half-recorded; try again."
+DATABASE_LOST_MIDWAY = (
+    "The incident database went away part way: some of this was recorded before it did "
+    "(`/incident timeline` shows what, once it is back), the rest was not. Check before you "
+    "try again; if it persists, coordinate in the announcement channel by hand."
+)
+APOLOGY = "Something went wrong on my side and it was logged. Nothing was recorded; try again."
+APOLOGY_MIDWAY = (
+    "Something went wrong on my side and it was logged, after part of this was recorded: "
+    "`/incident timeline` shows what. Check it before you try again."
+)
 
 
 def _is_retry(request: BoltRequest) -> bool:
@@ -45,12 +55,15 @@ def _guarded(
     respond: Callable[..., object],
     later: Callable[[Callable[[], object]], object] = lambda then: then(),
 ) -> None:
-    """Run ``work`` and send its reply; turn failures into a reply the user can act on."""
+    """Run ``work`` and send its reply; turn failures into a reply the user can act on, saying
+    whether anything was recorded before it failed."""
+    commits: list[datetime] = []
+    token = COMMITS.set(commits)
     try:
         reply = work()
     except StorageUnavailable:
         log.exception("database unavailable")
-        reply = error(DATABASE_DOWN)
+        reply = error(DATABASE_LOST_MIDWAY if commits else DATABASE_DOWN)
     except NotTold as partial:
         log.warning("recorded, but not told: %s", partial.failure)
         reply = error(failures.not_told(partial))
@@ -59,7 +72,9 @@ def _guarded(
         reply = error(failures.refused(failure))
     except Exception:
         log.exception("unexpected error in a listener")
-        reply = error(APOLOGY)
+        reply = error(APOLOGY_MIDWAY if commits else APOLOGY)
+    finally:
+        COMMITS.reset(token)
     if reply is not None:
         respond(
             blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False

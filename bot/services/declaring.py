@@ -142,6 +142,9 @@ class Declaring:
         view = self.incidents.get(incident_id)
         if not self.rooms.left_to_do(view):
             return True
+        if not view.is_open:
+            log.info("set-up left undone: the incident ended", extra={"incident_id": view.id})
+            return True  # a room for an incident that is over helps no one
         self.rooms.open(view, resuming=True)
         view = self.incidents.get(incident_id)
         self.rooms.furnish(view, resuming=True)

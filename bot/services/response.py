@@ -26,7 +26,7 @@ from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.services.rollback import Decision, DeployRef, RollbackAdvisor
 from bot.services.rollback import Refusal as RollbackRefusal
-from bot.services.rooms import Rooms
+from bot.services.rooms import NotPosted, Rooms
 
 log = logging.getLogger(__name__)
 
@@ -324,5 +324,7 @@ def _telling(view: IncidentView, channel: str | None, said: Message | None) -> I
     """Telling people of what is recorded already: a chat failure becomes NotTold."""
     try:
         yield
+    except NotPosted as refused:  # it says where, and what
+        raise NotTold(view, refused.channel, refused.message, refused.failure) from refused
     except ChatFailure as failure:
         raise NotTold(view, channel, said, failure) from failure

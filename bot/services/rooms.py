@@ -18,6 +18,16 @@ from bot.services.records import Ticket
 log = logging.getLogger(__name__)
 
 
+class NotPosted(ChatFailure):
+    """``channel`` refused ``message`` because of ``failure`` (the other places were tried)."""
+
+    def __init__(self, channel: str, message: Message, failure: ChatFailure) -> None:
+        super().__init__(str(failure))
+        self.channel = channel
+        self.message = message
+        self.failure = failure
+
+
 class TicketNotFiled(Exception):
     """The ticket system refused the ticket or could not be reached; ``str()`` says why."""
 
@@ -186,10 +196,21 @@ class Rooms:
             self.chat.post(view.channel_id, message)
 
     def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
-        """A status update, in the incident's channel and to stakeholders; raises ChatFailure."""
-        self.say(view, self.wording.status_update(view, author, sentence))
-        if self.announce_channel:
-            self.chat.post(self.announce_channel, self.wording.stakeholder_update(view, sentence))
+        """A status update, in the incident's channel and to stakeholders, each tried whatever
+        the other answered; NotPosted names the first place that refused it."""
+        targets = [(self.announce_channel, self.wording.stakeholder_update(view, sentence))]
+        if view.channel_id is not None:
+            targets.insert(0, (view.channel_id, self.wording.status_update(view, author, sentence)))
+        refused: list[NotPosted] = []
+        for channel, message in targets:
+            if not channel:
+                continue
+            try:
+                self.chat.post(channel, message)
+            except ChatFailure as failure:
+                refused.append(NotPosted(channel, message, failure))
+        if refused:
+            raise refused[0]
 
     def _open_channel(self, view: IncidentView, opening: Opening, resuming: bool) -> None:
         channel = view.channel_id
@@ -203,8 +224,12 @@ class Rooms:
             view = replace(view, channel_id=channel, channel_name=name)
         opening.channel_id = channel
         if Step.INVITE not in view.setup:
+            asked = len(opening.problems)
             people = self._people(view, opening)
-            self._step(view, opening, Step.INVITE, lambda: self.chat.invite(channel, people))
+            everyone = len(opening.problems) == asked  # every team's members were found
+            self._step(
+                view, opening, Step.INVITE, lambda: self.chat.invite(channel, people), everyone
+            )
         if view.card_ts is None:
             self._post_card(view, channel, opening, resuming)
 
@@ -271,10 +296,16 @@ class Rooms:
         self.incidents.set_up(view.id, Step.ANNOUNCE)
 
     def _step(
-        self, view: IncidentView, opening: Opening, step: Step, action: Callable[[], object]
+        self,
+        view: IncidentView,
+        opening: Opening,
+        step: Step,
+        action: Callable[[], object],
+        whole: bool = True,
     ) -> None:
-        """Do ``step`` unless it was done, and note it; a failure is a problem for the
-        declarer (and the step is left to do)."""
+        """Do ``step`` unless it was done, and note it done if it was done ``whole`` (a team
+        whose members could not be found is invited when the set-up is tried again); a
+        failure is a problem for the declarer (and the step is left to do)."""
         if step in view.setup:
             return
         try:
@@ -282,7 +313,8 @@ class Rooms:
         except ChatFailure as failure:
             self._failed(opening, SetupProblem(step, str(failure)))
             return
-        self.incidents.set_up(view.id, step)
+        if whole:
+            self.incidents.set_up(view.id, step)
 
     def _failed(self, opening: Opening, problem: SetupProblem) -> None:
         opening.problems.append(self.wording.problem(problem))

@@ -238,7 +238,8 @@ class TimerRunner:
         if finished:
             self._close(timer, now, TimerStatus.FIRED)
             return "fired"
-        backoff = min(SETUP_RETRY * 2 ** max(timer.attempts - 1, 0), SETUP_RETRY_MOST)
+        doublings = min(max(timer.attempts - 1, 0), 8)  # 10 s · 2⁸ is past the cap already
+        backoff = min(SETUP_RETRY * 2**doublings, SETUP_RETRY_MOST)
         with self.units() as uow:
             uow.timers.postpone(timer.id, self.owner, now + backoff)
             uow.commit()

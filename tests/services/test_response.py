@@ -305,6 +305,7 @@ def test_a_status_update_the_chat_refused_is_recorded_and_says_so(world: World) 
     world.chat.fail("post")
     with pytest.raises(NotTold) as raised:
         world.response.post_status_update(view.id, UPDATE)
-    assert raised.value.channel is None  # the channel's or the stakeholders' post
+    assert raised.value.channel == "C1"  # the place that refused it
+    assert world.chat.to("post")[-1][0] == "C0ANNOUNCE"  # stakeholders were still tried
     kinds = [event.kind for event in world.incidents.get(view.id).events]
     assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED

@@ -100,6 +100,7 @@ def client(
 
 
 GROUP_MEMBERS_TTL = 60.0  # seconds
+JUST_MADE_SECONDS = 600.0  # a channel of ours younger than this, by a name we asked for, is ours
 
 
 class SlackGateway:
@@ -112,6 +113,7 @@ class SlackGateway:
         self.count = count
         self._groups: dict[str, tuple[float, list[str]]] = {}
         self._groups_lock = threading.Lock()
+        self._bot_user_id: str | None = None  # asked of auth.test when first needed
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
         call = getattr(self.web, method.replace(".", "_"))  # chat.postMessage: chat_postMessage
@@ -139,14 +141,34 @@ class SlackGateway:
             try:
                 channel = self._call("conversations.create", name=name)["channel"]
             except SlackFailure as failure:
-                if failure.error == "name_taken":
-                    continue
-                raise
+                if failure.error != "name_taken":
+                    raise
+                if (made := self._just_made(name)) is not None:
+                    return made, name  # a retried call that had created it after all
+                continue
             return str(channel["id"]), str(channel["name"])
         raise SlackFailure("conversations.create", "name_taken")
 
+    def _just_made(self, name: str) -> str | None:
+        """The channel ``name`` if this bot created it in the last JUST_MADE_SECONDS: a call
+        that failed on Slack's side (and was retried) may have created it."""
+        found = self._channel_named(name)
+        if found is None or found.get("creator") != self._bot_user():
+            return None
+        age = time.time() - float(found.get("created") or 0)
+        return str(found["id"]) if age < JUST_MADE_SECONDS else None
+
+    def _bot_user(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self._call("auth.test").get("user_id") or "")
+        return self._bot_user_id
+
     def find_channel(self, name: str) -> str | None:
-        """The id of the channel named ``name``, if there is one (every page looked at)."""
+        found = self._channel_named(name)
+        return str(found["id"]) if found is not None else None
+
+    def _channel_named(self, name: str) -> dict[str, Any] | None:
+        """The channel named ``name``, if there is one (every page looked at)."""
         cursor = ""
         while True:
             page = self._call(
@@ -158,7 +180,7 @@ class SlackGateway:
             )
             for channel in page.get("channels", []):
                 if channel.get("name") == name:
-                    return str(channel["id"])
+                    return dict(channel)
             cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor:
                 return None

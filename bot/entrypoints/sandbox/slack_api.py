@@ -874,10 +874,15 @@ class SlackApiStub:
             self._workspace.usergroups[usergroup_id] = group
 
     def add_channel(
-        self, channel_id: str, name: str, members: Iterable[str] = (), is_private: bool = False
+        self,
+        channel_id: str,
+        name: str,
+        members: Iterable[str] = (),
+        is_private: bool = False,
+        creator: str = "USLACKBOT",
     ) -> None:
         """A channel that exists before the test, e.g. the one a slash command is typed in."""
-        channel = Channel(channel_id, name, "USLACKBOT", _now(), is_private, members=list(members))
+        channel = Channel(channel_id, name, creator, _now(), is_private, members=list(members))
         with self._cond:
             self._workspace.add_channel(channel)
 

@@ -100,3 +100,16 @@ def test_a_sev3_escalated_to_sev1_gets_its_channel(bot: BotClient) -> None:
     view = bot.runtime.service.get(1)
     assert view.channel_id is not None
     assert "Sev1 · Incident 1" in text_of(bot.slack.messages(view.channel_id)[0])
+
+
+def test_a_channel_a_failed_create_made_after_all_is_the_incidents(bot: BotClient) -> None:
+    # Slack answered 500 to conversations.create but made the channel; the retry is told
+    # name_taken: the channel the bot just made by that name is the incident's, not a reason
+    # to make a second one.
+    bot_user = bot.slack.identity.bot_user_id
+    today = datetime.now(UTC)
+    name = channels.name(today, 1, "checkout is returning 500s")
+    bot.slack.add_channel("C0HALF", name, members=[bot_user], creator=bot_user)
+    reply = bot.reply(bot.command("sev1 checkout is returning 500s"))
+    assert "<#C0HALF>" in reply["text"]
+    assert len(bot.slack.calls_to("conversations.create")) == 1

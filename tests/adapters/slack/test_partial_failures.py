@@ -9,7 +9,7 @@ from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.core.lifecycle import State
 from bot.core.model import EventKind
-from tests.adapters.slack.conftest import GENERAL, BotClient
+from tests.adapters.slack.conftest import ANNOUNCE, GENERAL, BotClient, text_of
 
 OPENING_MESSAGES = 3  # the card, the rollback rule's advice, the Sev1 first action
 
@@ -56,9 +56,11 @@ def test_a_status_update_not_posted_says_it_is_recorded(bot: BotClient, channel:
     update = 'update impact="errors" affected=5% action="rolling back" next=30m'
     text = bot.reply(bot.command(f"1 {update}"))["text"]
     assert "Done, and recorded on Sev1 incident 1" in text
-    assert "Not posted in the incident's channel or the announcement channel" in text
+    assert f"Not posted in <#{channel}>" in text  # the place that refused it, named
     assert "is archived. Unarchive it, or tell people there by hand." in text
     assert events(bot)[-1] is EventKind.STATUS_UPDATE_POSTED
+    announced = [m for m in bot.slack.messages(ANNOUNCE) if "We are aware of errors" in text_of(m)]
+    assert len(announced) == 1  # stakeholders were told all the same
 
 
 def test_a_draft_kept_but_not_uploaded_says_where_it_is(bot: BotClient, channel: str) -> None:

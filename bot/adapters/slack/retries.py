@@ -112,6 +112,21 @@ def is_transient(response: HttpResponse | None) -> bool:
     return isinstance(body, dict) and body.get("error") in TRANSIENT_ERRORS
 
 
+def _findable(request: HttpRequest) -> bool:
+    """A post carrying message metadata: Slack may have posted it before failing, and whoever
+    posted it (the set-up, a timer) looks for it by its metadata before posting it again, so
+    it is not sent again blindly here."""
+    if not str(request.url).endswith("/chat.postMessage"):
+        return False
+    sent = request.data or b""
+    body = sent.decode(errors="replace") if isinstance(sent, bytes) else str(sent)
+    return (
+        '"metadata"' in body
+        or "metadata=" in body
+        or bool((request.body_params or {}).get("metadata"))
+    )
+
+
 class ServerErrorRetry(ServerErrorRetryHandler):
     """Makes a call Slack failed on its side (5xx, ``fatal_error``, ``internal_error``…) again,
     up to ``max_retry_count`` times after slack_sdk's backoff (0.5 s, 1 s, …), counting each."""
@@ -131,7 +146,7 @@ class ServerErrorRetry(ServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return is_transient(response)
+        return is_transient(response) and not _findable(request)
 
     def prepare_for_next_attempt(
         self,

@@ -172,3 +172,13 @@ def test_a_call_that_is_wrong_is_not_tried_again(
     with pytest.raises(SlackFailure, match="is_archived"):
         slack.post(CHANNEL, [], "hello")
     assert (statuses(stub), slept) == ([200], [])
+
+
+def test_a_post_that_can_be_found_again_is_not_sent_again_blindly(
+    slack: SlackGateway, stub: SlackApiStub, slept: list[float]
+) -> None:
+    stub.answer_next("chat.postMessage", 500)
+    metadata = {"event_type": "incident_card", "event_payload": {"incident": "1"}}
+    with pytest.raises(SlackFailure, match="fatal_error"):
+        slack.post(CHANNEL, [], "card", metadata)
+    assert (statuses(stub), slept) == ([500], [])  # its poster looks for it before posting again

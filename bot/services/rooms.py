@@ -68,6 +68,8 @@ class SetupProblem:
     step: Step
     detail: str
     about: str = ""
+    failure: ChatFailure | None = None
+    """The chat's refusal itself, for wording what to do about it."""
 
 
 class RoomWording(Protocol):
@@ -218,7 +220,9 @@ class Rooms:
             try:
                 channel, name = self._channel(view, resuming)
             except ChatFailure as failure:
-                self._failed(opening, SetupProblem(Step.CREATE_CHANNEL, str(failure)))
+                self._failed(
+                    opening, SetupProblem(Step.CREATE_CHANNEL, str(failure), failure=failure)
+                )
                 return
             self.incidents.attach_channel(view.id, channel, name)
             view = replace(view, channel_id=channel, channel_name=name)
@@ -251,7 +255,9 @@ class Rooms:
             try:
                 people.update(self.chat.group_members(service.user_group))
             except ChatFailure as failure:
-                self._failed(opening, SetupProblem(Step.FIND_MEMBERS, str(failure), service.team))
+                self._failed(
+                    opening, SetupProblem(Step.FIND_MEMBERS, str(failure), service.team, failure)
+                )
         return people
 
     def _post_card(
@@ -262,7 +268,7 @@ class Rooms:
             found = self.chat.find_tagged(channel, tag) if resuming else None
             ts = found or self.chat.post(channel, self.card(view), tag)
         except ChatFailure as failure:
-            self._failed(opening, SetupProblem(Step.POST_CARD, str(failure)))
+            self._failed(opening, SetupProblem(Step.POST_CARD, str(failure), failure=failure))
             return
         self.incidents.attach_card(view.id, ts)
 
@@ -291,7 +297,7 @@ class Rooms:
             if not (resuming and self.chat.find_tagged(channel, tag)):
                 self.chat.post(channel, message, tag)
         except ChatFailure as failure:
-            self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel))
+            self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
             return
         self.incidents.set_up(view.id, Step.ANNOUNCE)
 
@@ -311,7 +317,7 @@ class Rooms:
         try:
             action()
         except ChatFailure as failure:
-            self._failed(opening, SetupProblem(step, str(failure)))
+            self._failed(opening, SetupProblem(step, str(failure), failure=failure))
             return
         if whole:
             self.incidents.set_up(view.id, step)

@@ -130,7 +130,7 @@ def test_a_missing_scope_leaves_the_incident_recorded_and_says_how_to_fix_it(
     reply = bot.reply(sent)
     assert "Sev1 incident 1: login broken is declared" in reply["text"]
     assert "could not create the incident channel" in reply["text"]
-    assert "`channels:manage` scope" in reply["text"]
+    assert "The app lacks a Slack permission (`channels:manage`)" in reply["text"]
     with bot.runtime.sessions() as session:
         [stored] = Incidents(session).open()
     assert stored.channel_id is None

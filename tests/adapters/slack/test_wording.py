@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.slack.gateway import SlackFailure
 from bot.adapters.slack.tickets import SlackTriageTickets
 from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
 from bot.adapters.slack.wording.rooms import SlackRoomWording
@@ -33,14 +34,33 @@ def templates(repo_root: Path) -> Templates:
         ),
         (
             SetupProblem(Step.INVITE, "conversations.invite failed: x"),
-            "conversations.invite failed: x",
+            "I could not invite everyone: conversations.invite failed: x",
         ),
         (SetupProblem(Step.POST_CARD, "boom"), "I could not post the incident card: boom"),
         (
             SetupProblem(Step.TOPIC, "conversations.setTopic failed: x"),
-            "conversations.setTopic failed: x",
+            "I could not set the channel's topic: conversations.setTopic failed: x",
         ),
-        (SetupProblem(Step.PIN, "pins.add failed: x"), "pins.add failed: x"),
+        (
+            SetupProblem(Step.PIN, "pins.add failed: x"),
+            "I could not pin the card: pins.add failed: x",
+        ),
+        (
+            SetupProblem(
+                Step.ANNOUNCE,
+                "chat.postMessage failed: not_in_channel",
+                "C0ANNOUNCE",
+                SlackFailure("chat.postMessage", "not_in_channel"),
+            ),
+            "I could not announce it in <#C0ANNOUNCE>: I am not a member of <#C0ANNOUNCE>. "
+            "Invite me there (`/invite @incident-bot`).",
+        ),
+        (
+            SetupProblem(
+                Step.INVITE, "x", failure=SlackFailure("conversations.invite", "fatal_error")
+            ),
+            "I could not invite everyone: Slack is busy or unreachable right now. I keep trying.",
+        ),
         (
             SetupProblem(Step.ANNOUNCE, "chat.postMessage failed: x", "C0ANNOUNCE"),
             "I could not announce it in <#C0ANNOUNCE>: chat.postMessage failed: x",

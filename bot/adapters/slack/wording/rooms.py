@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.adapters.slack import blocks, channels, mrkdwn
+from bot.adapters.slack import blocks, channels, failures, mrkdwn
 from bot.adapters.templates import Templates
 from bot.playbooks.schema import Playbook
 from bot.services.chat import Message
@@ -18,10 +18,10 @@ NAME_ATTEMPTS = 19  # then the channel is not created: "name_taken"
 PROBLEMS = {
     Step.CREATE_CHANNEL: "I could not create the incident channel: {detail}",
     Step.FIND_MEMBERS: "I could not find who is in {about}: {detail}",
-    Step.INVITE: "{detail}",
+    Step.INVITE: "I could not invite everyone: {detail}",
     Step.POST_CARD: "I could not post the incident card: {detail}",
-    Step.TOPIC: "{detail}",
-    Step.PIN: "{detail}",
+    Step.TOPIC: "I could not set the channel's topic: {detail}",
+    Step.PIN: "I could not pin the card: {detail}",
     Step.ANNOUNCE: "I could not announce it in {about}: {detail}",
     Step.FILE_TICKET: "I could not file the ticket: {detail}",
 }
@@ -58,5 +58,12 @@ class SlackRoomWording:
         return Message(blocks.notice(text, ""), sentence)
 
     def problem(self, problem: SetupProblem) -> str:
+        """A failed step in words: what, why and what to do (never the bare error code)."""
         about = mrkdwn.channel(problem.about) if problem.step is Step.ANNOUNCE else problem.about
-        return PROBLEMS[problem.step].format(detail=problem.detail, about=about)
+        where = about if problem.step is Step.ANNOUNCE else "the incident channel"
+        detail = (
+            failures.reason(problem.failure, where, "I keep trying.")
+            if problem.failure is not None
+            else mrkdwn.escape(problem.detail)
+        )
+        return PROBLEMS[problem.step].format(detail=detail, about=about)

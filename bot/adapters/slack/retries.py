@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.jitter import RandomJitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -87,8 +88,13 @@ class ConnectionRetry(ConnectionErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        seconds = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
-        _wait_then_again(state, seconds, self._sleep)
+        _back_off(self, state, self._sleep)
+
+
+def _back_off(handler: RetryHandler, state: RetryState, sleep: Sleep) -> None:
+    """Make the call again after slack_sdk's backoff for this attempt (0.5 s, 1 s, ...)."""
+    seconds = handler.interval_calculator.calculate_sleep_duration(state.current_attempt)
+    _wait_then_again(state, seconds, sleep)
 
 
 TRANSIENT_ERRORS = frozenset(
@@ -157,5 +163,4 @@ class ServerErrorRetry(ServerErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         self._count(str(request.url).rsplit("/", 1)[-1], "server_error")
-        seconds = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
-        _wait_then_again(state, seconds, self._sleep)
+        _back_off(self, state, self._sleep)

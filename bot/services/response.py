@@ -243,15 +243,22 @@ class IncidentResponse:
     def name_services(
         self, user: str, incident_id: int, services: tuple[str, ...], said: Saying
     ) -> Refusal | None:
-        """Set the affected services (all in the catalog) and advise on their deploys again."""
+        """Set the affected services (all in the catalog), invite the owning teams of those
+        newly named, and advise on their deploys again. Raises NotTold when the channel
+        could not be told or the teams invited (the services are recorded)."""
         known = tuple(s.name for s in self.playbooks.catalog.services)
         unknown = tuple(name for name in services if name not in known)
         if unknown:
             return NotInCatalog(unknown, known)
+        before = set(self.incidents.get(incident_id).services)
         move = Move(EventKind.SERVICES_CHANGED, extra={"services": ",".join(services)})
         refused = self.move(user, incident_id, move, said)
         if refused is None:
-            self._advise(self.incidents.get(incident_id))
+            view = self.incidents.get(incident_id)
+            newly = [name for name in services if name not in before]
+            with _telling(view, view.channel_id, None):
+                self.rooms.invite_owners(view, newly)
+            self._advise(view)
         return refused
 
     def post_status_update(self, incident_id: int, update: StatusUpdate) -> Refusal | None:

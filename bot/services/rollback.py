@@ -100,6 +100,10 @@ class RollbackWording(Protocol):
 
     def hook_answered(self, deploy: Deploy, succeeded: bool, detail: str) -> Message: ...
 
+    def deployed_during(self, deploy: Deploy) -> Message:
+        """A deploy of an affected service that finished while the incident was under way."""
+        ...
+
 
 def signature(recommendation: Recommendation) -> str:
     """What the advice says, to post it only when that changes."""
@@ -170,10 +174,28 @@ class RollbackAdvisor:
         for view in self.incidents.open_incidents():
             if deploy.service in view.services:
                 try:
+                    self._deployed_during(view, deploy)
                     advised += self.advise(view)
                 except Exception:
                     log.exception("could not advise", extra={"incident_id": view.id})
         return advised
+
+    def _deployed_during(self, view: IncidentView, deploy: Deploy) -> None:
+        """A deploy of an affected service since the incident started (a fix, a rollback, or a
+        new cause) goes in its timeline and is said in its channel, once."""
+        if deploy.finished_at < view.started_at:
+            return  # before the start: the rollback rule's business
+        reported = self.incidents.event(
+            EventKind.DEPLOY_REPORTED, BOT, text=deploy.version, extra=deploy_fields(deploy)
+        )
+        recorded = self.incidents.record_unless(
+            view.id,
+            reported,
+            lambda _now: None,
+            once=lambda now: f"deploy:{now.id}:{_key(deploy)}",
+        )
+        if isinstance(recorded, Changed):
+            self._say(recorded.view, self.wording.deployed_during(deploy))
 
     def decide(
         self,

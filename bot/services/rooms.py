@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -95,6 +95,10 @@ class RoomWording(Protocol):
 
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         """A status update as stakeholders in the announcement channel read it."""
+        ...
+
+    def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
+        """Told in the channel: the owning teams invited, as (service, user group), and why."""
         ...
 
     def problem(self, problem: SetupProblem) -> str:
@@ -196,6 +200,22 @@ class Rooms:
         """Post in the incident's channel, if it has one; raises ChatFailure."""
         if view.channel_id is not None:
             self.chat.post(view.channel_id, message)
+
+    def invite_owners(self, view: IncidentView, services: Iterable[str]) -> None:
+        """Invite the owning teams of ``services`` (newly affected) to the incident's channel
+        and tell it why; nothing without a channel (its set-up invites them). Raises
+        ChatFailure."""
+        channel = view.channel_id
+        teams = [
+            (service.name, service.user_group)
+            for name in services
+            if (service := self.playbooks.catalog.service(name)) is not None
+        ]
+        if channel is None or not teams:
+            return
+        people = {user for _, group in teams for user in self.chat.group_members(group)}
+        self.chat.invite(channel, people)
+        self.chat.post(channel, self.wording.teams_invited(view, teams))
 
     def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
         """A status update, in the incident's channel and to stakeholders, each tried whatever

@@ -309,3 +309,17 @@ def test_a_status_update_the_chat_refused_is_recorded_and_says_so(world: World) 
     assert world.chat.to("post")[-1][0] == "C0ANNOUNCE"  # stakeholders were still tried
     kinds = [event.kind for event in world.incidents.get(view.id).events]
     assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED
+
+
+def test_the_owning_team_of_a_service_named_later_is_invited_and_told_why(world: World) -> None:
+    view = world.declare("search is slow").view  # names search only
+    world.chat.calls.clear()
+    assert (
+        world.response.name_services("U0ALICE", view.id, ("search", "checkout"), said("x")) is None
+    )
+    [(channel, invited)] = world.chat.to("invite")
+    assert (channel, invited) == ("C1", frozenset({"U0PAY1", "U0PAY2"}))  # checkout's team
+    assert "invited ['S0PAYMENTS']" in world.chat.texts("C1")
+    world.chat.calls.clear()
+    world.response.name_services("U0ALICE", view.id, ("search", "checkout"), said("x"))
+    assert world.chat.to("invite") == []  # nothing newly named: no one invited again

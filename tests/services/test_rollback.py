@@ -58,6 +58,9 @@ class Wording:
     def hook_not_signed(self) -> Message:
         return _said("hook not signed")
 
+    def deployed_during(self, deploy: Deploy) -> Message:
+        return _said(f"deployed during {deploy.version}")
+
     def hook_answered(self, deploy: Deploy, succeeded: bool, detail: str) -> Message:
         return _said(f"hook {'ok' if succeeded else 'failed'}: {detail}")
 
@@ -322,3 +325,17 @@ def test_a_button_claiming_decisions_never_shown_decides_nothing(world: World) -
     forged = world.advisor.decide("U0BOB", Decision.ROLL_BACK, ref(view, deploy, 5), ANYONE)
     assert isinstance(forged, UnknownDeploy)
     assert world.hook.calls == []
+
+
+def test_a_deploy_of_an_affected_service_during_the_incident_is_said_once(world: World) -> None:
+    world.deploy("v41", minutes_before=30)
+    view = world.declare()
+    during = Deploy("checkout", "v42", view.started_at + timedelta(minutes=5), deployer="U0BOB")
+    world.deploys.record(during, source="test")
+    world.advisor.deploy_reported(during)
+    world.advisor.deploy_reported(during)  # reported again (the CLI and the webhook)
+    assert said(world).count("deployed during v42") == 1
+    reported = [
+        e for e in world.incidents.get(view.id).events if e.kind is EventKind.DEPLOY_REPORTED
+    ]
+    assert [(e.text, e.extra["service"]) for e in reported] == [("v42", "checkout")]

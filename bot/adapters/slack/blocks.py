@@ -280,6 +280,9 @@ def describe(event: Event) -> str:
             step, rung = event.extra.get("step", "?"), event.extra.get("rung", "")
             reached = _reached(event)
             return f"{who} escalated the missed {text} again (escalation {step}, {rung}){reached}"
+        case EventKind.DEPLOY_REPORTED:
+            service = escape(event.extra.get("service", ""))
+            return f"{who}: `{service}` {text} was deployed during the incident"
         case EventKind.NOTICE_UNDELIVERED:
             why = escape(event.extra.get("undelivered", ""))
             return (

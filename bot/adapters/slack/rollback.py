@@ -146,6 +146,14 @@ class SlackRollbackWording:
             "DEPLOY_WEBHOOK_SECRET is not set, so I did not call it."
         )
 
+    def deployed_during(self, deploy: Deploy) -> Message:
+        by = f" by {mrkdwn.user(deploy.deployer)}" if deploy.deployer else ""
+        return _said(
+            f":package: {_what(deploy)} was deployed during the incident, "
+            f"{mrkdwn.date(deploy.finished_at, '{time}')}{by}. If it is the fix or a rollback, "
+            "watch whether the errors fall; if things got worse since, it may be a cause."
+        )
+
     def hook_answered(self, deploy: Deploy, succeeded: bool, detail: str) -> Message:
         return _said(
             f":white_check_mark: The rollback webhook of {_what(deploy)} answered {detail}."

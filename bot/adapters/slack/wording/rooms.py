@@ -57,6 +57,15 @@ class SlackRoomWording:
         text = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
         return Message(blocks.notice(text, ""), sentence)
 
+    def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
+        named = ", ".join(
+            f"{mrkdwn.user_group(group)} (`{mrkdwn.escape(service)}`)" for service, group in teams
+        )
+        text = (
+            f":busts_in_silhouette: Invited the owning teams of the services now affected: {named}."
+        )
+        return Message(blocks.notice(text, ""), text)
+
     def problem(self, problem: SetupProblem) -> str:
         """A failed step in words: what, why and what to do (never the bare error code)."""
         about = mrkdwn.channel(problem.about) if problem.step is Step.ANNOUNCE else problem.about

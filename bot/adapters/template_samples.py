@@ -136,4 +136,12 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "after": Severity.SEV1,
     },
     "resolution.md.j2": lambda: {"who": "U0BOB", "postmortem_due": _at(60 * 48)},
+    "stakeholder_resolution.md.j2": lambda: {
+        "incident": incident_view(HOSTILE)[0],
+        "channel_id": "C0INCIDENT",
+        "resolved_at": _at(100),
+        "lasted": "1 hour 40 minutes",
+        "impact": HOSTILE,
+        "postmortem_due": _at(60 * 48),
+    },
 }

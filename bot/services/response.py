@@ -236,9 +236,26 @@ class IncidentResponse:
             return changed
         self.rooms.refresh_card(changed.view)
         message = said(changed.view)
-        with _telling(changed.view, changed.view.channel_id, message):
-            self.rooms.say(changed.view, message)
+        untold: list[NotTold] = []
+        try:
+            with _telling(changed.view, changed.view.channel_id, message):
+                self.rooms.say(changed.view, message)
+        except NotTold as partial:
+            untold.append(partial)
+        if move.kind is EventKind.RESOLVED:  # stakeholders hear it whatever the channel did
+            try:
+                with _telling(changed.view, None, None):
+                    self.rooms.announce_resolution(changed.view, self._impact(changed.view))
+            except NotTold as partial:
+                untold.append(partial)
+        if untold:
+            raise untold[0]
         return None
+
+    def _impact(self, view: IncidentView) -> str:
+        """The impact the last status update stated, if any did."""
+        stated = [u.impact for u in self.incidents.status_updates(view.id) if u.impact]
+        return stated[-1] if stated else ""
 
     def name_services(
         self, user: str, incident_id: int, services: tuple[str, ...], said: Saying

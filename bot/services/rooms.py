@@ -97,6 +97,11 @@ class RoomWording(Protocol):
         """A status update as stakeholders in the announcement channel read it."""
         ...
 
+    def resolution(self, view: IncidentView, impact: str) -> Message:
+        """The resolution, for stakeholders: when, after how long, the impact last stated
+        (``impact``, empty if none was), when the post-mortem is due."""
+        ...
+
     def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
         """Told in the channel: the owning teams invited, as (service, user group), and why."""
         ...
@@ -200,6 +205,18 @@ class Rooms:
         """Post in the incident's channel, if it has one; raises ChatFailure."""
         if view.channel_id is not None:
             self.chat.post(view.channel_id, message)
+
+    def announce_resolution(self, view: IncidentView, impact: str) -> None:
+        """Tell stakeholders the incident is over (the last status update); NotPosted if the
+        announcement channel refuses it."""
+        channel = self.announce_channel
+        if not channel:
+            return
+        message = self.wording.resolution(view, impact)
+        try:
+            self.chat.post(channel, message)
+        except ChatFailure as failure:
+            raise NotPosted(channel, message, failure) from failure
 
     def invite_owners(self, view: IncidentView, services: Iterable[str]) -> None:
         """Invite the owning teams of ``services`` (newly affected) to the incident's channel

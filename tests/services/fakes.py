@@ -177,6 +177,9 @@ class FakeRoomWording:
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
         return message(f"announcement {view.id} in {channel_id}")
 
+    def resolution(self, view: IncidentView, impact: str) -> Message:
+        return message(f"resolved {view.id}: {impact}")
+
     def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
         return message(f"invited {sorted(group for _, group in teams)}")
 

@@ -323,3 +323,22 @@ def test_the_owning_team_of_a_service_named_later_is_invited_and_told_why(world:
     world.chat.calls.clear()
     world.response.name_services("U0ALICE", view.id, ("search", "checkout"), said("x"))
     assert world.chat.to("invite") == []  # nothing newly named: no one invited again
+
+
+def test_stakeholders_hear_the_resolution_as_the_last_status_update(world: World) -> None:
+    view = world.declare().view
+    world.response.post_status_update(view.id, UPDATE)
+    assert world.response.move("U0ALICE", view.id, Move(EventKind.RESOLVED), said("ok")) is None
+    assert world.chat.texts("C0ANNOUNCE")[-1] == f"resolved {view.id}: {UPDATE.impact}"
+
+
+def test_a_resolution_stakeholders_could_not_hear_is_recorded_and_says_where(
+    world: World,
+) -> None:
+    view = world.declare().view
+    world.chat.fail("post", times=1)  # the channel's news
+    with pytest.raises(NotTold) as raised:
+        world.response.move("U0ALICE", view.id, Move(EventKind.RESOLVED), said("ok"))
+    assert raised.value.channel == "C1"
+    assert world.incidents.get(view.id).state is State.RESOLVED
+    assert world.chat.texts("C0ANNOUNCE")[-1] == f"resolved {view.id}: "  # told all the same

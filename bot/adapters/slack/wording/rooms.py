@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 from bot.adapters.slack import blocks, channels, failures, mrkdwn
 from bot.adapters.templates import Templates
+from bot.core import durations
+from bot.core.deadline_kinds import DeadlineKind
+from bot.core.deadlines import pending
+from bot.core.model import EventKind
 from bot.playbooks.schema import Playbook
 from bot.services.chat import Message
 from bot.services.read_model import IncidentView
@@ -56,6 +60,22 @@ class SlackRoomWording:
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         text = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
         return Message(blocks.notice(text, ""), sentence)
+
+    def resolution(self, view: IncidentView, impact: str) -> Message:
+        resolved = next(e for e in reversed(view.events) if e.kind is EventKind.RESOLVED)
+        due = next(
+            (d.due_at for d in pending(view.deadlines) if d.kind is DeadlineKind.POSTMORTEM), None
+        )
+        text = self.templates.render(
+            "stakeholder_resolution.md.j2",
+            incident=view,
+            channel_id=view.channel_id,
+            resolved_at=resolved.at,
+            lasted=durations.humanize(resolved.at - view.started_at),
+            impact=impact,
+            postmortem_due=due,
+        )
+        return Message(blocks.notice(text, ""), f"{blocks.headline(view)} is resolved")
 
     def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
         named = ", ".join(

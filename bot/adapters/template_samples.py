@@ -136,6 +136,12 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "after": Severity.SEV1,
     },
     "resolution.md.j2": lambda: {"who": "U0BOB", "postmortem_due": _at(60 * 48)},
+    "stakeholder_change.md.j2": lambda: {
+        "incident": incident_view(HOSTILE)[0],
+        "kind": "severity_changed",
+        "before": Severity.SEV2,
+        "channel_id": "C0INCIDENT",
+    },
     "stakeholder_resolution.md.j2": lambda: {
         "incident": incident_view(HOSTILE)[0],
         "channel_id": "C0INCIDENT",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.core import lifecycle
 from bot.core.access import right_to_record
-from bot.core.model import LIFECYCLE_ACTIONS, Event, EventKind, Severity
+from bot.core.model import LIFECYCLE_ACTIONS, Event, EventKind, Severity, replay
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotPermitted
@@ -162,6 +162,10 @@ Saying = Callable[[IncidentView], Message]
 
 
 RESPONDING = frozenset({EventKind.ACKNOWLEDGED, EventKind.JOINED})
+TOLD_TO_STAKEHOLDERS = frozenset(
+    {EventKind.SEVERITY_CHANGED, EventKind.MITIGATED, EventKind.RESOLVED, EventKind.REOPENED}
+)
+"""What stakeholders (the announcement channel) hear of, beyond declarations and updates."""
 
 
 def once_key(view: IncidentView, kind: EventKind, user: str) -> str | None:
@@ -242,15 +246,24 @@ class IncidentResponse:
                 self.rooms.say(changed.view, message)
         except NotTold as partial:
             untold.append(partial)
-        if move.kind is EventKind.RESOLVED:  # stakeholders hear it whatever the channel did
+        if move.kind in TOLD_TO_STAKEHOLDERS:  # they hear it whatever the channel did
             try:
                 with _telling(changed.view, None, None):
-                    self.rooms.announce_resolution(changed.view, self._impact(changed.view))
+                    self._tell_stakeholders(changed, move.kind)
             except NotTold as partial:
                 untold.append(partial)
         if untold:
             raise untold[0]
         return None
+
+    def _tell_stakeholders(self, changed: Changed, kind: EventKind) -> None:
+        view = changed.view
+        if kind is EventKind.RESOLVED:
+            self.rooms.announce_resolution(view, self._impact(view))
+            return
+        before = replay(view.events[: changed.event.seq - 1]).severity
+        if kind is not EventKind.SEVERITY_CHANGED or before is not view.severity:
+            self.rooms.announce_change(view, kind, before)
 
     def _impact(self, view: IncidentView) -> str:
         """The impact the last status update stated, if any did."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from bot.core.model import EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import Playbook
 from bot.services.chat import Chat, ChatFailure, Message, Tag
@@ -95,6 +96,11 @@ class RoomWording(Protocol):
 
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         """A status update as stakeholders in the announcement channel read it."""
+        ...
+
+    def change(self, view: IncidentView, kind: EventKind, before: Severity) -> Message:
+        """A change stakeholders hear of: a severity change (from ``before``), mitigation or
+        reopening."""
         ...
 
     def resolution(self, view: IncidentView, impact: str) -> Message:
@@ -209,10 +215,17 @@ class Rooms:
     def announce_resolution(self, view: IncidentView, impact: str) -> None:
         """Tell stakeholders the incident is over (the last status update); NotPosted if the
         announcement channel refuses it."""
+        self._to_stakeholders(self.wording.resolution(view, impact))
+
+    def announce_change(self, view: IncidentView, kind: EventKind, before: Severity) -> None:
+        """Tell stakeholders of a severity change, a mitigation or a reopening; NotPosted if
+        the announcement channel refuses it."""
+        self._to_stakeholders(self.wording.change(view, kind, before))
+
+    def _to_stakeholders(self, message: Message) -> None:
         channel = self.announce_channel
         if not channel:
             return
-        message = self.wording.resolution(view, impact)
         try:
             self.chat.post(channel, message)
         except ChatFailure as failure:

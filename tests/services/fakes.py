@@ -177,6 +177,9 @@ class FakeRoomWording:
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
         return message(f"announcement {view.id} in {channel_id}")
 
+    def change(self, view: IncidentView, kind: Any, before: Any) -> Message:
+        return message(f"{kind} {view.id}")
+
     def resolution(self, view: IncidentView, impact: str) -> Message:
         return message(f"resolved {view.id}: {impact}")
 

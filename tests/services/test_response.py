@@ -342,3 +342,21 @@ def test_a_resolution_stakeholders_could_not_hear_is_recorded_and_says_where(
     assert raised.value.channel == "C1"
     assert world.incidents.get(view.id).state is State.RESOLVED
     assert world.chat.texts("C0ANNOUNCE")[-1] == f"resolved {view.id}: "  # told all the same
+
+
+def test_stakeholders_hear_an_escalation_a_mitigation_and_a_reopening(world: World) -> None:
+    view = world.declare("checkout is slow").view
+    for move in (
+        Move(EventKind.SEVERITY_CHANGED, Severity.SEV2),
+        Move(EventKind.MITIGATED),
+        Move(EventKind.RESOLVED),
+        Move(EventKind.REOPENED),
+    ):
+        assert world.response.move("U0ALICE", view.id, move, said("ok")) is None
+    heard = [t for t in world.chat.texts("C0ANNOUNCE") if not t.startswith("announcement")]
+    assert heard == [
+        f"severity_changed {view.id}",
+        f"mitigated {view.id}",
+        f"resolved {view.id}: ",
+        f"reopened {view.id}",
+    ]

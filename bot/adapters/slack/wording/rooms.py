@@ -9,7 +9,7 @@ from bot.adapters.templates import Templates
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import pending
-from bot.core.model import EventKind
+from bot.core.model import EventKind, Severity
 from bot.playbooks.schema import Playbook
 from bot.services.chat import Message
 from bot.services.read_model import IncidentView
@@ -60,6 +60,16 @@ class SlackRoomWording:
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         text = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
         return Message(blocks.notice(text, ""), sentence)
+
+    def change(self, view: IncidentView, kind: EventKind, before: Severity) -> Message:
+        text = self.templates.render(
+            "stakeholder_change.md.j2",
+            incident=view,
+            kind=str(kind),
+            before=before,
+            channel_id=view.channel_id,
+        )
+        return Message(blocks.notice(text, ""), blocks.headline(view))
 
     def resolution(self, view: IncidentView, impact: str) -> Message:
         resolved = next(e for e in reversed(view.events) if e.kind is EventKind.RESOLVED)

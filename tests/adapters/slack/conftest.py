@@ -221,6 +221,17 @@ def rollback_hook() -> Iterator[list[tuple[dict[str, Any], str]]]:
     thread.join()
 
 
+def with_rollback_hook(bot: BotClient, url: str, service: str = "checkout") -> None:
+    """The running bot's catalog, with ``service``'s rollback webhook at ``url``."""
+    catalog = bot.runtime.playbooks.catalog
+    found = catalog.service(service)
+    assert found is not None
+    patched = found.model_copy(
+        update={"rollback": found.rollback.model_copy(update={"webhook": url})}
+    )
+    catalog.services[catalog.services.index(found)] = patched
+
+
 def playbooks_with(tmp_path: Path, window: str, urgent: str) -> Playbooks:
     """The shipped playbooks, with the Sev1 rollback rule's windows changed."""
     for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):

@@ -22,6 +22,7 @@ from tests.adapters.slack.conftest import (
     playbooks_with,
     running_bot,
     text_of,
+    with_rollback_hook,
 )
 
 
@@ -246,14 +247,7 @@ def button_value(bot: BotClient, channel: str, action_id: str) -> str:
 def test_roll_back_shows_the_steps_calls_the_hook_and_is_recorded(
     bot: BotClient, rollback_hook: list[tuple[dict[str, Any], str]], tmp_path: Path
 ) -> None:
-    hook_url = rollback_hook.pop()[0]["url"]
-    catalog = bot.runtime.playbooks.catalog
-    checkout = catalog.service("checkout")
-    assert checkout is not None
-    patched = checkout.model_copy(
-        update={"rollback": checkout.rollback.model_copy(update={"webhook": hook_url})}
-    )
-    catalog.services[catalog.services.index(checkout)] = patched
+    with_rollback_hook(bot, rollback_hook.pop()[0]["url"])
     deliver(bot, deploy(age=timedelta(minutes=30)))
     channel = declared_channel(bot)
     prompt = wait_for(bot, channel, "Roll back now")

@@ -18,7 +18,14 @@ from bot.adapters.db.incidents import Incidents
 from bot.core.model import Event, EventKind
 from bot.entrypoints.sandbox import signing
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.adapters.slack.conftest import ANNOUNCE, SECRET, BotClient, running_bot, text_of
+from tests.adapters.slack.conftest import (
+    ANNOUNCE,
+    SECRET,
+    BotClient,
+    running_bot,
+    text_of,
+    with_rollback_hook,
+)
 from tests.adapters.slack.test_deploys import button_value, deliver, deploy, wait_for
 from tests.adapters.slack.test_signals import alert, notify
 from tests.adapters.slack.test_signals import wait_for as signals_wait_for
@@ -230,6 +237,13 @@ def card_value(bot: BotClient, channel: str, action_id: str) -> str:
     )
 
 
+def confirmation(bot: BotClient, channel: str, severity: str) -> tuple[str, str]:
+    """The button of the confirmation ``/incident <severity>`` asks for: (action, value)."""
+    reply = bot.reply(bot.command(severity, channel=channel))
+    [button] = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    return str(button["action_id"]), str(button["value"])
+
+
 def press_twice(a: BotClient, b: BotClient, channel: str, action: str, value: str) -> list[Any]:
     """The same button pressed at the same moment on both replicas (a double click, or two
     people), then once more when it is late; the answers."""
@@ -286,13 +300,8 @@ def test_an_older_severity_confirmation_pressed_after_a_newer_one_changes_nothin
     a, b = replicas
     channel = declared(a, "sev2 checkout is slow")
 
-    def confirmation(severity: str) -> tuple[str, str]:
-        reply = a.reply(a.command(severity, channel=channel))
-        [button] = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
-        return str(button["action_id"]), str(button["value"])
-
-    older = confirmation("sev3")
-    newer = confirmation("sev1")
+    older = confirmation(a, channel, "sev3")
+    newer = confirmation(a, channel, "sev1")
     pressed = press_twice(a, b, channel, *newer)
     changes = [e for e in timeline(a, b) if e.kind is EventKind.SEVERITY_CHANGED]
     assert [str(e.severity) for e in changes] == ["sev1"]
@@ -310,13 +319,7 @@ def test_two_responders_pressing_roll_back_at_once_roll_back_once(
     a, b = replicas
     hook_url = rollback_hook.pop()[0]["url"]
     for bot in (a, b):
-        catalog = bot.runtime.playbooks.catalog
-        checkout = catalog.service("checkout")
-        assert checkout is not None
-        patched = checkout.model_copy(
-            update={"rollback": checkout.rollback.model_copy(update={"webhook": hook_url})}
-        )
-        catalog.services[catalog.services.index(checkout)] = patched
+        with_rollback_hook(bot, hook_url)
     deliver(a, deploy(age=timedelta(minutes=30)))
     channel = declared(a)
     wait_for(a, channel, "Roll back now")
@@ -385,15 +388,10 @@ def test_a_severity_confirmation_after_the_severity_went_and_came_back_changes_n
     a, b = replicas
     channel = declared(a, "sev2 checkout is slow")
 
-    def confirmation(severity: str) -> tuple[str, str]:
-        reply = a.reply(a.command(severity, channel=channel))
-        [button] = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
-        return str(button["action_id"]), str(button["value"])
-
-    older = confirmation("sev3")  # shown at Sev2
-    a.click(*confirmation("sev1"), channel=channel)
+    older = confirmation(a, channel, "sev3")  # shown at Sev2
+    a.click(*confirmation(a, channel, "sev1"), channel=channel)
     timeline(a, b)
-    a.click(*confirmation("sev2"), channel=channel)  # Sev2 again
+    a.click(*confirmation(a, channel, "sev2"), channel=channel)  # Sev2 again
     timeline(a, b)
     a.click(*older, channel=channel)
     changes = [e for e in timeline(a, b) if e.kind is EventKind.SEVERITY_CHANGED]

@@ -129,6 +129,8 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "incident": incident_view(HOSTILE)[0],
         "incident_id": 1,
         "channel_id": "C0INCIDENT",
+        "last_update": HOSTILE,
+        "next_update_due": _at(30),
     },
     "severity_change.md.j2": lambda: {
         "who": "U0BOB",

@@ -72,8 +72,17 @@ class Chat(Protocol):
 
     def set_topic(self, channel: str, topic: str) -> None: ...
 
-    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
-        """Post; returns the message's ts. ``tag`` lets ``find_tagged`` find it again.
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        tag: Tag | None = None,
+        thread: str | None = None,
+        broadcast: bool = False,
+    ) -> str:
+        """Post; returns the message's ts. ``tag`` lets ``find_tagged`` find it again;
+        ``thread``: in the thread of that message, also shown in the channel if
+        ``broadcast``.
 
         Within a timer's firing it posts only while the firing holds its timer: it asks
         ``leases.before_send()`` right before sending (again after any wait, which it asks

@@ -259,6 +259,11 @@ class IncidentService:
         with self.units() as uow:
             return uow.incidents.rooms()
 
+    def announcements(self) -> list[str]:
+        """The ts of every incident's message in the announcement channel."""
+        with self.units() as uow:
+            return uow.incidents.announcements()
+
     def latest_event_at(self) -> datetime | None:
         with self.units() as uow:
             return uow.incidents.latest_event_at()
@@ -276,6 +281,11 @@ class IncidentService:
     def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
         with self.units() as uow:
             uow.incidents.attach_channel(incident_id, channel_id, name)
+            uow.commit()
+
+    def attach_announcement(self, incident_id: int, ts: str) -> None:
+        with self.units() as uow:
+            uow.incidents.attach_announcement(incident_id, ts)
             uow.commit()
 
     def set_up(self, incident_id: int, step: str) -> None:

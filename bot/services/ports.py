@@ -80,7 +80,15 @@ class IncidentStore(Protocol):
         """When the newest timeline entry of any incident happened."""
         ...
 
+    def announcements(self) -> list[str]:
+        """The ts of every incident's message in the announcement channel."""
+        ...
+
     def attach_card(self, incident_id: int, card_ts: str) -> None: ...
+
+    def attach_announcement(self, incident_id: int, ts: str) -> None:
+        """Note the incident's message in the announcement channel."""
+        ...
 
     def set_up(self, incident_id: int, step: str) -> None:
         """Note that set-up step ``step`` of the incident's room is done."""

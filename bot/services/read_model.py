@@ -38,6 +38,8 @@ class IncidentView:
     events: tuple[Event, ...]
     deadlines: tuple[Deadline, ...]
     now: datetime
+    announcement_ts: str | None = None
+    """Its one message in the announcement channel, if posted."""
     setup: frozenset[str] = frozenset()
     """The set-up steps of its room done so far (``bot.services.rooms.Step`` values)."""
 
@@ -66,6 +68,7 @@ class IncidentView:
             deadlines=planned,
             now=now,
             setup=stored.setup,
+            announcement_ts=stored.announcement_ts,
         )
 
     @property

@@ -25,6 +25,7 @@ class StoredIncident:
     channel_id: str | None = None
     channel_name: str | None = None
     card_ts: str | None = None
+    announcement_ts: str | None = None
     events: tuple[Event, ...] = ()
     """The timeline ``incident`` was replayed from."""
     setup: frozenset[str] = frozenset()

@@ -198,14 +198,20 @@ class Rooms:
         return self.wording.card(view, self.playbooks[view.severity])
 
     def refresh_card(self, view: IncidentView) -> None:
-        """Make the pinned card say what the incident is now; a failure is only logged."""
+        """Make the pinned card, and the announcement stakeholders read, say what the incident
+        is now; a failure is only logged."""
         channel, ts = view.channel_id, view.card_ts
-        if channel is None or ts is None:
-            return
-        try:
-            self.chat.update(channel, ts, self.card(view))
-        except ChatFailure:
-            log.exception("could not update the card of incident %s", view.id)
+        if channel is not None and ts is not None:
+            try:
+                self.chat.update(channel, ts, self.card(view))
+            except ChatFailure:
+                log.exception("could not update the card of incident %s", view.id)
+        if self.announce_channel and view.announcement_ts is not None:
+            told = self.wording.announcement(view, view.channel_id)
+            try:
+                self.chat.update(self.announce_channel, view.announcement_ts, told)
+            except ChatFailure:
+                log.exception("could not update the announcement of incident %s", view.id)
 
     def say(self, view: IncidentView, message: Message) -> None:
         """Post in the incident's channel, if it has one; raises ChatFailure."""
@@ -215,19 +221,23 @@ class Rooms:
     def announce_resolution(self, view: IncidentView, impact: str) -> None:
         """Tell stakeholders the incident is over (the last status update); NotPosted if the
         announcement channel refuses it."""
-        self._to_stakeholders(self.wording.resolution(view, impact))
+        self._to_stakeholders(view, self.wording.resolution(view, impact), broadcast=True)
 
     def announce_change(self, view: IncidentView, kind: EventKind, before: Severity) -> None:
-        """Tell stakeholders of a severity change, a mitigation or a reopening; NotPosted if
-        the announcement channel refuses it."""
-        self._to_stakeholders(self.wording.change(view, kind, before))
+        """Tell stakeholders of a severity change, a mitigation or a reopening (an escalation
+        shown in the channel too); NotPosted if the announcement channel refuses it."""
+        escalated = kind is EventKind.SEVERITY_CHANGED and view.severity < before
+        message = self.wording.change(view, kind, before)
+        self._to_stakeholders(view, message, broadcast=escalated)
 
-    def _to_stakeholders(self, message: Message) -> None:
+    def _to_stakeholders(self, view: IncidentView, message: Message, broadcast: bool) -> None:
+        """In the thread of the incident's announcement (also in the channel if
+        ``broadcast``); in the channel itself if it has none."""
         channel = self.announce_channel
         if not channel:
             return
         try:
-            self.chat.post(channel, message)
+            self.chat.post(channel, message, thread=view.announcement_ts, broadcast=broadcast)
         except ChatFailure as failure:
             raise NotPosted(channel, message, failure) from failure
 
@@ -250,15 +260,18 @@ class Rooms:
     def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
         """A status update, in the incident's channel and to stakeholders, each tried whatever
         the other answered; NotPosted names the first place that refused it."""
-        targets = [(self.announce_channel, self.wording.stakeholder_update(view, sentence))]
+        targets = [
+            (self.announce_channel, self.wording.stakeholder_update(view, sentence), True),
+        ]
         if view.channel_id is not None:
-            targets.insert(0, (view.channel_id, self.wording.status_update(view, author, sentence)))
+            said = self.wording.status_update(view, author, sentence)
+            targets.insert(0, (view.channel_id, said, False))
         refused: list[NotPosted] = []
-        for channel, message in targets:
+        for channel, message, in_thread in targets:
             if not channel:
                 continue
             try:
-                self.chat.post(channel, message)
+                self.chat.post(channel, message, thread=view.announcement_ts if in_thread else None)
             except ChatFailure as failure:
                 refused.append(NotPosted(channel, message, failure))
         if refused:
@@ -344,11 +357,12 @@ class Rooms:
         message = self.wording.announcement(view, opening.channel_id)
         tag = Tag("incident_announcement", {"incident": str(view.id)})
         try:
-            if not (resuming and self.chat.find_tagged(channel, tag)):
-                self.chat.post(channel, message, tag)
+            found = self.chat.find_tagged(channel, tag) if resuming else None
+            ts = found or self.chat.post(channel, message, tag)
         except ChatFailure as failure:
             self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
             return
+        self.incidents.attach_announcement(view.id, ts)
         self.incidents.set_up(view.id, Step.ANNOUNCE)
 
     def _step(

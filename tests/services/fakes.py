@@ -34,6 +34,8 @@ class Posted:
     text: str
     tag: Tag | None
     ts: str
+    thread: str | None = None
+    broadcast: bool = False
 
 
 @dataclass
@@ -123,14 +125,21 @@ class FakeChat:
     def set_topic(self, channel: str, topic: str) -> None:
         self._record("set_topic", channel, topic)
 
-    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        tag: Tag | None = None,
+        thread: str | None = None,
+        broadcast: bool = False,
+    ) -> str:
         if not leases.before_send():
             raise ChatFailure("post not sent: the timer was taken over")
         self._record("post", channel, message.text)
         if channel in self.refusing:
             raise Refused(f"chat.postMessage failed: {self.refusing[channel]}")
         ts = f"ts-{len(self.posted) + 1}"
-        self.posted.append(Posted(channel, message.text, tag, ts))
+        self.posted.append(Posted(channel, message.text, tag, ts, thread, broadcast))
         return ts
 
     def update(self, channel: str, ts: str, message: Message) -> None:

@@ -28,6 +28,7 @@ def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
         channel_id=row.channel_id,
         channel_name=row.channel_name,
         card_ts=row.card_ts,
+        announcement_ts=row.announcement_ts,
         setup=frozenset(step for step in (row.setup_done or "").split(",") if step),
     )
 
@@ -153,6 +154,15 @@ class Incidents:
         )
         return [(str(channel), name, card) for channel, name, card in rows]
 
+    def announcements(self) -> list[str]:
+        """The ts of every incident's message in the announcement channel."""
+        rows = self.session.scalars(
+            select(IncidentRow.announcement_ts)
+            .where(IncidentRow.announcement_ts.is_not(None))
+            .order_by(IncidentRow.id)
+        )
+        return [str(ts) for ts in rows]
+
     def latest_event_at(self) -> datetime | None:
         return self.session.scalar(select(func.max(EventRow.at)))
 
@@ -162,6 +172,9 @@ class Incidents:
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
         self._row(incident_id).card_ts = card_ts
+
+    def attach_announcement(self, incident_id: int, ts: str) -> None:
+        self._row(incident_id).announcement_ts = ts
 
     def set_up(self, incident_id: int, step: str) -> None:
         row = self.session.get(IncidentRow, incident_id, with_for_update=True)

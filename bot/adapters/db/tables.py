@@ -43,6 +43,8 @@ class IncidentRow(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     channel_name: Mapped[str | None] = mapped_column(String(80))
     card_ts: Mapped[str | None] = mapped_column(String(32))
+    announcement_ts: Mapped[str | None] = mapped_column(String(32))
+    """The incident's one message in the announcement channel, kept current in place."""
     request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     setup_done: Mapped[str] = mapped_column(String(300), default="")
     """The room's set-up steps done so far, comma-separated (channel, invite, card, ...)."""

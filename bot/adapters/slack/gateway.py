@@ -229,14 +229,20 @@ class SlackGateway:
         blocks: Sequence[dict[str, Any]],
         text: str,
         metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
     ) -> str:
-        """Post a message; ``metadata`` (Slack message metadata) lets it be found again.
+        """Post a message; ``metadata`` (Slack message metadata) lets it be found again;
+        ``thread_ts`` posts it in that message's thread (``reply_broadcast``: also in the
+        channel).
 
         Within a timer's firing, only while it still holds its timer (``leases.before_send``).
         """
         if not leases.before_send():
             raise SlackFailure("chat.postMessage", "not sent: the timer was taken over")
-        extra = {"metadata": metadata} if metadata else {}
+        extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        if thread_ts:
+            extra |= {"thread_ts": thread_ts, "reply_broadcast": reply_broadcast}
         return str(
             self._call("chat.postMessage", channel=channel, blocks=blocks, text=text, **extra)["ts"]
         )
@@ -309,10 +315,24 @@ class SlackChat:
         self.upload = gateway.upload
         self.permalink = gateway.permalink
 
-    def post(self, channel: str, message: Message, tag: Tag | None = None) -> str:
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        tag: Tag | None = None,
+        thread: str | None = None,
+        broadcast: bool = False,
+    ) -> str:
         """A tag is Slack message metadata: its kind the event type, its fields the payload."""
         metadata = {"event_type": tag.kind, "event_payload": dict(tag.fields)} if tag else None
-        return self.gateway.post(channel, message.content, message.text, metadata)
+        return self.gateway.post(
+            channel,
+            message.content,
+            message.text,
+            metadata,
+            thread,
+            broadcast and thread is not None,
+        )
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self.gateway.update(channel, ts, message.content, message.text)

@@ -171,10 +171,11 @@ class Sandbox:
         """A kept database: its incidents' channels and cards exist again, and time goes on."""
         assert self.runtime is not None
         incidents = self.runtime.service
-        latest, stopped, rooms = (
+        latest, stopped, rooms, announced = (
             incidents.latest_event_at(),
             incidents.fact(CLOCK_KEY),
             incidents.rooms(),
+            incidents.announcements(),
         )
         everyone = list(self.stub.directory().users)
         for channel_id, name, card_ts in rooms:
@@ -182,6 +183,10 @@ class Sandbox:
                 self.stub.add_channel(channel_id, name or channel_id.lower(), members=everyone)
             if channel_id and card_ts:
                 self.stub.add_message(channel_id, card_ts, "(the card, from an earlier session)")
+        for ts in announced:
+            self.stub.add_message(
+                cast.ANNOUNCE[0], ts, "(an announcement, from an earlier session)"
+            )
         if stopped is not None:
             self.clock.restart_at(datetime.fromisoformat(stopped))
         elif latest is not None and latest > self.clock():

@@ -932,8 +932,15 @@ class SlackApiStub:
         with self._cond:
             return list(self._calls)
 
-    def calls_to(self, method: str) -> list[RecordedCall]:
-        return [call for call in self.calls if call.method == method]
+    def calls_to(
+        self, method: str, predicate: Callable[[RecordedCall], bool] | None = None
+    ) -> list[RecordedCall]:
+        """The calls to ``method`` (matching ``predicate``), in order."""
+        return [
+            call
+            for call in self.calls
+            if call.method == method and (predicate is None or predicate(call))
+        ]
 
     def invalid_calls(self) -> list[RecordedCall]:
         """Calls real Slack would reject as malformed (unknown method, bad auth, bad args)."""

@@ -24,7 +24,7 @@ from bot.adapters import signing as webhook_signing
 from bot.entrypoints import app
 from bot.entrypoints.http import Server
 from bot.entrypoints.sandbox import signing
-from bot.entrypoints.sandbox.slack_api import SlackApiStub
+from bot.entrypoints.sandbox.slack_api import RecordedCall, SlackApiStub
 from bot.entrypoints.settings import Settings
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
@@ -42,6 +42,12 @@ PEOPLE = {
     "U0PAY2": "paz",
     "U0DISC": "dana",
 }
+
+
+def on_the_card(call: RecordedCall) -> bool:
+    """A call about an incident's own channel (its card), not the announcement stakeholders
+    read (which is kept current too)."""
+    return call.params.get("channel") != ANNOUNCE
 
 
 @pytest.fixture

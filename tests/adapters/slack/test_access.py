@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from bot.adapters.db.incidents import Incidents
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.adapters.slack.conftest import BotClient, running_bot, text_of
+from tests.adapters.slack.conftest import BotClient, on_the_card, running_bot, text_of
 
 
 @pytest.fixture
@@ -60,17 +60,17 @@ def test_acknowledging_makes_a_responder_not_an_owner(guarded: BotClient) -> Non
     guarded.reply(guarded.command("sev1 checkout down"))
     channel = channel_of(guarded)
     guarded.command("ack", user="U0DISC", channel=channel)
-    guarded.slack.wait_for("chat.update")
+    guarded.slack.wait_for("chat.update", predicate=on_the_card)
     refused = guarded.reply(guarded.command("resolve", user="U0DISC", channel=channel))
     assert "Only the incident commander, the declarer or members of" in refused["text"]
     assert state(guarded) == "investigating"
     guarded.command("ic <@U0DISC|disc>", user="U0DISC", channel=channel)  # a responder may
-    guarded.slack.wait_for("chat.update", count=2)
+    guarded.slack.wait_for("chat.update", count=2, predicate=on_the_card)
     guarded.command("resolve", user="U0DISC", channel=channel)
-    guarded.slack.wait_for("chat.update", count=3)
+    guarded.slack.wait_for("chat.update", count=3, predicate=on_the_card)
     assert state(guarded) == "resolved"
     guarded.command("reopen", user="U0PAY1", channel=channel)  # an admin, not a responder
-    guarded.slack.wait_for("chat.update", count=4)
+    guarded.slack.wait_for("chat.update", count=4, predicate=on_the_card)
     assert state(guarded) == "investigating"
 
 
@@ -92,7 +92,7 @@ def test_acknowledging_an_ended_incident_is_refused_so_a_bystander_cannot_reopen
     channel = channel_of(guarded)
     for step, updates in (("resolve", 1), ("close", 2)):
         guarded.command(step, channel=channel)
-        guarded.slack.wait_for("chat.update", count=updates)
+        guarded.slack.wait_for("chat.update", count=updates, predicate=on_the_card)
     refused = guarded.reply(guarded.command("ack", user="U0DISC", channel=channel))
     assert "The incident is closed: there is nothing to respond to" in refused["text"]
     reopen = guarded.reply(guarded.command("reopen", user="U0DISC", channel=channel))

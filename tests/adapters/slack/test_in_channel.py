@@ -8,7 +8,13 @@ import pytest
 
 from bot.adapters.db.incidents import Incidents
 from bot.core.model import EventKind
-from tests.adapters.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
+from tests.adapters.slack.conftest import (
+    GENERAL,
+    BotClient,
+    assert_valid_block_kit,
+    on_the_card,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -40,7 +46,7 @@ def last_in(bot: BotClient, channel: str) -> str:
 
 def updated(bot: BotClient, channel: str, count: int) -> None:
     """Wait for the ``count``-th change: its card update and its message in the channel."""
-    bot.slack.wait_for("chat.update", count=count)
+    bot.slack.wait_for("chat.update", count=count, predicate=on_the_card)
     bot.slack.wait_for(
         "chat.postMessage",
         count=count + OPENING_MESSAGES,
@@ -81,7 +87,7 @@ def test_severity_change_asks_for_confirmation_then_recomputes(
     confirm = bot.reply(sent)
     [button] = [e for b in confirm["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert (button["action_id"], button["value"]) == ("incident.severity", "1:sev2:sev1:0")
-    assert bot.slack.calls_to("chat.update") == []  # nothing changes before the click
+    assert bot.slack.calls_to("chat.update", on_the_card) == []  # nothing changes before the click
     bot.click(button["action_id"], button["value"], channel=channel)
     updated(bot, channel, 1)
     assert "Sev2 · Incident 1" in card(bot, channel)
@@ -96,7 +102,7 @@ def test_a_move_the_state_forbids_is_refused_with_the_allowed_ones(
     updated(bot, channel, 1)
     reply = bot.reply(bot.command("mitigated", channel=channel))
     assert "a resolved incident cannot mitigate; it can: reopen, close" in reply["text"]
-    assert len(bot.slack.calls_to("chat.update")) == 1
+    assert len(bot.slack.calls_to("chat.update", on_the_card)) == 1
 
 
 def test_services_notes_and_roles_are_recorded(bot: BotClient, channel: str) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.adapters.db.tables import TimerRow
 from bot.entrypoints import logs
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
-from tests.adapters.slack.conftest import BotClient, running_bot
+from tests.adapters.slack.conftest import BotClient, on_the_card, running_bot
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -171,7 +171,7 @@ def test_met_deadlines_are_counted(bot: BotClient) -> None:
     bot.reply(bot.command("sev2 search slow"))
     channel = bot.slack.calls_to("conversations.create")[0].response["channel"]["id"]
     bot.command("ack", channel=channel)
-    bot.slack.wait_for("chat.update")
+    bot.slack.wait_for("chat.update", predicate=on_the_card)
     _, body = get(f"{bot.url}/metrics")
     assert 'incident_bot_deadlines_total{kind="respond",outcome="met"} 1.0' in body.decode()
 

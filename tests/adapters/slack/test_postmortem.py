@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.core.model import EventKind
-from tests.adapters.slack.conftest import BotClient, text_of
+from tests.adapters.slack.conftest import BotClient, on_the_card, text_of
 
 
 def test_draft_then_publish(bot: BotClient) -> None:
@@ -21,7 +21,7 @@ def test_draft_then_publish(bot: BotClient) -> None:
     ]
     for done, step in enumerate(steps, start=1):  # one at a time, as people would
         bot.command(step, user="U0BOB", channel=channel)
-        bot.slack.wait_for("chat.update", count=done)
+        bot.slack.wait_for("chat.update", count=done, predicate=on_the_card)
     reply = bot.reply(bot.command("postmortem", channel=channel))
     assert "The post-mortem draft is in the channel" in reply["text"]
     [uploaded] = bot.slack.files.values()
@@ -39,7 +39,7 @@ def test_draft_then_publish(bot: BotClient) -> None:
     bad = bot.command("postmortem done not-a-url", channel=channel).json()
     assert "postmortem done https://" in bad["text"]
     bot.command("postmortem done https://wiki.example/pm-1", user="U0BOB", channel=channel)
-    bot.slack.wait_for("chat.update", count=5)
+    bot.slack.wait_for("chat.update", count=5, predicate=on_the_card)
     card = text_of(bot.slack.messages(channel)[0])
     assert ":white_check_mark: Post-mortem published" in card
     with bot.runtime.sessions() as session:

@@ -48,8 +48,18 @@ class SlackRoomWording:
         return mrkdwn.escape(f"{view.severity.label} · {view.title} · /incident help")
 
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
+        updates = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
+        due = next(
+            (d.due_at for d in pending(view.deadlines) if d.kind is DeadlineKind.STATUS_UPDATE),
+            None,
+        )
         text = self.templates.render(
-            "announcement.md.j2", incident=view, incident_id=view.id, channel_id=channel_id
+            "announcement.md.j2",
+            incident=view,
+            incident_id=view.id,
+            channel_id=channel_id,
+            last_update=updates[-1].text if updates else None,
+            next_update_due=due,
         )
         return Message(blocks.notice(text, ""), blocks.headline(view))
 

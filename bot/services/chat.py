@@ -6,7 +6,7 @@ format. Channel and user ids, and message timestamps (``ts``), are the chat's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -113,3 +113,16 @@ class Chat(Protocol):
     def open_form(self, trigger_id: str, form: Mapping[str, Any]) -> None:
         """Open a form (a Slack modal view) for whoever's action gave ``trigger_id``."""
         ...
+
+
+def tell_each(*tellings: Callable[[], object]) -> None:
+    """Do every one of ``tellings`` whatever the chat answered the others (one refusal must
+    not keep the rest from being told); then raise the first ChatFailure, if any."""
+    refused: list[ChatFailure] = []
+    for telling in tellings:
+        try:
+            telling()
+        except ChatFailure as failure:
+            refused.append(failure)
+    if refused:
+        raise refused[0]

@@ -134,15 +134,17 @@ class IncidentService:
         event: Event,
         refuse: Callable[[IncidentView], R | None],
         once: Callable[[IncidentView], str | None] | None = None,
+        also: Callable[[UnitOfWork, Changed], None] | None = None,
     ) -> Changed | R:
         """Append ``event`` unless ``refuse`` (a pure rule, asked of the incident as it is
         while it is locked) says why not: two people doing the same thing at once record it
         once. ``once`` names, from the same incident, what may happen only once (a note per
         message, say); the database refuses a second entry with that key, and ``refuse`` is
-        then asked again of the incident as the first left it. IllegalTransition as
-        ``record``; Conflict if a key clashed and ``refuse`` still finds nothing to say."""
+        then asked again of the incident as the first left it. ``also`` writes what goes with
+        the entry, in the same unit of work. IllegalTransition as ``record``; Conflict if a key
+        clashed and ``refuse`` still finds nothing to say."""
         try:
-            return self._record_unless(incident_id, event, refuse, once)
+            return self._record_unless(incident_id, event, refuse, once, also)
         except Conflict:
             with self.units() as uow:
                 now = self._view(uow.incidents.get(incident_id), event.at)
@@ -156,6 +158,7 @@ class IncidentService:
         event: Event,
         refuse: Callable[[IncidentView], R | None],
         once: Callable[[IncidentView], str | None] | None,
+        also: Callable[[UnitOfWork, Changed], None] | None,
     ) -> Changed | R:
         with self.units() as uow:
             before = uow.incidents.get(incident_id, lock=True)
@@ -164,6 +167,8 @@ class IncidentService:
             if refused is not None:
                 return refused
             changed = self._apply(uow, before, event)
+            if also is not None:
+                also(uow, changed)
             key = once(locked) if once else None
             uow.incidents.append(incident_id, changed.event, changed.incident, key)
             uow.commit()
@@ -229,15 +234,11 @@ class IncidentService:
         """Record where the post-mortem was published, unless ``refuse`` (asked of the locked
         incident) says why not; meets the post-mortem deadline."""
         event = self.event(EventKind.POSTMORTEM_PUBLISHED, by, text=url)
-        with self.units() as uow:
-            before = uow.incidents.get(incident_id, lock=True)
-            if (refused := refuse(self._view(before, event.at))) is not None:
-                return refused
-            changed = self._apply(uow, before, event)
+
+        def published(uow: UnitOfWork, changed: Changed) -> None:
             uow.postmortems.published(incident_id, url, by, changed.event.at)
-            uow.incidents.append(incident_id, changed.event, changed.incident)
-            uow.commit()
-        return changed
+
+        return self.record_unless(incident_id, event, refuse, also=published)
 
     def postmortem_drafted(self, incident_id: int, path: str, at: datetime) -> None:
         with self.units() as uow:

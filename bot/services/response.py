@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bot.core import lifecycle
@@ -18,7 +18,7 @@ from bot.core.model import LIFECYCLE_ACTIONS, Event, EventKind, Severity, replay
 from bot.core.rollback import Deploy
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotPermitted
-from bot.services.chat import ChatFailure, Message
+from bot.services.chat import ChatFailure, Message, tell_each
 from bot.services.deploys import DeployService
 from bot.services.incidents import Changed, IncidentService
 from bot.services.postmortems import Postmortems
@@ -71,12 +71,16 @@ class Shown:
 
 def severity_changes(view: IncidentView) -> int:
     """How often the incident's severity changed."""
-    return sum(1 for event in view.events if event.kind is EventKind.SEVERITY_CHANGED)
+    return _count(view, {EventKind.SEVERITY_CHANGED})
 
 
 def lifecycle_moves(view: IncidentView) -> int:
     """How many lifecycle moves (mitigated, resolved, reopened, ...) the incident made."""
-    return sum(1 for event in view.events if event.kind in LIFECYCLE_ACTIONS)
+    return _count(view, LIFECYCLE_ACTIONS.keys())
+
+
+def _count(view: IncidentView, kinds: Collection[EventKind]) -> int:
+    return sum(1 for event in view.events if event.kind in kinds)
 
 
 NOTHING_SHOWN = Shown()
@@ -175,8 +179,7 @@ def once_key(view: IncidentView, kind: EventKind, user: str) -> str | None:
     if kind in RESPONDING:
         return f"{kind}:{view.id}:{user}"
     if kind in LIFECYCLE_ACTIONS:
-        done = sum(1 for event in view.events if event.kind is kind)
-        return f"{kind}:{view.id}:{done}"
+        return f"{kind}:{view.id}:{_count(view, {kind})}"
     return None
 
 
@@ -238,26 +241,19 @@ class IncidentResponse:
             return NotAllowedNow(str(illegal))
         if not isinstance(changed, Changed):
             return changed
-        self.rooms.refresh_card(changed.view)
-        message = said(changed.view)
-        untold: list[NotTold] = []
-        try:
-            with _telling(changed.view, changed.view.channel_id, message):
-                self.rooms.say(changed.view, message)
-        except NotTold as partial:
-            untold.append(partial)
-        if move.kind in TOLD_TO_STAKEHOLDERS:  # they hear it whatever the channel did
-            try:
-                with _telling(changed.view, None, None):
-                    self._tell_stakeholders(changed, move.kind)
-            except NotTold as partial:
-                untold.append(partial)
-        if untold:
-            raise untold[0]
+        view = changed.view
+        self.rooms.refresh_card(view)
+        with _telling(view, view.channel_id, None):
+            tell_each(  # stakeholders hear of it whatever the channel did
+                lambda: self.rooms.say(view, said(view)),
+                lambda: self._tell_stakeholders(changed, move.kind),
+            )
         return None
 
     def _tell_stakeholders(self, changed: Changed, kind: EventKind) -> None:
         view = changed.view
+        if kind not in TOLD_TO_STAKEHOLDERS:
+            return
         if kind is EventKind.RESOLVED:
             self.rooms.announce_resolution(view, self._impact(view))
             return

@@ -12,6 +12,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from bot.core import durations, rollback
@@ -20,7 +21,7 @@ from bot.core.policy import RollbackRule
 from bot.core.rollback import Deploy, Recommendation
 from bot.playbooks.loader import Playbooks
 from bot.services.access import NotPermitted
-from bot.services.chat import Chat, ChatFailure, Message
+from bot.services.chat import Chat, Message, tell_each
 from bot.services.deploys import DeployService
 from bot.services.incidents import Changed, IncidentService
 from bot.services.read_model import IncidentView
@@ -290,14 +291,7 @@ class RollbackAdvisor:
                     text=f"rollback webhook for {deploy.service}: {detail}",
                 )
                 told.append(self.wording.hook_answered(deploy, succeeded, detail))
-        failures = []
-        for message in told:
-            try:
-                self._say(view, message)
-            except ChatFailure as failure:
-                failures.append(failure)
-        if failures:
-            raise failures[0]
+        tell_each(*(partial(self._say, view, message) for message in told))
 
     def _say(self, view: IncidentView, message: Message) -> None:
         if view.channel_id:

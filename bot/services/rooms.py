@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.core.model import EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import Playbook
-from bot.services.chat import Chat, ChatFailure, Message, Tag
+from bot.services.chat import Chat, ChatFailure, Message, Tag, tell_each
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import Ticket
@@ -214,9 +214,9 @@ class Rooms:
                 log.exception("could not update the announcement of incident %s", view.id)
 
     def say(self, view: IncidentView, message: Message) -> None:
-        """Post in the incident's channel, if it has one; raises ChatFailure."""
+        """Post in the incident's channel, if it has one; NotPosted if it refuses."""
         if view.channel_id is not None:
-            self.chat.post(view.channel_id, message)
+            self._post(view.channel_id, message)
 
     def announce_resolution(self, view: IncidentView, impact: str) -> None:
         """Tell stakeholders the incident is over (the last status update); NotPosted if the
@@ -233,11 +233,14 @@ class Rooms:
     def _to_stakeholders(self, view: IncidentView, message: Message, broadcast: bool) -> None:
         """In the thread of the incident's announcement (also in the channel if
         ``broadcast``); in the channel itself if it has none."""
-        channel = self.announce_channel
-        if not channel:
-            return
+        if self.announce_channel:
+            self._post(self.announce_channel, message, view.announcement_ts, broadcast)
+
+    def _post(
+        self, channel: str, message: Message, thread: str | None = None, broadcast: bool = False
+    ) -> None:
         try:
-            self.chat.post(channel, message, thread=view.announcement_ts, broadcast=broadcast)
+            self.chat.post(channel, message, thread=thread, broadcast=broadcast)
         except ChatFailure as failure:
             raise NotPosted(channel, message, failure) from failure
 
@@ -258,24 +261,15 @@ class Rooms:
         self.chat.post(channel, self.wording.teams_invited(view, teams))
 
     def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
-        """A status update, in the incident's channel and to stakeholders, each tried whatever
-        the other answered; NotPosted names the first place that refused it."""
-        targets = [
-            (self.announce_channel, self.wording.stakeholder_update(view, sentence), True),
-        ]
-        if view.channel_id is not None:
-            said = self.wording.status_update(view, author, sentence)
-            targets.insert(0, (view.channel_id, said, False))
-        refused: list[NotPosted] = []
-        for channel, message, in_thread in targets:
-            if not channel:
-                continue
-            try:
-                self.chat.post(channel, message, thread=view.announcement_ts if in_thread else None)
-            except ChatFailure as failure:
-                refused.append(NotPosted(channel, message, failure))
-        if refused:
-            raise refused[0]
+        """A status update, in the incident's channel and to stakeholders (in the announcement's
+        thread), each tried whatever the other answered; NotPosted names the first place that
+        refused it."""
+        tell_each(
+            lambda: self.say(view, self.wording.status_update(view, author, sentence)),
+            lambda: self._to_stakeholders(
+                view, self.wording.stakeholder_update(view, sentence), broadcast=False
+            ),
+        )
 
     def _open_channel(self, view: IncidentView, opening: Opening, resuming: bool) -> None:
         channel = view.channel_id

@@ -112,7 +112,7 @@ class Declaring:
             log.warning("database lost while opening the room", extra={"error": str(outage)})
             opening = Opening(problems=[DATABASE_LOST])
         if opening.channel_id is None and not opening.problems:
-            self._finished(declared.view.id)
+            self.incidents.setup_finished(declared.view.id)
         return Declared(declared.view, opening)
 
     def declare_from_alert(self, user: str, fingerprint: str) -> Declared | NotADeclarer | None:
@@ -132,7 +132,7 @@ class Declaring:
             self._tell(opened, self.wording.setup_failed(problems))
         self._first_actions(opened)
         if not self.rooms.left_to_do(self.incidents.get(incident_id)):
-            self._finished(incident_id)
+            self.incidents.setup_finished(incident_id)
 
     def resume(self, incident_id: int) -> bool:
         """Finish setting up the incident's room, as its set-up timer does after a crash or a
@@ -167,9 +167,6 @@ class Declaring:
             return
         if self.signals.first_actions(view):
             self.incidents.set_up(view.id, Step.FIRST_ACTIONS)
-
-    def _finished(self, incident_id: int) -> None:
-        self.incidents.setup_finished(incident_id)
 
     def _tell(self, view: IncidentView, message: Message) -> None:
         """The declarer, privately: in the incident's channel, else a direct message."""

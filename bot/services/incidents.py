@@ -122,11 +122,7 @@ class IncidentService:
     ) -> Changed:
         """Append what happened; IllegalTransition if the lifecycle forbids it (nothing stored)."""
         event = self.event(kind, by, severity, subject, next_update, text, extra)
-        with self.units() as uow:
-            changed = self.decide(uow, incident_id, event)
-            uow.incidents.append(incident_id, changed.event, changed.incident)
-            uow.commit()
-        return changed
+        return self.record_unless(incident_id, event, _never)
 
     def record_unless(
         self,
@@ -396,3 +392,8 @@ def _fingerprint(policies: Mapping[Severity, SeverityPolicy]) -> str:
     canonical = {str(severity): asdict(policy) for severity, policy in policies.items()}
     text = json.dumps(canonical, sort_keys=True, default=plain)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _never(_incident: IncidentView) -> None:
+    """A rule that refuses nothing."""
+    return None

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
 from bot.adapters.slack import blocks, failures
-from bot.adapters.slack.commands import Command, UsageError
+from bot.adapters.slack.commands import UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
 from bot.adapters.slack.pins import pin_change
@@ -184,12 +184,9 @@ class Listeners:
         key = None if verb.retried else _key("command", who.team, who.trigger_id)
 
         def work() -> Reply | None:
-            return self._dispatch(who, command) if self._first(key) else None
+            return self.handlers.command(who, command) if self._first(key) else None
 
         _guarded(work, respond, self.later)
-
-    def _dispatch(self, who: Invocation, command: Command) -> Reply | None:
-        return self.handlers.command(who, command)
 
     # --- buttons --------------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Every protocol deadline of an incident, computed from its timeline, its playbook and ``now``.
 
 A deadline is opened by an event (the declaration, a severity change, a status update, the
-resolution), met by a later observable event, and cancelled when the incident moves on (a severity
-change replaces the pending ones; resolution ends the response and update clocks). A deadline whose
+resolution), met by a later observable event (a status update's deadline by an update reaching
+every stakeholder channel, ``STAKEHOLDERS_TOLD``, not by its being typed), and cancelled when the
+incident moves on (a severity change replaces the pending ones; resolution ends the response and
+update clocks). A deadline whose
 due time passed unmet is missed for good; if it is met later, ``met_at`` records how late.
 
 Once its miss is recorded, a deadline still unmet is escalated again as the playbook's
@@ -19,6 +21,10 @@ from datetime import datetime, timedelta
 from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import EscalationRule, Policies, ResponseRule, Rung, SeverityPolicy
+
+AWAITS_TELLING = "awaits_telling"
+"""Marks a status update whose deadline is met when stakeholders are told of it, not when it is
+recorded (updates recorded before this rule had no such mark, and met theirs at once)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class _Open:
     opened_at: datetime
     due_at: datetime
     reminders: tuple[datetime, ...]
+    opened_by: int
+    """The seq of the event that opened it."""
     escalation: EscalationRule | None = None
     met_at: datetime | None = None
     cancelled_at: datetime | None = None
@@ -91,7 +99,14 @@ class _Planner:
         reminders = tuple(sorted(due - lead for lead in set(leads) if due - lead > event.at))
         escalation = self.policy.escalation_for(kind)
         deadline = _Open(
-            f"{kind}@{event.seq}", kind, self.severity, event.at, due, reminders, escalation
+            f"{kind}@{event.seq}",
+            kind,
+            self.severity,
+            event.at,
+            due,
+            reminders,
+            event.seq,
+            escalation,
         )
         self.all.append(deadline)
         return deadline
@@ -159,8 +174,14 @@ class _Planner:
                 self.participants.setdefault(event.kind, set()).add(event.actor)
                 self.check_response(event.at)
             case EventKind.STATUS_UPDATE_POSTED:
-                self.meet(event.at, DeadlineKind.STATUS_UPDATE)
+                if event.extra.get(AWAITS_TELLING) is None:  # recorded before telling counted
+                    self.meet(event.at, DeadlineKind.STATUS_UPDATE)
                 self.open_status_update(event, event.next_update)
+            case EventKind.STAKEHOLDERS_TOLD:
+                update = int(event.extra.get("update", "0"))
+                for deadline in self.waiting(DeadlineKind.STATUS_UPDATE):
+                    if deadline.opened_by < update:
+                        deadline.met_at = event.at
             case EventKind.RESOLVED:
                 self.cancel(event.at, DeadlineKind.ASSEMBLE, DeadlineKind.RESPOND)
                 self.cancel(event.at, DeadlineKind.STATUS_UPDATE)

@@ -152,6 +152,18 @@ class Escalation(Strict):
         return self
 
 
+SlackChannel = Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{2,}$", examples=["C0EXECS"])]
+
+
+class Stakeholders(Strict):
+    channels: list[SlackChannel] = Field(
+        default=[],
+        description="channels told of this severity's incidents besides the announcement "
+        "channel (e.g. an executive channel for a Sev1): its announcement, status updates, "
+        "changes and resolution, each as a message of its own",
+    )
+
+
 class Playbook(Strict):
     kind: Literal["playbook"]
     severity: Severity
@@ -163,6 +175,7 @@ class Playbook(Strict):
     rollback: Rollback | None = None
     first_actions: FirstActions
     escalation: Escalation = Escalation()
+    stakeholders: Stakeholders = Stakeholders()
 
     def to_policy(self) -> SeverityPolicy:
         return SeverityPolicy(

@@ -20,6 +20,11 @@ class ChatFailure(Exception):
         the person's account is deactivated): what was meant for it must go elsewhere."""
         return False
 
+    @property
+    def code(self) -> str:
+        """The chat's short word for the refusal (Slack's error code), for the record."""
+        return str(self)
+
 
 @dataclass(frozen=True)
 class Message:

@@ -145,8 +145,11 @@ class Declaring:
         if not view.is_open:
             log.info("set-up left undone: the incident ended", extra={"incident_id": view.id})
             return True  # a room for an incident that is over helps no one
+        had_channel = view.channel_id is not None
         self.rooms.open(view, resuming=True)
         view = self.incidents.get(incident_id)
+        if view.channel_id is not None and not had_channel:
+            self.rooms.refresh_card(view)  # the announcement made without it now links it
         self.rooms.furnish(view, resuming=True)
         view = self.incidents.get(incident_id)
         self._first_actions(view)

@@ -12,13 +12,13 @@ from typing import TypeVar
 
 from bot.core import deadlines, timers
 from bot.core.deadline_kinds import DeadlineStatus
-from bot.core.deadlines import Deadline
+from bot.core.deadlines import AWAITS_TELLING, Deadline
 from bot.core.model import Event, EventKind, Incident, Severity
 from bot.core.policy import SeverityPolicy
 from bot.services.clock import Clock
 from bot.services.ports import Conflict, UnitOfWork, UnitsOfWork
 from bot.services.read_model import IncidentView
-from bot.services.records import StatusUpdate, StoredIncident, Ticket
+from bot.services.records import BOT, StatusUpdate, StoredIncident, Ticket
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -207,22 +207,44 @@ class IncidentService:
         after = before.with_event(event)
         return Changed(self.plan(uow, after, event.at), event, after.incident)
 
-    def post_status_update(self, incident_id: int, update: StatusUpdate) -> Changed:
-        """Record a status update (the event and its parts); meets the pending deadline and
-        plans the next from ``update.next_update``. IllegalTransition as ``record``."""
+    def post_status_update(
+        self, incident_id: int, update: StatusUpdate, refuse: Callable[[IncidentView], R | None]
+    ) -> Changed | R:
+        """Record a status update (the event and its parts) unless ``refuse`` (asked of the
+        locked incident) says why not; plans the next from ``update.next_update``. The pending
+        deadline is met when stakeholders are told of it (``stakeholders_told``)."""
         event = self.event(
             EventKind.STATUS_UPDATE_POSTED,
             update.author,
             next_update=update.next_update,
             text=update.text,
-            extra={"impact": update.impact, "affected": update.affected, "action": update.action},
+            extra={
+                "impact": update.impact,
+                "affected": update.affected,
+                "action": update.action,
+                AWAITS_TELLING: "yes",
+            },
         )
-        with self.units() as uow:
-            changed = self.decide(uow, incident_id, event)
+
+        def parts(uow: UnitOfWork, changed: Changed) -> None:
             uow.status_updates.add(incident_id, replace(update, posted_at=changed.event.at))
-            uow.incidents.append(incident_id, changed.event, changed.incident)
-            uow.commit()
-        return changed
+
+        return self.record_unless(incident_id, event, refuse, also=parts)
+
+    def stakeholders_told(self, incident_id: int, update: int) -> Changed:
+        """The status update with seq ``update`` reached every stakeholder channel: it meets
+        the status-update deadlines opened before it."""
+        return self.record(
+            incident_id, EventKind.STAKEHOLDERS_TOLD, BOT, extra={"update": str(update)}
+        )
+
+    def stakeholders_not_told(
+        self, incident_id: int, update: int, channel: str, error: str
+    ) -> Changed:
+        """The status update with seq ``update`` did not reach ``channel`` (``error``: the
+        chat's refusal, e.g. ``not_in_channel``); its deadline stays unmet."""
+        extra = {"update": str(update), "channel": channel, "error": error}
+        return self.record(incident_id, EventKind.STAKEHOLDERS_NOT_TOLD, BOT, extra=extra)
 
     def publish_postmortem(
         self, incident_id: int, url: str, by: str, refuse: Callable[[IncidentView], R | None]

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.core import deadlines, lifecycle
 from bot.core.deadlines import Deadline
-from bot.core.model import Event, Severity
+from bot.core.model import Event, EventKind, Severity
 from bot.services.records import StoredIncident
 
 
@@ -78,3 +78,18 @@ class IncidentView:
     @property
     def next_deadline(self) -> Deadline | None:
         return deadlines.next_due(self.deadlines)
+
+    @property
+    def stakeholders_not_told(self) -> tuple[Event, ...]:
+        """Why stakeholders have not heard the last status update that was meant for them
+        (``STAKEHOLDERS_NOT_TOLD`` entries, one per channel that refused it); empty once an
+        update reached them all."""
+        missed: list[Event] = []
+        for event in self.events:
+            if event.kind is EventKind.STAKEHOLDERS_TOLD:
+                missed = []
+            elif event.kind is EventKind.STAKEHOLDERS_NOT_TOLD:
+                if missed and missed[0].extra.get("update") != event.extra.get("update"):
+                    missed = []
+                missed.append(event)
+        return tuple(missed)

@@ -152,6 +152,20 @@ class NotTold(ChatFailure):
         self.failure = failure
 
 
+class StakeholdersNotTold(NotTold):
+    """A status update recorded (and posted in the incident's channel unless ``in_channel``
+    says why not) that did not reach the stakeholder channels in ``refused``: the
+    status-update deadline it was to meet is not met until an update reaches them."""
+
+    def __init__(
+        self, view: IncidentView, refused: tuple[NotPosted, ...], in_channel: NotPosted | None
+    ) -> None:
+        first = refused[0]
+        super().__init__(view, first.channel, first.message, first.failure)
+        self.refused = refused
+        self.in_channel = in_channel
+
+
 Refusal = (
     NotPermitted
     | NotAllowedNow
@@ -288,15 +302,30 @@ class IncidentResponse:
         return refused
 
     def post_status_update(self, incident_id: int, update: StatusUpdate) -> Refusal | None:
-        """Record ``update`` (it meets the pending deadline and sets the next), then tell the
-        channel and the stakeholders. Raises NotTold when they cannot be told (it is
-        recorded)."""
-        if not self.incidents.get(incident_id).is_open:
-            return NoLongerOpen()
-        changed = self.incidents.post_status_update(incident_id, update)
-        self.rooms.refresh_card(changed.view)
-        with _telling(changed.view, None, None):
-            self.rooms.publish_update(changed.view, update.author, update.text)
+        """Record ``update`` (NoLongerOpen once the incident is resolved: the resolution was
+        the last), tell the channel and the stakeholders, and record whether every stakeholder
+        channel was told: only then is the pending status-update deadline met (the card says
+        which channel was not, and why). Raises StakeholdersNotTold when a stakeholder channel
+        refused it, NotTold when only the incident's channel did."""
+
+        def refuse(now: IncidentView) -> NoLongerOpen | None:
+            return None if now.is_open else NoLongerOpen()
+
+        changed = self.incidents.post_status_update(incident_id, update, refuse)
+        if not isinstance(changed, Changed):
+            return changed
+        view, seq = changed.view, changed.event.seq
+        published = self.rooms.publish_update(view, update.author, update.text)
+        for refused in published.not_told:
+            why = refused.failure.code
+            view = self.incidents.stakeholders_not_told(view.id, seq, refused.channel, why).view
+        if not published.not_told:
+            view = self.incidents.stakeholders_told(view.id, seq).view
+        self.rooms.refresh_card(view)
+        if published.not_told:
+            raise StakeholdersNotTold(view, published.not_told, published.in_channel)
+        if (in_channel := published.in_channel) is not None:
+            raise NotTold(view, in_channel.channel, in_channel.message, in_channel.failure)
         return None
 
     def publish_postmortem(

@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.core.model import EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import Playbook
-from bot.services.chat import Chat, ChatFailure, Message, Tag, tell_each
+from bot.services.chat import Chat, ChatFailure, Message, Tag
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 from bot.services.records import Ticket
@@ -27,6 +27,24 @@ class NotPosted(ChatFailure):
         self.channel = channel
         self.message = message
         self.failure = failure
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a status update did not go: the incident's channel (``in_channel``) and the
+    stakeholder channels (``stakeholders``) that refused it (``refused``)."""
+
+    in_channel: NotPosted | None
+    stakeholders: tuple[str, ...]
+    refused: tuple[NotPosted, ...]
+
+    @property
+    def not_told(self) -> tuple[NotPosted, ...]:
+        """The stakeholders' channels that were not told. With no stakeholder channel, the
+        incident's channel is where they read it."""
+        if self.stakeholders:
+            return self.refused
+        return (self.in_channel,) if self.in_channel is not None else ()
 
 
 class TicketNotFiled(Exception):
@@ -219,22 +237,58 @@ class Rooms:
             self._post(view.channel_id, message)
 
     def announce_resolution(self, view: IncidentView, impact: str) -> None:
-        """Tell stakeholders the incident is over (the last status update); NotPosted if the
-        announcement channel refuses it."""
-        self._to_stakeholders(view, self.wording.resolution(view, impact), broadcast=True)
+        """Tell stakeholders the incident is over (the last status update); NotPosted names
+        the first stakeholder channel that refused it (the others were told)."""
+        self._raise_first(
+            self.tell_stakeholders(view, self.wording.resolution(view, impact), broadcast=True)
+        )
 
     def announce_change(self, view: IncidentView, kind: EventKind, before: Severity) -> None:
         """Tell stakeholders of a severity change, a mitigation or a reopening (an escalation
-        shown in the channel too); NotPosted if the announcement channel refuses it."""
+        shown in the channel too); NotPosted as ``announce_resolution``."""
         escalated = kind is EventKind.SEVERITY_CHANGED and view.severity < before
         message = self.wording.change(view, kind, before)
-        self._to_stakeholders(view, message, broadcast=escalated)
+        self._raise_first(self.tell_stakeholders(view, message, broadcast=escalated))
 
-    def _to_stakeholders(self, view: IncidentView, message: Message, broadcast: bool) -> None:
-        """In the thread of the incident's announcement (also in the channel if
-        ``broadcast``); in the channel itself if it has none."""
-        if self.announce_channel:
-            self._post(self.announce_channel, message, view.announcement_ts, broadcast)
+    def stakeholder_channels(self, view: IncidentView) -> list[str]:
+        """Where stakeholders of ``view`` read: the announcement channel, then the channels
+        its severity's playbook adds (an executive channel for a Sev1, say)."""
+        named = [self.announce_channel, *self.playbooks[view.severity].stakeholders.channels]
+        return list(dict.fromkeys(c for c in named if c and c != view.channel_id))
+
+    def tell_stakeholders(
+        self, view: IncidentView, message: Message, broadcast: bool = False
+    ) -> list[NotPosted]:
+        """Post ``message`` to every stakeholder channel, each tried whatever the others
+        answered: in the thread of the incident's announcement (made first if it is missing,
+        also shown in the channel if ``broadcast``), and as a message of its own in the
+        playbook's other channels. Returns the refusals (none: every stakeholder was told)."""
+        refused: list[NotPosted] = []
+        for channel in self.stakeholder_channels(view):
+            try:
+                if channel == self.announce_channel:
+                    thread = self._announcement(view)
+                    self._post(channel, message, thread, broadcast)
+                else:
+                    self._post(channel, message)
+            except NotPosted as failure:
+                refused.append(failure)
+        return refused
+
+    def _announcement(self, view: IncidentView) -> str | None:
+        """The ts of the incident's announcement, posted now if it is not yet (a status
+        update typed before the set-up announced the incident). NotPosted if it fails."""
+        if view.announcement_ts is not None or Step.ANNOUNCE in view.setup:
+            return view.announcement_ts
+        refused = self._announce(view, Opening(channel_id=view.channel_id), resuming=True)
+        if refused is not None:
+            raise refused
+        return self.incidents.get(view.id).announcement_ts
+
+    @staticmethod
+    def _raise_first(refused: list[NotPosted]) -> None:
+        if refused:
+            raise refused[0]
 
     def _post(
         self, channel: str, message: Message, thread: str | None = None, broadcast: bool = False
@@ -260,16 +314,17 @@ class Rooms:
         self.chat.invite(channel, people)
         self.chat.post(channel, self.wording.teams_invited(view, teams))
 
-    def publish_update(self, view: IncidentView, author: str, sentence: str) -> None:
-        """A status update, in the incident's channel and to stakeholders (in the announcement's
-        thread), each tried whatever the other answered; NotPosted names the first place that
-        refused it."""
-        tell_each(
-            lambda: self.say(view, self.wording.status_update(view, author, sentence)),
-            lambda: self._to_stakeholders(
-                view, self.wording.stakeholder_update(view, sentence), broadcast=False
-            ),
-        )
+    def publish_update(self, view: IncidentView, author: str, sentence: str) -> Published:
+        """A status update, in the incident's channel and to every stakeholder channel, each
+        tried whatever the others answered (see ``tell_stakeholders``)."""
+        in_channel: NotPosted | None = None
+        try:
+            self.say(view, self.wording.status_update(view, author, sentence))
+        except NotPosted as failure:
+            in_channel = failure
+        told = self.wording.stakeholder_update(view, sentence)
+        refused = tuple(self.tell_stakeholders(view, told))
+        return Published(in_channel, tuple(self.stakeholder_channels(view)), refused)
 
     def _open_channel(self, view: IncidentView, opening: Opening, resuming: bool) -> None:
         channel = view.channel_id
@@ -341,23 +396,30 @@ class Rooms:
         self.incidents.set_up(view.id, Step.FILE_TICKET)
         opening.ticket = ticket.reference
 
-    def _announce(self, view: IncidentView, opening: Opening, resuming: bool) -> None:
-        channel = self.announce_channel
+    def _announce(self, view: IncidentView, opening: Opening, resuming: bool) -> NotPosted | None:
+        """Announce the incident in every stakeholder channel unless it was (``resuming``
+        looks for an announcement made before it could be noted); the first refusal, if any
+        (the step is then left to do: the set-up timer tries the rest again)."""
         if Step.ANNOUNCE in view.setup:
-            return
-        if not channel:
-            self.incidents.set_up(view.id, Step.ANNOUNCE)  # no one to announce to
-            return
+            return None
         message = self.wording.announcement(view, opening.channel_id)
         tag = Tag("incident_announcement", {"incident": str(view.id)})
-        try:
-            found = self.chat.find_tagged(channel, tag) if resuming else None
-            ts = found or self.chat.post(channel, message, tag)
-        except ChatFailure as failure:
-            self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
-            return
-        self.incidents.attach_announcement(view.id, ts)
-        self.incidents.set_up(view.id, Step.ANNOUNCE)
+        first: NotPosted | None = None
+        for channel in self.stakeholder_channels(view):
+            if channel == self.announce_channel and view.announcement_ts is not None:
+                continue
+            try:
+                found = self.chat.find_tagged(channel, tag) if resuming else None
+                ts = found or self.chat.post(channel, message, tag)
+            except ChatFailure as failure:
+                self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
+                first = first or NotPosted(channel, message, failure)
+                continue
+            if channel == self.announce_channel:
+                self.incidents.attach_announcement(view.id, ts)
+        if first is None:
+            self.incidents.set_up(view.id, Step.ANNOUNCE)
+        return first
 
     def _step(
         self,

@@ -7,7 +7,7 @@ import pytest
 from bot.core import deadlines
 from bot.core.deadline_kinds import DeadlineKind as Kind
 from bot.core.deadline_kinds import DeadlineStatus as Status
-from bot.core.deadlines import Deadline
+from bot.core.deadlines import AWAITS_TELLING, Deadline
 from bot.core.model import EventKind, Severity
 from tests.core.timelines import SHIPPED, Timeline, at
 
@@ -132,6 +132,44 @@ def test_a_late_update_misses_the_deadline_and_still_sets_the_next_one() -> None
     first, second = planned["status_update@1"], planned["status_update@2"]
     assert (first.status, first.late_by) == (Status.MISSED, timedelta(minutes=5))
     assert (second.status, second.due_at) == (Status.PENDING, at(35))
+
+
+def awaiting(timeline: Timeline, minute: float, next_in: timedelta) -> Timeline:
+    """A status update recorded as the bot records it now: met when stakeholders are told."""
+    marked = {AWAITS_TELLING: "yes"}
+    return timeline.add(minute, EventKind.STATUS_UPDATE_POSTED, next_update=next_in, extra=marked)
+
+
+def told(timeline: Timeline, minute: float, update_seq: int) -> Timeline:
+    return timeline.add(minute, EventKind.STAKEHOLDERS_TOLD, extra={"update": str(update_seq)})
+
+
+def test_an_update_meets_the_deadline_when_stakeholders_are_told_not_when_typed() -> None:
+    timeline = awaiting(Timeline(), 10, timedelta(minutes=30))  # update is seq 2
+    assert plan(timeline, 11)["status_update@1"].status is Status.PENDING
+    assert plan(timeline, 16)["status_update@1"].status is Status.MISSED  # never told
+    told(timeline, 12, 2)
+    met = plan(timeline, 16)["status_update@1"]
+    assert (met.status, met.met_at) == (Status.MET, at(12))
+    assert plan(timeline, 16)["status_update@2"].status is Status.PENDING  # its own promise
+
+
+def test_an_update_told_later_meets_every_deadline_opened_before_it() -> None:
+    timeline = awaiting(Timeline(), 10, timedelta(minutes=10))  # seq 2, never told
+    awaiting(timeline, 30, timedelta(minutes=30))  # seq 3
+    told(timeline, 31, 3)
+    planned = plan(timeline, 32)
+    assert (planned["status_update@1"].status, planned["status_update@1"].late_by) == (
+        Status.MISSED,
+        timedelta(minutes=16),
+    )
+    assert planned["status_update@2"].late_by == timedelta(minutes=11)
+    assert planned["status_update@3"].status is Status.PENDING
+
+
+def test_an_update_recorded_before_telling_counted_met_its_deadline_when_typed() -> None:
+    planned = plan(Timeline().update(10, timedelta(minutes=30)), 11)
+    assert planned["status_update@1"].met_at == at(10)
 
 
 def test_reminders_come_the_playbooks_lead_time_before_the_due_time() -> None:

@@ -23,6 +23,10 @@ class Refused(ChatFailure):
     def permanent(self) -> bool:
         return True
 
+    @property
+    def code(self) -> str:
+        return str(self).rsplit(": ", 1)[-1]  # "chat.postMessage failed: is_archived"
+
 
 def message(text: str) -> Message:
     return Message(content=[], text=text)

@@ -47,7 +47,7 @@ def declare(incidents: IncidentService, channel: str | None = "C1") -> IncidentV
         incidents.attach_channel(view.id, channel, "inc-1")
     for author in ("U0BOB", "U0ALICE"):
         update = StatusUpdate(T0, author, "slow", "all", "tuning", timedelta(minutes=30), "...")
-        incidents.post_status_update(view.id, update)
+        incidents.post_status_update(view.id, update, lambda _: None)
     return incidents.get(view.id)
 
 

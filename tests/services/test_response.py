@@ -33,6 +33,7 @@ from bot.services.response import (
     NotInCatalog,
     NotResolvedYet,
     NotTold,
+    StakeholdersNotTold,
 )
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
@@ -172,6 +173,18 @@ def test_a_database_lost_while_opening_the_room_is_said_as_it_is(world: World) -
         assert uow.timers.next_fire_at() is not None  # its set-up is owed, in the database
 
 
+def test_a_channel_made_later_is_linked_from_the_announcement_made_without_it(
+    world: World,
+) -> None:
+    world.chat.fail("create_channel")  # the incident is announced at once, with no channel
+    declared = world.declare()
+    assert world.chat.texts("C0ANNOUNCE") == ["announcement 1 in None"]
+    announcement = world.incidents.get(declared.view.id).announcement_ts
+    assert world.declaring.resume(declared.view.id) is True
+    assert ("C0ANNOUNCE", announcement, "announcement 1 in C1") in world.chat.to("update")
+    assert world.chat.texts("C0ANNOUNCE") == ["announcement 1 in None"]  # not announced twice
+
+
 def test_a_set_up_finished_later_skips_what_was_done_and_tells_the_declarer(
     world: World,
 ) -> None:
@@ -241,15 +254,64 @@ def test_naming_services_outside_the_catalog_is_refused(world: World) -> None:
     assert world.incidents.get(view.id).services == ("search",)
 
 
-def test_a_status_update_is_recorded_and_told_to_channel_and_stakeholders(world: World) -> None:
+def status_deadlines(world: World, incident_id: int) -> list[DeadlineStatus]:
+    view = world.incidents.get(incident_id)
+    return [d.status for d in view.deadlines if d.kind is DeadlineKind.STATUS_UPDATE]
+
+
+def test_a_status_update_that_reaches_stakeholders_meets_the_deadline(world: World) -> None:
     view = world.declare().view
-    update = UPDATE
     world.chat.calls.clear()
-    assert world.response.post_status_update(view.id, update) is None
+    assert world.response.post_status_update(view.id, UPDATE) is None
     posts = world.chat.to("post")
-    assert [channel for channel, _ in posts] == ["C1", "C0ANNOUNCE"]
-    kinds = [event.kind for event in world.incidents.get(view.id).events]
-    assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED
+    assert [channel for channel, _ in posts] == ["C1", "C0ANNOUNCE", "C0ANNOUNCE"]
+    events = world.incidents.get(view.id).events
+    assert [e.kind for e in events[-2:]] == [
+        EventKind.STATUS_UPDATE_POSTED,
+        EventKind.STAKEHOLDERS_TOLD,
+    ]
+    assert events[-1].extra["update"] == str(events[-2].seq)
+    assert status_deadlines(world, view.id) == [DeadlineStatus.MET, DeadlineStatus.PENDING]
+
+
+def test_a_status_update_stakeholders_did_not_get_leaves_the_deadline_unmet(
+    world: World, now: FixedClock
+) -> None:
+    view = world.declare().view
+    world.chat.refusing["C0ANNOUNCE"] = "not_in_channel"
+    with pytest.raises(StakeholdersNotTold) as raised:
+        world.response.post_status_update(view.id, UPDATE)
+    assert [r.channel for r in raised.value.refused] == ["C0ANNOUNCE"]
+    assert raised.value.in_channel is None  # the incident's channel had it
+    last = world.incidents.get(view.id).events[-1]
+    assert last.kind is EventKind.STAKEHOLDERS_NOT_TOLD
+    assert (last.extra["channel"], last.extra["error"]) == ("C0ANNOUNCE", "not_in_channel")
+    assert status_deadlines(world, view.id) == [DeadlineStatus.PENDING, DeadlineStatus.PENDING]
+    assert world.chat.to("update")  # the card was refreshed to say so
+
+    now.now = T0 + timedelta(minutes=20)  # the first update was due in 15
+    del world.chat.refusing["C0ANNOUNCE"]
+    assert world.response.post_status_update(view.id, UPDATE) is None
+    first, promised, third = (
+        d for d in world.incidents.get(view.id).deadlines if d.kind is DeadlineKind.STATUS_UPDATE
+    )
+    assert first.late_by == timedelta(minutes=5)  # met late, by the update that got through
+    assert promised.status is DeadlineStatus.MET  # the first update's promise: kept in time
+    assert third.status is DeadlineStatus.PENDING
+
+
+def test_a_status_update_only_the_incidents_channel_refused_still_meets_the_deadline(
+    world: World,
+) -> None:
+    view = world.declare().view
+    world.chat.refusing["C1"] = "is_archived"
+    with pytest.raises(NotTold) as raised:
+        world.response.post_status_update(view.id, UPDATE)
+    assert not isinstance(raised.value, StakeholdersNotTold)
+    assert raised.value.channel == "C1"  # the place that refused it
+    assert world.chat.texts("C0ANNOUNCE")[-1].startswith("stakeholders")  # still tried
+    assert world.incidents.get(view.id).events[-1].kind is EventKind.STAKEHOLDERS_TOLD
+    assert status_deadlines(world, view.id)[0] is DeadlineStatus.MET
 
 
 def test_no_status_update_once_resolved(world: World) -> None:
@@ -298,17 +360,6 @@ def test_a_move_the_channel_could_not_hear_is_recorded_and_says_so(world: World)
     assert (raised.value.channel, raised.value.said) == ("C1", message("resolved"))
     assert raised.value.view.state is State.RESOLVED
     assert world.incidents.get(view.id).state is State.RESOLVED
-
-
-def test_a_status_update_the_chat_refused_is_recorded_and_says_so(world: World) -> None:
-    view = world.declare().view
-    world.chat.fail("post")
-    with pytest.raises(NotTold) as raised:
-        world.response.post_status_update(view.id, UPDATE)
-    assert raised.value.channel == "C1"  # the place that refused it
-    assert world.chat.to("post")[-1][0] == "C0ANNOUNCE"  # stakeholders were still tried
-    kinds = [event.kind for event in world.incidents.get(view.id).events]
-    assert kinds[-1] is EventKind.STATUS_UPDATE_POSTED
 
 
 def test_the_owning_team_of_a_service_named_later_is_invited_and_told_why(world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import Severity
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
+from bot.playbooks.schema import Stakeholders
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
-from bot.services.rooms import Rooms
+from bot.services.rooms import Rooms, Step
 from tests.core.timelines import T0
 from tests.services.fakes import FakeChat, FakeRoomWording, FakeTickets
 
@@ -46,6 +48,13 @@ def rooms(
     chat: FakeChat, incidents: IncidentService, playbooks: Playbooks, tickets: FakeTickets
 ) -> Rooms:
     return Rooms(chat, incidents, playbooks, tickets, FakeRoomWording(), ANNOUNCE)
+
+
+def with_stakeholders(playbooks: Playbooks, severity: Severity, channels: list[str]) -> Playbooks:
+    """``playbooks`` whose ``severity`` also tells ``channels``."""
+    book = playbooks[severity]
+    told = book.model_copy(update={"stakeholders": Stakeholders(channels=channels)})
+    return replace(playbooks, by_severity={**playbooks.by_severity, severity: told})
 
 
 def declare(
@@ -226,25 +235,100 @@ def test_a_card_that_cannot_be_refreshed_is_only_logged(
     assert "could not update the card of incident 1" in caplog.text
 
 
-def test_a_status_update_goes_to_the_channel_and_to_stakeholders(
+def test_a_status_update_goes_to_the_channel_and_in_the_announcements_thread(
     rooms: Rooms, chat: FakeChat, incidents: IncidentService
 ) -> None:
     rooms.open(declare(incidents))
+    rooms.furnish(incidents.get(1))
     chat.calls.clear()
 
-    rooms.publish_update(incidents.get(1), "U0BOB", "We are on it.")
+    published = rooms.publish_update(incidents.get(1), "U0BOB", "We are on it.")
 
     assert chat.to("post") == [
         ("C1", "update 1 by U0BOB: We are on it."),
         (ANNOUNCE, "stakeholders 1: We are on it."),
     ]
+    announcement = incidents.get(1).announcement_ts
+    assert announcement is not None and chat.posted[-1].thread == announcement
+    assert published.not_told == ()
+
+
+def test_a_status_update_typed_before_the_announcement_announces_the_incident_first(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    rooms.open(declare(incidents))  # the channel, before furnishing announced it
+    chat.calls.clear()
+
+    rooms.publish_update(incidents.get(1), "U0BOB", "We are on it.")
+    rooms.furnish(incidents.get(1))  # the set-up, catching up, does not announce it twice
+
+    assert chat.texts(ANNOUNCE) == ["announcement 1 in C1", "stakeholders 1: We are on it."]
+    announcement, update = (p for p in chat.posted if p.channel == ANNOUNCE)
+    assert update.thread == announcement.ts == incidents.get(1).announcement_ts
 
 
 def test_a_status_update_without_a_channel_goes_to_stakeholders_only(
     rooms: Rooms, chat: FakeChat, incidents: IncidentService
 ) -> None:
     view = declare(incidents, Severity.SEV3)
+    rooms.open(view)
+    chat.calls.clear()
 
-    rooms.publish_update(view, "U0BOB", "We are on it.")
+    rooms.publish_update(incidents.get(view.id), "U0BOB", "We are on it.")
 
     assert chat.to("post") == [(ANNOUNCE, "stakeholders 1: We are on it.")]
+
+
+def test_a_playbook_names_more_stakeholder_channels_each_told_whatever_the_others_answered(
+    chat: FakeChat, incidents: IncidentService, playbooks: Playbooks, tickets: FakeTickets
+) -> None:
+    books = with_stakeholders(playbooks, Severity.SEV1, ["C0EXECS", "C0BROKEN"])
+    rooms = Rooms(chat, incidents, books, tickets, FakeRoomWording(), ANNOUNCE)
+    rooms.open(declare(incidents))
+    rooms.furnish(incidents.get(1))
+    chat.refusing["C0BROKEN"] = "not_in_channel"
+    chat.calls.clear()
+
+    published = rooms.publish_update(incidents.get(1), "U0BOB", "We are on it.")
+
+    assert [channel for channel, _ in chat.to("post")] == ["C1", ANNOUNCE, "C0EXECS", "C0BROKEN"]
+    assert [(p.channel, p.thread) for p in chat.posted[-2:]] == [
+        (ANNOUNCE, incidents.get(1).announcement_ts),
+        ("C0EXECS", None),  # a message of its own there
+    ]
+    assert [refused.channel for refused in published.not_told] == ["C0BROKEN"]
+    assert published.stakeholders == (ANNOUNCE, "C0EXECS", "C0BROKEN")
+    sev2 = declare(incidents, Severity.SEV2)
+    assert rooms.stakeholder_channels(sev2) == [ANNOUNCE]  # the Sev1's channels only
+
+
+def test_with_no_stakeholder_channel_the_incidents_channel_is_where_they_read(
+    chat: FakeChat, incidents: IncidentService, playbooks: Playbooks, tickets: FakeTickets
+) -> None:
+    rooms = Rooms(chat, incidents, playbooks, tickets, FakeRoomWording(), None)
+    rooms.open(declare(incidents))
+    chat.refusing["C1"] = "is_archived"
+
+    published = rooms.publish_update(incidents.get(1), "U0BOB", "We are on it.")
+
+    assert published.stakeholders == ()
+    assert [refused.channel for refused in published.not_told] == ["C1"]
+
+
+def test_the_playbooks_channels_are_announced_to_and_a_refusal_is_tried_again_alone(
+    chat: FakeChat, incidents: IncidentService, playbooks: Playbooks, tickets: FakeTickets
+) -> None:
+    books = with_stakeholders(playbooks, Severity.SEV1, ["C0EXECS"])
+    rooms = Rooms(chat, incidents, books, tickets, FakeRoomWording(), ANNOUNCE)
+    rooms.open(declare(incidents))
+    chat.refusing["C0EXECS"] = "not_in_channel"
+
+    problems = rooms.furnish(incidents.get(1))
+
+    assert problems == ["announce (C0EXECS): chat.postMessage failed: not_in_channel"]
+    assert Step.ANNOUNCE in rooms.left_to_do(incidents.get(1))
+    del chat.refusing["C0EXECS"]
+    rooms.furnish(incidents.get(1), resuming=True)
+    assert chat.texts(ANNOUNCE) == ["announcement 1 in C1"]  # not twice
+    assert chat.texts("C0EXECS") == ["announcement 1 in C1"]
+    assert Step.ANNOUNCE not in rooms.left_to_do(incidents.get(1))

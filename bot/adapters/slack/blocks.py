@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 
 from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.mrkdwn import escape, truncate
+from bot.adapters.slack.reasons import why
 from bot.adapters.slack.registry import Scope
 from bot.adapters.slack.verbs import CHANGE_SEVERITY, VERBS
 from bot.core import deadlines, durations
@@ -124,6 +125,26 @@ def _deadlines(view: IncidentView, shown: int = 8) -> str:
     return "\n".join(["*Deadlines*", *more, *lines])
 
 
+def _not_told(view: IncidentView) -> str:
+    """Stakeholders who did not get the last status update, and why (empty if they did)."""
+    missed = view.stakeholders_not_told if view.is_open else ()
+    if not missed:
+        return ""
+    reasons = [
+        f"Not posted in {(where := mrkdwn.channel(e.extra.get('channel', '')))}: "
+        + why(e.extra.get("error", ""), where, "It is tried with the next update.")
+        for e in missed
+    ]
+    return "\n".join(
+        [
+            f":warning: *Stakeholders were not told* of the status update of "
+            f"{mrkdwn.date(missed[0].at, '{time}')}; the deadline is met once an update "
+            "reaches them.",
+            *reasons,
+        ]
+    )
+
+
 def _first_actions(playbook: Playbook) -> str:
     steps = "\n".join(f"• {escape(step)}" for step in playbook.first_actions.checklist)
     return f"*First actions: {escape(playbook.first_actions.headline)}*\n{steps}"
@@ -149,6 +170,7 @@ def card(view: IncidentView, playbook: Playbook) -> Blocks:
             SectionBlock(fields=_fields(view)),
             DividerBlock(),
             _section(_deadlines(view)),
+            *([_section(not_told)] if (not_told := _not_told(view)) else []),
             _section(_first_actions(playbook)),
             _buttons(view),
             ContextBlock(
@@ -274,6 +296,13 @@ def describe(event: Event) -> str:
             return f"{who} set the services: {escape(event.extra.get('services', ''))}"
         case EventKind.STATUS_UPDATE_POSTED:
             return f"{who} posted a status update: {text}"
+        case EventKind.STAKEHOLDERS_TOLD:
+            entry = escape(event.extra.get("update", "?"))
+            return f"{who} told stakeholders of the status update (entry {entry})"
+        case EventKind.STAKEHOLDERS_NOT_TOLD:
+            where = mrkdwn.channel(event.extra.get("channel", ""))
+            error = escape(event.extra.get("error", ""))
+            return f"{who} could not tell stakeholders in {where} of the status update: `{error}`"
         case EventKind.NOTE_ADDED:
             return f"{who} noted: {text}"
         case EventKind.DEADLINE_ESCALATED:

@@ -3,22 +3,10 @@ do about it, in words (never the bare error code)."""
 
 from __future__ import annotations
 
-from bot.adapters.slack import blocks, mrkdwn
-from bot.adapters.slack.gateway import SCOPE_HINT, SlackFailure
+from bot.adapters.slack import blocks, mrkdwn, reasons
+from bot.adapters.slack.gateway import SlackFailure
 from bot.services.chat import ChatFailure
-from bot.services.response import NotTold
-
-BOT = "@incident-bot"
-UNREACHABLE = frozenset(
-    {
-        "ratelimited",
-        "fatal_error",
-        "internal_error",
-        "service_unavailable",
-        "request_timeout",
-    }
-)
-NO_TOKEN = frozenset({"account_inactive", "token_revoked", "invalid_auth", "not_authed"})
+from bot.services.response import NotTold, StakeholdersNotTold
 
 
 def reason(failure: ChatFailure, where: str, otherwise: str) -> str:
@@ -26,28 +14,13 @@ def reason(failure: ChatFailure, where: str, otherwise: str) -> str:
     channel, ``otherwise`` is what to do when nothing in Slack needs fixing."""
     if not isinstance(failure, SlackFailure):
         return f"{mrkdwn.escape(str(failure))}. {otherwise}"
-    code = failure.error
-    if code == "not_in_channel":
-        return f"I am not a member of {where}. Invite me there (`/invite {BOT}`)."
-    if code == "channel_not_found":
-        return (
-            f"{where} does not exist any more, or I cannot see it (a private channel I was "
-            f"removed from). Invite me back (`/invite {BOT}`), or tell people there by hand."
-        )
-    if code == "is_archived":
-        return f"{where} is archived. Unarchive it, or tell people there by hand."
-    if code == "missing_scope":
-        needed = f" (`{mrkdwn.escape(failure.needed)}`)" if failure.needed else ""
-        return f"The app lacks a Slack permission{needed}: {SCOPE_HINT}."
-    if code in NO_TOKEN:
-        return "Slack no longer accepts my token. An admin must reinstall the app."
-    if code in UNREACHABLE or code.startswith("could not reach Slack"):
-        return f"Slack is busy or unreachable right now. {otherwise}"
-    return f"Slack answered `{mrkdwn.escape(code)}`. {otherwise}"
+    return reasons.why(failure.error, where, otherwise, failure.needed)
 
 
 def not_told(partial: NotTold) -> str:
     """A move that is recorded, while the people it was for could not be told."""
+    if isinstance(partial, StakeholdersNotTold):
+        return stakeholders_not_told(partial)
     view = partial.view
     where = (
         mrkdwn.channel(partial.channel)
@@ -68,3 +41,27 @@ def refused(failure: SlackFailure) -> str:
     so with NotTold)."""
     why = reason(failure, "the channel", "Try again in a minute.")
     return f"Slack refused `{failure.method}`, so it was not done: {why}"
+
+
+def stakeholders_not_told(partial: StakeholdersNotTold) -> str:
+    """A status update recorded that did not reach every stakeholder channel: where, why, and
+    that its deadline is not met until an update reaches them."""
+    view = partial.view
+    lines = [
+        f"Your status update is recorded on {blocks.headline(view)}, but *stakeholders "
+        "were not told*:"
+    ]
+    for refused in partial.refused:
+        where = mrkdwn.channel(refused.channel)
+        lines.append(f"• Not posted in {where}: {reason(refused.failure, where, 'Try again.')}")
+    if partial.in_channel is not None:
+        where = mrkdwn.channel(partial.in_channel.channel)
+        lines.append(
+            f"• Not posted in {where} either: "
+            f"{reason(partial.in_channel.failure, where, 'Try again.')}"
+        )
+    lines.append(
+        "The status-update deadline is not met until an update reaches them: once that is "
+        f"fixed, post it again (`/incident {view.id} update <text>`)."
+    )
+    return "\n".join(lines)

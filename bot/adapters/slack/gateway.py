@@ -67,6 +67,10 @@ class SlackFailure(ChatFailure):
     def permanent(self) -> bool:
         return self.error in PERMANENT
 
+    @property
+    def code(self) -> str:
+        return self.error
+
     def __str__(self) -> str:
         if self.error == "missing_scope" and self.needed:
             return f"{self.method} failed: the app lacks the `{self.needed}` scope ({SCOPE_HINT})"

@@ -100,6 +100,10 @@ OVERLAY_RULES: dict[str, Rule] = {
 RETIRED_METHODS = frozenset({"files.upload"})
 
 
+POSTING = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+"""Calls a channel refuses when the bot may not post there."""
+
+
 @functools.cache
 def method_rules(spec_path: Path = SPEC_PATH) -> Mapping[str, Rule]:
     """Every known method's rule: the spec's required params, plus both overlays."""
@@ -802,6 +806,7 @@ class SlackApiStub:
         self._workspace = Workspace(self.identity)
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[Reply]] = {}
+        self._refusing: dict[str, str] = {}
         self._latency = 0.0
         self._responses: list[tuple[str, Json]] = []
         self._journal: list[RecordedCall | PostedResponse] = []
@@ -919,6 +924,15 @@ class SlackApiStub:
             raise ValueError(f"unknown Slack method {method!r}")
         with self._cond:
             self._faults.setdefault(method, deque()).extend([reply] * times)
+
+    def refuse_posts_in(self, channel: str, error: str | None = "not_in_channel") -> None:
+        """Answer every post to ``channel`` with ``error`` (the bot was never invited there,
+        say) until called again with ``error=None``."""
+        with self._cond:
+            if error is None:
+                self._refusing.pop(channel, None)
+            else:
+                self._refusing[channel] = error
 
     def set_latency(self, seconds: float) -> None:
         """Delay every answer (Web API and upload) by `seconds`."""
@@ -1049,6 +1063,9 @@ class SlackApiStub:
         check_arguments(rule, params)
         payloads = parse_payloads(params)
         fault = self._take_fault(method)
+        if fault is None and method in POSTING and params.get("channel") in self._refusing:
+            error = self._refusing[str(params["channel"])]
+            fault = Reply(200, {"ok": False, "error": error})
         if fault is not None:
             return _Outcome(fault, payloads, valid=True)
         request = ApiRequest(method, params, payloads, self.server_url)

@@ -3,13 +3,15 @@ do, never a bare Slack error code that invites them to do it twice."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.core.lifecycle import State
 from bot.core.model import EventKind
-from tests.adapters.slack.conftest import ANNOUNCE, GENERAL, BotClient, text_of
+from tests.adapters.slack.conftest import ANNOUNCE, GENERAL, BotClient, on_the_card, text_of
 
 OPENING_MESSAGES = 3  # the card, the rollback rule's advice, the Sev1 first action
 
@@ -58,9 +60,31 @@ def test_a_status_update_not_posted_says_it_is_recorded(bot: BotClient, channel:
     assert "Done, and recorded on Sev1 incident 1" in text
     assert f"Not posted in <#{channel}>" in text  # the place that refused it, named
     assert "is archived. Unarchive it, or tell people there by hand." in text
-    assert events(bot)[-1] is EventKind.STATUS_UPDATE_POSTED
+    assert events(bot)[-2:] == [EventKind.STATUS_UPDATE_POSTED, EventKind.STAKEHOLDERS_TOLD]
     announced = [m for m in bot.slack.messages(ANNOUNCE) if "We are aware of errors" in text_of(m)]
     assert [m for m in announced if m.get("thread_ts")]  # stakeholders were told all the same
+
+
+def test_a_status_update_stakeholders_did_not_get_says_so_and_the_card_too(
+    bot: BotClient, channel: str
+) -> None:
+    bot.slack.refuse_posts_in(ANNOUNCE, "not_in_channel")
+    update = 'update impact="errors" affected=5% action="rolling back" next=30m'
+    text = bot.reply(bot.command(f"1 {update}"))["text"]
+    assert "Your status update is recorded on Sev1 incident 1" in text
+    assert "*stakeholders were not told*" in text
+    assert f"Not posted in <#{ANNOUNCE}>: I am not a member of <#{ANNOUNCE}>." in text
+    assert "The status-update deadline is not met until an update reaches them" in text
+    assert events(bot)[-2:] == [EventKind.STATUS_UPDATE_POSTED, EventKind.STAKEHOLDERS_NOT_TOLD]
+    card = bot.slack.wait_for("chat.update", predicate=on_the_card)[-1]
+    assert "Stakeholders were not told" in json.dumps(card.blocks)
+    assert f"Not posted in <#{ANNOUNCE}>" in json.dumps(card.blocks)
+
+    bot.slack.refuse_posts_in(ANNOUNCE, None)  # the bot invited there; the next update tells
+    bot.reply(bot.command(f"1 {update}"))
+    assert events(bot)[-1] is EventKind.STAKEHOLDERS_TOLD
+    cards = bot.slack.wait_for("chat.update", count=2, predicate=on_the_card)
+    assert "Stakeholders were not told" not in json.dumps(cards[-1].blocks)
 
 
 def test_a_draft_kept_but_not_uploaded_says_where_it_is(bot: BotClient, channel: str) -> None:

@@ -3,7 +3,23 @@ change in its thread; an escalation and the resolution are shown in the channel 
 
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import ANNOUNCE, BotClient, on_the_card, text_of
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
+from tests.adapters.slack.conftest import (
+    ANNOUNCE,
+    SHIPPED_PLAYBOOKS,
+    BotClient,
+    on_the_card,
+    running_bot,
+    text_of,
+)
 
 
 def test_the_announcement_is_followed_through_a_whole_incident(bot: BotClient) -> None:
@@ -44,3 +60,68 @@ def test_the_announcement_is_followed_through_a_whole_incident(bot: BotClient) -
     assert "*State* Investigating" in text_of(now)  # reopened, as it is now
     assert "<@U0ALICE>" in text_of(now)
     assert "slow checkout" in text_of(now)  # the last status update
+
+
+EXECS = "C0EXECS"
+
+
+@pytest.fixture
+def exec_bot(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path
+) -> Iterator[BotClient]:
+    """A bot whose Sev1 playbook also tells an executive channel."""
+    for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    sev1 = tmp_path / "sev1.yaml"
+    sev1.write_text(sev1.read_text() + f"\nstakeholders:\n  channels: [{EXECS}]\n")
+    slack.add_channel(EXECS, "execs", members=[slack.identity.bot_user_id])
+    with running_bot(slack, engine, repo_root, playbooks_dir=tmp_path) as client:
+        yield client
+
+
+def test_a_playbooks_executive_channel_hears_a_sev1_from_declaration_to_resolution(
+    exec_bot: BotClient,
+) -> None:
+    bot = exec_bot
+    bot.reply(bot.command("sev2 search is slow"))
+    assert bot.runtime.work.wait_idle()
+    assert bot.slack.messages(EXECS) == []  # a Sev2 is not theirs
+    bot.reply(bot.command("sev1 checkout is returning 500s"))
+    assert bot.runtime.work.wait_idle()
+    channel = str(bot.slack.calls_to("conversations.create")[1].response["channel"]["id"])
+    update = 'update impact="checkout errors" affected=40% action="rolling back" next=15m'
+    bot.command(update, channel=channel)
+    assert bot.runtime.work.wait_idle()
+    bot.command("resolve", channel=channel)
+    assert bot.runtime.work.wait_idle()
+
+    heard = [text_of(m) for m in bot.slack.messages(EXECS)]
+    assert len(heard) == 3, heard  # each a message of its own, in order
+    assert "checkout is returning 500s" in heard[0]
+    assert "checkout errors" in heard[1]
+    assert "resolved*" in heard[2]
+    met = [d for d in bot.runtime.service.get(2).deadlines if d.status is DeadlineStatus.MET]
+    assert [d.kind for d in met if d.kind is DeadlineKind.STATUS_UPDATE] == [
+        DeadlineKind.STATUS_UPDATE
+    ]
+
+
+def test_a_status_update_the_executive_channel_refused_leaves_the_deadline_unmet(
+    exec_bot: BotClient,
+) -> None:
+    bot = exec_bot
+    bot.reply(bot.command("sev1 checkout is returning 500s"))
+    assert bot.runtime.work.wait_idle()
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    bot.slack.refuse_posts_in(EXECS, "is_archived")
+    update = 'update impact="checkout errors" affected=40% action="rolling back" next=15m'
+    text = bot.reply(bot.command(update, channel=channel))["text"]
+    assert f"Not posted in <#{EXECS}>: <#{EXECS}> is archived." in text
+    assert "*stakeholders were not told*" in text
+    assert any("checkout errors" in text_of(m) for m in bot.slack.messages(ANNOUNCE))
+    pending = [
+        d
+        for d in bot.runtime.service.get(1).deadlines
+        if d.kind is DeadlineKind.STATUS_UPDATE and d.status is DeadlineStatus.PENDING
+    ]
+    assert len(pending) == 2  # the first update's deadline, and the one it promised

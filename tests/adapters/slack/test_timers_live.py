@@ -113,6 +113,7 @@ def test_the_nudge_button_opens_the_form_and_an_update_meets_the_deadline(
     )
     wait_for_text(live.slack, channel, sentence)
     wait_for_text(live.slack, ANNOUNCE, sentence)
+    assert live.runtime.work.wait_idle()  # stakeholders' being told is recorded after it
     [due] = [
         d.due_at
         for d in live.runtime.service.get(1).deadlines

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
+from bot.core.follow_ups import FOLLOW_UP_KINDS, follow_up_entry
 from bot.core.model import Event, EventKind
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
@@ -34,6 +35,8 @@ def _what(event: Event, person: Callable[[str], str]) -> str:
         case EventKind.ROLLBACK_DECIDED | EventKind.ROLLBACK_ADVISED:
             deploy = " ".join(event.extra.get(k, "") for k in ("service", "version", "commit"))
             detail = f"{detail} {deploy}".strip()
+        case kind if kind in FOLLOW_UP_KINDS:
+            return follow_up_entry(event, person)
     action = str(event.kind).replace("_", " ")
     return f"{action}: {detail}" if detail else action
 
@@ -109,4 +112,18 @@ def context(
         "timeline": [
             {"at": _at(e.at), "actor": person(e.actor), "what": _what(e, person)} for e in events
         ],
+        "follow_ups": [
+            {
+                "number": f.number,
+                "what": f.what,
+                "owner": person(f.owner),
+                "due": _at(f.due_at),
+                "state": str(f.state),
+                "on_time": f.done_on_time,
+                "issue": f.link.key if f.link else "",
+                "url": f.link.url if f.link else "",
+            }
+            for f in view.follow_ups
+        ],
+        "follow_ups_done_on_time": sum(1 for f in view.follow_ups if f.done_on_time),
     }

@@ -11,6 +11,7 @@ from bot.adapters.db.incidents import StoredIncident
 from bot.core import deadlines, model
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import Escalation
+from bot.core.follow_ups import FollowUp, TrackerLink
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import PostmortemRule, ResponseRule, Rung, SeverityPolicy, StatusUpdateRule
 from bot.services.read_model import IncidentView
@@ -70,6 +71,37 @@ def incident_view(
         ),
         Event(6, _at(20), EventKind.MITIGATED, "U0BOB"),
         Event(7, _at(45), EventKind.RESOLVED, "U0BOB"),
+        Event(
+            8,
+            _at(50),
+            EventKind.FOLLOW_UP_ADDED,
+            "U0BOB",
+            subject="U0CAROL",
+            text="add retries | to the payment client",
+            extra={"due": _at(14 * 24 * 60).isoformat()},
+        ),
+        Event(
+            9,
+            _at(51),
+            EventKind.FOLLOW_UP_LINKED,
+            "incident-bot",
+            extra={
+                "follow_up": "1",
+                "tracker": "github",
+                "key": "acme/checkout#12",
+                "url": "https://github.com/acme/checkout/issues/12",
+            },
+        ),
+        Event(10, _at(55), EventKind.FOLLOW_UP_DONE, "U0CAROL", extra={"follow_up": "1"}),
+        Event(
+            11,
+            _at(56),
+            EventKind.FOLLOW_UP_ADDED,
+            "U0BOB",
+            subject="U0BOB",
+            text="alert on the error budget",
+            extra={"due": _at(7 * 24 * 60).isoformat()},
+        ),
     ]
     incident = model.replay(events)
     stored = StoredIncident(1, incident, channel_id="C0INCIDENT", events=tuple(events))
@@ -96,7 +128,16 @@ def _deadline_context() -> dict[str, Any]:
         "deadline": missed,
         "owner": "U0BOB",
         "owner_group": "S0PAYMENTS",
+        "follow_up": None,
     }
+
+
+def _follow_up() -> FollowUp:
+    """A follow-up with hostile text, linked to its issue."""
+    link = TrackerLink("github", "acme/checkout#12", "https://github.com/acme/checkout/issues/12")
+    return FollowUp(
+        2, f"add retries {HOSTILE}", "U0CAROL", _at(14 * 24 * 60), _at(50), "U0BOB", link=link
+    )
 
 
 SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
@@ -117,7 +158,11 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "next_escalation": Escalation(3, Rung.PAGE, _at(50)),
     },
     "next_escalation.md.j2": lambda: {"next_escalation": Escalation(3, Rung.PAGE, _at(50))},
-    "deadline_reminder.md.j2": lambda: {**_deadline_context(), "remaining": timedelta(minutes=2)},
+    "deadline_reminder.md.j2": lambda: {
+        **_deadline_context(),
+        "remaining": timedelta(days=2),
+        "follow_up": _follow_up(),
+    },
     "status_update.md.j2": lambda: {
         "impact": f"errors at checkout {HOSTILE}",
         "affected": "5% of traffic",

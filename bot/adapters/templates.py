@@ -40,6 +40,10 @@ def _channel(channel_id: str | None) -> Markup:
     return Markup(mrkdwn.channel(channel_id)) if channel_id else Markup("")  # noqa: S704
 
 
+def _link(url: str, label: str) -> Markup:
+    return Markup(mrkdwn.link(url, label))  # noqa: S704 - mrkdwn.link escapes the label
+
+
 def _date(moment: datetime, style: str = "{date_short_pretty} {time}") -> Markup:
     return Markup(mrkdwn.date(moment, style))  # noqa: S704
 
@@ -89,7 +93,7 @@ class Templates:
             bytecode_cache=_COMPILED,
         )
         self.environment.filters.update(
-            user=_user, group=_group, channel=_channel, date=_date, duration=_duration
+            user=_user, group=_group, channel=_channel, date=_date, duration=_duration, link=_link
         )
 
     def check(self) -> None:

@@ -10,6 +10,7 @@ class DeadlineKind(enum.StrEnum):
     RESPOND = "respond"
     STATUS_UPDATE = "status_update"
     POSTMORTEM = "postmortem"
+    FOLLOW_UP = "follow_up"
 
     @property
     def description(self) -> str:
@@ -21,6 +22,7 @@ _DESCRIPTIONS = {
     DeadlineKind.RESPOND: "on-call engineer responded",
     DeadlineKind.STATUS_UPDATE: "status update to stakeholders",
     DeadlineKind.POSTMORTEM: "post-mortem published",
+    DeadlineKind.FOLLOW_UP: "follow-up done",
 }
 
 

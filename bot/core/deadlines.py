@@ -18,7 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core import follow_ups
 from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
+from bot.core.follow_ups import FollowUp
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import EscalationRule, Policies, ResponseRule, Rung, SeverityPolicy
 
@@ -54,6 +56,11 @@ class Deadline:
     """Escalations recorded since the miss."""
     next_escalation: Escalation | None = None
     """The next escalation, while the deadline is missed, unmet and still the incident's."""
+    follow_up: int | None = None
+    """The follow-up (its number) a FOLLOW_UP deadline is for."""
+    owner: str | None = None
+    """Whom its notices address first, when not the incident's commander (a follow-up's
+    owner)."""
 
     @property
     def late_by(self) -> timedelta | None:
@@ -80,6 +87,8 @@ class _Open:
     cancelled_at: datetime | None = None
     missed_noted_at: datetime | None = None  # when the miss was recorded
     escalated_at: list[datetime] = field(default_factory=list)
+    follow_up: int | None = None
+    owner: str | None = None
 
 
 class _Planner:
@@ -90,6 +99,7 @@ class _Planner:
         self.participants: dict[EventKind, set[str]] = {}
         self.severity: Severity | None = None
         self.closed_at: datetime | None = None
+        self.follow_ups = 0
 
     def open(
         self, kind: DeadlineKind, event: Event, within: timedelta, leads: Iterable[timedelta]
@@ -201,8 +211,54 @@ class _Planner:
             case EventKind.DEADLINE_ESCALATED:
                 if (escalated := self.find(event)) is not None:
                     escalated.escalated_at.append(event.at)
+            case EventKind.FOLLOW_UP_ADDED:
+                self.follow_ups += 1
+                self.open_follow_up(event, self.follow_ups, follow_ups.added(event, 0))
+            case (
+                EventKind.FOLLOW_UP_CHANGED | EventKind.FOLLOW_UP_DONE | EventKind.FOLLOW_UP_DROPPED
+            ):
+                self.follow_up_moved(event)
         if event.kind is EventKind.REOPENED:
             self.closed_at = None
+
+    def open_follow_up(self, event: Event, number: int, follow_up: FollowUp) -> None:
+        rule = self.policy.follow_ups
+        due = follow_up.due_at
+        reminders = tuple(sorted(due - lead for lead in rule.reminders if due - lead > event.at))
+        self.all.append(
+            _Open(
+                f"{DeadlineKind.FOLLOW_UP}@{event.seq}",
+                DeadlineKind.FOLLOW_UP,
+                self.policy.severity,
+                event.at,
+                due,
+                reminders,
+                event.seq,
+                rule.escalation,
+                follow_up=number,
+                owner=follow_up.owner,
+            )
+        )
+
+    def follow_up_moved(self, event: Event) -> None:
+        """A follow-up edited (a new due date replaces its deadline), done or dropped."""
+        number = follow_ups.number_of(event)
+        for deadline in self.waiting(DeadlineKind.FOLLOW_UP):
+            if deadline.follow_up != number:
+                continue
+            if event.kind is EventKind.FOLLOW_UP_DONE:
+                deadline.met_at = event.at
+            elif event.kind is EventKind.FOLLOW_UP_DROPPED:
+                deadline.cancelled_at = event.at
+            elif "due" in event.extra:
+                deadline.cancelled_at = event.at
+                owner = event.extra.get("owner", deadline.owner or event.actor)
+                due = datetime.fromisoformat(event.extra["due"])
+                moved = FollowUp(number, "", owner, due, event.at, event.actor)
+                self.open_follow_up(event, number, moved)
+            elif "owner" in event.extra:
+                deadline.owner = event.extra["owner"]
+            return
 
     def find(self, event: Event) -> _Open | None:
         """The deadline a timer's event (a miss, an escalation) is about."""
@@ -249,9 +305,11 @@ def _settle(deadline: _Open, now: datetime, closed_at: datetime | None) -> Deadl
             if status is DeadlineStatus.MISSED
             and met_at is None
             and cancelled_at is None
-            and closed_at is None
+            and (closed_at is None or deadline.kind is DeadlineKind.FOLLOW_UP)
             else None
         ),
+        follow_up=deadline.follow_up,
+        owner=deadline.owner,
     )
 
 

@@ -49,6 +49,16 @@ class EventKind(enum.StrEnum):
     ROLLBACK_DECIDED = "rollback_decided"
     DEPLOY_REPORTED = "deploy_reported"
     ALERT_FIRING = "alert_firing"
+    FOLLOW_UP_ADDED = "follow_up_added"
+    """A follow-up (``text``: what; ``subject``: its owner; ``extra["due"]``: ISO UTC); its
+    number is its place among the incident's follow-ups (``bot.core.follow_ups``)."""
+    FOLLOW_UP_CHANGED = "follow_up_changed"
+    """``extra``: ``follow_up`` (its number) and any of ``what``, ``owner``, ``due``."""
+    FOLLOW_UP_DONE = "follow_up_done"
+    FOLLOW_UP_DROPPED = "follow_up_dropped"
+    """Won't do (``text``: why)."""
+    FOLLOW_UP_LINKED = "follow_up_linked"
+    """Its issue in the team's tracker: ``extra``: ``tracker``, ``key``, ``url``."""
 
 
 LIFECYCLE_ACTIONS: Mapping[EventKind, lifecycle.Action] = {

@@ -67,6 +67,16 @@ class PostmortemRule:
 
 
 @dataclass(frozen=True)
+class FollowUpRule:
+    """A follow-up is due ``due_after`` its adding unless a date is given; reminded before it
+    and, once missed, chased by ``escalation`` (after the incident is closed too)."""
+
+    due_after: timedelta
+    reminders: tuple[timedelta, ...] = ()
+    escalation: EscalationRule | None = None
+
+
+@dataclass(frozen=True)
 class RollbackRule:
     """A deploy under ``window`` old at the start: roll back first; under ``urgent``: now."""
 
@@ -83,11 +93,14 @@ class SeverityPolicy:
     rollback: RollbackRule | None = None
     escalation: EscalationRule | None = None
     """Repeats for the response and status update deadlines, once missed."""
+    follow_ups: FollowUpRule = FollowUpRule(timedelta(days=14))
 
     def escalation_for(self, kind: DeadlineKind) -> EscalationRule | None:
         """How a missed deadline of ``kind`` is escalated again, if it is."""
         if kind is DeadlineKind.POSTMORTEM:
             return self.postmortem.escalation if self.postmortem else None
+        if kind is DeadlineKind.FOLLOW_UP:
+            return self.follow_ups.escalation
         return self.escalation
 
 

@@ -21,6 +21,13 @@ class Purpose(enum.StrEnum):
     ESCALATE = "escalate"
     SETUP = "setup"
     """The incident's room (channel, people, card, announcement, ticket) still being set up."""
+    TRACKER = "tracker"
+    """The incident's follow-ups owed to the team's tracker (filed, closed), or polled there."""
+
+
+WORK = frozenset({Purpose.SETUP, Purpose.TRACKER})
+"""Timers for owed work rather than a deadline's notices: armed by the use cases, never by
+the deadlines' plan."""
 
 
 SETUP_KEY = "setup"

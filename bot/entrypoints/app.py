@@ -34,6 +34,8 @@ from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
 from bot.adapters.slack.wording.rooms import SlackRoomWording
 from bot.adapters.slack.wording.signals import SlackSignalWording
 from bot.adapters.templates import TemplateProblem, Templates
+from bot.adapters.trackers.github import GitHubIssues
+from bot.adapters.trackers.jira import JiraIssues
 from bot.core.model import Severity
 from bot.entrypoints.health import Health
 from bot.entrypoints.metrics import Metrics, Saturation
@@ -52,6 +54,7 @@ from bot.services.clock import Clock, SteadyClock
 from bot.services.declaring import Declaring
 from bot.services.deliveries import Deliveries
 from bot.services.deploys import DeployService
+from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
 from bot.services.postmortems import Postmortems
 from bot.services.probing import Prober
@@ -60,6 +63,7 @@ from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
 from bot.services.timers import Fired, TimerRunner
+from bot.services.trackers import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +196,8 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         service, rooms, access, advisor, signals, playbooks, chat, SlackDeclaringWording()
     )
     response = IncidentResponse(service, rooms, access, advisor, postmortems, deploys, playbooks)
+    poll = timedelta(seconds=settings.tracker_poll_seconds)
+    follow_ups = FollowUps(service, access, playbooks, _trackers(settings), poll)
     handlers = Handlers(
         UseCases(
             service,
@@ -205,6 +211,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             chat,
             playbooks,
             templates,
+            follow_ups,
         )
     )
     identity = BotIdentity(web)
@@ -245,6 +252,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         lease=timedelta(seconds=settings.timer_lease_seconds),
         parallel=wiring.timer_parallelism,
         setup=declaring.resume,
+        tracker=follow_ups,
         on_recorded=lambda incident_id: rooms.refresh_card(service.get(incident_id)),
     )
     ticker = Ticker(
@@ -304,3 +312,16 @@ def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:
         if firing.reach is not None:
             purpose = str(firing.timer.purpose)
             metrics.timer_notices.labels(purpose, str(firing.reach)).inc()
+
+
+def _trackers(settings: Settings) -> dict[str, Tracker]:
+    """The trackers whose credentials the settings hold, by name."""
+    found: dict[str, Tracker] = {}
+    if settings.github_token is not None:
+        found["github"] = GitHubIssues(
+            settings.github_token.get_secret_value(), settings.github_api_url
+        )
+    if settings.jira_base_url and settings.jira_email and settings.jira_api_token is not None:
+        token = settings.jira_api_token.get_secret_value()
+        found["jira"] = JiraIssues(settings.jira_base_url, settings.jira_email, token)
+    return found

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # fast on a small machine (measured in benchmarks/ack_latency.py); raise it if Slack is slow.
     slack_workers: int = Field(default=4, ge=1, le=64)
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    # The team's tracker, for follow-ups (the catalog says which service files where).
+    github_api_url: str = "https://api.github.com"
+    github_token: SecretStr | None = None
+    jira_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    tracker_webhook_secret: SecretStr | None = None
+    tracker_poll_seconds: float = Field(default=900.0, ge=10, le=86400)
     timer_poll_seconds: float = Field(default=1.0, gt=0, le=30)
     timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
     # A deadline announced this long after it fell due says how late it is (the bot was down).
@@ -51,6 +59,9 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.deploy_webhook_secret,
             self.alertmanager_webhook_token,
+            self.github_token,
+            self.jira_api_token,
+            self.tracker_webhook_secret,
         ]
         found = [s.get_secret_value() for s in secrets if s is not None]
         password = urlsplit(self.database_url).password

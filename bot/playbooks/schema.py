@@ -9,9 +9,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
+from bot.core.follow_ups import Destination
 from bot.core.model import EventKind, Severity
 from bot.core.policy import (
     EscalationRule,
+    FollowUpRule,
     PostmortemRule,
     ResponseRule,
     RollbackRule,
@@ -95,6 +97,26 @@ class Postmortem(Strict):
         )
 
 
+class FollowUps(Strict):
+    due_after: Duration = Field(
+        default=timedelta(days=14),
+        description="a follow-up given no due date is due this long after",
+    )
+    remind_before: LeadTimes = []
+    repeat_every: Duration | None = Field(
+        None, description="a missed follow-up is chased again this often (none: once)"
+    )
+    steps: Steps = ["owner", "group"]
+
+    def to_rule(self) -> FollowUpRule:
+        escalation = (
+            EscalationRule(self.repeat_every, tuple(Rung(s) for s in self.steps))
+            if self.repeat_every
+            else None
+        )
+        return FollowUpRule(self.due_after, tuple(self.remind_before), escalation)
+
+
 class Rollback(Strict):
     window: Duration
     urgent: Duration
@@ -176,6 +198,7 @@ class Playbook(Strict):
     first_actions: FirstActions
     escalation: Escalation = Escalation()
     stakeholders: Stakeholders = Stakeholders()
+    follow_ups: FollowUps = FollowUps()
 
     def to_policy(self) -> SeverityPolicy:
         return SeverityPolicy(
@@ -193,6 +216,7 @@ class Playbook(Strict):
             if self.rollback
             else None,
             escalation=self.escalation.to_rule(),
+            follow_ups=self.follow_ups.to_rule(),
         )
 
 
@@ -206,6 +230,28 @@ class ServiceRollback(Strict):
     webhook: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
 
 
+class ServiceFollowUps(Strict):
+    """Where a service's follow-ups are filed: a GitHub repository, or a Jira project."""
+
+    github: (
+        Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$", examples=["acme/checkout"])] | None
+    ) = None
+    jira: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$", examples=["PAY"])] | None = None
+    issue_type: str = Field(default="Task", min_length=1, description="the Jira issue type")
+
+    @model_validator(mode="after")
+    def _one_tracker(self) -> ServiceFollowUps:
+        if (self.github is None) == (self.jira is None):
+            raise ValueError("name one tracker: `github: owner/repo` or `jira: PROJECTKEY`")
+        return self
+
+    def destination(self) -> Destination:
+        if self.github is not None:
+            return Destination("github", self.github)
+        assert self.jira is not None
+        return Destination("jira", self.jira, self.issue_type)
+
+
 class Service(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     team: str = Field(min_length=1)
@@ -213,6 +259,11 @@ class Service(Strict):
     dependencies: list[Dependency] = []
     rollback: ServiceRollback
     pagerduty_routing_key: str | None = None
+    follow_ups: ServiceFollowUps | None = None
+
+    def follow_ups_destination(self) -> Destination | None:
+        """Where its follow-ups are filed, if the catalog says."""
+        return self.follow_ups.destination() if self.follow_ups else None
 
 
 class Catalog(Strict):

@@ -123,7 +123,7 @@ class DeadlineAnnouncer:
             view,
             deadline,
             late,
-            self._owners(view),
+            self._owners(view, deadline),
             escalation.user_group,
             paged=self._page(view, deadline) if escalation.page else False,
             fired_late=late if late > self.late_notice else None,
@@ -131,7 +131,7 @@ class DeadlineAnnouncer:
             if rule
             else None,
         )
-        return self._post(view, self.wording.overdue(notice), tag)
+        return self._post(view, self.wording.overdue(notice), tag, deadline)
 
     def escalate(
         self,
@@ -155,14 +155,14 @@ class DeadlineAnnouncer:
             deadline,
             escalation,
             now - deadline.due_at,
-            self._owners(view),
+            self._owners(view, deadline),
             escalate_to=group if rung in (Rung.GROUP, Rung.PAGE) else None,
             paged=self._page(view, deadline, escalation.step) if rung is Rung.PAGE else False,
             next_escalation=deadlines.escalation_after(rule, deadline.due_at, step, now)
             if rule
             else None,
         )
-        return self._post(view, self.wording.escalation(notice), tag)
+        return self._post(view, self.wording.escalation(notice), tag, deadline)
 
     def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
         """Remind of a pending deadline; returns who it reached.
@@ -170,8 +170,8 @@ class DeadlineAnnouncer:
         Raises ChatFailure as ``overdue``.
         """
         remaining = max(deadline.due_at - now, timedelta(0))
-        notice = Reminder(view, deadline, remaining, self._owners(view))
-        return self._post(view, self.wording.reminder(notice), tag)
+        notice = Reminder(view, deadline, remaining, self._owners(view, deadline))
+        return self._post(view, self.wording.reminder(notice), tag, deadline)
 
     def already_said(self, view: IncidentView, tag: str) -> str | None:
         """``<channel>/<ts>`` of the recent message tagged ``tag`` in a channel of the chain,
@@ -190,14 +190,15 @@ class DeadlineAnnouncer:
                 return f"{channel}/{found}"
         return None
 
-    def _recipients(self, view: IncidentView) -> Recipients:
-        owners = self._owners(view)
+    def _recipients(self, view: IncidentView, deadline: Deadline | None = None) -> Recipients:
+        owners = self._owners(view, deadline)
         return Recipients(view.channel_id, self.announce_channel, owners.owner, owners.owner_group)
 
-    def _post(self, view: IncidentView, message: Message, tag: str) -> Delivery:
-        return deliver(self.chat, self._recipients(view), message, Tag(TIMER_TAG, {"timer": tag}))
+    def _post(self, view: IncidentView, message: Message, tag: str, deadline: Deadline) -> Delivery:
+        to = self._recipients(view, deadline)
+        return deliver(self.chat, to, message, Tag(TIMER_TAG, {"timer": tag}))
 
-    def _owners(self, view: IncidentView) -> Owners:
+    def _owners(self, view: IncidentView, deadline: Deadline | None = None) -> Owners:
         group = next(
             (
                 service.user_group
@@ -207,7 +208,8 @@ class DeadlineAnnouncer:
             None,
         )
         escalation = self.playbooks[view.severity].escalation.user_group
-        return Owners(view.commander, group or escalation)
+        owner = deadline.owner if deadline is not None and deadline.owner else view.commander
+        return Owners(owner, group or escalation)
 
     def _page(self, view: IncidentView, deadline: Deadline, step: int = 0) -> bool:
         """Page every affected service with a routing key; True if any page was taken.

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core import deadlines, lifecycle
+from bot.core import deadlines, follow_ups, lifecycle
 from bot.core.deadlines import Deadline
+from bot.core.follow_ups import FollowUp
 from bot.core.model import Event, EventKind, Severity
 from bot.services.records import StoredIncident
 
@@ -78,6 +79,11 @@ class IncidentView:
     @property
     def next_deadline(self) -> Deadline | None:
         return deadlines.next_due(self.deadlines)
+
+    @property
+    def follow_ups(self) -> tuple[FollowUp, ...]:
+        """Its follow-ups, by number (``bot.core.follow_ups``)."""
+        return follow_ups.follow_ups(self.events)
 
     @property
     def stakeholders_not_told(self) -> tuple[Event, ...]:

@@ -76,6 +76,20 @@ SETUP_RETRY = timedelta(seconds=10)  # the first wait before a set-up is tried a
 SETUP_RETRY_MOST = timedelta(minutes=5)
 
 SetUp = Callable[[int], bool]
+
+
+class TrackerWork(Protocol):
+    """Follow-ups owed to the team's tracker (``bot.services.follow_ups.FollowUps``)."""
+
+    poll_every: timedelta
+
+    def sync(self, incident_id: int) -> bool:
+        """Do what is owed; True when nothing is left."""
+        ...
+
+    def still_to_poll(self, incident_id: int) -> bool: ...
+
+
 """Finishes setting up an incident's room (by id); True once it is set up."""
 
 
@@ -109,8 +123,10 @@ class TimerRunner:
         stopwatch: Stopwatch = system_stopwatch,
         setup: SetUp | None = None,
         on_recorded: Callable[[int], None] | None = None,
+        tracker: TrackerWork | None = None,
     ) -> None:
         self.setup = setup  # finishes an incident's room; None: nothing to finish here
+        self.tracker = tracker  # files follow-ups in the team's tracker; None: none configured
         self.units = units
         self.service = service
         self.announcer = announcer
@@ -203,6 +219,8 @@ class TimerRunner:
     def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> tuple[str, Reach | None]:
         if timer.purpose is Purpose.SETUP:
             return self._set_up(timer, now), None
+        if timer.purpose is Purpose.TRACKER:
+            return self._file(timer, now), None
         view = self.service.get(timer.incident_id, now)
         deadline = _deadline(view, timer)
         if not self._owed(timer, deadline):
@@ -224,7 +242,7 @@ class TimerRunner:
             case Purpose.ESCALATE:
                 coming = deadline.next_escalation
                 return coming is not None and escalation_key(deadline.key, coming.step) == timer.key
-            case Purpose.SETUP:
+            case Purpose.SETUP | Purpose.TRACKER:
                 return False  # not a deadline's
 
     def _set_up(self, timer: ClaimedTimer, now: datetime) -> str:
@@ -244,6 +262,29 @@ class TimerRunner:
             uow.timers.postpone(timer.id, self.owner, now + backoff)
             uow.commit()
         return "retrying"
+
+    def _file(self, timer: ClaimedTimer, now: datetime) -> str:
+        """Do what the incident's follow-ups owe the tracker; until it is done, try again
+        later (backing off, never giving up); then poll while a filed one is open."""
+        tracker = self.tracker
+        try:
+            done = tracker is None or tracker.sync(timer.incident_id)
+        except Exception:
+            log.exception("could not sync the tracker", extra={"incident_id": timer.incident_id})
+            done = False
+        if done and (tracker is None or not tracker.still_to_poll(timer.incident_id)):
+            self._close(timer, now, TimerStatus.FIRED)
+            return "fired"
+        if done:
+            assert tracker is not None
+            again = now + tracker.poll_every
+        else:
+            doublings = min(max(timer.attempts - 1, 0), 8)
+            again = now + min(SETUP_RETRY * 2**doublings, SETUP_RETRY_MOST)
+        with self.units() as uow:
+            uow.timers.postpone(timer.id, self.owner, again)
+            uow.commit()
+        return "polling" if done else "retrying"
 
     def _announce(
         self,
@@ -274,7 +315,7 @@ class TimerRunner:
                 return self.announcer.escalate(view, deadline, escalation, now, tag)
             case Purpose.REMINDER:
                 return self.announcer.remind(view, deadline, now, tag)
-            case Purpose.SETUP:
+            case Purpose.SETUP | Purpose.TRACKER:
                 raise AssertionError("a set-up timer is not a deadline's: it says nothing")
 
     def _settle(
@@ -328,7 +369,7 @@ class TimerRunner:
                     return None
                 extra["notice"] = "reminder"
                 return self.service.event(EventKind.NOTICE_UNDELIVERED, BOT, text=what, extra=extra)
-            case Purpose.SETUP:
+            case Purpose.SETUP | Purpose.TRACKER:
                 return None
 
     def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:

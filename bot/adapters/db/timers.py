@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.adapters.db.tables import TimerRow
-from bot.core.timers import Purpose, TimerSpec
+from bot.core.timers import WORK, Purpose, TimerSpec
 from bot.services.records import ClaimedTimer, TimerStatus
 
 
@@ -42,7 +42,7 @@ class Timers:
             row.key: row
             for row in self.session.scalars(
                 select(TimerRow).where(
-                    TimerRow.incident_id == incident_id, TimerRow.purpose != Purpose.SETUP
+                    TimerRow.incident_id == incident_id, TimerRow.purpose.not_in(list(WORK))
                 )
             )
         }

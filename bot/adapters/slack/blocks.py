@@ -28,6 +28,7 @@ from bot.adapters.slack.verbs import CHANGE_SEVERITY, VERBS
 from bot.core import deadlines, durations
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline, Escalation
+from bot.core.follow_ups import FOLLOW_UP_KINDS, follow_up_entry
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import Rung
 from bot.core.rollback import Deploy
@@ -296,6 +297,8 @@ def describe(event: Event) -> str:
             return f"{who} set the services: {escape(event.extra.get('services', ''))}"
         case EventKind.STATUS_UPDATE_POSTED:
             return f"{who} posted a status update: {text}"
+        case kind if kind in FOLLOW_UP_KINDS:
+            return f"{who}: {follow_up_entry(event, mrkdwn.user, escape)}"
         case EventKind.STAKEHOLDERS_TOLD:
             entry = escape(event.extra.get("update", "?"))
             return f"{who} told stakeholders of the status update (entry {entry})"

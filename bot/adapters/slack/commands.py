@@ -169,3 +169,62 @@ def unknown(word: str) -> UsageError:
 def handed_on(verb: Syntax, rest: str) -> Command:
     """The parser of a verb without a word of its own: another verb's parser makes its commands."""
     raise unknown(verb.name)
+
+
+FOLLOW_UP_MOVES = ("done", "wontdo", "owner", "due", "edit")
+_DUE = re.compile(r"(?:^|\s)due\s+(\S+)\s*$", re.IGNORECASE)
+_MENTION_ANYWHERE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def follow_up(verb: Syntax, rest: str) -> Command:
+    """``<what> [@owner] [due <when>]`` adds one (``words``: ``add``, the due as typed);
+    ``<n> done|wontdo <why>|owner @x|due <when>|edit <what>`` changes follow-up ``n``
+    (``words``: the move, ``n``, the due as typed)."""
+    words = rest.split()
+    usage = f"`/incident {verb.example}`"
+    if not words:
+        raise UsageError(f"say what must be done: {usage}")
+    if len(words) >= 2 and words[0].isdigit() and words[1].lower() in FOLLOW_UP_MOVES:
+        return _follow_up_move(verb, int(words[0]), words[1].lower(), words[2:])
+    what, due = _due(rest)
+    owners = _MENTION_ANYWHERE.findall(what)
+    if len(owners) > 1:
+        raise UsageError(f"name one owner: {usage}")
+    what = " ".join(_MENTION_ANYWHERE.sub(" ", what).split())
+    if not what:
+        raise UsageError(f"say what must be done: {usage}")
+    return Command(verb.name, text=what, user=owners[0] if owners else None, words=("add", due))
+
+
+def _follow_up_move(verb: Syntax, number: int, move: str, rest: list[str]) -> Command:
+    text = " ".join(rest)
+    usages = {
+        "done": f"/incident {verb.name} {number} done",
+        "wontdo": f"/incident {verb.name} {number} wontdo covered by the new alert",
+        "owner": f"/incident {verb.name} {number} owner @bob",
+        "due": f"/incident {verb.name} {number} due 2026-12-15",
+        "edit": f"/incident {verb.name} {number} edit add retries to the payment client",
+    }
+    usage = f"`{usages[move]}`"
+    if move == "done" and rest:
+        raise UsageError(f"`done` takes nothing after it: {usage}")
+    if move in ("wontdo", "edit") and not text:
+        raise UsageError(f"say {'why' if move == 'wontdo' else 'what must be done'}: {usage}")
+    if move == "owner":
+        if len(rest) != 1:
+            raise UsageError(f"name one person: {usage}")
+        return Command(
+            verb.name, user=_mention(rest[0], usages[move]), words=(move, str(number), "")
+        )
+    if move == "due" and len(rest) != 1:
+        raise UsageError(f"give one date or duration: {usage}")
+    due = rest[0] if move == "due" else ""
+    return Command(verb.name, text=text if move != "due" else "", words=(move, str(number), due))
+
+
+def _due(text: str) -> tuple[str, str]:
+    """``text`` without its trailing ``due <when>``, and the when as typed ("" if none)."""
+    match = _DUE.search(text)
+    if match is None:
+        return text, ""
+    return text[: match.start()], match.group(1)

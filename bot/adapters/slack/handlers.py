@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
 from bot.adapters.slack.commands import Command
+from bot.adapters.slack.follow_up_handlers import FollowUpHandlers
 from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
@@ -26,6 +27,7 @@ from bot.services.access import NotADeclarer, NotPermitted
 from bot.services.chat import Chat, Message
 from bot.services.declaring import Declaration, Declared, Declaring
 from bot.services.deploys import DeployService
+from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
 from bot.services.postmortems import NotUploaded, Postmortems
 from bot.services.read_model import IncidentView
@@ -63,6 +65,7 @@ class UseCases:
     chat: Chat
     playbooks: Playbooks
     templates: Templates
+    follow_ups: FollowUps
 
 
 class Handlers:
@@ -71,6 +74,9 @@ class Handlers:
         self.service = use_cases.incidents  # the incident a request is about, by channel or id
         self.playbooks = use_cases.playbooks
         self.templates = use_cases.templates
+        self.follow_ups: FollowUpHandlers = FollowUpHandlers(
+            use_cases.follow_ups, use_cases.incidents, use_cases.chat
+        )
 
     # --- declaring ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_URL = re.compile(r"https?://[^\s<>|]+")
 
 
 def escape(text: str) -> str:
@@ -39,6 +40,13 @@ def user_group(group_id: str) -> str:
 
 def channel(channel_id: str) -> str:
     return _token("<#{}>", channel_id, _CHANNEL_ID)
+
+
+def link(url: str, label: str) -> str:
+    """``label`` linking to ``url``; a url that is not plain http(s) is shown as text."""
+    if not _URL.fullmatch(url):
+        return escape(label)
+    return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
 
 
 def date(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:

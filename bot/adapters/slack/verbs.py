@@ -257,6 +257,25 @@ VERBS = Registry(
             ),
         ),
         Verb(
+            "follow-up",
+            "follow-up <what> [@owner] [due <when>]",
+            "add a follow-up (action item); `follow-up <n> done`, `wontdo <why>`, "
+            "`owner @x`, `due <when>` or `edit <what>` changes one",
+            "follow-up add retries to the payment client @bob due 14d",
+            commands.follow_up,
+            InIncident(lambda h, who, command, view: h.follow_ups.command(who, command, view)),
+            aliases=("followup", "action"),
+        ),
+        Verb(
+            "follow-ups",
+            "follow-ups",
+            "the incident's follow-ups: owners, due dates, states, issues",
+            "follow-ups",
+            commands.no_arguments,
+            InIncident(lambda h, _who, _command, view: h.follow_ups.listing(view)),
+            aliases=("followups", "actions"),
+        ),
+        Verb(
             "deps",
             "deps",
             "check the affected services' dependencies now",

@@ -8,6 +8,7 @@ from bot.adapters.slack import blocks, verbs
 from bot.adapters.templates import Templates
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import Deadline
+from bot.core.follow_ups import FollowUp
 from bot.services.announcer import Escalated, Overdue, Reminder
 from bot.services.chat import Message
 from bot.services.read_model import IncidentView
@@ -26,6 +27,7 @@ class SlackDeadlineWording:
             incident=notice.view,
             incident_id=notice.view.id,
             deadline=notice.deadline,
+            follow_up=_follow_up(notice.view, notice.deadline),
             late=notice.late,
             escalate_to=notice.escalate_to,
             paged=notice.paged,
@@ -43,6 +45,7 @@ class SlackDeadlineWording:
             incident=notice.view,
             incident_id=notice.view.id,
             deadline=notice.deadline,
+            follow_up=_follow_up(notice.view, notice.deadline),
             escalation=notice.escalation,
             late=notice.late,
             escalate_to=notice.escalate_to,
@@ -59,11 +62,19 @@ class SlackDeadlineWording:
             "deadline_reminder.md.j2",
             incident=notice.view,
             deadline=notice.deadline,
+            follow_up=_follow_up(notice.view, notice.deadline),
             remaining=notice.remaining,
             owner=notice.owners.owner,
             owner_group=notice.owners.owner_group,
         )
         return _notice(notice.view, notice.deadline, text)
+
+
+def _follow_up(view: IncidentView, deadline: Deadline) -> FollowUp | None:
+    """The follow-up a FOLLOW_UP deadline is for."""
+    if deadline.follow_up is None:
+        return None
+    return next((f for f in view.follow_ups if f.number == deadline.follow_up), None)
 
 
 def _notice(view: IncidentView, deadline: Deadline, text: str) -> Message:

@@ -1,0 +1,162 @@
+"""``/incident follow-up …`` and ``/incident follow-ups``: the follow-ups use case, worded for
+Slack. The channel hears each change; the person who typed it elsewhere is told where."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from bot.adapters.slack import access, blocks, mrkdwn
+from bot.adapters.slack.commands import Command
+from bot.adapters.slack.mrkdwn import escape, truncate
+from bot.adapters.slack.replies import Invocation, Reply, error, notice
+from bot.core.follow_ups import DueError, FollowUp, FollowUpState, due_from
+from bot.services.access import NotPermitted
+from bot.services.chat import Chat, ChatFailure, Message
+from bot.services.follow_ups import (
+    DueInThePast,
+    FollowUpClosed,
+    FollowUps,
+    NoSuchFollowUp,
+    Refusal,
+)
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
+
+STATE_EMOJI = {
+    FollowUpState.OPEN: ":white_circle:",
+    FollowUpState.DONE: ":white_check_mark:",
+    FollowUpState.WONT_DO: ":heavy_minus_sign:",
+}
+SHOWN = 40
+"""Follow-ups listed in one reply (Slack allows 50 blocks)."""
+
+
+class FollowUpHandlers:
+    def __init__(self, follow_ups: FollowUps, incidents: IncidentService, chat: Chat) -> None:
+        self.follow_ups = follow_ups
+        self.incidents = incidents
+        self.chat = chat
+
+    def command(self, who: Invocation, command: Command, view: IncidentView) -> Reply | None:
+        """Add one, or move one (done, won't do, owner, due, edit)."""
+        move, *rest = command.words
+        number = int(rest[0]) if move != "add" else 0
+        typed_due = rest[-1] if rest else ""
+        try:
+            due = due_from(typed_due, self.incidents.clock()) if typed_due else None
+        except DueError as bad:
+            return error(escape(str(bad)))
+        user = who.user
+        result: FollowUp | Refusal
+        match move:
+            case "add":
+                result = self.follow_ups.add(user, view.id, command.text, command.user, due)
+                said = "added"
+            case "done":
+                result = self.follow_ups.done(user, view.id, number)
+                said = "done"
+            case "wontdo":
+                result = self.follow_ups.drop(user, view.id, number, command.text)
+                said = "dropped"
+            case "owner":
+                result = self.follow_ups.change(user, view.id, number, owner=command.user)
+                said = "reassigned"
+            case "due":
+                result = self.follow_ups.change(user, view.id, number, due=due)
+                said = "moved"
+            case _:
+                result = self.follow_ups.change(user, view.id, number, what=command.text)
+                said = "edited"
+        if not isinstance(result, FollowUp):
+            return error(refusal(result, view))
+        return self._tell(who, view, result, said)
+
+    def _tell(
+        self, who: Invocation, view: IncidentView, follow_up: FollowUp, said: str
+    ) -> Reply | None:
+        line = f"{mrkdwn.user(who.user)} {_verb(said)} {line_of(view, follow_up)}"
+        if view.channel_id is None:
+            return notice(f"{blocks.headline(view)}: {line}", ":pushpin:")
+        try:
+            self.chat.post(view.channel_id, Message(blocks.notice(line, ":pushpin:"), line))
+        except ChatFailure:
+            return notice(
+                f"Recorded: {line}\nNot posted in {mrkdwn.channel(view.channel_id)}: "
+                "Slack refused it; `/incident follow-ups` shows it.",
+                ":pushpin:",
+            )
+        if view.channel_id == who.channel:
+            return None
+        return notice(f"{line}\nTold in {mrkdwn.channel(view.channel_id)}.", ":pushpin:")
+
+    def listing(self, view: IncidentView) -> Reply:
+        """The incident's follow-ups with their owners, due dates, states and issues."""
+        found = view.follow_ups
+        if not found:
+            text = (
+                f"{blocks.headline(view)} has no follow-ups yet. Add one: "
+                f"`/incident {view.id} follow-up add retries to the payment client @bob due 14d`"
+            )
+            return notice(text, ":pushpin:")
+        header = f"*Follow-ups of {blocks.headline(view)}*"
+        rows = [_row(view, f) for f in found[-SHOWN:]]
+        more = len(found) - SHOWN
+        hidden = [f"_{more} earlier follow-up(s) not shown_"] if more > 0 else []
+        content = [
+            SectionBlock(text=MarkdownTextObject(text=truncate(r, 3000)))
+            for r in [header, *hidden, *rows]
+        ]
+        return Reply([b.to_dict() for b in content], f"Follow-ups of incident {view.id}")
+
+
+def _verb(said: str) -> str:
+    return {
+        "added": "added",
+        "done": "marked done",
+        "dropped": "dropped (won't do)",
+        "reassigned": "reassigned",
+        "moved": "moved the due date of",
+        "edited": "edited",
+    }[said]
+
+
+def line_of(view: IncidentView, follow_up: FollowUp) -> str:
+    """``follow-up 2 of incident 7: <what> (owner, due, issue)`` in mrkdwn, user text escaped."""
+    return f"follow-up {follow_up.number} of incident {view.id}: {_details(follow_up)}"
+
+
+def _details(follow_up: FollowUp) -> str:
+    link = follow_up.link
+    filed = f", {mrkdwn.link(link.url, link.key)}" if link else ""
+    what = escape(truncate(follow_up.what, 500))
+    due = mrkdwn.date(follow_up.due_at, "{date_short_pretty}")
+    return f"{what} ({mrkdwn.user(follow_up.owner)}, due {due}{filed})"
+
+
+def _row(view: IncidentView, follow_up: FollowUp) -> str:
+    state = STATE_EMOJI[follow_up.state]
+    late = " *overdue*" if follow_up.is_open and follow_up.due_at < view.now else ""
+    why = f": {escape(truncate(follow_up.why_not, 300))}" if follow_up.why_not else ""
+    closed = "" if follow_up.is_open else f" _{follow_up.state}{why}_"
+    return f"{state} *{follow_up.number}.* {_details(follow_up)}{late}{closed}"
+
+
+def refusal(refused: Refusal, view: IncidentView) -> str:
+    """Why a follow-up was not changed, and what to type instead."""
+    if isinstance(refused, NoSuchFollowUp):
+        have = f"it has {refused.known}" if refused.known else "it has none yet"
+        return (
+            f"Incident {view.id} has no follow-up {refused.number} ({have}): "
+            f"`/incident {view.id} follow-ups` lists them."
+        )
+    if isinstance(refused, FollowUpClosed):
+        state = "done" if refused.follow_up.state is FollowUpState.DONE else "dropped"
+        return f"Follow-up {refused.follow_up.number} is {state} already: nothing to change."
+    if isinstance(refused, DueInThePast):
+        return "That due date is past: give a later one, such as `due 14d` or `due 2026-12-15`."
+    assert isinstance(refused, NotPermitted)
+    return (
+        access.refusal(refused)
+        + " A follow-up's owner may also mark it done, drop it, edit it or move it."
+    )

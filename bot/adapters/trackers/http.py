@@ -1,0 +1,79 @@
+"""JSON over HTTPS for the tracker adapters: one call, its status and body, failures in words.
+
+Credentials travel in headers only and never reach a log line or an error message."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.services.trackers import TrackerUnavailable
+
+LASTING = frozenset({400, 401, 403, 404, 410, 422})
+"""Statuses that asking again will not change (bad credentials, no such place, invalid)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+
+def call(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: object | None = None,
+    timeout: float = 10.0,
+    tracker: str = "the tracker",
+) -> Answer:
+    """Send one request; the answer for a 2xx, else TrackerUnavailable saying why (the
+    tracker's own message when it gave one)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - the base URL is ours, from settings
+        url,
+        data=data,
+        method=method,
+        headers={**headers, **({"Content-Type": "application/json"} if data else {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            raw = response.read()
+            return Answer(response.status, json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as refused:
+        why = _message(refused.read())
+        status = refused.code
+        lasting = (status in LASTING and status != 403) or _rate_limit_free_403(refused, status)
+        raise TrackerUnavailable(
+            f"{tracker} answered {status}{': ' + why if why else ''}", lasting=lasting
+        ) from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as down:
+        reason = getattr(down, "reason", down)
+        raise TrackerUnavailable(f"{tracker} could not be reached: {reason}") from None
+
+
+def _rate_limit_free_403(refused: urllib.error.HTTPError, status: int) -> bool:
+    """A 403 is lasting unless it is GitHub's rate limit (which says when it resets)."""
+    return status == 403 and refused.headers.get("x-ratelimit-remaining") != "0"
+
+
+def _message(raw: bytes) -> str:
+    """The error's own words: GitHub's ``message``, Jira's ``errorMessages``/``errors``."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    parts: list[str] = []
+    if isinstance(body.get("message"), str):
+        parts.append(body["message"])
+    parts += [m for m in body.get("errorMessages", []) if isinstance(m, str)]
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        parts += [f"{field}: {text}" for field, text in errors.items() if isinstance(text, str)]
+    return "; ".join(parts)[:300]

@@ -1,0 +1,100 @@
+"""Follow-ups as Jira Cloud issues, through REST API v3 (its base URL a setting).
+
+Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get, transitions;
+issue search: JQL). Authentication: basic, an account's email and API token. An issue is
+closed by the first transition into the "done" status category."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import quote
+
+from bot.adapters.trackers.http import call
+from bot.core.follow_ups import Destination
+from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
+
+LABEL = "incident-bot"
+
+
+class JiraIssues:
+    """The Tracker port on Jira Cloud."""
+
+    name = "jira"
+
+    def __init__(self, base_url: str, email: str, api_token: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._auth = base64.b64encode(f"{email}:{api_token}".encode()).decode()
+        self.timeout = timeout
+
+    def find(self, where: Destination, marker: str) -> Issue | None:
+        jql = f'project = "{where.place}" AND labels = "{_label(marker)}"'
+        body = {"jql": jql, "fields": ["status"], "maxResults": 1}
+        found = self._call("POST", "/rest/api/3/search/jql", body)
+        issues = found.get("issues", []) if isinstance(found, dict) else []
+        return self._issue(issues[0]) if issues else None
+
+    def open(self, where: Destination, issue: NewIssue) -> Issue:
+        fields = {
+            "project": {"key": where.place},
+            "summary": issue.title,
+            "issuetype": {"name": where.kind or "Task"},
+            "description": _document(issue.body),
+            "labels": [LABEL, _label(issue.marker)],
+            "duedate": issue.due,
+        }
+        created = self._call("POST", "/rest/api/3/issue", {"fields": fields})
+        if not isinstance(created, dict) or not isinstance(created.get("key"), str):
+            raise TrackerUnavailable("Jira answered with something that is not an issue")
+        return Issue(created["key"], self._browse(created["key"]))
+
+    def get(self, where: Destination, key: str) -> Issue:
+        return self._issue(self._call("GET", f"/rest/api/3/issue/{quote(key)}?fields=status"))
+
+    def close(self, where: Destination, key: str) -> None:
+        if self.get(where, key).closed:
+            return
+        path = f"/rest/api/3/issue/{quote(key)}/transitions"
+        listed = self._call("GET", path)
+        transitions = listed.get("transitions", []) if isinstance(listed, dict) else []
+        done = next((t for t in transitions if _category(t.get("to")) == "done"), None)
+        if done is None:
+            raise TrackerUnavailable(f"Jira offers no transition of {key} to done", lasting=True)
+        self._call("POST", path, {"transition": {"id": str(done["id"])}})
+
+    def _issue(self, item: Any) -> Issue:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise TrackerUnavailable("Jira answered with something that is not an issue")
+        status = (item.get("fields") or {}).get("status")
+        return Issue(item["key"], self._browse(item["key"]), _category(status) == "done")
+
+    def _browse(self, key: str) -> str:
+        return f"{self.base_url}/browse/{key}"
+
+    def _call(self, method: str, path: str, body: object | None = None) -> Any:
+        headers = {"Authorization": f"Basic {self._auth}", "Accept": "application/json"}
+        return call(method, self.base_url + path, headers, body, self.timeout, "Jira").body
+
+
+def _category(status: Any) -> str:
+    if not isinstance(status, dict):
+        return ""
+    category = status.get("statusCategory")
+    return str(category.get("key", "")) if isinstance(category, dict) else ""
+
+
+def _label(marker: str) -> str:
+    """A label naming one follow-up (labels take no spaces or colons)."""
+    return marker.replace(":", "-")
+
+
+def _document(text: str) -> dict[str, Any]:
+    """Plain text as an Atlassian Document: one paragraph per blank-line-separated block."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs
+        ],
+    }

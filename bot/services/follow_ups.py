@@ -1,0 +1,263 @@
+"""Follow-ups: captured while the incident happens and after, held to their due dates, and kept
+in step with the team's tracker.
+
+Each change is a timeline entry decided on the locked incident (``record_unless``), so its due
+date is a deadline like the others: reminded, announced overdue and escalated by the durable
+timers. Filing in the tracker is owed work with a timer of its own (``Purpose.TRACKER``),
+recorded with the entry that owes it: a tracker that is down does not lose the follow-up, it is
+filed when the tracker is back, once (an issue filed before the bot could note it is found by
+its marker). The same timer polls the tracker while a linked follow-up is open, the fallback
+for its webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core import timers
+from bot.core.access import Right
+from bot.core.follow_ups import Destination, FollowUp
+from bot.core.model import Event, EventKind
+from bot.playbooks.loader import Playbooks
+from bot.services.access import Access, NotPermitted
+from bot.services.incidents import Changed, IncidentService
+from bot.services.ports import UnitOfWork
+from bot.services.read_model import IncidentView
+from bot.services.records import BOT
+from bot.services.trackers import NewIssue, Tracker, TrackerUnavailable
+
+log = logging.getLogger(__name__)
+
+TRACKER_KEY = "tracker"
+TRACKER_GRACE = timedelta(seconds=20)
+"""How long the request that added a follow-up has to file it before the timer does."""
+TRACKER_RETRY = timedelta(seconds=30)
+TRACKER_RETRY_MOST = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class NoSuchFollowUp:
+    number: int
+    known: int
+    """How many the incident has."""
+
+
+@dataclass(frozen=True)
+class FollowUpClosed:
+    """It is done or dropped already: nothing to change."""
+
+    follow_up: FollowUp
+
+
+@dataclass(frozen=True)
+class DueInThePast:
+    due_at: datetime
+
+
+Refusal = NotPermitted | NoSuchFollowUp | FollowUpClosed | DueInThePast
+
+
+class FollowUps:
+    def __init__(
+        self,
+        incidents: IncidentService,
+        access: Access,
+        playbooks: Playbooks,
+        trackers: Mapping[str, Tracker],
+        poll_every: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.incidents = incidents
+        self.access = access
+        self.playbooks = playbooks
+        self.trackers = trackers  # by name; empty: follow-ups live here only
+        self.poll_every = poll_every
+
+    def add(
+        self,
+        user: str,
+        incident_id: int,
+        what: str,
+        owner: str | None = None,
+        due: datetime | None = None,
+    ) -> FollowUp | Refusal:
+        """Add a follow-up (anyone may); its owner is ``owner``, else the incident's commander,
+        else ``user``; it is due ``due`` (UTC), else the severity's default after now."""
+        now = self.incidents.clock()
+        if due is not None and due <= now:
+            return DueInThePast(due)
+
+        def refuse(view: IncidentView) -> Refusal | None:
+            return None
+
+        def event_for(view: IncidentView) -> Event:
+            rule = self.playbooks.policies[view.severity].follow_ups
+            when = due or now + rule.due_after
+            return self.incidents.event(
+                EventKind.FOLLOW_UP_ADDED,
+                user,
+                subject=owner or view.commander or user,
+                text=what,
+                extra={"due": when.isoformat()},
+            )
+
+        view = self.incidents.get(incident_id)
+        changed: Changed | Refusal = self.incidents.record_unless(
+            incident_id, event_for(view), refuse, also=self._owe_tracker(view)
+        )
+        if not isinstance(changed, Changed):
+            return changed
+        return changed.view.follow_ups[-1]  # the incident as this entry left it
+
+    def change(
+        self,
+        user: str,
+        incident_id: int,
+        number: int,
+        *,
+        what: str | None = None,
+        owner: str | None = None,
+        due: datetime | None = None,
+    ) -> FollowUp | Refusal:
+        """Edit, reassign or move the due date of follow-up ``number`` (its owner or the
+        people who may steer the incident)."""
+        if due is not None and due <= self.incidents.clock():
+            return DueInThePast(due)
+        extra = {"follow_up": str(number)}
+        extra |= {"what": what} if what is not None else {}
+        extra |= {"owner": owner} if owner is not None else {}
+        extra |= {"due": due.isoformat()} if due is not None else {}
+        return self._record(user, incident_id, number, EventKind.FOLLOW_UP_CHANGED, extra)
+
+    def done(self, user: str, incident_id: int, number: int) -> FollowUp | Refusal:
+        """Mark it done (met, if in time); its tracker issue is closed too."""
+        extra = {"follow_up": str(number)}
+        return self._record(user, incident_id, number, EventKind.FOLLOW_UP_DONE, extra)
+
+    def drop(self, user: str, incident_id: int, number: int, why: str) -> FollowUp | Refusal:
+        """It won't be done, because ``why``; its tracker issue is closed too."""
+        extra = {"follow_up": str(number)}
+        return self._record(user, incident_id, number, EventKind.FOLLOW_UP_DROPPED, extra, why)
+
+    def _record(
+        self,
+        user: str,
+        incident_id: int,
+        number: int,
+        kind: EventKind,
+        extra: dict[str, str],
+        text: str | None = None,
+    ) -> FollowUp | Refusal:
+        steer = self.access.rule(user, Right.STEER)
+
+        def refuse(view: IncidentView) -> Refusal | None:
+            found = view.follow_ups
+            if not 1 <= number <= len(found):
+                return NoSuchFollowUp(number, len(found))
+            follow_up = found[number - 1]
+            if not follow_up.is_open:
+                return FollowUpClosed(follow_up)
+            if user in (follow_up.owner, BOT):
+                return None
+            return steer(view)
+
+        event = self.incidents.event(kind, user, text=text, extra=extra)
+        view = self.incidents.get(incident_id)
+        changed: Changed | Refusal = self.incidents.record_unless(
+            incident_id, event, refuse, also=self._owe_tracker(view)
+        )
+        if not isinstance(changed, Changed):
+            return changed
+        return changed.view.follow_ups[number - 1]
+
+    def _owe_tracker(self, view: IncidentView) -> Callable[[UnitOfWork, Changed], None] | None:
+        """With the entry: the tracker is owed the change (filed, or closed), if the
+        incident's services file follow-ups in one."""
+        if self.destination(view) is None:
+            return None
+
+        def owe(uow: UnitOfWork, changed: Changed) -> None:
+            at = changed.event.at + TRACKER_GRACE
+            uow.timers.arm(changed.view.id, TRACKER_KEY, timers.Purpose.TRACKER, at)
+
+        return owe
+
+    def destination(self, view: IncidentView) -> tuple[Tracker, Destination] | None:
+        """Where the incident's follow-ups are filed: its first service's destination whose
+        tracker is configured."""
+        for name in view.services:
+            service = self.playbooks.catalog.service(name)
+            where = service.follow_ups_destination() if service else None
+            if where is not None and (tracker := self.trackers.get(where.tracker)):
+                return tracker, where
+        return None
+
+    def sync(self, incident_id: int) -> bool:
+        """Bring the incident's follow-ups and their tracker issues into step: file the open
+        ones not filed yet, close the issues of those done or dropped here, and mark done here
+        those whose issues were closed there. True when nothing is owed any more (the timer
+        then polls again later while a filed follow-up is open). Raises StorageUnavailable."""
+        view = self.incidents.get(incident_id)
+        found = self.destination(view)
+        if found is None:
+            return True
+        tracker, where = found
+        try:
+            for follow_up in view.follow_ups:
+                self._sync_one(view, follow_up, tracker, where)
+        except TrackerUnavailable as failure:
+            log.warning(
+                "the tracker is unavailable: %s",
+                failure,
+                extra={"incident_id": incident_id, "tracker": tracker.name},
+            )
+            return False
+        return True
+
+    def _sync_one(
+        self, view: IncidentView, follow_up: FollowUp, tracker: Tracker, where: Destination
+    ) -> None:
+        if follow_up.link is None:
+            if not follow_up.is_open:
+                return
+            marker = f"incident-bot:{view.id}:{follow_up.number}"
+            issue = tracker.find(where, marker) or tracker.open(
+                where, _new_issue(view, follow_up, marker)
+            )
+            extra = {
+                "follow_up": str(follow_up.number),
+                "tracker": tracker.name,
+                "key": issue.key,
+                "url": issue.url,
+            }
+            self.incidents.record(view.id, EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
+            return
+        if not follow_up.is_open:
+            tracker.close(where, follow_up.link.key)
+            return
+        if tracker.get(where, follow_up.link.key).closed:
+            self.closed_in_tracker(view.id, follow_up.number)
+
+    def closed_in_tracker(self, incident_id: int, number: int) -> None:
+        """Its issue was closed in the tracker: done here (unless it was already)."""
+        result = self.done(BOT, incident_id, number)
+        if isinstance(result, NoSuchFollowUp):
+            log.warning("a tracker issue names no follow-up", extra={"incident_id": incident_id})
+
+    def still_to_poll(self, incident_id: int) -> bool:
+        """A filed follow-up is open: its issue is worth asking about again."""
+        view = self.incidents.get(incident_id)
+        if self.destination(view) is None:
+            return False
+        return any(f.is_open and f.link is not None for f in view.follow_ups)
+
+
+def _new_issue(view: IncidentView, follow_up: FollowUp, marker: str) -> NewIssue:
+    body = (
+        f"Follow-up {follow_up.number} of {view.severity.label} incident {view.id}: "
+        f"{view.title}\n\n{follow_up.what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
+        f"Owner in Slack: {follow_up.owner}.\n\n<!-- {marker} -->"
+    )
+    return NewIssue(follow_up.what[:240], body, marker, follow_up.due_at.date().isoformat())

@@ -1,0 +1,226 @@
+"""Follow-ups in process: captured, changed by whom may, held to their due dates by the durable
+timers (reminder, overdue, escalation, once), and kept in step with a tracker that can fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db.tables import TimerRow
+from bot.core.deadline_kinds import DeadlineKind
+from bot.core.follow_ups import Destination, FollowUp, FollowUpState, TrackerLink
+from bot.core.model import EventKind
+from bot.playbooks.loader import Playbooks
+from bot.playbooks.schema import ServiceFollowUps
+from bot.services.access import Access, NotPermitted
+from bot.services.follow_ups import (
+    TRACKER_KEY,
+    DueInThePast,
+    FollowUpClosed,
+    FollowUps,
+    NoSuchFollowUp,
+)
+from bot.services.incidents import IncidentService
+from bot.services.ports import UnitsOfWork
+from bot.services.timers import TimerRunner
+from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
+from tests.core.timelines import T0
+from tests.services.conftest import FixedClock, declare, with_service
+from tests.services.fakes import FakeChat
+from tests.services.test_timers import Recorder
+
+DAY = timedelta(days=1)
+
+
+@dataclass
+class FakeTracker:
+    """A tracker in memory that can be down, and counts what it was asked."""
+
+    name: str = "github"
+    issues: dict[str, tuple[NewIssue, bool]] = field(default_factory=dict)
+    down: int = 0
+    calls: list[str] = field(default_factory=list)
+
+    def _ask(self, what: str) -> None:
+        self.calls.append(what)
+        if self.down:
+            self.down -= 1
+            raise TrackerUnavailable("GitHub answered 503")
+
+    def find(self, where: Destination, marker: str) -> Issue | None:
+        self._ask("find")
+        for key, (issue, closed) in self.issues.items():
+            if issue.marker == marker:
+                return Issue(key, f"https://t/{key}", closed)
+        return None
+
+    def open(self, where: Destination, issue: NewIssue) -> Issue:
+        self._ask("open")
+        key = f"{where.place}#{len(self.issues) + 1}"
+        self.issues[key] = (issue, False)
+        return Issue(key, f"https://t/{key}")
+
+    def get(self, where: Destination, key: str) -> Issue:
+        self._ask("get")
+        return Issue(key, f"https://t/{key}", self.issues[key][1])
+
+    def close(self, where: Destination, key: str) -> None:
+        self._ask("close")
+        self.issues[key] = (self.issues[key][0], True)
+
+
+Sessions = sessionmaker[Session]
+
+
+def tracker_timers(sessions: Sessions) -> list[TimerRow]:
+    with sessions() as session:
+        return list(session.scalars(select(TimerRow).where(TimerRow.key == TRACKER_KEY)))
+
+
+@pytest.fixture
+def tracker() -> FakeTracker:
+    return FakeTracker()
+
+
+@pytest.fixture
+def filing(playbooks: Playbooks) -> Playbooks:
+    """The catalog files checkout's follow-ups in GitHub's acme/checkout."""
+    return with_service(playbooks, "checkout", follow_ups=ServiceFollowUps(github="acme/checkout"))
+
+
+@pytest.fixture
+def follow_ups(incidents: IncidentService, filing: Playbooks, tracker: FakeTracker) -> FollowUps:
+    return FollowUps(incidents, Access(FakeChat(), None, None), filing, {"github": tracker})
+
+
+def test_a_follow_up_gets_the_commander_and_the_severitys_due_date_unless_given(
+    follow_ups: FollowUps, incidents: IncidentService, now: FixedClock
+) -> None:
+    incident = declare(incidents)
+    incidents.record(incident, EventKind.COMMANDER_ASSIGNED, "U0ALICE", subject="U0BOB")
+
+    first = follow_ups.add("U0CAROL", incident, "add retries")
+    second = follow_ups.add("U0CAROL", incident, "alert on budget", "U0DAN", T0 + 3 * DAY)
+
+    assert first == FollowUp(1, "add retries", "U0BOB", T0 + 14 * DAY, T0, "U0CAROL")
+    assert (second.number, second.owner, second.due_at) == (2, "U0DAN", T0 + 3 * DAY)
+    assert follow_ups.add("U0CAROL", incident, "x", due=T0) == DueInThePast(T0)
+    kinds = [d.kind for d in incidents.get(incident).deadlines]
+    assert kinds.count(DeadlineKind.FOLLOW_UP) == 2
+
+
+def test_its_owner_or_the_people_on_the_incident_change_it_nobody_else(
+    follow_ups: FollowUps, incidents: IncidentService
+) -> None:
+    incident = declare(incidents)  # declared by U0ALICE
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+
+    assert isinstance(follow_ups.done("U0MALLORY", incident, 1), NotPermitted)
+    moved = follow_ups.change("U0BOB", incident, 1, due=T0 + 2 * DAY, what="retry twice")
+    assert isinstance(moved, FollowUp)
+    assert (moved.what, moved.due_at) == ("retry twice", T0 + 2 * DAY)
+    handed = follow_ups.change("U0ALICE", incident, 1, owner="U0CAROL")
+    assert isinstance(handed, FollowUp) and handed.owner == "U0CAROL"
+    done = follow_ups.done("U0CAROL", incident, 1)
+    assert isinstance(done, FollowUp) and done.state is FollowUpState.DONE
+    assert isinstance(follow_ups.drop("U0ALICE", incident, 1, "x"), FollowUpClosed)
+    assert follow_ups.done("U0ALICE", incident, 2) == NoSuchFollowUp(2, 1)
+
+
+def test_filing_is_owed_with_the_entry_and_done_once_the_tracker_is_back(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker, sessions: Sessions
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    [owed] = tracker_timers(sessions)
+    assert owed.fire_at.replace(tzinfo=UTC) > T0  # the request that added it may file it itself
+
+    tracker.down = 1
+    assert follow_ups.sync(incident) is False  # down: still owed, nothing recorded
+    assert incidents.get(incident).follow_ups[0].link is None
+    assert follow_ups.sync(incident) is True
+    assert follow_ups.sync(incident) is True  # filed: not filed twice
+    link = incidents.get(incident).follow_ups[0].link
+    assert link == TrackerLink("github", "acme/checkout#1", "https://t/acme/checkout#1")
+    assert list(tracker.issues) == ["acme/checkout#1"]
+    [(issue, _)] = tracker.issues.values()
+    assert "Follow-up 1 of Sev1 incident" in issue.body and issue.title == "add retries"
+
+
+def test_an_issue_filed_before_it_could_be_noted_is_found_not_filed_again(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    marker = f"incident-bot:{incident}:1"
+    tracker.issues["acme/checkout#7"] = (NewIssue("add retries", "", marker, ""), False)
+
+    assert follow_ups.sync(incident) is True
+    assert incidents.get(incident).follow_ups[0].link is not None
+    assert incidents.get(incident).follow_ups[0].link.key == "acme/checkout#7"  # type: ignore[union-attr]
+    assert tracker.calls.count("open") == 0
+
+
+def test_done_here_closes_the_issue_and_closed_there_is_done_here(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    follow_ups.add("U0ALICE", incident, "alert on budget", "U0BOB")
+    follow_ups.sync(incident)
+    assert follow_ups.still_to_poll(incident)
+
+    follow_ups.done("U0BOB", incident, 1)
+    tracker.issues["acme/checkout#2"] = (tracker.issues["acme/checkout#2"][0], True)  # closed there
+    assert follow_ups.sync(incident) is True
+
+    assert tracker.issues["acme/checkout#1"][1] is True
+    first, second = incidents.get(incident).follow_ups
+    assert (first.state, second.state) == (FollowUpState.DONE, FollowUpState.DONE)
+    assert incidents.get(incident).events[-1].actor == "incident-bot"
+    assert not follow_ups.still_to_poll(incident)
+
+
+def test_without_a_destination_nothing_is_owed(
+    incidents: IncidentService, playbooks: Playbooks, tracker: FakeTracker, sessions: Sessions
+) -> None:
+    follow_ups = FollowUps(
+        incidents, Access(FakeChat(), None, None), playbooks, {"github": tracker}
+    )
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries")
+    assert tracker_timers(sessions) == []
+    assert follow_ups.sync(incident) is True and tracker.calls == []
+
+
+def test_the_due_date_is_reminded_announced_overdue_and_escalated_once_by_the_timers(
+    follow_ups: FollowUps, incidents: IncidentService, units: UnitsOfWork, now: FixedClock
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB", T0 + 7 * DAY)
+    incidents.record(incident, EventKind.RESOLVED, "U0ALICE")
+    incidents.record(incident, EventKind.CLOSED, "U0ALICE")
+    said = Recorder()
+    runner = TimerRunner(units, incidents, said, tracker=follow_ups)
+
+    def tick(at: timedelta) -> list[str]:
+        now.now = T0 + at
+        runner.tick(now.now)
+        runner.tick(now.now)  # a second tick (another replica) says nothing again
+        key = incidents.get(incident).deadlines
+        keys = {d.key for d in key if d.kind is DeadlineKind.FOLLOW_UP}
+        return [what for what, _, deadline, _ in said.said if deadline in keys]
+
+    assert tick(5 * DAY) == ["remind"]
+    assert tick(7 * DAY + timedelta(minutes=1)) == ["remind", "overdue"]
+    assert tick(8 * DAY + timedelta(minutes=1)) == ["remind", "overdue", "escalate 1 owner"]
+    follow_ups.done("U0BOB", incident, 1)
+    assert tick(10 * DAY) == ["remind", "overdue", "escalate 1 owner"]  # done: chased no more
+    deadline = next(
+        d for d in incidents.get(incident).deadlines if d.kind is DeadlineKind.FOLLOW_UP
+    )
+    assert deadline.late_by == DAY + timedelta(minutes=1)

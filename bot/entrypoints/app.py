@@ -44,6 +44,7 @@ from bot.entrypoints.settings import Settings, require
 from bot.entrypoints.ticker import Ticker
 from bot.entrypoints.webhooks.alert_intake import AlertIntake
 from bot.entrypoints.webhooks.intake import DeployIntake
+from bot.entrypoints.webhooks.trackers import TrackerIntake
 from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access
@@ -89,6 +90,7 @@ class Runtime:
     alert_intake: AlertIntake
     followups: ThreadPoolExecutor
     work: WorkTracker  # everything handed to the two pools above
+    tracker_intake: TrackerIntake
 
     def secrets(self) -> list[str]:
         """Every secret the running bot holds (settings and catalog), for the log redactor."""
@@ -197,7 +199,9 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     )
     response = IncidentResponse(service, rooms, access, advisor, postmortems, deploys, playbooks)
     poll = timedelta(seconds=settings.tracker_poll_seconds)
-    follow_ups = FollowUps(service, access, playbooks, _trackers(settings), poll)
+    follow_ups = FollowUps(
+        service, access, playbooks, _trackers(settings), poll, person=chat.display_name
+    )
     handlers = Handlers(
         UseCases(
             service,
@@ -302,6 +306,10 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         ),
         followups,
         work,
+        TrackerIntake(
+            follow_ups,
+            secret.get_secret_value() if (secret := settings.tracker_webhook_secret) else None,
+        ),
     )
 
 

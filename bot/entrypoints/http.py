@@ -85,6 +85,11 @@ def web_app(runtime: Runtime) -> Flask:
     def alertmanager_webhook() -> Response:
         return webhook(runtime.alert_intake.receive)
 
+    @app.post("/webhooks/github")
+    @app.post("/webhooks/jira", endpoint="jira_webhook")
+    def tracker_webhook() -> Response:
+        return webhook(runtime.tracker_intake.receive)
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify(status="ok")

@@ -68,7 +68,9 @@ class FollowUps:
         playbooks: Playbooks,
         trackers: Mapping[str, Tracker],
         poll_every: timedelta = timedelta(minutes=15),
+        person: Callable[[str], str] = str,
     ) -> None:
+        self.person = person  # how people outside Slack know a user id (@bob)
         self.incidents = incidents
         self.access = access
         self.playbooks = playbooks
@@ -224,7 +226,7 @@ class FollowUps:
                 return
             marker = f"incident-bot:{view.id}:{follow_up.number}"
             issue = tracker.find(where, marker) or tracker.open(
-                where, _new_issue(view, follow_up, marker)
+                where, _new_issue(view, follow_up, marker, self.person(follow_up.owner))
             )
             extra = {
                 "follow_up": str(follow_up.number),
@@ -240,11 +242,19 @@ class FollowUps:
         if tracker.get(where, follow_up.link.key).closed:
             self.closed_in_tracker(view.id, follow_up.number)
 
-    def closed_in_tracker(self, incident_id: int, number: int) -> None:
-        """Its issue was closed in the tracker: done here (unless it was already)."""
+    def closed_in_tracker(self, incident_id: int, number: int, key: str | None = None) -> bool:
+        """Its issue was closed in the tracker: done here (unless it was already). With
+        ``key`` (a webhook's word), only if the follow-up is linked to that very issue. False
+        when no such follow-up is linked so. Raises StorageUnavailable."""
+        try:
+            view = self.incidents.get(incident_id)
+        except LookupError:
+            return False
+        found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
+        if found is None or (key is not None and (found.link is None or found.link.key != key)):
+            return False
         result = self.done(BOT, incident_id, number)
-        if isinstance(result, NoSuchFollowUp):
-            log.warning("a tracker issue names no follow-up", extra={"incident_id": incident_id})
+        return isinstance(result, FollowUp | FollowUpClosed)
 
     def still_to_poll(self, incident_id: int) -> bool:
         """A filed follow-up is open: its issue is worth asking about again."""
@@ -254,10 +264,10 @@ class FollowUps:
         return any(f.is_open and f.link is not None for f in view.follow_ups)
 
 
-def _new_issue(view: IncidentView, follow_up: FollowUp, marker: str) -> NewIssue:
+def _new_issue(view: IncidentView, follow_up: FollowUp, marker: str, owner: str) -> NewIssue:
     body = (
         f"Follow-up {follow_up.number} of {view.severity.label} incident {view.id}: "
         f"{view.title}\n\n{follow_up.what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
-        f"Owner in Slack: {follow_up.owner}.\n\n<!-- {marker} -->"
+        f"Owner: {owner} in Slack."
     )
     return NewIssue(follow_up.what[:240], body, marker, follow_up.due_at.date().isoformat())

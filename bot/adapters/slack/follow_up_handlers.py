@@ -3,6 +3,8 @@ Slack. The channel hears each change; the person who typed it elsewhere is told 
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
@@ -23,6 +25,7 @@ from bot.services.follow_ups import (
 from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 
+log = logging.getLogger(__name__)
 STATE_EMOJI = {
     FollowUpState.OPEN: ":white_circle:",
     FollowUpState.DONE: ":white_check_mark:",
@@ -70,7 +73,18 @@ class FollowUpHandlers:
                 said = "edited"
         if not isinstance(result, FollowUp):
             return error(refusal(result, view))
-        return self._tell(who, view, result, said)
+        reply = self._tell(who, view, result, said)
+        if move in ("add", "done", "wontdo"):
+            self._file(view.id)
+        return reply
+
+    def _file(self, incident_id: int) -> None:
+        """File (or close) it in the tracker now; the tracker timer does it later if this
+        fails, so a failure is only logged."""
+        try:
+            self.follow_ups.sync(incident_id)
+        except Exception:
+            log.exception("could not sync the tracker", extra={"incident_id": incident_id})
 
     def _tell(
         self, who: Invocation, view: IncidentView, follow_up: FollowUp, said: str

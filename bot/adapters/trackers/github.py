@@ -36,7 +36,8 @@ class GitHubIssues:
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
-        body = {"title": issue.title, "body": issue.body, "labels": [LABEL]}
+        text = f"{issue.body}\n\n<!-- {issue.marker} -->"  # hidden on github.com, found by find
+        body = {"title": issue.title, "body": text, "labels": [LABEL]}
         return _issue(where, self._call("POST", f"{self._repo(where)}/issues", body))
 
     def get(self, where: Destination, key: str) -> Issue:

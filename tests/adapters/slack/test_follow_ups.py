@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.core.follow_ups import FollowUpState
-from tests.adapters.slack.conftest import GENERAL, BotClient, text_of
+from bot.entrypoints.sandbox.github_api import GitHubApiStub
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
+from tests.adapters.slack.conftest import (
+    GENERAL,
+    SHIPPED_PLAYBOOKS,
+    BotClient,
+    running_bot,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -99,3 +111,85 @@ def test_a_bystander_may_add_but_not_close_anothers_follow_up(bot: BotClient, ch
     reply = bot.reply(bot.command("follow-up 1 wontdo nah", user="U0MALLORY", channel=channel))
     assert "A follow-up's owner may also mark it done" in reply["text"]
     assert bot.runtime.service.get(1).follow_ups[0].state is FollowUpState.OPEN
+
+
+TRACKER_SECRET = "tracker-webhook-secret"
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApiStub]:
+    stub = GitHubApiStub().start()
+    stub.add_repo("acme/checkout")
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def filing_bot(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path, github: GitHubApiStub
+) -> Iterator[BotClient]:
+    """A bot whose catalog files checkout's follow-ups in GitHub's acme/checkout."""
+    for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    catalog = tmp_path / "catalog.yaml"
+    text = catalog.read_text()
+    assert "    team: Payments\n" in text
+    catalog.write_text(
+        text.replace(
+            "    team: Payments\n", "    team: Payments\n    follow_ups: {github: acme/checkout}\n"
+        )
+    )
+    settings = {
+        "playbooks_dir": tmp_path,
+        "github_api_url": github.url,
+        "github_token": github.token,
+        "tracker_webhook_secret": TRACKER_SECRET,
+    }
+    with running_bot(slack, engine, repo_root, **settings) as client:
+        yield client
+
+
+def test_a_follow_up_is_filed_in_github_and_done_when_its_issue_is_closed_there(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    bot.reply(bot.command("sev1 checkout is returning 500s"))
+    assert bot.runtime.work.wait_idle()
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    bot.command("follow-up add retries to the payment client <@U0BOB|bob> due 14d", channel=channel)
+    assert bot.runtime.work.wait_idle()
+
+    [issue] = github.issues("acme/checkout")
+    assert issue["title"] == "add retries to the payment client"
+    assert "<!-- incident-bot:1:1 -->" in issue["body"] and "@bob" in issue["body"]
+    [follow_up] = bot.runtime.service.get(1).follow_ups
+    assert follow_up.link is not None and follow_up.link.key == "acme/checkout#1"
+    listed = text_of(bot.reply(bot.command("follow-ups", channel=channel)))
+    assert "<https://github.com/acme/checkout/issues/1|acme/checkout#1>" in listed
+
+    hook = f"{bot.url}/webhooks/github"
+    assert github.close_issue("acme/checkout", 1, hook, secret="wrong") == 401
+    assert bot.runtime.service.get(1).follow_ups[0].state is FollowUpState.OPEN
+    assert github.close_issue("acme/checkout", 1, hook, secret=TRACKER_SECRET) == 200
+    assert bot.runtime.service.get(1).follow_ups[0].state is FollowUpState.DONE
+    assert github.close_issue("acme/checkout", 1, hook, secret=TRACKER_SECRET) == 200  # again
+
+
+def test_a_follow_up_added_while_github_is_down_is_filed_once_it_is_back(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    bot.reply(bot.command("sev1 checkout is returning 500s"))
+    assert bot.runtime.work.wait_idle()
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    github.fail_next(503, {"message": "Service unavailable"})
+    bot.command("follow-up add retries", channel=channel)
+    assert bot.runtime.work.wait_idle()
+    assert github.issues("acme/checkout") == []
+    assert bot.runtime.service.get(1).follow_ups[0].link is None  # owed, not lost
+
+    later = bot.runtime.service.clock() + timedelta(minutes=1)
+    bot.runtime.runner.tick(later)  # the tracker timer, past its grace
+    bot.runtime.runner.tick(later)
+    assert len(github.issues("acme/checkout")) == 1
+    assert bot.runtime.service.get(1).follow_ups[0].link is not None

@@ -1,0 +1,151 @@
+"""A GitHub Issues stand-in that checks requests as GitHub's REST API does.
+
+Source: docs.github.com/en/rest/issues/issues (API version 2022-11-28): a request needs a
+``User-Agent`` (403 without), a valid token (401 "Bad credentials"); an unknown repository is
+404; creating needs a ``title`` (422 "Validation Failed" with a ``missing_field`` error) and
+``labels`` as strings; updating takes ``state`` open or closed and ``state_reason`` completed,
+not_planned or reopened (422 otherwise). It also sends the ``issues`` webhook GitHub sends when
+an issue is closed, signed with ``X-Hub-Signature-256``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request
+
+REPO = r"/repos/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)"
+DOCS = "https://docs.github.com/rest/issues/issues"
+
+
+class GitHubApiStub(JsonApi):
+    """GitHub's issues API for the repositories ``add_repo`` made, with one ``token``."""
+
+    def __init__(self, token: str = "ghp_sandboxtoken") -> None:
+        super().__init__("GitHub")
+        self.token = token
+        self.repos: dict[str, dict[int, dict[str, Any]]] = {}
+        self._numbers = threading.Lock()
+        self.route("POST", REPO + "/issues", self._create)
+        self.route("GET", REPO + "/issues", self._list)
+        self.route("GET", REPO + r"/issues/(?P<number>\d+)", self._get)
+        self.route("PATCH", REPO + r"/issues/(?P<number>\d+)", self._update)
+
+    def add_repo(self, name: str) -> None:
+        self.repos.setdefault(name, {})
+
+    def issues(self, repo: str) -> list[dict[str, Any]]:
+        return list(self.repos[repo].values())
+
+    def close_issue(
+        self, repo: str, number: int, webhook: str | None = None, secret: str = ""
+    ) -> int:
+        """Close it as a person would on github.com; send the ``issues`` webhook to
+        ``webhook`` if given (signed with ``secret``); returns the webhook's HTTP status."""
+        issue = self.repos[repo][number]
+        issue["state"], issue["state_reason"] = "closed", "completed"
+        if webhook is None:
+            return 0
+        payload = {"action": "closed", "issue": issue, "repository": {"full_name": repo}}
+        body = json.dumps(payload).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            webhook,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "issues",
+                "X-Hub-Signature-256": signature,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    def _authorized(self, request: Request) -> dict[int, dict[str, Any]]:
+        if not request.headers.get("user-agent"):
+            raise Refused(403, {"message": "Request forbidden by administrative rules."})
+        auth = request.headers.get("authorization", "")
+        if auth not in (f"Bearer {self.token}", f"token {self.token}"):
+            raise Refused(401, {"message": "Bad credentials", "documentation_url": DOCS})
+        repo = f"{request.params['owner']}/{request.params['repo']}"
+        if repo not in self.repos:
+            raise Refused(404, {"message": "Not Found", "documentation_url": DOCS})
+        return self.repos[repo]
+
+    def _create(self, request: Request) -> Answer:
+        issues = self._authorized(request)
+        body = request.body if isinstance(request.body, dict) else {}
+        title = body.get("title")
+        if not isinstance(title, str | int) or title == "":
+            raise _invalid("title", "missing_field")
+        labels = body.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise _invalid("labels", "invalid")
+        repo = f"{request.params['owner']}/{request.params['repo']}"
+        with self._numbers:
+            number = len(issues) + 1
+            issue = {
+                "id": 1000 + number,
+                "number": number,
+                "title": str(title),
+                "body": body.get("body"),
+                "state": "open",
+                "state_reason": None,
+                "labels": [{"name": name} for name in labels],
+                "html_url": f"https://github.com/{repo}/issues/{number}",
+            }
+            issues[number] = issue
+        return Answer(201, issue)
+
+    def _list(self, request: Request) -> Answer:
+        issues = self._authorized(request)
+        state = request.query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise _invalid("state", "invalid")
+        wanted = {x for x in request.query.get("labels", "").split(",") if x}
+        found = [
+            i
+            for i in sorted(issues.values(), key=lambda i: -int(i["number"]))
+            if state in ("all", i["state"]) and wanted <= {label["name"] for label in i["labels"]}
+        ]
+        return Answer(200, found[: int(request.query.get("per_page", "30"))])
+
+    def _get(self, request: Request) -> Answer:
+        issue = self._authorized(request).get(int(request.params["number"]))
+        if issue is None:
+            raise Refused(404, {"message": "Not Found", "documentation_url": DOCS})
+        return Answer(200, issue)
+
+    def _update(self, request: Request) -> Answer:
+        issue = self._authorized(request).get(int(request.params["number"]))
+        if issue is None:
+            raise Refused(404, {"message": "Not Found", "documentation_url": DOCS})
+        body = request.body if isinstance(request.body, dict) else {}
+        if body.get("state", issue["state"]) not in ("open", "closed"):
+            raise _invalid("state", "invalid")
+        if body.get("state_reason") not in (None, "completed", "not_planned", "reopened"):
+            raise _invalid("state_reason", "invalid")
+        issue["state"] = body.get("state", issue["state"])
+        issue["state_reason"] = body.get("state_reason", issue["state_reason"])
+        return Answer(200, issue)
+
+
+def _invalid(field: str, code: str) -> Refused:
+    return Refused(
+        422,
+        {
+            "message": "Validation Failed",
+            "errors": [{"resource": "Issue", "code": code, "field": field}],
+            "documentation_url": DOCS,
+        },
+    )

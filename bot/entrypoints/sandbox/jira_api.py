@@ -1,0 +1,165 @@
+"""A Jira Cloud stand-in that checks requests as its REST API v3 does.
+
+Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues, transitions, JQL search).
+Basic authentication with an account's email and API token (401 otherwise); creating needs a
+known ``project`` key, a ``summary``, a known ``issuetype``, a ``description`` in Atlassian
+Document Format and labels without spaces (400 with ``errors`` by field otherwise); a
+transition must be one the issue offers (400).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from typing import Any
+
+from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request
+
+TRANSITIONS = [
+    {"id": "11", "name": "To Do", "to": {"name": "To Do", "statusCategory": {"key": "new"}}},
+    {
+        "id": "21",
+        "name": "In Progress",
+        "to": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+    },
+    {"id": "31", "name": "Done", "to": {"name": "Done", "statusCategory": {"key": "done"}}},
+]
+ISSUE_TYPES = frozenset({"Task", "Bug", "Story"})
+MISSING = {
+    "errorMessages": ["Issue does not exist or you do not have permission to see it."],
+    "errors": {},
+}
+
+
+class JiraApiStub(JsonApi):
+    """Jira Cloud's issue API for the projects ``add_project`` made, for one account."""
+
+    def __init__(
+        self, email: str = "bot@example.com", api_token: str = "jira-sandbox-token"
+    ) -> None:
+        super().__init__("Jira")
+        self.credentials = base64.b64encode(f"{email}:{api_token}".encode()).decode()
+        self.projects: set[str] = set()
+        self.issues: dict[str, dict[str, Any]] = {}
+        self._keys = threading.Lock()
+        self.route("POST", r"/rest/api/3/issue", self._create)
+        self.route("GET", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)", self._get)
+        self.route(
+            "GET", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/transitions", self._transitions
+        )
+        self.route(
+            "POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/transitions", self._transition
+        )
+        self.route("POST", r"/rest/api/3/search/jql", self._search)
+
+    def add_project(self, key: str) -> None:
+        self.projects.add(key)
+
+    def resolve(self, key: str) -> None:
+        """Move it to Done, as a person would in Jira."""
+        self.issues[key]["fields"]["status"] = TRANSITIONS[2]["to"]
+
+    def _authorized(self, request: Request) -> None:
+        if request.headers.get("authorization") != f"Basic {self.credentials}":
+            raise Refused(401, {"errorMessages": ["You are not authenticated."], "errors": {}})
+
+    def _create(self, request: Request) -> Answer:
+        self._authorized(request)
+        body = request.body if isinstance(request.body, dict) else {}
+        raw = body.get("fields")
+        fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        errors: dict[str, str] = {}
+        project = (
+            (fields.get("project") or {}).get("key")
+            if isinstance(fields.get("project"), dict)
+            else None
+        )
+        if project not in self.projects:
+            errors["project"] = "valid project is required"
+        if not isinstance(fields.get("summary"), str) or not fields["summary"].strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(fields["summary"]) > 255:
+            errors["summary"] = "Summary must be less than 255 characters."
+        kind = fields.get("issuetype")
+        if not isinstance(kind, dict) or kind.get("name") not in ISSUE_TYPES:
+            errors["issuetype"] = "Specify a valid issue type"
+        description = fields.get("description")
+        if description is not None and not _document(description):
+            errors["description"] = (
+                "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+            )
+        labels = fields.get("labels", [])
+        if not isinstance(labels, list) or any(
+            not isinstance(x, str) or re.search(r"\s", x) for x in labels
+        ):
+            errors["labels"] = "Labels cannot contain spaces."
+        due = fields.get("duedate")
+        if due is not None and not (
+            isinstance(due, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", due)
+        ):
+            errors["duedate"] = "Error parsing date string"
+        if errors:
+            raise Refused(400, {"errorMessages": [], "errors": errors})
+        with self._keys:
+            number = sum(1 for k in self.issues if k.startswith(f"{project}-")) + 1
+            key = f"{project}-{number}"
+            self.issues[key] = {
+                "id": str(10000 + len(self.issues)),
+                "key": key,
+                "fields": {**fields, "status": TRANSITIONS[0]["to"]},
+            }
+        return Answer(
+            201, {"id": self.issues[key]["id"], "key": key, "self": f"/rest/api/3/issue/{key}"}
+        )
+
+    def _issue(self, request: Request) -> dict[str, Any]:
+        self._authorized(request)
+        issue = self.issues.get(request.params["key"])
+        if issue is None:
+            raise Refused(404, MISSING)
+        return issue
+
+    def _get(self, request: Request) -> Answer:
+        issue = self._issue(request)
+        return Answer(200, {"id": issue["id"], "key": issue["key"], "fields": issue["fields"]})
+
+    def _transitions(self, request: Request) -> Answer:
+        self._issue(request)
+        return Answer(200, {"transitions": TRANSITIONS})
+
+    def _transition(self, request: Request) -> Answer:
+        issue = self._issue(request)
+        wanted = (
+            (request.body or {}).get("transition", {}) if isinstance(request.body, dict) else {}
+        )
+        chosen = next((t for t in TRANSITIONS if t["id"] == str(wanted.get("id"))), None)
+        if chosen is None:
+            raise Refused(
+                400, {"errorMessages": ["Transition id is not valid for this issue."], "errors": {}}
+            )
+        issue["fields"]["status"] = chosen["to"]
+        return Answer(204)
+
+    def _search(self, request: Request) -> Answer:
+        self._authorized(request)
+        jql = (request.body or {}).get("jql", "") if isinstance(request.body, dict) else ""
+        terms = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', jql))
+        if not terms:
+            raise Refused(400, {"errorMessages": [f"Error in the JQL Query: {jql}"], "errors": {}})
+        found = [
+            {"id": i["id"], "key": i["key"], "fields": {"status": i["fields"]["status"]}}
+            for i in self.issues.values()
+            if terms.get("project", i["key"].split("-")[0]) == i["key"].split("-")[0]
+            and ("labels" not in terms or terms["labels"] in i["fields"].get("labels", []))
+        ]
+        return Answer(200, {"issues": found[: int((request.body or {}).get("maxResults", 50))]})
+
+
+def _document(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("type") == "doc"
+        and value.get("version") == 1
+        and isinstance(value.get("content"), list)
+    )

@@ -1,0 +1,84 @@
+"""Tracker webhooks: an issue closed in GitHub or resolved in Jira marks its follow-up done.
+
+Both are signed with the tracker webhook secret (``X-Hub-Signature-256`` from GitHub,
+``X-Hub-Signature`` from a Jira Cloud webhook with a secret: ``sha256=<HMAC of the body>``).
+The follow-up is found by the marker the bot filed the issue with (GitHub: in its body; Jira:
+a label) and must be linked to that very issue, so a marker copied into another issue does
+nothing. The timer's polling is the fallback when a webhook is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.adapters import signing
+from bot.services.follow_ups import FollowUps
+from bot.services.ports import StorageUnavailable
+
+log = logging.getLogger(__name__)
+Answer = tuple[int, dict[str, Any]]
+MARKER = re.compile(r"incident-bot[:-](\d{1,9})[:-](\d{1,6})")
+
+
+class TrackerIntake:
+    def __init__(self, follow_ups: FollowUps, secret: str | None) -> None:
+        self.follow_ups = follow_ups
+        self.secret = secret
+
+    def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
+        """One delivery (header names lowercase): 2xx once handled or ignored, 4xx when it
+        is not a signed tracker event."""
+        if not self.secret:
+            return 503, {"error": "TRACKER_WEBHOOK_SECRET is not set; tracker webhooks are off"}
+        signature = headers.get("x-hub-signature-256") or headers.get("x-hub-signature")
+        if not signing.verify(body, signature, self.secret):
+            return 401, {"error": "bad or missing X-Hub-Signature-256 (sha256=<HMAC of the body>)"}
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return 400, {"error": "body: expected a JSON object"}
+        if not isinstance(data, dict):
+            return 400, {"error": "body: expected a JSON object"}
+        closed = _github(data, headers) if "x-github-event" in headers else _jira(data)
+        if closed is None:
+            return 202, {"ignored": "not an issue closed by the bot's follow-ups"}
+        key, incident_id, number = closed
+        try:
+            found = self.follow_ups.closed_in_tracker(incident_id, number, key)
+        except StorageUnavailable:
+            return 503, {"error": "the database is unavailable; deliver it again"}
+        return (200, {"done": True}) if found else (202, {"ignored": "no such follow-up"})
+
+
+def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[str, int, int] | None:
+    issue = data.get("issue")
+    repo = data.get("repository")
+    if headers.get("x-github-event") != "issues" or data.get("action") != "closed":
+        return None
+    if not isinstance(issue, dict) or not isinstance(repo, dict):
+        return None
+    found = MARKER.search(str(issue.get("body") or ""))
+    if found is None or not isinstance(issue.get("number"), int):
+        return None
+    key = f"{repo.get('full_name')}#{issue['number']}"
+    return key, int(found.group(1)), int(found.group(2))
+
+
+def _jira(data: Mapping[str, Any]) -> tuple[str, int, int] | None:
+    issue = data.get("issue")
+    if not isinstance(issue, dict) or not isinstance(issue.get("key"), str):
+        return None
+    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    status = fields.get("status") if isinstance(fields, dict) else None
+    category = status.get("statusCategory") if isinstance(status, dict) else None
+    if not isinstance(category, dict) or category.get("key") != "done":
+        return None
+    labels = fields.get("labels", []) if isinstance(fields, dict) else []
+    for label in labels if isinstance(labels, list) else []:
+        if found := MARKER.fullmatch(str(label)):
+            return issue["key"], int(found.group(1)), int(found.group(2))
+    return None

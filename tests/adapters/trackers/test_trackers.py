@@ -1,0 +1,128 @@
+"""The tracker adapters against their stand-ins over real HTTP, failures included: what each
+sends is what the real API takes, and a failure says why without a credential."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.adapters.trackers.github import GitHubIssues
+from bot.adapters.trackers.jira import JiraIssues
+from bot.core.follow_ups import Destination
+from bot.entrypoints.sandbox.github_api import GitHubApiStub
+from bot.entrypoints.sandbox.jira_api import JiraApiStub
+from bot.services.trackers import NewIssue, Tracker, TrackerUnavailable
+
+NEW = NewIssue(
+    "add retries", "Follow-up 1 of incident 7.\n\nadd retries", "incident-bot:7:1", "2026-12-14"
+)
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApiStub]:
+    stub = GitHubApiStub().start()
+    stub.add_repo("acme/checkout")
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraApiStub]:
+    stub = JiraApiStub().start()
+    stub.add_project("PAY")
+    yield stub
+    stub.stop()
+
+
+def github_issues(stub: GitHubApiStub, token: str | None = None) -> GitHubIssues:
+    return GitHubIssues(token or stub.token, stub.url, timeout=2)
+
+
+def jira_issues(stub: JiraApiStub, token: str = "jira-sandbox-token") -> JiraIssues:
+    return JiraIssues(stub.url, "bot@example.com", token, timeout=2)
+
+
+GITHUB = Destination("github", "acme/checkout")
+JIRA = Destination("jira", "PAY", "Task")
+
+
+def round_trip(tracker: Tracker, where: Destination) -> None:
+    assert tracker.find(where, NEW.marker) is None
+    opened = tracker.open(where, NEW)
+    assert tracker.find(where, NEW.marker) == opened  # found again by its marker
+    assert tracker.find(where, "incident-bot:7:2") is None
+    assert tracker.get(where, opened.key).closed is False
+    tracker.close(where, opened.key)
+    tracker.close(where, opened.key)  # closing a closed one is no failure
+    assert tracker.get(where, opened.key).closed is True
+
+
+def test_github_issues_are_opened_found_and_closed(github: GitHubApiStub) -> None:
+    round_trip(github_issues(github), GITHUB)
+    [issue] = github.issues("acme/checkout")
+    assert issue["title"] == "add retries" and issue["state_reason"] == "completed"
+    assert [label["name"] for label in issue["labels"]] == ["incident-bot"]
+    sent = github.requests("POST")[0]
+    assert sent.headers["x-github-api-version"] == "2022-11-28"
+    assert sent.headers["accept"] == "application/vnd.github+json"
+
+
+def test_jira_issues_are_opened_found_and_resolved_by_a_done_transition(
+    jira: JiraApiStub,
+) -> None:
+    round_trip(jira_issues(jira), JIRA)
+    fields = jira.issues["PAY-1"]["fields"]
+    assert fields["issuetype"] == {"name": "Task"} and fields["duedate"] == "2026-12-14"
+    assert fields["description"]["type"] == "doc"
+    assert "incident-bot-7-1" in fields["labels"]
+    assert [r.body for r in jira.requests("POST") if r.path.endswith("/transitions")] == [
+        {"transition": {"id": "31"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "lasting", "said"),
+    [
+        ((401, {"message": "Bad credentials"}), True, "GitHub answered 401: Bad credentials"),
+        ((404, {"message": "Not Found"}), True, "GitHub answered 404: Not Found"),
+        ((410, {"message": "Issues are disabled for this repo"}), True, "Issues are disabled"),
+        ((422, {"message": "Validation Failed"}), True, "422: Validation Failed"),
+        ((502, None), False, "GitHub answered 502"),
+        ((503, {"message": "Service unavailable"}), False, "503"),
+    ],
+)
+def test_a_github_failure_says_why_and_whether_asking_again_helps(
+    github: GitHubApiStub, fault: tuple[int, object], lasting: bool, said: str
+) -> None:
+    github.fail_next(*fault)
+    with pytest.raises(TrackerUnavailable) as raised:
+        github_issues(github).open(GITHUB, NEW)
+    assert said in str(raised.value) and raised.value.lasting is lasting
+    assert github.token not in str(raised.value)
+
+
+def test_the_stand_ins_refuse_what_the_real_apis_refuse(
+    github: GitHubApiStub, jira: JiraApiStub
+) -> None:
+    with pytest.raises(TrackerUnavailable, match="401: Bad credentials") as bad:
+        github_issues(github, token="ghp_wrong").open(GITHUB, NEW)
+    assert "ghp_wrong" not in str(bad.value)
+    with pytest.raises(TrackerUnavailable, match="404"):
+        github_issues(github).open(Destination("github", "acme/nope"), NEW)
+    with pytest.raises(TrackerUnavailable, match="401: You are not authenticated"):
+        jira_issues(jira, token="wrong").open(JIRA, NEW)
+    with pytest.raises(TrackerUnavailable, match="project: valid project is required"):
+        jira_issues(jira).open(Destination("jira", "NOPE", "Task"), NEW)
+    with pytest.raises(TrackerUnavailable, match="issuetype: Specify a valid issue type"):
+        jira_issues(jira).open(Destination("jira", "PAY", "Epicness"), NEW)
+    with pytest.raises(TrackerUnavailable, match="404: Issue does not exist"):
+        jira_issues(jira).get(JIRA, "PAY-99")
+
+
+def test_a_tracker_that_cannot_be_reached_is_unavailable_for_now(github: GitHubApiStub) -> None:
+    url = github.url
+    github.stop()
+    with pytest.raises(TrackerUnavailable, match="could not be reached") as raised:
+        GitHubIssues(github.token, url, timeout=1).open(GITHUB, NEW)
+    assert raised.value.lasting is False

@@ -218,6 +218,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             follow_ups,
         )
     )
+    follow_ups.on_closed_there = handlers.follow_ups.closed_there
     identity = BotIdentity(web)
     identity.check()
     work = WorkTracker()

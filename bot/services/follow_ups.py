@@ -69,7 +69,9 @@ class FollowUps:
         trackers: Mapping[str, Tracker],
         poll_every: timedelta = timedelta(minutes=15),
         person: Callable[[str], str] = str,
+        on_closed_there: Callable[[IncidentView, FollowUp], None] | None = None,
     ) -> None:
+        self.on_closed_there = on_closed_there  # tells the channel; None: nobody to tell
         self.person = person  # how people outside Slack know a user id (@bob)
         self.incidents = incidents
         self.access = access
@@ -236,10 +238,10 @@ class FollowUps:
             }
             self.incidents.record(view.id, EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
             return
-        if not follow_up.is_open:
+        closed_there = tracker.get(where, follow_up.link.key).closed
+        if not follow_up.is_open and not closed_there:
             tracker.close(where, follow_up.link.key)
-            return
-        if tracker.get(where, follow_up.link.key).closed:
+        elif follow_up.is_open and closed_there:
             self.closed_in_tracker(view.id, follow_up.number)
 
     def closed_in_tracker(self, incident_id: int, number: int, key: str | None = None) -> bool:
@@ -254,6 +256,11 @@ class FollowUps:
         if found is None or (key is not None and (found.link is None or found.link.key != key)):
             return False
         result = self.done(BOT, incident_id, number)
+        if isinstance(result, FollowUp) and self.on_closed_there is not None:
+            try:
+                self.on_closed_there(self.incidents.get(incident_id), result)
+            except Exception:
+                log.exception("could not tell the channel", extra={"incident_id": incident_id})
         return isinstance(result, FollowUp | FollowUpClosed)
 
     def still_to_poll(self, incident_id: int) -> bool:

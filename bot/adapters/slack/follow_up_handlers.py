@@ -104,6 +104,17 @@ class FollowUpHandlers:
             return None
         return notice(f"{line}\nTold in {mrkdwn.channel(view.channel_id)}.", ":pushpin:")
 
+    def closed_there(self, view: IncidentView, follow_up: FollowUp) -> None:
+        """Tell the channel a follow-up is done because its issue was closed in the tracker.
+        Raises ChatFailure."""
+        if view.channel_id is None or follow_up.link is None:
+            return
+        issue = mrkdwn.link(follow_up.link.url, follow_up.link.key)
+        what = escape(truncate(follow_up.what, 500))
+        done = f"follow-up {follow_up.number} of incident {view.id} is done"
+        line = f"{issue} was closed, so {done}: {what}"
+        self.chat.post(view.channel_id, Message(blocks.notice(line, ":white_check_mark:"), line))
+
     def listing(self, view: IncidentView) -> Reply:
         """The incident's follow-ups with their owners, due dates, states and issues."""
         found = view.follow_ups

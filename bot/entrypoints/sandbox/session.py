@@ -29,6 +29,7 @@ from bot.entrypoints import app
 from bot.entrypoints.http import Server
 from bot.entrypoints.sandbox import cast, forms, render, signing, steps
 from bot.entrypoints.sandbox.clock import VirtualClock
+from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Screen, has_button
 from bot.entrypoints.sandbox.slack_api import Directory, Identity, SlackApiStub
 from bot.entrypoints.settings import Settings
@@ -92,6 +93,9 @@ class Sandbox:
         self.session_tag = secrets.token_hex(4)
         self._triggers = itertools.count(1)
         self.webhook_secret = secrets.token_hex(16)
+        self.tracker_secret = secrets.token_hex(16)
+        self.github = GitHubApiStub()
+        self.github_mark = 0
         # A workspace of its own each session: forms' request keys name the team and the view.
         self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
         self.health: dict[str, bool] = {}
@@ -119,6 +123,7 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         self.stub.start()
+        self.github.start()
         scratch = Path(self._scratch.name)
         if self.options.database_url is None:
             (scratch / "sandbox.sqlite3").write_bytes(_migrated_sqlite())
@@ -137,6 +142,9 @@ class Sandbox:
                 "incident_triage_channel": cast.TRIAGE[0],
                 "pagerduty_events_url": self.stub.response_url(PAGERDUTY_KEY),
                 "slack_workers": 1,
+                "github_api_url": self.github.url,
+                "github_token": self.github.token,
+                "tracker_webhook_secret": self.tracker_secret,
             }
         )
         wiring = app.Wiring(
@@ -148,6 +156,10 @@ class Sandbox:
         try:
             self.runtime = app.build(settings, self.clock, wiring)
             cast.populate(self.stub, self.runtime.playbooks, str(self.tz))
+            for service in self.runtime.playbooks.catalog.services:
+                where = service.follow_ups_destination()
+                if where is not None and where.tracker == "github":
+                    self.github.add_repo(where.place)
             self._resume()
             self.server = Server(self.runtime, "127.0.0.1", 0, threads=2).start()
         except BaseException:
@@ -165,6 +177,7 @@ class Sandbox:
         if self.runtime is not None:
             self.runtime.close()
         self.stub.stop()
+        self.github.stop()
         self._scratch.cleanup()
 
     def _resume(self) -> None:
@@ -259,6 +272,8 @@ class Sandbox:
             return self._deploy(step)
         if isinstance(step, steps.SetDependency):
             return self._set_dependency(step)
+        if isinstance(step, steps.CloseIssue):
+            return self._close_issue(step)
         if isinstance(step, steps.Show):
             return self._show(self._channel_id(step.channel))
         if isinstance(step, steps.Simple):
@@ -493,6 +508,24 @@ class Sandbox:
         head = f"{INDENT}deploy webhook: {step.service} {step.version} finished ({answer})"
         return Outcome([head if ok else f"{INDENT}! {head}", *self._settle()])
 
+    def _close_issue(self, step: steps.CloseIssue) -> Outcome:
+        """Someone closes the issue on GitHub; GitHub tells the bot through its webhook."""
+        assert self.server is not None
+        issues = self.github.repos.get(step.repo)
+        if not issues or step.number not in issues:
+            filed = [f"{r}#{n}" for r, found in self.github.repos.items() for n in found]
+            raise steps.BadInput(
+                f"there is no issue {step.repo}#{step.number}; filed so far: "
+                f"{', '.join(filed) or 'none'}"
+            )
+        hook = f"{self.server.url}/webhooks/github"
+        status = self.github.close_issue(step.repo, step.number, hook, self.tracker_secret)
+        self.github_mark = len(self.github.calls)
+        head = (
+            f"{INDENT}github · {step.repo}#{step.number} closed on github.com (webhook: {status})"
+        )
+        return Outcome([head if status < 300 else f"{INDENT}! {head}", *self._settle()])
+
     def _set_dependency(self, step: steps.SetDependency) -> Outcome:
         assert self.runtime is not None
         known = [d for s in self.runtime.playbooks.catalog.services for d in s.dependencies]
@@ -564,7 +597,21 @@ class Sandbox:
             return [f"{INDENT}! the bot is still busy after 30 s; its output may come later"]
         entries = self.stub.journal(self.journal_mark)
         self.journal_mark += len(entries)
-        return self.screen.show(entries)
+        return [*self.screen.show(entries), *self._tracker_news()]
+
+    def _tracker_news(self) -> list[str]:
+        """What the bot did in GitHub since last time, one line per issue opened or closed."""
+        calls = self.github.calls[self.github_mark :]
+        self.github_mark += len(calls)
+        lines = []
+        for request, answer in calls:
+            if answer.status >= 300 or request.method not in ("POST", "PATCH"):
+                continue
+            issue = answer.body
+            repo = "/".join(request.path.split("/")[2:4])
+            done = "opened" if request.method == "POST" else "closed"
+            lines.append(f"{INDENT}github · {repo}#{issue['number']} {done}: {issue['title']}")
+        return lines
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ wait 6m                   move time forward (s, m, h, d; e.g. wait 1h30m)
 wait until 03:30          move time to a clock time (or `wait until 2026-03-14 03:30`)
 deploy <service> <version>  a deploy of the service finishes now (like the deploy webhook)
 dependency <target> down  make a catalog dependency fail its health check (`up` again)
+close acme/checkout#1     someone closes a follow-up's issue on GitHub (its webhook tells the bot)
 show #channel             the channel's last messages
 who                       the people, user groups and channels
 expect <text>             the last step's output contains <text> (`expect no <text>`)
@@ -83,6 +84,12 @@ class SetDependency:
 
 
 @dataclass(frozen=True)
+class CloseIssue:
+    repo: str
+    number: int
+
+
+@dataclass(frozen=True)
 class Show:
     channel: str
 
@@ -108,6 +115,7 @@ Step = (
     | StartAt
     | Deploy
     | SetDependency
+    | CloseIssue
     | Show
     | Expect
     | Simple
@@ -227,6 +235,13 @@ def _dependency(rest: str, _tz: tzinfo) -> SetDependency:
     return SetDependency(words[0], words[1].lower() == "up")
 
 
+def _close(rest: str, _tz: tzinfo) -> CloseIssue:
+    match = re.fullmatch(r"([\w.-]+/[\w.-]+)#(\d{1,6})", rest.strip())
+    if match is None:
+        raise BadInput("name the issue: `close acme/checkout#1`")
+    return CloseIssue(match.group(1), int(match.group(2)))
+
+
 def _show(rest: str, _tz: tzinfo) -> Show:
     return Show(_go_to(rest, _tz).channel)
 
@@ -260,6 +275,7 @@ _PARSERS: dict[str, Callable[[str, tzinfo], Step]] = {
     "at": _start_at,
     "deploy": _deploy,
     "dependency": _dependency,
+    "close": _close,
     "show": _show,
     "expect": _expect,
     "help": _simple("help"),

@@ -191,7 +191,7 @@ def test_without_a_destination_nothing_is_owed(
     follow_ups = FollowUps(
         incidents, Access(FakeChat(), None, None), playbooks, {"github": tracker}
     )
-    incident = declare(incidents)
+    incident = declare(incidents, services=("search",))  # the catalog files search's nowhere
     follow_ups.add("U0ALICE", incident, "add retries")
     assert tracker_timers(sessions) == []
     assert follow_ups.sync(incident) is True and tracker.calls == []

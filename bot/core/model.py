@@ -45,6 +45,8 @@ class EventKind(enum.StrEnum):
     ROLLBACK_DECIDED = "rollback_decided"
     DEPLOY_REPORTED = "deploy_reported"
     ALERT_FIRING = "alert_firing"
+    STATUS_PAGE_UPDATED = "status_page_updated"
+    """Something reached the public status page (``extra``: what, its id there, status)."""
 
 
 LIFECYCLE_ACTIONS: Mapping[EventKind, lifecycle.Action] = {

@@ -9,6 +9,7 @@ _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_URL = re.compile(r"https?://[^\s|<>]+")
 
 
 def escape(text: str) -> str:
@@ -45,3 +46,8 @@ def date(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:
     """A time each reader sees in their own timezone; the fallback text is UTC."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
+
+
+def link(url: str) -> str:
+    """A link to ``url``, or nothing for a value that is not a plain http(s) URL."""
+    return f"<{url}|{url}>" if _URL.fullmatch(url) else ""

@@ -5,15 +5,20 @@ resolution restoring the components, the card showing the page incident's state)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from bot.adapters.statuspage import Statuspage
+from bot.core import status_page
 from bot.core.model import EventKind
+from bot.core.status_page import PageStatus, Send
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from bot.entrypoints.sandbox.statuspage_api import StatuspageStub
+from bot.services.status_page import BUSY_FOR, PagePost
 from tests.adapters.slack.conftest import BotClient, on_the_card, running_bot, text_of
 
 COMPONENT = "k8m2v4l7q9xw"  # the shipped catalog's `accounts` on the page ("Sign-in")
@@ -173,3 +178,36 @@ def test_no_offer_without_components_on_the_page(bot: BotClient, page: Statuspag
     assert offers(bot, channel, "incident.statuspage_open") == []
     assert page.requests == []
     assert bot.slack.calls_to("chat.postMessage", lambda c: c.params["channel"] == channel)
+
+
+def test_a_press_left_unfinished_is_taken_over_without_a_second_page_incident(
+    bot: BotClient, page: StatuspageStub
+) -> None:
+    """A replica died after the page opened the incident and before it was recorded: its
+    claim holds for a while (another press is told to wait), then the next press finds the
+    incident on the page by its metadata and records it, opening no second one."""
+    channel = declare(bot)
+    view = bot.runtime.service.in_channel(channel)
+    assert view is not None
+    [offer] = offers(bot, channel, "incident.statuspage_open")
+    key = status_page.once_key(view.id, Send.OPEN, 0)
+    claimed_at = bot.runtime.service.clock()
+    bot.runtime.service.hold(
+        view.id, lambda uow, _v: uow.status_pages.claim(view.id, key, "U0BOB", claimed_at)
+    )
+    Statuspage(page.page.id, page.api_key, page.base_url).open(
+        PagePost("Sign-in: service disruption", PageStatus.INVESTIGATING, "…", {}, str(view.id))
+    )
+    waiting = text_of(bot.reply(bot.click(offer["action_id"], offer["value"], channel=channel)))
+    assert "<@U0BOB> is sending to the status page right now" in waiting
+    assert page_entries(bot, channel) == []
+
+    stale = claimed_at - BUSY_FOR - timedelta(seconds=1)
+    bot.runtime.service.hold(
+        view.id, lambda uow, _v: uow.status_pages.claim(view.id, key, "U0BOB", stale)
+    )
+    bot.reply(bot.click(offer["action_id"], offer["value"], channel=channel))
+    assert len(page.incidents()) == 1
+    assert [r.method for r in page.requests] == ["POST", "GET", "PATCH"]
+    [entry] = page_entries(bot, channel)
+    assert entry["page_incident"] == page.incidents()[0]["id"]

@@ -143,6 +143,12 @@ class AlreadyOpen:
 
 
 @dataclass(frozen=True)
+class NoLongerOpen:
+    """Opening or updating for an incident that is over (or a page incident resolved): its
+    resolution says so on the page."""
+
+
+@dataclass(frozen=True)
 class InProgress:
     """Someone's request is with the page right now."""
 
@@ -162,7 +168,15 @@ class Sent:
     view: IncidentView
 
 
-Refusal = NotConfigured | AlreadySent | NotOpenedYet | AlreadyOpen | InProgress | NotPermitted
+Refusal = (
+    NotConfigured
+    | AlreadySent
+    | NotOpenedYet
+    | AlreadyOpen
+    | NoLongerOpen
+    | InProgress
+    | NotPermitted
+)
 Allowed = Callable[[IncidentView], NotPermitted | None]
 
 
@@ -266,6 +280,8 @@ class StatusPages:
                 return AlreadyOpen(opened)
             if offer.send is not Send.OPEN and opened is None:
                 return NotOpenedYet()
+            if offer.send is not Send.RESOLVE and not view.is_open:
+                return NoLongerOpen()
             record = uow.status_pages.get(view.id)
             busy = record is not None and record.busy_since is not None
             if busy and record and record.busy_since and view.now - record.busy_since < BUSY_FOR:

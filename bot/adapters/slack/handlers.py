@@ -50,7 +50,15 @@ from bot.services.response import (
 from bot.services.rollback import AlreadyDecided, Decision, RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
-from bot.services.status_page import AlreadyOpen, AlreadySent, Failed, Offer, Sent, StatusPages
+from bot.services.status_page import (
+    AlreadyOpen,
+    AlreadySent,
+    Failed,
+    NoLongerOpen,
+    Offer,
+    Sent,
+    StatusPages,
+)
 
 
 @dataclass(frozen=True)
@@ -282,7 +290,7 @@ class Handlers:
         if isinstance(outcome, Failed):
             return error(page_words.failed(outcome.failure, offer.send))
         reply = error(page_words.refusal(outcome))
-        if isinstance(outcome, AlreadySent | AlreadyOpen):
+        if isinstance(outcome, AlreadySent | AlreadyOpen | NoLongerOpen):
             return replace(reply, spent=blocks.context(page_words.refusal(outcome)))
         return reply
 

@@ -19,6 +19,7 @@ from bot.services.status_page import (
     AlreadyOpen,
     AlreadySent,
     InProgress,
+    NoLongerOpen,
     NotConfigured,
     NotOpenedYet,
     Offer,
@@ -179,6 +180,11 @@ def refusal(refused: Refusal) -> str:
         return (
             "No status page incident is open for this incident, so there is nothing to "
             "update there. Post a status update: it offers to open one."
+        )
+    if isinstance(refused, NoLongerOpen):
+        return (
+            "The incident is over, so nothing more goes to the status page: its resolution "
+            "resolved the page incident. Type `/incident reopen` if it is back."
         )
     if isinstance(refused, InProgress):
         return (

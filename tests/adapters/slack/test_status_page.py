@@ -4,6 +4,7 @@ resolution restoring the components, the card showing the page incident's state)
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,13 @@ from bot.core.status_page import PageStatus, Send
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from bot.entrypoints.sandbox.statuspage_api import StatuspageStub
 from bot.services.status_page import BUSY_FOR, PagePost
-from tests.adapters.slack.conftest import BotClient, on_the_card, running_bot, text_of
+from tests.adapters.slack.conftest import (
+    SHIPPED_PLAYBOOKS,
+    BotClient,
+    on_the_card,
+    running_bot,
+    text_of,
+)
 
 COMPONENT = "k8m2v4l7q9xw"  # the shipped catalog's `accounts` on the page ("Sign-in")
 
@@ -211,3 +218,48 @@ def test_a_press_left_unfinished_is_taken_over_without_a_second_page_incident(
     assert [r.method for r in page.requests] == ["POST", "GET", "PATCH"]
     [entry] = page_entries(bot, channel)
     assert entry["page_incident"] == page.incidents()[0]["id"]
+
+
+@pytest.fixture
+def auto_playbooks(tmp_path: Path) -> Path:
+    """The shipped playbooks, with the Sev1 one opening the page incident by itself."""
+    for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    sev1 = tmp_path / "sev1.yaml"
+    text = sev1.read_text()
+    assert "  open: offer " in text
+    sev1.write_text(text.replace("  open: offer ", "  open: auto ", 1))
+    return tmp_path
+
+
+@pytest.mark.parametrize("page_fails", [False, True])
+def test_a_playbook_may_open_it_by_itself(
+    slack: SlackApiStub,
+    engine: Engine,
+    repo_root: Path,
+    page: StatuspageStub,
+    auto_playbooks: Path,
+    page_fails: bool,
+) -> None:
+    if page_fails:
+        page.fail_next(500)
+    with running_bot(
+        slack,
+        engine,
+        repo_root,
+        playbooks_dir=auto_playbooks,
+        statuspage_api_url=page.base_url,
+        statuspage_page_id=page.page.id,
+        statuspage_api_key=page.api_key,
+    ) as bot:
+        channel = declare(bot)
+        said = [text_of(c.params) for c in bot.slack.calls_to("chat.postMessage")]
+        if page_fails:  # offered instead, saying why
+            assert page.incidents() == []
+            assert any("did not take it" in s and "HTTP 500" in s for s in said)
+            assert len(offers(bot, channel, "incident.statuspage_open")) == 1
+        else:
+            assert [i["status"] for i in page.incidents()] == ["investigating"]
+            assert offers(bot, channel, "incident.statuspage_open") == []
+            assert any("incident-bot opened the incident on the status page" in s for s in said)
+            assert [e["send"] for e in page_entries(bot, channel)] == ["open"]

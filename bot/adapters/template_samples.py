@@ -197,4 +197,12 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "impact": HOSTILE,
         "postmortem_due": _at(60 * 48),
     },
+    "status_page.md.j2": lambda: {
+        "send": "update",
+        "services": ["Checkout", "Sign-in"],
+        "impact": f"errors at checkout {HOSTILE}",
+        "affected": "5% of traffic",
+        "action": "rolling back",
+        "next_update": timedelta(minutes=30),
+    },
 }

@@ -59,6 +59,8 @@ class EventKind(enum.StrEnum):
     """Won't do (``text``: why)."""
     FOLLOW_UP_LINKED = "follow_up_linked"
     """Its issue in the team's tracker: ``extra``: ``tracker``, ``key``, ``url``."""
+    STATUS_PAGE_UPDATED = "status_page_updated"
+    """Something reached the public status page (``extra``: what, its id there, status)."""
 
 
 LIFECYCLE_ACTIONS: Mapping[EventKind, lifecycle.Action] = {

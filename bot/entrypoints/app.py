@@ -27,12 +27,14 @@ from bot.adapters.slack.identity import BotIdentity
 from bot.adapters.slack.listeners import Listeners
 from bot.adapters.slack.priority import BacklogFirst
 from bot.adapters.slack.rollback import SlackRollbackWording
+from bot.adapters.slack.status_page import SlackStatusPageWording
 from bot.adapters.slack.tickets import SlackTriageTickets
 from bot.adapters.slack.wording.deadlines import SlackDeadlineWording
 from bot.adapters.slack.wording.declaring import SlackDeclaringWording
 from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
 from bot.adapters.slack.wording.rooms import SlackRoomWording
 from bot.adapters.slack.wording.signals import SlackSignalWording
+from bot.adapters.statuspage import Statuspage
 from bot.adapters.templates import TemplateProblem, Templates
 from bot.adapters.trackers.github import GitHubIssues
 from bot.adapters.trackers.jira import JiraIssues
@@ -63,6 +65,7 @@ from bot.services.response import IncidentResponse
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
+from bot.services.status_page import StatusPages
 from bot.services.timers import Fired, TimerRunner
 from bot.services.trackers import Tracker
 
@@ -194,8 +197,24 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     postmortems = Postmortems(
         service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
     )
+    status_pages = StatusPages(
+        service,
+        _status_page(settings),
+        chat,
+        SlackStatusPageWording(templates),
+        playbooks,
+        refresh=rooms.refresh_card,
+    )
     declaring = Declaring(
-        service, rooms, access, advisor, signals, playbooks, chat, SlackDeclaringWording()
+        service,
+        rooms,
+        access,
+        advisor,
+        signals,
+        playbooks,
+        chat,
+        SlackDeclaringWording(),
+        status_pages,
     )
     response = IncidentResponse(service, rooms, access, advisor, postmortems, deploys, playbooks)
     poll = timedelta(seconds=settings.tracker_poll_seconds)
@@ -216,6 +235,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             playbooks,
             templates,
             follow_ups,
+            status_pages,
         )
     )
     follow_ups.on_closed_there = handlers.follow_ups.closed_there
@@ -312,6 +332,14 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             secret.get_secret_value() if (secret := settings.tracker_webhook_secret) else None,
         ),
     )
+
+
+def _status_page(settings: Settings) -> Statuspage | None:
+    """The status page, when one is configured."""
+    if settings.statuspage_page_id is None or settings.statuspage_api_key is None:
+        return None
+    key = settings.statuspage_api_key.get_secret_value()
+    return Statuspage(settings.statuspage_page_id, key, settings.statuspage_api_url)
 
 
 def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:

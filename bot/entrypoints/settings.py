@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///incident-bot.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
+STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 
 
 class Settings(BaseSettings):
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     jira_api_token: SecretStr | None = None
     tracker_webhook_secret: SecretStr | None = None
     tracker_poll_seconds: float = Field(default=900.0, ge=10, le=86400)
+    # Atlassian Statuspage: the page customers read. Both the page id and the key, or neither.
+    statuspage_api_url: str = STATUSPAGE_API_URL
+    statuspage_page_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{4,40}$")
+    statuspage_api_key: SecretStr | None = None
     timer_poll_seconds: float = Field(default=1.0, gt=0, le=30)
     timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
     # A deadline announced this long after it fell due says how late it is (the bot was down).
@@ -62,6 +67,7 @@ class Settings(BaseSettings):
             self.github_token,
             self.jira_api_token,
             self.tracker_webhook_secret,
+            self.statuspage_api_key,
         ]
         found = [s.get_secret_value() for s in secrets if s is not None]
         password = urlsplit(self.database_url).password
@@ -82,6 +88,21 @@ class Settings(BaseSettings):
         if not url.startswith(("http://", "https://")):
             raise ValueError("expected the Web API base URL, like https://slack.com/api/")
         return url if url.endswith("/") else url + "/"
+
+    @field_validator("statuspage_api_url")
+    @classmethod
+    def _statuspage_base(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("expected the API base URL, like https://api.statuspage.io/v1")
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _statuspage_whole(self) -> Settings:
+        if (self.statuspage_page_id is None) != (self.statuspage_api_key is None):
+            raise ValueError(
+                "STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY are set together (or neither)"
+            )
+        return self
 
     @field_validator("slack_bot_token")
     @classmethod

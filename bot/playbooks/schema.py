@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -21,6 +22,7 @@ from bot.core.policy import (
     SeverityPolicy,
     StatusUpdateRule,
 )
+from bot.core.status_page import ComponentStatus, Opening
 
 
 def _duration(value: object) -> timedelta:
@@ -186,6 +188,22 @@ class Stakeholders(Strict):
     )
 
 
+class StatusPagePlan(Strict):
+    """What a declaration of this severity does on the status page (when one is configured
+    and the catalog maps its services to the page's components)."""
+
+    open: Opening = Field(
+        Opening.OFFER, description="offer: a button in the channel; auto: the bot opens it"
+    )
+    component_status: Literal["degraded_performance", "partial_outage", "major_outage"] = Field(
+        "partial_outage", description="what the affected components show while it is open"
+    )
+
+    @property
+    def components(self) -> ComponentStatus:
+        return ComponentStatus(self.component_status)
+
+
 class Playbook(Strict):
     kind: Literal["playbook"]
     severity: Severity
@@ -199,6 +217,7 @@ class Playbook(Strict):
     escalation: Escalation = Escalation()
     stakeholders: Stakeholders = Stakeholders()
     follow_ups: FollowUps = FollowUps()
+    status_page: StatusPagePlan = StatusPagePlan()
 
     def to_policy(self) -> SeverityPolicy:
         return SeverityPolicy(
@@ -252,6 +271,13 @@ class ServiceFollowUps(Strict):
         return Destination("jira", self.jira, self.issue_type)
 
 
+class ServiceOnPage(Strict):
+    """The service on the public status page: its components there, and its public name."""
+
+    components: list[Annotated[str, Field(pattern=r"^[a-z0-9]{6,20}$")]] = Field(min_length=1)
+    name: str | None = Field(None, min_length=1, description="as customers know it")
+
+
 class Service(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     team: str = Field(min_length=1)
@@ -264,6 +290,8 @@ class Service(Strict):
     def follow_ups_destination(self) -> Destination | None:
         """Where its follow-ups are filed, if the catalog says."""
         return self.follow_ups.destination() if self.follow_ups else None
+
+    status_page: ServiceOnPage | None = None
 
 
 class Catalog(Strict):
@@ -282,6 +310,15 @@ class Catalog(Strict):
     def secret_values(self) -> list[str]:
         """What the catalog holds that must never reach a log line: PagerDuty routing keys."""
         return [s.pagerduty_routing_key for s in self.services if s.pagerduty_routing_key]
+
+    def on_page(self, services: Iterable[str]) -> list[tuple[str, list[str]]]:
+        """(public name, component ids) of each of ``services`` the status page shows."""
+        found = [s for name in services if (s := self.service(name)) and s.status_page]
+        return [
+            (s.status_page.name or s.name.capitalize(), list(s.status_page.components))
+            for s in found
+            if s.status_page
+        ]
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

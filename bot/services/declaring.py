@@ -23,6 +23,7 @@ from bot.services.read_model import IncidentView
 from bot.services.rollback import RollbackAdvisor
 from bot.services.rooms import Opening, Rooms, Step
 from bot.services.signals import Signals, severity_for
+from bot.services.status_page import StatusPages
 
 log = logging.getLogger(__name__)
 TITLE_LIMIT = 200
@@ -75,6 +76,7 @@ class Declaring:
         playbooks: Playbooks,
         chat: Chat,
         wording: DeclaringWording,
+        status_pages: StatusPages | None = None,
     ) -> None:
         self.incidents = incidents
         self.rooms = rooms
@@ -84,6 +86,7 @@ class Declaring:
         self.playbooks = playbooks
         self.chat = chat
         self.wording = wording
+        self.status_pages = status_pages  # offers (or opens) the status page incident
 
     def declare(self, asked: Declaration) -> Declared | NotADeclarer:
         """Record the incident and open its room (channel, people, card; or a ticket).
@@ -160,7 +163,8 @@ class Declaring:
         return True
 
     def _first_actions(self, view: IncidentView) -> None:
-        """The rollback advice and the playbook's first actions, once (noted when posted)."""
+        """The rollback advice, the playbook's first actions and the status page's offer,
+        once (noted when posted)."""
         if view.channel_id is None or Step.FIRST_ACTIONS in view.setup:
             return
         try:
@@ -169,6 +173,8 @@ class Declaring:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
             return
         if self.signals.first_actions(view):
+            if self.status_pages is not None:
+                self.status_pages.at_declaration(view)
             self.incidents.set_up(view.id, Step.FIRST_ACTIONS)
 
     def _tell(self, view: IncidentView, message: Message) -> None:

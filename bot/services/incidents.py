@@ -170,6 +170,15 @@ class IncidentService:
             uow.commit()
         return changed
 
+    def hold(self, incident_id: int, decide: Callable[[UnitOfWork, IncidentView], R]) -> R:
+        """``decide`` on the incident as it is while it is locked, in one unit of work that
+        keeps what ``decide`` wrote (a claim, say); nothing goes in its timeline."""
+        with self.units() as uow:
+            view = self._view(uow.incidents.get(incident_id, lock=True), self.clock())
+            decided = decide(uow, view)
+            uow.commit()
+        return decided
+
     def event(
         self,
         kind: EventKind,

@@ -16,9 +16,11 @@ from bot.core.alerts import Alert
 from bot.core.deadlines import Deadline
 from bot.core.model import Event, Incident
 from bot.core.rollback import Deploy
+from bot.core.status_page import PageIncident
 from bot.core.timers import Purpose, TimerSpec
 from bot.services.records import (
     ClaimedTimer,
+    PageRecord,
     Postmortem,
     StatusUpdate,
     StoredIncident,
@@ -216,6 +218,22 @@ class DeployStore(Protocol):
     ) -> list[Deploy]: ...
 
 
+class StatusPageStore(Protocol):
+    def get(self, incident_id: int) -> PageRecord | None: ...
+
+    def claim(self, incident_id: int, key: str, by: str, at: datetime) -> None:
+        """Note that ``by`` is sending ``key`` to the status page since ``at`` (UTC)."""
+        ...
+
+    def release(self, incident_id: int) -> None:
+        """Nothing is being sent any more (it failed): the next press may send."""
+        ...
+
+    def sent(self, incident_id: int, page: PageIncident, at: datetime) -> None:
+        """The page incident as the status page answered; the claim is released."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store. Nothing is kept unless ``commit`` is called before the
     ``with`` block ends; an exception inside it keeps nothing."""
@@ -252,6 +270,9 @@ class UnitOfWork(Protocol):
 
     @property
     def note_marks(self) -> NoteMarkStore: ...
+
+    @property
+    def status_pages(self) -> StatusPageStore: ...
 
     def commit(self) -> None: ...
 

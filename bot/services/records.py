@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.core import model
 from bot.core.model import Event, Incident
+from bot.core.status_page import PageIncident
 from bot.core.timers import Purpose
 
 BOT = "incident-bot"  # the actor of what the bot itself records in a timeline
@@ -89,3 +90,16 @@ class Ticket:
     reference: str
     url: str | None
     filed_at: datetime
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """An incident's incident on the public status page, and who is sending to it now.
+
+    ``busy_key`` (what is being sent, ``status_page.once_key``), ``busy_by`` and ``busy_since``
+    are set while someone's request is with the status page, so a second press waits."""
+
+    page: PageIncident | None = None
+    busy_key: str | None = None
+    busy_by: str | None = None
+    busy_since: datetime | None = None

@@ -221,3 +221,20 @@ class NoteMarkRow(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     ts: Mapped[str] = mapped_column(String(32), primary_key=True)
     marker: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class StatusPageRow(Base):
+    """An incident's incident on the public status page (Statuspage), and the claim of whoever
+    is sending to it now, so two presses send once."""
+
+    __tablename__ = "status_page_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    page_incident_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(500))
+    busy_key: Mapped[str | None] = mapped_column(String(120))
+    busy_by: Mapped[str | None] = mapped_column(String(64))
+    busy_since: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -18,6 +18,7 @@ from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.note_marks import NoteMarks
 from bot.adapters.db.postmortems import Postmortems
+from bot.adapters.db.status_pages import StatusPages
 from bot.adapters.db.status_updates import PostedUpdates
 from bot.adapters.db.tickets import Tickets
 from bot.adapters.db.timers import Timers
@@ -104,6 +105,10 @@ class SqlUnitOfWork:
     @cached_property
     def note_marks(self) -> NoteMarks:
         return NoteMarks(self.session)
+
+    @cached_property
+    def status_pages(self) -> StatusPages:
+        return StatusPages(self.session)
 
 
 def units_of_work(sessions: sessionmaker[Session]) -> Callable[[], SqlUnitOfWork]:

@@ -25,13 +25,14 @@ from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.adapters.slack.reasons import why
 from bot.adapters.slack.registry import Scope
 from bot.adapters.slack.verbs import CHANGE_SEVERITY, VERBS
-from bot.core import deadlines, durations
+from bot.core import deadlines, durations, status_page
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline, Escalation
 from bot.core.follow_ups import FOLLOW_UP_KINDS, follow_up_entry
 from bot.core.model import Event, EventKind, Severity
 from bot.core.policy import Rung
 from bot.core.rollback import Deploy
+from bot.core.status_page import PageIncident
 from bot.playbooks.schema import Playbook
 from bot.services.read_model import IncidentView
 from bot.services.response import lifecycle_moves, severity_changes
@@ -89,10 +90,17 @@ def _fields(view: IncidentView) -> list[MarkdownTextObject]:
         ("Services", services),
         ("Responders", responders),
     ]
+    if (page := status_page.page_incident(view.events)) is not None:
+        pairs.append(("Status page", _page_line(page)))
     pairs += [
         (f"Role: {escape(role)}", mrkdwn.user(u)) for role, u in sorted(incident.roles.items())
     ]
     return [MarkdownTextObject(text=truncate(f"*{k}*\n{v}", FIELD_LIMIT)) for k, v in pairs[:10]]
+
+
+def _page_line(page: PageIncident) -> str:
+    """The page incident's status, and its public link when it has one."""
+    return f"{str(page.status).capitalize()} {mrkdwn.bare_link(page.url)}".rstrip()
 
 
 def deadline_line(deadline: Deadline) -> str:

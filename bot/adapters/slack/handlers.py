@@ -12,16 +12,19 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
+from bot.adapters.slack import status_page as page_words
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.follow_up_handlers import FollowUpHandlers
 from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
-from bot.core import deadlines, durations
+from bot.core import deadlines, durations, status_page
+from bot.core.access import Right
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
+from bot.core.status_page import Send
 from bot.playbooks.loader import Playbooks
 from bot.services.access import NotADeclarer, NotPermitted
 from bot.services.chat import Chat, Message
@@ -41,6 +44,7 @@ from bot.services.response import (
     NotAllowedNow,
     NotInCatalog,
     NotResolvedYet,
+    NotTold,
     Refusal,
     Saying,
     Shown,
@@ -48,6 +52,15 @@ from bot.services.response import (
 from bot.services.rollback import AlreadyDecided, Decision, RollbackAdvisor
 from bot.services.rooms import Rooms
 from bot.services.signals import Signals
+from bot.services.status_page import (
+    AlreadyOpen,
+    AlreadySent,
+    Failed,
+    NoLongerOpen,
+    Offer,
+    Sent,
+    StatusPages,
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ class UseCases:
     playbooks: Playbooks
     templates: Templates
     follow_ups: FollowUps
+    status_pages: StatusPages | None = None
 
 
 class Handlers:
@@ -244,7 +258,47 @@ class Handlers:
             text = self.templates.render("resolution.md.j2", who=who.user, postmortem_due=due)
             return Message(blocks.notice(text, ""), text)
 
-        return self.act(who, incident_id, EventKind.RESOLVED, resolution, shown=shown)
+        try:
+            reply = self.act(who, incident_id, EventKind.RESOLVED, resolution, shown=shown)
+        except NotTold:
+            self._resolve_on_page(who, incident_id)  # the person hears of the channel first
+            raise
+        return self._resolve_on_page(who, incident_id) or reply
+
+    def _resolve_on_page(self, who: Invocation, incident_id: int) -> Reply | None:
+        """A resolved incident's page incident resolved too, its components operational; what
+        the person hears when the page did not take it (a button to try again)."""
+        pages = self.use.status_pages
+        outcome = pages.after_resolution(who.user, incident_id) if pages else None
+        if not isinstance(outcome, Failed) or pages is None:
+            return None
+        view = self.service.get(incident_id)
+        offer = Offer(incident_id, Send.RESOLVE, status_page.resolutions(view.events))
+        reply = error(
+            f"{blocks.headline(view)} is resolved, but "
+            f"{page_words.failed(outcome.failure, Send.RESOLVE)}"
+        )
+        return replace(
+            reply, blocks=[*reply.blocks, page_words.offer_buttons(offer, pages.post(view, offer))]
+        )
+
+    def send_to_status_page(self, who: Invocation, send: Send, value: str) -> Reply | None:
+        """An offer's button: send it to the status page once, or say why not; once sent (or
+        sent by someone else), the offer gives way to what was done."""
+        offer = page_words.decode(value)
+        if offer.send is not send or self.use.status_pages is None:
+            raise ValueError("not a status page offer of ours")
+        allowed = self.use.response.access.rule(who.user, Right.STEER)
+        outcome = self.use.status_pages.send(who.user, offer, allowed)
+        if isinstance(outcome, Sent):
+            done = f"{mrkdwn.user(who.user)} sent it to the status page (_{outcome.page.status}_)."
+            return spent(done + page_words.link(outcome.page))
+        if isinstance(outcome, Failed):
+            return error(page_words.failed(outcome.failure, offer.send))
+        reply = error(page_words.refusal(outcome))
+        if isinstance(outcome, AlreadySent | AlreadyOpen | NoLongerOpen):
+            return replace(reply, spent=blocks.context(page_words.refusal(outcome)))
+        return reply
 
     def propose_severity(self, command: Command, view: IncidentView) -> Reply:
         assert command.severity is not None
@@ -457,11 +511,25 @@ class Handlers:
             form.next_update,
             sentence,
         )
-        refused = self.use.response.post_status_update(incident_id, update)
+        try:
+            refused = self.use.response.post_status_update(incident_id, update)
+        except NotTold:
+            self._offer_update(incident_id)
+            raise
         if refused is not None:
             return _refusal(refused)
+        self._offer_update(incident_id)
         told = Message(blocks.notice(sentence, ""), sentence)
         return _told_elsewhere(who, [(self.service.get(incident_id), told)])
+
+    def _offer_update(self, incident_id: int) -> None:
+        """The status update just posted, offered to the status page (if one is set up)."""
+        if self.use.status_pages is None:
+            return
+        view = self.service.get(incident_id)
+        posted = [e.seq for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
+        if posted:
+            self.use.status_pages.after_update(view, posted[-1])
 
     def status(self, view: IncidentView) -> Reply:
         card = self.use.rooms.card(view)

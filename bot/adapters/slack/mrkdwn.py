@@ -53,3 +53,8 @@ def date(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:
     """A time each reader sees in their own timezone; the fallback text is UTC."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
+
+
+def bare_link(url: str) -> str:
+    """A link showing ``url`` itself, or nothing for a value that is not a plain http(s) URL."""
+    return link(url, url) if _URL.fullmatch(url) else ""

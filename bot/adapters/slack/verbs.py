@@ -18,6 +18,7 @@ from bot.adapters.slack.registry import (
 )
 from bot.core.lifecycle import OPEN_STATES, State
 from bot.core.model import EventKind, Severity
+from bot.core.status_page import Send
 from bot.services.response import NOTHING_SHOWN, Shown
 from bot.services.rollback import Decision
 
@@ -137,6 +138,18 @@ def _decides(decision: Decision, action_id: str, label: str, style: str | None =
 ROLL_BACK = _decides(Decision.ROLL_BACK, "incident.rollback", "Roll back", "danger")
 NOT_RELATED = _decides(Decision.NOT_RELATED, "incident.not_related", "Not related")
 ROLLED_BACK = _decides(Decision.ROLLED_BACK, "incident.rolled_back", "Already rolled back")
+
+
+def _to_page(send: Send, action_id: str, label: str) -> Button:
+    """Sends what its value names to the status page (``status_page.encode``)."""
+    return Button(
+        action_id, label, lambda h, who, value: h.send_to_status_page(who, send, value), "primary"
+    )
+
+
+PAGE_OPEN = _to_page(Send.OPEN, "incident.statuspage_open", "Open on status page")
+PAGE_UPDATE = _to_page(Send.UPDATE, "incident.statuspage_update", "Post to status page")
+PAGE_RESOLVE = _to_page(Send.RESOLVE, "incident.statuspage_resolve", "Resolve on status page")
 VERBS = Registry(
     [
         _severity(Severity.SEV1, "declare a Sev1 (site down, data-loss risk) at once"),
@@ -355,5 +368,13 @@ VERBS = Registry(
             typed=False,
         ),
     ],
-    buttons=[DECLARE_FROM_ALERT, ROLL_BACK, NOT_RELATED, ROLLED_BACK],
+    buttons=[
+        DECLARE_FROM_ALERT,
+        ROLL_BACK,
+        NOT_RELATED,
+        ROLLED_BACK,
+        PAGE_OPEN,
+        PAGE_UPDATE,
+        PAGE_RESOLVE,
+    ],
 )

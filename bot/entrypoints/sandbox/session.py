@@ -32,6 +32,7 @@ from bot.entrypoints.sandbox.clock import VirtualClock
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Screen, has_button
 from bot.entrypoints.sandbox.slack_api import Directory, Identity, SlackApiStub
+from bot.entrypoints.sandbox.statuspage_api import StatuspageStub
 from bot.entrypoints.settings import Settings
 
 Json = dict[str, Any]
@@ -98,6 +99,7 @@ class Sandbox:
         self.github_mark = 0
         # A workspace of its own each session: forms' request keys name the team and the view.
         self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
+        self.status_page = StatuspageStub()  # the page customers read, its components the catalog's
         self.health: dict[str, bool] = {}
         self.actor = cast.user_id(cast.RESPONDERS[0])
         self.channel = cast.GENERAL[0]
@@ -124,6 +126,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         self.stub.start()
         self.github.start()
+        self.status_page.start()
         scratch = Path(self._scratch.name)
         if self.options.database_url is None:
             (scratch / "sandbox.sqlite3").write_bytes(_migrated_sqlite())
@@ -141,6 +144,9 @@ class Sandbox:
                 "incident_announce_channel": cast.ANNOUNCE[0],
                 "incident_triage_channel": cast.TRIAGE[0],
                 "pagerduty_events_url": self.stub.response_url(PAGERDUTY_KEY),
+                "statuspage_api_url": self.status_page.base_url,
+                "statuspage_page_id": self.status_page.page.id,
+                "statuspage_api_key": self.status_page.api_key,
                 "slack_workers": 1,
                 "github_api_url": self.github.url,
                 "github_token": self.github.token,
@@ -160,6 +166,11 @@ class Sandbox:
                 where = service.follow_ups_destination()
                 if where is not None and where.tracker == "github":
                     self.github.add_repo(where.place)
+            for name, components in self.runtime.playbooks.catalog.on_page(
+                s.name for s in self.runtime.playbooks.catalog.services
+            ):
+                for component in components:
+                    self.status_page.add_component(component, name)
             self._resume()
             self.server = Server(self.runtime, "127.0.0.1", 0, threads=2).start()
         except BaseException:
@@ -178,6 +189,7 @@ class Sandbox:
             self.runtime.close()
         self.stub.stop()
         self.github.stop()
+        self.status_page.stop()
         self._scratch.cleanup()
 
     def _resume(self) -> None:

@@ -23,6 +23,7 @@ def test_the_drills_the_issues_ask_for_are_shipped() -> None:
     assert [d.stem for d in DRILLS] == [
         "sev1-deploy-rollback",
         "sev1-follow-ups",
+        "sev1-status-page",
         "sev2-no-deploy",
         "sev3-ticket",
     ]

@@ -174,9 +174,16 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
         "incident": incident_view(HOSTILE)[0],
         "incident_id": 1,
         "channel_id": "C0INCIDENT",
+        "declared_as": Severity.SEV2,
         "last_update": HOSTILE,
         "next_update_due": _at(30),
     },
+    "stakeholder_update.md.j2": lambda: {
+        "incident": incident_view(HOSTILE)[0],
+        "incident_id": 1,
+        "sentence": HOSTILE,
+    },
+    "teams_invited.md.j2": lambda: {"teams": [("checkout", "S0PAYMENTS"), (HOSTILE, "S0X")]},
     "severity_change.md.j2": lambda: {
         "who": "U0BOB",
         "before": Severity.SEV2,

@@ -23,14 +23,21 @@ class Purpose(enum.StrEnum):
     """The incident's room (channel, people, card, announcement, ticket) still being set up."""
     TRACKER = "tracker"
     """The incident's follow-ups owed to the team's tracker (filed, closed), or polled there."""
+    TELL = "tell"
+    """A status update or resolution owed to stakeholders (a channel refused it, or the
+    process stopped before telling them)."""
 
 
-WORK = frozenset({Purpose.SETUP, Purpose.TRACKER})
+WORK = frozenset({Purpose.SETUP, Purpose.TRACKER, Purpose.TELL})
 """Timers for owed work rather than a deadline's notices: armed by the use cases, never by
 the deadlines' plan."""
 
 
 SETUP_KEY = "setup"
+TELL_KEY = "stakeholders"
+TELL_GRACE = timedelta(seconds=20)
+"""How long the request that recorded a status update has to tell stakeholders before the
+timer does."""
 SETUP_GRACE = timedelta(seconds=20)
 """How long the request that declared an incident has to set it up before a timer finishes it
 (the declaration's own work usually takes under two seconds)."""

@@ -278,6 +278,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         parallel=wiring.timer_parallelism,
         setup=declaring.resume,
         tracker=follow_ups,
+        tell=response.tell_again,
         on_recorded=lambda incident_id: rooms.refresh_card(service.get(incident_id)),
     )
     ticker = Ticker(

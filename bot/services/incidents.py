@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core import deadlines, timers
+from bot.core import deadlines, telling, timers
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import AWAITS_TELLING, Deadline
 from bot.core.model import Event, EventKind, Incident, Severity
@@ -237,23 +237,35 @@ class IncidentService:
 
         def parts(uow: UnitOfWork, changed: Changed) -> None:
             uow.status_updates.add(incident_id, replace(update, posted_at=changed.event.at))
+            self.owe_telling(uow, changed)
 
         return self.record_unless(incident_id, event, refuse, also=parts)
 
-    def stakeholders_told(self, incident_id: int, update: int) -> Changed:
-        """The status update with seq ``update`` reached every stakeholder channel: it meets
-        the status-update deadlines opened before it."""
-        return self.record(
-            incident_id, EventKind.STAKEHOLDERS_TOLD, BOT, extra={"update": str(update)}
-        )
+    def stakeholders_told(self, incident_id: int, entry: int) -> Changed:
+        """The status update or resolution with seq ``entry`` reached every stakeholder
+        channel: it meets the status-update deadlines opened before it, and nothing is owed
+        to stakeholders any more (their timer is done)."""
+        event = self.event(EventKind.STAKEHOLDERS_TOLD, BOT, extra={"update": str(entry)})
+
+        def settled(uow: UnitOfWork, changed: Changed) -> None:
+            uow.timers.done(incident_id, timers.TELL_KEY, changed.event.at)
+
+        return self.record_unless(incident_id, event, _never, also=settled)
 
     def stakeholders_not_told(
-        self, incident_id: int, update: int, channel: str, error: str
+        self, incident_id: int, entry: int, refused: Iterable[tuple[str, str]]
     ) -> Changed:
-        """The status update with seq ``update`` did not reach ``channel`` (``error``: the
-        chat's refusal, e.g. ``not_in_channel``); its deadline stays unmet."""
-        extra = {"update": str(update), "channel": channel, "error": error}
-        return self.record(incident_id, EventKind.STAKEHOLDERS_NOT_TOLD, BOT, extra=extra)
+        """The entry with seq ``entry`` did not reach the channels in ``refused`` ((channel,
+        the chat's error code, e.g. ``not_in_channel``)): owed to them, by a timer that tells
+        them again; a status update's deadline stays unmet meanwhile."""
+        extra = telling.refusals_extra(entry, refused)
+        event = self.event(EventKind.STAKEHOLDERS_NOT_TOLD, BOT, extra=extra)
+        return self.record_unless(incident_id, event, _never, also=self.owe_telling)
+
+    def owe_telling(self, uow: UnitOfWork, changed: Changed) -> None:
+        """With the entry: stakeholders are owed it until it is recorded told."""
+        at = changed.event.at + timers.TELL_GRACE
+        uow.timers.arm(changed.view.id, timers.TELL_KEY, timers.Purpose.TELL, at)
 
     def publish_postmortem(
         self, incident_id: int, url: str, by: str, refuse: Callable[[IncidentView], R | None]

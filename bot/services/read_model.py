@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core import deadlines, follow_ups, lifecycle
+from bot.core import deadlines, follow_ups, lifecycle, telling
 from bot.core.deadlines import Deadline
 from bot.core.follow_ups import FollowUp
-from bot.core.model import Event, EventKind, Severity
+from bot.core.model import Event, Severity
+from bot.core.telling import Untold
 from bot.services.records import StoredIncident
 
 
@@ -86,16 +87,6 @@ class IncidentView:
         return follow_ups.follow_ups(self.events)
 
     @property
-    def stakeholders_not_told(self) -> tuple[Event, ...]:
-        """Why stakeholders have not heard the last status update that was meant for them
-        (``STAKEHOLDERS_NOT_TOLD`` entries, one per channel that refused it); empty once an
-        update reached them all."""
-        missed: list[Event] = []
-        for event in self.events:
-            if event.kind is EventKind.STAKEHOLDERS_TOLD:
-                missed = []
-            elif event.kind is EventKind.STAKEHOLDERS_NOT_TOLD:
-                if missed and missed[0].extra.get("update") != event.extra.get("update"):
-                    missed = []
-                missed.append(event)
-        return tuple(missed)
+    def untold(self) -> Untold | None:
+        """The status update or resolution stakeholders have not all heard, if any."""
+        return telling.untold(self.events)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core import lifecycle
@@ -26,7 +26,7 @@ from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from bot.services.rollback import Decision, DeployRef, RollbackAdvisor
 from bot.services.rollback import Refusal as RollbackRefusal
-from bot.services.rooms import NotPosted, Rooms
+from bot.services.rooms import NO_CHANNEL, NotPosted, Rooms
 
 log = logging.getLogger(__name__)
 
@@ -269,11 +269,45 @@ class IncidentResponse:
         if kind not in TOLD_TO_STAKEHOLDERS:
             return
         if kind is EventKind.RESOLVED:
-            self.rooms.announce_resolution(view, self._impact(view))
+            refused = self.rooms.announce_resolution(view, self._impact(view))
+            told = self._told(view, changed.event.seq, refused)
+            if refused:
+                self.rooms.refresh_card(told)
+                raise refused[0]
             return
         before = replay(view.events[: changed.event.seq - 1]).severity
         if kind is not EventKind.SEVERITY_CHANGED or before is not view.severity:
             self.rooms.announce_change(view, kind, before)
+
+    def _told(self, view: IncidentView, entry: int, refused: Sequence[NotPosted]) -> IncidentView:
+        """Record whether stakeholders heard entry ``entry`` (an update, the resolution): told,
+        or owed to the channels that refused it (a timer tells them again)."""
+        if not refused:
+            return self.incidents.stakeholders_told(view.id, entry).view
+        why = [(r.channel, r.failure.code) for r in refused]
+        return self.incidents.stakeholders_not_told(view.id, entry, why).view
+
+    def tell_again(self, incident_id: int) -> bool:
+        """Tell stakeholders what they are owed (``bot.core.telling``): the status update or
+        resolution, to the channels that refused it (all of them if never tried). True when
+        nothing is owed any more. Raises StorageUnavailable."""
+        view = self.incidents.get(incident_id)
+        owed = view.untold
+        if owed is None:
+            return True
+        entry = owed.entry
+        if entry.kind is EventKind.RESOLVED:
+            message = self.rooms.wording.resolution(view, self._impact(view))
+        else:
+            message = self.rooms.wording.stakeholder_update(view, entry.text or "")
+        channels = owed.channels
+        if channels is None:
+            channels = tuple(self.rooms.stakeholder_channels(view)) or (NO_CHANNEL,)
+        broadcast = entry.kind is EventKind.RESOLVED
+        refused = self.rooms.tell_stakeholders(view, message, broadcast, only=channels)
+        view = self._told(view, entry.seq, refused)
+        self.rooms.refresh_card(view)
+        return not refused
 
     def _impact(self, view: IncidentView) -> str:
         """The impact the last status update stated, if any did."""
@@ -316,11 +350,7 @@ class IncidentResponse:
             return changed
         view, seq = changed.view, changed.event.seq
         published = self.rooms.publish_update(view, update.author, update.text)
-        for refused in published.not_told:
-            why = refused.failure.code
-            view = self.incidents.stakeholders_not_told(view.id, seq, refused.channel, why).view
-        if not published.not_told:
-            view = self.incidents.stakeholders_told(view.id, seq).view
+        view = self._told(view, seq, published.not_told)
         self.rooms.refresh_card(view)
         if published.not_told:
             raise StakeholdersNotTold(view, published.not_told, published.in_channel)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from bot.core.model import EventKind, Severity
+from bot.core.model import Event, EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import Playbook
 from bot.services.chat import Chat, ChatFailure, Message, Tag
@@ -29,6 +29,19 @@ class NotPosted(ChatFailure):
         self.failure = failure
 
 
+NO_CHANNEL = ""
+"""The channel a refusal names when there was nowhere to post: the incident has no channel yet
+and no stakeholder channel is set."""
+
+
+class NowhereToPost(ChatFailure):
+    """No channel to tell stakeholders in (yet)."""
+
+    @property
+    def code(self) -> str:
+        return "no_channel"
+
+
 @dataclass(frozen=True)
 class Published:
     """Where a status update did not go: the incident's channel (``in_channel``) and the
@@ -41,7 +54,7 @@ class Published:
     @property
     def not_told(self) -> tuple[NotPosted, ...]:
         """The stakeholders' channels that were not told. With no stakeholder channel, the
-        incident's channel is where they read it."""
+        incident's channel is where they read it (``NO_CHANNEL`` when it has none)."""
         if self.stakeholders:
             return self.refused
         return (self.in_channel,) if self.in_channel is not None else ()
@@ -236,35 +249,67 @@ class Rooms:
         if view.channel_id is not None:
             self._post(view.channel_id, message)
 
-    def announce_resolution(self, view: IncidentView, impact: str) -> None:
-        """Tell stakeholders the incident is over (the last status update); NotPosted names
-        the first stakeholder channel that refused it (the others were told)."""
-        self._raise_first(
-            self.tell_stakeholders(view, self.wording.resolution(view, impact), broadcast=True)
-        )
+    def announce_resolution(self, view: IncidentView, impact: str) -> list[NotPosted]:
+        """Tell stakeholders the incident is over (the last status update); the stakeholder
+        channels that refused it (the others were told)."""
+        message = self.wording.resolution(view, impact)
+        return self.tell_stakeholders(view, message, broadcast=True)
 
     def announce_change(self, view: IncidentView, kind: EventKind, before: Severity) -> None:
         """Tell stakeholders of a severity change, a mitigation or a reopening (an escalation
         shown in the channel too); NotPosted as ``announce_resolution``."""
         escalated = kind is EventKind.SEVERITY_CHANGED and view.severity < before
         message = self.wording.change(view, kind, before)
-        self._raise_first(self.tell_stakeholders(view, message, broadcast=escalated))
+        refused = []
+        moved = kind is EventKind.SEVERITY_CHANGED  # ``view`` ends with the change
+        newly = set(self.newly_told(view, _severities(view.events[:-1]))) if moved else set()
+        if newly:  # they hear of it for the first time: the whole announcement
+            announcement = self.wording.announcement(view, view.channel_id)
+            refused += self.tell_stakeholders(view, announcement, only=newly)
+        others = [c for c in self.stakeholder_channels(view) if c not in newly]
+        refused += self.tell_stakeholders(view, message, broadcast=escalated, only=others)
+        self._raise_first(refused)
 
     def stakeholder_channels(self, view: IncidentView) -> list[str]:
         """Where stakeholders of ``view`` read: the announcement channel, then the channels
-        its severity's playbook adds (an executive channel for a Sev1, say)."""
-        named = [self.announce_channel, *self.playbooks[view.severity].stakeholders.channels]
+        the playbook of each severity it has had adds (an executive channel for a Sev1, say):
+        who heard of it hears the rest of its story, a downgrade and the end included."""
+        return self._channels_for(view, _severities(view.events))
+
+    def newly_told(self, view: IncidentView, before: Iterable[Severity]) -> list[str]:
+        """The stakeholder channels ``view``'s severity adds to those of ``before``."""
+        known = set(self._channels_for(view, before))
+        return [c for c in self._channels_for(view, [view.severity]) if c not in known]
+
+    def _channels_for(self, view: IncidentView, severities: Iterable[Severity]) -> list[str]:
+        named = [self.announce_channel]
+        for severity in severities:
+            named += self.playbooks[severity].stakeholders.channels
         return list(dict.fromkeys(c for c in named if c and c != view.channel_id))
 
     def tell_stakeholders(
-        self, view: IncidentView, message: Message, broadcast: bool = False
+        self,
+        view: IncidentView,
+        message: Message,
+        broadcast: bool = False,
+        only: Iterable[str] | None = None,
     ) -> list[NotPosted]:
-        """Post ``message`` to every stakeholder channel, each tried whatever the others
-        answered: in the thread of the incident's announcement (made first if it is missing,
-        also shown in the channel if ``broadcast``), and as a message of its own in the
-        playbook's other channels. Returns the refusals (none: every stakeholder was told)."""
+        """Post ``message`` to every stakeholder channel (``only`` those), each tried whatever
+        the others answered: in the thread of the incident's announcement (made first if it
+        is missing, also shown in the channel if ``broadcast``), and as a message of its own
+        in the playbooks' other channels; ``NO_CHANNEL`` is the incident's channel, once it
+        has one. Returns the refusals (none: every one was told)."""
         refused: list[NotPosted] = []
-        for channel in self.stakeholder_channels(view):
+        chosen = self.stakeholder_channels(view) if only is None else list(only)
+        for channel in chosen:
+            if channel == NO_CHANNEL:
+                try:
+                    if view.channel_id is None:
+                        raise NotPosted(NO_CHANNEL, message, NowhereToPost("no channel yet"))
+                    self._post(view.channel_id, message)
+                except NotPosted as failure:
+                    refused.append(failure)
+                continue
             try:
                 if channel == self.announce_channel:
                     thread = self._announcement(view)
@@ -278,12 +323,11 @@ class Rooms:
     def _announcement(self, view: IncidentView) -> str | None:
         """The ts of the incident's announcement, posted now if it is not yet (a status
         update typed before the set-up announced the incident). NotPosted if it fails."""
-        if view.announcement_ts is not None or Step.ANNOUNCE in view.setup:
+        if view.announcement_ts is not None:
             return view.announcement_ts
-        refused = self._announce(view, Opening(channel_id=view.channel_id), resuming=True)
-        if refused is not None:
-            raise refused
-        return self.incidents.get(view.id).announcement_ts
+        assert self.announce_channel is not None
+        message = self.wording.announcement(view, view.channel_id)
+        return self._announce_in(view, self.announce_channel, message, resuming=True)
 
     @staticmethod
     def _raise_first(refused: list[NotPosted]) -> None:
@@ -318,8 +362,11 @@ class Rooms:
         """A status update, in the incident's channel and to every stakeholder channel, each
         tried whatever the others answered (see ``tell_stakeholders``)."""
         in_channel: NotPosted | None = None
+        said = self.wording.status_update(view, author, sentence)
         try:
-            self.say(view, self.wording.status_update(view, author, sentence))
+            if view.channel_id is None:
+                raise NotPosted(NO_CHANNEL, said, NowhereToPost("the incident has no channel"))
+            self.say(view, said)
         except NotPosted as failure:
             in_channel = failure
         told = self.wording.stakeholder_update(view, sentence)
@@ -403,23 +450,35 @@ class Rooms:
         if Step.ANNOUNCE in view.setup:
             return None
         message = self.wording.announcement(view, opening.channel_id)
-        tag = Tag("incident_announcement", {"incident": str(view.id)})
         first: NotPosted | None = None
         for channel in self.stakeholder_channels(view):
-            if channel == self.announce_channel and view.announcement_ts is not None:
-                continue
             try:
-                found = self.chat.find_tagged(channel, tag) if resuming else None
-                ts = found or self.chat.post(channel, message, tag)
-            except ChatFailure as failure:
+                self._announce_in(view, channel, message, resuming)
+            except NotPosted as refused:
+                failure = refused.failure
                 self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
-                first = first or NotPosted(channel, message, failure)
-                continue
-            if channel == self.announce_channel:
-                self.incidents.attach_announcement(view.id, ts)
+                first = first or refused
         if first is None:
             self.incidents.set_up(view.id, Step.ANNOUNCE)
         return first
+
+    def _announce_in(
+        self, view: IncidentView, channel: str, message: Message, resuming: bool
+    ) -> str | None:
+        """The announcement in ``channel``, posted unless it is there; its ts (kept for the
+        announcement channel's). NotPosted if the chat refuses it."""
+        tag = Tag("incident_announcement", {"incident": str(view.id)})
+        main = channel == self.announce_channel
+        if main and (made := self.incidents.get(view.id).announcement_ts) is not None:
+            return made  # another request announced it since ``view`` was read
+        try:
+            found = self.chat.find_tagged(channel, tag) if resuming else None
+            ts = found or self.chat.post(channel, message, tag)
+        except ChatFailure as failure:
+            raise NotPosted(channel, message, failure) from failure
+        if main:
+            self.incidents.attach_announcement(view.id, ts)
+        return ts
 
     def _step(
         self,
@@ -444,3 +503,9 @@ class Rooms:
 
     def _failed(self, opening: Opening, problem: SetupProblem) -> None:
         opening.problems.append(self.wording.problem(problem))
+
+
+def _severities(events: Iterable[Event]) -> list[Severity]:
+    """Every severity an incident has had, in order (its declaration's first)."""
+    kinds = (EventKind.DECLARED, EventKind.SEVERITY_CHANGED)
+    return list(dict.fromkeys(e.severity for e in events if e.kind in kinds and e.severity))

@@ -26,7 +26,7 @@ from bot.core import durations
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import Deadline, Escalation
 from bot.core.model import Event, EventKind
-from bot.core.timers import Purpose, escalation_key
+from bot.core.timers import WORK, Purpose, escalation_key
 from bot.services import leases
 from bot.services.chat import ChatFailure
 from bot.services.clock import Stopwatch, system_stopwatch
@@ -124,7 +124,9 @@ class TimerRunner:
         setup: SetUp | None = None,
         on_recorded: Callable[[int], None] | None = None,
         tracker: TrackerWork | None = None,
+        tell: Callable[[int], bool] | None = None,
     ) -> None:
+        self.tell = tell  # tells stakeholders what they are owed; None: nothing to tell here
         self.setup = setup  # finishes an incident's room; None: nothing to finish here
         self.tracker = tracker  # files follow-ups in the team's tracker; None: none configured
         self.units = units
@@ -217,10 +219,8 @@ class TimerRunner:
         return self._settle(timer, deadline, now, nobody), Reach.NOBODY
 
     def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> tuple[str, Reach | None]:
-        if timer.purpose is Purpose.SETUP:
-            return self._set_up(timer, now), None
-        if timer.purpose is Purpose.TRACKER:
-            return self._file(timer, now), None
+        if timer.purpose in WORK:
+            return self._work(timer, now), None
         view = self.service.get(timer.incident_id, now)
         deadline = _deadline(view, timer)
         if not self._owed(timer, deadline):
@@ -242,49 +242,47 @@ class TimerRunner:
             case Purpose.ESCALATE:
                 coming = deadline.next_escalation
                 return coming is not None and escalation_key(deadline.key, coming.step) == timer.key
-            case Purpose.SETUP | Purpose.TRACKER:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL:
                 return False  # not a deadline's
 
-    def _set_up(self, timer: ClaimedTimer, now: datetime) -> str:
-        """Finish setting up the incident's room; until it is, try again later (backing off,
-        never giving up: an incident without its channel or card is half-declared)."""
-        try:
-            finished = self.setup is None or self.setup(timer.incident_id)
-        except Exception:
-            log.exception("could not finish setting up", extra={"incident_id": timer.incident_id})
-            finished = False
-        if finished:
-            self._close(timer, now, TimerStatus.FIRED)
-            return "fired"
-        doublings = min(max(timer.attempts - 1, 0), 8)  # 10 s · 2⁸ is past the cap already
-        backoff = min(SETUP_RETRY * 2**doublings, SETUP_RETRY_MOST)
-        with self.units() as uow:
-            uow.timers.postpone(timer.id, self.owner, now + backoff)
-            uow.commit()
-        return "retrying"
-
-    def _file(self, timer: ClaimedTimer, now: datetime) -> str:
-        """Do what the incident's follow-ups owe the tracker; until it is done, try again
-        later (backing off, never giving up); then poll while a filed one is open."""
+    def _work(self, timer: ClaimedTimer, now: datetime) -> str:
+        """Do the owed work ``timer`` stands for: finish setting up the incident's room, tell
+        stakeholders what they are owed, or bring its follow-ups and their tracker into step.
+        Until it is done, try again later (backing off, never giving up: a half-declared
+        incident, untold stakeholders or an unfiled follow-up are never right); a tracker is
+        then polled while a filed follow-up is open."""
         tracker = self.tracker
+        work: Callable[[int], bool] | None = {
+            Purpose.SETUP: self.setup,
+            Purpose.TELL: self.tell,
+            Purpose.TRACKER: tracker.sync if tracker else None,
+        }.get(timer.purpose)
         try:
-            done = tracker is None or tracker.sync(timer.incident_id)
+            done = work is None or work(timer.incident_id)
         except Exception:
-            log.exception("could not sync the tracker", extra={"incident_id": timer.incident_id})
+            log.exception(
+                "owed work failed: %s", timer.purpose, extra={"incident_id": timer.incident_id}
+            )
             done = False
-        if done and (tracker is None or not tracker.still_to_poll(timer.incident_id)):
+        polling = (
+            done
+            and timer.purpose is Purpose.TRACKER
+            and tracker is not None
+            and tracker.still_to_poll(timer.incident_id)
+        )
+        if done and not polling:
             self._close(timer, now, TimerStatus.FIRED)
             return "fired"
-        if done:
+        if polling:
             assert tracker is not None
             again = now + tracker.poll_every
         else:
-            doublings = min(max(timer.attempts - 1, 0), 8)
+            doublings = min(max(timer.attempts - 1, 0), 8)  # 10 s · 2⁸ is past the cap already
             again = now + min(SETUP_RETRY * 2**doublings, SETUP_RETRY_MOST)
         with self.units() as uow:
             uow.timers.postpone(timer.id, self.owner, again)
             uow.commit()
-        return "polling" if done else "retrying"
+        return "polling" if polling else "retrying"
 
     def _announce(
         self,
@@ -315,7 +313,7 @@ class TimerRunner:
                 return self.announcer.escalate(view, deadline, escalation, now, tag)
             case Purpose.REMINDER:
                 return self.announcer.remind(view, deadline, now, tag)
-            case Purpose.SETUP | Purpose.TRACKER:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL:
                 raise AssertionError("a set-up timer is not a deadline's: it says nothing")
 
     def _settle(
@@ -369,7 +367,7 @@ class TimerRunner:
                     return None
                 extra["notice"] = "reminder"
                 return self.service.event(EventKind.NOTICE_UNDELIVERED, BOT, text=what, extra=extra)
-            case Purpose.SETUP | Purpose.TRACKER:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL:
                 return None
 
     def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:

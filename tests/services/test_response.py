@@ -15,6 +15,7 @@ from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.core.lifecycle import State
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
+from bot.core.telling import refusals
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotADeclarer, NotPermitted
 from bot.services.alerts import AlertRecords
@@ -285,7 +286,7 @@ def test_a_status_update_stakeholders_did_not_get_leaves_the_deadline_unmet(
     assert raised.value.in_channel is None  # the incident's channel had it
     last = world.incidents.get(view.id).events[-1]
     assert last.kind is EventKind.STAKEHOLDERS_NOT_TOLD
-    assert (last.extra["channel"], last.extra["error"]) == ("C0ANNOUNCE", "not_in_channel")
+    assert refusals(last) == (("C0ANNOUNCE", "not_in_channel"),)
     assert status_deadlines(world, view.id) == [DeadlineStatus.PENDING, DeadlineStatus.PENDING]
     assert world.chat.to("update")  # the card was refreshed to say so
 

@@ -135,23 +135,35 @@ def _deadlines(view: IncidentView, shown: int = 8) -> str:
 
 
 def _not_told(view: IncidentView) -> str:
-    """Stakeholders who did not get the last status update, and why (empty if they did)."""
-    missed = view.stakeholders_not_told if view.is_open else ()
-    if not missed:
+    """What stakeholders have not heard, where and why (empty if they heard everything)."""
+    owed = view.untold
+    if owed is None or not owed.refused:
         return ""
+    if owed.entry.kind is EventKind.RESOLVED:
+        what = "the incident is resolved"
+    else:
+        what = f"of the status update of {mrkdwn.date(owed.entry.at, '{time}')}"
     reasons = [
-        f"Not posted in {(where := mrkdwn.channel(e.extra.get('channel', '')))}: "
-        + why(e.extra.get("error", ""), where, "It is tried with the next update.")
-        for e in missed
+        f"Not posted in {_where(channel)}: {_why(channel, code)}" for channel, code in owed.refused
     ]
-    return "\n".join(
-        [
-            f":warning: *Stakeholders were not told* of the status update of "
-            f"{mrkdwn.date(missed[0].at, '{time}')}; the deadline is met once an update "
-            "reaches them.",
-            *reasons,
-        ]
+    met = (
+        ""
+        if owed.entry.kind is EventKind.RESOLVED
+        else "; the deadline is met once it reaches them"
     )
+    return "\n".join(
+        [f":warning: *Stakeholders were not told* {what}. I keep trying{met}.", *reasons]
+    )
+
+
+def _where(channel: str) -> str:
+    return mrkdwn.channel(channel) if channel else "the incident's channel"
+
+
+def _why(channel: str, code: str) -> str:
+    if code == "no_channel":
+        return "the incident has no channel yet and no announcement channel is set."
+    return why(code, _where(channel), "")
 
 
 def _first_actions(playbook: Playbook) -> str:

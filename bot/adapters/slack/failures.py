@@ -7,6 +7,7 @@ from bot.adapters.slack import blocks, mrkdwn, reasons
 from bot.adapters.slack.gateway import SlackFailure
 from bot.services.chat import ChatFailure
 from bot.services.response import NotTold, StakeholdersNotTold
+from bot.services.rooms import NotPosted
 
 
 def reason(failure: ChatFailure, where: str, otherwise: str) -> str:
@@ -45,23 +46,31 @@ def refused(failure: SlackFailure) -> str:
 
 def stakeholders_not_told(partial: StakeholdersNotTold) -> str:
     """A status update recorded that did not reach every stakeholder channel: where, why, and
-    that its deadline is not met until an update reaches them."""
+    that its deadline is not met until it reaches them (the bot keeps trying)."""
     view = partial.view
     lines = [
         f"Your status update is recorded on {blocks.headline(view)}, but *stakeholders "
         "were not told*:"
     ]
-    for refused in partial.refused:
-        where = mrkdwn.channel(refused.channel)
-        lines.append(f"• Not posted in {where}: {reason(refused.failure, where, 'Try again.')}")
-    if partial.in_channel is not None:
-        where = mrkdwn.channel(partial.in_channel.channel)
-        lines.append(
-            f"• Not posted in {where} either: "
-            f"{reason(partial.in_channel.failure, where, 'Try again.')}"
-        )
+    shown = {r.channel for r in partial.refused}
+    refusals = [*partial.refused]
+    if partial.in_channel is not None and partial.in_channel.channel not in shown:
+        refusals.append(partial.in_channel)
+    for refused in refusals:
+        lines.append(f"• {_not_posted(refused)}")
     lines.append(
-        "The status-update deadline is not met until an update reaches them: once that is "
-        f"fixed, post it again (`/incident {view.id} update <text>`)."
+        "I keep trying to tell them, and the status-update deadline is met once it reaches "
+        "them. To tell them something newer, post a new update "
+        f"(`/incident {view.id} update` opens the form)."
     )
     return "\n".join(lines)
+
+
+def _not_posted(refused: NotPosted) -> str:
+    if not refused.channel:
+        return (
+            "Not posted anywhere: the incident has no channel yet and no announcement channel "
+            "is set (`INCIDENT_ANNOUNCE_CHANNEL`)."
+        )
+    where = mrkdwn.channel(refused.channel)
+    return f"Not posted in {where}: {reason(refused.failure, where, 'I try again shortly.')}"

@@ -74,7 +74,8 @@ def test_a_status_update_stakeholders_did_not_get_says_so_and_the_card_too(
     assert "Your status update is recorded on Sev1 incident 1" in text
     assert "*stakeholders were not told*" in text
     assert f"Not posted in <#{ANNOUNCE}>: I am not a member of <#{ANNOUNCE}>." in text
-    assert "The status-update deadline is not met until an update reaches them" in text
+    assert "the status-update deadline is met once it reaches them" in text
+    assert "I keep trying to tell them" in text
     assert events(bot)[-2:] == [EventKind.STATUS_UPDATE_POSTED, EventKind.STAKEHOLDERS_NOT_TOLD]
     card = bot.slack.wait_for("chat.update", predicate=on_the_card)[-1]
     assert "Stakeholders were not told" in json.dumps(card.blocks)

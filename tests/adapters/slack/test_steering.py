@@ -111,6 +111,7 @@ def test_a_sev3_is_taken_from_declaration_to_close_by_its_number(bot: BotClient)
         EventKind.DECLARED,
         EventKind.ACKNOWLEDGED,
         EventKind.RESOLVED,
+        EventKind.STAKEHOLDERS_TOLD,  # the resolution reached the announcement channel
         EventKind.CLOSED,
     ]
 

@@ -251,7 +251,7 @@ def test_a_second_session_on_a_kept_database_declares_anew_and_edits_the_old_car
     code, out = play(
         [
             "/incident sev2 search is slow",
-            "expect Sev2 declared",
+            "expect Sev2 incident 2",
             "in #inc-20260314-1",
             "/incident ack",
             "expect @alice is responding",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from markupsafe import Markup
+
 from bot.adapters.slack import blocks, channels, failures, mrkdwn
 from bot.adapters.templates import Templates
 from bot.core import durations
@@ -58,7 +60,9 @@ class SlackRoomWording:
             incident=view,
             incident_id=view.id,
             channel_id=channel_id,
-            last_update=updates[-1].text if updates else None,
+            # The sentence was built from escaped parts when it was recorded.
+            last_update=Markup(updates[-1].text) if updates and updates[-1].text else None,  # noqa: S704
+            declared_as=view.events[0].severity if view.events else view.severity,
             next_update_due=due,
         )
         return Message(blocks.notice(text, ""), blocks.headline(view))
@@ -68,7 +72,12 @@ class SlackRoomWording:
         return Message(blocks.notice(text, ""), sentence)
 
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
-        text = f":loudspeaker: *{blocks.headline(view)}*\n{sentence}"
+        text = self.templates.render(
+            "stakeholder_update.md.j2",
+            incident=view,
+            incident_id=view.id,
+            sentence=Markup(sentence),  # noqa: S704 - built from escaped parts when recorded
+        )
         return Message(blocks.notice(text, ""), sentence)
 
     def change(self, view: IncidentView, kind: EventKind, before: Severity) -> Message:
@@ -98,12 +107,7 @@ class SlackRoomWording:
         return Message(blocks.notice(text, ""), f"{blocks.headline(view)} is resolved")
 
     def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
-        named = ", ".join(
-            f"{mrkdwn.user_group(group)} (`{mrkdwn.escape(service)}`)" for service, group in teams
-        )
-        text = (
-            f":busts_in_silhouette: Invited the owning teams of the services now affected: {named}."
-        )
+        text = self.templates.render("teams_invited.md.j2", teams=teams)
         return Message(blocks.notice(text, ""), text)
 
     def problem(self, problem: SetupProblem) -> str:

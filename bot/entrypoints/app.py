@@ -67,6 +67,7 @@ from bot.services.rooms import Rooms
 from bot.services.signals import Signals
 from bot.services.status_page import StatusPages
 from bot.services.timers import Fired, TimerRunner
+from bot.services.tracker_tickets import TrackerTickets
 from bot.services.trackers import Tracker
 
 log = logging.getLogger(__name__)
@@ -163,11 +164,16 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     )
     gateway = slack.SlackGateway(web, count)
     chat = slack.SlackChat(gateway)
+    access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
+    poll = timedelta(seconds=settings.tracker_poll_seconds)
+    follow_ups = FollowUps(
+        service, access, playbooks, _trackers(settings), poll, person=chat.display_name
+    )
     rooms = Rooms(
         chat,
         service,
         playbooks,
-        SlackTriageTickets(chat, settings.incident_triage_channel),
+        TrackerTickets(follow_ups, SlackTriageTickets(chat, settings.incident_triage_channel)),
         SlackRoomWording(templates),
         settings.incident_announce_channel,
     )
@@ -193,7 +199,6 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         settings.incident_announce_channel,
         prober=wiring.prober,
     )
-    access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
     postmortems = Postmortems(
         service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
     )
@@ -217,10 +222,6 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         status_pages,
     )
     response = IncidentResponse(service, rooms, access, advisor, postmortems, deploys, playbooks)
-    poll = timedelta(seconds=settings.tracker_poll_seconds)
-    follow_ups = FollowUps(
-        service, access, playbooks, _trackers(settings), poll, person=chat.display_name
-    )
     handlers = Handlers(
         UseCases(
             service,

@@ -104,6 +104,34 @@ class FollowUpHandlers:
             return None
         return notice(f"{line}\nTold in {mrkdwn.channel(view.channel_id)}.", ":pushpin:")
 
+    def from_message(self, who: Invocation, text: str, ts: str) -> Reply | None:
+        """A message made a follow-up of the incident whose channel it is in (its text and a
+        link to it; owner and due date the defaults, changed with `follow-up <n> owner|due`)."""
+        view = self.incidents.in_channel(who.channel)
+        if view is None:
+            return error(
+                "That message is not in an incident's channel, so I can't tell which incident "
+                "it follows up. Type `/incident &lt;number&gt; follow-up &lt;what&gt; @owner due "
+                "&lt;when&gt;` "
+                "(`/incident list` shows the numbers)."
+            )
+        try:
+            link = self.chat.permalink(who.channel, ts) if ts else None
+        except ChatFailure:
+            link = None
+        what = " ".join(text.split())[:1000] or "the linked message"
+        what = f"{what} ({link})" if link else what
+        result = self.follow_ups.add(who.user, view.id, what)
+        if not isinstance(result, FollowUp):
+            return error(refusal(result, view))
+        reply = self._tell(who, view, result, "added")
+        self._file(view.id)
+        hint = (
+            f"Added as follow-up {result.number}. Change its owner or due date with "
+            f"`/incident {view.id} follow-up {result.number} owner @x` or `due &lt;when&gt;`."
+        )
+        return reply or notice(hint, ":pushpin:")
+
     def closed_there(self, view: IncidentView, follow_up: FollowUp) -> None:
         """Tell the channel a follow-up is done because its issue was closed in the tracker.
         Raises ChatFailure."""

@@ -101,6 +101,10 @@ def _quietly(work: Callable[[], object]) -> None:
         log.exception("could not handle a Slack event")
 
 
+FOLLOW_UP_SHORTCUT = "incident.follow_up"
+"""The message shortcut "Add as follow-up" (deploy/slack-app-manifest.yaml)."""
+
+
 class Listeners:
     def __init__(
         self,
@@ -127,6 +131,7 @@ class Listeners:
             app.action(button.action_id)(ack=self.ack_quietly, lazy=[self.run_button])
         for form in VERBS.forms():
             app.view(form.callback_id)(ack=self.ack_form, lazy=[self.run_form])
+        app.shortcut(FOLLOW_UP_SHORTCUT)(ack=self.ack_quietly, lazy=[self.run_shortcut])
         for added in ("pin_added", "reaction_added"):
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
         for removed in ("pin_removed", "reaction_removed"):
@@ -214,6 +219,20 @@ class Listeners:
         _guarded(click, respond, self.later)  # declaring from an alert: set-up after the reply
         for spent in used:  # after the presser's answer: they read why first
             _spend(body, spent, respond)
+
+    def run_shortcut(self, body: dict[str, Any], respond: Respond) -> None:
+        """ "Add as follow-up" on a message: once per trigger however often Slack sends it."""
+        who = _clicker(body)
+        message = body.get("message") or {}
+        key = _key("shortcut", who.team, who.trigger_id)
+
+        def add() -> Reply | None:
+            if not self._first(key):
+                return None
+            text, ts = str(message.get("text") or ""), str(message.get("ts") or "")
+            return self.handlers.follow_ups.from_message(who, text, ts)
+
+        _guarded(add, respond, self.later)
 
     def run_pinned(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         self._on_event(body, event, self.notes.pinned)

@@ -17,6 +17,7 @@ from tests.adapters.slack.conftest import (
     GENERAL,
     SHIPPED_PLAYBOOKS,
     BotClient,
+    Sent,
     running_bot,
     text_of,
 )
@@ -193,3 +194,67 @@ def test_a_follow_up_added_while_github_is_down_is_filed_once_it_is_back(
     bot.runtime.runner.tick(later)
     assert len(github.issues("acme/checkout")) == 1
     assert bot.runtime.service.get(1).follow_ups[0].link is not None
+
+
+def test_a_sev3s_ticket_is_a_github_issue_where_the_catalog_files_the_service(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    reply = bot.reply(bot.command("sev3 checkout receipts show the wrong currency"))
+    assert "ticket acme/checkout#1" in reply["text"]
+    [issue] = github.issues("acme/checkout")
+    assert issue["title"] == "Sev3: checkout receipts show the wrong currency"
+    assert "<!-- incident-bot:1:ticket -->" in issue["body"]
+
+
+def test_a_sev3_ticket_github_refused_is_filed_by_the_set_up_timer_once(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    github.fail_next(502)
+    bot.reply(bot.command("sev3 checkout receipts show the wrong currency"))
+    assert github.issues("acme/checkout") == []
+    later = bot.runtime.service.clock() + timedelta(minutes=1)
+    bot.runtime.runner.tick(later)
+    bot.runtime.runner.tick(later + timedelta(minutes=1))
+    assert len(github.issues("acme/checkout")) == 1
+
+
+def shortcut(bot: BotClient, channel: str, text: str, ts: str = "1700000000.000100") -> Sent:
+    return bot.interact(
+        {
+            "type": "message_action",
+            "callback_id": "incident.follow_up",
+            "user": {"id": "U0BOB"},
+            "channel": {"id": channel},
+            "message": {"type": "message", "ts": ts, "text": text, "user": "U0ALICE"},
+            "message_ts": ts,
+        }
+    )
+
+
+def test_the_add_as_follow_up_shortcut_makes_a_message_a_follow_up(
+    bot: BotClient, channel: str
+) -> None:
+    posted = bot.slack.calls_to("chat.postMessage", lambda c: c.params["channel"] == channel)
+    ts = str(posted[0].response["ts"])
+    sent = shortcut(bot, channel, "we should   retry <payments> twice", ts)
+    assert sent.status == 200
+    assert bot.runtime.work.wait_idle()
+    [follow_up] = bot.runtime.service.get(1).follow_ups
+    assert follow_up.what.startswith("we should retry <payments> twice (https://")
+    assert follow_up.added_by == "U0BOB"
+    assert any("added follow-up 1 of incident 1" in s for s in said_in(bot, channel))
+    shortcut(bot, channel, "again", ts)  # another press: another follow-up, not a retry
+    assert bot.runtime.work.wait_idle()
+    assert len(bot.runtime.service.get(1).follow_ups) == 2
+
+
+def test_the_shortcut_outside_an_incident_channel_says_what_to_type(bot: BotClient) -> None:
+    sent = shortcut(bot, GENERAL, "we should retry")
+    reply = bot.reply(sent)
+    assert "not in an incident's channel" in reply["text"]
+    assert (
+        "`/incident &lt;number&gt; follow-up" in reply["text"]
+        or "/incident <number>" in reply["text"]
+    )

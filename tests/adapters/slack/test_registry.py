@@ -44,6 +44,7 @@ class RecordingApp:
         return lambda **_: None
 
     event = command
+    shortcut = command
 
     def middleware(self, _middleware: Any) -> None:
         return None

@@ -1,0 +1,41 @@
+"""A Sev3's ticket as an issue in the team's tracker, where the catalog files the service's
+follow-ups; elsewhere the fallback sink (a message in the triage channel)."""
+
+from __future__ import annotations
+
+from bot.services.follow_ups import FollowUps
+from bot.services.read_model import IncidentView
+from bot.services.records import Ticket
+from bot.services.rooms import TicketNotFiled, TicketSink
+from bot.services.trackers import NewIssue, TrackerUnavailable
+
+
+class TrackerTickets:
+    """The TicketSink on the team's tracker. Filing is a step of the incident's set-up, so a
+    tracker that is down is tried again by the set-up timer; the issue carries a marker, so
+    one filed before it could be noted is found rather than filed twice."""
+
+    def __init__(self, follow_ups: FollowUps, fallback: TicketSink) -> None:
+        self.follow_ups = follow_ups
+        self.fallback = fallback
+
+    def file(self, view: IncidentView) -> Ticket:
+        """The ticket: the tracker's issue (its key and link); raises TicketNotFiled."""
+        found = self.follow_ups.destination(view)
+        if found is None:
+            return self.fallback.file(view)
+        tracker, where = found
+        marker = f"incident-bot:{view.id}:ticket"
+        rule = self.follow_ups.playbooks.policies[view.severity].follow_ups
+        issue = NewIssue(
+            f"{view.severity.label}: {view.title}"[:240],
+            f"{view.severity.label} incident {view.id}: {view.title}\n\n"
+            f"{view.description or 'Logged in Slack; fix it in the next sprint.'}",
+            marker,
+            (view.now + rule.due_after).date().isoformat(),
+        )
+        try:
+            filed = tracker.find(where, marker) or tracker.open(where, issue)
+        except TrackerUnavailable as down:
+            raise TicketNotFiled(str(down)) from down
+        return Ticket(tracker.name, filed.key, filed.url, view.now)

@@ -18,7 +18,6 @@ from bot.adapters import rollback_hook as outbound
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.adapters.drafts import DraftFolder
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
 from bot.adapters.slack import retries
@@ -185,9 +184,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         prober=wiring.prober,
     )
     access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
-    postmortems = Postmortems(
-        service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
-    )
+    postmortems = Postmortems(service, chat, SlackPostmortemWording(templates))
     declaring = Declaring(
         service, rooms, access, advisor, signals, playbooks, chat, SlackDeclaringWording()
     )
@@ -229,6 +226,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         backlog.behind(followups.submit),
         clock,
         Deliveries(units, clock),
+        failed=lambda kind, cause: metrics.work_failures.labels(kind, cause).inc(),
     ).register(bolt)
     announcer = DeadlineAnnouncer(
         chat,

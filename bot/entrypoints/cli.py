@@ -343,6 +343,42 @@ def audit_export(incident: int | None) -> int:
     return 0
 
 
+@cli.group("postmortem", help="post-mortem drafts kept in the database", no_args_is_help=False)
+def postmortem_commands() -> None:
+    pass
+
+
+@postmortem_commands.command("export", help="write the drafts to a folder, one Markdown file each")
+@click.option("--incident", type=int, metavar="INCIDENT", help="only this incident's draft")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="FOLDER",
+    help="default: POSTMORTEM_DIR or ./postmortems",
+)
+def postmortem_export(incident: int | None, folder: Path | None) -> int:
+    from bot.adapters import drafts
+    from bot.adapters.db import engine as engines
+    from bot.adapters.db.postmortems import Postmortems
+    from bot.entrypoints import settings as config
+
+    settings = config.load()
+    where = folder or settings.postmortem_dir
+    engine = engines.connect(settings.database_url)
+    try:
+        with engines.sessions(engine)() as session:
+            written = drafts.export(Postmortems(session).drafts(incident), where)
+    finally:
+        engine.dispose()
+    for path in written:
+        print(path)
+    if not written:
+        print(f"no post-mortem draft{f' for incident {incident}' if incident else ''} yet")
+        return 1 if incident else 0
+    return 0
+
+
 @cli.group("db", help="database maintenance", no_args_is_help=False)
 def db_commands() -> None:
     pass

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     playbooks_dir: Path = Path("playbooks")
     templates_dir: Path = Path("templates")
+    # Where `incident-bot postmortem export` writes drafts; the bot itself keeps them in the
+    # database and writes nothing to disk.
     postmortem_dir: Path = Path("postmortems")
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

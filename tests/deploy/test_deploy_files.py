@@ -540,6 +540,10 @@ HISTOGRAMS = {"incident_bot_request_seconds", "incident_bot_timer_lateness_secon
 # Each metric the bot exposes, its labels, and the values the rules may select.
 METRIC_LABELS: dict[str, dict[str, set[str] | None]] = {
     "incident_bot_requests_total": {"kind": None, "outcome": {"ok", "error", "refused"}},
+    "incident_bot_work_failures_total": {
+        "kind": None,
+        "cause": {"database", "slack", "error", "not_told"},
+    },
     "incident_bot_request_seconds": {"kind": None},
     "incident_bot_slack_calls_total": {"method": None, "result": {"ok", "error", "ratelimited"}},
     "incident_bot_deadlines_total": {"kind": None, "outcome": {"met", "missed"}},

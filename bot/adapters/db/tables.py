@@ -125,11 +125,15 @@ class DeadlineRow(Base):
 
 
 class PostmortemRow(Base):
+    """An incident's post-mortem: its latest draft (Markdown) and where it was published."""
+
     __tablename__ = "postmortems"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    # Where bots before migration 0014 wrote the draft on their own disk; no longer written.
     draft_path: Mapped[str | None] = mapped_column(String(1000))
+    draft: Mapped[str | None] = mapped_column(Text)
     drafted_at: Mapped[datetime | None]
     published_url: Mapped[str | None] = mapped_column(String(1000))
     published_at: Mapped[datetime | None]

@@ -167,6 +167,35 @@ def test_metrics_count_real_requests_and_slack_calls(bot: BotClient) -> None:
     assert ("incident_bot_timers_due", ()) in samples
 
 
+def metric_samples(bot: BotClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    status, body = get(f"{bot.url}/metrics")
+    assert status == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+
+
+def test_work_failing_after_the_ack_is_counted_as_a_failure(
+    bot: BotClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.reply(bot.command("sev1 checkout is down"))
+
+    def broken(_: object) -> str:
+        raise RuntimeError("the draft could not be written")
+
+    monkeypatch.setattr(bot.runtime.handlers.use.postmortems, "write", broken)
+    reply = bot.reply(bot.command("1 postmortem"))
+
+    assert "Something went wrong on my side" in reply["text"]
+    samples = metric_samples(bot)
+    failed = (("cause", "error"), ("kind", "command"))
+    assert samples[("incident_bot_work_failures_total", failed)] == 1
+    acked = (("kind", "command"), ("outcome", "ok"))
+    assert samples[("incident_bot_requests_total", acked)] == 2  # both acks were 200
+
+
 def test_met_deadlines_are_counted(bot: BotClient) -> None:
     bot.reply(bot.command("sev2 search slow"))
     channel = bot.slack.calls_to("conversations.create")[0].response["channel"]["id"]

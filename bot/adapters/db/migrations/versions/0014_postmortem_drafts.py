@@ -1,0 +1,31 @@
+"""post-mortem drafts kept in the database, with the rest of the incident
+
+Expand-only: a nullable column, so a bot one migration behind still runs on it (it keeps
+writing ``draft_path``, which this revision leaves in place).
+
+Revision ID: 0014
+Revises: 0012
+Create Date: 2026-11-30 20:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+# Read by readiness: a bot whose newest migration is the one before this may run on it.
+expand_only = True
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("postmortems", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("draft", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("postmortems", schema=None) as batch_op:
+        batch_op.drop_column("draft")

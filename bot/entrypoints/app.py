@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters import probes, template_samples
 from bot.adapters import rollback_hook as outbound
 from bot.adapters.db import engine as engines
-from bot.adapters.db import migrate
+from bot.adapters.db import schema
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
@@ -133,7 +133,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     if broken:
         raise TemplateProblem("; ".join(broken))
     engine = engines.connect(settings.database_url)
-    migrate.upgrade(engine)
+    schema.prepare(engine)  # SchemaAhead when a newer bot migrated it past this code
     sessions = engines.sessions(engine)
     units = units_of_work(sessions)
     metrics = Metrics()

@@ -137,14 +137,19 @@ def serve(host: str | None, port: int | None) -> int:
     try:
         runtime = app.build(settings)
     except loader.InvalidPlaybooks as invalid:
+        problems = "; ".join(str(problem) for problem in invalid.problems)
         print(
-            f"incident-bot: refusing to start, the playbooks are invalid:\n{invalid}",
+            f"incident-bot: refusing to start, the playbooks are invalid (PLAYBOOKS_DIR): "
+            f"{problems} (`incident-bot check-playbooks` lists each)",
             file=sys.stderr,
         )
-        return 1
+        return 2
     except TemplateProblem as problem:
-        print(f"incident-bot: refusing to start, a template is broken: {problem}", file=sys.stderr)
-        return 1
+        print(
+            f"incident-bot: refusing to start, a template is broken (TEMPLATES_DIR): {problem}",
+            file=sys.stderr,
+        )
+        return 2
     logs.configure(settings.log_level, secrets=runtime.secrets())  # now with the catalog's
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -386,9 +391,11 @@ def db_commands() -> None:
 
 @db_commands.command("upgrade", help="apply migrations")
 def db_upgrade() -> int:
-    from bot.adapters.db import migrate
+    """Also what the pods' init container runs: a database one expand-only migration ahead
+    (an image rolled back) is left as it is."""
+    from bot.adapters.db import schema
 
-    return _migrate(migrate.upgrade)
+    return _migrate(schema.prepare)
 
 
 @db_commands.command(
@@ -404,7 +411,7 @@ def db_downgrade(revision: str) -> int:
     return _migrate(lambda engine: migrate.downgrade(engine, revision))
 
 
-def _migrate(step: Callable[[Engine], None]) -> int:
+def _migrate(step: Callable[[Engine], object]) -> int:
     from bot.adapters.db import engine as engines
     from bot.adapters.db import migrate
     from bot.entrypoints import settings as config
@@ -447,6 +454,45 @@ def _one_line(error: Exception) -> str | None:
         return f"incident-bot: configuration error: {error}"
     if isinstance(error, deploy_payloads.MalformedDeploy):
         return f"incident-bot: {error}"
+    return _database_problem(error) or _listening_problem(error)
+
+
+def _database_problem(error: Exception) -> str | None:
+    """An unreachable database, an SQLite file that cannot be written, a schema too new."""
+    import os
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.db import schema
+    from bot.entrypoints import logs
+
+    if isinstance(error, schema.SchemaAhead):
+        return f"incident-bot: refusing to start: {error}"
+    if not isinstance(error, SQLAlchemyError):
+        return None
+    cause = getattr(error, "orig", None) or error
+    reason = logs.Redactor()(" ".join(str(cause).split()))[:300]
+    if isinstance(cause, sqlite3.Error):
+        return (
+            f"incident-bot: cannot use the SQLite database ({reason}): set DATABASE_URL to a "
+            f"file whose folder exists and is writable by uid {os.getuid()} (in the image: a "
+            "volume mounted at /data), or to PostgreSQL"
+        )
+    return (
+        f"incident-bot: cannot reach the database ({type(cause).__name__}: {reason}): check "
+        "DATABASE_URL (host, port, user, password, database name) and that the database is up"
+    )
+
+
+def _listening_problem(error: Exception) -> str | None:
+    import errno
+
+    if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EACCES):
+        return (
+            f"incident-bot: cannot listen ({error.strerror}): set PORT (or --port) to a free "
+            "port this user may open, or HOST to an address of this machine"
+        )
     return None
 
 

@@ -19,9 +19,10 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session
 
+from bot.adapters.db import migrate
 from bot.adapters.db.tables import TimerRow
 from bot.entrypoints import logs
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
@@ -97,6 +98,39 @@ def test_ready_only_once_the_scheduler_runs(ticking_bot: BotClient) -> None:
     status, body = readiness(bot)
     assert (status, body["ready"]) == (200, True)
     assert set(body["checks"]) == {"database", "migrations", "scheduler", "timers", "slack"}
+
+
+@contextmanager
+def migrated_ahead(engine: Engine, readers: str) -> Iterator[None]:
+    """The database as a newer bot's migration leaves it during a rollout, then as it was."""
+    head = migrate.head(engine)
+    mark = text("INSERT INTO bot_state (key, value, updated_at) VALUES (:key, :value, :at)")
+    forget = text("DELETE FROM bot_state WHERE key = :key")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        connection.execute(forget, {"key": migrate.READERS})
+        value = readers.format(head=head)
+        connection.execute(mark, {"key": migrate.READERS, "value": value, "at": datetime.now(UTC)})
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :h"), {"h": head})
+            connection.execute(forget, {"key": migrate.READERS})
+
+
+def test_ready_on_a_database_one_expand_only_migration_ahead(ticking_bot: BotClient) -> None:
+    bot = ticking_bot
+    started(bot)
+    with migrated_ahead(bot.runtime.engine, "0099,{head}"):
+        status, body = readiness(bot)
+        assert (status, body["failing"]) == (200, [])
+        assert "one expand-only migration ahead" in body["checks"]["migrations"]["detail"]
+    with migrated_ahead(bot.runtime.engine, "0099"):
+        status, body = readiness(bot)
+        detail = body["checks"]["migrations"]["detail"]
+        assert (status, body["failing"]) == (503, ["migrations"])
+        assert "newer than this code" in detail and "db upgrade" not in detail
 
 
 def test_not_ready_while_a_due_timer_stays_unfired(ticking_bot: BotClient) -> None:

@@ -424,3 +424,23 @@ def test_pagerduty_routing_keys_are_redacted_once_the_catalog_is_loaded(
         assert logs.Redactor(bot.runtime.secrets())(f"paging with {key}") == (
             "paging with [REDACTED]"
         )
+
+
+def test_an_idle_replica_logs_nothing_per_tick_or_probe(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_bot(slack, engine, repo_root, timer_poll_seconds=0.01) as bot:
+        logs.configure("INFO", secrets=[slack.token])
+        try:
+            bot.runtime.start_timers()
+            ticked = bot.runtime.ticker
+            for _ in range(5):  # five ticks, each begun after the one before was over
+                assert ticked.wait_for_tick(after=ticked.last_tick, timeout=10)
+            for _ in range(3):
+                assert readiness(bot)[0] == 200
+                assert get(f"{bot.url}/metrics")[0] == 200
+            err = capsys.readouterr().err
+        finally:
+            logging.getLogger().handlers.clear()
+            logging.getLogger().setLevel(logging.WARNING)
+    assert [line for line in err.splitlines() if line.startswith("{")] == []

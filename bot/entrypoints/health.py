@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,8 @@ class Health:
         # A timer due this long and still not fired means they are stalled: longer than a
         # failing firing's retries (about 90 s) and any lease.
         self.stalled_after = stalled_after
+        self._guard = threading.Lock()
+        self._rechecking: threading.Thread | None = None
 
     def checks(self) -> dict[str, Check]:
         database = self._database()
@@ -81,7 +84,20 @@ class Health:
         if not self.identity.valid and (
             checked is None or self.clock() - checked > self.recheck_slack
         ):
-            self.identity.check()
+            self._recheck()
         if self.identity.valid:
             return Check(True, "auth.test passed")
+        if self._rechecking is not None and self._rechecking.is_alive():
+            return Check(False, "auth.test failed, asking Slack again")
         return Check(False, "auth.test failed: check SLACK_BOT_TOKEN and SLACK_API_URL")
+
+    def _recheck(self) -> None:
+        """Ask Slack again in the background: a probe answers at once even while Slack's API
+        hangs (the client's timeout is 10 s, longer than any probe waits)."""
+        with self._guard:
+            if self._rechecking is not None and self._rechecking.is_alive():
+                return
+            self._rechecking = threading.Thread(
+                target=self.identity.check, name="slack-recheck", daemon=True
+            )
+            self._rechecking.start()

@@ -34,6 +34,7 @@ from bot.adapters.slack.wording.rooms import SlackRoomWording
 from bot.adapters.slack.wording.signals import SlackSignalWording
 from bot.adapters.templates import TemplateProblem, Templates
 from bot.core.model import Severity
+from bot.entrypoints.checkpoints import Checkpoints
 from bot.entrypoints.health import Health
 from bot.entrypoints.metrics import Metrics, Saturation
 from bot.entrypoints.pools import WorkTracker
@@ -84,6 +85,7 @@ class Runtime:
     alert_intake: AlertIntake
     followups: ThreadPoolExecutor
     work: WorkTracker  # everything handed to the two pools above
+    checkpoints: Checkpoints | None = None  # with AUDIT_KEY: signed, written outside the DB
 
     def secrets(self) -> list[str]:
         """Every secret the running bot holds (settings and catalog), for the log redactor."""
@@ -93,12 +95,16 @@ class Runtime:
         """Bring every active incident's timers up to date, then start firing them."""
         reconciled = self.service.reconcile()
         self.ticker.start()
+        if self.checkpoints is not None:
+            self.checkpoints.start()
         return reconciled
 
     def close(self) -> None:
         """Stop the timers, finish the work already acknowledged, let go of the database."""
         if self.ticker.running:
             self.ticker.stop()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.workers.shutdown(wait=True)
         self.followups.shutdown(wait=True)
         self.engine.dispose()
@@ -134,7 +140,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         raise TemplateProblem("; ".join(broken))
     engine = engines.connect(settings.database_url)
     schema.prepare(engine)  # SchemaAhead when a newer bot migrated it past this code
-    sessions = engines.sessions(engine)
+    sessions = engines.sessions(engine, settings.audit_key_bytes())
     units = units_of_work(sessions)
     metrics = Metrics()
     service = IncidentService(
@@ -292,7 +298,18 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         ),
         followups,
         work,
+        _checkpoints(settings, sessions, clock),
     )
+
+
+def _checkpoints(
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock
+) -> Checkpoints | None:
+    key = settings.audit_key_bytes()
+    if key is None:
+        return None
+    every = settings.audit_checkpoint_seconds
+    return Checkpoints(sessions, key, clock, every, settings.audit_checkpoint_file)
 
 
 def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:

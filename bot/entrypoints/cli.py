@@ -322,16 +322,48 @@ def audit_commands() -> None:
 
 
 @audit_commands.command("verify", help="detect edited or deleted entries")
-def audit_verify() -> int:
+@click.option(
+    "--checkpoints",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    metavar="FILE",
+    help="signed checkpoints to hold the database to (AUDIT_CHECKPOINT_FILE, or the bot's log)",
+)
+def audit_verify(checkpoints: Path | None) -> int:
     from bot.adapters.db import audit
+    from bot.entrypoints import checkpoints as signed
     from bot.entrypoints import settings as config
 
-    problems, entries = audit.check(config.load().database_url)
+    settings = config.load()
+    key = settings.audit_key_bytes()
+    if checkpoints is not None and key is None:
+        raise config.ConfigurationError("AUDIT_KEY must be set to check signed checkpoints")
+    points = (
+        signed.read(checkpoints.read_text(encoding="utf-8").splitlines()) if checkpoints else []
+    )
+    problems, entries = audit.check(settings.database_url, key, points)
     for problem in problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"the audit trail is intact: {entries} entries, each committing to the one before")
+    sealed = "every row sealed with AUDIT_KEY" if key else "AUDIT_KEY unset: seals not checked"
+    held = f", {len(points)} checkpoint(s) held" if checkpoints else ""
+    print(
+        f"the audit trail is intact: {entries} entries, each committing to the one before; "
+        f"{sealed}{held}"
+    )
+    return 0
+
+
+@audit_commands.command("seal", help="seal the rows written before AUDIT_KEY was set")
+def audit_seal() -> int:
+    from bot.adapters.db import audit
+    from bot.entrypoints import settings as config
+
+    settings = config.load()
+    config.require(settings, "audit_key")
+    key = settings.audit_key_bytes()
+    assert key is not None
+    print(f"sealed {audit.seal(settings.database_url, key)} row(s)")
     return 0
 
 

@@ -112,13 +112,14 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-def cli(database: Path, *words: str) -> subprocess.CompletedProcess[str]:
+def cli(database: Path, *words: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "", "DATABASE_URL": f"sqlite:///{database}"}
     return subprocess.run(
         [sys.executable, "-m", "bot", "audit", *words],
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "", "DATABASE_URL": f"sqlite:///{database}"},
+        env={**env, **({"AUDIT_KEY": key} if key else {})},
     )
 
 
@@ -273,3 +274,30 @@ def test_checkpoints_are_written_to_the_log_and_a_file_and_read_back(
     assert read(file.read_text().splitlines()) == [point]
     with sessions() as session:
         assert audit.against(session, KEY, point) == []
+
+
+def test_the_command_line_seals_and_holds_the_database_to_its_checkpoints(
+    database: Path, tmp_path: Path
+) -> None:
+    key = "k" * 32
+    unsealed = cli(database, "verify", key=key)
+    assert unsealed.returncode == 1
+    assert "TAMPERED: events row 1 is not sealed" in unsealed.stderr
+    assert cli(database, "seal", key=key).stdout.strip() == "sealed 7 row(s)"
+    assert "every row sealed with AUDIT_KEY" in cli(database, "verify", key=key).stdout
+
+    engine = engines.connect(f"sqlite:///{database}")
+    file = tmp_path / "checkpoints.jsonl"
+    Checkpoints(engines.sessions(engine), key.encode(), lambda: at(20), 300, file).write()
+    with engines.sessions(engine).begin() as session:  # newest entry gone, head moved back
+        newest = session.scalars(select(EventRow).order_by(EventRow.id.desc())).first()
+        assert newest is not None
+        session.execute(delete(EventRow).where(EventRow.id == newest.id))
+        session.execute(
+            update(StateRow).where(StateRow.key == audit.HEAD).values(value=newest.prev_hash)
+        )
+    engine.dispose()
+    assert cli(database, "verify", key=key).returncode == 0  # unseen inside the database
+    held = cli(database, "verify", "--checkpoints", str(file), key=key)
+    assert held.returncode == 1
+    assert f"TAMPERED: entries were deleted: the checkpoint of {at(20).isoformat()}" in held.stderr

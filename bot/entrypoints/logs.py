@@ -83,13 +83,18 @@ class JsonFormatter(_LibraryJsonFormatter):
         return self.redact(super().format(record))
 
 
-# Lines that say nothing an operator acts on, logged at INFO by libraries on every start or
-# every schema look-up (readiness asks for the revision): Alembic's choice of DDL mode.
-_CHATTER = ("Context impl ", "Will assume ")
+# Lines that say nothing an operator acts on, logged by libraries on every start or every
+# schema look-up (readiness asks for the revision): Alembic's choice of DDL mode, and Bolt's
+# note that it reads SLACK_BOT_TOKEN from the environment while we hand it our own client.
+_CHATTER = {
+    "alembic": ("Context impl ", "Will assume "),
+    "slack_bolt": ("As you gave `client` as well, `token` will be unused",),
+}
 
 
 def _meaningful(record: logging.LogRecord) -> bool:
-    return not (record.name.startswith("alembic") and record.getMessage().startswith(_CHATTER))
+    chatter = _CHATTER.get(record.name.partition(".")[0], ())
+    return not (chatter and record.getMessage().startswith(chatter))
 
 
 def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -140,6 +141,9 @@ def test_it_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path, stub: Sla
         process.kill()
     assert process.returncode == 0
     assert '"message": "serving"' in errors
+    # One line per meaningful event: the migrations applied, serving, stopping; no chatter.
+    messages = [json.loads(line)["message"] for line in errors.splitlines() if line]
+    assert [m for m in messages if not m.startswith("Running upgrade")] == ["serving", "stopping"]
     assert secret not in errors
     assert stub_token not in errors
 

@@ -90,15 +90,16 @@ def _guarded(
             blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
         )
     if reply is not None and reply.then is not None:
-        later(_logged(reply.then))
+        later(_logged(reply.then, failed))
 
 
-def _logged(then: Callable[[], object]) -> Callable[[], None]:
+def _logged(then: Callable[[], object], failed: Failed) -> Callable[[], None]:
     def run() -> None:
         try:
             then()
         except Exception:
             log.exception("follow-up work failed")
+            failed("error")
 
     return run
 

@@ -1,19 +1,20 @@
-"""Post-mortem drafts on disk, in POSTMORTEM_DIR: the Drafts port's file-system adapter."""
+"""Post-mortem drafts written out of the database into a folder, when an operator asks."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+from bot.services.postmortems import filename
 
-class DraftFolder:
-    """Keeps each draft as a UTF-8 file in ``directory``, made when the first draft is saved."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def save(self, name: str, text: str) -> str:
-        """Write ``directory/name`` (replacing it); returns its path. Raises OSError."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / name
+def export(drafts: Iterable[tuple[int, str]], directory: Path) -> list[Path]:
+    """Write each (incident id, draft) as ``directory/incident-N-postmortem.md`` (UTF-8,
+    replacing an older file), making the folder if needed; the files written. Raises OSError."""
+    written: list[Path] = []
+    for incident_id, text in drafts:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / filename(incident_id)
         path.write_text(text, encoding="utf-8")
-        return str(path)
+        written.append(path)
+    return written

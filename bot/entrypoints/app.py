@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters import probes, template_samples
 from bot.adapters import rollback_hook as outbound
 from bot.adapters.db import engine as engines
-from bot.adapters.db import migrate
+from bot.adapters.db import schema
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.adapters.drafts import DraftFolder
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
 from bot.adapters.slack import retries
@@ -39,6 +38,7 @@ from bot.adapters.templates import TemplateProblem, Templates
 from bot.adapters.trackers.github import GitHubIssues
 from bot.adapters.trackers.jira import JiraIssues
 from bot.core.model import Severity
+from bot.entrypoints.checkpoints import Checkpoints
 from bot.entrypoints.health import Health
 from bot.entrypoints.metrics import Metrics, Saturation
 from bot.entrypoints.pools import WorkTracker
@@ -95,6 +95,7 @@ class Runtime:
     followups: ThreadPoolExecutor
     work: WorkTracker  # everything handed to the two pools above
     tracker_intake: TrackerIntake
+    checkpoints: Checkpoints | None = None  # with AUDIT_KEY: signed, written outside the DB
 
     def secrets(self) -> list[str]:
         """Every secret the running bot holds (settings and catalog), for the log redactor."""
@@ -104,12 +105,16 @@ class Runtime:
         """Bring every active incident's timers up to date, then start firing them."""
         reconciled = self.service.reconcile()
         self.ticker.start()
+        if self.checkpoints is not None:
+            self.checkpoints.start()
         return reconciled
 
     def close(self) -> None:
         """Stop the timers, finish the work already acknowledged, let go of the database."""
         if self.ticker.running:
             self.ticker.stop()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.workers.shutdown(wait=True)
         self.followups.shutdown(wait=True)
         self.engine.dispose()
@@ -144,8 +149,8 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     if broken:
         raise TemplateProblem("; ".join(broken))
     engine = engines.connect(settings.database_url)
-    migrate.upgrade(engine)
-    sessions = engines.sessions(engine)
+    schema.prepare(engine)  # SchemaAhead when a newer bot migrated it past this code
+    sessions = engines.sessions(engine, settings.audit_key_bytes())
     units = units_of_work(sessions)
     metrics = Metrics()
     service = IncidentService(
@@ -199,9 +204,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         settings.incident_announce_channel,
         prober=wiring.prober,
     )
-    postmortems = Postmortems(
-        service, chat, DraftFolder(settings.postmortem_dir), SlackPostmortemWording(templates)
-    )
+    postmortems = Postmortems(service, chat, SlackPostmortemWording(templates))
     status_pages = StatusPages(
         service,
         _status_page(settings),
@@ -262,6 +265,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         backlog.behind(followups.submit),
         clock,
         Deliveries(units, clock),
+        failed=lambda kind, cause: metrics.work_failures.labels(kind, cause).inc(),
     ).register(bolt)
     announcer = DeadlineAnnouncer(
         chat,
@@ -333,6 +337,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             follow_ups,
             secret.get_secret_value() if (secret := settings.tracker_webhook_secret) else None,
         ),
+        _checkpoints(settings, sessions, clock),
     )
 
 
@@ -342,6 +347,16 @@ def _status_page(settings: Settings) -> Statuspage | None:
         return None
     key = settings.statuspage_api_key.get_secret_value()
     return Statuspage(settings.statuspage_page_id, key, settings.statuspage_api_url)
+
+
+def _checkpoints(
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock
+) -> Checkpoints | None:
+    key = settings.audit_key_bytes()
+    if key is None:
+        return None
+    every = settings.audit_checkpoint_seconds
+    return Checkpoints(sessions, key, clock, every, settings.audit_checkpoint_file)
 
 
 def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:

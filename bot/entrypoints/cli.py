@@ -137,14 +137,19 @@ def serve(host: str | None, port: int | None) -> int:
     try:
         runtime = app.build(settings)
     except loader.InvalidPlaybooks as invalid:
+        problems = "; ".join(str(problem) for problem in invalid.problems)
         print(
-            f"incident-bot: refusing to start, the playbooks are invalid:\n{invalid}",
+            f"incident-bot: refusing to start, the playbooks are invalid (PLAYBOOKS_DIR): "
+            f"{problems} (`incident-bot check-playbooks` lists each)",
             file=sys.stderr,
         )
-        return 1
+        return 2
     except TemplateProblem as problem:
-        print(f"incident-bot: refusing to start, a template is broken: {problem}", file=sys.stderr)
-        return 1
+        print(
+            f"incident-bot: refusing to start, a template is broken (TEMPLATES_DIR): {problem}",
+            file=sys.stderr,
+        )
+        return 2
     logs.configure(settings.log_level, secrets=runtime.secrets())  # now with the catalog's
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -317,16 +322,48 @@ def audit_commands() -> None:
 
 
 @audit_commands.command("verify", help="detect edited or deleted entries")
-def audit_verify() -> int:
+@click.option(
+    "--checkpoints",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    metavar="FILE",
+    help="signed checkpoints to hold the database to (AUDIT_CHECKPOINT_FILE, or the bot's log)",
+)
+def audit_verify(checkpoints: Path | None) -> int:
     from bot.adapters.db import audit
+    from bot.entrypoints import checkpoints as signed
     from bot.entrypoints import settings as config
 
-    problems, entries = audit.check(config.load().database_url)
+    settings = config.load()
+    key = settings.audit_key_bytes()
+    if checkpoints is not None and key is None:
+        raise config.ConfigurationError("AUDIT_KEY must be set to check signed checkpoints")
+    points = (
+        signed.read(checkpoints.read_text(encoding="utf-8").splitlines()) if checkpoints else []
+    )
+    problems, entries = audit.check(settings.database_url, key, points)
     for problem in problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"the audit trail is intact: {entries} entries, each committing to the one before")
+    sealed = "every row sealed with AUDIT_KEY" if key else "AUDIT_KEY unset: seals not checked"
+    held = f", {len(points)} checkpoint(s) held" if checkpoints else ""
+    print(
+        f"the audit trail is intact: {entries} entries, each committing to the one before; "
+        f"{sealed}{held}"
+    )
+    return 0
+
+
+@audit_commands.command("seal", help="seal the rows written before AUDIT_KEY was set")
+def audit_seal() -> int:
+    from bot.adapters.db import audit
+    from bot.entrypoints import settings as config
+
+    settings = config.load()
+    config.require(settings, "audit_key")
+    key = settings.audit_key_bytes()
+    assert key is not None
+    print(f"sealed {audit.seal(settings.database_url, key)} row(s)")
     return 0
 
 
@@ -343,6 +380,42 @@ def audit_export(incident: int | None) -> int:
     return 0
 
 
+@cli.group("postmortem", help="post-mortem drafts kept in the database", no_args_is_help=False)
+def postmortem_commands() -> None:
+    pass
+
+
+@postmortem_commands.command("export", help="write the drafts to a folder, one Markdown file each")
+@click.option("--incident", type=int, metavar="INCIDENT", help="only this incident's draft")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="FOLDER",
+    help="default: POSTMORTEM_DIR or ./postmortems",
+)
+def postmortem_export(incident: int | None, folder: Path | None) -> int:
+    from bot.adapters import drafts
+    from bot.adapters.db import engine as engines
+    from bot.adapters.db.postmortems import Postmortems
+    from bot.entrypoints import settings as config
+
+    settings = config.load()
+    where = folder or settings.postmortem_dir
+    engine = engines.connect(settings.database_url)
+    try:
+        with engines.sessions(engine)() as session:
+            written = drafts.export(Postmortems(session).drafts(incident), where)
+    finally:
+        engine.dispose()
+    for path in written:
+        print(path)
+    if not written:
+        print(f"no post-mortem draft{f' for incident {incident}' if incident else ''} yet")
+        return 1 if incident else 0
+    return 0
+
+
 @cli.group("db", help="database maintenance", no_args_is_help=False)
 def db_commands() -> None:
     pass
@@ -350,9 +423,11 @@ def db_commands() -> None:
 
 @db_commands.command("upgrade", help="apply migrations")
 def db_upgrade() -> int:
-    from bot.adapters.db import migrate
+    """Also what the pods' init container runs: a database one expand-only migration ahead
+    (an image rolled back) is left as it is."""
+    from bot.adapters.db import schema
 
-    return _migrate(migrate.upgrade)
+    return _migrate(schema.prepare)
 
 
 @db_commands.command(
@@ -368,7 +443,7 @@ def db_downgrade(revision: str) -> int:
     return _migrate(lambda engine: migrate.downgrade(engine, revision))
 
 
-def _migrate(step: Callable[[Engine], None]) -> int:
+def _migrate(step: Callable[[Engine], object]) -> int:
     from bot.adapters.db import engine as engines
     from bot.adapters.db import migrate
     from bot.entrypoints import settings as config
@@ -411,6 +486,45 @@ def _one_line(error: Exception) -> str | None:
         return f"incident-bot: configuration error: {error}"
     if isinstance(error, deploy_payloads.MalformedDeploy):
         return f"incident-bot: {error}"
+    return _database_problem(error) or _listening_problem(error)
+
+
+def _database_problem(error: Exception) -> str | None:
+    """An unreachable database, an SQLite file that cannot be written, a schema too new."""
+    import os
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.adapters.db import schema
+    from bot.entrypoints import logs
+
+    if isinstance(error, schema.SchemaAhead):
+        return f"incident-bot: refusing to start: {error}"
+    if not isinstance(error, SQLAlchemyError):
+        return None
+    cause = getattr(error, "orig", None) or error
+    reason = logs.Redactor()(" ".join(str(cause).split()))[:300]
+    if isinstance(cause, sqlite3.Error):
+        return (
+            f"incident-bot: cannot use the SQLite database ({reason}): set DATABASE_URL to a "
+            f"file whose folder exists and is writable by uid {os.getuid()} (in the image: a "
+            "volume mounted at /data), or to PostgreSQL"
+        )
+    return (
+        f"incident-bot: cannot reach the database ({type(cause).__name__}: {reason}): check "
+        "DATABASE_URL (host, port, user, password, database name) and that the database is up"
+    )
+
+
+def _listening_problem(error: Exception) -> str | None:
+    import errno
+
+    if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EACCES):
+        return (
+            f"incident-bot: cannot listen ({error.strerror}): set PORT (or --port) to a free "
+            "port this user may open, or HOST to an address of this machine"
+        )
     return None
 
 

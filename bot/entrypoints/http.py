@@ -6,7 +6,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -53,7 +52,7 @@ def timed(
     runtime: Runtime, kind: Callable[[Request], str], handle: Callable[[], Response]
 ) -> Response:
     started = time.perf_counter()
-    with logs.bound(request_id=uuid.uuid4().hex[:16]):  # on every line, and in the work it sets off
+    with logs.bound(request_id=logs.request_id()):  # on every line, and in the work it sets off
         response = handle()
     label = kind(request)
     runtime.metrics.request_seconds.labels(label).observe(time.perf_counter() - started)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,11 @@ from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 # Fields every line logged while handling one request carries (request_id, incident_id, ...).
 _CONTEXT: ContextVar[Mapping[str, object]] = ContextVar("log_context", default=MappingProxyType({}))
+
+
+def request_id() -> str:
+    """A new id for one request from Slack (16 hex digits)."""
+    return uuid.uuid4().hex[:16]
 
 
 @contextmanager
@@ -77,10 +83,25 @@ class JsonFormatter(_LibraryJsonFormatter):
         return self.redact(super().format(record))
 
 
+# Lines that say nothing an operator acts on, logged by libraries on every start or every
+# schema look-up (readiness asks for the revision): Alembic's choice of DDL mode, and Bolt's
+# note that it reads SLACK_BOT_TOKEN from the environment while we hand it our own client.
+_CHATTER = {
+    "alembic": ("Context impl ", "Will assume "),
+    "slack_bolt": ("As you gave `client` as well, `token` will be unused",),
+}
+
+
+def _meaningful(record: logging.LogRecord) -> bool:
+    chatter = _CHATTER.get(record.name.partition(".")[0], ())
+    return not (chatter and record.getMessage().startswith(chatter))
+
+
 def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send every log record through the JSON formatter, redacting ``secrets`` and tokens."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(Redactor(secrets)))
+    handler.addFilter(_meaningful)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

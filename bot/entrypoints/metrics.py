@@ -67,6 +67,13 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.work_failures = Counter(
+            "incident_bot_work_failures",
+            "Acknowledged requests whose work failed afterwards (the ack counted them ok), by "
+            "kind and cause: database, slack, error, or not_told (recorded, not posted)",
+            ["kind", "cause"],
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "incident_bot_request_seconds",
             "Time to answer a request (the acknowledgement)",

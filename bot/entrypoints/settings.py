@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     playbooks_dir: Path = Path("playbooks")
     templates_dir: Path = Path("templates")
+    # Where `incident-bot postmortem export` writes drafts; the bot itself keeps them in the
+    # database and writes nothing to disk.
     postmortem_dir: Path = Path("postmortems")
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -52,6 +54,11 @@ class Settings(BaseSettings):
     timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
     # A deadline announced this long after it fell due says how late it is (the bot was down).
     timer_late_notice_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # The audit trail's key: every audited row is sealed with it (HMAC-SHA256), and signed
+    # checkpoints go to the log (and AUDIT_CHECKPOINT_FILE) every AUDIT_CHECKPOINT_SECONDS.
+    audit_key: SecretStr | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=5, le=86400)
     host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
@@ -68,6 +75,7 @@ class Settings(BaseSettings):
             self.jira_api_token,
             self.tracker_webhook_secret,
             self.statuspage_api_key,
+            self.audit_key,
         ]
         found = [s.get_secret_value() for s in secrets if s is not None]
         password = urlsplit(self.database_url).password
@@ -103,6 +111,16 @@ class Settings(BaseSettings):
                 "STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY are set together (or neither)"
             )
         return self
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value()) < 32:
+            raise ValueError("expected at least 32 characters, like `openssl rand -hex 32`")
+        return key
+
+    def audit_key_bytes(self) -> bytes | None:
+        return self.audit_key.get_secret_value().encode() if self.audit_key else None
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from bot.entrypoints import logs
 from bot.entrypoints.app import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def _with_request_id(next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Over HTTP the server binds each request's id; over the websocket, this does, so the
+    lines a request causes carry it here too (the lazy work copies it)."""
+    with logs.bound(request_id=logs.request_id()):
+        return next()
 
 
 def connect(runtime: Runtime) -> SocketModeHandler | None:
@@ -21,6 +31,7 @@ def connect(runtime: Runtime) -> SocketModeHandler | None:
     token = runtime.settings.slack_app_token
     if token is None:
         return None
+    runtime.bolt.middleware(_with_request_id)
     handler = SocketModeHandler(runtime.bolt, token.get_secret_value())
 
     def connect() -> None:

@@ -279,9 +279,10 @@ class IncidentService:
 
         return self.record_unless(incident_id, event, refuse, also=published)
 
-    def postmortem_drafted(self, incident_id: int, path: str, at: datetime) -> None:
+    def postmortem_drafted(self, incident_id: int, draft: str, at: datetime) -> None:
+        """Keep ``draft`` with the incident, replacing an earlier one."""
         with self.units() as uow:
-            uow.postmortems.drafted(incident_id, path, at)
+            uow.postmortems.drafted(incident_id, draft, at)
             uow.commit()
 
     def status_updates(self, incident_id: int) -> list[StatusUpdate]:

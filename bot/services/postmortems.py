@@ -1,4 +1,5 @@
-"""Post-mortems: a draft written from the record, saved and shared; the published one recorded."""
+"""Post-mortems: a draft written from the record, kept with it and shared; the published one
+recorded."""
 
 from __future__ import annotations
 
@@ -12,17 +13,6 @@ from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 
 R = TypeVar("R")
-
-
-class Drafts(Protocol):
-    """Where drafts are kept (POSTMORTEM_DIR on disk: bot/adapters/drafts.py)."""
-
-    def save(self, name: str, text: str) -> str:
-        """Keep ``text`` as ``name``, replacing an earlier draft; returns where it is (a path).
-
-        Raises OSError when it cannot be written.
-        """
-        ...
 
 
 class PostmortemWording(Protocol):
@@ -40,47 +30,43 @@ class PostmortemWording(Protocol):
 
 
 class NotUploaded(ChatFailure):
-    """The draft is kept at ``path`` and recorded, but ``channel`` refused it (``failure``)."""
+    """The draft is kept with the incident, but ``channel`` refused it (``failure``)."""
 
-    def __init__(self, path: str, channel: str, failure: ChatFailure) -> None:
-        super().__init__(f"the draft is kept at {path} but not uploaded: {failure}")
-        self.path = path
+    def __init__(self, channel: str, failure: ChatFailure) -> None:
+        super().__init__(f"the draft is kept with the incident but not uploaded: {failure}")
         self.channel = channel
         self.failure = failure
 
 
 def filename(incident_id: int) -> str:
+    """The draft's file name, in the channel and when exported."""
     return f"incident-{incident_id}-postmortem.md"
 
 
 class Postmortems:
     """Writing the draft and recording the published post-mortem, through the ports."""
 
-    def __init__(
-        self, incidents: IncidentService, chat: Chat, drafts: Drafts, wording: PostmortemWording
-    ) -> None:
+    def __init__(self, incidents: IncidentService, chat: Chat, wording: PostmortemWording) -> None:
         self.incidents = incidents
         self.chat = chat
-        self.drafts = drafts
         self.wording = wording
 
     def write(self, view: IncidentView) -> str:
-        """Draft the post-mortem from the record, keep it, and upload it to the incident's
-        channel; returns where it was kept. Raises OSError (not kept) or NotUploaded (kept
-        and recorded, not uploaded)."""
+        """Draft the post-mortem from the record, keep it in the database with the incident
+        (every replica sees it; `incident-bot postmortem export` writes it to files), and
+        upload it to the incident's channel; returns the draft. Raises NotUploaded (kept, not
+        uploaded)."""
         updates = self.incidents.status_updates(view.id)
         # Each person named in the draft is asked of the chat once.
         text = self.wording.draft(view, updates, functools.cache(self.chat.display_name))
-        name = filename(view.id)
-        path = self.drafts.save(name, text)
-        self.incidents.postmortem_drafted(view.id, path, view.now)
+        self.incidents.postmortem_drafted(view.id, text, view.now)
         if view.channel_id:
             title = f"Post-mortem draft: incident {view.id}"
             try:
-                self.chat.upload(view.channel_id, text, name, title)
+                self.chat.upload(view.channel_id, text, filename(view.id), title)
             except ChatFailure as failure:
-                raise NotUploaded(path, view.channel_id, failure) from failure
-        return path
+                raise NotUploaded(view.channel_id, failure) from failure
+        return text
 
     def published(
         self, view: IncidentView, url: str, by: str, refuse: Callable[[IncidentView], R | None]

@@ -77,7 +77,7 @@ class StatusUpdate:
 
 @dataclass(frozen=True)
 class Postmortem:
-    draft_path: str | None = None
+    draft: str | None = None  # the latest draft, Markdown
     drafted_at: datetime | None = None
     published_url: str | None = None
     published_at: datetime | None = None

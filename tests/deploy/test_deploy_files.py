@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +38,8 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = DEPLOY / "docker-compose.yml"
 ENV_EXAMPLE = DEPLOY / "bot.env.example"
+POSTGRES_ENV_EXAMPLE = DEPLOY / "postgres.env.example"
+LOCK = DEPLOY / "requirements.lock"
 KUBERNETES = DEPLOY / "kubernetes"
 ALERTS = DEPLOY / "prometheus" / "alerts.yaml"
 RUNBOOKS = ROOT / "docs" / "runbooks"
@@ -99,9 +102,15 @@ def parse_dockerfile(text: str) -> list[Instruction]:
 def stages(instructions: list[Instruction]) -> list[Stage]:
     assert instructions and instructions[0].keyword in ("FROM", "ARG")
     found: list[Stage] = []
+    defaults: dict[str, str] = {}  # ARGs before the first FROM, as their defaults
     for instruction in instructions:
+        if instruction.keyword == "ARG" and not found:
+            defaults.update(variables(instruction))
         if instruction.keyword == "FROM":
-            words = [w for w in instruction.arguments.split() if not w.startswith("--")]
+            arguments = re.sub(
+                r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], instruction.arguments
+            )
+            words = [w for w in arguments.split() if not w.startswith("--")]
             name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
             assert len(words) in (1, 3), f"line {instruction.line}: FROM IMAGE [AS NAME]"
             found.append(Stage(words[0], name, ()))
@@ -381,12 +390,23 @@ def test_compose_runs_the_bot_after_a_healthy_postgres_with_secrets_from_a_file(
     assert re.fullmatch(r"postgres:15\.\d+(-[a-z0-9]+)?", postgres["image"]), postgres["image"]
     assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert postgres["healthcheck"]["test"] and bot["healthcheck"]["test"]
-    assert "/healthz" in " ".join(bot["healthcheck"]["test"])
+    assert "/readyz" in " ".join(bot["healthcheck"]["test"])  # healthy only when ready
+    # Plain HTTP on the host's loopback only, for a reverse proxy there.
+    assert [p.rpartition(":")[0] for p in bot["ports"]] == ["127.0.0.1:${INCIDENT_BOT_PORT:-3000}"]
     build = bot["build"]
     assert (COMPOSE.parent / build["context"]).resolve() == ROOT
     assert (ROOT / build["dockerfile"]).resolve() == DOCKERFILE
     # Relative paths in a compose file are resolved from its own folder.
     assert [(COMPOSE.parent / f).resolve() for f in bot["env_file"]] == [DEPLOY / "bot.env"]
+    # The database gets its own settings only, none of the bot's secrets.
+    assert [(COMPOSE.parent / f).resolve() for f in postgres["env_file"]] == [
+        DEPLOY / "postgres.env"
+    ]
+    assert set(env_file(POSTGRES_ENV_EXAMPLE)) == {
+        "POSTGRES_USER",
+        "POSTGRES_DB",
+        "POSTGRES_PASSWORD",
+    }
     volume, _, target = postgres["volumes"][0].partition(":")
     assert volume in compose()["volumes"] and target == "/var/lib/postgresql/data"
     for name, service in services.items():
@@ -410,18 +430,20 @@ def secret_settings() -> set[str]:
 
 
 def test_the_env_file_is_git_ignored_and_its_example_holds_only_placeholders() -> None:
-    assert "bot.env" in (DEPLOY / ".gitignore").read_text().split()
+    assert {"bot.env", "postgres.env"} <= set((DEPLOY / ".gitignore").read_text().split())
     example = env_file(ENV_EXAMPLE)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL", "POSTGRES_PASSWORD"):
+    database = env_file(POSTGRES_ENV_EXAMPLE)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
         assert PLACEHOLDER in example[name], f"{name} in {ENV_EXAMPLE.name} is not a placeholder"
+    assert PLACEHOLDER in database["POSTGRES_PASSWORD"]
     # The database URL names the compose service and the user, password and database that the
     # postgres service creates from the same file.
     text = ENV_EXAMPLE.read_text()
     for name in sorted(secret_settings()):  # every secret the bot reads is explained there
         assert re.search(rf"^#? ?{name}=", text, re.M), f"{name} is not in {ENV_EXAMPLE.name}"
     url = example["DATABASE_URL"]
-    user, password, database = (example[f"POSTGRES_{k}"] for k in ("USER", "PASSWORD", "DB"))
-    assert url == f"postgresql://{user}:{password}@postgres:5432/{database}"
+    user, password, name = (database[f"POSTGRES_{k}"] for k in ("USER", "PASSWORD", "DB"))
+    assert url == f"postgresql://{user}:{password}@postgres:5432/{name}"
     # Filled in as shipped, the file is a configuration the bot accepts.
     values = {name.lower(): value for name, value in example.items()}
     settings = config.Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -495,18 +517,66 @@ def test_the_deployment_runs_two_ready_non_root_replicas_with_secrets_from_a_sec
     assert pod["securityContext"].get("runAsUser", security.get("runAsUser")) == 10001
     mounted = {m["mountPath"] for m in container.get("volumeMounts", [])}
     assert "/tmp" in mounted, "a writable /tmp beside the read-only root filesystem"
-    # Secrets come from the Secret, never as literal values.
-    secret_keys = set(only("secret.example.yaml")["stringData"])
-    references = {}
-    for variable in container.get("env", []):
-        if SECRET_NAME.search(variable["name"]) or variable["name"] == "DATABASE_URL":
-            assert "value" not in variable, f"{variable['name']} is written in the manifest"
-            reference = variable["valueFrom"]["secretKeyRef"]
-            references[reference["key"]] = reference
-    assert secret_settings() <= set(references), "every secret the bot reads can be injected"
-    for key, reference in references.items():
-        assert reference["name"] == "incident-bot"
-        assert reference.get("optional") or key in secret_keys, f"{key}: not in the example"
+    # Every setting reaches the pods: all of the ConfigMap and of the Secret, none listed one by
+    # one (a list misses some), the Secret last so it wins.
+    settings = [
+        {"configMapRef": {"name": "incident-bot-settings"}},
+        {"secretRef": {"name": "incident-bot"}},
+    ]
+    assert container["envFrom"] == settings
+    assert "env" not in container
+    # Migrations before the pod serves: an init container of the same image, set up the same.
+    [migrate] = pod["initContainers"]
+    assert (migrate["image"], migrate["args"]) == (image, ["db", "upgrade"])
+    assert migrate["envFrom"] == settings
+    assert migrate["securityContext"] == security
+    # Playbooks and templates may come from ConfigMaps, mounted where PLAYBOOKS_DIR can point.
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for name in ("playbooks", "templates"):
+        assert volumes[name]["configMap"] == {"name": f"incident-bot-{name}", "optional": True}
+        assert f"/config/{name}" in mounted
+
+
+def documented(path: Path) -> set[str]:
+    """The variables a settings file sets or shows commented out (``# NAME=...``, or in YAML
+    ``  # NAME: ...``)."""
+    return set(re.findall(r"^\s*#? ?([A-Z][A-Z0-9_]+)[=:]", path.read_text(), re.M))
+
+
+def test_every_setting_reaches_the_pods_and_the_compose_bot() -> None:
+    every = {name.upper() for name in config.Settings.model_fields}
+    kustomization = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
+    [generated] = kustomization["configMapGenerator"]
+    assert (generated["name"], generated["envs"]) == ("incident-bot-settings", ["settings.env"])
+    in_configmap = documented(KUBERNETES / "settings.env")
+    secret = only("secret.example.yaml")
+    in_secret = set(secret["stringData"]) | documented(KUBERNETES / "secret.example.yaml")
+    assert every <= in_configmap | in_secret, "each setting has its place on Kubernetes"
+    assert not (in_configmap & secret_settings()), "no secret in the ConfigMap"
+    assert secret_settings() <= in_secret
+    assert every <= documented(ENV_EXAMPLE), "each setting has its place in bot.env"
+
+
+def test_the_image_installs_the_lock_and_ships_no_installer() -> None:
+    build, final = dockerfile_stages()[0], final_stage()
+    copied = [source for i in build.all("COPY") for source in copy_parts(i)[1]]
+    assert "deploy/requirements.lock" in copied
+    installs = " ".join(i.arguments for i in build.all("RUN"))
+    assert "--no-deps" in installs and "-r requirements.lock" in installs
+    assert "uninstall --yes setuptools wheel pip" in installs
+    removed = " ".join(i.arguments for i in final.all("RUN"))
+    assert "site-packages/pip*" in removed and "site-packages/setuptools*" in removed
+    # The lock pins every dependency pyproject.toml names, at a version it allows.
+    pinned = dict(
+        line.split("==")
+        for line in LOCK.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    pinned = {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pinned.items()}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in project:
+        name = re.sub(r"[-_.]+", "-", re.split(r"[\[<>=!~ ]", requirement)[0]).lower()
+        assert name in pinned, f"{requirement} is not in {LOCK.name}"
 
 
 def test_service_budget_and_policy_select_the_bot_pods() -> None:
@@ -540,6 +610,10 @@ HISTOGRAMS = {"incident_bot_request_seconds", "incident_bot_timer_lateness_secon
 # Each metric the bot exposes, its labels, and the values the rules may select.
 METRIC_LABELS: dict[str, dict[str, set[str] | None]] = {
     "incident_bot_requests_total": {"kind": None, "outcome": {"ok", "error", "refused"}},
+    "incident_bot_work_failures_total": {
+        "kind": None,
+        "cause": {"database", "slack", "error", "not_told"},
+    },
     "incident_bot_request_seconds": {"kind": None},
     "incident_bot_slack_calls_total": {"method": None, "result": {"ok", "error", "ratelimited"}},
     "incident_bot_deadlines_total": {"kind": None, "outcome": {"met", "missed"}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -69,10 +70,41 @@ def test_it_refuses_to_start_on_an_invalid_playbook(tmp_path: Path, stub: SlackA
         PLAYBOOKS_DIR=str(books),
     )
     finished = run(env, tmp_path)
-    assert finished.returncode == 1
-    assert "refusing to start, the playbooks are invalid" in finished.stderr
-    assert f"{books / 'sev1.yaml'}: response.within: '5 mins' is not a duration" in finished.stderr
-    assert "Traceback" not in finished.stderr
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith(
+        "incident-bot: refusing to start, the playbooks are invalid (PLAYBOOKS_DIR"
+    )
+    assert f"{books / 'sev1.yaml'}: response.within: '5 mins' is not a duration" in line
+
+
+@pytest.mark.parametrize(
+    ("database", "said"),
+    [
+        (
+            f"postgresql://bot:hunter22@127.0.0.1:{free_port()}/bot",
+            "incident-bot: cannot reach the database (OperationalError: ",
+        ),
+        ("sqlite:///{tmp}/no-such-folder/b.db", "incident-bot: cannot use the SQLite database ("),
+    ],
+    ids=["unreachable", "unwritable"],
+)
+def test_a_database_it_cannot_use_is_one_line_naming_the_setting(
+    tmp_path: Path, stub: SlackApiStub, database: str, said: str
+) -> None:
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        DATABASE_URL=database.format(tmp=tmp_path),
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith(said)
+    assert "DATABASE_URL" in line
+    assert "hunter22" not in line
 
 
 def test_it_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path, stub: SlackApiStub) -> None:
@@ -109,6 +141,9 @@ def test_it_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path, stub: Sla
         process.kill()
     assert process.returncode == 0
     assert '"message": "serving"' in errors
+    # One line per meaningful event: the migrations applied, serving, stopping; no chatter.
+    messages = [json.loads(line)["message"] for line in errors.splitlines() if line]
+    assert [m for m in messages if not m.startswith("Running upgrade")] == ["serving", "stopping"]
     assert secret not in errors
     assert stub_token not in errors
 

@@ -1,4 +1,4 @@
-"""Recording fakes of the ports: the chat, wordings, a ticket sink and drafts."""
+"""Recording fakes of the ports: the chat, wordings and a ticket sink."""
 
 from __future__ import annotations
 
@@ -222,17 +222,6 @@ class FakeTickets:
             raise TicketNotFiled("the tracker is down")
         self.filed.append(view.id)
         return Ticket("fake", f"T-{view.id}", None, view.now)
-
-
-@dataclass
-class FakeDrafts:
-    """Drafts kept in a dict; the path is ``drafts/<name>``."""
-
-    saved: dict[str, str] = field(default_factory=dict)
-
-    def save(self, name: str, text: str) -> str:
-        self.saved[name] = text
-        return f"drafts/{name}"
 
 
 class FakePostmortemWording:

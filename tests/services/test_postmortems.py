@@ -1,4 +1,5 @@
-"""Post-mortems in process: the draft saved, uploaded and recorded; the published one recorded."""
+"""Post-mortems in process: the draft kept in the database, uploaded; the published one recorded;
+the drafts exported to a folder."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters import drafts
+from bot.adapters.db.postmortems import Postmortems as PostmortemRows
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.adapters.drafts import DraftFolder
 from bot.core.model import EventKind, Severity
 from bot.playbooks import loader
 from bot.services.incidents import IncidentService
@@ -17,7 +19,7 @@ from bot.services.postmortems import Postmortems
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 from tests.core.timelines import T0
-from tests.services.fakes import FakeChat, FakeDrafts, FakePostmortemWording
+from tests.services.fakes import FakeChat, FakePostmortemWording
 
 
 @pytest.fixture
@@ -32,13 +34,8 @@ def chat() -> FakeChat:
 
 
 @pytest.fixture
-def drafts() -> FakeDrafts:
-    return FakeDrafts()
-
-
-@pytest.fixture
-def postmortems(incidents: IncidentService, chat: FakeChat, drafts: FakeDrafts) -> Postmortems:
-    return Postmortems(incidents, chat, drafts, FakePostmortemWording())
+def postmortems(incidents: IncidentService, chat: FakeChat) -> Postmortems:
+    return Postmortems(incidents, chat, FakePostmortemWording())
 
 
 def declare(incidents: IncidentService, channel: str | None = "C1") -> IncidentView:
@@ -51,21 +48,20 @@ def declare(incidents: IncidentService, channel: str | None = "C1") -> IncidentV
     return incidents.get(view.id)
 
 
-def test_the_draft_is_saved_uploaded_and_recorded(
-    postmortems: Postmortems, chat: FakeChat, drafts: FakeDrafts, incidents: IncidentService
+def test_the_draft_is_kept_in_the_database_and_uploaded(
+    postmortems: Postmortems, chat: FakeChat, incidents: IncidentService
 ) -> None:
     view = declare(incidents)
 
-    path = postmortems.write(view)
+    text = postmortems.write(view)
 
+    assert text == "draft 1 by @alice, @bob, @alice"
     name = "incident-1-postmortem.md"
-    text = "draft 1 by @alice, @bob, @alice"
-    assert (path, drafts.saved) == (f"drafts/{name}", {name: text})
     assert chat.to("upload") == [("C1", text, name, "Post-mortem draft: incident 1")]
     with incidents.units() as uow:
         recorded = uow.postmortems.get(view.id)
     assert recorded is not None
-    assert (recorded.draft_path, recorded.drafted_at) == (path, T0)
+    assert (recorded.draft, recorded.drafted_at) == (text, T0)
 
 
 def test_each_person_in_the_draft_is_asked_of_the_chat_once(
@@ -76,17 +72,16 @@ def test_each_person_in_the_draft_is_asked_of_the_chat_once(
     assert chat.to("display_name") == [("U0ALICE",), ("U0BOB",)]
 
 
-def test_without_a_channel_the_draft_is_saved_and_recorded_but_not_uploaded(
-    postmortems: Postmortems, chat: FakeChat, drafts: FakeDrafts, incidents: IncidentService
+def test_without_a_channel_the_draft_is_kept_but_not_uploaded(
+    postmortems: Postmortems, chat: FakeChat, incidents: IncidentService
 ) -> None:
-    path = postmortems.write(declare(incidents, channel=None))
+    text = postmortems.write(declare(incidents, channel=None))
 
     assert "upload" not in chat.methods
-    assert list(drafts.saved) == ["incident-1-postmortem.md"]
     with incidents.units() as uow:
         recorded = uow.postmortems.get(1)
     assert recorded is not None
-    assert recorded.draft_path == path
+    assert recorded.draft == text
 
 
 def test_the_published_url_is_recorded_and_the_channel_told(
@@ -109,13 +104,27 @@ def test_the_published_url_is_recorded_and_the_channel_told(
     )
 
 
-def test_the_draft_folder_writes_the_file_and_returns_its_path(tmp_path: Path) -> None:
-    folder = DraftFolder(tmp_path / "postmortems")
+def test_the_drafts_are_exported_to_a_folder_only_when_asked(
+    postmortems: Postmortems,
+    incidents: IncidentService,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    first = postmortems.write(declare(incidents))
+    second = postmortems.write(declare(incidents, channel=None))
+    folder = tmp_path / "exported"
+    assert not folder.exists()  # writing a draft wrote no file
 
-    path = folder.save("incident-1-postmortem.md", "# Post-mortem\n")
+    with sessions() as session:
+        everything = drafts.export(PostmortemRows(session).drafts(), folder)
+        one = drafts.export(PostmortemRows(session).drafts(2), tmp_path / "one")
 
-    assert path == str(tmp_path / "postmortems" / "incident-1-postmortem.md")
-    assert Path(path).read_text(encoding="utf-8") == "# Post-mortem\n"
+    assert [p.name for p in everything] == [
+        "incident-1-postmortem.md",
+        "incident-2-postmortem.md",
+    ]
+    assert [p.read_text(encoding="utf-8") for p in everything] == [first, second]
+    assert one == [tmp_path / "one" / "incident-2-postmortem.md"]
 
 
 def test_a_refused_publication_records_and_says_nothing(

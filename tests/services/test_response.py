@@ -43,7 +43,6 @@ from tests.core.timelines import T0
 from tests.services.conftest import FixedClock
 from tests.services.fakes import (
     FakeChat,
-    FakeDrafts,
     FakePostmortemWording,
     FakeRoomWording,
     FakeTickets,
@@ -107,7 +106,7 @@ def world(units: UnitsOfWork, playbooks: Playbooks, now: FixedClock) -> World:
         "C0ANNOUNCE",
         FakeProber(),
     )
-    postmortems = Postmortems(incidents, chat_port, FakeDrafts(), FakePostmortemWording())
+    postmortems = Postmortems(incidents, chat_port, FakePostmortemWording())
     declaring = Declaring(
         incidents, rooms, access, advisor, signals, playbooks, chat_port, Wordings()
     )

@@ -2,14 +2,19 @@
 
 Entries form one chain in insertion order: ``hash = sha256(prev_hash + canonical content)``, and
 the newest hash is kept apart (bot_state ``audit_head``), so an edited entry, a deleted one, and
-a deleted newest one are all detected.
+a deleted newest one are all detected. With AUDIT_KEY, every row of the timeline, incidents,
+status updates and deadlines is also sealed (an HMAC: ``seals``), and signed checkpoints written
+outside the database (the log, a file) pin the trail's length and newest hash, so neither a
+recomputed chain nor deleted newest entries with the head moved back go unseen. Without the
+key, the incident rows and status updates are still checked against their timeline.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,9 +24,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.adapters.db import engine as engines
-from bot.adapters.db import migrate
+from bot.adapters.db import migrate, seals
 from bot.adapters.db.facts import Facts
-from bot.adapters.db.tables import EventRow
+from bot.adapters.db.tables import EventRow, IncidentRow, StatusUpdateRow
+from bot.core import model
+from bot.core.model import EventKind
 
 HEAD = "audit_head"
 
@@ -96,6 +103,104 @@ def verify(session: Session) -> list[Tampering]:
     return problems
 
 
+def consistency(session: Session) -> list[Tampering]:
+    """Rows that disagree with the timeline they mirror: an incident's severity, state, title,
+    commander and services; its status updates, one per ``status_update_posted`` entry."""
+    from bot.adapters.db.timeline import Timeline  # which chains each entry it appends here
+
+    problems: list[Tampering] = []
+    timeline = Timeline(session)
+    for row in session.scalars(select(IncidentRow).order_by(IncidentRow.id)):
+        events = timeline.events(row.id)
+        if not events:
+            problems.append(Tampering(None, f"incident {row.id} has no timeline"))
+            continue
+        told = model.replay(events)
+        services = ",".join(told.services)
+        mirrored = (told.title, str(told.severity), str(told.state), told.commander, services)
+        stored = (row.title, row.severity, row.state, row.commander, row.services)
+        if mirrored != stored:
+            problems.append(
+                Tampering(None, f"incident {row.id} was edited: it disagrees with its timeline")
+            )
+        posted = [
+            (e.at, e.actor, e.text, e.extra.get("impact"), e.extra.get("affected"))
+            for e in events
+            if e.kind is EventKind.STATUS_UPDATE_POSTED
+        ]
+        updates = session.scalars(
+            select(StatusUpdateRow)
+            .where(StatusUpdateRow.incident_id == row.id)
+            .order_by(StatusUpdateRow.id)
+        )
+        kept = [(u.posted_at, u.author, u.text, u.impact, u.affected) for u in updates]
+        if kept != posted:
+            problems.append(
+                Tampering(
+                    None,
+                    f"incident {row.id}'s status updates were edited or deleted: they disagree "
+                    "with its timeline",
+                )
+            )
+    return problems
+
+
+def checkpoint(session: Session, key: bytes, at: datetime) -> dict[str, Any]:
+    """A signed statement of the trail as it is: how many entries, the newest hash, how many
+    rows each sealed table holds (rows are only ever added)."""
+    newest = session.scalars(select(EventRow).order_by(EventRow.id.desc()).limit(1)).first()
+    rows = {
+        table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
+        for table in seals.SEALED
+    }
+    body = {
+        "at": at.astimezone(UTC).isoformat(),
+        "entries": rows["events"],
+        "head": newest.hash if newest is not None else "",
+        "rows": rows,
+    }
+    return {**body, "mac": _sign(key, body)}
+
+
+def _sign(key: bytes, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def against(session: Session, key: bytes, point: dict[str, Any]) -> list[Tampering]:
+    """What the database lost or rewrote since the checkpoint ``point`` was signed."""
+    body = {k: v for k, v in point.items() if k != "mac"}
+    when = point.get("at", "?")
+    if not hmac.compare_digest(str(point.get("mac", "")), _sign(key, body)):
+        return [Tampering(None, f"the checkpoint of {when} is not signed with this AUDIT_KEY")]
+    problems: list[Tampering] = []
+    entries = int(body["entries"])
+    if entries:
+        row = session.scalars(select(EventRow).order_by(EventRow.id).offset(entries - 1)).first()
+        if row is None:
+            problems.append(
+                Tampering(None, f"entries were deleted: the checkpoint of {when} counted {entries}")
+            )
+        elif row.hash != body["head"]:
+            problems.append(
+                Tampering(
+                    row.id, f"the trail up to the checkpoint of {when} was rewritten or shortened"
+                )
+            )
+    for table in seals.SEALED:
+        name = table.__tablename__
+        now = int(session.scalar(select(func.count()).select_from(table)) or 0)
+        if now < int(body["rows"].get(name, 0)):
+            problems.append(
+                Tampering(
+                    None,
+                    f"{name} rows were deleted: {now} now, {body['rows'][name]} at the "
+                    f"checkpoint of {when}",
+                )
+            )
+    return problems
+
+
 def export(session: Session, incident_id: int | None = None) -> Iterator[dict[str, Any]]:
     query = select(EventRow).order_by(EventRow.id)
     if incident_id is not None:
@@ -116,12 +221,27 @@ def _migrated(url: str) -> Iterator[Session]:
         engine.dispose()
 
 
-def check(url: str) -> tuple[list[Tampering], int]:
-    """Verify the trail of the database at ``url``: (problems, entries walked)."""
+def check(
+    url: str, key: bytes | None = None, points: Sequence[dict[str, Any]] = ()
+) -> tuple[list[str], int]:
+    """Verify the trail of the database at ``url`` (with ``key``: every row's seal, and each
+    checkpoint in ``points``): (problems, entries walked)."""
     with _migrated(url) as session:
-        problems = verify(session)
+        problems = [*verify(session), *consistency(session)]
+        if key is not None:
+            problems += [Tampering(None, line) for line in seals.broken(session, key)]
+            for point in points:
+                problems += against(session, key, point)
         entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
-    return problems, int(entries)
+    return [str(problem) for problem in problems], int(entries)
+
+
+def seal(url: str, key: bytes) -> int:
+    """Seal the rows of the database at ``url`` written before the key was set; how many."""
+    with _migrated(url) as session:
+        count = seals.seal_all(session, key)
+        session.commit()
+    return count
 
 
 def entries(url: str, incident_id: int | None = None) -> Iterator[dict[str, Any]]:

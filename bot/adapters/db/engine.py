@@ -35,8 +35,15 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def sessions(engine: Engine, audit_key: bytes | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``; with ``audit_key``, every row they write to the audited tables
+    is sealed with it (bot/adapters/db/seals.py)."""
+    made = sessionmaker(engine, expire_on_commit=False)
+    if audit_key is not None:
+        from bot.adapters.db import seals  # the tables import this module's neighbours
+
+        seals.seal_on_write(made, audit_key)
+    return made
 
 
 def reachable(engine: Engine) -> str | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,11 +38,66 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = _config(engine)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        step(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode re-creates a table to alter it on SQLite; with foreign keys enforced,
+            # dropping the old copy of a table other rows point at fails. Off for the migration
+            # (it only works outside a transaction), checked before the commit, on again after.
+            _pragma(connection, "foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if not sqlite:
+                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    connection.execute(lock, {"key": _MIGRATION_LOCK})
+                config.attributes["connection"] = connection
+                step(config, revision)
+                _mark_readers(connection, ScriptDirectory.from_config(config))
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError(f"migrating to {revision} broke a foreign key")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+# bot_state's key naming the revisions whose code may run on the schema as it is: the current
+# one, and the one before it when the current migration is expand-only (it only adds).
+READERS = "schema_readable_by"
+
+
+def _mark_readers(connection: Connection, scripts: ScriptDirectory) -> None:
+    """Leave in the database which bots may run on it, for older code that does not know the
+    newest migration (readiness and start-up read it)."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None or not inspect(connection).has_table("bot_state"):
+        return
+    script = scripts.get_revision(current)
+    assert script is not None
+    readers = [current]
+    if getattr(script.module, "expand_only", False) and isinstance(script.down_revision, str):
+        readers.append(script.down_revision)
+    connection.execute(text("DELETE FROM bot_state WHERE key = :key"), {"key": READERS})
+    connection.execute(
+        text("INSERT INTO bot_state (key, value, updated_at) VALUES (:key, :value, :at)"),
+        {"key": READERS, "value": ",".join(readers), "at": datetime.now(UTC)},
+    )
+
+
+def readers(engine: Engine) -> list[str]:
+    """The revisions whose code may run on the database as it is (empty: not recorded)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("bot_state"):
+            return []
+        value = connection.scalar(
+            text("SELECT value FROM bot_state WHERE key = :key"), {"key": READERS}
+        )
+    return str(value).split(",") if value else []
+
+
+def _pragma(connection: Connection, setting: str) -> None:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA {setting}")
 
 
 def current(engine: Engine) -> str | None:
@@ -51,6 +107,12 @@ def current(engine: Engine) -> str | None:
 
 def head(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(_config(engine)).get_current_head()
+
+
+def revisions(engine: Engine) -> list[str]:
+    """Every revision, the newest first."""
+    scripts = ScriptDirectory.from_config(_config(engine))
+    return [script.revision for script in scripts.walk_revisions()]
 
 
 def is_current(engine: Engine) -> bool:

@@ -49,6 +49,7 @@ class IncidentRow(Base):
     setup_done: Mapped[str] = mapped_column(String(300), default="")
     """The room's set-up steps done so far, comma-separated (channel, invite, card, ...)."""
     updated_at: Mapped[datetime]
+    mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 
 class EventRow(Base):
@@ -73,6 +74,7 @@ class EventRow(Base):
     once_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     """Set for an entry that may happen once only (a note per pinned message, a decision per
     deploy, a confirmation's effect): the database refuses a second entry with the same key."""
+    mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 
 class DeployRow(Base):
@@ -104,6 +106,7 @@ class StatusUpdateRow(Base):
     action: Mapped[str] = mapped_column(Text)
     next_update_seconds: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
+    mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 
 class DeadlineRow(Base):
@@ -122,14 +125,19 @@ class DeadlineRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     met_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 
 class PostmortemRow(Base):
+    """An incident's post-mortem: its latest draft (Markdown) and where it was published."""
+
     __tablename__ = "postmortems"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    # Where bots before migration 0014 wrote the draft on their own disk; no longer written.
     draft_path: Mapped[str | None] = mapped_column(String(1000))
+    draft: Mapped[str | None] = mapped_column(Text)
     drafted_at: Mapped[datetime | None]
     published_url: Mapped[str | None] = mapped_column(String(1000))
     published_at: Mapped[datetime | None]

@@ -391,24 +391,25 @@ class Handlers:
             line = f":books: Post-mortem published: {mrkdwn.escape(command.text)}"
             return _told_elsewhere(who, [(view, Message(blocks.notice(line, ""), line))])
         try:
-            path = self.use.postmortems.write(view)
+            self.use.postmortems.write(view)
         except NotUploaded as partial:
             where = mrkdwn.channel(partial.channel)
-            why = failures.reason(partial.failure, where, "Share the file there by hand.")
+            again = f"Type `/incident {view.id} postmortem` again to upload it."
+            why = failures.reason(partial.failure, where, again)
             return error(
-                f"The post-mortem draft of {blocks.headline(view)} is written and kept at "
-                f"`{mrkdwn.escape(partial.path)}`, but not uploaded to {where}: {why}"
+                f"The post-mortem draft of {blocks.headline(view)} is written and kept with the "
+                f"incident's record, but not uploaded to {where}: {why}"
             )
         if view.channel_id == who.channel:
             return notice(
-                f"The post-mortem draft is in the channel and at `{mrkdwn.escape(path)}`."
+                "The post-mortem draft is in the channel, and kept with the incident's record."
                 " When it is published, type `/incident postmortem done <url>`.",
                 ":memo:",
             )
-        where = f"in {mrkdwn.channel(view.channel_id)} and " if view.channel_id else ""
+        where = f"in {mrkdwn.channel(view.channel_id)}, and is " if view.channel_id else ""
         return notice(
-            f"The post-mortem draft of {blocks.headline(view)} is {where}at "
-            f"`{mrkdwn.escape(path)}`. When it is published, type "
+            f"The post-mortem draft of {blocks.headline(view)} is {where}kept with the "
+            f"incident's record. When it is published, type "
             f"`/incident {view.id} postmortem done &lt;url&gt;`.",
             ":memo:",
         )

@@ -50,13 +50,19 @@ def _is_retry(request: BoltRequest) -> bool:
     return bool(request.headers.get("x-slack-retry-num"))
 
 
+# What an acknowledged request's work ended in when it failed: "database", "slack", "not_told"
+# (recorded, not posted) or "error"; counted by the metrics (the ack already answered 200).
+Failed = Callable[[str], None]
+
+
 def _guarded(
     work: Callable[[], Reply | None],
     respond: Callable[..., object],
     later: Callable[[Callable[[], object]], object] = lambda then: then(),
+    failed: Failed = lambda cause: None,
 ) -> None:
     """Run ``work`` and send its reply; turn failures into a reply the user can act on, saying
-    whether anything was recorded before it failed."""
+    whether anything was recorded before it failed, and tell ``failed`` why."""
     commits: list[datetime] = []
     token = COMMITS.set(commits)
     try:
@@ -64,15 +70,19 @@ def _guarded(
     except StorageUnavailable:
         log.exception("database unavailable")
         reply = error(DATABASE_LOST_MIDWAY if commits else DATABASE_DOWN)
+        failed("database")
     except NotTold as partial:
         log.warning("recorded, but not told: %s", partial.failure)
         reply = error(failures.not_told(partial))
+        failed("not_told")
     except SlackFailure as failure:
         log.exception("slack call failed")
         reply = error(failures.refused(failure))
+        failed("slack")
     except Exception:
         log.exception("unexpected error in a listener")
         reply = error(APOLOGY_MIDWAY if commits else APOLOGY)
+        failed("error")
     finally:
         COMMITS.reset(token)
     if reply is not None:
@@ -80,25 +90,27 @@ def _guarded(
             blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
         )
     if reply is not None and reply.then is not None:
-        later(_logged(reply.then))
+        later(_logged(reply.then, failed))
 
 
-def _logged(then: Callable[[], object]) -> Callable[[], None]:
+def _logged(then: Callable[[], object], failed: Failed) -> Callable[[], None]:
     def run() -> None:
         try:
             then()
         except Exception:
             log.exception("follow-up work failed")
+            failed("error")
 
     return run
 
 
-def _quietly(work: Callable[[], object]) -> None:
-    """Events have no one to answer: failures are logged."""
+def _quietly(work: Callable[[], object], failed: Failed = lambda cause: None) -> None:
+    """Events have no one to answer: failures are logged, and counted through ``failed``."""
     try:
         work()
     except Exception:
         log.exception("could not handle a Slack event")
+        failed("error")
 
 
 FOLLOW_UP_SHORTCUT = "incident.follow_up"
@@ -115,6 +127,7 @@ class Listeners:
         clock: Clock = system_clock,
         deliveries: Deliveries | None = None,
         replays: ReplayGuard | None = None,
+        failed: Callable[[str, str], None] = lambda kind, cause: None,
     ) -> None:
         self.handlers = handlers
         self.gateway = gateway
@@ -123,6 +136,7 @@ class Listeners:
         self.clock = clock
         self.deliveries = deliveries  # None: every delivery is taken as the first
         self.replays = replays or ReplayGuard()
+        self.failed = failed  # (command, action, view or event; cause): work failed after the ack
 
     def register(self, app: App) -> None:
         app.middleware(self.refuse_replays)
@@ -191,7 +205,7 @@ class Listeners:
         def work() -> Reply | None:
             return self.handlers.command(who, command) if self._first(key) else None
 
-        _guarded(work, respond, self.later)
+        _guarded(work, respond, self.later, lambda cause: self.failed("command", cause))
 
     # --- buttons --------------------------------------------------------------------------------
 
@@ -216,7 +230,8 @@ class Listeners:
             used.append(reply.spent)
             return reply if reply.blocks else None
 
-        _guarded(click, respond, self.later)  # declaring from an alert: set-up after the reply
+        # Declaring from an alert: its set-up runs after the reply.
+        _guarded(click, respond, self.later, lambda cause: self.failed("action", cause))
         for spent in used:  # after the presser's answer: they read why first
             _spend(body, spent, respond)
 
@@ -253,7 +268,7 @@ class Listeners:
             if self._first(key):
                 note(change)
 
-        _quietly(work)
+        _quietly(work, lambda cause: self.failed("event", cause))
 
     # --- forms ------------------------------------------------------------------------------------
 
@@ -289,7 +304,7 @@ class Listeners:
         def told(**reply: Any) -> None:
             self._tell(replace(who, channel=tell_in["channel"]), reply)
 
-        _guarded(submit, told, self.later)
+        _guarded(submit, told, self.later, lambda cause: self.failed("view", cause))
 
     def _tell(self, who: Invocation, reply: dict[str, Any]) -> None:
         """Tell a modal's submitter privately: where they opened it, else in a direct message."""

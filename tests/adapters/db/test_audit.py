@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.adapters.db import audit, migrate
+from bot.adapters.db import audit, migrate, seals
 from bot.adapters.db import engine as engines
 from bot.adapters.db.incidents import Incidents
-from bot.adapters.db.tables import EventRow
+from bot.adapters.db.status_updates import PostedUpdates
+from bot.adapters.db.tables import EventRow, IncidentRow, StateRow, StatusUpdateRow
 from bot.core.model import Event, EventKind, Severity
+from bot.entrypoints.checkpoints import Checkpoints, read
+from bot.services.records import StatusUpdate
 from tests.core.timelines import T0, at
 
 Sessions = sessionmaker[Session]
@@ -107,13 +112,14 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-def cli(database: Path, *words: str) -> subprocess.CompletedProcess[str]:
+def cli(database: Path, *words: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "", "DATABASE_URL": f"sqlite:///{database}"}
     return subprocess.run(
         [sys.executable, "-m", "bot", "audit", *words],
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "", "DATABASE_URL": f"sqlite:///{database}"},
+        env={**env, **({"AUDIT_KEY": key} if key else {})},
     )
 
 
@@ -149,3 +155,149 @@ def test_concurrent_writers_keep_one_unbroken_chain(sessions: Sessions) -> None:
     assert problems(sessions) == []
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(EventRow)) == 8
+
+
+KEY = b"k" * 32
+
+
+def keyed(engine: Engine) -> Sessions:
+    return engines.sessions(engine, KEY)
+
+
+def broken_seals(sessions: Sessions) -> list[str]:
+    with sessions() as session:
+        return list(seals.broken(session, KEY))
+
+
+def test_with_a_key_every_audited_row_is_sealed_and_an_edit_is_named(engine: Engine) -> None:
+    sessions = keyed(engine)
+    history(sessions)
+    assert broken_seals(sessions) == []
+    with sessions.begin() as session:  # raw SQL: no seal is made for it
+        session.execute(update(IncidentRow).where(IncidentRow.id == 2).values(severity="sev3"))
+    assert broken_seals(sessions) == [
+        "incidents row 2 was edited: its content no longer matches its seal"
+    ]
+
+
+def test_a_recomputed_chain_is_caught_by_the_seals(engine: Engine) -> None:
+    sessions = keyed(engine)
+    history(sessions)
+    attacker = engines.sessions(engine)  # the database, without the key
+    with attacker.begin() as session:  # an entry edited, then the chain and its head recomputed
+        previous = ""
+        for entry in session.scalars(select(EventRow).order_by(EventRow.id)):
+            if entry.id == 3:
+                entry.actor = "U0MALLORY"
+            entry.prev_hash, entry.hash = previous, audit.digest(previous, entry)
+            previous = entry.hash
+        session.execute(update(StateRow).where(StateRow.key == audit.HEAD).values(value=previous))
+
+    assert problems(sessions) == []  # the unkeyed chain alone no longer sees it
+    assert broken_seals(sessions)[0] == (
+        "events row 3 was edited: its content no longer matches its seal"
+    )
+
+
+def test_a_checkpoint_catches_newest_entries_deleted_and_the_head_moved_back(
+    engine: Engine,
+) -> None:
+    sessions = keyed(engine)
+    history(sessions)
+    with sessions() as session:
+        point = audit.checkpoint(session, KEY, at(10))
+    with sessions.begin() as session:
+        newest = session.scalars(select(EventRow).order_by(EventRow.id.desc())).first()
+        assert newest is not None
+        session.execute(delete(EventRow).where(EventRow.id == newest.id))
+        session.execute(
+            update(StateRow).where(StateRow.key == audit.HEAD).values(value=newest.prev_hash)
+        )
+    assert problems(sessions) == []  # unseen inside the database
+    with sessions() as session:
+        found = [str(p) for p in audit.against(session, KEY, point)]
+        forged = [str(p) for p in audit.against(session, KEY, {**point, "entries": 4})]
+    when = at(10).isoformat()
+    assert found == [
+        f"entries were deleted: the checkpoint of {when} counted 5",
+        f"events rows were deleted: 4 now, 5 at the checkpoint of {when}",
+    ]
+    assert forged == [f"the checkpoint of {when} is not signed with this AUDIT_KEY"]
+
+
+def test_incident_rows_and_status_updates_are_held_to_their_timeline(sessions: Sessions) -> None:
+    first = history(sessions)
+    update_row = StatusUpdate(
+        at(4), "U0C", "slow", "5%", "rolling back", timedelta(minutes=30), "t"
+    )
+    with sessions.begin() as session:
+        incidents = Incidents(session)
+        event = Event(
+            0,
+            at(4),
+            EventKind.STATUS_UPDATE_POSTED,
+            "U0C",
+            next_update=update_row.next_update,
+            text="t",
+            extra={"impact": "slow", "affected": "5%", "action": "rolling back"},
+        )
+        incidents.record(first, event)
+        PostedUpdates(session).add(first, update_row)
+    with sessions() as session:
+        assert audit.consistency(session) == []
+    with sessions.begin() as session:
+        session.execute(update(StatusUpdateRow).values(impact="nothing much"))
+        session.execute(update(IncidentRow).where(IncidentRow.id == 2).values(state="closed"))
+    with sessions() as session:
+        found = [str(p) for p in audit.consistency(session)]
+    assert found == [
+        "incident 1's status updates were edited or deleted: they disagree with its timeline",
+        "incident 2 was edited: it disagrees with its timeline",
+    ]
+
+
+def test_checkpoints_are_written_to_the_log_and_a_file_and_read_back(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = keyed(engine)
+    history(sessions)
+    file = tmp_path / "checkpoints.jsonl"
+    writer = Checkpoints(sessions, KEY, lambda: at(20), every=300, file=file)
+
+    with caplog.at_level(logging.INFO, logger="bot.entrypoints.checkpoints"):
+        point = writer.write()
+
+    assert point is not None and point["entries"] == 5
+    [record] = caplog.records
+    log_line = json.dumps({"message": "audit checkpoint", "checkpoint": record.checkpoint})  # type: ignore[attr-defined]
+    assert read([log_line]) == [point]
+    assert read(file.read_text().splitlines()) == [point]
+    with sessions() as session:
+        assert audit.against(session, KEY, point) == []
+
+
+def test_the_command_line_seals_and_holds_the_database_to_its_checkpoints(
+    database: Path, tmp_path: Path
+) -> None:
+    key = "k" * 32
+    unsealed = cli(database, "verify", key=key)
+    assert unsealed.returncode == 1
+    assert "TAMPERED: events row 1 is not sealed" in unsealed.stderr
+    assert cli(database, "seal", key=key).stdout.strip() == "sealed 7 row(s)"
+    assert "every row sealed with AUDIT_KEY" in cli(database, "verify", key=key).stdout
+
+    engine = engines.connect(f"sqlite:///{database}")
+    file = tmp_path / "checkpoints.jsonl"
+    Checkpoints(engines.sessions(engine), key.encode(), lambda: at(20), 300, file).write()
+    with engines.sessions(engine).begin() as session:  # newest entry gone, head moved back
+        newest = session.scalars(select(EventRow).order_by(EventRow.id.desc())).first()
+        assert newest is not None
+        session.execute(delete(EventRow).where(EventRow.id == newest.id))
+        session.execute(
+            update(StateRow).where(StateRow.key == audit.HEAD).values(value=newest.prev_hash)
+        )
+    engine.dispose()
+    assert cli(database, "verify", key=key).returncode == 0  # unseen inside the database
+    held = cli(database, "verify", "--checkpoints", str(file), key=key)
+    assert held.returncode == 1
+    assert f"TAMPERED: entries were deleted: the checkpoint of {at(20).isoformat()}" in held.stderr

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db import audit, migrate
 from bot.adapters.db import engine as engines
-from bot.adapters.db import migrate
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.unit_of_work import units_of_work
+from bot.core.alerts import Alert
+from bot.core.model import EventKind, Severity
+from bot.core.rollback import Deploy
+from bot.playbooks import loader
+from bot.services.alerts import AlertRecords
+from bot.services.deploys import DeployService
+from bot.services.incidents import IncidentService
+from bot.services.records import StatusUpdate
+from tests.core.timelines import T0
 
 
 def run(tmp_path: Path, *words: str) -> str:
@@ -36,6 +52,58 @@ def test_down_to_nothing_and_back_up(tmp_path: Path) -> None:
 
 
 def test_the_command_line_steps_back_one_revision(tmp_path: Path) -> None:
-    assert run(tmp_path, "upgrade") == "database is at revision 0013"
-    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0012"
-    assert run(tmp_path, "upgrade") == "database is at revision 0013"
+    assert run(tmp_path, "upgrade") == "database is at revision 0014"
+    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0013"
+    assert run(tmp_path, "upgrade") == "database is at revision 0014"
+
+
+def fill(sessions: sessionmaker[Session], repo_root: Path) -> list[int]:
+    """A database full of incidents: every table the bot writes has rows."""
+    now = T0
+    units = units_of_work(sessions)
+    service = IncidentService(units, loader.load(repo_root / "playbooks").policies, lambda: now)
+    DeployService(units, lambda: now).record(
+        Deploy("checkout", "v412", T0 - timedelta(minutes=40), "U0DEV", "abc1234"), "cli", "d-1"
+    )
+    AlertRecords(units, lambda: now).receive(
+        [Alert("f1", "firing", "Errors", "critical", "checkout", "5xx", {}, T0, None, None)]
+    )
+    numbers = []
+    for n, severity in enumerate([Severity.SEV1, Severity.SEV2, Severity.SEV3], start=1):
+        view = service.declare(severity=severity, title=f"incident {n}", by="U0ALICE").view
+        service.attach_channel(view.id, f"C{n}", f"inc-{n}")
+        service.record(view.id, EventKind.ACKNOWLEDGED, "U0BOB")
+        update = StatusUpdate(now, "U0BOB", "slow", "5%", "rolling back", timedelta(minutes=30), "")
+        service.post_status_update(view.id, update, lambda _: None)
+        numbers.append(view.id)
+    service.record(numbers[0], EventKind.RESOLVED, "U0ALICE")
+    service.postmortem_drafted(numbers[0], "# Post-mortem: incident 1\n", now)
+    service.publish_postmortem(numbers[0], "https://wiki.example/pm-1", "U0BOB", lambda _: None)
+    service.put_fact("fingerprint", "x")
+    return numbers
+
+
+def test_every_migration_goes_down_and_up_again_on_a_database_full_of_incidents(
+    engine: Engine, sessions: sessionmaker[Session], repo_root: Path
+) -> None:
+    """From the head, each revision in turn: down one step, up again (on the data left by the
+    steps above it), down again; then up to the head, with the incidents and their trail whole."""
+    numbers = fill(sessions, repo_root)
+    with sessions() as session:
+        before = {n: Incidents(session).get(n).incident.state for n in numbers}
+    revisions = migrate.revisions(engine)  # newest first
+    try:
+        for revision, below in itertools.pairwise([*revisions, None]):
+            if below is None:
+                break  # to nothing and back: test_down_to_nothing_and_back_up
+            migrate.downgrade(engine, below)
+            migrate.upgrade(engine, revision)
+            assert migrate.current(engine) == revision
+            migrate.downgrade(engine, below)
+    finally:
+        migrate.upgrade(engine)
+    assert migrate.current(engine) == revisions[0]
+    with sessions() as session:
+        after = {n: Incidents(session).get(n).incident.state for n in numbers}
+        assert [str(p) for p in audit.verify(session)] == []
+    assert after == before

@@ -54,7 +54,7 @@ def test_runs_on_the_database_it_was_asked_for(engine: Engine) -> None:
 
 
 def test_migrations_are_at_head(engine: Engine) -> None:
-    assert migrate.current(engine) == migrate.head(engine) == "0013"
+    assert migrate.current(engine) == migrate.head(engine) == "0014"
     assert migrate.is_current(engine)
 
 
@@ -236,13 +236,14 @@ def test_postmortem_draft_then_publication(sessions: Sessions) -> None:
     incident_id = declare(sessions)
     with sessions.begin() as session:
         assert Postmortems(session).get(incident_id) is None
-        Postmortems(session).drafted(incident_id, "/srv/pm/1.md", at(100))
+        Postmortems(session).drafted(incident_id, "# draft 1", at(100))
+        Postmortems(session).drafted(incident_id, "# draft 2", at(200))
         Postmortems(session).published(incident_id, "https://wiki/pm/1", "U_IC", at(2000))
     with sessions() as session:
         postmortem = Postmortems(session).get(incident_id)
     assert postmortem is not None
-    assert (postmortem.draft_path, postmortem.published_url, postmortem.published_at) == (
-        "/srv/pm/1.md",
+    assert (postmortem.draft, postmortem.drafted_at) == ("# draft 2", at(200))
+    assert (postmortem.published_url, postmortem.published_at) == (
         "https://wiki/pm/1",
         at(2000),
     )

@@ -19,9 +19,10 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session
 
+from bot.adapters.db import migrate
 from bot.adapters.db.tables import TimerRow
 from bot.entrypoints import logs
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
@@ -99,6 +100,39 @@ def test_ready_only_once_the_scheduler_runs(ticking_bot: BotClient) -> None:
     assert set(body["checks"]) == {"database", "migrations", "scheduler", "timers", "slack"}
 
 
+@contextmanager
+def migrated_ahead(engine: Engine, readers: str) -> Iterator[None]:
+    """The database as a newer bot's migration leaves it during a rollout, then as it was."""
+    head = migrate.head(engine)
+    mark = text("INSERT INTO bot_state (key, value, updated_at) VALUES (:key, :value, :at)")
+    forget = text("DELETE FROM bot_state WHERE key = :key")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        connection.execute(forget, {"key": migrate.READERS})
+        value = readers.format(head=head)
+        connection.execute(mark, {"key": migrate.READERS, "value": value, "at": datetime.now(UTC)})
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :h"), {"h": head})
+            connection.execute(forget, {"key": migrate.READERS})
+
+
+def test_ready_on_a_database_one_expand_only_migration_ahead(ticking_bot: BotClient) -> None:
+    bot = ticking_bot
+    started(bot)
+    with migrated_ahead(bot.runtime.engine, "0099,{head}"):
+        status, body = readiness(bot)
+        assert (status, body["failing"]) == (200, [])
+        assert "one expand-only migration ahead" in body["checks"]["migrations"]["detail"]
+    with migrated_ahead(bot.runtime.engine, "0099"):
+        status, body = readiness(bot)
+        detail = body["checks"]["migrations"]["detail"]
+        assert (status, body["failing"]) == (503, ["migrations"])
+        assert "newer than this code" in detail and "db upgrade" not in detail
+
+
 def test_not_ready_while_a_due_timer_stays_unfired(ticking_bot: BotClient) -> None:
     """A holder stuck on a timer (here: another replica's claim that will not run out) keeps it
     from firing; the replica is still ticking, but its timers are stalled."""
@@ -165,6 +199,35 @@ def test_metrics_count_real_requests_and_slack_calls(bot: BotClient) -> None:
     assert samples[("incident_bot_open_incidents", (("severity", "sev2"),))] == 0
     assert samples[("incident_bot_request_seconds_count", (("kind", "command"),))] == 2
     assert ("incident_bot_timers_due", ()) in samples
+
+
+def metric_samples(bot: BotClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    status, body = get(f"{bot.url}/metrics")
+    assert status == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+
+
+def test_work_failing_after_the_ack_is_counted_as_a_failure(
+    bot: BotClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.reply(bot.command("sev1 checkout is down"))
+
+    def broken(_: object) -> str:
+        raise RuntimeError("the draft could not be written")
+
+    monkeypatch.setattr(bot.runtime.handlers.use.postmortems, "write", broken)
+    reply = bot.reply(bot.command("1 postmortem"))
+
+    assert "Something went wrong on my side" in reply["text"]
+    samples = metric_samples(bot)
+    failed = (("cause", "error"), ("kind", "command"))
+    assert samples[("incident_bot_work_failures_total", failed)] == 1
+    acked = (("kind", "command"), ("outcome", "ok"))
+    assert samples[("incident_bot_requests_total", acked)] == 2  # both acks were 200
 
 
 def test_met_deadlines_are_counted(bot: BotClient) -> None:
@@ -361,3 +424,23 @@ def test_pagerduty_routing_keys_are_redacted_once_the_catalog_is_loaded(
         assert logs.Redactor(bot.runtime.secrets())(f"paging with {key}") == (
             "paging with [REDACTED]"
         )
+
+
+def test_an_idle_replica_logs_nothing_per_tick_or_probe(
+    slack: SlackApiStub, engine: Engine, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_bot(slack, engine, repo_root, timer_poll_seconds=0.01) as bot:
+        logs.configure("INFO", secrets=[slack.token])
+        try:
+            bot.runtime.start_timers()
+            ticked = bot.runtime.ticker
+            for _ in range(5):  # five ticks, each begun after the one before was over
+                assert ticked.wait_for_tick(after=ticked.last_tick, timeout=10)
+            for _ in range(3):
+                assert readiness(bot)[0] == 200
+                assert get(f"{bot.url}/metrics")[0] == 200
+            err = capsys.readouterr().err
+        finally:
+            logging.getLogger().handlers.clear()
+            logging.getLogger().setLevel(logging.WARNING)
+    assert [line for line in err.splitlines() if line.startswith("{")] == []

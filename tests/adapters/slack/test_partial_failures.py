@@ -88,16 +88,16 @@ def test_a_status_update_stakeholders_did_not_get_says_so_and_the_card_too(
     assert "Stakeholders were not told" not in json.dumps(cards[-1].blocks)
 
 
-def test_a_draft_kept_but_not_uploaded_says_where_it_is(bot: BotClient, channel: str) -> None:
+def test_a_draft_kept_but_not_uploaded_says_it_is_kept(bot: BotClient, channel: str) -> None:
     bot.slack.fail_next("files.completeUploadExternal", "not_in_channel")
     text = bot.reply(bot.command("1 postmortem"))["text"]
     assert "The post-mortem draft of Sev1 incident 1" in text
-    assert "is written and kept at `" in text
+    assert "is written and kept with the incident's record" in text
     assert f"but not uploaded to <#{channel}>: I am not a member of <#{channel}>." in text
     with bot.runtime.sessions() as session:
         drafted = Postmortems(session).get(1)
     assert drafted is not None
-    assert drafted.draft_path is not None
+    assert drafted.draft is not None and drafted.draft.startswith("# Post-mortem")
 
 
 def test_a_call_refused_before_anything_was_recorded_says_it_was_not_done(

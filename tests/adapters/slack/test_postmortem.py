@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
 from bot.core.model import EventKind
@@ -23,7 +21,7 @@ def test_draft_then_publish(bot: BotClient) -> None:
         bot.command(step, user="U0BOB", channel=channel)
         bot.slack.wait_for("chat.update", count=done, predicate=on_the_card)
     reply = bot.reply(bot.command("postmortem", channel=channel))
-    assert "The post-mortem draft is in the channel" in reply["text"]
+    assert "The post-mortem draft is in the channel, and kept with the incident" in reply["text"]
     [uploaded] = bot.slack.files.values()
     draft = uploaded.content.decode()
     assert uploaded.channels == [channel]
@@ -33,8 +31,7 @@ def test_draft_then_publish(bot: BotClient) -> None:
     with bot.runtime.sessions() as session:
         saved = Postmortems(session).get(1)
     assert saved is not None
-    assert saved.draft_path is not None
-    assert Path(saved.draft_path).read_text() == draft
+    assert saved.draft == draft
 
     bad = bot.command("postmortem done not-a-url", channel=channel).json()
     assert "postmortem done https://" in bad["text"]

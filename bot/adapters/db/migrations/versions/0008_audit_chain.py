@@ -57,19 +57,25 @@ def _chain_existing_entries() -> None:
             events.update().where(events.c.id == row.id).values(prev_hash=previous, hash=digest)
         )
         previous = digest
+    # A head left behind by a downgrade made before that downgrade removed it goes first.
+    connection.execute(_STATE.delete().where(_STATE.c.key == audit.HEAD))
     if previous:
-        state = sa.table(
-            "bot_state",
-            sa.column("key", sa.String),
-            sa.column("value", sa.Text),
-            sa.column("updated_at", bot.adapters.db.types.UTCDateTime()),
-        )
         connection.execute(
-            state.insert().values(key=audit.HEAD, value=previous, updated_at=datetime.now(UTC))
+            _STATE.insert().values(key=audit.HEAD, value=previous, updated_at=datetime.now(UTC))
         )
+
+
+_STATE = sa.table(
+    "bot_state",
+    sa.column("key", sa.String),
+    sa.column("value", sa.Text),
+    sa.column("updated_at", bot.adapters.db.types.UTCDateTime()),
+)
 
 
 def downgrade() -> None:
+    # The chain's head goes with the chain: upgrading again chains the entries anew.
+    op.get_bind().execute(_STATE.delete().where(_STATE.c.key == audit.HEAD))
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_events_hash"), type_="unique")
         batch_op.drop_column("hash")

@@ -1,0 +1,88 @@
+"""Seals: each row of the tables the post-mortem and the metrics read carries an HMAC of its
+content under AUDIT_KEY, so nobody without the key can edit one unseen.
+
+Sealed: the timeline (``events``, whose content includes its place in the hash chain),
+``incidents``, ``status_updates`` and ``deadlines``. A row is sealed whenever the bot writes it
+(a ``before_flush`` hook on the sessions), so a seal always matches the row's last legitimate
+write. The key never reaches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, StatusUpdateRow
+
+Sealed = EventRow | IncidentRow | StatusUpdateRow | DeadlineRow
+SEALED: tuple[type[Sealed], ...] = (EventRow, IncidentRow, StatusUpdateRow, DeadlineRow)
+KEY = "audit_key"  # where a session keeps the key (Session.info)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def content(row: Sealed) -> dict[str, Any]:
+    """Every column of ``row`` but its seal and its id (not known yet when a new row is sealed;
+    each sealed row names what it belongs to: its incident and its place there), JSON-ready."""
+    columns = row.__table__.columns
+    return {c.key: _plain(getattr(row, c.key)) for c in columns if c.key not in ("mac", "id")}
+
+
+def mac(key: bytes, row: Sealed) -> str:
+    """HMAC-SHA256 under ``key`` of the row's table and content (hex)."""
+    canonical = json.dumps(
+        [row.__tablename__, content(row)], sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def seal_on_write(sessions: sessionmaker[Session], key: bytes) -> None:
+    """Seal every sealed row the sessions ``sessions`` makes add or change, as it is flushed."""
+    sessions.kw.setdefault("info", {})[KEY] = key
+
+    def seal(session: Session, *_: object) -> None:
+        for row in (*session.new, *session.dirty):
+            if isinstance(row, SEALED):
+                row.mac = mac(key, row)
+
+    event.listen(sessions, "before_flush", seal)
+
+
+def seal_all(session: Session, key: bytes, unsealed_only: bool = True) -> int:
+    """Seal the rows written before a key was set (``incident-bot audit seal``); how many."""
+    count = 0
+    for table in SEALED:
+        for row in _rows(session, table):
+            if unsealed_only and row.mac is not None:
+                continue
+            row.mac = mac(key, row)
+            count += 1
+    return count
+
+
+def broken(session: Session, key: bytes) -> Iterator[str]:
+    """Each row whose seal is missing or does not match its content."""
+    for table in SEALED:
+        for row in _rows(session, table):
+            where = f"{row.__tablename__} row {row.id}"
+            if row.mac is None:
+                yield f"{where} is not sealed (written without AUDIT_KEY, or its seal removed)"
+            elif not hmac.compare_digest(row.mac, mac(key, row)):
+                yield f"{where} was edited: its content no longer matches its seal"
+
+
+def _rows(session: Session, table: type[Sealed]) -> Iterator[Sealed]:
+    for row in session.scalars(select(table).order_by(table.id)):
+        assert isinstance(row, SEALED)
+        yield row

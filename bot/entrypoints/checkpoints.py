@@ -1,0 +1,90 @@
+"""Signed audit checkpoints, written outside the database every AUDIT_CHECKPOINT_SECONDS: one
+log line (``audit checkpoint``) and, with AUDIT_CHECKPOINT_FILE, a JSON line appended there.
+
+`incident-bot audit verify --checkpoints FILE` checks the database against them: a trail
+recomputed, or shortened with its head moved back, no longer matches what was signed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db import audit
+from bot.services.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class Checkpoints:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        key: bytes,
+        clock: Clock,
+        every: float,
+        file: Path | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.key = key
+        self.clock = clock
+        self.every = every  # seconds
+        self.file = file
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def write(self) -> dict[str, object] | None:
+        """Sign and write one checkpoint now; None when the database could not be read."""
+        try:
+            with self.sessions() as session:
+                point = audit.checkpoint(session, self.key, self.clock())
+        except SQLAlchemyError:
+            log.warning("audit checkpoint skipped: the database is unreachable")
+            return None
+        log.info("audit checkpoint", extra={"checkpoint": point})
+        if self.file is not None:
+            try:
+                with self.file.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(point, sort_keys=True) + "\n")
+            except OSError as error:
+                log.warning(
+                    "audit checkpoint not written to AUDIT_CHECKPOINT_FILE",
+                    extra={"error": f"{type(error).__name__}: {error.strerror}"},
+                )
+        return point
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="audit-checkpoints", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self.every):
+            self.write()
+        self.write()  # the last word on the way out
+
+
+def read(lines: list[str]) -> list[dict[str, object]]:
+    """Checkpoints from a checkpoint file's lines or from the bot's JSON log lines."""
+    found: list[dict[str, object]] = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("checkpoint"), dict):
+            entry = entry["checkpoint"]
+        if isinstance(entry, dict) and {"mac", "entries", "head", "rows"} <= set(entry):
+            found.append(entry)
+    return found

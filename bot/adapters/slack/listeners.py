@@ -29,6 +29,9 @@ from bot.services.ports import COMMITS, StorageUnavailable
 from bot.services.response import NotTold
 
 log = logging.getLogger(__name__)
+ADDED_EVENTS = ("pin_added", "reaction_added")
+REMOVED_EVENTS = ("pin_removed", "reaction_removed")
+EVENTS = ADDED_EVENTS + REMOVED_EVENTS  # every event listened to: the manifest subscribes to these
 
 DATABASE_DOWN = (
     "The incident database is unreachable, so nothing was recorded. Try again in a minute; "
@@ -127,9 +130,9 @@ class Listeners:
             app.action(button.action_id)(ack=self.ack_quietly, lazy=[self.run_button])
         for form in VERBS.forms():
             app.view(form.callback_id)(ack=self.ack_form, lazy=[self.run_form])
-        for added in ("pin_added", "reaction_added"):
+        for added in ADDED_EVENTS:
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
-        for removed in ("pin_removed", "reaction_removed"):
+        for removed in REMOVED_EVENTS:
             app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
 
     def refuse_replays(

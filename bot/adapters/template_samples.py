@@ -121,6 +121,7 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
     "status_update.md.j2": lambda: {
         "impact": f"errors at checkout {HOSTILE}",
         "affected": "5% of traffic",
+        "affected_verb": "are",
         "action": "rolling back v42",
         "next_update": timedelta(minutes=30),
     },

@@ -44,8 +44,12 @@ def _date(moment: datetime, style: str = "{date_short_pretty} {time}") -> Markup
     return Markup(mrkdwn.date(moment, style))  # noqa: S704
 
 
-def _duration(delta: timedelta) -> str:
-    return durations.humanize(delta)
+def _duration(delta: timedelta, up: bool = False) -> str:
+    return durations.humanize(delta, up=up)
+
+
+def _exactly(delta: timedelta) -> str:
+    return durations.say(delta)
 
 
 class _Compiled(BytecodeCache):
@@ -89,7 +93,12 @@ class Templates:
             bytecode_cache=_COMPILED,
         )
         self.environment.filters.update(
-            user=_user, group=_group, channel=_channel, date=_date, duration=_duration
+            user=_user,
+            group=_group,
+            channel=_channel,
+            date=_date,
+            duration=_duration,
+            exactly=_exactly,
         )
 
     def check(self) -> None:

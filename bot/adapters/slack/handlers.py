@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
@@ -17,7 +17,7 @@ from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
-from bot.core import deadlines, durations
+from bot.core import deadlines
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
 from bot.core.rollback import Deploy
@@ -400,11 +400,14 @@ class Handlers:
 
     # --- status updates -----------------------------------------------------------------------
 
-    def update_modal(self, incident_id: int) -> dict[str, Any]:
-        view = self.service.get(incident_id)
+    def _promise_choices(self, view: IncidentView) -> list[timedelta]:
+        """The times to the next update the incident's playbook offers."""
         status_updates = self.playbooks[view.severity].status_updates
         choices = status_updates.next_update_choices if status_updates else []
-        return updates.modal(incident_id, choices or [durations.parse("30m")])
+        return choices or [updates.ANY_SOON]
+
+    def update_modal(self, incident_id: int) -> dict[str, Any]:
+        return updates.modal(incident_id, self._promise_choices(self.service.get(incident_id)))
 
     def open_update_form(self, who: Invocation, incident_id: int) -> None:
         self.use.chat.open_form(who.trigger_id, self.update_modal(incident_id))
@@ -421,7 +424,7 @@ class Handlers:
         if not command.text:
             self.open_update_form(who, view.id)
             return None
-        form = updates.parse_line(command.text)
+        form = updates.parse_line(command.text, updates.Promises.of(self._promise_choices(view)))
         if form.errors:
             problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
             return error(
@@ -439,6 +442,7 @@ class Handlers:
             "status_update.md.j2",
             impact=form.impact,
             affected=form.affected,
+            affected_verb=updates.verb(form.affected),
             action=form.action,
             next_update=form.next_update,
         )

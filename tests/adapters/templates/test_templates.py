@@ -40,6 +40,7 @@ def test_the_status_update_is_exactly_the_protocols_sentence() -> None:
         "status_update.md.j2",
         impact="errors at checkout",
         affected="1,200 users",
+        affected_verb="are",
         action="rolling back the deploy",
         next_update=template_samples.timedelta(hours=1),
     )

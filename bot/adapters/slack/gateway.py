@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.retries import (
     ConnectionRetry,
     Count,
@@ -244,7 +245,13 @@ class SlackGateway:
         if thread_ts:
             extra |= {"thread_ts": thread_ts, "reply_broadcast": reply_broadcast}
         return str(
-            self._call("chat.postMessage", channel=channel, blocks=blocks, text=text, **extra)["ts"]
+            self._call(
+                "chat.postMessage",
+                channel=channel,
+                blocks=blocks,
+                text=mrkdwn.fallback(text),
+                **extra,
+            )["ts"]
         )
 
     def find_by_metadata(
@@ -264,7 +271,7 @@ class SlackGateway:
         return None
 
     def update(self, channel: str, ts: str, blocks: Sequence[dict[str, Any]], text: str) -> None:
-        self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=text)
+        self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=mrkdwn.fallback(text))
 
     def pin(self, channel: str, ts: str) -> None:
         try:
@@ -276,7 +283,13 @@ class SlackGateway:
     def ephemeral(
         self, channel: str, user: str, blocks: Sequence[dict[str, Any]], text: str
     ) -> None:
-        self._call("chat.postEphemeral", channel=channel, user=user, blocks=blocks, text=text)
+        self._call(
+            "chat.postEphemeral",
+            channel=channel,
+            user=user,
+            blocks=blocks,
+            text=mrkdwn.fallback(text),
+        )
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         found = (

@@ -429,7 +429,8 @@ class Handlers:
             problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
             return error(
                 f"{mrkdwn.escape(problems)}. Type it like `{updates.USAGE}`, or "
-                "`/incident update` alone for the form."
+                "`/incident update` alone for the form. You typed:\n"
+                f"```/incident update {mrkdwn.escape(command.text)}```"
             )
         return self.post_update(who, view.id, form)
 

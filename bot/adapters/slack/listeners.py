@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
-from bot.adapters.slack import blocks, failures
+from bot.adapters.slack import blocks, failures, mrkdwn
 from bot.adapters.slack.commands import UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
@@ -80,7 +80,10 @@ def _guarded(
         COMMITS.reset(token)
     if reply is not None:
         respond(
-            blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
+            blocks=reply.blocks,
+            text=mrkdwn.fallback(reply.text),
+            response_type="ephemeral",
+            replace_original=False,
         )
     if reply is not None and reply.then is not None:
         later(_logged(reply.then))

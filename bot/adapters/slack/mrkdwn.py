@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
@@ -18,6 +19,38 @@ def escape(text: str) -> str:
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fallback(text: str) -> str:
+    """A message's ``text`` (what notifications show), within ``FALLBACK_LIMIT``."""
+    return truncate(text, FALLBACK_LIMIT)
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
+    a space, never inside a ``<…>`` token (a mention, a link, a date); a word longer than
+    ``limit`` is cut. Joined with line breaks, the pieces read as the text."""
+    found: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = _break_before(rest, limit)
+        found.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*found, rest] if rest or not found else found
+
+
+def _break_before(text: str, limit: int) -> int:
+    """Where to end a piece of ``text`` at most ``limit`` long."""
+    best = {"\n": 0, " ": 0}
+    inside = False
+    for at, char in enumerate(text[: limit + 1]):
+        if char == "<":
+            inside = True
+        elif char == ">":
+            inside = False
+        elif char in best and not inside and at > 0:
+            best[char] = at
+    return best["\n"] or best[" "] or limit
 
 
 def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:

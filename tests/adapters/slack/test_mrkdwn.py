@@ -1,0 +1,51 @@
+"""Long mrkdwn in pieces a block can hold: whole, in order, never cutting a token."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
+
+from bot.adapters.slack import blocks, mrkdwn
+
+TOKENS = st.sampled_from(
+    ["<@U0BOB>", "<#C0GENERAL>", "<!date^1773457200^{date_short_pretty} {time}|2026-03-14>"]
+)
+# what people type reaches mrkdwn escaped: the only < and > are the tokens'
+WORDS = st.text(st.characters(codec="utf-8", exclude_characters="<>"), max_size=40)
+TEXTS = st.lists(st.one_of(TOKENS, WORDS), max_size=400).map(" ".join)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+@given(text=TEXTS, limit=st.integers(60, 3000))
+def test_pieces_are_within_the_limit_and_read_as_the_text(text: str, limit: int) -> None:
+    found = mrkdwn.pieces(text, limit)
+    assert all(len(piece) <= limit for piece in found)
+    assert _words("\n".join(found)) == _words(text)
+
+
+@given(text=TEXTS)
+def test_a_token_is_never_cut(text: str) -> None:
+    for piece in mrkdwn.pieces(text, 100):
+        assert piece.count("<") == piece.count(">")
+
+
+def test_a_notice_too_long_for_one_block_takes_several() -> None:
+    text = "word " * 2000
+    said = blocks.notice(text, "")
+    assert len(said) == 4
+    assert " ".join(b["text"]["text"] for b in said).split() == text.split()
+    for block in Block.parse_all(said):
+        block.validate_json()
+
+
+def test_a_notice_too_long_for_a_message_is_shortened_saying_so() -> None:
+    said = blocks.notice("word " * 20_000, "")
+    assert len(said) == blocks.NOTICE_SECTIONS + 1
+    assert said[-2]["text"]["text"].endswith("…")
+    assert "Shortened here: the whole text (100,000 characters)" in said[-1]["elements"][0]["text"]
+    for block in Block.parse_all(said):
+        block.validate_json()

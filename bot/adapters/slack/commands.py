@@ -60,8 +60,19 @@ def any_text(verb: Syntax, rest: str) -> Command:
 def declare(verb: Syntax, rest: str) -> Command:
     """``sev1 <title>`` declares; ``sev1`` alone proposes the severity (the verb ``severity``)."""
     severity = Severity(verb.name)
-    title = " ".join(rest.split())[:TITLE_LIMIT]
+    title = " ".join(rest.split())  # shortened, visibly, when declared (``shortened``)
     return Command(verb.name if title else "severity", severity=severity, text=title)
+
+
+def shortened(title: str, limit: int = TITLE_LIMIT) -> str:
+    """``title`` within ``limit`` characters: whole, or cut after its last whole word that
+    fits, with "…" (a single word too long is cut where it must be)."""
+    if len(title) <= limit:
+        return title
+    kept = title[: limit - 1]
+    if title[limit - 1] != " " and " " in kept:
+        kept = kept.rsplit(" ", 1)[0]
+    return kept.rstrip() + "…"
 
 
 def _mention(word: str, usage: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
+from bot.adapters.slack import access, blocks, commands, failures, modals, mrkdwn, rollback, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
@@ -116,9 +116,22 @@ class Handlers:
     def declare_now(self, who: Invocation, command: Command) -> Reply:
         """``/incident sev1 <title>``: one declaration per slash command, however often retried."""
         assert command.severity is not None
-        return self.declare(
-            who, command.severity, command.text, request_key=f"{who.team}:{who.trigger_id}"
+        title = commands.shortened(command.text)
+        reply = self.declare(
+            who,
+            command.severity,
+            title,
+            description=command.text if title != command.text else "",
+            request_key=f"{who.team}:{who.trigger_id}",
         )
+        if title == command.text:
+            return reply
+        said = (
+            f"The title was {len(command.text)} characters, over {commands.TITLE_LIMIT}: it is "
+            "shortened after its last whole word that fits, and kept whole in the incident's "
+            "record (its description)."
+        )
+        return replace(reply, blocks=[*reply.blocks, *blocks.context(said)])
 
     def declare_from_alert(self, who: Invocation, fingerprint: str) -> Reply:
         declared = self.use.declaring.declare_from_alert(who.user, fingerprint)

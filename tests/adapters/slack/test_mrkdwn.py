@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.adapters.slack import blocks, mrkdwn
+from bot.adapters.slack import blocks, commands, mrkdwn
 
 TOKENS = st.sampled_from(
     ["<@U0BOB>", "<#C0GENERAL>", "<!date^1773457200^{date_short_pretty} {time}|2026-03-14>"]
@@ -49,3 +49,15 @@ def test_a_notice_too_long_for_a_message_is_shortened_saying_so() -> None:
     assert "Shortened here: the whole text (100,000 characters)" in said[-1]["elements"][0]["text"]
     for block in Block.parse_all(said):
         block.validate_json()
+
+
+@given(title=st.lists(WORDS.filter(lambda w: w.strip() == w and w), max_size=80).map(" ".join))
+def test_a_title_is_shortened_after_a_whole_word(title: str) -> None:
+    short = commands.shortened(title, 60)
+    assert len(short) <= 60
+    if short != title:
+        assert short.endswith("…")
+        kept = short.removesuffix("…").split(" ")
+        whole = title.split(" ")
+        assert kept[:-1] == whole[: len(kept) - 1]
+        assert kept[-1] == whole[len(kept) - 1] or len(kept) == 1

@@ -148,3 +148,16 @@ def test_any_impact_is_recorded_whole_and_the_sentence_is_never_cut(
     assert all(call.valid for call in bot.slack.calls), [
         c.summary() for c in bot.slack.calls if not c.valid
     ]
+
+
+def test_a_title_over_the_limit_is_shortened_at_a_word_visibly_and_kept_whole(
+    bot: BotClient,
+) -> None:
+    title = "checkout " + "errorsforeveryone " * 15  # 279 characters
+    answer = bot.reply(bot.command(f"sev3 {title}"))
+    assert "shortened after its last whole word that fits" in json.dumps(answer)
+    with bot.runtime.sessions() as session:
+        [stored] = Incidents(session).open()
+    assert len(stored.incident.title) <= 200
+    assert stored.incident.title.endswith("errorsforeveryone…")
+    assert stored.description == title.strip()

@@ -21,7 +21,7 @@ from bot.adapters.slack.retries import (
     Sleep,
 )
 from bot.services import leases
-from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
+from bot.services.chat import ChatFailure, ChatMessage, Message, SharedFile, Tag
 
 log = logging.getLogger(__name__)
 
@@ -367,4 +367,35 @@ class SlackChat:
 def chat_message(message: Mapping[str, Any]) -> ChatMessage:
     """A Slack message (``text``, ``user``, maybe ``permalink``) as the chat port's record."""
     link = message.get("permalink")
-    return ChatMessage(str(message.get("text") or ""), str(message.get("user") or ""), link)
+    return ChatMessage(
+        str(message.get("text") or ""),
+        str(message.get("user") or ""),
+        link,
+        tuple(shared_file(f) for f in message.get("files") or [] if isinstance(f, Mapping)),
+        tuple(
+            said
+            for a in message.get("attachments") or []
+            if isinstance(a, Mapping) and (said := _attachment_text(a))
+        ),
+    )
+
+
+def shared_file(file: Mapping[str, Any]) -> SharedFile:
+    """A Slack file object (``name``, ``title``, ``permalink``) as the chat port's record."""
+    return SharedFile(
+        str(file.get("name") or file.get("id") or "a file"),
+        str(file.get("title") or ""),
+        str(file.get("permalink") or ""),
+    )
+
+
+def _attachment_text(attachment: Mapping[str, Any]) -> str:
+    """What a (legacy) attachment says: its pretext, title, text and fields, else fallback."""
+    fields = [
+        f"{f.get('title', '')}: {f.get('value', '')}"
+        for f in attachment.get("fields") or []
+        if isinstance(f, Mapping)
+    ]
+    parts = [attachment.get(k) for k in ("pretext", "title", "text")] + fields
+    said = "\n".join(str(p) for p in parts if p)
+    return said or str(attachment.get("fallback") or "")

@@ -216,6 +216,7 @@ def test_a_pinned_screenshot_an_alert_and_a_file_keep_their_evidence(bot: BotCli
         item = {"type": "message", "channel": channel, "message": message}
         event = {"type": "pin_added", "user": "U0BOB", "channel_id": channel, "item": item}
         assert send_event(bot, {**event, "event_ts": f"{n}.5"}) == 200
+        assert len(notes(bot)) == n + 1  # noted before the next: the notes in this order
     pinned_file = {
         "type": "pin_added",
         "user": "U0BOB",

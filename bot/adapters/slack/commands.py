@@ -133,8 +133,10 @@ def postmortem(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     if not words:
         return Command(verb.name)
-    if len(words) == 2 and words[0].lower() == "done" and re.fullmatch(r"https?://\S+", words[1]):
-        return Command(verb.name, text=words[1][:1000])
+    # Slack sends a typed URL as a link, <https://…> (or <https://…|label>)
+    link = re.fullmatch(r"<?(https?://[^\s|<>]+)(?:\|[^>]*)?>?", words[-1]) if words else None
+    if len(words) == 2 and words[0].lower() == "done" and link:
+        return Command(verb.name, text=link.group(1)[:1000])
     raise UsageError(
         f"type `/incident {verb.name}` for the draft, or `/incident {verb.example}` "
         "once it is published"

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.commands import TITLE_LIMIT
 from bot.core.model import Severity
 from bot.playbooks.schema import Catalog
@@ -107,7 +108,9 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
     """The submitted form; ``errors`` maps block ids to what to fix, as Slack shows them."""
     state = view.get("state", {}).get("values", {})
     form = DeclarationForm(reply_channel=str(view.get("private_metadata", "")))
-    form.title = " ".join(str(_value(state, "title").get("value") or "").split())
+    # A form's text comes as typed, not in Slack's markup as a command's does: made so here,
+    # so every text in the record is in the chat's markup.
+    form.title = mrkdwn.inert(" ".join(str(_value(state, "title").get("value") or "").split()))
     if not form.title:
         form.errors["title"] = "Say in a few words what is broken."
     selected = (_value(state, "severity").get("selected_option") or {}).get("value")
@@ -123,5 +126,5 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
         form.started_at = datetime.fromtimestamp(int(picked), UTC)
         if form.started_at > now:
             form.errors["started"] = "That is in the future; leave it empty if it started now."
-    form.description = str(_value(state, "description").get("value") or "").strip()
+    form.description = mrkdwn.inert(str(_value(state, "description").get("value") or "").strip())
     return form

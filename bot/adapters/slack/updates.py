@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.adapters.slack import mrkdwn
 from bot.core import durations
 
 CALLBACK = "incident.status_update"
@@ -223,7 +224,11 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
         promises = Promises(*map(durations.parse, promised))
     except (TypeError, durations.DurationError):  # a form posted before promises travelled
         promises = Promises(timedelta(seconds=1), timedelta(days=1))
-    form = UpdateForm(impact=value("impact"), affected=value("affected"), action=value("action"))
+    form = UpdateForm(  # as typed: in Slack's markup, as a command's text comes
+        impact=mrkdwn.inert(value("impact")),
+        affected=value("affected"),
+        action=mrkdwn.inert(value("action")),
+    )
     form = _check(form, value("custom") or value("next"), promises)
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")

@@ -61,3 +61,46 @@ def test_a_title_is_shortened_after_a_whole_word(title: str) -> None:
         whole = title.split(" ")
         assert kept[:-1] == whole[: len(kept) - 1]
         assert kept[-1] == whole[len(kept) - 1] or len(kept) == 1
+
+
+ANY = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]))
+MARKUP = st.lists(
+    st.one_of(
+        ANY.map(mrkdwn.inert),
+        st.sampled_from(
+            [
+                "<@U0BOB|bob>",
+                "<@U0BOB>",
+                "<#C0GENERAL|general>",
+                "<https://x.example/a|the link>",
+                "<!here>",
+                "<!channel>",
+                "<!subteam^S0PAY|@payments>",
+            ]
+        ),
+    ),
+    max_size=12,
+).map(" ".join)
+
+
+@given(text=ANY)
+def test_plain_text_made_markup_reads_as_typed(text: str) -> None:
+    assert mrkdwn.escape(mrkdwn.inert(text)) == mrkdwn.inert(text)  # never escaped twice
+    assert mrkdwn.plain(mrkdwn.inert(text)) == text
+
+
+@given(text=st.one_of(ANY, MARKUP))
+def test_what_is_shown_notifies_no_one_and_is_shown_once_escaped(text: str) -> None:
+    shown = mrkdwn.escape(text)
+    assert mrkdwn.escape(shown) == shown
+    for broadcast in ("<!here", "<!channel", "<!everyone", "<!subteam"):
+        assert broadcast not in shown
+
+
+def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words() -> None:
+    typed = "ask <@U0BOB|bob> in <#C0GENERAL|general> &amp; see <https://x.example|dash> <!here>"
+    assert mrkdwn.escape(typed) == (
+        "ask <@U0BOB|bob> in <#C0GENERAL|general> &amp; see <https://x.example|dash> @here"
+    )
+    assert mrkdwn.plain(typed) == "ask @bob in #general & see dash (https://x.example) @here"
+    assert mrkdwn.plain("<@U0CAROL> &lt;b&gt;", lambda user: "Carol") == "Carol <b>"

@@ -94,16 +94,25 @@ def commander(verb: Syntax, rest: str) -> Command:
     return Command(verb.name, user=_mention(words[0], usage))
 
 
+def name(word: str) -> str:
+    """A name typed (a service, a role), lower-cased, with the dashes phones and macOS type
+    in place of a hyphen (en and em dashes) taken for one."""
+    return word.translate(_DASHES).lower()
+
+
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-"})
+
+
 def role(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     usage = f"/incident {verb.example}"
-    if len(words) != 2 or not re.fullmatch(r"[a-z][a-z0-9_-]{0,29}", words[0].lower()):
+    if len(words) != 2 or not re.fullmatch(r"[a-z][a-z0-9_-]{0,29}", name(words[0])):
         raise UsageError(f"give a role and a person: `{usage}`")
-    return Command(verb.name, text=words[0].lower(), user=_mention(words[1], usage))
+    return Command(verb.name, text=name(words[0]), user=_mention(words[1], usage))
 
 
 def names(verb: Syntax, rest: str) -> Command:
-    words = tuple(dict.fromkeys(w.strip(",").lower() for w in rest.replace(",", " ").split()))
+    words = tuple(dict.fromkeys(name(w.strip(",")) for w in rest.replace(",", " ").split()))
     if not words:
         raise UsageError(f"name the affected services: `/incident {verb.example}`")
     return Command(verb.name, words=words)
@@ -119,14 +128,14 @@ def deploy(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     if len(words) != 2:
         raise UsageError(f"name the service and the version: `/incident {verb.example}`")
-    return Command(verb.name, words=(words[0].lower(), words[1][:200]))
+    return Command(verb.name, words=(name(words[0]), words[1][:200]))
 
 
 def deploys(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     if len(words) > 1:
         raise UsageError(f"name at most one service: `/incident {verb.example}`")
-    return Command(verb.name, words=tuple(w.lower() for w in words))
+    return Command(verb.name, words=tuple(name(w) for w in words))
 
 
 def postmortem(verb: Syntax, rest: str) -> Command:

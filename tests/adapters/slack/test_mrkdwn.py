@@ -1,12 +1,15 @@
-"""Long mrkdwn in pieces a block can hold: whole, in order, never cutting a token."""
+"""What people type, as the bot reads and shows it: mrkdwn made safe, in pieces a block holds
+and as words for documents; titles shortened at a word; names typed with dashes."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from bot.adapters.slack import blocks, commands, mrkdwn
+from bot.adapters.slack.verbs import VERBS
 
 TOKENS = st.sampled_from(
     ["<@U0BOB>", "<#C0GENERAL>", "<!date^1773457200^{date_short_pretty} {time}|2026-03-14>"]
@@ -104,3 +107,19 @@ def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words(
     )
     assert mrkdwn.plain(typed) == "ask @bob in #general & see dash (https://x.example) @here"
     assert mrkdwn.plain("<@U0CAROL> &lt;b&gt;", lambda user: "Carol") == "Carol <b>"
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("service checkout\u2013api, search", ("checkout-api", "search")),
+        ("service Checkout\u2014API", ("checkout-api",)),
+        ("deploy checkout\u2013api v42", ("checkout-api", "v42")),
+    ],
+)
+def test_typographic_dashes_in_names_are_hyphens(typed: str, words: tuple[str, ...]) -> None:
+    assert VERBS.parse(typed).words == words
+
+
+def test_a_role_typed_with_a_dash_is_a_role() -> None:
+    assert VERBS.parse("role comms\u2013lead <@U0BOB|bob>").text == "comms-lead"

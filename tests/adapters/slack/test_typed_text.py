@@ -5,6 +5,7 @@ refuses over its limits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from html import escape as html_escape
@@ -15,8 +16,16 @@ from hypothesis import strategies as st
 
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.status_updates import PostedUpdates
+from bot.adapters.slack import mrkdwn
 from bot.core.model import EventKind
-from tests.adapters.slack.conftest import ANNOUNCE, BotClient, assert_valid_block_kit
+from bot.entrypoints.sandbox import signing
+from tests.adapters.slack.conftest import (
+    ANNOUNCE,
+    GENERAL,
+    SECRET,
+    BotClient,
+    assert_valid_block_kit,
+)
 
 OVER_HTTP = settings(
     max_examples=25,
@@ -161,3 +170,66 @@ def test_a_title_over_the_limit_is_shortened_at_a_word_visibly_and_kept_whole(
     assert len(stored.incident.title) <= 200
     assert stored.incident.title.endswith("errorsforeveryone…")
     assert stored.description == title.strip()
+
+
+FORM_IDS = itertools.count(1)
+TYPED = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300)
+
+
+@OVER_HTTP
+@given(title=TYPED.filter(lambda t: len(t) <= 200), description=TYPED)
+def test_any_declaration_form_is_answered_and_recorded_as_typed(
+    bot: BotClient, title: str, description: str
+) -> None:
+    n = next(FORM_IDS)
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": title}},
+        "severity": {"value": {"selected_option": {"value": "sev3"}}},
+        "description": {"value": {"type": "plain_text_input", "value": description}},
+    }
+    view = {"id": f"V{n}", "type": "modal", "callback_id": "incident.declare"}
+    view |= {"private_metadata": GENERAL, "state": {"values": values}}
+    sent = bot.interact({"type": "view_submission", "user": {"id": "U0ALICE"}, "view": view})
+    assert sent.status == 200
+    assert bot.runtime.work.wait_idle()
+    words = " ".join(title.split())
+    if not words:
+        assert sent.json()["errors"]["title"] == "Say in a few words what is broken."
+        return
+    with bot.runtime.sessions() as session:
+        stored = Incidents(session).open()[-1]
+    assert (stored.incident.title, stored.description) == (
+        mrkdwn.inert(words),
+        mrkdwn.inert(description.strip()),
+    )
+    assert all(call.valid for call in bot.slack.calls), [c.summary() for c in bot.slack.calls]
+
+
+@OVER_HTTP
+@given(
+    said=st.lists(
+        st.one_of(
+            TYPED.map(slack_typed),
+            st.sampled_from(["<@U0BOB|bob>", "<!here>", "<https://x.example|dash>"]),
+        ),
+        min_size=1,
+        max_size=5,
+    ).map(" ".join)
+)
+def test_any_pinned_message_is_noted_whole(bot: BotClient, said: str) -> None:
+    channel = sev2(bot)
+    ts = f"1700000001.{next(FORM_IDS):06d}"
+    item = {
+        "type": "message",
+        "channel": channel,
+        "message": {"ts": ts, "text": said, "user": "U0CAROL", "permalink": "https://p/1"},
+    }
+    event = {"type": "pin_added", "user": "U0BOB", "channel_id": channel, "item": item}
+    body = signing.event_body(event, team_id=bot.slack.identity.team_id)
+    status, _, _ = signing.post(f"{bot.url}/slack/events", body, signing.JSON, SECRET)
+    assert status == 200
+    assert bot.runtime.work.wait_idle()
+    with bot.runtime.sessions() as session:
+        noted = [e for e in Incidents(session).timeline.events(1) if e.kind is EventKind.NOTE_ADDED]
+    if said.strip():
+        assert noted[-1].text == said and noted[-1].extra["message_ts"] == ts

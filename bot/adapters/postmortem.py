@@ -22,6 +22,12 @@ def _after(start: datetime, events: Sequence[Event], kind: EventKind) -> str:
     return durations.humanize(first - start) if first else "not reached"
 
 
+def _item(text: str) -> str:
+    """Text for a list item of the draft: its later lines indented, so they stay in it (a
+    pinned message's "- " or "# " lines make no list or heading of their own)."""
+    return "\n  ".join(text.splitlines())
+
+
 def _what(event: Event, person: Callable[[str], str], words: Callable[[str], str]) -> str:
     detail = words(event.text or "")
     match event.kind:
@@ -106,11 +112,11 @@ def context(
             if e.kind in (EventKind.ROLLBACK_ADVISED, EventKind.ROLLBACK_DECIDED)
         ],
         "updates": [
-            {"at": _at(u.posted_at), "author": person(u.author), "text": words(u.text)}
+            {"at": _at(u.posted_at), "author": person(u.author), "text": _item(words(u.text))}
             for u in updates
         ],
         "timeline": [
-            {"at": _at(e.at), "actor": person(e.actor), "what": _what(e, person, words)}
+            {"at": _at(e.at), "actor": person(e.actor), "what": _item(_what(e, person, words))}
             for e in events
         ],
     }

@@ -72,6 +72,7 @@ def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> N
     channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
     steps = [
         "note <@U0CAROL> saw it in <#C0GENERAL|general>, see <https://grafana.example/d|dash>",
+        "note the logs say:\n# not a heading\n- nor a list",
     ]
     for step in steps:
         assert bot.command(step, user="U0BOB", channel=channel).status == 200
@@ -82,6 +83,7 @@ def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> N
     assert draft.startswith("# Post-mortem: checkout & payments fail for @bob <sev>")
     assert "saw it in #general, see dash (https://grafana.example/d)" in draft
     assert "&lt;" not in draft and "&amp;" not in draft and "<@" not in draft
+    assert "note added: the logs say:\n  # not a heading\n  - nor a list" in draft
 
 
 @pytest.mark.parametrize(

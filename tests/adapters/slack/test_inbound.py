@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.db.incidents import Incidents
+from bot.adapters.slack.verbs import VERBS
 from bot.entrypoints.sandbox import signing
 from tests.adapters.slack.conftest import GENERAL, SECRET, BotClient
 
@@ -86,10 +87,26 @@ def test_a_channel_or_person_named_payload_is_heard_too(bot: BotClient) -> None:
     assert "/incident commands" in answer.decode()
 
 
+VERB_WORDS = [verb.name for verb in VERBS] + ["1", "#1", ""]
+
+
 @settings(OVER_HTTP)
-@given(typed=st.text(st.characters(codec="utf-8"), max_size=300))
-def test_any_command_text_is_answered_2xx(bot: BotClient, typed: str) -> None:
-    assert bot.command(slack_typed(typed)).status == 200
+@given(
+    verb=st.sampled_from(VERB_WORDS),
+    typed=st.text(st.characters(codec="utf-8"), max_size=300),
+    in_its_channel=st.booleans(),
+)
+def test_any_command_text_is_answered_2xx(
+    bot: BotClient, verb: str, typed: str, in_its_channel: bool
+) -> None:
+    """Any verb, anything after it, in an incident's channel or not: answered, and every
+    Slack call it makes is one Slack takes."""
+    channel = GENERAL
+    if in_its_channel:
+        if not bot.slack.calls_to("conversations.create"):
+            bot.reply(bot.command("sev2 checkout is slow"))
+        channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    assert bot.command(slack_typed(f"{verb} {typed}"), channel=channel).status == 200
     assert bot.runtime.work.wait_idle()
     assert all(call.valid for call in bot.slack.calls), [c.summary() for c in bot.slack.calls]
 

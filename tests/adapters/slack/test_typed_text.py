@@ -233,3 +233,11 @@ def test_any_pinned_message_is_noted_whole(bot: BotClient, said: str) -> None:
         noted = [e for e in Incidents(session).timeline.events(1) if e.kind is EventKind.NOTE_ADDED]
     if said.strip():
         assert noted[-1].text == said and noted[-1].extra["message_ts"] == ts
+
+
+def test_a_message_slack_finds_too_long_is_told_in_words_and_kept(bot: BotClient) -> None:
+    channel = sev2(bot)
+    bot.slack.fail_next("chat.postMessage", "msg_too_long")
+    answer = bot.reply(bot.command("note the whole story", channel=channel))
+    assert "Done, and recorded" in answer["text"]
+    assert "Slack found the message too long or not well formed (`msg_too_long`)" in answer["text"]

@@ -119,7 +119,8 @@ def fields(text: str) -> dict[str, str]:
         rest = rest[named.end() :]
         closing = QUOTES.get(rest[:1])
         if closing is None:
-            value, _, rest = rest.partition(" ")
+            value = rest.split(maxsplit=1)[0] if rest[:1].strip() else ""
+            rest = rest[len(value) :]
         else:
             end = _closing_at(rest, closing)
             if end < 0:

@@ -105,3 +105,16 @@ def test_the_form_carries_its_promises_back() -> None:
     assert incident == 7
     assert "between 15 minutes and 1 hour" in form.errors["custom"]
     assert "between 0 and 100%" in form.errors["affected"]
+
+
+def test_fields_end_at_any_whitespace_and_unquoted_text_is_named() -> None:
+    form = updates.parse_line("impact=errors\naffected=5%\taction=looking next=30m", PROMISES)
+    assert (form.impact, form.affected, form.action, form.errors) == (
+        "errors",
+        "5% of traffic",
+        "looking",
+        {},
+    )
+    refused = updates.parse_line("impact=checkout errors affected=5%", PROMISES)
+    assert "`errors` is not a field" in refused.errors["line"]
+    assert updates.parse_line("impact= affected=5%", PROMISES).errors["impact"] == "Say the impact."

@@ -65,7 +65,8 @@ def signed(body: bytes, headers: Mapping[str, str], secret: str, now: float) -> 
 
 def parsed(body: bytes, content_type: str) -> Any:
     """The body as Slack meant it: JSON for events, a form for commands, the form's
-    ``payload`` field (JSON) for interactivity. Raises ValueError when it is none of these."""
+    ``payload`` field (JSON) for interactivity. Raises ValueError when it is none of these
+    (RecursionError for JSON nested deeper than Python reads)."""
     text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if content_type == JSON:
         return json.loads(text)
@@ -91,7 +92,7 @@ class SlackDoor:
             return _refusal(401, "invalid request", unsigned)
         try:
             fields = parsed(body, content_type)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
             return _refusal(400, "malformed request", f"unreadable body ({error})")
         wrong = shapes.problem(fields)
         if wrong:

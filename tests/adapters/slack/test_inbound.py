@@ -177,6 +177,8 @@ MALFORMED = {
     "a payload that is not JSON": (b"payload=%7Bnot", signing.FORM),
     "a payload that is a list": (b"payload=" + quote("[1]").encode(), signing.FORM),
     "not UTF-8": (b"text=\xff\xfe", signing.FORM),
+    "JSON nested too deep": (b"[" * 100_000, signing.JSON),
+    "a form field without =": (b"command", signing.FORM),
     "a view without a view": (
         b"payload=" + quote('{"type":"view_submission","user":{"id":"U0BOB"}}').encode(),
         signing.FORM,

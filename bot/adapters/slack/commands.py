@@ -14,6 +14,7 @@ from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.core.model import Severity
 
 TITLE_LIMIT = 200
+STORED_TITLE_LIMIT = 500  # the record's column, for a title in Slack's markup (& is &amp;)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _NUMBER = re.compile(r"#?([1-9][0-9]{0,8})")
 

@@ -69,11 +69,23 @@ def parsed(body: bytes, content_type: str) -> Any:
     (RecursionError for JSON nested deeper than Python reads)."""
     text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if content_type == JSON:
-        return json.loads(text)
+        return _without_nul(json.loads(text))
     form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
     if "payload" in form and "command" not in form:
-        return json.loads(form["payload"])
-    return form
+        return _without_nul(json.loads(form["payload"]))
+    return _without_nul(form)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with every NUL character taken out of its strings: no text people type holds
+    one, and the record (PostgreSQL) cannot keep it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 class SlackDoor:

@@ -284,7 +284,10 @@ class Listeners:
         try:
             self.gateway.ephemeral(who.channel, who.user, content, text)
         except SlackFailure:
-            self.gateway.post(who.user, content, text)
+            try:
+                self.gateway.post(who.user, content, text)
+            except SlackFailure as failure:  # the work is done; only the telling failed
+                log.warning("could not tell a form's submitter: %s", failure)
 
 
 def _key(kind: str, team: str, request_id: str) -> str | None:

@@ -414,10 +414,9 @@ class Handlers:
     # --- status updates -----------------------------------------------------------------------
 
     def _promise_choices(self, view: IncidentView) -> list[timedelta]:
-        """The times to the next update the incident's playbook offers."""
+        """The times to the next update the incident's playbook offers (none: no rule)."""
         status_updates = self.playbooks[view.severity].status_updates
-        choices = status_updates.next_update_choices if status_updates else []
-        return choices or [updates.ANY_SOON]
+        return list(status_updates.next_update_choices) if status_updates else []
 
     def update_modal(self, incident_id: int) -> dict[str, Any]:
         return updates.modal(incident_id, self._promise_choices(self.service.get(incident_id)))

@@ -73,7 +73,8 @@ class Promises:
 
     @classmethod
     def of(cls, choices: list[timedelta]) -> Promises:
-        return cls(min(choices), max(choices)) if choices else cls(ANY_SOON, ANY_SOON)
+        """Between the playbook's choices; without any (no status update rule), a day."""
+        return cls(min(choices), max(choices)) if choices else UNBOUND
 
     def problem(self, promised: timedelta) -> str | None:
         if self.shortest <= promised <= self.longest:
@@ -84,7 +85,8 @@ class Promises:
         )
 
 
-ANY_SOON = timedelta(minutes=30)  # a severity without a status update rule
+ANY_SOON = timedelta(minutes=30)  # the form's choice for a severity without a status update rule
+UNBOUND = Promises(timedelta(minutes=1), timedelta(days=1))
 
 
 def _check(form: UpdateForm, next_text: str, promises: Promises) -> UpdateForm:
@@ -158,8 +160,10 @@ def parse_line(text: str, promises: Promises) -> UpdateForm:
 
 
 def modal(incident_id: int, choices: list[timedelta]) -> dict[str, Any]:
+    """The status update form, offering ``choices`` (the playbook's; none: 30 minutes)."""
     promises = Promises.of(choices)
-    options = [Option(value=durations.compact(c), text=durations.humanize(c)) for c in choices]
+    offered = choices or [ANY_SOON]
+    options = [Option(value=durations.compact(c), text=durations.humanize(c)) for c in offered]
     view = View(
         type="modal",
         callback_id=CALLBACK,
@@ -224,7 +228,7 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
     try:
         promises = Promises(*map(durations.parse, promised))
     except (TypeError, durations.DurationError):  # a form posted before promises travelled
-        promises = Promises(timedelta(seconds=1), timedelta(days=1))
+        promises = UNBOUND
     form = UpdateForm(  # as typed: in Slack's markup, as a command's text comes
         impact=mrkdwn.inert(value("impact")),
         affected=value("affected"),

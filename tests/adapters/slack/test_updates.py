@@ -118,3 +118,11 @@ def test_fields_end_at_any_whitespace_and_unquoted_text_is_named() -> None:
     refused = updates.parse_line("impact=checkout errors affected=5%", PROMISES)
     assert "`errors` is not a field" in refused.errors["line"]
     assert updates.parse_line("impact= affected=5%", PROMISES).errors["impact"] == "Say the impact."
+
+
+def test_without_a_status_update_rule_any_promise_within_a_day_is_taken() -> None:
+    unbound = updates.Promises.of([])
+    assert unbound.problem(timedelta(hours=4)) is None
+    assert "between 1 minute and 1 day" in (unbound.problem(timedelta(days=3)) or "")
+    view = updates.modal(3, [])
+    assert [o["value"] for o in view["blocks"][3]["element"]["options"]] == ["30m"]

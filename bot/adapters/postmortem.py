@@ -23,8 +23,14 @@ def _after(start: datetime, events: Sequence[Event], kind: EventKind) -> str:
     return durations.humanize(first - start) if first else "not reached"
 
 
-def _what(event: Event, person: Callable[[str], str]) -> str:
-    detail = event.text or ""
+def _item(text: str) -> str:
+    """Text for a list item of the draft: its later lines indented, so they stay in it (a
+    pinned message's "- " or "# " lines make no list or heading of their own)."""
+    return "\n  ".join(text.splitlines())
+
+
+def _what(event: Event, person: Callable[[str], str], words: Callable[[str], str]) -> str:
+    detail = words(event.text or "")
     match event.kind:
         case EventKind.DECLARED | EventKind.SEVERITY_CHANGED:
             detail = f"{event.severity.label if event.severity else ''} {detail}".strip()
@@ -46,8 +52,10 @@ def context(
     updates: Sequence[StatusUpdate],
     now: datetime,
     person: Callable[[str], str] = str,
+    words: Callable[[str], str] = str,
 ) -> dict[str, Any]:
-    """What the template gets; ``person`` turns a Slack user id into a name a reader knows."""
+    """What the template gets; ``person`` turns a Slack user id into a name a reader knows,
+    ``words`` what people typed (in the chat's markup) into words for the document."""
     incident, events = view, view.events
     start = incident.declared_at
     assembled = next(
@@ -59,7 +67,7 @@ def context(
         None,
     )
     return {
-        "title": incident.title,
+        "title": words(incident.title),
         "incident_id": view.id,
         "severity": incident.severity.label,
         "state": str(incident.state),
@@ -80,7 +88,7 @@ def context(
             for e in events
             if e.kind in (EventKind.DECLARED, EventKind.SEVERITY_CHANGED)
         ],
-        "impact": updates[-1].impact if updates else "",
+        "impact": words(updates[-1].impact) if updates else "",
         "affected": updates[-1].affected if updates else "",
         "durations": [
             (
@@ -102,15 +110,17 @@ def context(
             for d in view.deadlines
         ],
         "rollback": [
-            f"{_at(e.at)} {person(e.actor)}: {_what(e, person)}"
+            f"{_at(e.at)} {person(e.actor)}: {_what(e, person, words)}"
             for e in events
             if e.kind in (EventKind.ROLLBACK_ADVISED, EventKind.ROLLBACK_DECIDED)
         ],
         "updates": [
-            {"at": _at(u.posted_at), "author": person(u.author), "text": u.text} for u in updates
+            {"at": _at(u.posted_at), "author": person(u.author), "text": _item(words(u.text))}
+            for u in updates
         ],
         "timeline": [
-            {"at": _at(e.at), "actor": person(e.actor), "what": _what(e, person)} for e in events
+            {"at": _at(e.at), "actor": person(e.actor), "what": _item(_what(e, person, words))}
+            for e in events
         ],
         "follow_ups": [
             {

@@ -18,7 +18,10 @@ from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
 
 T0 = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
-HOSTILE = "<!channel> <@U0EVIL> & <https://evil.example|click>"
+# What people typed, as Slack sends it (should_escape): an @channel, then "<!channel>", "&" and
+# a link's markup typed out, which Slack escapes.
+HOSTILE = "<!channel> &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"
+HOSTILE_SHOWN = "@channel <!channel> & <https://evil.example|click>"  # read, not acted on
 POLICY = SeverityPolicy(
     Severity.SEV1,
     response=ResponseRule(
@@ -166,6 +169,7 @@ SAMPLES: Mapping[str, Callable[[], dict[str, Any]]] = {
     "status_update.md.j2": lambda: {
         "impact": f"errors at checkout {HOSTILE}",
         "affected": "5% of traffic",
+        "affected_verb": "are",
         "action": "rolling back v42",
         "next_update": timedelta(minutes=30),
     },

@@ -28,6 +28,13 @@ def _escape(value: Any) -> Any:
 
 
 # The mrkdwn module builds these tokens from validated ids only, so they are safe to mark.
+def _as_words(value: Any) -> Any:
+    return value
+
+
+DOCUMENTS = frozenset({"postmortem.md.j2"})  # rendered as words, not mrkdwn
+
+
 def _user(user_id: str | None) -> Markup:
     return Markup(mrkdwn.user(user_id)) if user_id else Markup("")  # noqa: S704
 
@@ -48,8 +55,12 @@ def _date(moment: datetime, style: str = "{date_short_pretty} {time}") -> Markup
     return Markup(mrkdwn.date(moment, style))  # noqa: S704
 
 
-def _duration(delta: timedelta) -> str:
-    return durations.humanize(delta)
+def _duration(delta: timedelta, up: bool = False) -> str:
+    return durations.humanize(delta, up=up)
+
+
+def _exactly(delta: timedelta) -> str:
+    return durations.say(delta)
 
 
 class _Compiled(BytecodeCache):
@@ -82,19 +93,31 @@ class TemplateProblem(Exception):
 class Templates:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.environment = Environment(
-            loader=FileSystemLoader(directory),
+        self.environment = self._environment(_escape)
+        # Documents (the post-mortem draft, a file) are not mrkdwn: their values are words.
+        self.documents = self._environment(_as_words)
+
+    def _environment(self, finalize: Callable[[Any], Any]) -> Environment:
+        environment = Environment(
+            loader=FileSystemLoader(self.directory),
             undefined=StrictUndefined,
-            finalize=_escape,
+            finalize=finalize,
             autoescape=False,  # noqa: S701 - HTML escaping is wrong for mrkdwn; finalize escapes
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
             bytecode_cache=_COMPILED,
         )
-        self.environment.filters.update(
-            user=_user, group=_group, channel=_channel, date=_date, duration=_duration, link=_link
+        environment.filters.update(
+            user=_user,
+            group=_group,
+            channel=_channel,
+            date=_date,
+            duration=_duration,
+            exactly=_exactly,
+            link=_link,
         )
+        return environment
 
     def check(self) -> None:
         """Compile every template now, so a broken one stops start-up instead of a firing."""
@@ -124,9 +147,11 @@ class Templates:
         return problems
 
     def render(self, name: str, *, compact: bool = True, **context: Any) -> str:
-        """Render ``name``; ``compact`` drops the lines a false condition left empty."""
+        """Render ``name`` (mrkdwn, or words for one of ``DOCUMENTS``); ``compact`` drops the
+        lines a false condition left empty."""
+        environment = self.documents if name in DOCUMENTS else self.environment
         try:
-            text = self.environment.get_template(name).render(**context)
+            text = environment.get_template(name).render(**context)
             if compact:
                 text = "\n".join(line for line in text.splitlines() if line.strip())
             return text.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -48,16 +49,31 @@ def compact(delta: timedelta) -> str:
     return "".join(parts)
 
 
-def humanize(delta: timedelta) -> str:
-    """Say a duration for people: ``47 minutes``, ``3 hours 59 minutes``, ``30 seconds``."""
+def humanize(delta: timedelta, *, up: bool = False) -> str:
+    """Say a duration for people: ``47 minutes``, ``3 hours 59 minutes``, ``30 seconds``.
+    Over a minute, seconds are dropped: a time gone by rounded down ("3 hours ago"), a time
+    still to come with ``up`` rounded up, so no one is promised less time than they have."""
     total = int(abs(delta.total_seconds()))
     if total < 60:
-        return _plural(total, "second")
+        return _plural(math.ceil(abs(delta.total_seconds())) if up else total, "second")
+    if up:
+        total = math.ceil(abs(delta.total_seconds()) / 60) * 60
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     named = [(days, "day"), (hours, "hour"), (minutes, "minute")]
     return " ".join(_plural(n, unit) for n, unit in named if n)
+
+
+def say(delta: timedelta) -> str:
+    """Say a duration exactly, as typed: ``1 minute 30 seconds``, ``2 hours``, ``1 day``."""
+    total = math.ceil(abs(delta.total_seconds()))
+    parts = []
+    for unit, size in zip(("day", "hour", "minute", "second"), _UNITS.values(), strict=True):
+        amount, total = divmod(total, size)
+        if amount:
+            parts.append(_plural(amount, unit))
+    return " ".join(parts) or "0 seconds"
 
 
 def _plural(amount: int, unit: str) -> str:

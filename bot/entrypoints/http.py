@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 
 from flask import Flask, Request, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt.adapter.flask import SlackRequestHandler
 from waitress.server import TcpWSGIServer, create_server
 
+from bot.adapters.slack.inbound import SlackDoor
 from bot.entrypoints import logs
 from bot.entrypoints.app import Runtime
 
@@ -39,7 +39,8 @@ def request_kind(incoming: Request) -> str:
         payload = json.loads(form.get("payload", ["{}"])[0])
     except ValueError:
         return "unknown"
-    return INTERACTIVE_KINDS.get(str(payload.get("type")), "unknown")
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    return INTERACTIVE_KINDS.get(str(kind), "unknown")
 
 
 def outcome(status: int) -> str:
@@ -62,11 +63,23 @@ def timed(
 
 def web_app(runtime: Runtime) -> Flask:
     app = Flask("incident-bot")
-    slack = SlackRequestHandler(runtime.bolt)
+    secret = runtime.settings.slack_signing_secret
+    assert secret is not None  # the runtime is built only with one
+    door = SlackDoor(runtime.bolt, secret.get_secret_value())
+
+    def answer_slack() -> Response:
+        answer = door.answer(request.get_data(), dict(request.headers), request.mimetype)
+        response = Response(answer.body, status=answer.status)
+        for name, values in answer.headers.items():
+            if name.lower() == "content-type":
+                response.headers.pop("content-type", None)
+            for value in values:
+                response.headers.add(name, value)
+        return response
 
     @app.post("/slack/events")
     def slack_events() -> Response:
-        return timed(runtime, request_kind, lambda: slack.handle(request))
+        return timed(runtime, request_kind, answer_slack)
 
     def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:
         def handle() -> Response:

@@ -12,7 +12,6 @@ from bot.services.incidents import IncidentService
 from bot.services.read_model import IncidentView
 
 log = logging.getLogger(__name__)
-TEXT_LIMIT = 3000
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class ChannelNotes:
         note = self.service.event(
             EventKind.NOTE_ADDED,
             change.user,
-            text=message.text[:TEXT_LIMIT],
+            text=message.everything(),  # whole: shown shortened where it must be
             extra={
                 "message_ts": change.ts,
                 "author": message.author,

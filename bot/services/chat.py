@@ -45,13 +45,30 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file shared in the chat: its name, the title people gave it, and a link to it."""
+
+    name: str
+    title: str = ""
+    permalink: str = ""
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """A message people posted: its text (as typed, in the chat's markup), who wrote it, and a
-    link to it when the chat gave one."""
+    link to it when the chat gave one; the files it shares and its attachments' text (an
+    alert's content, say), each as the chat gave them."""
 
     text: str
     author: str
     permalink: str | None = None
+    files: tuple[SharedFile, ...] = ()
+    attachments: tuple[str, ...] = ()
+
+    def everything(self) -> str:
+        """Its text, its attachments' text and its files (in the chat's markup), one a line."""
+        files = [f":paperclip: {f.title or f.name} ({f.name}) {f.permalink}" for f in self.files]
+        return "\n".join(part for part in [self.text, *self.attachments, *files] if part)
 
 
 class Chat(Protocol):

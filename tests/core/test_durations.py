@@ -48,7 +48,33 @@ def test_compact_round_trips(delta: timedelta, text: str) -> None:
         (timedelta(seconds=1), "1 second"),
         (timedelta(hours=1), "1 hour"),
         (timedelta(days=2, minutes=1), "2 days 1 minute"),
+        (timedelta(seconds=90), "1 minute"),  # a time gone by: rounded down
     ],
 )
 def test_humanize(delta: timedelta, text: str) -> None:
     assert durations.humanize(delta) == text
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=90), "2 minutes"),
+        (timedelta(minutes=59, seconds=1), "1 hour"),
+        (timedelta(seconds=0.5), "1 second"),
+        (timedelta(minutes=5), "5 minutes"),
+    ],
+)
+def test_humanize_a_time_to_come_rounds_up(delta: timedelta, text: str) -> None:
+    assert durations.humanize(delta, up=True) == text
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=90), "1 minute 30 seconds"),
+        (timedelta(hours=2), "2 hours"),
+        (timedelta(days=1, seconds=1), "1 day 1 second"),
+    ],
+)
+def test_say_is_exact(delta: timedelta, text: str) -> None:
+    assert durations.say(delta) == text

@@ -40,6 +40,7 @@ from bot.services.response import lifecycle_moves, severity_changes
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 MESSAGE_BLOCK_LIMIT = 50
+NOTICE_SECTIONS = 8  # 24,000 characters: any sentence a command or a form can hold, whole
 SEVERITY_EMOJI = {
     Severity.SEV1: ":red_circle:",
     Severity.SEV2: ":large_orange_circle:",
@@ -211,8 +212,18 @@ def context(text: str) -> Blocks:
 
 
 def notice(text: str, emoji: str = ":information_source:") -> Blocks:
-    """A one-section message; ``text`` must already be escaped mrkdwn."""
-    return _dicts([_section(f"{emoji} {text}" if emoji else text)])
+    """A message of one section, or of as many as its text needs (up to ``NOTICE_SECTIONS``,
+    then shortened, and a line says so); ``text`` must already be escaped mrkdwn."""
+    said = mrkdwn.pieces(f"{emoji} {text}" if emoji else text, SECTION_LIMIT)
+    if len(said) <= NOTICE_SECTIONS:
+        return _dicts(_section(piece) for piece in said)
+    kept = said[:NOTICE_SECTIONS]
+    kept[-1] = truncate(kept[-1] + " …", SECTION_LIMIT)
+    shortened = (
+        f"_Shortened here: the whole text ({len(text):,} characters) is kept in the "
+        "incident's record._"
+    )
+    return [*_dicts(_section(piece) for piece in kept), *context(shortened)]
 
 
 def error(text: str) -> Blocks:

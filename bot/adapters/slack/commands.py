@@ -14,6 +14,7 @@ from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.core.model import Severity
 
 TITLE_LIMIT = 200
+STORED_TITLE_LIMIT = 500  # the record's column, for a title in Slack's markup (& is &amp;)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _NUMBER = re.compile(r"#?([1-9][0-9]{0,8})")
 
@@ -60,8 +61,19 @@ def any_text(verb: Syntax, rest: str) -> Command:
 def declare(verb: Syntax, rest: str) -> Command:
     """``sev1 <title>`` declares; ``sev1`` alone proposes the severity (the verb ``severity``)."""
     severity = Severity(verb.name)
-    title = " ".join(rest.split())[:TITLE_LIMIT]
+    title = " ".join(rest.split())  # shortened, visibly, when declared (``shortened``)
     return Command(verb.name if title else "severity", severity=severity, text=title)
+
+
+def shortened(title: str, limit: int = TITLE_LIMIT) -> str:
+    """``title`` within ``limit`` characters: whole, or cut after its last whole word that
+    fits, with "…" (a single word too long is cut where it must be)."""
+    if len(title) <= limit:
+        return title
+    kept = title[: limit - 1]
+    if title[limit - 1] != " " and " " in kept:
+        kept = kept.rsplit(" ", 1)[0]
+    return kept.rstrip() + "…"
 
 
 def _mention(word: str, usage: str) -> str:
@@ -83,16 +95,25 @@ def commander(verb: Syntax, rest: str) -> Command:
     return Command(verb.name, user=_mention(words[0], usage))
 
 
+def name(word: str) -> str:
+    """A name typed (a service, a role), lower-cased, with the dashes phones and macOS type
+    in place of a hyphen (en and em dashes) taken for one."""
+    return word.translate(_DASHES).lower()
+
+
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-"})
+
+
 def role(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     usage = f"/incident {verb.example}"
-    if len(words) != 2 or not re.fullmatch(r"[a-z][a-z0-9_-]{0,29}", words[0].lower()):
+    if len(words) != 2 or not re.fullmatch(r"[a-z][a-z0-9_-]{0,29}", name(words[0])):
         raise UsageError(f"give a role and a person: `{usage}`")
-    return Command(verb.name, text=words[0].lower(), user=_mention(words[1], usage))
+    return Command(verb.name, text=name(words[0]), user=_mention(words[1], usage))
 
 
 def names(verb: Syntax, rest: str) -> Command:
-    words = tuple(dict.fromkeys(w.strip(",").lower() for w in rest.replace(",", " ").split()))
+    words = tuple(dict.fromkeys(name(w.strip(",")) for w in rest.replace(",", " ").split()))
     if not words:
         raise UsageError(f"name the affected services: `/incident {verb.example}`")
     return Command(verb.name, words=words)
@@ -108,22 +129,24 @@ def deploy(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     if len(words) != 2:
         raise UsageError(f"name the service and the version: `/incident {verb.example}`")
-    return Command(verb.name, words=(words[0].lower(), words[1][:200]))
+    return Command(verb.name, words=(name(words[0]), words[1][:200]))
 
 
 def deploys(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     if len(words) > 1:
         raise UsageError(f"name at most one service: `/incident {verb.example}`")
-    return Command(verb.name, words=tuple(w.lower() for w in words))
+    return Command(verb.name, words=tuple(name(w) for w in words))
 
 
 def postmortem(verb: Syntax, rest: str) -> Command:
     words = rest.split()
     if not words:
         return Command(verb.name)
-    if len(words) == 2 and words[0].lower() == "done" and re.fullmatch(r"https?://\S+", words[1]):
-        return Command(verb.name, text=words[1][:1000])
+    # Slack sends a typed URL as a link, <https://…> (or <https://…|label>)
+    link = re.fullmatch(r"<?(https?://[^\s|<>]+)(?:\|[^>]*)?>?", words[-1]) if words else None
+    if len(words) == 2 and words[0].lower() == "done" and link:
+        return Command(verb.name, text=link.group(1)[:1000])
     raise UsageError(
         f"type `/incident {verb.name}` for the draft, or `/incident {verb.example}` "
         "once it is published"

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.retries import (
     ConnectionRetry,
     Count,
@@ -20,7 +21,7 @@ from bot.adapters.slack.retries import (
     Sleep,
 )
 from bot.services import leases
-from bot.services.chat import ChatFailure, ChatMessage, Message, Tag
+from bot.services.chat import ChatFailure, ChatMessage, Message, SharedFile, Tag
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,13 @@ class SlackGateway:
         if thread_ts:
             extra |= {"thread_ts": thread_ts, "reply_broadcast": reply_broadcast}
         return str(
-            self._call("chat.postMessage", channel=channel, blocks=blocks, text=text, **extra)["ts"]
+            self._call(
+                "chat.postMessage",
+                channel=channel,
+                blocks=blocks,
+                text=mrkdwn.fallback(text),
+                **extra,
+            )["ts"]
         )
 
     def find_by_metadata(
@@ -268,7 +275,7 @@ class SlackGateway:
         return None
 
     def update(self, channel: str, ts: str, blocks: Sequence[dict[str, Any]], text: str) -> None:
-        self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=text)
+        self._call("chat.update", channel=channel, ts=ts, blocks=blocks, text=mrkdwn.fallback(text))
 
     def pin(self, channel: str, ts: str) -> None:
         try:
@@ -280,7 +287,13 @@ class SlackGateway:
     def ephemeral(
         self, channel: str, user: str, blocks: Sequence[dict[str, Any]], text: str
     ) -> None:
-        self._call("chat.postEphemeral", channel=channel, user=user, blocks=blocks, text=text)
+        self._call(
+            "chat.postEphemeral",
+            channel=channel,
+            user=user,
+            blocks=blocks,
+            text=mrkdwn.fallback(text),
+        )
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         found = (
@@ -358,4 +371,35 @@ class SlackChat:
 def chat_message(message: Mapping[str, Any]) -> ChatMessage:
     """A Slack message (``text``, ``user``, maybe ``permalink``) as the chat port's record."""
     link = message.get("permalink")
-    return ChatMessage(str(message.get("text") or ""), str(message.get("user") or ""), link)
+    return ChatMessage(
+        str(message.get("text") or ""),
+        str(message.get("user") or ""),
+        link,
+        tuple(shared_file(f) for f in message.get("files") or [] if isinstance(f, Mapping)),
+        tuple(
+            said
+            for a in message.get("attachments") or []
+            if isinstance(a, Mapping) and (said := _attachment_text(a))
+        ),
+    )
+
+
+def shared_file(file: Mapping[str, Any]) -> SharedFile:
+    """A Slack file object (``name``, ``title``, ``permalink``) as the chat port's record."""
+    return SharedFile(
+        str(file.get("name") or file.get("id") or "a file"),
+        str(file.get("title") or ""),
+        str(file.get("permalink") or ""),
+    )
+
+
+def _attachment_text(attachment: Mapping[str, Any]) -> str:
+    """What a (legacy) attachment says: its pretext, title, text and fields, else fallback."""
+    fields = [
+        f"{f.get('title', '')}: {f.get('value', '')}"
+        for f in attachment.get("fields") or []
+        if isinstance(f, Mapping)
+    ]
+    parts = [attachment.get(k) for k in ("pretext", "title", "text")] + fields
+    said = "\n".join(str(p) for p in parts if p)
+    return said or str(attachment.get("fallback") or "")

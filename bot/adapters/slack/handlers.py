@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack import access, blocks, failures, modals, mrkdwn, rollback, updates
+from bot.adapters.slack import access, blocks, commands, failures, modals, mrkdwn, rollback, updates
 from bot.adapters.slack import status_page as page_words
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.follow_up_handlers import FollowUpHandlers
@@ -19,7 +19,7 @@ from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
-from bot.core import deadlines, durations, status_page
+from bot.core import deadlines, status_page
 from bot.core.access import Right
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
@@ -136,9 +136,22 @@ class Handlers:
     def declare_now(self, who: Invocation, command: Command) -> Reply:
         """``/incident sev1 <title>``: one declaration per slash command, however often retried."""
         assert command.severity is not None
-        return self.declare(
-            who, command.severity, command.text, request_key=f"{who.team}:{who.trigger_id}"
+        title = commands.shortened(command.text)
+        reply = self.declare(
+            who,
+            command.severity,
+            title,
+            description=command.text if title != command.text else "",
+            request_key=f"{who.team}:{who.trigger_id}",
         )
+        if title == command.text:
+            return reply
+        said = (
+            f"The title was {len(command.text)} characters, over {commands.TITLE_LIMIT}: it is "
+            "shortened after its last whole word that fits, and kept whole in the incident's "
+            "record (its description)."
+        )
+        return replace(reply, blocks=[*reply.blocks, *blocks.context(said)])
 
     def declare_from_alert(self, who: Invocation, fingerprint: str) -> Reply:
         declared = self.use.declaring.declare_from_alert(who.user, fingerprint)
@@ -461,11 +474,13 @@ class Handlers:
 
     # --- status updates -----------------------------------------------------------------------
 
-    def update_modal(self, incident_id: int) -> dict[str, Any]:
-        view = self.service.get(incident_id)
+    def _promise_choices(self, view: IncidentView) -> list[timedelta]:
+        """The times to the next update the incident's playbook offers (none: no rule)."""
         status_updates = self.playbooks[view.severity].status_updates
-        choices = status_updates.next_update_choices if status_updates else []
-        return updates.modal(incident_id, choices or [durations.parse("30m")])
+        return list(status_updates.next_update_choices) if status_updates else []
+
+    def update_modal(self, incident_id: int) -> dict[str, Any]:
+        return updates.modal(incident_id, self._promise_choices(self.service.get(incident_id)))
 
     def open_update_form(self, who: Invocation, incident_id: int) -> None:
         self.use.chat.open_form(who.trigger_id, self.update_modal(incident_id))
@@ -482,12 +497,13 @@ class Handlers:
         if not command.text:
             self.open_update_form(who, view.id)
             return None
-        form = updates.parse_line(command.text)
+        form = updates.parse_line(command.text, updates.Promises.of(self._promise_choices(view)))
         if form.errors:
             problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
             return error(
                 f"{mrkdwn.escape(problems)}. Type it like `{updates.USAGE}`, or "
-                "`/incident update` alone for the form."
+                "`/incident update` alone for the form. You typed:\n"
+                f"```/incident update {mrkdwn.escape(command.text)}```"
             )
         return self.post_update(who, view.id, form)
 
@@ -500,6 +516,7 @@ class Handlers:
             "status_update.md.j2",
             impact=form.impact,
             affected=form.affected,
+            affected_verb=updates.verb(form.affected),
             action=form.action,
             next_update=form.next_update,
         )

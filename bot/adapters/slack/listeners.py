@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
-from bot.adapters.slack import blocks, failures
+from bot.adapters.slack import blocks, failures, mrkdwn
 from bot.adapters.slack.commands import UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway
 from bot.adapters.slack.handlers import Handlers
@@ -29,6 +29,9 @@ from bot.services.ports import COMMITS, StorageUnavailable
 from bot.services.response import NotTold
 
 log = logging.getLogger(__name__)
+ADDED_EVENTS = ("pin_added", "reaction_added")
+REMOVED_EVENTS = ("pin_removed", "reaction_removed")
+EVENTS = ADDED_EVENTS + REMOVED_EVENTS  # every event listened to: the manifest subscribes to these
 
 DATABASE_DOWN = (
     "The incident database is unreachable, so nothing was recorded. Try again in a minute; "
@@ -87,7 +90,10 @@ def _guarded(
         COMMITS.reset(token)
     if reply is not None:
         respond(
-            blocks=reply.blocks, text=reply.text, response_type="ephemeral", replace_original=False
+            blocks=reply.blocks,
+            text=mrkdwn.fallback(reply.text),
+            response_type="ephemeral",
+            replace_original=False,
         )
     if reply is not None and reply.then is not None:
         later(_logged(reply.then, failed))
@@ -146,9 +152,9 @@ class Listeners:
         for form in VERBS.forms():
             app.view(form.callback_id)(ack=self.ack_form, lazy=[self.run_form])
         app.shortcut(FOLLOW_UP_SHORTCUT)(ack=self.ack_quietly, lazy=[self.run_shortcut])
-        for added in ("pin_added", "reaction_added"):
+        for added in ADDED_EVENTS:
             app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
-        for removed in ("pin_removed", "reaction_removed"):
+        for removed in REMOVED_EVENTS:
             app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
 
     def refuse_replays(
@@ -312,7 +318,10 @@ class Listeners:
         try:
             self.gateway.ephemeral(who.channel, who.user, content, text)
         except SlackFailure:
-            self.gateway.post(who.user, content, text)
+            try:
+                self.gateway.post(who.user, content, text)
+            except SlackFailure as failure:  # the work is done; only the telling failed
+                log.warning("could not tell a form's submitter: %s", failure)
 
 
 def _key(kind: str, team: str, request_id: str) -> str | None:

@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.adapters.slack.commands import TITLE_LIMIT
+from bot.adapters.slack import mrkdwn
+from bot.adapters.slack.commands import STORED_TITLE_LIMIT, TITLE_LIMIT, shortened
 from bot.core.model import Severity
 from bot.playbooks.schema import Catalog
 
@@ -107,7 +108,11 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
     """The submitted form; ``errors`` maps block ids to what to fix, as Slack shows them."""
     state = view.get("state", {}).get("values", {})
     form = DeclarationForm(reply_channel=str(view.get("private_metadata", "")))
-    form.title = " ".join(str(_value(state, "title").get("value") or "").split())
+    # A form's text comes as typed, not in Slack's markup as a command's does: made so here,
+    # so every text in the record is in the chat's markup.
+    typed = " ".join(str(_value(state, "title").get("value") or "").split())
+    # escaped, it may be longer than typed (& is &amp;): within what the record holds
+    form.title = shortened(mrkdwn.inert(typed), STORED_TITLE_LIMIT)
     if not form.title:
         form.errors["title"] = "Say in a few words what is broken."
     selected = (_value(state, "severity").get("selected_option") or {}).get("value")
@@ -123,5 +128,5 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
         form.started_at = datetime.fromtimestamp(int(picked), UTC)
         if form.started_at > now:
             form.errors["started"] = "That is in the future; leave it empty if it started now."
-    form.description = str(_value(state, "description").get("value") or "").strip()
+    form.description = mrkdwn.inert(str(_value(state, "description").get("value") or "").strip())
     return form

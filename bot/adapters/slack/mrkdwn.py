@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
+FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
@@ -12,13 +14,104 @@ _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 _URL = re.compile(r"https?://[^\s<>|]+")
 
 
-def escape(text: str) -> str:
-    """Make user-typed text inert: no ``<!channel>``, ``<@U…>`` or links can be injected."""
+def inert(text: str) -> str:
+    """Plain text (a form's input, a name) as mrkdwn that shows it as it is: ``&``, ``<``
+    and ``>`` escaped, so nothing in it is markup."""
     return text.translate(_FORMAT_ESCAPES)
+
+
+def escape(text: str) -> str:
+    """What people typed, in Slack's markup (a command's text, a message), made safe to show:
+    mentions of people, channel links and links stay as Slack showed them; ``@here``,
+    ``@channel``, ``@everyone`` and user groups become their words, notifying no one; any
+    other ``<…>``, ``&``, ``<`` or ``>`` is escaped. Text already escaped stays as it is, so
+    plain text comes out as ``inert`` makes it."""
+    return _PIECES.sub(_shown, text)
+
+
+def plain(text: str, person: Callable[[str], str] = lambda user_id: f"@{user_id}") -> str:
+    """What people typed, in Slack's markup, as words for a document: ``@bob``, ``#general``,
+    ``label (https://…)``, ``@here``, and ``&``, ``<``, ``>`` as themselves. ``person``
+    names a mention that came without its name."""
+    return _PIECES.sub(lambda match: _words(match.group(0), person), text)
+
+
+_PIECES = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|[&<>]")
+_KEPT = re.compile(r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|(?:https?|mailto):[^|\s]+)(?:\|[^|]*)?>")
+_BROADCAST = re.compile(r"<!(here|channel|everyone)(?:\|[^|]*)?>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^|]*))?>")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+
+
+def _shown(match: re.Match[str]) -> str:
+    piece = match.group(0)
+    if piece in _ENTITIES or _KEPT.fullmatch(piece):
+        return piece
+    if said := _BROADCAST.fullmatch(piece):
+        return f"@{said.group(1)}"
+    if said := _GROUP.fullmatch(piece):
+        return escape(said.group(2) or f"@{said.group(1)}")
+    return piece.translate(_FORMAT_ESCAPES)
+
+
+def _words(piece: str, person: Callable[[str], str]) -> str:
+    if piece in _ENTITIES:
+        return _ENTITIES[piece]
+    if len(piece) < 3 or not piece.startswith("<"):
+        return piece
+    target, _, label = piece[1:-1].partition("|")
+    unescaped = _PIECES.sub(lambda m: _ENTITIES.get(m.group(0), m.group(0)), label)
+    if target.startswith("@") and _USER_ID.fullmatch(target[1:]):
+        return f"@{unescaped}" if label else person(target[1:])
+    if target.startswith("#") and _CHANNEL_ID.fullmatch(target[1:]):
+        return f"#{unescaped or target[1:]}"
+    if said := _BROADCAST.fullmatch(piece):
+        return f"@{said.group(1)}"
+    if said := _GROUP.fullmatch(piece):
+        return unescaped or f"@{said.group(1)}"
+    if target.startswith("!date^"):
+        return unescaped
+    if not re.match(r"(?:https?|mailto):", target):
+        return piece  # no markup Slack sends: as it is
+    if not unescaped or unescaped == target:
+        return target
+    return f"{unescaped} ({target})"
 
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fallback(text: str) -> str:
+    """A message's ``text`` (what notifications show), within ``FALLBACK_LIMIT``."""
+    return truncate(text, FALLBACK_LIMIT)
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
+    a space, never inside a ``<…>`` token (a mention, a link, a date); a word longer than
+    ``limit`` is cut. Joined with line breaks, the pieces read as the text."""
+    found: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = _break_before(rest, limit)
+        found.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*found, rest] if rest or not found else found
+
+
+def _break_before(text: str, limit: int) -> int:
+    """Where to end a piece of ``text`` at most ``limit`` long."""
+    best = {"\n": 0, " ": 0}
+    inside = False
+    for at, char in enumerate(text[: limit + 1]):
+        if char == "<":
+            inside = True
+        elif char == ">":
+            inside = False
+        elif char in best and not inside and at > 0:
+            best[char] = at
+    return best["\n"] or best[" "] or limit
 
 
 def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:

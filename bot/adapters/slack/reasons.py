@@ -15,6 +15,7 @@ UNREACHABLE = frozenset(
         "request_timeout",
     }
 )
+TOO_BIG = frozenset({"msg_too_long", "invalid_blocks", "invalid_attachments"})
 NO_TOKEN = frozenset({"account_inactive", "token_revoked", "invalid_auth", "not_authed"})
 
 
@@ -36,6 +37,11 @@ def why(code: str, where: str, otherwise: str, needed: str | None = None) -> str
         return f"The app lacks a Slack permission{scope}: {SCOPE_HINT}."
     if code in NO_TOKEN:
         return "Slack no longer accepts my token. An admin must reinstall the app."
+    if code in TOO_BIG:
+        return (
+            f"Slack found the message too long or not well formed (`{code}`): my fault, and "
+            f"logged. {otherwise}"
+        )
     if code in UNREACHABLE or code.startswith("could not reach Slack"):
         return f"Slack is busy or unreachable right now. {otherwise}"
     return f"Slack answered `{mrkdwn.escape(code)}`. {otherwise}"

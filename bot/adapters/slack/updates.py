@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,12 +15,25 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.adapters.slack import mrkdwn
 from bot.core import durations
 
 CALLBACK = "incident.status_update"
-_USERS = re.compile(r"(\d[\d,]*)\s*(users?|customers?|people)?", re.IGNORECASE)
+_USERS = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s*(users?|customers?|people)?", re.IGNORECASE)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?:\s*of\s*traffic)?", re.IGNORECASE)
+_FIELD = re.compile(r"([A-Za-z_]+)=")
+# A value's opening quote and the quote that closes it: phones and macOS type the curly ones.
+QUOTES = {
+    '"': '"',
+    "'": "'",
+    "\u201c": "\u201d",  # “…”
+    "\u201d": "\u201d",  # ”…”
+    "\u201e": "\u201c",  # „…“
+    "\u2018": "\u2019",  # single curly
+    "\u00ab": "\u00bb",  # «…»
+}
 USAGE = '/incident update impact="checkout errors" affected=5% action="rolling back" next=30m'
+AFFECTED = "a share of traffic between 0 and 100% (like 5%) or a whole number of users (like 1200)"
 
 
 @dataclass
@@ -34,59 +46,134 @@ class UpdateForm:
 
 
 def affected(text: str) -> str | None:
-    """``5%`` → ``5% of traffic``; ``1200`` or ``1,200 users`` → ``1,200 users``; else None."""
+    """``5%`` → ``5% of traffic``; ``1200`` or ``1,200 users`` → ``1,200 users``; None for
+    anything else, a share over 100% or a part of a user among them."""
     text = text.strip()
     if match := _PERCENT.fullmatch(text):
-        return f"{match.group(1)}% of traffic"
+        share = match.group(1)
+        return f"{share}% of traffic" if float(share) <= 100 else None
     if match := _USERS.fullmatch(text):
         count = int(match.group(1).replace(",", ""))
         return f"{count:,} user" + ("" if count == 1 else "s")
     return None
 
 
-def _check(form: UpdateForm, next_text: str) -> UpdateForm:
+def verb(affected: str) -> str:
+    """``are``, as the protocol's sentence says it ("5% of traffic are affected"), but for
+    one user: "1 user is affected"."""
+    return "is" if affected == "1 user" else "are"
+
+
+@dataclass(frozen=True)
+class Promises:
+    """The shortest and the longest time to the next update the playbook allows."""
+
+    shortest: timedelta
+    longest: timedelta
+
+    @classmethod
+    def of(cls, choices: list[timedelta]) -> Promises:
+        """Between the playbook's choices; without any (no status update rule), a day."""
+        return cls(min(choices), max(choices)) if choices else UNBOUND
+
+    def problem(self, promised: timedelta) -> str | None:
+        if self.shortest <= promised <= self.longest:
+            return None
+        return (
+            f"Promise the next update between {durations.say(self.shortest)} and "
+            f"{durations.say(self.longest)}, like next={durations.compact(self.longest)}."
+        )
+
+
+ANY_SOON = timedelta(minutes=30)  # the form's choice for a severity without a status update rule
+UNBOUND = Promises(timedelta(minutes=1), timedelta(days=1))
+
+
+def _check(form: UpdateForm, next_text: str, promises: Promises) -> UpdateForm:
     for name in ("impact", "action"):
         if not getattr(form, name):
             form.errors[name] = f"Say the {name}."
     normalised = affected(form.affected)
     if normalised is None:
-        form.errors["affected"] = "A number of users (1200 users) or a share of traffic (5%)."
+        form.errors["affected"] = f"Say {AFFECTED}."
     else:
         form.affected = normalised
     try:
         form.next_update = durations.parse(next_text)
     except durations.DurationError:
         form.errors["next"] = f"When is the next update? {durations.EXAMPLE}."
+        return form
+    if wrong := promises.problem(form.next_update):
+        form.errors["next"] = wrong
     return form
 
 
-def parse_line(text: str) -> UpdateForm:
+def fields(text: str) -> dict[str, str]:
+    """``name=value`` pairs; a value with spaces is quoted, straight or curly. Raises
+    ValueError naming what is wrong (an unclosed quote, a word that is not ``name=``)."""
+    found: dict[str, str] = {}
+    rest = text.strip()
+    while rest:
+        named = _FIELD.match(rest)
+        if named is None:
+            word = rest.split()[0]
+            raise ValueError(f"`{word}` is not a field: write name=value")
+        rest = rest[named.end() :]
+        closing = QUOTES.get(rest[:1])
+        if closing is None:
+            value = rest.split(maxsplit=1)[0] if rest[:1].strip() else ""
+            rest = rest[len(value) :]
+        else:
+            end = _closing_at(rest, closing)
+            if end < 0:
+                raise ValueError(f"the quote of {named.group(1)}= is never closed")
+            value, rest = rest[1:end], rest[end + 1 :]
+        found[named.group(1).lower()] = value
+        rest = rest.lstrip()
+    return found
+
+
+def _closing_at(rest: str, closing: str) -> int:
+    """Where the quote opening ``rest`` closes: its closing quote at the end of a word."""
+    at = 0
+    while (at := rest.find(closing, at + 1)) > 0:
+        if at + 1 == len(rest) or rest[at + 1].isspace():
+            return at
+    return -1
+
+
+def parse_line(text: str, promises: Promises) -> UpdateForm:
     """The one-line form: ``impact="..." affected=5% action="..." next=30m``."""
     try:
-        words = shlex.split(text)
+        fields_typed = fields(text)
     except ValueError as error:
         return UpdateForm(errors={"line": f"{error}: quote text with spaces, like {USAGE}"})
-    fields = dict(word.partition("=")[::2] for word in words)
-    unknown = sorted(set(fields) - {"impact", "affected", "action", "next"})
+    unknown = sorted(set(fields_typed) - {"impact", "affected", "action", "next"})
     form = UpdateForm(
-        impact=fields.get("impact", "").strip(),
-        affected=fields.get("affected", ""),
-        action=fields.get("action", "").strip(),
+        impact=fields_typed.get("impact", "").strip(),
+        affected=fields_typed.get("affected", ""),
+        action=fields_typed.get("action", "").strip(),
     )
     if unknown:
         form.errors["line"] = f"unknown field(s): {', '.join(unknown)}"
-    return _check(form, fields.get("next", ""))
+    return _check(form, fields_typed.get("next", ""), promises)
 
 
 def modal(incident_id: int, choices: list[timedelta]) -> dict[str, Any]:
-    options = [Option(value=durations.compact(c), text=durations.humanize(c)) for c in choices]
+    """The status update form, offering ``choices`` (the playbook's; none: 30 minutes)."""
+    promises = Promises.of(choices)
+    offered = choices or [ANY_SOON]
+    options = [Option(value=durations.compact(c), text=durations.humanize(c)) for c in offered]
     view = View(
         type="modal",
         callback_id=CALLBACK,
         title="Status update",
         submit="Post update",
         close="Cancel",
-        private_metadata=str(incident_id),
+        # the incident, and the promises the playbook allows, checked when it comes back
+        private_metadata=" ".join(
+            [str(incident_id), *map(durations.compact, (promises.shortest, promises.longest))]
+        ),
         blocks=[
             InputBlock(
                 block_id="impact",
@@ -137,8 +224,17 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
         chosen = element.get("selected_option") or {}
         return str(element.get("value") or chosen.get("value") or "").strip()
 
-    form = UpdateForm(impact=value("impact"), affected=value("affected"), action=value("action"))
-    form = _check(form, value("custom") or value("next"))
+    incident, *promised = str(view.get("private_metadata") or "0").split()
+    try:
+        promises = Promises(*map(durations.parse, promised))
+    except (TypeError, durations.DurationError):  # a form posted before promises travelled
+        promises = UNBOUND
+    form = UpdateForm(  # as typed: in Slack's markup, as a command's text comes
+        impact=mrkdwn.inert(value("impact")),
+        affected=value("affected"),
+        action=mrkdwn.inert(value("action")),
+    )
+    form = _check(form, value("custom") or value("next"), promises)
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")
-    return int(view.get("private_metadata") or 0), form
+    return int(incident) if incident.isdigit() else 0, form

@@ -681,7 +681,8 @@ _MENTION = re.compile(r"(?<![<\w])([@#])([\w.-]*\w)")
 
 
 def _escaped_mentions(text: str, directory: Directory) -> str:
-    """@people, @groups and #channels as Slack sends them with the command's should_escape."""
+    """What was typed as Slack sends it with the command's should_escape: ``&``, ``<`` and
+    ``>`` escaped, @people, @groups and #channels as mentions."""
     users = {name: user_id for user_id, name in directory.users.items()}
     groups = {handle: group_id for group_id, handle in directory.groups.items()}
     channels = {name: channel_id for channel_id, name in directory.channels.items()}
@@ -696,7 +697,8 @@ def _escaped_mentions(text: str, directory: Directory) -> str:
             return f"<!subteam^{groups[name]}|@{name}>"
         return match.group(0)
 
-    return _MENTION.sub(mention, text)
+    typed = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # as Slack does
+    return _MENTION.sub(mention, typed)
 
 
 def _form_errors(answer: bytes) -> dict[str, str]:

@@ -21,6 +21,8 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.entrypoints.sandbox import slack_limits
+
 Json = dict[str, Any]
 SPEC_PATH = Path(__file__).with_name("slack_web_openapi_v2.json")
 API_PREFIX = "/api/"
@@ -1062,6 +1064,10 @@ class SlackApiStub:
         self._authenticate(method, rule, token)
         check_arguments(rule, params)
         payloads = parse_payloads(params)
+        if method.startswith("chat.") and (
+            broken := slack_limits.problem(payloads.blocks, params.get("text"))
+        ):
+            raise _invalid(*broken)
         fault = self._take_fault(method)
         if fault is None and method in POSTING and params.get("channel") in self._refusing:
             error = self._refusing[str(params["channel"])]
@@ -1136,6 +1142,8 @@ class SlackApiStub:
             message = json.loads(body or b"{}")
         except ValueError:
             return 400, "invalid_payload"
+        if slack_limits.problem(message.get("blocks"), message.get("text")):
+            return 400, "invalid_blocks"
         with self._cond:
             replaced = self._sources.get(key) if message.get("replace_original") else None
             if replaced is not None:

@@ -158,7 +158,12 @@ def test_sev3_files_a_ticket_and_opens_no_channel(bot: BotClient) -> None:
 
 
 def test_hostile_and_overlong_titles_are_escaped_and_fit(bot: BotClient) -> None:
-    title = "<!channel> <@U0BOB> & <https://evil.example|click> " + "very long words " * 30
+    # As Slack sends what was typed (should_escape): @channel, @bob, "&", a link, and a
+    # "<!channel>" typed out by hand, which Slack escapes.
+    title = (
+        "<!channel> <@U0BOB|bob> &amp; <https://evil.example|click> &lt;!channel&gt; "
+        + "very long words " * 30
+    )
     bot.command(f"sev1 {title}")
     bot.slack.wait_for("pins.add")
     [create] = bot.slack.calls_to("conversations.create")
@@ -166,9 +171,10 @@ def test_hostile_and_overlong_titles_are_escaped_and_fit(bot: BotClient) -> None
     assert re.fullmatch(r"[a-z0-9-]+", create.params["name"])
     for call in bot.slack.calls_to("chat.postMessage"):
         sent = text_of(call.params)
-        assert "<!channel>" not in sent
-        assert "<@U0BOB>" not in sent
-        assert "&lt;!channel&gt;" in sent
+        assert "<!channel>" not in sent  # notifies no one: shown as the word
+        assert "@channel <@U0BOB|bob> &amp; <https://evil.example|click>" in sent  # as in Slack
+        assert "&lt;!channel&gt;" in sent  # typed out: shown as typed
+        assert "&amp;amp;" not in sent and "&amp;lt;" not in sent  # never escaped twice
     assert_valid_block_kit(bot.slack)
 
 

@@ -124,7 +124,7 @@ def test_services_notes_and_roles_are_recorded(bot: BotClient, channel: str) -> 
         "U0CAROL",
     )
     notes = [m for m in bot.slack.messages(channel) if "noted" in text_of(m)]
-    assert "&lt;!here&gt;" in text_of(notes[0])
+    assert "rolled back @here to v41 &amp; watching" in text_of(notes[0])  # notifying no one
     assert "<!here>" not in text_of(notes[0])
 
 
@@ -176,12 +176,13 @@ def test_incident_commands_outside_an_incident_channel_say_where_to_go(bot: BotC
 
 
 def test_a_note_with_braces_and_markup_is_recorded_verbatim(bot: BotClient, channel: str) -> None:
-    bot.command("note saw {who} and {0} in the logs <@U0BOB>", channel=channel)
+    bot.command("note saw {who} and {0} in the logs <@U0BOB> &lt;b&gt;", channel=channel)
     [posted] = bot.slack.wait_for(
         "chat.postMessage", predicate=lambda call: "noted:" in str(call.params.get("text"))
     )
     said = str(posted.params.get("text"))
-    assert said.endswith("noted: saw {who} and {0} in the logs &lt;@U0BOB&gt;")  # {who} kept
+    # {who} kept; the mention shown as a mention, what was typed as "<b>" as typed
+    assert said.endswith("noted: saw {who} and {0} in the logs <@U0BOB> &lt;b&gt;")
     with bot.runtime.sessions() as session:
         noted = [e for e in Incidents(session).timeline.events(1) if e.kind is EventKind.NOTE_ADDED]
-    assert noted[0].text == "saw {who} and {0} in the logs <@U0BOB>"
+    assert noted[0].text == "saw {who} and {0} in the logs <@U0BOB> &lt;b&gt;"

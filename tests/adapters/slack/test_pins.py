@@ -189,3 +189,46 @@ def test_a_note_stays_while_anything_still_marks_its_message(bot: BotClient) -> 
     assert [n.kind for n in notes(bot)] == [EventKind.NOTE_ADDED]  # still pinned
     send({**pinned, "type": "pin_removed"})
     assert [n.kind for n in notes(bot)] == [EventKind.NOTE_ADDED, EventKind.NOTE_WITHDRAWN]
+
+
+SCREENSHOT = {
+    "id": "F0SHOT",
+    "name": "error-rate.png",
+    "title": "Error rate at 03:10",
+    "permalink": "https://stub.slack.com/files/U0CAROL/F0SHOT/error-rate.png",
+    "user": "U0CAROL",
+}
+
+
+def test_a_pinned_screenshot_an_alert_and_a_file_keep_their_evidence(bot: BotClient) -> None:
+    channel, ts = incident_with_message(bot, "a screenshot")  # Slack's event: text ""
+    screenshot_only = {"ts": ts, "text": "", "user": "U0CAROL", "files": [SCREENSHOT]}
+    alert = {
+        "ts": "7.1",
+        "text": "",
+        "user": "U0ALERTS",
+        "attachments": [
+            {"title": "HighErrorRate", "text": "checkout 5xx at 31%", "fallback": "alert"},
+            {"fallback": "only a fallback"},
+        ],
+    }
+    for n, message in enumerate([screenshot_only, alert]):
+        item = {"type": "message", "channel": channel, "message": message}
+        event = {"type": "pin_added", "user": "U0BOB", "channel_id": channel, "item": item}
+        assert send_event(bot, {**event, "event_ts": f"{n}.5"}) == 200
+        assert len(notes(bot)) == n + 1  # noted before the next: the notes in this order
+    pinned_file = {
+        "type": "pin_added",
+        "user": "U0BOB",
+        "channel_id": channel,
+        "item": {"type": "file", "file": {**SCREENSHOT, "id": "F0LOGS", "name": "logs.txt"}},
+    }
+    assert send_event(bot, pinned_file) == 200
+    shot, alerted, filed = notes(bot)
+    assert shot.text == (
+        ":paperclip: Error rate at 03:10 (error-rate.png) " + SCREENSHOT["permalink"]
+    )
+    assert alerted.text == "HighErrorRate\ncheckout 5xx at 31%\nonly a fallback"
+    assert "(logs.txt)" in (filed.text or "")
+    assert send_event(bot, {**pinned_file, "type": "pin_removed"}) == 200
+    assert [e.kind for e in notes(bot)][-1] is EventKind.NOTE_WITHDRAWN

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
+from bot.adapters.slack.verbs import VERBS
 from bot.core.model import EventKind
 from tests.adapters.slack.conftest import BotClient, on_the_card, text_of
 
@@ -57,3 +60,36 @@ def test_a_published_post_mortem_is_refused_until_the_incident_is_resolved(bot: 
         kinds = [e.kind for e in Incidents(session).timeline.events(1)]
         assert Postmortems(session).get(1) is None
     assert EventKind.POSTMORTEM_PUBLISHED not in kinds
+
+
+def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> None:
+    """What Slack sent (mentions, a channel, a link, escaped & and <) reads as words in the
+    file, where no mention renders; the URL Slack sends as a link is taken as the URL."""
+    bot.reply(bot.command("sev1 checkout &amp; payments fail for <@U0BOB|bob> &lt;sev&gt;"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    steps = [
+        "note <@U0CAROL> saw it in <#C0GENERAL|general>, see <https://grafana.example/d|dash>",
+        "note the logs say:\n# not a heading\n- nor a list",
+    ]
+    for step in steps:
+        assert bot.command(step, user="U0BOB", channel=channel).status == 200
+        assert bot.runtime.work.wait_idle()
+    bot.reply(bot.command("postmortem", channel=channel))
+    [uploaded] = bot.slack.files.values()
+    draft = uploaded.content.decode()
+    assert draft.startswith("# Post-mortem: checkout & payments fail for @bob <sev>")
+    assert "saw it in #general, see dash (https://grafana.example/d)" in draft
+    assert "&lt;" not in draft and "&amp;" not in draft and "<@" not in draft
+    assert "note added: the logs say:\n  # not a heading\n  - nor a list" in draft
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "postmortem done https://wiki.example/pm-1",
+        "postmortem done <https://wiki.example/pm-1>",  # as Slack sends a typed URL
+        "postmortem done <https://wiki.example/pm-1|wiki.example/pm-1>",
+    ],
+)
+def test_the_published_url_is_read_as_slack_sends_it(typed: str) -> None:
+    assert VERBS.parse(typed).text == "https://wiki.example/pm-1"

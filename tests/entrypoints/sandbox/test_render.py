@@ -228,7 +228,8 @@ def test_escapes_are_undone_once() -> None:
 
 def test_hostile_text_escaped_by_the_bot_reads_as_typed() -> None:
     typed = "<!channel> <@U0EVIL> & <https://evil.example|click>"
-    assert md(slack_mrkdwn.escape(typed)) == typed
+    assert md(slack_mrkdwn.inert(typed)) == typed
+    assert md(slack_mrkdwn.escape(slack_mrkdwn.inert(typed))) == typed  # never escaped twice
 
 
 @pytest.mark.parametrize(
@@ -582,8 +583,11 @@ def test_the_bots_deploy_list_and_notices() -> None:
         "• `checkout` v42 (commit `abc1234def56`) by dana, 20 minutes ago",
     ]
     assert show(blocks.error("Only the <b> & co.")).lines == [":warning: Only the <b> & co."]
-    assert show(blocks.notice(slack_mrkdwn.escape("<@U123> & co"))).lines == [
+    assert show(blocks.notice(slack_mrkdwn.inert("<@U123> & co"))).lines == [
         ":information_source: <@U123> & co"
+    ]
+    assert show(blocks.notice(slack_mrkdwn.escape("<@U123> &amp; co"))).lines == [
+        ":information_source: @alice & co"  # a mention, as Slack sent it, shown as one
     ]
 
 
@@ -614,5 +618,5 @@ def test_the_bots_overdue_alert_names_the_escalation_team() -> None:
     lines = show(blocks.notice(text, ""), text).lines
     assert any("Escalating to @sre-leads." in line for line in lines)
     assert any("Owner: @bob." in line for line in lines)
-    # The sample's hostile title is shown as typed, never as a live mention or link.
-    assert any(template_samples.HOSTILE in line for line in lines)
+    # The sample's hostile title is shown as typed, never as a broadcast or a link.
+    assert any(template_samples.HOSTILE_SHOWN in line for line in lines)

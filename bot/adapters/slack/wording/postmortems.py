@@ -25,7 +25,9 @@ class SlackPostmortemWording:
         def named(who: str) -> str:
             return person(who) if mrkdwn.is_user_id(who) else who
 
-        context = postmortem.context(view, updates, view.now, named)
+        context = postmortem.context(
+            view, updates, view.now, named, lambda typed: mrkdwn.plain(typed, named)
+        )
         return self.templates.render("postmortem.md.j2", compact=False, **context)
 
     def published(self, by: str, url: str) -> Message:

@@ -41,13 +41,15 @@ class SlackRoomWording:
 
     def channel_names(self, view: IncidentView) -> Iterator[str]:
         for attempt in range(1, NAME_ATTEMPTS + 1):
-            yield channels.name(view.declared_at, view.id, view.title, attempt)
+            yield channels.name(view.declared_at, view.id, mrkdwn.plain(view.title), attempt)
 
     def card(self, view: IncidentView, playbook: Playbook) -> Message:
         return Message(blocks.card(view, playbook), blocks.headline(view))
 
     def topic(self, view: IncidentView) -> str:
-        return mrkdwn.escape(f"{view.severity.label} · {view.title} · /incident help")
+        # a topic shows no markup: the title's words, escaped as Slack keeps text
+        title = mrkdwn.plain(view.title)
+        return mrkdwn.inert(f"{view.severity.label} · {title} · /incident help")
 
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
         updates = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]

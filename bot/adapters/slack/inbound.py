@@ -1,0 +1,117 @@
+"""Slack's requests at the door: verified, parsed and checked before Bolt sees them.
+
+Bolt's own body parsing guesses the kind from the text: any form body that merely *contains*
+the word ``payload`` (``/incident sev1 payload service down``, a channel named ``payload-team``)
+is taken for an interactivity payload and becomes ``{}``, which no listener matches; a body
+that is not JSON, or a non-numeric signature timestamp, raises inside Bolt and answers 500 with
+a traceback. Here the content type decides how a body is read, the signature is checked with a
+timestamp that must be a number, and the parsed body must have its kind's shape
+(``bot.adapters.slack.shapes``). Bolt then gets the body already parsed and verified (its
+``socket_mode`` requests are exactly that), so it neither parses nor verifies it again.
+
+Answers: 401 for a bad signature, 400 for a malformed body, each with one log line; the rest
+is Bolt's answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltRequest
+
+from bot.adapters.slack import shapes
+
+log = logging.getLogger(__name__)
+JSON = "application/json"
+MAX_AGE_SECONDS = 5 * 60  # Slack's own rule: older signatures may be replays
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: status, headers (a name may repeat) and body."""
+
+    status: int
+    body: str
+    headers: Mapping[str, Sequence[str]]
+
+
+def _refusal(status: int, error: str, detail: str) -> Answer:
+    log.warning("refused a Slack request: %s", detail, extra={"status": status})
+    return Answer(status, json.dumps({"error": error}), {"content-type": [JSON]})
+
+
+def signed(body: bytes, headers: Mapping[str, str], secret: str, now: float) -> str | None:
+    """Why the request's signature does not hold (None: it does). ``headers`` lower-cased."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        return "the signature timestamp is not a number"
+    if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
+        return "the signature timestamp is too old or in the future"
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body  # the bytes, whatever they hold
+    expected = "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
+        return "the signature does not match"
+    return None
+
+
+def parsed(body: bytes, content_type: str) -> Any:
+    """The body as Slack meant it: JSON for events, a form for commands, the form's
+    ``payload`` field (JSON) for interactivity. Raises ValueError when it is none of these
+    (RecursionError for JSON nested deeper than Python reads)."""
+    text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    if content_type == JSON:
+        return _without_nul(json.loads(text))
+    form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+    if "payload" in form and "command" not in form:
+        return _without_nul(json.loads(form["payload"]))
+    return _without_nul(form)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with every NUL character taken out of its strings: no text people type holds
+    one, and the record (PostgreSQL) cannot keep it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+class SlackDoor:
+    """Answers Slack's POSTs: refuses what is unsigned or malformed, hands the rest to Bolt."""
+
+    def __init__(self, bolt: App, secret: str, now: Callable[[], float] = time.time) -> None:
+        self.bolt = bolt
+        self.secret = secret
+        self.now = now
+
+    def answer(self, body: bytes, headers: Mapping[str, str], content_type: str) -> Answer:
+        """``headers`` as received (any case); ``content_type`` without its parameters."""
+        lowered = {name.lower(): value for name, value in headers.items()}
+        unsigned = signed(body, lowered, self.secret, self.now())
+        if unsigned:
+            return _refusal(401, "invalid request", unsigned)
+        try:
+            fields = parsed(body, content_type)
+        except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
+            return _refusal(400, "malformed request", f"unreadable body ({error})")
+        wrong = shapes.problem(fields)
+        if wrong:
+            return _refusal(400, "malformed request", wrong)
+        if fields.get("type") == "app_rate_limited":  # Slack tells; nothing to do but listen
+            log.warning("Slack is rate-limiting the events it sends us")
+            return Answer(200, "", {})
+        request = BoltRequest(body=fields, headers=dict(lowered), mode="socket_mode")
+        response = self.bolt.dispatch(request)
+        return Answer(response.status, response.body, response.headers)

@@ -1,0 +1,309 @@
+"""Slack's requests at the door, from outside: signed requests over HTTP to the running bot.
+
+Every signed, well-formed request Slack can send is answered 2xx and reaches our code, whatever
+its text; a malformed one is refused with 400 and one log line; a bad signature with 401.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from html import escape as html_escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.db.incidents import Incidents
+from bot.adapters.slack.verbs import VERBS
+from bot.entrypoints.sandbox import signing
+from tests.adapters.slack.conftest import GENERAL, SECRET, BotClient
+
+MANIFEST = Path(__file__).resolve().parents[3] / "deploy" / "slack-app-manifest.yaml"
+OVER_HTTP = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def post(bot: BotClient, body: bytes, content_type: str = signing.FORM) -> int:
+    status, _, _ = signing.post(f"{bot.url}/slack/events", body, content_type, SECRET)
+    return status
+
+
+def slack_typed(text: str) -> str:
+    """What Slack sends for ``text`` typed after a command with should_escape: &, <, > escaped."""
+    return html_escape(text, quote=False)
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+# --- the class Bolt's body parsing misread -------------------------------------------------------
+
+MISREAD = [
+    "sev3 payload service is down",  # "payload" anywhere in a form body: Bolt read it as {}
+    "sev3 payload=broken",
+    "sev3 ssl_check=1 fails",
+    'sev3 {"json": "looking"}',
+    "sev3 a&b=c%20d+e",
+    "sev3 type=url_verification challenge=x",
+    "sev3 token=x&command=/other",
+]
+
+
+@pytest.mark.parametrize("text", MISREAD)
+def test_command_texts_bolt_misread_reach_our_code(bot: BotClient, text: str) -> None:
+    sent = bot.command(slack_typed(text))
+    assert sent.status == 200
+    assert "ticket INC-1" in bot.reply(sent)["text"]
+    with bot.runtime.sessions() as session:
+        [stored] = Incidents(session).open()
+    assert stored.incident.title == slack_typed(text.removeprefix("sev3 "))
+
+
+def test_a_channel_or_person_named_payload_is_heard_too(bot: BotClient) -> None:
+    body = signing.slash_command_body(
+        text="help",
+        user_id="U0ALICE",
+        user_name="payload",
+        channel_id=GENERAL,
+        channel_name="payload-team",
+        team_id=bot.slack.identity.team_id,
+    )
+    status, _, answer = signing.post(f"{bot.url}/slack/events", body, signing.FORM, SECRET)
+    assert status == 200
+    assert "/incident commands" in answer.decode()
+
+
+VERB_WORDS = [verb.name for verb in VERBS] + ["1", "#1", ""]
+
+
+@settings(OVER_HTTP)
+@given(
+    verb=st.sampled_from(VERB_WORDS),
+    typed=st.text(st.characters(codec="utf-8"), max_size=300),
+    in_its_channel=st.booleans(),
+)
+def test_any_command_text_is_answered_2xx(
+    bot: BotClient, verb: str, typed: str, in_its_channel: bool
+) -> None:
+    """Any verb, anything after it, in an incident's channel or not: answered, and every
+    Slack call it makes is one Slack takes."""
+    channel = GENERAL
+    if in_its_channel:
+        if not bot.slack.calls_to("conversations.create"):
+            bot.reply(bot.command("sev2 checkout is slow"))
+        channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    assert bot.command(slack_typed(f"{verb} {typed}"), channel=channel).status == 200
+    assert bot.runtime.work.wait_idle()
+    assert all(call.valid for call in bot.slack.calls), [c.summary() for c in bot.slack.calls]
+
+
+@settings(OVER_HTTP)
+@given(title=st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Z"]), min_size=1))
+def test_any_title_is_recorded_as_typed(bot: BotClient, title: str) -> None:
+    sent = bot.command(f"sev3 {slack_typed(title)}")
+    assert sent.status == 200
+    bot.reply(sent)
+    typed = " ".join(slack_typed(title).split())
+    with bot.runtime.sessions() as session:
+        stored = Incidents(session).open()[-1]  # the newest
+    kept = stored.description or stored.incident.title  # a long title: shortened, kept whole
+    assert kept == typed
+    assert all(call.valid for call in bot.slack.calls), [c.summary() for c in bot.slack.calls]
+
+
+# --- Slack's own requests ------------------------------------------------------------------------
+
+
+def test_slacks_checks_are_answered(bot: BotClient) -> None:
+    assert post(bot, urlencode({"ssl_check": "1", "token": "t"}).encode()) == 200
+    challenge = {"type": "url_verification", "challenge": "abc", "token": "t"}
+    status, _, answer = signing.post(
+        f"{bot.url}/slack/events", json.dumps(challenge).encode(), signing.JSON, SECRET
+    )
+    assert (status, json.loads(answer)) == (200, {"challenge": "abc"})
+    assert post(bot, json.dumps({"type": "app_rate_limited"}).encode(), signing.JSON) == 200
+
+
+def test_every_event_the_manifest_subscribes_to_is_answered_2xx(bot: BotClient) -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    for kind in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        event = {"type": kind, "user": "U0BOB", "channel_id": GENERAL, "item": {"type": "file"}}
+        body = signing.event_body(event, team_id=bot.slack.identity.team_id)
+        assert post(bot, body, signing.JSON) == 200, kind
+
+
+# --- malformed and unsigned ----------------------------------------------------------------------
+
+
+def test_a_non_numeric_signature_timestamp_is_401(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    for stamp in ("abc", "", "1e9", "-5", " 1", "²"):
+        body = b"command=%2Fincident&text=help&user_id=U0ALICE&channel_id=C0GENERAL"
+        request = urllib.request.Request(
+            f"{bot.url}/slack/events",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": signing.FORM,
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": signing.sign(body, SECRET)["X-Slack-Signature"],
+            },
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        refused.value.close()
+        assert refused.value.code == 401, stamp
+    assert not tracebacks(caplog)
+
+
+MALFORMED = {
+    "not JSON": (b"{not json", signing.JSON),
+    "JSON, not an object": (b"[1, 2]", signing.JSON),
+    "a payload that is not JSON": (b"payload=%7Bnot", signing.FORM),
+    "a payload that is a list": (b"payload=" + quote("[1]").encode(), signing.FORM),
+    "not UTF-8": (b"text=\xff\xfe", signing.FORM),
+    "JSON nested too deep": (b"[" * 100_000, signing.JSON),
+    "a form field without =": (b"command", signing.FORM),
+    "a view without a view": (
+        b"payload=" + quote('{"type":"view_submission","user":{"id":"U0BOB"}}').encode(),
+        signing.FORM,
+    ),
+    "actions that are a number": (
+        b"payload=" + quote('{"type":"block_actions","actions":3,"user":{"id":"U"}}').encode(),
+        signing.FORM,
+    ),
+    "a command without a user": (b"command=%2Fincident&text=help&channel_id=C1", signing.FORM),
+    "an event that is a string": (
+        json.dumps({"type": "event_callback", "event": "pin_added"}).encode(),
+        signing.JSON,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_a_malformed_request_is_400_with_one_log_line(
+    bot: BotClient, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    body, content_type = MALFORMED[name]
+    with caplog.at_level(logging.INFO, "bot.adapters.slack.inbound"):
+        assert post(bot, body, content_type) == 400
+    [line] = [r for r in caplog.records if r.name == "bot.adapters.slack.inbound"]
+    assert line.getMessage().startswith("refused a Slack request")
+    assert not tracebacks(caplog)
+
+
+def _button() -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0000STUB"},
+        "user": {"id": "U0ALICE"},
+        "channel": {"id": GENERAL},
+        "container": {"type": "message", "channel_id": GENERAL},
+        "trigger_id": "t1",
+        "actions": [{"action_id": "incident.ack", "value": "1:investigating:0", "block_id": "b"}],
+    }
+
+
+def _form() -> dict[str, Any]:
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0000STUB"},
+        "user": {"id": "U0ALICE"},
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "incident.declare",
+            "private_metadata": GENERAL,
+            "state": {
+                "values": {
+                    "title": {"value": {"type": "plain_text_input", "value": "db down"}},
+                    "severity": {"value": {"selected_option": {"value": "sev3"}}},
+                    "started": {"value": {"selected_date_time": int(time.time()) - 60}},
+                }
+            },
+        },
+    }
+
+
+def _pin() -> dict[str, Any]:
+    return {
+        "type": "event_callback",
+        "team_id": "T0000STUB",
+        "event_id": "Ev1",
+        "event": {
+            "type": "pin_added",
+            "user": "U0BOB",
+            "channel_id": GENERAL,
+            "item": {"type": "message", "message": {"ts": "1.2", "text": "x", "user": "U0BOB"}},
+        },
+    }
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [at] if at else []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _paths(inner, (*at, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _paths(inner, (*at, index))
+    return found
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    changed = copy.deepcopy(value)
+    inner = changed
+    for step in path[:-1]:
+        inner = inner[step]
+    inner[path[-1]] = new
+    return changed
+
+
+NONCES = itertools.count()  # the same body twice is a replay, refused as such
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+
+
+@st.composite
+def wrong_typed(draw: st.DrawFn, response_url: str) -> tuple[bytes, str]:
+    """A request Slack sends, with one of its fields replaced by any JSON value (the
+    response_url, where the answer goes, is Slack's own and stays)."""
+    kind = draw(st.sampled_from(["button", "form", "pin"]))
+    template = {"button": _button, "form": _form, "pin": _pin}[kind]()
+    path = draw(st.sampled_from(_paths(template)))
+    mutated = {**_replaced(template, path, draw(JSON_VALUES)), "nonce": next(NONCES)}
+    if kind == "button":
+        mutated["response_url"] = response_url
+    if kind == "pin":
+        return json.dumps(mutated).encode(), signing.JSON
+    return signing.interactivity_body(mutated), signing.FORM
+
+
+@settings(OVER_HTTP)
+@given(data=st.data())
+def test_a_wrong_typed_payload_never_gets_a_500_or_a_traceback(
+    bot: BotClient, caplog: pytest.LogCaptureFixture, data: st.DataObject
+) -> None:
+    caplog.clear()
+    request = data.draw(wrong_typed(bot.slack.response_url(f"fuzz{next(NONCES)}")))
+    assert post(bot, *request) in (200, 400, 404)
+    assert bot.runtime.work.wait_idle()
+    assert not tracebacks(caplog)

@@ -1,0 +1,125 @@
+"""What people type, as the bot reads and shows it: mrkdwn made safe, in pieces a block holds
+and as words for documents; titles shortened at a word; names typed with dashes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
+
+from bot.adapters.slack import blocks, commands, mrkdwn
+from bot.adapters.slack.verbs import VERBS
+
+TOKENS = st.sampled_from(
+    ["<@U0BOB>", "<#C0GENERAL>", "<!date^1773457200^{date_short_pretty} {time}|2026-03-14>"]
+)
+# what people type reaches mrkdwn escaped: the only < and > are the tokens'
+WORDS = st.text(st.characters(codec="utf-8", exclude_characters="<>"), max_size=40)
+TEXTS = st.lists(st.one_of(TOKENS, WORDS), max_size=400).map(" ".join)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+@given(text=TEXTS, limit=st.integers(60, 3000))
+def test_pieces_are_within_the_limit_and_read_as_the_text(text: str, limit: int) -> None:
+    found = mrkdwn.pieces(text, limit)
+    assert all(len(piece) <= limit for piece in found)
+    assert _words("\n".join(found)) == _words(text)
+
+
+@given(text=TEXTS)
+def test_a_token_is_never_cut(text: str) -> None:
+    for piece in mrkdwn.pieces(text, 100):
+        assert piece.count("<") == piece.count(">")
+
+
+def test_a_notice_too_long_for_one_block_takes_several() -> None:
+    text = "word " * 2000
+    said = blocks.notice(text, "")
+    assert len(said) == 4
+    assert " ".join(b["text"]["text"] for b in said).split() == text.split()
+    for block in Block.parse_all(said):
+        block.validate_json()
+
+
+def test_a_notice_too_long_for_a_message_is_shortened_saying_so() -> None:
+    said = blocks.notice("word " * 20_000, "")
+    assert len(said) == blocks.NOTICE_SECTIONS + 1
+    assert said[-2]["text"]["text"].endswith("…")
+    assert "Shortened here: the whole text (100,000 characters)" in said[-1]["elements"][0]["text"]
+    for block in Block.parse_all(said):
+        block.validate_json()
+
+
+@given(title=st.lists(WORDS.filter(lambda w: w.strip() == w and w), max_size=80).map(" ".join))
+def test_a_title_is_shortened_after_a_whole_word(title: str) -> None:
+    short = commands.shortened(title, 60)
+    assert len(short) <= 60
+    if short != title:
+        assert short.endswith("…")
+        kept = short.removesuffix("…").split(" ")
+        whole = title.split(" ")
+        assert kept[:-1] == whole[: len(kept) - 1]
+        assert kept[-1] == whole[len(kept) - 1] or len(kept) == 1
+
+
+ANY = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]))
+MARKUP = st.lists(
+    st.one_of(
+        ANY.map(mrkdwn.inert),
+        st.sampled_from(
+            [
+                "<@U0BOB|bob>",
+                "<@U0BOB>",
+                "<#C0GENERAL|general>",
+                "<https://x.example/a|the link>",
+                "<!here>",
+                "<!channel>",
+                "<!subteam^S0PAY|@payments>",
+            ]
+        ),
+    ),
+    max_size=12,
+).map(" ".join)
+
+
+@given(text=ANY)
+def test_plain_text_made_markup_reads_as_typed(text: str) -> None:
+    assert mrkdwn.escape(mrkdwn.inert(text)) == mrkdwn.inert(text)  # never escaped twice
+    assert mrkdwn.plain(mrkdwn.inert(text)) == text
+
+
+@given(text=st.one_of(ANY, MARKUP))
+def test_what_is_shown_notifies_no_one_and_is_shown_once_escaped(text: str) -> None:
+    shown = mrkdwn.escape(text)
+    assert mrkdwn.escape(shown) == shown
+    for broadcast in ("<!here", "<!channel", "<!everyone", "<!subteam"):
+        assert broadcast not in shown
+
+
+def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words() -> None:
+    typed = "ask <@U0BOB|bob> in <#C0GENERAL|general> &amp; see <https://x.example|dash> <!here>"
+    assert mrkdwn.escape(typed) == (
+        "ask <@U0BOB|bob> in <#C0GENERAL|general> &amp; see <https://x.example|dash> @here"
+    )
+    assert mrkdwn.plain(typed) == "ask @bob in #general & see dash (https://x.example) @here"
+    assert mrkdwn.plain("<@U0CAROL> &lt;b&gt;", lambda user: "Carol") == "Carol <b>"
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("service checkout\u2013api, search", ("checkout-api", "search")),
+        ("service Checkout\u2014API", ("checkout-api",)),
+        ("deploy checkout\u2013api v42", ("checkout-api", "v42")),
+    ],
+)
+def test_typographic_dashes_in_names_are_hyphens(typed: str, words: tuple[str, ...]) -> None:
+    assert VERBS.parse(typed).words == words
+
+
+def test_a_role_typed_with_a_dash_is_a_role() -> None:
+    assert VERBS.parse("role comms\u2013lead <@U0BOB|bob>").text == "comms-lead"

@@ -121,6 +121,7 @@ def context(
         "timeline": [
             {"at": _at(e.at), "actor": person(e.actor), "what": _item(_what(e, person, words))}
             for e in events
+            if e.kind is not EventKind.STAKEHOLDERS_TOLD  # bookkeeping: only a failure tells
         ],
         "follow_ups": [
             {

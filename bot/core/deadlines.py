@@ -100,6 +100,7 @@ class _Planner:
         self.severity: Severity | None = None
         self.closed_at: datetime | None = None
         self.follow_ups = 0
+        self.updates: set[int] = set()  # the seqs of status updates
 
     def open(
         self, kind: DeadlineKind, event: Event, within: timedelta, leads: Iterable[timedelta]
@@ -184,11 +185,14 @@ class _Planner:
                 self.participants.setdefault(event.kind, set()).add(event.actor)
                 self.check_response(event.at)
             case EventKind.STATUS_UPDATE_POSTED:
+                self.updates.add(event.seq)
                 if event.extra.get(AWAITS_TELLING) is None:  # recorded before telling counted
                     self.meet(event.at, DeadlineKind.STATUS_UPDATE)
                 self.open_status_update(event, event.next_update)
             case EventKind.STAKEHOLDERS_TOLD:
                 update = int(event.extra.get("update", "0"))
+                if update not in self.updates:
+                    return  # a change they were told of meets no status-update deadline
                 for deadline in self.waiting(DeadlineKind.STATUS_UPDATE):
                     if deadline.opened_by < update:
                         deadline.met_at = event.at

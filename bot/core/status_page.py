@@ -95,6 +95,17 @@ def page_incident(events: Iterable[Event]) -> PageIncident | None:
     return PageIncident(last["page_incident"], PageStatus(last["status"]), last.get("url", ""))
 
 
+def components_sent(events: Iterable[Event]) -> set[str]:
+    """Every page component the incident's page posts have set (so its resolution brings each
+    back to operational, services renamed since included)."""
+    return {c for e in sent(events) for c in e.extra.get("components", "").split(",") if c}
+
+
+def latest_update(events: Iterable[Event]) -> int:
+    """The timeline entry of the incident's last status update (0 if none)."""
+    return max((e.seq for e in events if e.kind is EventKind.STATUS_UPDATE_POSTED), default=0)
+
+
 def resolutions(events: Iterable[Event]) -> int:
     """How many times the incident was resolved (a reopened one resolves again)."""
     return sum(1 for e in events if e.kind is EventKind.RESOLVED)

@@ -1,7 +1,8 @@
 """What stakeholders have not heard yet: the last status update or resolution meant for them that
 did not reach every stakeholder channel, read from the timeline.
 
-A status update (recorded since telling counts, ``AWAITS_TELLING``) or a resolution is told
+A status update (recorded since telling counts, ``AWAITS_TELLING``) or a change they hear of
+(severity, mitigation, resolution, reopening) is told
 when ``STAKEHOLDERS_TOLD`` names it; each attempt that left channels untold is one
 ``STAKEHOLDERS_NOT_TOLD`` naming them and why. Only the last such entry is owed: a newer update
 that reached everyone tells them what the older one would have. A status update with no outcome
@@ -17,6 +18,17 @@ from dataclasses import dataclass
 
 from bot.core.deadlines import AWAITS_TELLING
 from bot.core.model import Event, EventKind
+
+TOLD_CHANGES = frozenset(
+    {
+        EventKind.SEVERITY_CHANGED,
+        EventKind.MITIGATED,
+        EventKind.RESOLVED,
+        EventKind.REOPENED,
+    }
+)
+"""Besides status updates, what stakeholders hear of (their telling recorded since it counts;
+one recorded before, with no outcome, is not owed)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ def untold(events: Iterable[Event]) -> Untold | None:
     tellable = [
         e
         for e in ordered
-        if e.kind is EventKind.RESOLVED
+        if e.kind in TOLD_CHANGES
         or (e.kind is EventKind.STATUS_UPDATE_POSTED and AWAITS_TELLING in e.extra)
     ]
     if not tellable:
@@ -65,7 +77,7 @@ def untold(events: Iterable[Event]) -> Untold | None:
         if e.kind in (EventKind.STAKEHOLDERS_TOLD, EventKind.STAKEHOLDERS_NOT_TOLD)
         and e.extra.get("update") == str(entry.seq)
     ]
-    if not outcomes:
+    if not outcomes:  # a change's telling is recorded as it happens
         return Untold(entry, None) if entry.kind is EventKind.STATUS_UPDATE_POSTED else None
     last = outcomes[-1]
     if last.kind is EventKind.STAKEHOLDERS_TOLD:

@@ -26,15 +26,21 @@ class Purpose(enum.StrEnum):
     TELL = "tell"
     """A status update or resolution owed to stakeholders (a channel refused it, or the
     process stopped before telling them)."""
+    PAGE = "page"
+    """A resolved incident's status-page incident still open: its resolution is owed."""
 
 
-WORK = frozenset({Purpose.SETUP, Purpose.TRACKER, Purpose.TELL})
+WORK = frozenset({Purpose.SETUP, Purpose.TRACKER, Purpose.TELL, Purpose.PAGE})
 """Timers for owed work rather than a deadline's notices: armed by the use cases, never by
 the deadlines' plan."""
 
 
 SETUP_KEY = "setup"
 TELL_KEY = "stakeholders"
+PAGE_KEY = "status page"
+PAGE_GRACE = timedelta(seconds=30)
+"""How long the request that resolved an incident has to resolve its page incident before the
+timer does."""
 TELL_GRACE = timedelta(seconds=20)
 """How long the request that recorded a status update has to tell stakeholders before the
 timer does."""

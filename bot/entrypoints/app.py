@@ -284,6 +284,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         setup=declaring.resume,
         tracker=follow_ups,
         tell=response.tell_again,
+        page=status_pages.owed,
         on_recorded=lambda incident_id: rooms.refresh_card(service.get(incident_id)),
     )
     ticker = Ticker(

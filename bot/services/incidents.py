@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from bot.core import deadlines, telling, timers
+from bot.core import deadlines, status_page, telling, timers
 from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.deadlines import AWAITS_TELLING, Deadline
 from bot.core.model import Event, EventKind, Incident, Severity
@@ -404,6 +404,11 @@ class IncidentService:
             # A Sev3 escalated, a channel never made: owed now (a pending set-up, such as a
             # new declaration's, keeps its time).
             uow.timers.arm(view.id, timers.SETUP_KEY, timers.Purpose.SETUP, now)
+        page = status_page.page_incident(view.events)
+        if not view.is_open and page is not None and page.is_open:
+            # Its page incident's resolution is owed, with the resolution that owes it.
+            at = now + timers.PAGE_GRACE
+            uow.timers.arm(view.id, timers.PAGE_KEY, timers.Purpose.PAGE, at)
         changed = uow.deadlines.sync(view.id, view.deadlines)
         if self.on_settled is not None:
             for deadline in changed:

@@ -277,7 +277,11 @@ class IncidentResponse:
             return
         before = replay(view.events[: changed.event.seq - 1]).severity
         if kind is not EventKind.SEVERITY_CHANGED or before is not view.severity:
-            self.rooms.announce_change(view, kind, before)
+            refused = self.rooms.announce_change(view, changed.event, before)
+            told = self._told(view, changed.event.seq, refused)
+            if refused:
+                self.rooms.refresh_card(told)
+                raise refused[0]
 
     def _told(self, view: IncidentView, entry: int, refused: Sequence[NotPosted]) -> IncidentView:
         """Record whether stakeholders heard entry ``entry`` (an update, the resolution): told,
@@ -296,15 +300,18 @@ class IncidentResponse:
         if owed is None:
             return True
         entry = owed.entry
-        if entry.kind is EventKind.RESOLVED:
-            message = self.rooms.wording.resolution(view, self._impact(view))
-        else:
-            message = self.rooms.wording.stakeholder_update(view, entry.text or "")
         channels = owed.channels
         if channels is None:
             channels = tuple(self.rooms.stakeholder_channels(view)) or (NO_CHANNEL,)
-        broadcast = entry.kind is EventKind.RESOLVED
-        refused = self.rooms.tell_stakeholders(view, message, broadcast, only=channels)
+        if entry.kind is EventKind.RESOLVED:
+            message = self.rooms.wording.resolution(view, self._impact(view))
+            refused = self.rooms.tell_stakeholders(view, message, True, only=channels)
+        elif entry.kind is EventKind.STATUS_UPDATE_POSTED:
+            message = self.rooms.wording.stakeholder_update(view, entry.text or "")
+            refused = self.rooms.tell_stakeholders(view, message, only=channels)
+        else:
+            before = replay([e for e in view.events if e.seq < entry.seq]).severity
+            refused = self.rooms.announce_change(view, entry, before, only=channels)
         view = self._told(view, entry.seq, refused)
         self.rooms.refresh_card(view)
         return not refused
@@ -335,7 +342,12 @@ class IncidentResponse:
             self._advise(view)
         return refused
 
-    def post_status_update(self, incident_id: int, update: StatusUpdate) -> Refusal | None:
+    def post_status_update(
+        self,
+        incident_id: int,
+        update: StatusUpdate,
+        recorded: Callable[[int], object] = lambda _seq: None,
+    ) -> Refusal | None:
         """Record ``update`` (NoLongerOpen once the incident is resolved: the resolution was
         the last), tell the channel and the stakeholders, and record whether every stakeholder
         channel was told: only then is the pending status-update deadline met (the card says
@@ -349,6 +361,7 @@ class IncidentResponse:
         if not isinstance(changed, Changed):
             return changed
         view, seq = changed.view, changed.event.seq
+        recorded(seq)  # its timeline entry, for what follows it (the status page's offer)
         published = self.rooms.publish_update(view, update.author, update.text)
         view = self._told(view, seq, published.not_told)
         self.rooms.refresh_card(view)

@@ -255,20 +255,31 @@ class Rooms:
         message = self.wording.resolution(view, impact)
         return self.tell_stakeholders(view, message, broadcast=True)
 
-    def announce_change(self, view: IncidentView, kind: EventKind, before: Severity) -> None:
-        """Tell stakeholders of a severity change, a mitigation or a reopening (an escalation
-        shown in the channel too); NotPosted as ``announce_resolution``."""
+    def announce_change(
+        self,
+        view: IncidentView,
+        entry: Event,
+        before: Severity,
+        only: Iterable[str] | None = None,
+    ) -> list[NotPosted]:
+        """Tell stakeholders (``only`` those channels) of the change ``entry``: a severity
+        change (from ``before``), a mitigation or a reopening; an escalation is shown in the
+        announcement channel too, and a channel the new severity adds gets the whole
+        announcement. Returns the channels that refused it."""
+        kind = entry.kind
         escalated = kind is EventKind.SEVERITY_CHANGED and view.severity < before
         message = self.wording.change(view, kind, before)
-        refused = []
-        moved = kind is EventKind.SEVERITY_CHANGED  # ``view`` ends with the change
-        newly = set(self.newly_told(view, _severities(view.events[:-1]))) if moved else set()
-        if newly:  # they hear of it for the first time: the whole announcement
+        earlier = [e for e in view.events if e.seq < entry.seq]
+        moved = kind is EventKind.SEVERITY_CHANGED
+        newly = set(self.newly_told(view, _severities(earlier))) if moved else set()
+        chosen = self.stakeholder_channels(view) if only is None else list(only)
+        refused: list[NotPosted] = []
+        if newly & set(chosen):  # they hear of it for the first time: the whole announcement
             announcement = self.wording.announcement(view, view.channel_id)
-            refused += self.tell_stakeholders(view, announcement, only=newly)
-        others = [c for c in self.stakeholder_channels(view) if c not in newly]
+            refused += self.tell_stakeholders(view, announcement, only=newly & set(chosen))
+        others = [c for c in chosen if c not in newly]
         refused += self.tell_stakeholders(view, message, broadcast=escalated, only=others)
-        self._raise_first(refused)
+        return refused
 
     def stakeholder_channels(self, view: IncidentView) -> list[str]:
         """Where stakeholders of ``view`` read: the announcement channel, then the channels

@@ -149,6 +149,17 @@ class NoLongerOpen:
 
 
 @dataclass(frozen=True)
+class OpenAgain:
+    """A resolution for an incident reopened since: the page stays as it is."""
+
+
+@dataclass(frozen=True)
+class Superseded:
+    """An update older than the incident's last one: customers get the newest, offered with
+    it."""
+
+
+@dataclass(frozen=True)
 class InProgress:
     """Someone's request is with the page right now."""
 
@@ -170,6 +181,8 @@ class Sent:
 
 Refusal = (
     NotConfigured
+    | OpenAgain
+    | Superseded
     | AlreadySent
     | NotOpenedYet
     | AlreadyOpen
@@ -219,7 +232,11 @@ class StatusPages:
         else:
             status = PAGE_STATUS[view.state]
             shows = self.playbooks[view.severity].status_page.components
-        components = {c: shows for _, ids in on_page for c in ids}
+        # Components set before, of services no longer named, are back to operational.
+        components = dict.fromkeys(
+            sorted(status_page.components_sent(view.events)), ComponentStatus.OPERATIONAL
+        )
+        components |= {c: shows for _, ids in on_page for c in ids}
         return PagePost(name, status, body, components, tag=str(view.id))
 
     def at_declaration(self, view: IncidentView) -> None:
@@ -251,6 +268,12 @@ class StatusPages:
         except ChatFailure:
             log.exception("could not offer the update", extra={"incident_id": view.id})
 
+    def owed(self, incident_id: int) -> bool:
+        """The page's resolution, owed since the incident was resolved (the page timer, after
+        a crash or a failure): True once nothing is owed."""
+        outcome = self.after_resolution(BOT, incident_id)
+        return not isinstance(outcome, Failed | InProgress)
+
     def after_resolution(self, user: str, incident_id: int) -> Sent | Failed | Refusal | None:
         """The incident was resolved (or closed): resolve its page incident and bring its
         components back to operational, if one is open. None when there is nothing to do."""
@@ -271,11 +294,17 @@ class StatusPages:
         def claim(uow: UnitOfWork, view: IncidentView) -> Refusal | IncidentView:
             if (forbidden := allowed(view)) is not None:
                 return forbidden
-            if not self.components(view):
+            opened = status_page.page_incident(view.events)
+            resolving = offer.send is Send.RESOLVE and opened is not None
+            if not self.components(view) and not resolving:
                 return NotConfigured()
             if (entry := status_page.sent_as(view.events, key)) is not None:
                 return AlreadySent(entry)
-            opened = status_page.page_incident(view.events)
+            if offer.send is Send.RESOLVE and view.is_open:
+                return OpenAgain()
+            newest = status_page.latest_update(view.events)
+            if offer.send is not Send.RESOLVE and 0 < offer.basis < newest:
+                return Superseded()
             if offer.send is Send.OPEN and opened is not None:
                 return AlreadyOpen(opened)
             if offer.send is not Send.OPEN and opened is None:
@@ -302,7 +331,7 @@ class StatusPages:
                 extra={"incident_id": offer.incident_id, "send": str(offer.send)},
             )
             return Failed(failure)
-        view = self._record(user, offer, key, answer)
+        view = self._record(user, offer, key, answer, post)
         self.refresh(view)
         self._tell(view, self.wording.sent(view, user, offer.send, answer))
         return Sent(answer, view)
@@ -316,7 +345,9 @@ class StatusPages:
         found = page.find(post.tag)  # opened by a request that died before recording it
         return page.update(found.id, post) if found else page.open(post)
 
-    def _record(self, user: str, offer: Offer, key: str, answer: PageIncident) -> IncidentView:
+    def _record(
+        self, user: str, offer: Offer, key: str, answer: PageIncident, post: PagePost
+    ) -> IncidentView:
         event = self.incidents.event(
             EventKind.STATUS_PAGE_UPDATED,
             user,
@@ -327,6 +358,7 @@ class StatusPages:
                 "page_incident": answer.id,
                 "status": str(answer.status),
                 "url": answer.url,
+                "components": ",".join(sorted(post.components)),
             },
         )
 

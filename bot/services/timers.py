@@ -125,7 +125,9 @@ class TimerRunner:
         on_recorded: Callable[[int], None] | None = None,
         tracker: TrackerWork | None = None,
         tell: Callable[[int], bool] | None = None,
+        page: Callable[[int], bool] | None = None,
     ) -> None:
+        self.page = page  # resolves a resolved incident's status-page incident
         self.tell = tell  # tells stakeholders what they are owed; None: nothing to tell here
         self.setup = setup  # finishes an incident's room; None: nothing to finish here
         self.tracker = tracker  # files follow-ups in the team's tracker; None: none configured
@@ -242,7 +244,7 @@ class TimerRunner:
             case Purpose.ESCALATE:
                 coming = deadline.next_escalation
                 return coming is not None and escalation_key(deadline.key, coming.step) == timer.key
-            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE:
                 return False  # not a deadline's
 
     def _work(self, timer: ClaimedTimer, now: datetime) -> str:
@@ -255,6 +257,7 @@ class TimerRunner:
         work: Callable[[int], bool] | None = {
             Purpose.SETUP: self.setup,
             Purpose.TELL: self.tell,
+            Purpose.PAGE: self.page,
             Purpose.TRACKER: tracker.sync if tracker else None,
         }.get(timer.purpose)
         try:
@@ -313,7 +316,7 @@ class TimerRunner:
                 return self.announcer.escalate(view, deadline, escalation, now, tag)
             case Purpose.REMINDER:
                 return self.announcer.remind(view, deadline, now, tag)
-            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE:
                 raise AssertionError("a set-up timer is not a deadline's: it says nothing")
 
     def _settle(
@@ -367,7 +370,7 @@ class TimerRunner:
                     return None
                 extra["notice"] = "reminder"
                 return self.service.event(EventKind.NOTICE_UNDELIVERED, BOT, text=what, extra=extra)
-            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE:
                 return None
 
     def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:

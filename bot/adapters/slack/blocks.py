@@ -140,10 +140,13 @@ def _not_told(view: IncidentView) -> str:
     owed = view.untold
     if owed is None or not owed.refused:
         return ""
-    if owed.entry.kind is EventKind.RESOLVED:
-        what = "the incident is resolved"
-    else:
-        what = f"of the status update of {mrkdwn.date(owed.entry.at, '{time}')}"
+    at = mrkdwn.date(owed.entry.at, "{time}")
+    what = {
+        EventKind.RESOLVED: "the incident is resolved",
+        EventKind.SEVERITY_CHANGED: f"of the severity change at {at}",
+        EventKind.MITIGATED: f"that it was mitigated at {at}",
+        EventKind.REOPENED: f"that it was reopened at {at}",
+    }.get(owed.entry.kind, f"of the status update of {at}")
     reasons = [
         f"Not posted in {_where(channel)}: {_why(channel, code)}" for channel, code in owed.refused
     ]

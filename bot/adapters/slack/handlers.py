@@ -56,6 +56,7 @@ from bot.services.status_page import (
     AlreadyOpen,
     AlreadySent,
     Failed,
+    InProgress,
     NoLongerOpen,
     Offer,
     Sent,
@@ -273,9 +274,12 @@ class Handlers:
 
         try:
             reply = self.act(who, incident_id, EventKind.RESOLVED, resolution, shown=shown)
-        except NotTold:
-            self._resolve_on_page(who, incident_id)  # the person hears of the channel first
-            raise
+        except NotTold as partial:
+            page = self._resolve_on_page(who, incident_id)
+            if page is None:
+                raise
+            told = error(failures.not_told(partial))  # the channel first, then the page
+            return replace(page, blocks=[*told.blocks, *page.blocks], text=told.text)
         return self._resolve_on_page(who, incident_id) or reply
 
     def _resolve_on_page(self, who: Invocation, incident_id: int) -> Reply | None:
@@ -283,14 +287,16 @@ class Handlers:
         the person hears when the page did not take it (a button to try again)."""
         pages = self.use.status_pages
         outcome = pages.after_resolution(who.user, incident_id) if pages else None
-        if not isinstance(outcome, Failed) or pages is None:
+        if not isinstance(outcome, Failed | InProgress) or pages is None:
             return None
         view = self.service.get(incident_id)
         offer = Offer(incident_id, Send.RESOLVE, status_page.resolutions(view.events))
-        reply = error(
-            f"{blocks.headline(view)} is resolved, but "
-            f"{page_words.failed(outcome.failure, Send.RESOLVE)}"
+        why = (
+            page_words.failed(outcome.failure, Send.RESOLVE)
+            if isinstance(outcome, Failed)
+            else page_words.refusal(outcome) + " I resolve it there once that is done."
         )
+        reply = error(f"{blocks.headline(view)} is resolved, but the status page is not yet: {why}")
         return replace(
             reply, blocks=[*reply.blocks, page_words.offer_buttons(offer, pages.post(view, offer))]
         )
@@ -529,25 +535,24 @@ class Handlers:
             form.next_update,
             sentence,
         )
+        entries: list[int] = []
         try:
-            refused = self.use.response.post_status_update(incident_id, update)
+            refused = self.use.response.post_status_update(incident_id, update, entries.append)
         except NotTold:
-            self._offer_update(incident_id)
+            self._offer_update(incident_id, entries)
             raise
         if refused is not None:
             return _refusal(refused)
-        self._offer_update(incident_id)
+        self._offer_update(incident_id, entries)
         told = Message(blocks.notice(sentence, ""), sentence)
         return _told_elsewhere(who, [(self.service.get(incident_id), told)])
 
-    def _offer_update(self, incident_id: int) -> None:
-        """The status update just posted, offered to the status page (if one is set up)."""
-        if self.use.status_pages is None:
+    def _offer_update(self, incident_id: int, entries: list[int]) -> None:
+        """The status update just posted (its timeline entry in ``entries``), offered to the
+        status page (if one is set up)."""
+        if self.use.status_pages is None or not entries:
             return
-        view = self.service.get(incident_id)
-        posted = [e.seq for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
-        if posted:
-            self.use.status_pages.after_update(view, posted[-1])
+        self.use.status_pages.after_update(self.service.get(incident_id), entries[0])
 
     def status(self, view: IncidentView) -> Reply:
         card = self.use.rooms.card(view)

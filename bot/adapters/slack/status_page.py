@@ -23,10 +23,12 @@ from bot.services.status_page import (
     NotConfigured,
     NotOpenedYet,
     Offer,
+    OpenAgain,
     PageFailure,
     PagePost,
     Reason,
     Refusal,
+    Superseded,
 )
 
 CONFIRM_LIMIT = 300  # characters of a confirmation dialog's text (Slack's limit)
@@ -185,6 +187,16 @@ def refusal(refused: Refusal) -> str:
         return (
             "The incident is over, so nothing more goes to the status page: its resolution "
             "resolved the page incident. Type `/incident reopen` if it is back."
+        )
+    if isinstance(refused, OpenAgain):
+        return (
+            "The incident was reopened since: the status page stays as it is. Its next "
+            "resolution resolves the page incident."
+        )
+    if isinstance(refused, Superseded):
+        return (
+            "A newer status update was posted since: customers get that one (its own offer). "
+            "Nothing was sent."
         )
     if isinstance(refused, InProgress):
         return (

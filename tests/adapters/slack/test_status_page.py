@@ -163,7 +163,10 @@ def test_a_resolution_the_page_refuses_offers_to_try_again(
     page.fail_next(422, "component status must be one of operational")
     told = bot.reply(bot.command("resolve", channel=channel))
     said = text_of(told)
-    assert "is resolved, but I could not resolve the incident on the status page" in said
+    assert (
+        "is resolved, but the status page is not yet: I could not resolve the incident on "
+        "the status page" in said
+    )
     assert "HTTP 422" in said
     assert page.component_status(COMPONENT) == "major_outage"
     [retry] = [e for b in told["blocks"] if b["type"] == "actions" for e in b["elements"]]

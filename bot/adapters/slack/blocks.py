@@ -74,10 +74,6 @@ def headline(view: IncidentView) -> str:
     return f"{incident.severity.label} incident {view.id}: {escape(incident.title)}"
 
 
-FIELDS = 10
-"""A section's most fields (Slack's limit)."""
-
-
 def _fields(view: IncidentView) -> list[MarkdownTextObject]:
     incident = view
     commander = (
@@ -97,15 +93,10 @@ def _fields(view: IncidentView) -> list[MarkdownTextObject]:
     ]
     if (page := status_page.page_incident(view.events)) is not None:
         pairs.append(("Status page", _page_line(page)))
-    roles = [(escape(role), mrkdwn.user(u)) for role, u in sorted(incident.roles.items())]
-    room = FIELDS - len(pairs)  # Slack shows at most 10 fields: the roles share what is left
-    if len(roles) <= room:
-        pairs += [(f"Role: {role}", who) for role, who in roles]
-    else:
-        pairs += [(f"Role: {role}", who) for role, who in roles[: room - 1]]
-        rest = " · ".join(f"{role} {who}" for role, who in roles[room - 1 :])
-        pairs.append(("Roles", rest))
-    return [MarkdownTextObject(text=truncate(f"*{k}*\n{v}", FIELD_LIMIT)) for k, v in pairs]
+    pairs += [
+        (f"Role: {escape(role)}", mrkdwn.user(u)) for role, u in sorted(incident.roles.items())
+    ]
+    return [MarkdownTextObject(text=truncate(f"*{k}*\n{v}", FIELD_LIMIT)) for k, v in pairs[:10]]
 
 
 def _page_line(page: PageIncident) -> str:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace as replaced
 from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import blocks as card_blocks
 from bot.adapters.slack.gateway import SlackFailure
 from bot.adapters.slack.tickets import SlackTriageTickets
 from bot.adapters.slack.wording.postmortems import SlackPostmortemWording
 from bot.adapters.slack.wording.rooms import SlackRoomWording
 from bot.adapters.template_samples import HOSTILE, incident_view
 from bot.adapters.templates import Templates
-from bot.playbooks import loader
 from bot.services.rooms import SetupProblem, Step, TicketNotFiled
-from tests.adapters.slack.conftest import SHIPPED_PLAYBOOKS
 from tests.services.fakes import FakeChat
 
 
@@ -123,15 +119,3 @@ def test_the_draft_asks_names_only_for_slack_user_ids(templates: Templates) -> N
     assert asked
     assert all(who.startswith("U0") for who in asked)
     assert "@u0alice" in draft
-
-
-def test_the_card_keeps_every_role_within_slacks_ten_fields() -> None:
-    view, _ = incident_view()
-    roles = {f"role{n}": f"U0PERSON{n}" for n in range(7)}
-    card = card_blocks.card(
-        replaced(view, roles=roles), loader.load(SHIPPED_PLAYBOOKS)[view.severity]
-    )
-    [fields] = [b["fields"] for b in card if b.get("fields")]
-    assert len(fields) <= 10
-    shown = " ".join(f["text"] for f in fields)
-    assert all(f"<@U0PERSON{n}>" in shown for n in range(7))

@@ -340,11 +340,6 @@ class Rooms:
         message = self.wording.announcement(view, view.channel_id)
         return self._announce_in(view, self.announce_channel, message, resuming=True)
 
-    @staticmethod
-    def _raise_first(refused: list[NotPosted]) -> None:
-        if refused:
-            raise refused[0]
-
     def _post(
         self, channel: str, message: Message, thread: str | None = None, broadcast: bool = False
     ) -> None:

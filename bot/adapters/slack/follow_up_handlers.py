@@ -58,16 +58,16 @@ class FollowUpHandlers:
                 said = "added"
             case "done":
                 result = self.follow_ups.done(user, view.id, number)
-                said = "done"
+                said = "marked done"
             case "wontdo":
                 result = self.follow_ups.drop(user, view.id, number, command.text)
-                said = "dropped"
+                said = "dropped (won't do)"
             case "owner":
                 result = self.follow_ups.change(user, view.id, number, owner=command.user)
                 said = "reassigned"
             case "due":
                 result = self.follow_ups.change(user, view.id, number, due=due)
-                said = "moved"
+                said = "moved the due date of"
             case _:
                 result = self.follow_ups.change(user, view.id, number, what=command.text)
                 said = "edited"
@@ -89,7 +89,7 @@ class FollowUpHandlers:
     def _tell(
         self, who: Invocation, view: IncidentView, follow_up: FollowUp, said: str
     ) -> Reply | None:
-        line = f"{mrkdwn.user(who.user)} {_verb(said)} {line_of(view, follow_up)}"
+        line = f"{mrkdwn.user(who.user)} {said} {line_of(view, follow_up)}"
         if view.channel_id is None:
             return notice(f"{blocks.headline(view)}: {line}", ":pushpin:")
         try:
@@ -161,17 +161,6 @@ class FollowUpHandlers:
             for r in [header, *hidden, *rows]
         ]
         return Reply([b.to_dict() for b in content], f"Follow-ups of incident {view.id}")
-
-
-def _verb(said: str) -> str:
-    return {
-        "added": "added",
-        "done": "marked done",
-        "dropped": "dropped (won't do)",
-        "reassigned": "reassigned",
-        "moved": "moved the due date of",
-        "edited": "edited",
-    }[said]
 
 
 def line_of(view: IncidentView, follow_up: FollowUp) -> str:

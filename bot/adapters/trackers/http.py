@@ -47,18 +47,14 @@ def call(
     except urllib.error.HTTPError as refused:
         why = _message(refused.read())
         status = refused.code
-        lasting = (status in LASTING and status != 403) or _rate_limit_free_403(refused, status)
+        rate_limited = status == 403 and refused.headers.get("x-ratelimit-remaining") == "0"
+        lasting = status in LASTING and not rate_limited
         raise TrackerUnavailable(
             f"{tracker} answered {status}{': ' + why if why else ''}", lasting=lasting
         ) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as down:
         reason = getattr(down, "reason", down)
         raise TrackerUnavailable(f"{tracker} could not be reached: {reason}") from None
-
-
-def _rate_limit_free_403(refused: urllib.error.HTTPError, status: int) -> bool:
-    """A 403 is lasting unless it is GitHub's rate limit (which says when it resets)."""
-    return status == 403 and refused.headers.get("x-ratelimit-remaining") != "0"
 
 
 def _message(raw: bytes) -> str:

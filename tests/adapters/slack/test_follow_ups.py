@@ -23,11 +23,16 @@ from tests.adapters.slack.conftest import (
 )
 
 
-@pytest.fixture
-def channel(bot: BotClient) -> str:
+def declared(bot: BotClient) -> str:
+    """A Sev1 declared and set up; its channel."""
     bot.reply(bot.command("sev1 checkout is returning 500s"))
     assert bot.runtime.work.wait_idle()
     return str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+
+
+@pytest.fixture
+def channel(bot: BotClient) -> str:
+    return declared(bot)
 
 
 def said_in(bot: BotClient, channel: str) -> list[str]:
@@ -154,9 +159,7 @@ def test_a_follow_up_is_filed_in_github_and_done_when_its_issue_is_closed_there(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    bot.reply(bot.command("sev1 checkout is returning 500s"))
-    assert bot.runtime.work.wait_idle()
-    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    channel = declared(bot)
     bot.command("follow-up add retries to the payment client <@U0BOB|bob> due 14d", channel=channel)
     assert bot.runtime.work.wait_idle()
 
@@ -180,9 +183,7 @@ def test_a_follow_up_added_while_github_is_down_is_filed_once_it_is_back(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    bot.reply(bot.command("sev1 checkout is returning 500s"))
-    assert bot.runtime.work.wait_idle()
-    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    channel = declared(bot)
     github.fail_next(503, {"message": "Service unavailable"})
     bot.command("follow-up add retries", channel=channel)
     assert bot.runtime.work.wait_idle()

@@ -50,6 +50,9 @@ class FollowUp:
     why_not: str = ""
     """Why it won't be done, if dropped."""
     link: TrackerLink | None = None
+    refused: str = ""
+    """Why the tracker last refused it for good ("" if it did not, or it changed since): the
+    bot does not ask the tracker about it again until someone changes it."""
 
     @property
     def is_open(self) -> bool:
@@ -81,6 +84,7 @@ FOLLOW_UP_KINDS = frozenset(
         EventKind.FOLLOW_UP_DONE,
         EventKind.FOLLOW_UP_DROPPED,
         EventKind.FOLLOW_UP_LINKED,
+        EventKind.FOLLOW_UP_REFUSED,
     }
 )
 
@@ -123,6 +127,9 @@ def added(event: Event, number: int) -> FollowUp:
 
 
 def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
+    if event.kind is EventKind.FOLLOW_UP_REFUSED:
+        return replace(follow_up, refused=event.text or "refused")
+    follow_up = replace(follow_up, refused="")  # a change is worth asking the tracker again
     match event.kind:
         case EventKind.FOLLOW_UP_CHANGED:
             extra = event.extra
@@ -146,6 +153,8 @@ def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
 
 
 DUE_EXAMPLE = "a date such as 2026-12-15, or a time from now such as 14d or 2w"
+FARTHEST_DUE = timedelta(days=366)
+"""A follow-up due later than this is a wish, not a follow-up (and ``999w`` a typo)."""
 
 
 class DueError(ValueError):
@@ -154,8 +163,8 @@ class DueError(ValueError):
 
 def due_from(text: str, now: datetime) -> datetime:
     """When a follow-up typed as due ``text`` is due (UTC): a date (``2026-12-15``: by the end
-    of that day, UTC) or a time from ``now`` (``14d``, ``36h``, ``2w``). Raises DueError,
-    also for a time not after ``now``."""
+    of that day, 23:59 UTC) or a time from ``now`` (``14d``, ``36h``, ``2w``). Raises
+    DueError, also for a time not after ``now`` or more than ``FARTHEST_DUE`` after it."""
     cleaned = text.strip().lower()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
@@ -169,6 +178,8 @@ def due_from(text: str, now: datetime) -> datetime:
         raise DueError(f"`{text}` is not a due date: give {DUE_EXAMPLE}") from error
     if due <= now:
         raise DueError(f"{text} is past: give {DUE_EXAMPLE}")
+    if due > now + FARTHEST_DUE:
+        raise DueError(f"{text} is more than a year away: give a date within a year")
     return due
 
 
@@ -195,4 +206,7 @@ def follow_up_entry(
             return f"follow-up {number} won't be done: {typed(event.text or '')}"
         case EventKind.FOLLOW_UP_LINKED:
             return f"follow-up {number} filed as {typed(event.extra.get('key', '?'))}"
+        case EventKind.FOLLOW_UP_REFUSED:
+            tracker = event.extra.get("tracker", "the tracker")
+            return f"follow-up {number}: {tracker} refused it: {typed(event.text or '')}"
     return str(event.kind).replace("_", " ")

@@ -59,6 +59,9 @@ class EventKind(enum.StrEnum):
     """Won't do (``text``: why)."""
     FOLLOW_UP_LINKED = "follow_up_linked"
     """Its issue in the team's tracker: ``extra``: ``tracker``, ``key``, ``url``."""
+    FOLLOW_UP_REFUSED = "follow_up_refused"
+    """The tracker refused to file, read or close it for good (``text``: why, in the
+    tracker's words; ``extra``: ``tracker``). It is not tried again until it next changes."""
     STATUS_PAGE_UPDATED = "status_page_updated"
     """Something reached the public status page (``extra``: what, its id there, status)."""
 

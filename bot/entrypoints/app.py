@@ -20,7 +20,7 @@ from bot.adapters.db import schema
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
-from bot.adapters.slack import retries
+from bot.adapters.slack import mrkdwn, retries
 from bot.adapters.slack.handlers import Handlers, UseCases
 from bot.adapters.slack.identity import BotIdentity
 from bot.adapters.slack.listeners import Listeners
@@ -172,7 +172,13 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
     poll = timedelta(seconds=settings.tracker_poll_seconds)
     follow_ups = FollowUps(
-        service, access, playbooks, _trackers(settings), poll, person=chat.display_name
+        service,
+        access,
+        playbooks,
+        _trackers(settings),
+        poll,
+        person=chat.display_name,
+        words=lambda typed: mrkdwn.plain(typed, chat.display_name),
     )
     rooms = Rooms(
         chat,
@@ -242,7 +248,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             status_pages,
         )
     )
-    follow_ups.on_closed_there = handlers.follow_ups.closed_there
+    follow_ups.news = handlers.follow_ups
     identity = BotIdentity(web)
     identity.check()
     work = WorkTracker()

@@ -13,13 +13,15 @@ for its webhook.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.core import timers
 from bot.core.access import Right
-from bot.core.follow_ups import Destination, FollowUp
+from bot.core.follow_ups import Destination, FollowUp, FollowUpState
 from bot.core.model import Event, EventKind
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotPermitted
@@ -36,6 +38,12 @@ TRACKER_GRACE = timedelta(seconds=20)
 """How long the request that added a follow-up has to file it before the timer does."""
 TRACKER_RETRY = timedelta(seconds=30)
 TRACKER_RETRY_MOST = timedelta(minutes=15)
+SYNC_KEY = "follow-ups syncing"
+SYNC_LEASE = timedelta(minutes=5)
+"""How long one sync may hold an incident's follow-ups before another may take over (its holder
+died): a tracker call times out after 10 s, so this is room for thirty of them."""
+TITLE_MOST = 240
+"""Characters of an issue's title (GitHub takes 256, Jira 255)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,18 @@ class DueInThePast:
 Refusal = NotPermitted | NoSuchFollowUp | FollowUpClosed | DueInThePast
 
 
+class FollowUpNews(Protocol):
+    """Where the incident hears what the tracker did (its channel). Each may raise."""
+
+    def closed_there(self, view: IncidentView, follow_up: FollowUp) -> None:
+        """Its issue was closed in the tracker, so it is done (or won't be done) here."""
+        ...
+
+    def refused(self, view: IncidentView, follow_up: FollowUp) -> None:
+        """The tracker refused it for good (``follow_up.refused`` says why)."""
+        ...
+
+
 class FollowUps:
     def __init__(
         self,
@@ -69,10 +89,12 @@ class FollowUps:
         trackers: Mapping[str, Tracker],
         poll_every: timedelta = timedelta(minutes=15),
         person: Callable[[str], str] = str,
-        on_closed_there: Callable[[IncidentView, FollowUp], None] | None = None,
+        words: Callable[[str], str] = str,
+        news: FollowUpNews | None = None,
     ) -> None:
-        self.on_closed_there = on_closed_there  # tells the channel; None: nobody to tell
+        self.news = news  # tells the channel; None: nobody to tell
         self.person = person  # how people outside Slack know a user id (@bob)
+        self.words = words  # what people typed, from the chat's markup to plain words
         self.incidents = incidents
         self.access = access
         self.playbooks = playbooks
@@ -200,35 +222,73 @@ class FollowUps:
 
     def sync(self, incident_id: int) -> bool:
         """Bring the incident's follow-ups and their tracker issues into step: file the open
-        ones not filed yet, close the issues of those done or dropped here, and mark done here
-        those whose issues were closed there. True when nothing is owed any more (the timer
-        then polls again later while a filed follow-up is open). Raises StorageUnavailable."""
-        view = self.incidents.get(incident_id)
-        found = self.destination(view)
-        if found is None:
-            return True
-        tracker, where = found
-        try:
-            for follow_up in view.follow_ups:
-                self._sync_one(view, follow_up, tracker, where)
-        except TrackerUnavailable as failure:
-            log.warning(
-                "the tracker is unavailable: %s",
-                failure,
-                extra={"incident_id": incident_id, "tracker": tracker.name},
-            )
-            return False
-        return True
+        ones not filed yet, close the issues of those done or dropped here (as done or as won't
+        do), and close here those whose issues were closed there. True when nothing is owed
+        any more (the timer then polls again later while a filed follow-up is open); False
+        when the tracker is down or another request or replica is syncing this incident (one
+        at a time, so none is filed twice): the timer tries again.
 
-    def _sync_one(
-        self, view: IncidentView, follow_up: FollowUp, tracker: Tracker, where: Destination
-    ) -> None:
-        if follow_up.link is None:
-            if not follow_up.is_open:
+        A follow-up the tracker refuses for good (its issue deleted, a workflow without a done
+        transition) is recorded as refused, the channel is told, and the others go on; it is
+        not tried again until someone changes it. Raises StorageUnavailable."""
+        holder = self._take(incident_id)
+        if holder is None:
+            return False
+        try:
+            view = self.incidents.get(incident_id)
+            for follow_up in view.follow_ups:
+                if follow_up.refused:
+                    continue
+                try:
+                    self._sync_one(view, follow_up)
+                except TrackerUnavailable as failure:
+                    log.warning(
+                        "the tracker refused follow-up %s: %s",
+                        follow_up.number,
+                        failure,
+                        extra={"incident_id": incident_id, "lasting": failure.lasting},
+                    )
+                    if not failure.lasting:
+                        return False  # it is down: the others would wait on it too
+                    self._refused(view, follow_up, failure)
+            return True
+        finally:
+            self._let_go(incident_id, holder)
+
+    def _take(self, incident_id: int) -> str | None:
+        """Become the one syncing the incident (a lease, in case the holder dies); None if
+        another holds it."""
+        holder = uuid.uuid4().hex
+        key = f"{SYNC_KEY}:{incident_id}"
+
+        def take(uow: UnitOfWork, view: IncidentView) -> str | None:
+            held, _, since = (uow.facts.get(key) or "").partition(" ")
+            if held and since and datetime.fromisoformat(since) + SYNC_LEASE > view.now:
+                return None
+            uow.facts.put(key, f"{holder} {view.now.isoformat()}", view.now)
+            return holder
+
+        return self.incidents.hold(incident_id, take)
+
+    def _let_go(self, incident_id: int, holder: str) -> None:
+        key = f"{SYNC_KEY}:{incident_id}"
+
+        def let_go(uow: UnitOfWork, view: IncidentView) -> None:
+            if (uow.facts.get(key) or "").startswith(holder):
+                uow.facts.put(key, "", view.now)
+
+        self.incidents.hold(incident_id, let_go)
+
+    def _sync_one(self, view: IncidentView, follow_up: FollowUp) -> None:
+        link = follow_up.link
+        if link is None:
+            found = self.destination(view)
+            if not follow_up.is_open or found is None:
                 return
+            tracker, where = found
             marker = f"incident-bot:{view.id}:{follow_up.number}"
             issue = tracker.find(where, marker) or tracker.open(
-                where, _new_issue(view, follow_up, marker, self.person(follow_up.owner))
+                where, self._new_issue(view, follow_up, marker)
             )
             extra = {
                 "follow_up": str(follow_up.number),
@@ -238,16 +298,44 @@ class FollowUps:
             }
             self.incidents.record(view.id, EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
             return
-        closed_there = tracker.get(where, follow_up.link.key).closed
-        if not follow_up.is_open and not closed_there:
-            tracker.close(where, follow_up.link.key)
-        elif follow_up.is_open and closed_there:
-            self.closed_in_tracker(view.id, follow_up.number)
+        filed_in = self.trackers.get(link.tracker)  # where it was filed, not where it would be now
+        if filed_in is None:
+            return
+        there = filed_in.get(link.key).state
+        if not follow_up.is_open and there is FollowUpState.OPEN:
+            filed_in.close(link.key, follow_up.state)
+        elif follow_up.is_open and there is not FollowUpState.OPEN:
+            self.closed_in_tracker(view.id, follow_up.number, there)
 
-    def closed_in_tracker(self, incident_id: int, number: int, key: str | None = None) -> bool:
-        """Its issue was closed in the tracker: done here (unless it was already). With
-        ``key`` (a webhook's word), only if the follow-up is linked to that very issue. False
-        when no such follow-up is linked so. Raises StorageUnavailable."""
+    def _refused(
+        self, view: IncidentView, follow_up: FollowUp, failure: TrackerUnavailable
+    ) -> None:
+        tracker = follow_up.link.tracker if follow_up.link else None
+        if tracker is None:
+            found = self.destination(view)
+            tracker = found[0].name if found else "the tracker"
+        extra = {"follow_up": str(follow_up.number), "tracker": tracker}
+        self.incidents.record(
+            view.id, EventKind.FOLLOW_UP_REFUSED, BOT, text=str(failure)[:500], extra=extra
+        )
+        if self.news is not None:
+            refused = replace(follow_up, refused=str(failure))
+            try:
+                self.news.refused(self.incidents.get(view.id), refused)
+            except Exception:
+                log.exception("could not tell the channel", extra={"incident_id": view.id})
+
+    def closed_in_tracker(
+        self,
+        incident_id: int,
+        number: int,
+        state: FollowUpState = FollowUpState.DONE,
+        key: str | None = None,
+    ) -> bool:
+        """Its issue was closed in the tracker: done here, or dropped when it was closed as
+        won't do (``state``), unless it was closed here already. With ``key`` (a webhook's
+        word), only if the follow-up is linked to that very issue. False when no such
+        follow-up is linked so. Raises StorageUnavailable."""
         try:
             view = self.incidents.get(incident_id)
         except LookupError:
@@ -255,26 +343,37 @@ class FollowUps:
         found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
         if found is None or (key is not None and (found.link is None or found.link.key != key)):
             return False
-        result = self.done(BOT, incident_id, number)
-        if isinstance(result, FollowUp) and self.on_closed_there is not None:
+        if state is FollowUpState.WONT_DO:
+            where = found.link.key if found.link else "the tracker"
+            result = self.drop(BOT, incident_id, number, f"closed as not planned in {where}")
+        else:
+            result = self.done(BOT, incident_id, number)
+        if isinstance(result, FollowUp) and self.news is not None:
             try:
-                self.on_closed_there(self.incidents.get(incident_id), result)
+                self.news.closed_there(self.incidents.get(incident_id), result)
             except Exception:
                 log.exception("could not tell the channel", extra={"incident_id": incident_id})
         return isinstance(result, FollowUp | FollowUpClosed)
+
+    def _new_issue(self, view: IncidentView, follow_up: FollowUp, marker: str) -> NewIssue:
+        """The issue a follow-up is filed as, in plain words (no Slack markup; the owner named
+        without an at sign, which would mention someone else in the tracker)."""
+        what = self.words(follow_up.what)
+        owner = self.person(follow_up.owner).lstrip("@")
+        body = (
+            f"Follow-up {follow_up.number} of {view.severity.label} incident {view.id}: "
+            f"{self.words(view.title)}\n\n{what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
+            f"Owner in Slack: {owner}."
+        )
+        title = what if len(what) <= TITLE_MOST else what[: TITLE_MOST - 1].rstrip() + "…"
+        return NewIssue(title, body, marker, follow_up.due_at.date().isoformat())
 
     def still_to_poll(self, incident_id: int) -> bool:
         """A filed follow-up is open: its issue is worth asking about again."""
         view = self.incidents.get(incident_id)
         if self.destination(view) is None:
             return False
-        return any(f.is_open and f.link is not None for f in view.follow_ups)
-
-
-def _new_issue(view: IncidentView, follow_up: FollowUp, marker: str, owner: str) -> NewIssue:
-    body = (
-        f"Follow-up {follow_up.number} of {view.severity.label} incident {view.id}: "
-        f"{view.title}\n\n{follow_up.what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
-        f"Owner: {owner} in Slack."
-    )
-    return NewIssue(follow_up.what[:240], body, marker, follow_up.due_at.date().isoformat())
+        return any(
+            f.is_open and f.link is not None and not f.refused and f.link.tracker in self.trackers
+            for f in view.follow_ups
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.follow_ups import Destination
+from bot.core.follow_ups import Destination, FollowUpState
 
 
 class TrackerUnavailable(Exception):
@@ -25,12 +25,18 @@ class TrackerUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Issue:
-    """An issue in a tracker: its key (``acme/checkout#12``, ``PAY-31``), web address and
-    whether it is closed (done) there."""
+    """An issue in a tracker: its key (``acme/checkout#12``, ``PAY-31``: enough to find it
+    again, whatever the incident's services become), web address and state there: open, done
+    (GitHub "completed", Jira's Done) or won't do (GitHub "not planned", Jira's Won't Do,
+    Duplicate, Cannot Reproduce)."""
 
     key: str
     url: str
-    closed: bool = False
+    state: FollowUpState = FollowUpState.OPEN
+
+    @property
+    def closed(self) -> bool:
+        return self.state is not FollowUpState.OPEN
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,11 @@ class Tracker(Protocol):
         """Open ``issue``; returns it as the tracker keeps it."""
         ...
 
-    def get(self, where: Destination, key: str) -> Issue:
-        """The issue ``key`` as it is now (``closed``: done there)."""
+    def get(self, key: str) -> Issue:
+        """The issue ``key`` (as ``open`` or ``find`` gave it) as it is now."""
         ...
 
-    def close(self, where: Destination, key: str) -> None:
-        """Close (resolve) the issue; one already closed is no failure."""
+    def close(self, key: str, state: FollowUpState) -> None:
+        """Close the issue as done or as won't do (``state``); one already closed is no
+        failure."""
         ...

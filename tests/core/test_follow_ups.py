@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.core import deadlines
 from bot.core.deadline_kinds import DeadlineKind as Kind
 from bot.core.deadline_kinds import DeadlineStatus as Status
-from bot.core.follow_ups import FollowUpState, TrackerLink, follow_ups
+from bot.core.follow_ups import DueError, FollowUpState, TrackerLink, due_from, follow_ups
 from bot.core.model import EventKind
 from bot.core.policy import Rung
 from tests.core.timelines import SHIPPED, T0, Timeline, at
@@ -105,3 +107,30 @@ def test_a_new_owner_alone_keeps_the_deadline_and_readdresses_it() -> None:
     about(timeline, 20, EventKind.FOLLOW_UP_CHANGED, 1, owner="U_CAROL")
     [deadline] = follow_up_deadlines(timeline, DAY)
     assert (deadline.key, deadline.owner) == ("follow_up@2", "U_CAROL")
+
+
+def test_a_lasting_refusal_is_kept_until_the_follow_up_next_changes() -> None:
+    timeline = add(Timeline(), 10, "add retries", "U_BOB", 7 * DAY)
+    timeline.add(
+        11, EventKind.FOLLOW_UP_REFUSED, text="GitHub answered 404", extra={"follow_up": "1"}
+    )
+    [refused] = follow_ups(timeline.events)
+    about(timeline, 12, EventKind.FOLLOW_UP_CHANGED, 1, due=(T0 + 9 * DAY).isoformat())
+    [changed] = follow_ups(timeline.events)
+
+    assert refused.refused == "GitHub answered 404" and refused.is_open
+    assert changed.refused == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "ahead"),
+    [("52w", timedelta(weeks=52)), ("366d", timedelta(days=366)), ("1h", timedelta(hours=1))],
+)
+def test_a_due_date_is_within_a_year(typed: str, ahead: timedelta) -> None:
+    assert due_from(typed, T0) == T0 + ahead
+
+
+@pytest.mark.parametrize("typed", ["367d", "999w", "9999-12-31", "53w"])
+def test_a_due_date_more_than_a_year_away_is_refused_with_what_to_type(typed: str) -> None:
+    with pytest.raises(DueError, match="more than a year away: give a date within a year"):
+        due_from(typed, T0)

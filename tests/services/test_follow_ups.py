@@ -3,6 +3,7 @@ timers (reminder, overdue, escalation, once), and kept in step with a tracker th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
@@ -38,39 +39,47 @@ DAY = timedelta(days=1)
 
 @dataclass
 class FakeTracker:
-    """A tracker in memory that can be down, and counts what it was asked."""
+    """A tracker in memory that can be down, refuse for good, and counts what it was asked."""
 
     name: str = "github"
-    issues: dict[str, tuple[NewIssue, bool]] = field(default_factory=dict)
+    issues: dict[str, tuple[NewIssue, FollowUpState]] = field(default_factory=dict)
     down: int = 0
+    gone: set[str] = field(default_factory=set)
+    """Keys of issues deleted there: asking about them is a lasting refusal (404)."""
     calls: list[str] = field(default_factory=list)
+    while_finding: list[Callable[[], object]] = field(default_factory=list)
+    """Run once each inside ``find``: another request syncing at the same moment."""
 
-    def _ask(self, what: str) -> None:
-        self.calls.append(what)
+    def _ask(self, what: str, key: str = "") -> None:
+        self.calls.append(f"{what} {key}".strip())
         if self.down:
             self.down -= 1
             raise TrackerUnavailable("GitHub answered 503")
+        if key in self.gone:
+            raise TrackerUnavailable("GitHub answered 404: Not Found", lasting=True)
 
     def find(self, where: Destination, marker: str) -> Issue | None:
         self._ask("find")
-        for key, (issue, closed) in self.issues.items():
+        while self.while_finding:
+            self.while_finding.pop()()
+        for key, (issue, state) in self.issues.items():
             if issue.marker == marker:
-                return Issue(key, f"https://t/{key}", closed)
+                return Issue(key, f"https://t/{key}", state)
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
         self._ask("open")
         key = f"{where.place}#{len(self.issues) + 1}"
-        self.issues[key] = (issue, False)
+        self.issues[key] = (issue, FollowUpState.OPEN)
         return Issue(key, f"https://t/{key}")
 
-    def get(self, where: Destination, key: str) -> Issue:
-        self._ask("get")
+    def get(self, key: str) -> Issue:
+        self._ask("get", key)
         return Issue(key, f"https://t/{key}", self.issues[key][1])
 
-    def close(self, where: Destination, key: str) -> None:
-        self._ask("close")
-        self.issues[key] = (self.issues[key][0], True)
+    def close(self, key: str, state: FollowUpState) -> None:
+        self._ask("close", key)
+        self.issues[key] = (self.issues[key][0], state)
 
 
 Sessions = sessionmaker[Session]
@@ -157,7 +166,10 @@ def test_an_issue_filed_before_it_could_be_noted_is_found_not_filed_again(
     incident = declare(incidents)
     follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
     marker = f"incident-bot:{incident}:1"
-    tracker.issues["acme/checkout#7"] = (NewIssue("add retries", "", marker, ""), False)
+    tracker.issues["acme/checkout#7"] = (
+        NewIssue("add retries", "", marker, ""),
+        FollowUpState.OPEN,
+    )
 
     assert follow_ups.sync(incident) is True
     assert incidents.get(incident).follow_ups[0].link is not None
@@ -175,10 +187,10 @@ def test_done_here_closes_the_issue_and_closed_there_is_done_here(
     assert follow_ups.still_to_poll(incident)
 
     follow_ups.done("U0BOB", incident, 1)
-    tracker.issues["acme/checkout#2"] = (tracker.issues["acme/checkout#2"][0], True)  # closed there
+    tracker.close("acme/checkout#2", FollowUpState.DONE)  # closed there
     assert follow_ups.sync(incident) is True
 
-    assert tracker.issues["acme/checkout#1"][1] is True
+    assert tracker.issues["acme/checkout#1"][1] is FollowUpState.DONE
     first, second = incidents.get(incident).follow_ups
     assert (first.state, second.state) == (FollowUpState.DONE, FollowUpState.DONE)
     assert incidents.get(incident).events[-1].actor == "incident-bot"
@@ -224,3 +236,126 @@ def test_the_due_date_is_reminded_announced_overdue_and_escalated_once_by_the_ti
         d for d in incidents.get(incident).deadlines if d.kind is DeadlineKind.FOLLOW_UP
     )
     assert deadline.late_by == DAY + timedelta(minutes=1)
+
+
+def test_a_filed_issue_is_closed_where_it_was_filed_whatever_the_services_become(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker
+) -> None:
+    incident = declare(incidents)  # checkout: files in acme/checkout
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    follow_ups.sync(incident)
+    incidents.record(
+        incident, EventKind.SERVICES_CHANGED, "U0ALICE", extra={"services": "search"}
+    )  # search files nowhere
+
+    follow_ups.drop("U0BOB", incident, 1, "covered by the new alert")
+    assert follow_ups.sync(incident) is True
+
+    assert tracker.calls[-2:] == ["get acme/checkout#1", "close acme/checkout#1"]
+    assert tracker.issues["acme/checkout#1"][1] is FollowUpState.WONT_DO
+
+
+def test_two_syncs_at_once_file_each_follow_up_once(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    beside: list[bool] = []
+    tracker.while_finding.append(lambda: beside.append(follow_ups.sync(incident)))
+
+    assert follow_ups.sync(incident) is True
+    assert beside == [False]  # the other found it being synced, and left it to the timer
+    assert tracker.calls.count("open") == 1
+    assert follow_ups.sync(incident) is True  # the hold was let go
+    assert tracker.calls.count("open") == 1
+
+
+def test_a_follow_up_refused_for_good_is_recorded_and_does_not_hold_up_the_others(
+    incidents: IncidentService, filing: Playbooks, tracker: FakeTracker
+) -> None:
+    told: list[tuple[int, str]] = []
+
+    class News:
+        def closed_there(self, view: object, follow_up: FollowUp) -> None:
+            told.append((follow_up.number, "closed"))
+
+        def refused(self, view: object, follow_up: FollowUp) -> None:
+            told.append((follow_up.number, follow_up.refused))
+
+    follow_ups = FollowUps(
+        incidents, Access(FakeChat(), None, None), filing, {"github": tracker}, news=News()
+    )
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    follow_ups.sync(incident)
+    tracker.gone.add("acme/checkout#1")  # someone deleted the issue
+    follow_ups.add("U0ALICE", incident, "alert on budget", "U0BOB")
+
+    assert follow_ups.sync(incident) is True
+    first, second = incidents.get(incident).follow_ups
+    assert first.refused == "GitHub answered 404: Not Found" and first.is_open
+    assert second.link is not None and second.link.key == "acme/checkout#2"
+    assert told == [(1, "GitHub answered 404: Not Found")]
+    assert incidents.get(incident).events[-1].kind is EventKind.FOLLOW_UP_LINKED
+
+    asked = len(tracker.calls)
+    assert follow_ups.sync(incident) is True
+    assert "get acme/checkout#1" not in tracker.calls[asked:]  # not asked again ...
+    follow_ups.change("U0BOB", incident, 1, what="add retries, twice")
+    follow_ups.sync(incident)
+    assert "get acme/checkout#1" in tracker.calls[asked:]  # ... until it changes
+
+
+def test_a_tracker_that_is_down_stops_the_sync_and_it_is_tried_again(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    follow_ups.add("U0ALICE", incident, "alert on budget", "U0BOB")
+    tracker.down = 1
+
+    assert follow_ups.sync(incident) is False
+    assert tracker.calls == ["find"]  # the second was not made to wait on it too
+    assert all(not f.refused for f in incidents.get(incident).follow_ups)
+    assert follow_ups.sync(incident) is True
+    assert [f.link is not None for f in incidents.get(incident).follow_ups] == [True, True]
+
+
+def test_an_issue_closed_as_not_planned_drops_the_follow_up(
+    follow_ups: FollowUps, incidents: IncidentService, tracker: FakeTracker
+) -> None:
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB")
+    follow_ups.sync(incident)
+    tracker.close("acme/checkout#1", FollowUpState.WONT_DO)
+
+    follow_ups.sync(incident)
+
+    [dropped] = incidents.get(incident).follow_ups
+    assert dropped.state is FollowUpState.WONT_DO and not dropped.done_on_time
+    assert dropped.why_not == "closed as not planned in acme/checkout#1"
+    deadline = next(
+        d for d in incidents.get(incident).deadlines if d.kind is DeadlineKind.FOLLOW_UP
+    )
+    assert deadline.met_at is None
+
+
+def test_the_issue_is_in_plain_words_and_mentions_no_one(
+    incidents: IncidentService, filing: Playbooks, tracker: FakeTracker
+) -> None:
+    follow_ups = FollowUps(
+        incidents,
+        Access(FakeChat(), None, None),
+        filing,
+        {"github": tracker},
+        person=lambda user: {"U0BOB": "@bob"}.get(user, user),
+        words=lambda typed: typed.replace("<@U0CAROL>", "@carol"),
+    )
+    incident = declare(incidents)
+    follow_ups.add("U0ALICE", incident, "ask <@U0CAROL> to rotate the keys " + "x" * 300, "U0BOB")
+    follow_ups.sync(incident)
+
+    [(issue, _)] = tracker.issues.values()
+    assert issue.title.startswith("ask @carol to rotate") and issue.title.endswith("…")
+    assert len(issue.title) == 240
+    assert "<@" not in issue.body and "Owner in Slack: bob." in issue.body

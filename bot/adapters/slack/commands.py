@@ -210,13 +210,26 @@ def follow_up(verb: Syntax, rest: str) -> Command:
     if len(words) >= 2 and words[0].isdigit() and words[1].lower() in FOLLOW_UP_MOVES:
         return _follow_up_move(verb, int(words[0]), words[1].lower(), words[2:])
     what, due = _due(rest)
-    owners = _MENTION_ANYWHERE.findall(what)
-    if len(owners) > 1:
-        raise UsageError(f"name one owner: {usage}")
-    what = " ".join(_MENTION_ANYWHERE.sub(" ", what).split())
+    what, owner = _owner(what.strip())
+    if len(_MENTION_ANYWHERE.findall(what)) > 1 and owner is None:
+        raise UsageError(f"name its owner last: {usage}")
     if not what:
         raise UsageError(f"say what must be done: {usage}")
-    return Command(verb.name, text=what, user=owners[0] if owners else None, words=("add", due))
+    return Command(verb.name, text=what, user=owner, words=("add", due))
+
+
+def _owner(what: str) -> tuple[str, str | None]:
+    """A follow-up's words and its owner: a mention that ends (or begins) it names the owner
+    and leaves the sentence; one inside the sentence (``ask @carol to rotate the keys``)
+    stays in it and, when it is the only one, names the owner too."""
+    ends = re.fullmatch(rf"(.*?)\s*{_MENTION_ANYWHERE.pattern}", what, re.DOTALL)
+    if ends is not None:
+        return " ".join(ends.group(1).split()), ends.group(2)
+    begins = re.fullmatch(rf"{_MENTION_ANYWHERE.pattern}\s*(.*)", what, re.DOTALL)
+    if begins is not None:
+        return " ".join(begins.group(2).split()), begins.group(1)
+    inside = _MENTION_ANYWHERE.findall(what)
+    return " ".join(what.split()), inside[0] if len(inside) == 1 else None
 
 
 def _follow_up_move(verb: Syntax, number: int, move: str, rest: list[str]) -> Command:

@@ -32,7 +32,8 @@ STATE_EMOJI = {
     FollowUpState.WONT_DO: ":heavy_minus_sign:",
 }
 SHOWN = 40
-"""Follow-ups listed in one reply (Slack allows 50 blocks)."""
+"""Follow-ups listed in one reply (Slack allows 50 blocks): open ones first, soonest due first,
+so none overdue is ever left out for a closed one."""
 
 
 class FollowUpHandlers:
@@ -133,15 +134,33 @@ class FollowUpHandlers:
         return reply or notice(hint, ":pushpin:")
 
     def closed_there(self, view: IncidentView, follow_up: FollowUp) -> None:
-        """Tell the channel a follow-up is done because its issue was closed in the tracker.
-        Raises ChatFailure."""
+        """Tell the channel a follow-up is done (or won't be) because its issue was closed in
+        the tracker. Raises ChatFailure."""
         if view.channel_id is None or follow_up.link is None:
             return
         issue = mrkdwn.link(follow_up.link.url, follow_up.link.key)
         what = escape(truncate(follow_up.what, 500))
-        done = f"follow-up {follow_up.number} of incident {view.id} is done"
-        line = f"{issue} was closed, so {done}: {what}"
-        self.chat.post(view.channel_id, Message(blocks.notice(line, ":white_check_mark:"), line))
+        about = f"follow-up {follow_up.number} of incident {view.id}"
+        if follow_up.state is FollowUpState.WONT_DO:
+            line = f"{issue} was closed as not planned, so {about} won't be done: {what}"
+        else:
+            line = f"{issue} was closed, so {about} is done: {what}"
+        emoji = STATE_EMOJI[follow_up.state]
+        self.chat.post(view.channel_id, Message(blocks.notice(line, emoji), line))
+
+    def refused(self, view: IncidentView, follow_up: FollowUp) -> None:
+        """Tell the channel the tracker refused a follow-up for good, and what to do about it.
+        Raises ChatFailure."""
+        if view.channel_id is None:
+            return
+        why = escape(truncate(follow_up.refused, 300))
+        line = (
+            f"The tracker refused {line_of(view, follow_up)}: {why}. It stays "
+            f"{follow_up.state} here and is not tried again until it changes: fix the tracker, "
+            f"then `/incident {view.id} follow-up {follow_up.number} edit …`, `due …`, "
+            "`done` or `wontdo …`."
+        )
+        self.chat.post(view.channel_id, Message(blocks.notice(line, ":warning:"), line))
 
     def listing(self, view: IncidentView) -> Reply:
         """The incident's follow-ups with their owners, due dates, states and issues."""
@@ -153,9 +172,18 @@ class FollowUpHandlers:
             )
             return notice(text, ":pushpin:")
         header = f"*Follow-ups of {blocks.headline(view)}*"
-        rows = [_row(view, f) for f in found[-SHOWN:]]
-        more = len(found) - SHOWN
-        hidden = [f"_{more} earlier follow-up(s) not shown_"] if more > 0 else []
+        first = sorted(found, key=lambda f: (not f.is_open, f.due_at if f.is_open else f.number))
+        shown, left = first[:SHOWN], first[SHOWN:]
+        rows = [_row(view, f) for f in shown]
+        still_open = sum(1 for f in left if f.is_open)
+        hidden = (
+            [
+                f"_Open ones first, soonest due first; {len(left)} more not shown "
+                f"({still_open} open, due later; {len(left) - still_open} done or dropped)_"
+            ]
+            if left
+            else []
+        )
         content = [
             SectionBlock(text=MarkdownTextObject(text=truncate(r, 3000)))
             for r in [header, *hidden, *rows]

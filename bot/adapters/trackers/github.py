@@ -2,19 +2,25 @@
 
 Source: docs.github.com/en/rest/issues/issues (create, get, update; list by label), API version
 2022-11-28. Issues are labelled ``incident-bot`` so that one opened before the bot noted it is
-found again by its marker without the search index's lag."""
+found again by its marker without the search index's lag. An issue's key names its repository
+(``acme/checkout#12``), so it is read and closed there even after the incident's services change.
+``@name`` in a body would notify that GitHub user: the at sign is followed by a zero-width space
+(``&#8203;``, as Renovate does for release notes), so the text reads the same and pings no one."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from bot.adapters.trackers.http import call
-from bot.core.follow_ups import Destination
+from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
 API_URL = "https://api.github.com"
 LABEL = "incident-bot"
+_KEY = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")
+_MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")
 
 
 class GitHubIssues:
@@ -29,26 +35,30 @@ class GitHubIssues:
 
     def find(self, where: Destination, marker: str) -> Issue | None:
         query = urlencode({"labels": LABEL, "state": "all", "per_page": "100"})
-        listed = self._call("GET", f"{self._repo(where)}/issues?{query}")
+        listed = self._call("GET", f"{self._repo(where.place)}/issues?{query}")
+        hidden = _hidden(marker)
         for item in listed if isinstance(listed, list) else []:
-            if isinstance(item, dict) and marker in str(item.get("body") or ""):
-                return _issue(where, item)
+            if isinstance(item, dict) and hidden in str(item.get("body") or ""):
+                return _issue(where.place, item)
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
-        text = f"{issue.body}\n\n<!-- {issue.marker} -->"  # hidden on github.com, found by find
+        text = f"{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
         body = {"title": issue.title, "body": text, "labels": [LABEL]}
-        return _issue(where, self._call("POST", f"{self._repo(where)}/issues", body))
+        return _issue(where.place, self._call("POST", f"{self._repo(where.place)}/issues", body))
 
-    def get(self, where: Destination, key: str) -> Issue:
-        return _issue(where, self._call("GET", f"{self._repo(where)}/issues/{_number(key)}"))
+    def get(self, key: str) -> Issue:
+        repo, number = _parts(key)
+        return _issue(repo, self._call("GET", f"{self._repo(repo)}/issues/{number}"))
 
-    def close(self, where: Destination, key: str) -> None:
-        body = {"state": "closed", "state_reason": "completed"}
-        self._call("PATCH", f"{self._repo(where)}/issues/{_number(key)}", body)
+    def close(self, key: str, state: FollowUpState) -> None:
+        repo, number = _parts(key)
+        reason = "not_planned" if state is FollowUpState.WONT_DO else "completed"
+        body = {"state": "closed", "state_reason": reason}
+        self._call("PATCH", f"{self._repo(repo)}/issues/{number}", body)
 
-    def _repo(self, where: Destination) -> str:
-        owner, _, repo = where.place.partition("/")
+    def _repo(self, place: str) -> str:
+        owner, _, repo = place.partition("/")
         return f"{self.api_url}/repos/{quote(owner)}/{quote(repo)}"
 
     def _call(self, method: str, url: str, body: object | None = None) -> Any:
@@ -61,15 +71,26 @@ class GitHubIssues:
         return call(method, url, headers, body, self.timeout, "GitHub").body
 
 
-def _issue(where: Destination, item: Any) -> Issue:
+def _issue(repo: str, item: Any) -> Issue:
     if not isinstance(item, dict) or not isinstance(item.get("number"), int):
         raise TrackerUnavailable("GitHub answered with something that is not an issue")
-    return Issue(
-        f"{where.place}#{item['number']}",
-        str(item.get("html_url", "")),
-        item.get("state") == "closed",
-    )
+    state = FollowUpState.OPEN
+    if item.get("state") == "closed":
+        planned = item.get("state_reason") != "not_planned"
+        state = FollowUpState.DONE if planned else FollowUpState.WONT_DO
+    return Issue(f"{repo}#{item['number']}", str(item.get("html_url", "")), state)
 
 
-def _number(key: str) -> int:
-    return int(key.rpartition("#")[2])
+def _hidden(marker: str) -> str:
+    """The marker as the body holds it: an HTML comment github.com does not show, matched
+    whole (``incident-bot:7:1`` is not found in ``incident-bot:7:12``)."""
+    return f"<!-- {marker} -->"
+
+
+def _parts(key: str) -> tuple[str, int]:
+    """``acme/checkout#12`` as the repository and the number; a key that is not GitHub's is a
+    lasting refusal (it cannot be asked about)."""
+    found = _KEY.fullmatch(key)
+    if found is None:
+        raise TrackerUnavailable(f"{key} is not a GitHub issue (owner/repo#number)", lasting=True)
+    return f"{found.group(1)}/{found.group(2)}", int(found.group(3))

@@ -2,7 +2,10 @@
 
 Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get, transitions;
 issue search: JQL). Authentication: basic, an account's email and API token. An issue is
-closed by the first transition into the "done" status category."""
+closed by the first transition into the "done" status category; a follow-up dropped here asks
+for the resolution "Won't Do" with it, and transitions without it when the workflow's screen
+does not take a resolution. An issue in the done category is a follow-up won't do when its
+resolution is one of Jira's not-done ones (Won't Do, Duplicate, Cannot Reproduce, ...)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,16 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.adapters.trackers.http import call
-from bot.core.follow_ups import Destination
+from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
 LABEL = "incident-bot"
+WONT_DO = "Won't Do"
+NOT_DONE = frozenset(
+    {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "rejected", "obsolete"}
+)
+"""Resolutions (lower case) that close an issue without doing it: Jira Cloud's defaults and
+the common ones of older Jira workflows."""
 
 
 class JiraIssues:
@@ -29,7 +38,7 @@ class JiraIssues:
 
     def find(self, where: Destination, marker: str) -> Issue | None:
         jql = f'project = "{where.place}" AND labels = "{_label(marker)}"'
-        body = {"jql": jql, "fields": ["status"], "maxResults": 1}
+        body = {"jql": jql, "fields": ["status", "resolution"], "maxResults": 1}
         found = self._call("POST", "/rest/api/3/search/jql", body)
         issues = found.get("issues", []) if isinstance(found, dict) else []
         return self._issue(issues[0]) if issues else None
@@ -48,11 +57,12 @@ class JiraIssues:
             raise TrackerUnavailable("Jira answered with something that is not an issue")
         return Issue(created["key"], self._browse(created["key"]))
 
-    def get(self, where: Destination, key: str) -> Issue:
-        return self._issue(self._call("GET", f"/rest/api/3/issue/{quote(key)}?fields=status"))
+    def get(self, key: str) -> Issue:
+        path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution"
+        return self._issue(self._call("GET", path))
 
-    def close(self, where: Destination, key: str) -> None:
-        if self.get(where, key).closed:
+    def close(self, key: str, state: FollowUpState) -> None:
+        if self.get(key).closed:
             return
         path = f"/rest/api/3/issue/{quote(key)}/transitions"
         listed = self._call("GET", path)
@@ -60,13 +70,20 @@ class JiraIssues:
         done = next((t for t in transitions if _category(t.get("to")) == "done"), None)
         if done is None:
             raise TrackerUnavailable(f"Jira offers no transition of {key} to done", lasting=True)
-        self._call("POST", path, {"transition": {"id": str(done["id"])}})
+        move: dict[str, Any] = {"transition": {"id": str(done["id"])}}
+        if state is FollowUpState.WONT_DO:
+            try:
+                self._call("POST", path, {**move, "fields": {"resolution": {"name": WONT_DO}}})
+                return
+            except TrackerUnavailable as refused:
+                if not refused.lasting:
+                    raise  # else: the screen takes no resolution; close it all the same
+        self._call("POST", path, move)
 
     def _issue(self, item: Any) -> Issue:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise TrackerUnavailable("Jira answered with something that is not an issue")
-        status = (item.get("fields") or {}).get("status")
-        return Issue(item["key"], self._browse(item["key"]), _category(status) == "done")
+        return Issue(item["key"], self._browse(item["key"]), state_of(item.get("fields")))
 
     def _browse(self, key: str) -> str:
         return f"{self.base_url}/browse/{key}"
@@ -74,6 +91,17 @@ class JiraIssues:
     def _call(self, method: str, path: str, body: object | None = None) -> Any:
         headers = {"Authorization": f"Basic {self._auth}", "Accept": "application/json"}
         return call(method, self.base_url + path, headers, body, self.timeout, "Jira").body
+
+
+def state_of(fields: Any) -> FollowUpState:
+    """An issue's ``fields`` (status, resolution) as a follow-up's state."""
+    if not isinstance(fields, dict) or _category(fields.get("status")) != "done":
+        return FollowUpState.OPEN
+    resolution = fields.get("resolution")
+    name = resolution.get("name") if isinstance(resolution, dict) else None
+    if isinstance(name, str) and name.strip().lower() in NOT_DONE:
+        return FollowUpState.WONT_DO
+    return FollowUpState.DONE
 
 
 def _category(status: Any) -> str:

@@ -40,16 +40,25 @@ class GitHubApiStub(JsonApi):
     def add_repo(self, name: str) -> None:
         self.repos.setdefault(name, {})
 
+    def delete_issue(self, repo: str, number: int) -> None:
+        del self.repos[repo][number]
+
     def issues(self, repo: str) -> list[dict[str, Any]]:
         return list(self.repos[repo].values())
 
     def close_issue(
-        self, repo: str, number: int, webhook: str | None = None, secret: str = ""
+        self,
+        repo: str,
+        number: int,
+        webhook: str | None = None,
+        secret: str = "",
+        reason: str = "completed",
     ) -> int:
-        """Close it as a person would on github.com; send the ``issues`` webhook to
-        ``webhook`` if given (signed with ``secret``); returns the webhook's HTTP status."""
+        """Close it as a person would on github.com (``reason``: completed or not_planned);
+        send the ``issues`` webhook to ``webhook`` if given (signed with ``secret``); returns
+        the webhook's HTTP status."""
         issue = self.repos[repo][number]
-        issue["state"], issue["state_reason"] = "closed", "completed"
+        issue["state"], issue["state_reason"] = "closed", reason
         if webhook is None:
             return 0
         payload = {"action": "closed", "issue": issue, "repository": {"full_name": repo}}

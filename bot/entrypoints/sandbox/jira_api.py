@@ -4,7 +4,9 @@ Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues, transitions
 Basic authentication with an account's email and API token (401 otherwise); creating needs a
 known ``project`` key, a ``summary``, a known ``issuetype``, a ``description`` in Atlassian
 Document Format and labels without spaces (400 with ``errors`` by field otherwise); a
-transition must be one the issue offers (400).
+transition must be one the issue offers (400), and may set a known ``resolution`` only when
+its screen has the field (400 "Field 'resolution' cannot be set" otherwise, as in Jira Cloud's
+default workflow). A deleted issue is 404.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ TRANSITIONS = [
     {"id": "31", "name": "Done", "to": {"name": "Done", "statusCategory": {"key": "done"}}},
 ]
 ISSUE_TYPES = frozenset({"Task", "Bug", "Story"})
+RESOLUTIONS = frozenset({"Done", "Won't Do", "Duplicate", "Cannot Reproduce"})
 MISSING = {
     "errorMessages": ["Issue does not exist or you do not have permission to see it."],
     "errors": {},
@@ -42,6 +45,8 @@ class JiraApiStub(JsonApi):
         self.credentials = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.projects: set[str] = set()
         self.issues: dict[str, dict[str, Any]] = {}
+        self.resolution_on_screen = True
+        """Whether the Done transition's screen takes a resolution."""
         self._keys = threading.Lock()
         self.route("POST", r"/rest/api/3/issue", self._create)
         self.route("GET", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)", self._get)
@@ -56,9 +61,13 @@ class JiraApiStub(JsonApi):
     def add_project(self, key: str) -> None:
         self.projects.add(key)
 
-    def resolve(self, key: str) -> None:
-        """Move it to Done, as a person would in Jira."""
+    def resolve(self, key: str, resolution: str = "Done") -> None:
+        """Move it to Done with ``resolution``, as a person would in Jira."""
         self.issues[key]["fields"]["status"] = TRANSITIONS[2]["to"]
+        self.issues[key]["fields"]["resolution"] = {"name": resolution}
+
+    def delete(self, key: str) -> None:
+        del self.issues[key]
 
     def _authorized(self, request: Request) -> None:
         if request.headers.get("authorization") != f"Basic {self.credentials}":
@@ -138,7 +147,17 @@ class JiraApiStub(JsonApi):
             raise Refused(
                 400, {"errorMessages": ["Transition id is not valid for this issue."], "errors": {}}
             )
+        asked = request.body.get("fields") if isinstance(request.body, dict) else None
+        resolution = asked.get("resolution") if isinstance(asked, dict) else None
+        name = resolution.get("name") if isinstance(resolution, dict) else None
+        if resolution is not None:
+            if not self.resolution_on_screen or chosen["id"] != "31":
+                why = "Field 'resolution' cannot be set. It is not on the appropriate screen."
+                raise Refused(400, {"errorMessages": [], "errors": {"resolution": why}})
+            if name not in RESOLUTIONS:
+                raise Refused(400, {"errorMessages": [], "errors": {"resolution": "invalid"}})
         issue["fields"]["status"] = chosen["to"]
+        issue["fields"]["resolution"] = {"name": name or "Done"} if chosen["id"] == "31" else None
         return Answer(204)
 
     def _search(self, request: Request) -> Answer:
@@ -148,7 +167,14 @@ class JiraApiStub(JsonApi):
         if not terms:
             raise Refused(400, {"errorMessages": [f"Error in the JQL Query: {jql}"], "errors": {}})
         found = [
-            {"id": i["id"], "key": i["key"], "fields": {"status": i["fields"]["status"]}}
+            {
+                "id": i["id"],
+                "key": i["key"],
+                "fields": {
+                    "status": i["fields"]["status"],
+                    "resolution": i["fields"].get("resolution"),
+                },
+            }
             for i in self.issues.values()
             if terms.get("project", i["key"].split("-")[0]) == i["key"].split("-")[0]
             and ("labels" not in terms or terms["labels"] in i["fields"].get("labels", []))

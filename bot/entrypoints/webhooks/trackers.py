@@ -1,4 +1,5 @@
-"""Tracker webhooks: an issue closed in GitHub or resolved in Jira marks its follow-up done.
+"""Tracker webhooks: an issue closed in GitHub or resolved in Jira closes its follow-up: done,
+or dropped when it was closed as not planned (GitHub's ``state_reason``; Jira's resolution).
 
 Both are signed with the tracker webhook secret (``X-Hub-Signature-256`` from GitHub,
 ``X-Hub-Signature`` from a Jira Cloud webhook with a secret: ``sha256=<HMAC of the body>``).
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.adapters import signing
+from bot.adapters.trackers.jira import state_of
+from bot.core.follow_ups import FollowUpState
 from bot.services.follow_ups import FollowUps
 from bot.services.ports import StorageUnavailable
 
@@ -46,15 +49,21 @@ class TrackerIntake:
         closed = _github(data, headers) if "x-github-event" in headers else _jira(data)
         if closed is None:
             return 202, {"ignored": "not an issue closed by the bot's follow-ups"}
-        key, incident_id, number = closed
+        key, incident_id, number, state = closed
         try:
-            found = self.follow_ups.closed_in_tracker(incident_id, number, key)
+            found = self.follow_ups.closed_in_tracker(incident_id, number, state, key)
         except StorageUnavailable:
             return 503, {"error": "the database is unavailable; deliver it again"}
         return (200, {"done": True}) if found else (202, {"ignored": "no such follow-up"})
 
 
-def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[str, int, int] | None:
+Closed = tuple[str, int, int, FollowUpState]
+"""The issue's key, the incident, the follow-up's number, and how it was closed."""
+JIRA_EVENTS = frozenset({"jira:issue_updated"})
+"""The only Jira webhook event that closes an issue (deleting one is not doing it)."""
+
+
+def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> Closed | None:
     issue = data.get("issue")
     repo = data.get("repository")
     if headers.get("x-github-event") != "issues" or data.get("action") != "closed":
@@ -65,20 +74,23 @@ def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[str, i
     if found is None or not isinstance(issue.get("number"), int):
         return None
     key = f"{repo.get('full_name')}#{issue['number']}"
-    return key, int(found.group(1)), int(found.group(2))
+    planned = issue.get("state_reason") != "not_planned"
+    state = FollowUpState.DONE if planned else FollowUpState.WONT_DO
+    return key, int(found.group(1)), int(found.group(2)), state
 
 
-def _jira(data: Mapping[str, Any]) -> tuple[str, int, int] | None:
+def _jira(data: Mapping[str, Any]) -> Closed | None:
     issue = data.get("issue")
+    if data.get("webhookEvent") not in JIRA_EVENTS:
+        return None
     if not isinstance(issue, dict) or not isinstance(issue.get("key"), str):
         return None
     fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
-    status = fields.get("status") if isinstance(fields, dict) else None
-    category = status.get("statusCategory") if isinstance(status, dict) else None
-    if not isinstance(category, dict) or category.get("key") != "done":
+    state = state_of(fields)
+    if state is FollowUpState.OPEN:
         return None
     labels = fields.get("labels", []) if isinstance(fields, dict) else []
     for label in labels if isinstance(labels, list) else []:
         if found := MARKER.fullmatch(str(label)):
-            return issue["key"], int(found.group(1)), int(found.group(2))
+            return issue["key"], int(found.group(1)), int(found.group(2)), state
     return None

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.core.follow_ups import FollowUpState
+from bot.core.model import EventKind
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from tests.adapters.slack.conftest import (
@@ -67,7 +68,7 @@ def test_changes_are_told_in_the_channel_and_typed_elsewhere_are_said_where(
     assert bot.runtime.work.wait_idle()
     reply = bot.reply(bot.command("1 follow-up 1 owner <@U0BOB|bob>", channel=GENERAL))
     assert f"Told in <#{channel}>" in reply["text"]
-    bot.command("follow-up 1 due 2030-01-31", channel=channel)
+    bot.command("follow-up 1 due 300d", channel=channel)
     assert bot.runtime.work.wait_idle()
     bot.command("follow-up 1 done", user="U0BOB", channel=channel)
     said = said_in(bot, channel)
@@ -75,7 +76,8 @@ def test_changes_are_told_in_the_channel_and_typed_elsewhere_are_said_where(
     assert any("moved the due date of follow-up 1" in s for s in said)
     assert any("<@U0BOB> marked done follow-up 1" in s for s in said)
     [follow_up] = bot.runtime.service.get(1).follow_ups
-    assert follow_up.state is FollowUpState.DONE and follow_up.due_at.year == 2030
+    assert follow_up.state is FollowUpState.DONE
+    assert follow_up.due_at - follow_up.added_at > timedelta(days=299)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +85,7 @@ def test_changes_are_told_in_the_channel_and_typed_elsewhere_are_said_where(
     [
         ("follow-up", "say what must be done"),
         ("follow-up 1 owner bob", "is not a mention of a person"),
-        ("follow-up x <@U0BOB|bob> <@U0CAROL|carol>", "name one owner"),
+        ("follow-up ask <@U0BOB|bob> to tell <@U0CAROL|carol> now", "name its owner last"),
         ("follow-up 1 wontdo", "say why"),
     ],
 )
@@ -101,6 +103,8 @@ def test_what_cannot_be_read_is_answered_in_the_ack_with_what_to_type(
         ("follow-up 3 done", "has no follow-up 3"),
         ("follow-up x due someday", "`someday` is not a due date"),
         ("follow-up x due 2001-01-01", "is past"),
+        ("follow-up add retries due 999w", "more than a year away"),
+        ("follow-up add retries due 9999-12-31", "more than a year away"),
     ],
 )
 def test_what_cannot_be_done_is_answered_privately_with_what_to_type(
@@ -165,7 +169,7 @@ def test_a_follow_up_is_filed_in_github_and_done_when_its_issue_is_closed_there(
 
     [issue] = github.issues("acme/checkout")
     assert issue["title"] == "add retries to the payment client"
-    assert "<!-- incident-bot:1:1 -->" in issue["body"] and "@bob" in issue["body"]
+    assert "<!-- incident-bot:1:1 -->" in issue["body"] and "Owner in Slack: bob" in issue["body"]
     [follow_up] = bot.runtime.service.get(1).follow_ups
     assert follow_up.link is not None and follow_up.link.key == "acme/checkout#1"
     listed = text_of(bot.reply(bot.command("follow-ups", channel=channel)))
@@ -259,3 +263,98 @@ def test_the_shortcut_outside_an_incident_channel_says_what_to_type(bot: BotClie
         "`/incident &lt;number&gt; follow-up" in reply["text"]
         or "/incident <number>" in reply["text"]
     )
+
+
+def test_a_mention_inside_the_sentence_stays_in_it_and_reaches_github_pinging_no_one(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    channel = declared(bot)
+    bot.command(
+        "follow-up ask <@U0CAROL|carol> and <!subteam^S0SEC|@security> to rotate the keys",
+        channel=channel,
+    )
+    assert bot.runtime.work.wait_idle()
+
+    [follow_up] = bot.runtime.service.get(1).follow_ups
+    assert (
+        follow_up.what == "ask <@U0CAROL|carol> and <!subteam^S0SEC|@security> to rotate the keys"
+    )
+    assert follow_up.owner == "U0CAROL"
+    [issue] = github.issues("acme/checkout")
+    assert issue["title"] == "ask @carol and @security to rotate the keys"
+    body = issue["body"]
+    assert "ask @&#8203;carol and @&#8203;security to rotate the keys" in body
+    assert "<@" not in body and "<!" not in body.replace("<!--", "")
+
+
+def test_an_issue_closed_as_not_planned_there_drops_the_follow_up_here(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    channel = declared(bot)
+    bot.command("follow-up add retries", channel=channel)
+    assert bot.runtime.work.wait_idle()
+
+    hook = f"{bot.url}/webhooks/github"
+    closed = github.close_issue("acme/checkout", 1, hook, TRACKER_SECRET, reason="not_planned")
+
+    assert closed == 200
+    [follow_up] = bot.runtime.service.get(1).follow_ups
+    assert follow_up.state is FollowUpState.WONT_DO
+    assert any("closed as not planned" in s and "won't be done" in s for s in said_in(bot, channel))
+
+
+def test_a_follow_up_dropped_here_closes_its_issue_as_not_planned(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    channel = declared(bot)
+    bot.command("follow-up add retries", channel=channel)
+    assert bot.runtime.work.wait_idle()
+    bot.command("follow-up 1 wontdo covered by the new alert", channel=channel)
+    assert bot.runtime.work.wait_idle()
+
+    [issue] = github.issues("acme/checkout")
+    assert (issue["state"], issue["state_reason"]) == ("closed", "not_planned")
+
+
+def test_an_issue_deleted_there_is_told_once_and_the_others_are_still_filed(
+    filing_bot: BotClient, github: GitHubApiStub
+) -> None:
+    bot = filing_bot
+    channel = declared(bot)
+    bot.command("follow-up add retries", channel=channel)
+    assert bot.runtime.work.wait_idle()
+    github.delete_issue("acme/checkout", 1)
+    bot.command("follow-up alert on the error budget", channel=channel)
+    assert bot.runtime.work.wait_idle()
+
+    later = bot.runtime.service.clock() + timedelta(hours=1)
+    bot.runtime.runner.tick(later)  # polling: the tracker timer
+    bot.runtime.runner.tick(later + timedelta(hours=1))
+
+    first, second = bot.runtime.service.get(1).follow_ups
+    assert "404" in first.refused and first.is_open
+    assert second.link is not None
+    told = [s for s in said_in(bot, channel) if "The tracker refused follow-up 1" in s]
+    assert len(told) == 1 and "not tried again until it changes" in told[0]
+
+
+def test_the_listing_shows_open_ones_first_however_many_are_closed(
+    bot: BotClient, channel: str
+) -> None:
+    service = bot.runtime.service
+    due = (service.clock() + timedelta(days=3)).isoformat()
+    for number in range(1, 46):
+        extra = {"due": due}
+        service.record(1, EventKind.FOLLOW_UP_ADDED, "U0ALICE", text=f"task {number}", extra=extra)
+    for number in range(2, 46):
+        service.record(1, EventKind.FOLLOW_UP_DONE, "U0ALICE", extra={"follow_up": str(number)})
+
+    listed = bot.reply(bot.command("follow-ups", channel=channel))
+
+    shown = text_of(listed)
+    assert ":white_circle: *1.* task 1" in shown  # the only open one, added first
+    assert "5 more not shown (0 open, due later; 5 done or dropped)" in shown
+    assert len(listed["blocks"]) <= 50

@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.trackers.github import GitHubIssues
 from bot.adapters.trackers.jira import JiraIssues
-from bot.core.follow_ups import Destination
+from bot.core.follow_ups import Destination, FollowUpState
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.jira_api import JiraApiStub
 from bot.services.trackers import NewIssue, Tracker, TrackerUnavailable
@@ -52,10 +52,10 @@ def round_trip(tracker: Tracker, where: Destination) -> None:
     opened = tracker.open(where, NEW)
     assert tracker.find(where, NEW.marker) == opened  # found again by its marker
     assert tracker.find(where, "incident-bot:7:2") is None
-    assert tracker.get(where, opened.key).closed is False
-    tracker.close(where, opened.key)
-    tracker.close(where, opened.key)  # closing a closed one is no failure
-    assert tracker.get(where, opened.key).closed is True
+    assert tracker.get(opened.key).state is FollowUpState.OPEN
+    tracker.close(opened.key, FollowUpState.DONE)
+    tracker.close(opened.key, FollowUpState.DONE)  # closing a closed one is no failure
+    assert tracker.get(opened.key).state is FollowUpState.DONE
 
 
 def test_github_issues_are_opened_found_and_closed(github: GitHubApiStub) -> None:
@@ -117,7 +117,7 @@ def test_the_stand_ins_refuse_what_the_real_apis_refuse(
     with pytest.raises(TrackerUnavailable, match="issuetype: Specify a valid issue type"):
         jira_issues(jira).open(Destination("jira", "PAY", "Epicness"), NEW)
     with pytest.raises(TrackerUnavailable, match="404: Issue does not exist"):
-        jira_issues(jira).get(JIRA, "PAY-99")
+        jira_issues(jira).get("PAY-99")
 
 
 def test_a_tracker_that_cannot_be_reached_is_unavailable_for_now(github: GitHubApiStub) -> None:
@@ -126,3 +126,70 @@ def test_a_tracker_that_cannot_be_reached_is_unavailable_for_now(github: GitHubA
     with pytest.raises(TrackerUnavailable, match="could not be reached") as raised:
         GitHubIssues(github.token, url, timeout=1).open(GITHUB, NEW)
     assert raised.value.lasting is False
+
+
+def test_a_github_issue_is_read_and_closed_in_the_repository_its_key_names(
+    github: GitHubApiStub,
+) -> None:
+    github.add_repo("acme/search")
+    issues = github_issues(github)
+    opened = issues.open(GITHUB, NEW)
+    issues.open(Destination("github", "acme/search"), NEW)  # same number, another repository
+
+    issues.close(opened.key, FollowUpState.WONT_DO)
+
+    [checkout] = github.issues("acme/checkout")
+    [search] = github.issues("acme/search")
+    assert (checkout["state"], checkout["state_reason"]) == ("closed", "not_planned")
+    assert search["state"] == "open"
+    assert issues.get("acme/search#1").state is FollowUpState.OPEN
+    assert issues.get(opened.key).state is FollowUpState.WONT_DO  # not planned: won't do
+    with pytest.raises(TrackerUnavailable) as odd:
+        issues.get("PAY-1")
+    assert odd.value.lasting is True
+
+
+def test_a_github_marker_is_found_whole_and_mentions_ping_no_one(github: GitHubApiStub) -> None:
+    issues = github_issues(github)
+    twelfth = NewIssue("t", "Owner in Slack: bob. Ask @carol, cc bob@example.com", "x:7:12", "")
+    issues.open(GITHUB, twelfth)
+
+    assert issues.find(GITHUB, "x:7:1") is None
+    assert issues.find(GITHUB, "x:7:12") is not None
+    [issue] = github.issues("acme/checkout")
+    assert "@carol" not in issue["body"] and "@&#8203;carol" in issue["body"]
+    assert "bob@example.com" in issue["body"]
+
+
+@pytest.mark.parametrize(
+    ("resolution", "state"),
+    [
+        ("Done", FollowUpState.DONE),
+        ("Won't Do", FollowUpState.WONT_DO),
+        ("Duplicate", FollowUpState.WONT_DO),
+        ("Cannot Reproduce", FollowUpState.WONT_DO),
+    ],
+)
+def test_a_jira_resolution_says_whether_it_was_done(
+    jira: JiraApiStub, resolution: str, state: FollowUpState
+) -> None:
+    issues = jira_issues(jira)
+    opened = issues.open(JIRA, NEW)
+    jira.resolve(opened.key, resolution)
+    assert issues.get(opened.key).state is state
+    assert issues.find(JIRA, NEW.marker) == issues.get(opened.key)
+
+
+@pytest.mark.parametrize("on_screen", [True, False])
+def test_a_jira_issue_dropped_here_is_closed_as_wont_do_where_the_screen_allows(
+    jira: JiraApiStub, on_screen: bool
+) -> None:
+    jira.resolution_on_screen = on_screen
+    issues = jira_issues(jira)
+    opened = issues.open(JIRA, NEW)
+
+    issues.close(opened.key, FollowUpState.WONT_DO)
+
+    fields = jira.issues[opened.key]["fields"]
+    assert fields["status"]["statusCategory"]["key"] == "done"
+    assert fields["resolution"] == {"name": "Won't Do" if on_screen else "Done"}

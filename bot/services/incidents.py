@@ -348,23 +348,27 @@ class IncidentService:
 
     def get(self, incident_id: int, now: datetime | None = None) -> IncidentView:
         with self.units() as uow:
+            uow.read_only()
             stored = uow.incidents.get(incident_id)
         return self._view(stored, now or self.clock())
 
     def in_channel(self, channel_id: str) -> IncidentView | None:
         with self.units() as uow:
+            uow.read_only()
             stored = uow.incidents.by_channel(channel_id)
         return self._view(stored, self.clock()) if stored else None
 
     def open_counts(self) -> dict[str, int]:
         """Open incidents by severity, every severity listed."""
         with self.units() as uow:
+            uow.read_only()
             counts = uow.incidents.open_counts()
         return {str(severity): counts.get(str(severity), 0) for severity in Severity}
 
     def open_incidents(self) -> list[IncidentView]:
         now = self.clock()
         with self.units() as uow:
+            uow.read_only()
             found = uow.incidents.open()
         return [self._view(stored, now) for stored in found]
 

@@ -278,6 +278,11 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
+    def read_only(self) -> None:
+        """Only reads follow in this unit (call it first): it takes no write lock, so it does
+        not wait for writers nor hold them up (SQLite; PostgreSQL readers never wait)."""
+        ...
+
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(

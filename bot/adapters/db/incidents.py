@@ -96,11 +96,13 @@ class Incidents:
         return self._load(row) if row else None
 
     def open(self) -> list[StoredIncident]:
-        states = [str(state) for state in lifecycle.OPEN_STATES]
-        rows = self.session.scalars(
-            select(IncidentRow).where(IncidentRow.state.in_(states)).order_by(IncidentRow.id)
+        """Every open incident with its timeline, in two statements however many are open."""
+        opened = IncidentRow.state.in_([str(state) for state in lifecycle.OPEN_STATES])
+        rows = list(
+            self.session.scalars(select(IncidentRow).where(opened).order_by(IncidentRow.id))
         )
-        return [self._load(row) for row in rows]
+        timelines = self.timeline.events_of(select(IncidentRow.id).where(opened))
+        return [_to_domain(row, timelines.get(row.id, [])) for row in rows]
 
     def open_counts(self) -> dict[str, int]:
         states = [str(state) for state in lifecycle.OPEN_STATES]

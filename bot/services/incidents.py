@@ -105,6 +105,7 @@ class IncidentService:
 
     def _declared_by(self, request_key: str) -> Declared | None:
         with self.units() as uow:
+            uow.read_only()
             stored = uow.incidents.by_request_key(request_key)
         return None if stored is None else Declared(self._view(stored, self.clock()), False)
 
@@ -143,6 +144,7 @@ class IncidentService:
             return self._record_unless(incident_id, event, refuse, once, also)
         except Conflict:
             with self.units() as uow:
+                uow.read_only()
                 now = self._view(uow.incidents.get(incident_id), event.at)
             if (refused := refuse(now)) is not None:
                 return refused
@@ -288,6 +290,7 @@ class IncidentService:
     def status_updates(self, incident_id: int) -> list[StatusUpdate]:
         """The incident's status updates as posted, oldest first."""
         with self.units() as uow:
+            uow.read_only()
             return uow.status_updates.for_incident(incident_id)
 
     def ticket_filed(self, incident_id: int, ticket: Ticket) -> None:
@@ -298,20 +301,24 @@ class IncidentService:
     def rooms(self) -> list[tuple[str, str | None, str | None]]:
         """(channel id, channel name, card ts) of every incident that has a channel."""
         with self.units() as uow:
+            uow.read_only()
             return uow.incidents.rooms()
 
     def announcements(self) -> list[str]:
         """The ts of every incident's message in the announcement channel."""
         with self.units() as uow:
+            uow.read_only()
             return uow.incidents.announcements()
 
     def latest_event_at(self) -> datetime | None:
         with self.units() as uow:
+            uow.read_only()
             return uow.incidents.latest_event_at()
 
     def fact(self, key: str) -> str | None:
         """A fact the bot keeps about itself (``put_fact``)."""
         with self.units() as uow:
+            uow.read_only()
             return uow.facts.get(key)
 
     def put_fact(self, key: str, value: str) -> None:
@@ -381,6 +388,7 @@ class IncidentService:
         """
         fingerprint = _fingerprint(self.policies)
         with self.units() as uow:
+            uow.read_only()
             if uow.facts.get(PLANNED_BY) == fingerprint:
                 return 0
             active = uow.incidents.active_ids()

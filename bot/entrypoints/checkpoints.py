@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit
+from bot.entrypoints.outages import Outage
 from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -37,25 +38,28 @@ class Checkpoints:
         self.file = file
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # each said once when it starts and once when it ends, not once a checkpoint
+        self.unread = Outage("audit checkpoint (reading the database)", log, (SQLAlchemyError,))
+        self.unwritten = Outage("audit checkpoint (writing AUDIT_CHECKPOINT_FILE)", log, (OSError,))
 
     def write(self) -> dict[str, object] | None:
         """Sign and write one checkpoint now; None when the database could not be read."""
         try:
             with self.sessions() as session:
                 point = audit.checkpoint(session, self.key, self.clock())
-        except SQLAlchemyError:
-            log.warning("audit checkpoint skipped: the database is unreachable")
+        except SQLAlchemyError as error:
+            self.unread.failed(error)
             return None
+        self.unread.ok()
         log.info("audit checkpoint", extra={"checkpoint": point})
         if self.file is not None:
             try:
                 with self.file.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(point, sort_keys=True) + "\n")
             except OSError as error:
-                log.warning(
-                    "audit checkpoint not written to AUDIT_CHECKPOINT_FILE",
-                    extra={"error": f"{type(error).__name__}: {error.strerror}"},
-                )
+                self.unwritten.failed(error)
+            else:
+                self.unwritten.ok()
         return point
 
     def start(self) -> None:

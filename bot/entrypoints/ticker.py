@@ -14,6 +14,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.entrypoints.outages import Outage
 from bot.services.clock import Clock
 from bot.services.timers import Fired, TimerRunner
 
@@ -41,6 +44,8 @@ class Ticker:
         self.last_tick: datetime | None = None
         self._finished: datetime | None = None  # last_tick as of the last tick() that is over
         self._ticked = threading.Condition()
+        # a database outage is one line when it starts and one when it ends, not one a poll
+        self.outage = Outage("timer tick", log, expected=(SQLAlchemyError,))
 
     def start(self) -> None:
         """Tick now, then every poll (sooner for a wake-up), until ``stop``."""
@@ -130,8 +135,9 @@ class Ticker:
                 if fired and self.on_fired is not None:
                     self.on_fired(fired)
                 upcoming = self.runner.next_fire_at()
-            except Exception:  # the poll must survive a database outage
-                log.exception("timer tick failed")
+            except Exception as error:  # the poll must survive a database outage
+                self.outage.failed(error)
                 return None
+            self.outage.ok()
             if not self._again.is_set() and (upcoming is None or upcoming > self.clock()):
                 return upcoming

@@ -501,6 +501,8 @@ def _database_problem(error: Exception) -> str | None:
 
     if isinstance(error, schema.SchemaAhead):
         return f"incident-bot: refusing to start: {error}"
+    if isinstance(error, schema.NotThisRevision):
+        return f"incident-bot: {error}"
     if not isinstance(error, SQLAlchemyError):
         return None
     cause = getattr(error, "orig", None) or error

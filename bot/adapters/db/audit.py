@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.adapters.db import engine as engines
-from bot.adapters.db import migrate, seals
+from bot.adapters.db import schema, seals
 from bot.adapters.db.facts import Facts
 from bot.adapters.db.tables import EventRow, IncidentRow, StatusUpdateRow
 from bot.core import model
@@ -210,15 +210,28 @@ def export(session: Session, incident_id: int | None = None) -> Iterator[dict[st
 
 
 @contextmanager
-def _migrated(url: str) -> Iterator[Session]:
-    """A session on the database at ``url``, brought to the newest schema first."""
-    engine = engines.connect(url)
+def _at_this_revision(url: str, reading: bool = True) -> Iterator[Session]:
+    """A session on the database at ``url`` if its schema is exactly this code's (else
+    schema.NotThisRevision). It never migrates; ``reading`` sessions only read (a role that may only
+    SELECT can verify and export, and SQLite's write lock is not taken)."""
+    engine = engines.connect(url, execution_options={engines.READ_ONLY: reading})
     try:
-        migrate.upgrade(engine)
+        found = schema.inspect(engine)
+        if found.fit is not schema.Fit.CURRENT:
+            raise schema.NotThisRevision(_elsewhere(found))
         with engines.sessions(engine)() as session:
             yield session
     finally:
         engine.dispose()
+
+
+def _elsewhere(found: schema.Schema) -> str:
+    at = f"the database is at revision {found.current or '(none)'}, this incident-bot reads"
+    if found.current is not None and found.fit is not schema.Fit.BEHIND:
+        do = f"run it with the image of revision {found.current}"
+    else:
+        do = "run `incident-bot db upgrade` first (audit commands never migrate)"
+    return f"{at} the audit trail at {found.head}: {do}"
 
 
 def check(
@@ -226,7 +239,7 @@ def check(
 ) -> tuple[list[str], int]:
     """Verify the trail of the database at ``url`` (with ``key``: every row's seal, and each
     checkpoint in ``points``): (problems, entries walked)."""
-    with _migrated(url) as session:
+    with _at_this_revision(url) as session:
         problems = [*verify(session), *consistency(session)]
         if key is not None:
             problems += [Tampering(None, line) for line in seals.broken(session, key)]
@@ -238,7 +251,7 @@ def check(
 
 def seal(url: str, key: bytes) -> int:
     """Seal the rows of the database at ``url`` written before the key was set; how many."""
-    with _migrated(url) as session:
+    with _at_this_revision(url, reading=False) as session:
         count = seals.seal_all(session, key)
         session.commit()
     return count
@@ -246,5 +259,5 @@ def seal(url: str, key: bytes) -> int:
 
 def entries(url: str, incident_id: int | None = None) -> Iterator[dict[str, Any]]:
     """The trail of the database at ``url`` (one incident's, or all), oldest first."""
-    with _migrated(url) as session:
+    with _at_this_revision(url) as session:
         yield from export(session, incident_id)

@@ -72,6 +72,11 @@ class SchemaAhead(Exception):
     """The database was migrated past what this code can run on; the message says what to do."""
 
 
+class NotThisRevision(Exception):
+    """A command that works only on this code's own revision (the audit commands) met another;
+    it changed nothing. The message says where the database is and what to run instead."""
+
+
 def prepare(engine: Engine) -> Schema:
     """At start-up: migrate a database that is behind; accept one that is ahead only if this
     code may run on it (else SchemaAhead)."""

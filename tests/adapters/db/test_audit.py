@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, migrate, seals
@@ -301,3 +301,57 @@ def test_the_command_line_seals_and_holds_the_database_to_its_checkpoints(
     held = cli(database, "verify", "--checkpoints", str(file), key=key)
     assert held.returncode == 1
     assert f"TAMPERED: entries were deleted: the checkpoint of {at(20).isoformat()}" in held.stderr
+
+
+def test_verify_and_export_only_read(database: Path) -> None:
+    """A role that may only SELECT can verify and export: nothing is migrated or rewritten."""
+    url = f"sqlite:///{database}"
+    statements: list[str] = []
+
+    def seen(_c: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert audit.check(url, b"k" * 32)[1] == 5
+        assert len(list(audit.entries(url))) == 5
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert statements
+    reads = ("SELECT", "PRAGMA")  # and SQLite's BEGIN without its write lock
+    written = [s for s in statements if s != "BEGIN" and not s.upper().startswith(reads)]
+    assert written == []
+
+
+def test_a_database_at_another_revision_gets_one_line_and_is_left_alone(database: Path) -> None:
+    engine = engines.connect(f"sqlite:///{database}")
+    migrate.downgrade(engine, "0013")
+    for words in (("verify",), ("export",), ("seal",)):
+        answer = cli(database, *words, key="k" * 32)
+        assert answer.returncode == 2, answer.stderr
+        assert answer.stderr.count("\n") == 1
+        assert "the database is at revision 0013" in answer.stderr
+        assert "incident-bot db upgrade" in answer.stderr
+    assert migrate.current(engine) == "0013"  # never migrated by an audit command
+    engine.dispose()
+
+
+def test_a_role_that_may_only_select_verifies_on_postgresql(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    history(engines.sessions(engine))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP ROLE IF EXISTS audit_reader_test")
+        connection.exec_driver_sql("CREATE ROLE audit_reader_test LOGIN")
+        connection.exec_driver_sql(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO audit_reader_test"
+        )
+    url = engine.url.set(username="audit_reader_test", password=None)
+    try:
+        assert audit.check(url.render_as_string(hide_password=False)) == ([], 5)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM audit_reader_test"
+            )
+            connection.exec_driver_sql("DROP ROLE audit_reader_test")

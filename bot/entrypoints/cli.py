@@ -340,22 +340,42 @@ def audit_verify(checkpoints: Path | None) -> int:
     points = (
         signed.read(checkpoints.read_text(encoding="utf-8").splitlines()) if checkpoints else []
     )
-    problems, entries = audit.check(settings.database_url, key, points)
-    for problem in problems:
+    checked = audit.check(settings.database_url, key, points)
+    for problem in checked.problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
-    if problems:
+    if any(" row " in problem and "seal" in problem for problem in checked.problems):
+        print(
+            "if those rows were written by a bot without AUDIT_KEY or one migration behind, or "
+            "AUDIT_KEY changed: check them, then `incident-bot audit seal --reseal` (recorded)",
+            file=sys.stderr,
+        )
+    if checked.problems:
         return 1
     sealed = "every row sealed with AUDIT_KEY" if key else "AUDIT_KEY unset: seals not checked"
     held = f", {len(points)} checkpoint(s) held" if checkpoints else ""
+    told = ""
+    if checked.sealings:
+        last = checked.sealings[-1]
+        told = f"; {len(checked.sealings)} sealing(s) recorded, the last a {last['action']} on "
+        told += str(last["at"])
     print(
-        f"the audit trail is intact: {entries} entries, each committing to the one before; "
-        f"{sealed}{held}"
+        f"the audit trail is intact: {checked.entries} entries, each committing to the one "
+        f"before; {sealed}{held}{told}"
     )
     return 0
 
 
-@audit_commands.command("seal", help="seal the rows written before AUDIT_KEY was set")
-def audit_seal() -> int:
+@audit_commands.command("seal", help="seal the rows written without AUDIT_KEY (recorded)")
+@click.option(
+    "--reseal",
+    is_flag=True,
+    help="also reseal rows whose seal does not match (after `audit verify` named them: written "
+    "by a bot one migration behind or without AUDIT_KEY, or under a previous AUDIT_KEY)",
+)
+def audit_seal(reseal: bool) -> int:
+    import json
+    from datetime import UTC, datetime
+
     from bot.adapters.db import audit
     from bot.entrypoints import settings as config
 
@@ -363,7 +383,24 @@ def audit_seal() -> int:
     config.require(settings, "audit_key")
     key = settings.audit_key_bytes()
     assert key is not None
-    print(f"sealed {audit.seal(settings.database_url, key)} row(s)")
+    done = audit.seal(settings.database_url, key, datetime.now(UTC), reseal)
+    for problem in done.refused:
+        print(f"TAMPERED: {problem}", file=sys.stderr)
+    if done.refused:
+        print("nothing sealed: a seal cannot mend the trail itself", file=sys.stderr)
+        return 1
+    rows: dict[str, list[int]] = done.record["rows"]
+    print(f"{done.record['action']}ed {sum(map(len, rows.values()))} row(s)")
+    if not rows:
+        return 0  # nothing done, nothing to record
+    if reseal:
+        for table, ids in rows.items():
+            print(f"  {table}: {', '.join(map(str, ids))}")
+    line = json.dumps({"audit_sealing": done.record}, sort_keys=True)
+    print(line, file=sys.stderr)  # the log's copy, outside the database
+    if settings.audit_checkpoint_file is not None:
+        with settings.audit_checkpoint_file.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
     return 0
 
 

@@ -234,27 +234,84 @@ def _elsewhere(found: schema.Schema) -> str:
     return f"{at} the audit trail at {found.head}: {do}"
 
 
-def check(
-    url: str, key: bytes | None = None, points: Sequence[dict[str, Any]] = ()
-) -> tuple[list[str], int]:
-    """Verify the trail of the database at ``url`` (with ``key``: every row's seal, and each
-    checkpoint in ``points``): (problems, entries walked)."""
+@dataclass(frozen=True)
+class Checked:
+    problems: list[str]
+    entries: int  # walked
+    sealings: list[dict[str, Any]]  # recorded by `audit seal`, oldest first
+
+
+def check(url: str, key: bytes | None = None, points: Sequence[dict[str, Any]] = ()) -> Checked:
+    """Verify the trail of the database at ``url`` (with ``key``: every row's seal, the
+    records of sealings, and each checkpoint in ``points``)."""
     with _at_this_revision(url) as session:
         problems = [*verify(session), *consistency(session)]
+        sealed, forged = sealings(session, key)
         if key is not None:
             problems += [Tampering(None, line) for line in seals.broken(session, key)]
+            problems += forged
             for point in points:
                 problems += against(session, key, point)
         entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
-    return [str(problem) for problem in problems], int(entries)
+    return Checked([str(problem) for problem in problems], int(entries), sealed)
 
 
-def seal(url: str, key: bytes) -> int:
-    """Seal the rows of the database at ``url`` written before the key was set; how many."""
+RESEALS = "audit_seals"  # bot_state's key: the signed record of every `audit seal`
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """What `incident-bot audit seal` did (``record``, also written outside the database), or
+    why it refused (``refused``: the trail's own problems, which no seal can mend)."""
+
+    record: dict[str, Any]
+    refused: list[str]
+
+
+def seal(url: str, key: bytes, at: datetime, reseal: bool = False) -> Sealing:
+    """Seal the rows of the database at ``url`` that have no seal; with ``reseal``, also
+    reseal those whose seal does not match (see seals.seal_all). Refused, changing nothing,
+    while the chain is broken or a row disagrees with its timeline. Each sealing is recorded,
+    signed, in bot_state (``audit verify`` lists the records and checks their signatures)."""
     with _at_this_revision(url, reading=False) as session:
-        count = seals.seal_all(session, key)
+        refused = [str(problem) for problem in (*verify(session), *consistency(session))]
+        if refused:
+            return Sealing({}, refused)
+        done = seals.seal_all(session, key, unsealed_only=not reseal)
+        if not done:
+            return Sealing({"action": "reseal" if reseal else "seal", "rows": {}}, [])
+        body = {
+            "at": at.astimezone(UTC).isoformat(),
+            "action": "reseal" if reseal else "seal",
+            "rows": {table: ids for table, ids in sorted(done.items())},
+        }
+        record = {**body, "mac": _sign(key, body)}
+        facts = Facts(session)
+        kept = json.loads(facts.get(RESEALS) or "[]")
+        kept = [_resigned(key, old) for old in kept] if reseal else kept  # a rotated key too
+        facts.put(RESEALS, json.dumps([*kept, record], sort_keys=True), at)
         session.commit()
-    return count
+    return Sealing(record, [])
+
+
+def _resigned(key: bytes, record: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in record.items() if k != "mac"}
+    return {**body, "mac": _sign(key, body)}
+
+
+def sealings(session: Session, key: bytes | None) -> tuple[list[dict[str, Any]], list[Tampering]]:
+    """The recorded sealings, oldest first, and (with ``key``) each whose signature fails."""
+    kept: list[dict[str, Any]] = json.loads(Facts(session).get(RESEALS) or "[]")
+    forged = [
+        Tampering(
+            None,
+            f"the record of the sealing of {r.get('at', '?')} is not signed with this AUDIT_KEY",
+        )
+        for r in kept
+        if key is not None
+        and not hmac.compare_digest(str(r.get("mac", "")), _resigned(key, r)["mac"])
+    ]
+    return kept, forged
 
 
 def entries(url: str, incident_id: int | None = None) -> Iterator[dict[str, Any]]:

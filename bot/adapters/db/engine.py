@@ -43,12 +43,15 @@ def _begin_immediate(connection: Connection) -> None:
 
 def sessions(engine: Engine, audit_key: bytes | None = None) -> sessionmaker[Session]:
     """Sessions on ``engine``; with ``audit_key``, every row they write to the audited tables
-    is sealed with it (bot/adapters/db/seals.py)."""
+    is sealed with it (bot/adapters/db/seals.py); without, a sealed row they change loses its
+    seal."""
+    from bot.adapters.db import seals  # the tables import this module's neighbours
+
     made = sessionmaker(engine, expire_on_commit=False)
     if audit_key is not None:
-        from bot.adapters.db import seals  # the tables import this module's neighbours
-
         seals.seal_on_write(made, audit_key)
+    else:  # a seal it cannot renew is dropped: "not sealed", not "edited", at verify
+        seals.unseal_on_write(made)
     return made
 
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import InstanceState, Session, sessionmaker
 
 from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, StatusUpdateRow
 
@@ -59,16 +59,35 @@ def seal_on_write(sessions: sessionmaker[Session], key: bytes) -> None:
     event.listen(sessions, "before_flush", seal)
 
 
-def seal_all(session: Session, key: bytes, unsealed_only: bool = True) -> int:
-    """Seal the rows written before a key was set (``incident-bot audit seal``); how many."""
-    count = 0
+def unseal_on_write(sessions: sessionmaker[Session]) -> None:
+    """For sessions without the key: a sealed row they change loses its seal (``mac`` NULL),
+    so verify says it was written without AUDIT_KEY instead of calling it edited."""
+
+    def unseal(session: Session, *_: object) -> None:
+        for row in session.dirty:
+            if not isinstance(row, SEALED) or row.mac is None or not session.is_modified(row):
+                continue
+            state: InstanceState[Sealed] = inspect(row)
+            if not state.attrs.mac.history.has_changes():  # not sealed just now
+                row.mac = None
+
+    event.listen(sessions, "before_flush", unseal)
+
+
+def seal_all(session: Session, key: bytes, unsealed_only: bool = True) -> dict[str, list[int]]:
+    """Seal the rows without a seal (written before the key was set, or by a bot without it);
+    unless ``unsealed_only``, also reseal those whose seal does not match (written by a bot
+    without the seal, one migration behind, or sealed under another key). The ids sealed, by
+    table."""
+    done: dict[str, list[int]] = {}
     for table in SEALED:
         for row in _rows(session, table):
-            if unsealed_only and row.mac is not None:
-                continue
-            row.mac = mac(key, row)
-            count += 1
-    return count
+            if row.mac is None or (
+                not unsealed_only and not hmac.compare_digest(row.mac, mac(key, row))
+            ):
+                row.mac = mac(key, row)
+                done.setdefault(row.__tablename__, []).append(row.id)
+    return done
 
 
 def broken(session: Session, key: bytes) -> Iterator[str]:

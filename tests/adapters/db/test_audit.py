@@ -112,8 +112,10 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-def cli(database: Path, *words: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "", "DATABASE_URL": f"sqlite:///{database}"}
+def cli(
+    database: Path, *words: str, key: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "", "DATABASE_URL": f"sqlite:///{database}", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "bot", "audit", *words],
         capture_output=True,
@@ -183,7 +185,7 @@ def test_with_a_key_every_audited_row_is_sealed_and_an_edit_is_named(engine: Eng
 def test_a_recomputed_chain_is_caught_by_the_seals(engine: Engine) -> None:
     sessions = keyed(engine)
     history(sessions)
-    attacker = engines.sessions(engine)  # the database, without the key
+    attacker = sessionmaker(engine)  # the database, without the key nor the bot's hooks
     with attacker.begin() as session:  # an entry edited, then the chain and its head recomputed
         previous = ""
         for entry in session.scalars(select(EventRow).order_by(EventRow.id)):
@@ -313,7 +315,7 @@ def test_verify_and_export_only_read(database: Path) -> None:
 
     event.listen(Engine, "before_cursor_execute", seen)
     try:
-        assert audit.check(url, b"k" * 32)[1] == 5
+        assert audit.check(url, b"k" * 32).entries == 5
         assert len(list(audit.entries(url))) == 5
     finally:
         event.remove(Engine, "before_cursor_execute", seen)
@@ -348,10 +350,66 @@ def test_a_role_that_may_only_select_verifies_on_postgresql(engine: Engine) -> N
         )
     url = engine.url.set(username="audit_reader_test", password=None)
     try:
-        assert audit.check(url.render_as_string(hide_password=False)) == ([], 5)
+        checked = audit.check(url.render_as_string(hide_password=False))
+        assert (checked.problems, checked.entries) == ([], 5)
     finally:
         with engine.begin() as connection:
             connection.exec_driver_sql(
                 "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM audit_reader_test"
             )
             connection.exec_driver_sql("DROP ROLE audit_reader_test")
+
+
+def test_a_row_changed_by_a_bot_without_the_key_loses_its_seal_instead_of_going_stale(
+    engine: Engine,
+) -> None:
+    incident = history(keyed(engine))
+    with engines.sessions(engine).begin() as session:  # a replica without AUDIT_KEY
+        Incidents(session).record(incident, Event(0, at(9), EventKind.NOTE_ADDED, "U0D", text="x"))
+    found = broken_seals(keyed(engine))
+    assert f"incidents row {incident} is not sealed" in " ".join(found)
+    assert not [line for line in found if "was edited" in line]
+
+
+def test_stale_seals_are_resealed_on_purpose_and_the_resealing_is_recorded(
+    database: Path, tmp_path: Path
+) -> None:
+    old, new = "o" * 32, "n" * 32  # the key rotated
+    assert cli(database, "seal", key=old).stdout.strip() == "sealed 7 row(s)"
+    stale = cli(database, "verify", key=new)
+    assert stale.returncode == 1
+    assert "TAMPERED: events row 1 was edited" in stale.stderr
+    assert "`incident-bot audit seal --reseal`" in stale.stderr
+    assert cli(database, "seal", key=new).stdout.strip() == "sealed 0 row(s)"  # not without asking
+    file = tmp_path / "checkpoints.jsonl"
+    resealed = cli(database, "seal", "--reseal", key=new, env={"AUDIT_CHECKPOINT_FILE": str(file)})
+    assert resealed.returncode == 0, resealed.stderr
+    assert resealed.stdout.splitlines()[0] == "resealed 7 row(s)"
+    assert "  events: 1, 2, 3, 4, 5" in resealed.stdout
+    [outside] = file.read_text().splitlines()  # the record, outside the database too
+    assert json.loads(outside)["audit_sealing"]["action"] == "reseal"
+    verified = cli(database, "verify", key=new)
+    assert verified.returncode == 0, verified.stderr
+    assert "2 sealing(s) recorded, the last a reseal on " in verified.stdout
+
+    engine = engines.connect(f"sqlite:///{database}")
+    with engines.sessions(engine).begin() as session:  # the record rewritten
+        session.execute(
+            update(StateRow)
+            .where(StateRow.key == audit.RESEALS)
+            .values(value=json.dumps([{"at": "2026", "action": "reseal", "rows": {}, "mac": "0"}]))
+        )
+    engine.dispose()
+    forged = cli(database, "verify", key=new)
+    assert "TAMPERED: the record of the sealing of 2026 is not signed" in forged.stderr
+
+
+def test_no_reseal_while_the_trail_itself_is_broken(database: Path) -> None:
+    engine = engines.connect(f"sqlite:///{database}")
+    with sessionmaker(engine).begin() as session:
+        session.execute(update(EventRow).where(EventRow.id == 2).values(text="rewritten"))
+    engine.dispose()
+    refused = cli(database, "seal", "--reseal", key="n" * 32)
+    assert refused.returncode == 1
+    assert "TAMPERED: entry 2 (incident 2, #1, declared) was edited" in refused.stderr
+    assert "nothing sealed" in refused.stderr

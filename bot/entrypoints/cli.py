@@ -399,8 +399,16 @@ def audit_seal(reseal: bool) -> int:
     line = json.dumps({"audit_sealing": done.record}, sort_keys=True)
     print(line, file=sys.stderr)  # the log's copy, outside the database
     if settings.audit_checkpoint_file is not None:
-        with settings.audit_checkpoint_file.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        try:
+            with settings.audit_checkpoint_file.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+        except OSError as error:
+            print(
+                f"incident-bot: sealed, but the record was not added to AUDIT_CHECKPOINT_FILE "
+                f"({error.strerror}): keep the line above",
+                file=sys.stderr,
+            )
+            return 1
     return 0
 
 
@@ -443,6 +451,11 @@ def postmortem_export(incident: int | None, folder: Path | None) -> int:
     try:
         with engines.sessions(engine)() as session:
             written = drafts.export(Postmortems(session).drafts(incident), where)
+    except OSError as error:
+        raise config.ConfigurationError(
+            f"cannot write the drafts to {where} ({error.strerror}): set POSTMORTEM_DIR, or "
+            "--to, to a folder this user may write (in the image: a mounted volume, or /tmp)"
+        ) from error
     finally:
         engine.dispose()
     for path in written:
@@ -481,6 +494,8 @@ def db_downgrade(revision: str) -> int:
 
 
 def _migrate(step: Callable[[Engine], object]) -> int:
+    from alembic.util import CommandError
+
     from bot.adapters.db import engine as engines
     from bot.adapters.db import migrate
     from bot.entrypoints import settings as config
@@ -489,6 +504,14 @@ def _migrate(step: Callable[[Engine], object]) -> int:
     try:
         step(engine)
         print(f"database is at revision {migrate.current(engine)}")
+    except CommandError as error:  # a revision this image does not know
+        print(
+            f"incident-bot: cannot migrate: {error} (the database is at revision "
+            f"{migrate.current(engine)}, this image knows up to {migrate.head(engine)}): step "
+            "back with the image that migrated it (docs/runbooks/bot-down.md)",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         engine.dispose()
     return 0
@@ -523,7 +546,7 @@ def _one_line(error: Exception) -> str | None:
         return f"incident-bot: configuration error: {error}"
     if isinstance(error, deploy_payloads.MalformedDeploy):
         return f"incident-bot: {error}"
-    return _database_problem(error) or _listening_problem(error)
+    return _database_problem(error) or _file_problem(error) or _listening_problem(error)
 
 
 def _database_problem(error: Exception) -> str | None:
@@ -554,6 +577,13 @@ def _database_problem(error: Exception) -> str | None:
         f"incident-bot: cannot reach the database ({type(cause).__name__}: {reason}): check "
         "DATABASE_URL (host, port, user, password, database name) and that the database is up"
     )
+
+
+def _file_problem(error: Exception) -> str | None:
+    """A file or folder a command could not read or write (listening has no file name)."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"incident-bot: cannot use {error.filename}: {error.strerror}"
+    return None
 
 
 def _listening_problem(error: Exception) -> str | None:

@@ -185,3 +185,30 @@ def test_postmortem_export_writes_the_drafts_kept_in_the_database(
     assert written.read_text(encoding="utf-8") == "# Post-mortem: search\n"
     assert main(["postmortem", "export", "--incident", "99"]) == 1
     assert capsys.readouterr().out.strip() == "no post-mortem draft for incident 99 yet"
+
+
+def test_a_folder_the_drafts_cannot_be_written_to_is_one_line_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    test_postmortem_export_writes_the_drafts_kept_in_the_database(tmp_path, monkeypatch, capsys)
+    capsys.readouterr()
+    (tmp_path / "a-file").write_text("")  # no folder can be made under it, even by root
+    for args, env in ((["--to", "a-file/drafts"], None), ([], "a-file/drafts")):
+        if env:
+            monkeypatch.setenv("POSTMORTEM_DIR", env)
+        assert main(["postmortem", "export", *args]) == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith("incident-bot: configuration error: cannot write the drafts to")
+        assert "POSTMORTEM_DIR, or --to," in line
+
+
+def test_a_revision_this_image_does_not_know_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["db", "downgrade", "0099"]) == 2  # e.g. a newer image's, from an older image
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("incident-bot: cannot migrate: Can't locate revision")
+    assert "this image knows up to" in line

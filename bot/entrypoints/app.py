@@ -42,7 +42,7 @@ from bot.entrypoints.checkpoints import Checkpoints
 from bot.entrypoints.health import Health
 from bot.entrypoints.metrics import Metrics, Saturation
 from bot.entrypoints.pools import WorkTracker
-from bot.entrypoints.settings import Settings, require
+from bot.entrypoints.settings import ConfigurationError, Settings, require
 from bot.entrypoints.ticker import Ticker
 from bot.entrypoints.webhooks.alert_intake import AlertIntake
 from bot.entrypoints.webhooks.intake import DeployIntake
@@ -138,6 +138,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     clock = clock or SteadyClock()
     require(settings, "slack_bot_token", "slack_signing_secret")
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    _appendable(settings)
     playbooks = loader.load(settings.playbooks_dir)
     templates = Templates(settings.templates_dir)
     templates.check()
@@ -364,6 +365,21 @@ def _checkpoints(
         return None
     every = settings.audit_checkpoint_seconds
     return Checkpoints(sessions, key, clock, every, settings.audit_checkpoint_file)
+
+
+def _appendable(settings: Settings) -> None:
+    """ConfigurationError unless AUDIT_CHECKPOINT_FILE (with AUDIT_KEY) can be appended to:
+    found at start-up, not at the first checkpoint minutes later."""
+    file = settings.audit_checkpoint_file
+    if file is None or settings.audit_key is None:
+        return
+    try:
+        file.open("a", encoding="utf-8").close()
+    except OSError as error:
+        raise ConfigurationError(
+            f"AUDIT_CHECKPOINT_FILE {file} cannot be appended to ({error.strerror}): mount "
+            "a writable volume at its folder (deploy/ mounts one at /audit), or unset it"
+        ) from error
 
 
 def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:

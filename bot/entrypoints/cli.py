@@ -151,6 +151,8 @@ def serve(host: str | None, port: int | None) -> int:
         )
         return 2
     logs.configure(settings.log_level, secrets=runtime.secrets())  # now with the catalog's
+    if settings.audit_key is None:
+        log.warning("AUDIT_KEY unset: rows are not sealed and no audit checkpoints are signed")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

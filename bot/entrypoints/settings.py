@@ -112,6 +112,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator(
+        "incident_announce_channel",
+        "incident_triage_channel",
+        "incident_declarers_group",
+        "incident_admin_group",
+    )
+    @classmethod
+    def _not_the_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and not value[1:].strip("0"):  # C0000000000, as in settings.env
+            raise ValueError("expected your own id, not the example's placeholder")
+        return value
+
     @field_validator("audit_key")
     @classmethod
     def _long_key(cls, key: SecretStr | None) -> SecretStr | None:

@@ -857,3 +857,28 @@ def test_the_image_command_starts_the_bot_from_a_clean_install(tmp_path: Path) -
                 process.wait()
         assert returncode == 0, (tmp_path / "bot.log").read_text()[-4000:]
         assert run_check(check, venv, env).returncode != 0, "HEALTHCHECK passes with no bot"
+
+
+def suggested(path: Path, name: str) -> str:
+    [value] = re.findall(rf"^\s*#? ?{name}=(\S+)", path.read_text(), re.M)
+    return value
+
+
+def test_the_suggested_audit_checkpoint_file_is_on_a_volume_the_bot_may_write() -> None:
+    mkdir = " ".join(i.arguments for i in final_stage().all("RUN"))
+    for example, mounted in (
+        (ENV_EXAMPLE, [v.split(":")[1] for v in compose()["services"]["bot"]["volumes"]]),
+        (
+            KUBERNETES / "settings.env",
+            [
+                m["mountPath"]
+                for m in only("deployment.yaml")["spec"]["template"]["spec"]["containers"][0][
+                    "volumeMounts"
+                ]
+                if not m.get("readOnly")
+            ],
+        ),
+    ):
+        folder = str(Path(suggested(example, "AUDIT_CHECKPOINT_FILE")).parent)
+        assert folder in mounted, f"{example.name}: nothing is mounted at {folder}"
+        assert re.search(rf"chown 10001:10001 [^&]*{folder}\b", mkdir), "a new volume's owner"

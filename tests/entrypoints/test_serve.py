@@ -143,7 +143,11 @@ def test_it_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path, stub: Sla
     assert '"message": "serving"' in errors
     # One line per meaningful event: the migrations applied, serving, stopping; no chatter.
     messages = [json.loads(line)["message"] for line in errors.splitlines() if line]
-    assert [m for m in messages if not m.startswith("Running upgrade")] == ["serving", "stopping"]
+    assert [m for m in messages if not m.startswith("Running upgrade")] == [
+        "AUDIT_KEY unset: rows are not sealed and no audit checkpoints are signed",
+        "serving",
+        "stopping",
+    ]
     assert secret not in errors
     assert stub_token not in errors
 
@@ -176,3 +180,22 @@ def test_socket_mode_opens_its_connection_with_the_app_token(
         process.kill()
     assert process.returncode == 0
     assert APP_TOKEN not in errors
+
+
+def test_an_audit_checkpoint_file_it_cannot_append_to_is_one_line_at_start(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    (tmp_path / "a-file").write_text("")  # no file can be made under it, even by root
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        AUDIT_KEY="k" * 32,
+        AUDIT_CHECKPOINT_FILE=str(tmp_path / "a-file" / "checkpoints.jsonl"),
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith("incident-bot: configuration error: AUDIT_CHECKPOINT_FILE ")
+    assert "cannot be appended to (Not a directory)" in line

@@ -56,6 +56,12 @@ def test_the_api_url_gets_its_trailing_slash() -> None:
             "SLACK_APP_TOKEN: expected an app-level token",
         ),
         ("incident_announce_channel", "#general", "INCIDENT_ANNOUNCE_CHANNEL: String should match"),
+        (
+            "incident_announce_channel",
+            "C0000000000",
+            "INCIDENT_ANNOUNCE_CHANNEL: expected your own id, not the example's",
+        ),
+        ("incident_admin_group", "S0000000000", "INCIDENT_ADMIN_GROUP: expected your own id"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_never_echoes_it(

@@ -174,7 +174,11 @@ def serve(host: str | None, port: int | None) -> int:
     if socket_mode is not None:
         socket_mode.close()  # type: ignore[no-untyped-call]
     server.stop()
-    runtime.close()
+    if runtime.close():  # work left running would hold the exit past the platform's grace
+        import os
+
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 

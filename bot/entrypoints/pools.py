@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
@@ -43,6 +44,7 @@ class WorkTracker:
 class TrackedPool(ThreadPoolExecutor):
     def __init__(self, tracker: WorkTracker, threads: int, name: str) -> None:
         super().__init__(max_workers=threads, thread_name_prefix=name)
+        self.name = name
         self._tracker = tracker
         self._held = 0  # queued or running here
         self._lock = threading.Lock()
@@ -78,3 +80,17 @@ class TrackedPool(ThreadPoolExecutor):
             if self._held == 0:
                 self._empty.notify_all()
         self._tracker._count(change)
+
+
+def drain(tracker: WorkTracker, pools: Sequence[TrackedPool], seconds: float) -> dict[str, int]:
+    """Take no more work, and wait at most ``seconds`` for the work held to finish (work it
+    sets off included); then drop what is still queued. What was left, by pool name (empty:
+    everything finished). Threads still running are not waited for."""
+    until = time.monotonic() + seconds
+    for pool in pools:
+        pool.shutdown(wait=False)
+    tracker.wait_idle(max(until - time.monotonic(), 0.0))
+    left = {pool.name: pool.pending for pool in pools if pool.pending}
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return left

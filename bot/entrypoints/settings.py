@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on every interface
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    # On SIGTERM, how long to let acknowledged work finish (seconds). Keep it under the grace
+    # the platform gives (Kubernetes' terminationGracePeriodSeconds 30 minus the 5 s preStop,
+    # compose's stop_grace_period 30s), with a margin for the last checkpoint and the exit.
+    shutdown_drain_seconds: float = Field(default=15.0, ge=0, le=3600)
 
     def secret_values(self) -> list[str]:
         """Every secret this configuration holds, for the log redactor."""

@@ -53,13 +53,15 @@ class Ticker:
         self._thread = threading.Thread(target=self._loop, name="timer-ticker", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop ticking; waits for a running tick to be over."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop ticking; waits for a running tick to be over (at most ``timeout`` seconds:
+        ``running`` then stays true)."""
         self._stopping.set()
         self._nudged.set()
         if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+            self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self._thread = None
 
     @property
     def running(self) -> bool:

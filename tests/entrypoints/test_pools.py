@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from bot.entrypoints import logs
-from bot.entrypoints.pools import WorkTracker
+from bot.entrypoints.app import Runtime
+from bot.entrypoints.pools import WorkTracker, drain
 from bot.entrypoints.sandbox.clock import VirtualClock
 
 
@@ -80,3 +83,54 @@ def test_the_virtual_clock_only_moves_forward() -> None:
         clock.move_to(start)
     with pytest.raises(ValueError, match="timezone-aware"):
         VirtualClock(datetime(2026, 3, 14, 2, 0))
+
+
+def test_a_drain_is_bounded_and_says_what_it_left() -> None:
+    tracker = WorkTracker()
+    lazy, then = tracker.pool(1, "lazy"), tracker.pool(1, "follow-up")
+    stuck, quick = threading.Event(), threading.Event()
+    lazy.submit(stuck.wait, 30)  # Slack answering slowly
+    lazy.submit(quick.set)  # queued behind it
+    then.submit(lambda: None)
+    started = time.monotonic()
+    left = drain(tracker, [lazy, then], 0.2)
+    assert time.monotonic() - started < 5  # not the 30 s the work would take
+    assert left == {"lazy": 2}
+    stuck.set()
+    lazy.shutdown(wait=True)
+    assert not quick.is_set()  # the queued work was dropped, not run after the drain
+
+
+def test_closing_drains_the_work_before_the_last_checkpoint() -> None:
+    tracker = WorkTracker()
+    lazy, then = tracker.pool(1, "lazy"), tracker.pool(1, "follow-up")
+    said: list[str] = []
+    release = threading.Event()
+
+    def work() -> None:
+        release.wait(5)
+        said.append("work done")
+
+    class Checkpoints:
+        def stop(self) -> None:
+            said.append("last checkpoint")
+
+    class Ticker:
+        running = True
+
+        def stop(self, timeout: float) -> None:  # closing began: the work may finish now
+            self.running = False
+            release.set()
+
+    lazy.submit(work)
+    fake = SimpleNamespace(
+        settings=SimpleNamespace(shutdown_drain_seconds=10.0),
+        ticker=Ticker(),
+        checkpoints=Checkpoints(),
+        workers=lazy,
+        followups=then,
+        work=tracker,
+        engine=SimpleNamespace(dispose=lambda: said.append("disposed")),
+    )
+    assert Runtime.close(fake) == {}  # type: ignore[arg-type]
+    assert said == ["work done", "last checkpoint", "disposed"]

@@ -7,6 +7,11 @@ status updates and deadlines is also sealed (an HMAC: ``seals``), and signed che
 outside the database (the log, a file) pin the trail's length and newest hash, so neither a
 recomputed chain nor deleted newest entries with the head moved back go unseen. Without the
 key, the incident rows and status updates are still checked against their timeline.
+
+A seal covers a row's content, not its version: an older sealed copy of a row written back is
+not detected by its seal (incident rows and status updates are caught by their timeline;
+deadline rows are not). Rows whose seal went stale (written by a bot that does not seal) are
+resealed only on purpose, by ``seal(reseal=True)``, which keeps a signed record of it.
 """
 
 from __future__ import annotations

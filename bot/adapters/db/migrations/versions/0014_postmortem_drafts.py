@@ -1,11 +1,16 @@
 """post-mortem drafts kept in the database, with the rest of the incident; rows sealed
 
 Expand-only: nullable columns, so a bot one migration behind still runs on it (it keeps
-writing ``draft_path``, which this revision leaves in place, and leaves its rows unsealed).
+writing ``draft_path``, which this revision leaves in place). It does not seal: a row it adds
+has no seal, and a row it changes keeps a seal that no longer matches, so after the rollout
+``incident-bot audit verify`` names those rows and ``incident-bot audit seal --reseal`` reseals
+them, on purpose and recorded (README, "Upgrading"). Bots before this revision cannot read the
+expand-only mark: during the rollout onto it their readiness fails, and rolling back below it
+needs ``incident-bot db downgrade 0013`` first (docs/runbooks/bot-down.md).
 ``mac``: each row's HMAC under AUDIT_KEY (bot/adapters/db/seals.py).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 20:30:00
 """
 

@@ -9,9 +9,10 @@ recomputed chain nor deleted newest entries with the head moved back go unseen. 
 key, the incident rows and status updates are still checked against their timeline.
 
 A seal covers a row's content, not its version: an older sealed copy of a row written back is
-not detected by its seal (incident rows and status updates are caught by their timeline;
-deadline rows are not). Rows whose seal went stale (written by a bot that does not seal) are
-resealed only on purpose, by ``seal(reseal=True)``, which keeps a signed record of it.
+not detected by its seal (incident rows and status updates are caught by their timeline, a
+deadline row only when it is pending again after its timeline recorded it missed). Rows whose
+seal went stale (written by a bot that does not seal) are resealed only on purpose, by
+``seal(reseal=True)``, which keeps a signed record of it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot.adapters.db import engine as engines
 from bot.adapters.db import schema, seals
 from bot.adapters.db.facts import Facts
-from bot.adapters.db.tables import EventRow, IncidentRow, StatusUpdateRow
+from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, StatusUpdateRow
 from bot.core import model
 from bot.core.model import EventKind
 
@@ -147,7 +148,28 @@ def consistency(session: Session) -> list[Tampering]:
                     "with its timeline",
                 )
             )
+        problems += _unmissed(session, row.id, events)
     return problems
+
+
+def _unmissed(session: Session, incident_id: int, events: Sequence[model.Event]) -> list[Tampering]:
+    """Deadlines still pending although the timeline says they were missed, at the same due
+    time: an older version of the row written back (its seal is valid; its content is old)."""
+    missed = {
+        (e.extra.get("deadline"), e.extra.get("due_at"))
+        for e in events
+        if e.kind is EventKind.DEADLINE_MISSED
+    }
+    rows = session.scalars(select(DeadlineRow).where(DeadlineRow.incident_id == incident_id))
+    return [
+        Tampering(
+            None,
+            f"deadlines row {d.id} (incident {incident_id}, {d.key}) is pending, but its "
+            "timeline says it was missed: an older version of the row was written back",
+        )
+        for d in rows
+        if d.status == "pending" and (d.key, d.due_at.astimezone(UTC).isoformat()) in missed
+    ]
 
 
 def checkpoint(session: Session, key: bytes, at: datetime) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from bot.adapters.db import audit, migrate, seals
 from bot.adapters.db import engine as engines
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.status_updates import PostedUpdates
-from bot.adapters.db.tables import EventRow, IncidentRow, StateRow, StatusUpdateRow
+from bot.adapters.db.tables import (
+    DeadlineRow,
+    EventRow,
+    IncidentRow,
+    StateRow,
+    StatusUpdateRow,
+)
 from bot.core.model import Event, EventKind, Severity
 from bot.entrypoints.checkpoints import Checkpoints, read
 from bot.services.records import StatusUpdate
@@ -413,3 +419,39 @@ def test_no_reseal_while_the_trail_itself_is_broken(database: Path) -> None:
     assert refused.returncode == 1
     assert "TAMPERED: entry 2 (incident 2, #1, declared) was edited" in refused.stderr
     assert "nothing sealed" in refused.stderr
+
+
+def test_an_older_sealed_version_of_a_missed_deadline_written_back_is_named(
+    engine: Engine,
+) -> None:
+    sessions = keyed(engine)
+    incident = history(sessions)
+    due = at(5)
+    with sessions.begin() as session:
+        deadline = DeadlineRow(
+            incident_id=incident,
+            key="assemble",
+            kind="assemble",
+            severity="sev1",
+            opened_at=T0,
+            due_at=due,
+            status="pending",
+        )
+        session.add(deadline)
+    with sessions() as session:  # the sealed pending version, as a backup would keep it
+        kept = session.scalars(select(DeadlineRow)).one()
+        old_status, old_mac = kept.status, kept.mac
+    with sessions.begin() as session:
+        extra = {"deadline": "assemble", "due_at": due.isoformat(), "reached": "1"}
+        Incidents(session).record(
+            incident, Event(0, at(6), EventKind.DEADLINE_MISSED, "bot", text="x", extra=extra)
+        )
+        session.scalars(select(DeadlineRow)).one().status = "missed"
+    with sessions() as session:
+        assert [str(p) for p in audit.consistency(session)] == []
+    with sessionmaker(engine).begin() as session:  # written back, its valid old seal with it
+        session.execute(update(DeadlineRow).values(status=old_status, mac=old_mac))
+    assert broken_seals(sessions) == []  # the seal alone does not see it
+    with sessions() as session:
+        [problem] = [str(p) for p in audit.consistency(session)]
+    assert problem.startswith("deadlines row 1 (incident 1, assemble) is pending, but its timeline")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -372,11 +372,14 @@ class IncidentService:
             counts = uow.incidents.open_counts()
         return {str(severity): counts.get(str(severity), 0) for severity in Severity}
 
-    def open_incidents(self) -> list[IncidentView]:
+    def open_incidents(self, services: Collection[str] | None = None) -> list[IncidentView]:
+        """Every open incident, or only those affecting any of ``services`` (their deadlines
+        planned only for those: an alert or a deploy costs what it touches, not every open
+        incident)."""
         now = self.clock()
         with self.units() as uow:
             uow.read_only()
-            found = uow.incidents.open()
+            found = uow.incidents.open(services)
         return [self._view(stored, now) for stored in found]
 
     def reconcile(self) -> int:

@@ -42,7 +42,7 @@ def _what(event: Event, person: Callable[[str], str], words: Callable[[str], str
             deploy = " ".join(event.extra.get(k, "") for k in ("service", "version", "commit"))
             detail = f"{detail} {deploy}".strip()
         case kind if kind in FOLLOW_UP_KINDS:
-            return follow_up_entry(event, person)
+            return follow_up_entry(event, person, words)
     action = str(event.kind).replace("_", " ")
     return f"{action}: {detail}" if detail else action
 
@@ -126,7 +126,7 @@ def context(
         "follow_ups": [
             {
                 "number": f.number,
-                "what": f.what,
+                "what": _item(words(f.what)),
                 "owner": person(f.owner),
                 "due": _at(f.due_at),
                 "state": str(f.state),

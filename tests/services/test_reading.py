@@ -58,3 +58,21 @@ def test_a_read_does_not_wait_for_a_write_in_progress(
 
         writer.commit()
     assert seen.title != "renamed" and [view.id for view in listed] == [incident]
+
+
+def test_an_alert_or_a_deploy_reads_only_the_incidents_of_its_services(
+    incidents: IncidentService,
+) -> None:
+    checkout = declare(incidents, services=("checkout",))
+    both = declare(incidents, services=("search", "checkout"))
+    declare(incidents, services=("checkout-api",))  # a name that begins like another
+    odd = declare(incidents, services=("pay_100%",))
+    declare(incidents, services=("payx100x",))  # what _ and % would match as wildcards
+
+    def ids(*services: str) -> list[int]:
+        return [view.id for view in incidents.open_incidents(set(services))]
+
+    assert ids("checkout") == [checkout, both]
+    assert ids("search", "pay_100%") == [both, odd]
+    assert ids("accounts") == [] and ids() == []
+    assert len(incidents.open_incidents()) == 5

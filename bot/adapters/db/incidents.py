@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,9 +96,16 @@ class Incidents:
         row = self.session.scalar(select(IncidentRow).where(IncidentRow.request_key == request_key))
         return self._load(row) if row else None
 
-    def open(self) -> list[StoredIncident]:
-        """Every open incident with its timeline, in two statements however many are open."""
-        opened = IncidentRow.state.in_([str(state) for state in lifecycle.OPEN_STATES])
+    def open(self, services: Collection[str] | None = None) -> list[StoredIncident]:
+        """Every open incident with its timeline, or those affecting any of ``services``, in
+        two statements however many are open."""
+        opened: ColumnElement[bool] = IncidentRow.state.in_(
+            [str(state) for state in lifecycle.OPEN_STATES]
+        )
+        if services is not None:
+            listed = literal(",") + IncidentRow.services + literal(",")  # ",checkout,search,"
+            named = [listed.like(f"%,{_like(name)},%", escape="\\") for name in services]
+            opened = and_(opened, or_(false(), *named))
         rows = list(
             self.session.scalars(select(IncidentRow).where(opened).order_by(IncidentRow.id))
         )
@@ -190,3 +198,8 @@ class Incidents:
         if row is None:
             raise IncidentNotFound(incident_id)
         return row
+
+
+def _like(text: str) -> str:
+    """``text`` matched as itself in a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -120,7 +120,7 @@ class FollowUpHandlers:
             link = self.chat.permalink(who.channel, ts) if ts else None
         except ChatFailure:
             link = None
-        what = " ".join(text.split())[:1000] or "the linked message"
+        what = truncate(" ".join(text.split()), 1000) or "the linked message"
         what = f"{what} ({link})" if link else what
         result = self.follow_ups.add(who.user, view.id, what)
         if not isinstance(result, FollowUp):
@@ -149,17 +149,29 @@ class FollowUpHandlers:
         self.chat.post(view.channel_id, Message(blocks.notice(line, emoji), line))
 
     def refused(self, view: IncidentView, follow_up: FollowUp) -> None:
-        """Tell the channel the tracker refused a follow-up for good, and what to do about it.
-        Raises ChatFailure."""
+        """Tell the channel the tracker refused a follow-up, and what happens next. Raises
+        ChatFailure."""
         if view.channel_id is None:
             return
         why = escape(truncate(follow_up.refused, 300))
-        line = (
-            f"The tracker refused {line_of(view, follow_up)}: {why}. It stays "
-            f"{follow_up.state} here and is not tried again until it changes: fix the tracker, "
-            f"then `/incident {view.id} follow-up {follow_up.number} edit …`, `due …`, "
-            "`done` or `wontdo …`."
-        )
+        number = f"`/incident {view.id} follow-up {follow_up.number}"
+        if follow_up.gone:
+            then = (
+                "Its issue no longer exists there; it stays open here. Change it "
+                f"({number} edit …` or `due …`) to file it anew, or close it ({number} done` "
+                f"or {number} wontdo …`)."
+            )
+        elif follow_up.link is not None and not follow_up.is_open:
+            then = (
+                f"It is {follow_up.state} here; I will try to close its issue again later, or "
+                "close it in the tracker by hand."
+            )
+        else:
+            then = (
+                "I keep trying, less often as it goes on: once the tracker's settings are "
+                "fixed (its token, repository or project), it goes through."
+            )
+        line = f"The tracker refused {line_of(view, follow_up)}: {why}. {then}"
         self.chat.post(view.channel_id, Message(blocks.notice(line, ":warning:"), line))
 
     def listing(self, view: IncidentView) -> Reply:
@@ -209,7 +221,12 @@ def _row(view: IncidentView, follow_up: FollowUp) -> str:
     late = " *overdue*" if follow_up.is_open and follow_up.due_at < view.now else ""
     why = f": {escape(truncate(follow_up.why_not, 300))}" if follow_up.why_not else ""
     closed = "" if follow_up.is_open else f" _{follow_up.state}{why}_"
-    return f"{state} *{follow_up.number}.* {_details(follow_up)}{late}{closed}"
+    refused = (
+        f" :warning: _the tracker refused it: {escape(truncate(follow_up.refused, 200))}_"
+        if follow_up.refused
+        else ""
+    )
+    return f"{state} *{follow_up.number}.* {_details(follow_up)}{late}{closed}{refused}"
 
 
 def refusal(refused: Refusal, view: IncidentView) -> str:

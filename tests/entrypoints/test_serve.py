@@ -141,9 +141,12 @@ def test_it_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path, stub: Sla
         process.kill()
     assert process.returncode == 0
     assert '"message": "serving"' in errors
-    # One line per meaningful event: the migrations applied, serving, stopping; no chatter.
+    # One line per meaningful event: the migrations applied, a tracker the shipped catalog files
+    # follow-ups in without its token, no AUDIT_KEY, serving, stopping; no chatter.
     messages = [json.loads(line)["message"] for line in errors.splitlines() if line]
     assert [m for m in messages if not m.startswith("Running upgrade")] == [
+        "the catalog files checkout's follow-ups in github, but GITHUB_TOKEN is not set: they "
+        "stay in the bot only",
         "AUDIT_KEY unset: rows are not sealed and no audit checkpoints are signed",
         "serving",
         "stopping",

@@ -118,6 +118,8 @@ class Runtime:
             self.ticker.stop(timeout=self.settings.shutdown_drain_seconds)
         pools = [p for p in (self.workers, self.followups) if isinstance(p, TrackedPool)]
         left = drain(self.work, pools, max(until - time.monotonic(), 0.0))
+        for other in {self.workers, self.followups} - set(pools):  # none, as built here
+            other.shutdown(wait=False, cancel_futures=True)
         if left or self.ticker.running:
             log.warning(
                 "stopping with work unfinished",

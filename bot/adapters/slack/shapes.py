@@ -93,6 +93,7 @@ class ViewSubmission(_Shape):
 
 
 class _File(_Shape):
+    id: str | None = None
     name: str | None = None
     title: str | None = None
     permalink: str | None = None
@@ -115,11 +116,18 @@ class _PinnedMessage(_Shape):
 
 
 class _Item(_Shape):
+    """What a pin or reaction event is about, in each of Slack's documented variants: a message
+    (``channel`` and ``ts``, a pin's ``message`` too), a file (a pin gives the file object, a
+    reaction only its id) or a (legacy) file comment (a pin gives ``comment`` and the file
+    objects, a reaction the ``file_comment`` and ``file`` ids)."""
+
     type: str = "message"
     channel: str | None = None
     ts: str | None = None
     message: _PinnedMessage | None = None
-    file: _File | None = None
+    file: _File | str | None = None
+    file_comment: _OptionalId | str | None = None
+    comment: _OptionalId | None = None
 
 
 class _Event(_Shape):

@@ -146,6 +146,41 @@ def test_every_event_the_manifest_subscribes_to_is_answered_2xx(bot: BotClient) 
         assert post(bot, body, signing.JSON) == 200, kind
 
 
+# Slack's documented items for each event the manifest subscribes to (pin_added/pin_removed:
+# https://api.slack.com/events/pin_added, reaction_added/reaction_removed: .../reaction_added).
+_FILE = {"id": "F0123", "name": "shot.png", "title": "<b>shot</b>", "permalink": "https://x/F0123"}
+DOCUMENTED_ITEMS = {
+    "pin": [
+        {"type": "message", "channel": GENERAL, "message": {"ts": "1.5", "text": "x", "user": "U"}},
+        {"type": "file", "channel": GENERAL, "created": 1, "created_by": "U0BOB", "file": _FILE},
+        {"type": "file", "file": "F0123"},
+        {"type": "file_comment", "comment": {"id": "Fc01", "comment": "hi"}, "file": _FILE},
+    ],
+    "reaction": [
+        {"type": "message", "channel": GENERAL, "ts": "1.5"},
+        {"type": "file", "file": "F0123"},
+        {"type": "file_comment", "file_comment": "Fc01", "file": "F0123"},
+    ],
+}
+
+
+def test_every_documented_item_of_every_subscribed_event_is_answered_2xx(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.reply(bot.command("sev2 checkout is slow"))
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    for kind in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        family = "reaction" if kind.startswith("reaction") else "pin"
+        for item in DOCUMENTED_ITEMS[family]:
+            event = {"type": kind, "user": "U0BOB", "reaction": "pushpin", "item": item}
+            if family == "pin":
+                event["channel_id"] = GENERAL
+            body = signing.event_body(event, team_id=bot.slack.identity.team_id)
+            assert post(bot, body, signing.JSON) == 200, (kind, item)
+    assert bot.runtime.work.wait_idle()
+    assert not tracebacks(caplog)
+
+
 # --- malformed and unsigned ----------------------------------------------------------------------
 
 

@@ -518,14 +518,7 @@ class Handlers:
     ) -> Reply | None:
         """The protocol's sentence, in the channel and to stakeholders; meets the deadline."""
         assert form.next_update is not None
-        sentence = self.templates.render(
-            "status_update.md.j2",
-            impact=form.impact,
-            affected=form.affected,
-            affected_verb=updates.verb(form.affected),
-            action=form.action,
-            next_update=form.next_update,
-        )
+        sentence = updates.sentence(self.templates, form)
         update = StatusUpdate(
             self.service.clock(),
             who.user,

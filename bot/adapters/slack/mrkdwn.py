@@ -100,18 +100,47 @@ def pieces(text: str, limit: int) -> list[str]:
     return [*found, rest] if rest or not found else found
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
+    space (else at a character, never inside a ``<…>`` token or an ``&amp;`` entity) and
+    ended with "…"."""
+    if len(text) <= limit:
+        return text
+    kept = text[: _break_before(text, limit - 1)]
+    if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token longer than the limit
+        kept = kept[:opened]
+    return kept.rstrip() + "…"
+
+
 def _break_before(text: str, limit: int) -> int:
-    """Where to end a piece of ``text`` at most ``limit`` long."""
+    """Where to end a piece of ``text`` at most ``limit`` long: after the last line break or
+    space outside a ``<…>`` token; without one, at ``limit``, backed off to the start of a
+    token or an entity it would cut (unless the piece would be empty). A line break is
+    preferred to a later space, unless it would leave the piece less than half full."""
     best = {"\n": 0, " ": 0}
-    inside = False
+    opened = -1  # where the token we are inside began
     for at, char in enumerate(text[: limit + 1]):
         if char == "<":
-            inside = True
+            opened = at
         elif char == ">":
-            inside = False
-        elif char in best and not inside and at > 0:
+            opened = -1
+        elif char in best and opened < 0 and at > 0:
             best[char] = at
-    return best["\n"] or best[" "] or limit
+    if best["\n"] >= limit // 2 or best["\n"] >= best[" "]:  # a line break, unless early
+        return best["\n"] or best[" "] or _hard_break(text, limit)
+    return best[" "]
+
+
+def _hard_break(text: str, limit: int) -> int:
+    """``limit``, or before the ``<…>`` token or the entity a cut there would split."""
+    cut = limit
+    opened = text.rfind("<", 0, limit)
+    if opened > 0 and opened > text.rfind(">", 0, limit):
+        cut = opened  # a token would be cut: the piece ends before it
+    for at in range(max(cut - 4, 1), cut):
+        if any(text.startswith(e, at) and at + len(e) > cut for e in _ENTITIES):
+            return at  # so would an entity
+    return cut
 
 
 def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.adapters.slack import mrkdwn
+from bot.adapters.templates import Templates
 from bot.core import durations
 
 CALLBACK = "incident.status_update"
@@ -34,6 +35,12 @@ QUOTES = {
 }
 USAGE = '/incident update impact="checkout errors" affected=5% action="rolling back" next=30m'
 AFFECTED = "a share of traffic between 0 and 100% (like 5%) or a whole number of users (like 1200)"
+
+
+# The free text a status update's sentence shows (mrkdwn), so that the sentence with its header
+# always fits a message whole (blocks.NOTICE_SECTIONS); the record keeps what was typed.
+IMPACT_SHOWN = 6000
+ACTION_SHOWN = 3000
 
 
 @dataclass
@@ -238,3 +245,17 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")
     return int(incident) if incident.isdigit() else 0, form
+
+
+def sentence(templates: Templates, form: UpdateForm) -> str:
+    """The protocol's sentence for a checked ``form`` (mrkdwn): its impact and action
+    shortened to ``IMPACT_SHOWN`` and ``ACTION_SHOWN`` ("…"), the rest of it whole."""
+    assert form.next_update is not None
+    return templates.render(
+        "status_update.md.j2",
+        impact=mrkdwn.shortened(form.impact, IMPACT_SHOWN),
+        affected=form.affected,
+        affected_verb=verb(form.affected),
+        action=mrkdwn.shortened(form.action, ACTION_SHOWN),
+        next_update=form.next_update,
+    )

@@ -3,6 +3,8 @@ and as words for documents; titles shortened at a word; names typed with dashes.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,6 +36,45 @@ def test_pieces_are_within_the_limit_and_read_as_the_text(text: str, limit: int)
 def test_a_token_is_never_cut(text: str) -> None:
     for piece in mrkdwn.pieces(text, 100):
         assert piece.count("<") == piece.count(">")
+
+
+# escaped mrkdwn without a space: a piece must still end between entities and tokens
+UNSPACED = st.lists(
+    st.sampled_from(["a", "é", "&amp;", "&lt;", "&gt;", "<@U0BOB|bob>", "<https://x.example/a|b>"]),
+    max_size=2000,
+).map("".join)
+_WHOLE = r"(?:[^&<>]|&(?:amp|lt|gt);|<[^<>]*>)*"
+
+
+@given(text=UNSPACED, limit=st.integers(60, 3000))
+def test_a_text_without_spaces_is_never_split_inside_an_entity_or_a_token(
+    text: str, limit: int
+) -> None:
+    found = mrkdwn.pieces(text, limit)
+    assert "".join(found) == text
+    for piece in found:
+        assert len(piece) <= limit
+        assert re.fullmatch(_WHOLE, piece), piece[-30:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" + "&amp;" * 1200, "x" * 2990 + "<https://example.com/a|the dash board>" + "y" * 100],
+    ids=["entities", "link-at-the-limit"],
+)
+def test_a_long_text_is_split_between_entities_and_tokens(text: str) -> None:
+    for piece in mrkdwn.pieces(text, 3000):
+        assert re.fullmatch(_WHOLE, piece), piece[-30:]
+
+
+@given(text=st.one_of(TEXTS.map(mrkdwn.escape), UNSPACED), limit=st.integers(10, 400))
+def test_a_shortened_text_ends_whole_with_an_ellipsis(text: str, limit: int) -> None:
+    short = mrkdwn.shortened(text, limit)
+    assert len(short) <= limit
+    if short != text:
+        assert short.endswith("…")
+        assert re.fullmatch(_WHOLE, short.removesuffix("…")), short[-30:]
+        assert text.startswith(short.removesuffix("…"))
 
 
 def test_a_notice_too_long_for_one_block_takes_several() -> None:

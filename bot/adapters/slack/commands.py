@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.adapters.slack import numbers
 from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.core.model import Severity
 
@@ -208,7 +209,14 @@ def follow_up(verb: Syntax, rest: str) -> Command:
     if not words:
         raise UsageError(f"say what must be done: {usage}")
     if len(words) >= 2 and words[0].isdigit() and words[1].lower() in FOLLOW_UP_MOVES:
-        return _follow_up_move(verb, int(words[0]), words[1].lower(), words[2:])
+        try:
+            number = numbers.whole(words[0])
+        except ValueError:
+            raise UsageError(
+                f"`{escape(truncate(words[0], 20))}` is not a follow-up's number: "
+                f"`/incident {verb.name}s` lists them"
+            ) from None
+        return _follow_up_move(verb, number, words[1].lower(), words[2:])
     what, due = _due(rest)
     what, owner = _owner(what.strip())
     if len(_MENTION_ANYWHERE.findall(what)) > 1 and owner is None:

@@ -26,6 +26,7 @@ from bot.services.channel_notes import ChannelNotes, PinChange
 from bot.services.clock import Clock, system_clock
 from bot.services.deliveries import Deliveries
 from bot.services.ports import COMMITS, StorageUnavailable
+from bot.services.records import IncidentNotFound
 from bot.services.response import NotTold
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ def _guarded(
         log.warning("recorded, but not told: %s", partial.failure)
         reply = error(failures.not_told(partial))
         failed("not_told")
+    except IncidentNotFound as missing:  # a forged or stale id: the user hears, no traceback
+        log.warning("asked about an incident that does not exist: %s", missing)
+        reply = error(f"{str(missing).capitalize()}: `/incident list` shows the open ones.")
     except SlackFailure as failure:
         log.exception("slack call failed")
         reply = error(failures.refused(failure))

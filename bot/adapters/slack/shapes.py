@@ -115,6 +115,18 @@ class _PinnedMessage(_Shape):
     attachments: list[_Attachment] | None = None
 
 
+class MessageAction(_Shape):
+    """A message shortcut ("Add as follow-up"): who, where, and the message it was used on."""
+
+    user: _Id
+    callback_id: str = Field(min_length=1)
+    message: _PinnedMessage
+    channel: _Channel | None = None
+    team: _OptionalId = _OptionalId()
+    trigger_id: str = ""
+    message_ts: str | None = None
+
+
 class _Item(_Shape):
     """What a pin or reaction event is about, in each of Slack's documented variants: a message
     (``channel`` and ``ts``, a pin's ``message`` too), a file (a pin gives the file object, a
@@ -152,6 +164,7 @@ SHAPES: dict[str, type[_Shape]] = {
     "block_actions": BlockActions,
     "view_submission": ViewSubmission,
     "view_closed": ViewSubmission,
+    "message_action": MessageAction,
     "event_callback": EventCallback,
     "url_verification": UrlVerification,
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ConfirmObject
 
-from bot.adapters.slack import access, blocks, mrkdwn, verbs
+from bot.adapters.slack import access, blocks, mrkdwn, numbers, verbs
 from bot.adapters.templates import Templates
 from bot.core.model import Event
 from bot.core.status_page import PageIncident, Send
@@ -54,7 +54,7 @@ def encode(offer: Offer) -> str:
 def decode(value: str) -> Offer:
     """The offer a button's value names; ValueError for a value no button of ours holds."""
     send, incident, basis = value.split("|")
-    return Offer(int(incident), Send(send), int(basis))
+    return Offer(numbers.whole(incident), Send(send), numbers.whole(basis))
 
 
 def plain(text: str) -> str:

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.adapters.slack import mrkdwn
+from bot.adapters.slack import mrkdwn, numbers
 from bot.adapters.templates import Templates
 from bot.core import durations
 
@@ -33,6 +33,10 @@ QUOTES = {
     "\u2018": "\u2019",  # single curly
     "\u00ab": "\u00bb",  # «…»
 }
+UNREADABLE = (
+    "This form is not one I can read: close it and type `/incident update` in the incident's "
+    "channel."
+)
 USAGE = '/incident update impact="checkout errors" affected=5% action="rolling back" next=30m'
 AFFECTED = "a share of traffic between 0 and 100% (like 5%) or a whole number of users (like 1200)"
 
@@ -231,7 +235,7 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
         chosen = element.get("selected_option") or {}
         return str(element.get("value") or chosen.get("value") or "").strip()
 
-    incident, *promised = str(view.get("private_metadata") or "0").split()
+    incident, *promised = str(view.get("private_metadata") or "").split() or ["-"]
     try:
         promises = Promises(*map(durations.parse, promised))
     except (TypeError, durations.DurationError):  # a form posted before promises travelled
@@ -244,7 +248,11 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
     form = _check(form, value("custom") or value("next"), promises)
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")
-    return int(incident) if incident.isdigit() else 0, form
+    try:
+        return numbers.whole(incident), form
+    except ValueError:  # not a form we opened (its incident travels in its metadata)
+        form.errors["impact"] = UNREADABLE
+        return 0, form
 
 
 def sentence(templates: Templates, form: UpdateForm) -> str:

@@ -22,10 +22,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.slack import updates
 from bot.adapters.slack.verbs import VERBS
+from bot.entrypoints import socket_mode
 from bot.entrypoints.sandbox import signing
 from tests.adapters.slack.conftest import GENERAL, SECRET, BotClient
 
@@ -436,3 +438,45 @@ def test_a_follow_up_number_no_record_holds_is_a_usage_error(bot: BotClient) -> 
     channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
     sent = bot.command(f"follow-up {HUGE} done", channel=channel)
     assert "is not a follow-up's number" in sent.json()["text"]
+
+
+# --- over Socket Mode: the same checks, but the signature -----------------------------------------
+
+
+def over_socket_mode(bot: BotClient, payload: dict[str, Any]) -> int:
+    request = SocketModeRequest("slash_commands", f"env{next(NONCES)}", payload)
+    status = socket_mode.answer(bot.runtime.bolt, request).status
+    assert bot.runtime.work.wait_idle()
+    return status
+
+
+def test_over_socket_mode_nul_is_taken_out_and_a_malformed_request_refused(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    command = {
+        "team_id": bot.slack.identity.team_id,
+        "channel_id": GENERAL,
+        "user_id": "U0ALICE",
+        "command": "/incident",
+        "text": "sev2 bad\x00title",
+        "trigger_id": "tr-sock-1",
+        "response_url": bot.slack.response_url("sock1"),
+    }
+    assert over_socket_mode(bot, command) == 200
+    bot.slack.wait_for_response("sock1")
+    with bot.runtime.sessions() as session:
+        [stored] = Incidents(session).open()
+    assert stored.incident.title == "badtitle"
+    malformed = {
+        "type": "event_callback",
+        "team_id": bot.slack.identity.team_id,
+        "event_id": "EvS1",
+        "event": {"type": "reaction_added", "user": "U0BOB", "reaction": "pushpin", "item": "x"},
+    }
+    caplog.clear()
+    with caplog.at_level(logging.INFO, "bot.adapters.slack.inbound"):
+        assert over_socket_mode(bot, malformed) == 400
+        assert over_socket_mode(bot, {**command, "user_id": 5}) == 400
+    lines = [r for r in caplog.records if r.name == "bot.adapters.slack.inbound"]
+    assert len(lines) == 2 and all(r.getMessage().startswith("refused") for r in lines)
+    assert not tracebacks(caplog)

@@ -60,7 +60,7 @@ def _words(piece: str, person: Callable[[str], str]) -> str:
     if len(piece) < 3 or not piece.startswith("<"):
         return piece
     target, _, label = piece[1:-1].partition("|")
-    unescaped = _PIECES.sub(lambda m: _ENTITIES.get(m.group(0), m.group(0)), label)
+    unescaped = _unescaped(label)
     if target.startswith("@") and _USER_ID.fullmatch(target[1:]):
         return f"@{unescaped}" if label else person(target[1:])
     if target.startswith("#") and _CHANNEL_ID.fullmatch(target[1:]):
@@ -73,9 +73,14 @@ def _words(piece: str, person: Callable[[str], str]) -> str:
         return unescaped
     if not re.match(r"(?:https?|mailto):", target):
         return piece  # no markup Slack sends: as it is
-    if not unescaped or unescaped == target:
-        return target
-    return f"{unescaped} ({target})"
+    address = _unescaped(target)  # Slack escapes a link's & as it does the text's
+    if not unescaped or unescaped == address:
+        return address
+    return f"{unescaped} ({address})"
+
+
+def _unescaped(text: str) -> str:
+    return _PIECES.sub(lambda m: _ENTITIES.get(m.group(0), m.group(0)), text)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -150,6 +150,13 @@ def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words(
     assert mrkdwn.plain("<@U0CAROL> &lt;b&gt;", lambda user: "Carol") == "Carol <b>"
 
 
+def test_a_links_address_reads_as_typed_in_words() -> None:
+    typed = "<https://g.example/d?a=1&amp;b=2|grafana &amp; co> <https://g.example/?x=1&amp;y=2>"
+    assert mrkdwn.plain(typed) == (
+        "grafana & co (https://g.example/d?a=1&b=2) https://g.example/?x=1&y=2"
+    )
+
+
 @pytest.mark.parametrize(
     ("typed", "words"),
     [

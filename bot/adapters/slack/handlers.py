@@ -147,10 +147,15 @@ class Handlers:
         )
         if title == command.text:
             return reply
+        typed = commands.typed_length(command.text)
+        over = (
+            f"The title was {typed:,} characters, over {commands.TITLE_LIMIT}"
+            if typed > commands.TITLE_LIMIT
+            else "The title holds more markup than a title keeps"
+        )
         said = (
-            f"The title was {len(command.text)} characters, over {commands.TITLE_LIMIT}: it is "
-            "shortened after its last whole word that fits, and kept whole in the incident's "
-            "record (its description)."
+            f"{over}: it is shortened after its last whole word that fits, and kept whole in "
+            "the incident's record (its description)."
         )
         return replace(reply, blocks=[*reply.blocks, *blocks.context(said)])
 

@@ -83,6 +83,21 @@ def _unescaped(text: str) -> str:
     return _PIECES.sub(lambda m: _ENTITIES.get(m.group(0), m.group(0)), text)
 
 
+_UNITS = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|.", re.DOTALL)
+
+
+def units(text: str) -> list[str]:
+    """``text`` (mrkdwn) in the pieces no cut may split: ``<…>`` tokens, entities and single
+    characters."""
+    return _UNITS.findall(text)
+
+
+def typed_length(text: str) -> int:
+    """The length of ``text`` (mrkdwn) as people typed it: an entity (``&amp;``) is the one
+    character it stands for; tokens and the rest count as they are."""
+    return len(text) - sum(len(entity) - 1 for entity in re.findall(r"&(?:amp|lt|gt);", text))
+
+
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -107,6 +107,26 @@ def test_a_title_is_shortened_after_a_whole_word(title: str) -> None:
         assert kept[-1] == whole[len(kept) - 1] or len(kept) == 1
 
 
+def test_a_title_is_measured_as_typed_and_never_cut_inside_an_entity_or_a_token() -> None:
+    amps = " &amp; ".join(["a"] * 60)  # 237 characters typed, 473 in Slack's markup
+    assert commands.typed_length(amps) == 237
+    short = commands.shortened(amps)
+    assert short.endswith((" a…", " &amp;…")) and 195 <= commands.typed_length(short) <= 200
+    link = "<https://example.com/very|the dashboard with a long label here and more words>"
+    title = "x" * 150 + " " + link
+    assert commands.shortened(title) == "x" * 150 + "…"
+    assert commands.shortened("&amp;" * 300, stored=1000) == "&amp;" * 199 + "…"
+    assert commands.shortened("&amp;" * 150) == "&amp;" * 99 + "…"  # what the record holds
+
+
+@given(title=st.one_of(TEXTS.map(mrkdwn.escape), UNSPACED))
+def test_a_shortened_title_fits_typed_and_stored_and_ends_whole(title: str) -> None:
+    short = commands.shortened(title, 60, 150)
+    assert commands.typed_length(short) <= 60 and len(short) <= 150
+    if short != title:
+        assert re.fullmatch(_WHOLE, short.removesuffix("…")), short[-30:]
+
+
 ANY = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]))
 MARKUP = st.lists(
     st.one_of(

@@ -58,9 +58,20 @@ def decode(value: str) -> Offer:
 
 
 def plain(text: str) -> str:
-    """Rendered mrkdwn made plain text for customers: no Slack mention or link token."""
+    """Rendered mrkdwn made plain text for customers: no Slack mention or link token, and no
+    gap or stray punctuation where one was taken out ("errors for , affecting" reads
+    "errors for, affecting")."""
     text = _SLACK_LINK.sub(r"\2", text.replace("&lt;", "<").replace("&gt;", ">"))
-    return _SLACK_TOKEN.sub("", text).replace("&amp;", "&").strip()
+    text = _SLACK_TOKEN.sub("", text).replace("&amp;", "&")
+    return "\n".join(_tidy(line) for line in text.split("\n")).strip()
+
+
+def _tidy(line: str) -> str:
+    line = re.sub(r"[^\S\n]+", " ", line)  # a gap left by a token: one space
+    line = re.sub(r" +([,.;:!?)])", r"\1", line)  # no space before punctuation
+    line = re.sub(r"([,;:])(?: *[,;:])+", r"\1", line)  # ", ," where tokens stood between
+    line = re.sub(r"[,;:]+(?=[.!?])", "", line)  # "for,." at a sentence's end
+    return re.sub(r"\( +", "(", line).strip()
 
 
 def link(page: PageIncident) -> str:
@@ -117,7 +128,7 @@ def offer_buttons(offer: Offer, post: PagePost) -> dict[str, Any]:
     button = {Send.OPEN: verbs.PAGE_OPEN, Send.UPDATE: verbs.PAGE_UPDATE}.get(
         offer.send, verbs.PAGE_RESOLVE
     )
-    asked = mrkdwn.truncate(f"{post.name}: {post.body}", CONFIRM_LIMIT)
+    asked = mrkdwn.shortened(mrkdwn.inert(f"{post.name}: {post.body}"), CONFIRM_LIMIT)
     confirm = ConfirmObject(title="Tell customers?", text=asked, confirm="Post it", deny="Not yet")
     return ActionsBlock(
         block_id=f"statuspage-{offer.send}-{offer.basis}",

@@ -29,11 +29,18 @@ def escape(text: str) -> str:
     return _PIECES.sub(_shown, text)
 
 
-def plain(text: str, person: Callable[[str], str] = lambda user_id: f"@{user_id}") -> str:
+def by_id(chat_id: str) -> str:
+    """A person, channel or user group named by its id alone: ``@U0BOB``, ``#C0TRIAGE``,
+    ``@S0PAY``."""
+    return f"#{chat_id}" if _CHANNEL_ID.fullmatch(chat_id) else f"@{chat_id}"
+
+
+def plain(text: str, named: Callable[[str], str] = by_id) -> str:
     """What people typed, in Slack's markup, as words for a document: ``@bob``, ``#general``,
-    ``label (https://…)``, ``@here``, and ``&``, ``<``, ``>`` as themselves. ``person``
-    names a mention that came without its name."""
-    return _PIECES.sub(lambda match: _words(match.group(0), person), text)
+    ``label (https://…)``, ``@here``, and ``&``, ``<``, ``>`` as themselves. ``named`` names
+    a mention of a person, a channel or a user group that came without its name, by its id
+    (``@alice``, ``#general``, ``@payments``: the chat's ``name``)."""
+    return _PIECES.sub(lambda match: _words(match.group(0), named), text)
 
 
 _PIECES = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|[&<>]")
@@ -54,7 +61,7 @@ def _shown(match: re.Match[str]) -> str:
     return piece.translate(_FORMAT_ESCAPES)
 
 
-def _words(piece: str, person: Callable[[str], str]) -> str:
+def _words(piece: str, named: Callable[[str], str]) -> str:
     if piece in _ENTITIES:
         return _ENTITIES[piece]
     if len(piece) < 3 or not piece.startswith("<"):
@@ -62,13 +69,13 @@ def _words(piece: str, person: Callable[[str], str]) -> str:
     target, _, label = piece[1:-1].partition("|")
     unescaped = _unescaped(label)
     if target.startswith("@") and _USER_ID.fullmatch(target[1:]):
-        return f"@{unescaped}" if label else person(target[1:])
+        return f"@{unescaped}" if label else named(target[1:])
     if target.startswith("#") and _CHANNEL_ID.fullmatch(target[1:]):
-        return f"#{unescaped or target[1:]}"
+        return f"#{unescaped}" if label else named(target[1:])
     if said := _BROADCAST.fullmatch(piece):
         return f"@{said.group(1)}"
     if said := _GROUP.fullmatch(piece):
-        return unescaped or f"@{said.group(1)}"
+        return unescaped or named(said.group(1))
     if target.startswith("!date^"):
         return unescaped
     if not re.match(r"(?:https?|mailto):", target):
@@ -170,6 +177,14 @@ def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:
 
 def is_user_id(text: str) -> bool:
     return _USER_ID.fullmatch(text) is not None
+
+
+def is_channel_id(text: str) -> bool:
+    return _CHANNEL_ID.fullmatch(text) is not None
+
+
+def is_group_id(text: str) -> bool:
+    return _GROUP_ID.fullmatch(text) is not None
 
 
 def user(user_id: str) -> str:

@@ -170,6 +170,15 @@ def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words(
     assert mrkdwn.plain("<@U0CAROL> &lt;b&gt;", lambda user: "Carol") == "Carol <b>"
 
 
+def test_a_person_a_channel_or_a_group_without_a_name_is_named_by_the_chat() -> None:
+    names = {"U0BOB": "@bob", "C0TRIAGE": "#triage", "S0PAY": "@payments"}
+    typed = "<@U0BOB> <#C0TRIAGE> <!subteam^S0PAY> <#C0GENERAL|general> <@U0X>"
+    assert mrkdwn.plain(typed, lambda i: names.get(i, mrkdwn.by_id(i))) == (
+        "@bob #triage @payments #general @U0X"
+    )
+    assert mrkdwn.plain(typed) == "@U0BOB #C0TRIAGE @S0PAY #general @U0X"
+
+
 def test_a_links_address_reads_as_typed_in_words() -> None:
     typed = "<https://g.example/d?a=1&amp;b=2|grafana &amp; co> <https://g.example/?x=1&amp;y=2>"
     assert mrkdwn.plain(typed) == (

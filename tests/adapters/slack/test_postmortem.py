@@ -70,6 +70,7 @@ def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> N
     steps = [
         "note <@U0CAROL> saw it in <#C0GENERAL|general>, see <https://grafana.example/d|dash>",
         "note the logs say:\n# not a heading\n- nor a list",
+        "note ask <#C0TRIAGE> and <!subteam^S0PAYMENTS>, not <#C0NOSUCH> or <!subteam^S0NONE>",
     ]
     for step in steps:
         assert bot.command(step, user="U0BOB", channel=channel).status == 200
@@ -81,6 +82,7 @@ def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> N
     assert "saw it in #general, see dash (https://grafana.example/d)" in draft
     assert "&lt;" not in draft and "&amp;" not in draft and "<@" not in draft
     assert "note added: the logs say:\n  # not a heading\n  - nor a list" in draft
+    assert "ask #triage and @payments, not #C0NOSUCH or @S0NONE" in draft  # by name, else id
 
 
 @pytest.mark.parametrize(

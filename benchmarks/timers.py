@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
+from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.deadlines import Deadline
 from bot.core.model import Severity
 from bot.entrypoints.ticker import Ticker
@@ -94,7 +95,7 @@ def run(url: str, incidents: int, live: int, window: timedelta) -> None:
     sessions = engines.sessions(engine)
     rules = policies(window)
     moment = datetime.now(UTC)
-    service = IncidentService(sessions, rules, lambda: moment)  # type: ignore[arg-type]
+    service = IncidentService(units_of_work(sessions), rules, lambda: moment)  # type: ignore[arg-type]
     service.reconcile()  # the bot's first start: records which playbooks plan the timers
 
     started = time.perf_counter()
@@ -119,8 +120,8 @@ def run(url: str, incidents: int, live: int, window: timedelta) -> None:
 
     # The restart: a new service, runner and ticker on the same database.
     watch = Stopwatch()
-    restarted = IncidentService(sessions, rules, lambda: datetime.now(UTC))  # type: ignore[arg-type]
-    runner = TimerRunner(sessions, restarted, watch, owner="bench")
+    restarted = IncidentService(units_of_work(sessions), rules, lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    runner = TimerRunner(units_of_work(sessions), restarted, watch, owner="bench")
     started = time.perf_counter()
     reconciled = restarted.reconcile()
     reconciling = time.perf_counter() - started

@@ -25,9 +25,11 @@ class AlertRecords:
     def find(self, fingerprint: str) -> Alert | None:
         """The latest alert with this fingerprint, if the bot has seen one."""
         with self.units() as uow:
+            uow.read_only()
             return uow.alerts.find(fingerprint)
 
     def firing(self, services: Collection[str]) -> list[Alert]:
         """Alerts of ``services`` firing now, newest first."""
         with self.units() as uow:
+            uow.read_only()
             return uow.alerts.firing(services)

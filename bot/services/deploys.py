@@ -29,6 +29,7 @@ class DeployService:
     ) -> list[Deploy]:
         """Deploys (of ``service``, or of all) that finished ``within`` before now, newest first."""
         with self.units() as uow:
+            uow.read_only()
             return uow.deploys.recent(self.clock(), within, service, limit)
 
     def before(
@@ -38,4 +39,5 @@ class DeployService:
         if not services:
             return []
         with self.units() as uow:
+            uow.read_only()
             return uow.deploys.between(services, started_at - window, started_at)

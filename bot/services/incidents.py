@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -105,6 +105,7 @@ class IncidentService:
 
     def _declared_by(self, request_key: str) -> Declared | None:
         with self.units() as uow:
+            uow.read_only()
             stored = uow.incidents.by_request_key(request_key)
         return None if stored is None else Declared(self._view(stored, self.clock()), False)
 
@@ -143,6 +144,7 @@ class IncidentService:
             return self._record_unless(incident_id, event, refuse, once, also)
         except Conflict:
             with self.units() as uow:
+                uow.read_only()
                 now = self._view(uow.incidents.get(incident_id), event.at)
             if (refused := refuse(now)) is not None:
                 return refused
@@ -288,6 +290,7 @@ class IncidentService:
     def status_updates(self, incident_id: int) -> list[StatusUpdate]:
         """The incident's status updates as posted, oldest first."""
         with self.units() as uow:
+            uow.read_only()
             return uow.status_updates.for_incident(incident_id)
 
     def ticket_filed(self, incident_id: int, ticket: Ticket) -> None:
@@ -298,20 +301,24 @@ class IncidentService:
     def rooms(self) -> list[tuple[str, str | None, str | None]]:
         """(channel id, channel name, card ts) of every incident that has a channel."""
         with self.units() as uow:
+            uow.read_only()
             return uow.incidents.rooms()
 
     def announcements(self) -> list[str]:
         """The ts of every incident's message in the announcement channel."""
         with self.units() as uow:
+            uow.read_only()
             return uow.incidents.announcements()
 
     def latest_event_at(self) -> datetime | None:
         with self.units() as uow:
+            uow.read_only()
             return uow.incidents.latest_event_at()
 
     def fact(self, key: str) -> str | None:
         """A fact the bot keeps about itself (``put_fact``)."""
         with self.units() as uow:
+            uow.read_only()
             return uow.facts.get(key)
 
     def put_fact(self, key: str, value: str) -> None:
@@ -348,24 +355,31 @@ class IncidentService:
 
     def get(self, incident_id: int, now: datetime | None = None) -> IncidentView:
         with self.units() as uow:
+            uow.read_only()
             stored = uow.incidents.get(incident_id)
         return self._view(stored, now or self.clock())
 
     def in_channel(self, channel_id: str) -> IncidentView | None:
         with self.units() as uow:
+            uow.read_only()
             stored = uow.incidents.by_channel(channel_id)
         return self._view(stored, self.clock()) if stored else None
 
     def open_counts(self) -> dict[str, int]:
         """Open incidents by severity, every severity listed."""
         with self.units() as uow:
+            uow.read_only()
             counts = uow.incidents.open_counts()
         return {str(severity): counts.get(str(severity), 0) for severity in Severity}
 
-    def open_incidents(self) -> list[IncidentView]:
+    def open_incidents(self, services: Collection[str] | None = None) -> list[IncidentView]:
+        """Every open incident, or only those affecting any of ``services`` (their deadlines
+        planned only for those: an alert or a deploy costs what it touches, not every open
+        incident)."""
         now = self.clock()
         with self.units() as uow:
-            found = uow.incidents.open()
+            uow.read_only()
+            found = uow.incidents.open(services)
         return [self._view(stored, now) for stored in found]
 
     def reconcile(self) -> int:
@@ -377,6 +391,7 @@ class IncidentService:
         """
         fingerprint = _fingerprint(self.policies)
         with self.units() as uow:
+            uow.read_only()
             if uow.facts.get(PLANNED_BY) == fingerprint:
                 return 0
             active = uow.incidents.active_ids()

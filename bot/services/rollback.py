@@ -172,7 +172,7 @@ class RollbackAdvisor:
 
         One incident that fails is logged; the others are still advised."""
         advised = 0
-        for view in self.incidents.open_incidents():
+        for view in self.incidents.open_incidents({deploy.service}):
             if deploy.service in view.services:
                 try:
                     self._deployed_during(view, deploy)

@@ -93,7 +93,7 @@ class Signals:
         One alert that fails is logged and the rest still go out. Raises StorageUnavailable only
         if the open incidents cannot be read.
         """
-        open_views = self.incidents.open_incidents()
+        open_views = self.incidents.open_incidents({a.service for a in alerts if a.service})
         for alert in alerts:
             try:
                 self._route(alert, open_views)

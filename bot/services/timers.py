@@ -162,15 +162,18 @@ class TimerRunner:
 
     def due_count(self, now: datetime) -> int:
         with self.units() as uow:
+            uow.read_only()
             return uow.timers.due(now)
 
     def oldest_due(self, now: datetime) -> datetime | None:
         """The fire time of the longest-waiting timer due at ``now`` and not fired yet."""
         with self.units() as uow:
+            uow.read_only()
             return uow.timers.oldest_due(now)
 
     def next_fire_at(self) -> datetime | None:
         with self.units() as uow:
+            uow.read_only()
             return uow.timers.next_fire_at()
 
     def _fire_safely(self, timer: ClaimedTimer, now: datetime, started: float) -> Fired:

@@ -29,10 +29,16 @@ def _tune_sqlite(connection: Any, _record: object) -> None:
     cursor.close()
 
 
+READ_ONLY = "incident_bot_read_only"
+"""The execution option of a connection that only reads (``UnitOfWork.read_only``)."""
+
+
 def _begin_immediate(connection: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another writer got in between; taking the write lock up front makes writers queue.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # One that only reads needs no lock: under WAL it reads a snapshot beside any writer.
+    reading = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def sessions(engine: Engine, audit_key: bytes | None = None) -> sessionmaker[Session]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,12 +96,21 @@ class Incidents:
         row = self.session.scalar(select(IncidentRow).where(IncidentRow.request_key == request_key))
         return self._load(row) if row else None
 
-    def open(self) -> list[StoredIncident]:
-        states = [str(state) for state in lifecycle.OPEN_STATES]
-        rows = self.session.scalars(
-            select(IncidentRow).where(IncidentRow.state.in_(states)).order_by(IncidentRow.id)
+    def open(self, services: Collection[str] | None = None) -> list[StoredIncident]:
+        """Every open incident with its timeline, or those affecting any of ``services``, in
+        two statements however many are open."""
+        opened: ColumnElement[bool] = IncidentRow.state.in_(
+            [str(state) for state in lifecycle.OPEN_STATES]
         )
-        return [self._load(row) for row in rows]
+        if services is not None:
+            listed = literal(",") + IncidentRow.services + literal(",")  # ",checkout,search,"
+            named = [listed.like(f"%,{_like(name)},%", escape="\\") for name in services]
+            opened = and_(opened, or_(false(), *named))
+        rows = list(
+            self.session.scalars(select(IncidentRow).where(opened).order_by(IncidentRow.id))
+        )
+        timelines = self.timeline.events_of(select(IncidentRow.id).where(opened))
+        return [_to_domain(row, timelines.get(row.id, [])) for row in rows]
 
     def open_counts(self) -> dict[str, int]:
         states = [str(state) for state in lifecycle.OPEN_STATES]
@@ -188,3 +198,8 @@ class Incidents:
         if row is None:
             raise IncidentNotFound(incident_id)
         return row
+
+
+def _like(text: str) -> str:
+    """``text`` matched as itself in a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

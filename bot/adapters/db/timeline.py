@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,3 +77,16 @@ class Timeline:
             select(EventRow).where(EventRow.incident_id == incident_id).order_by(EventRow.seq)
         )
         return [_to_domain(row) for row in rows]
+
+    def events_of(self, incident_ids: Select[Any]) -> dict[int, list[Event]]:
+        """The events of every incident ``incident_ids`` selects, by incident, in order: one
+        statement however many there are."""
+        rows = self.session.scalars(
+            select(EventRow)
+            .where(EventRow.incident_id.in_(incident_ids))
+            .order_by(EventRow.incident_id, EventRow.seq)
+        )
+        found: dict[int, list[Event]] = {}
+        for row in rows:
+            found.setdefault(row.incident_id, []).append(_to_domain(row))
+        return found

@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db import engine
 from bot.adapters.db.alerts import Alerts
 from bot.adapters.db.deadlines import Deadlines
 from bot.adapters.db.deliveries import Deliveries
@@ -53,6 +54,9 @@ class SqlUnitOfWork:
             session.close()
         if isinstance(error, DBAPIError):
             raise StorageUnavailable(str(error).splitlines()[0]) from error
+
+    def read_only(self) -> None:
+        self.session.connection(execution_options={engine.READ_ONLY: True})
 
     def commit(self) -> None:
         try:

@@ -41,6 +41,9 @@ class Store:
     def commit(self) -> None:
         return None
 
+    def read_only(self) -> None:
+        return None
+
     def __enter__(self) -> Store:
         return self
 

@@ -1,0 +1,98 @@
+"""Work that should not grow with history: reading every open incident (``/incident list``,
+alert intake, deploy reports) at N open incidents, and a read beside a long write.
+
+Prints, for ``open_incidents()`` over N open incidents: the SQL statements it runs and its
+wall time; then how long a read of one incident waits while another transaction holds the write
+lock for ``--hold`` seconds (on SQLite a read that asks for the write lock waits it out).
+
+    python -m benchmarks.open_incidents [--incidents 10000] [--hold 0.5] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import event, text
+
+from bot.adapters.db import engine as engines
+from bot.adapters.db import migrate
+from bot.adapters.db.unit_of_work import units_of_work
+from bot.core.model import EventKind, Severity
+from bot.playbooks import loader
+from bot.services.incidents import IncidentService
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--hold", type=float, default=0.5, help="seconds a writer holds its lock")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.database_url or f"sqlite:///{scratch}/open.sqlite3"
+        run(url, args.incidents, args.hold)
+
+
+def run(url: str, incidents: int, hold: float) -> None:
+    engine = engines.connect(url)
+    migrate.upgrade(engine)
+    sessions = engines.sessions(engine)
+    rules = loader.load(ROOT / "playbooks").policies
+    moment = datetime.now(UTC)
+    service = IncidentService(units_of_work(sessions), rules, lambda: moment)
+    started = time.perf_counter()
+    for n in range(incidents):
+        declared = service.declare(severity=Severity.SEV2, title=f"incident {n}", by="U0BENCH")
+        service.record(declared.view.id, EventKind.ACKNOWLEDGED, "U0BOB")
+    print(f"{incidents} open incidents declared in {time.perf_counter() - started:.1f} s")
+
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    started = time.perf_counter()
+    each = [service.get(n) for n in range(1, incidents + 1)]
+    took = time.perf_counter() - started
+    print(
+        f"one at a time (how listing read them before): {len(each)} incidents, "
+        f"{statements} SQL statements, {took:.2f} s"
+    )
+    statements = 0
+    started = time.perf_counter()
+    listed = service.open_incidents()
+    took = time.perf_counter() - started
+    event.remove(engine, "before_cursor_execute", count)
+    print(f"open_incidents(): {len(listed)} incidents, {statements} SQL statements, {took:.2f} s")
+
+    holding = threading.Event()
+
+    def writer() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("UPDATE incidents SET title = title WHERE id = 1"))
+            holding.set()
+            time.sleep(hold)  # a long write transaction: what a read must not wait for
+            connection.commit()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    holding.wait()
+    started = time.perf_counter()
+    service.get(1)
+    waited = time.perf_counter() - started
+    thread.join()
+    print(f"reading one incident while a write holds the lock {hold:.1f} s: {waited:.3f} s")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

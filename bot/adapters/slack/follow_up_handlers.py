@@ -120,7 +120,7 @@ class FollowUpHandlers:
             link = self.chat.permalink(who.channel, ts) if ts else None
         except ChatFailure:
             link = None
-        what = " ".join(text.split())[:1000] or "the linked message"
+        what = mrkdwn.shortened(" ".join(text.split()), 1000) or "the linked message"
         what = f"{what} ({link})" if link else what
         result = self.follow_ups.add(who.user, view.id, what)
         if not isinstance(result, FollowUp):

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
 from bot.adapters.slack import blocks, failures, mrkdwn
 from bot.adapters.slack.commands import UsageError
-from bot.adapters.slack.gateway import SlackFailure, SlackGateway
+from bot.adapters.slack.gateway import SlackFailure, SlackGateway, chat_message
 from bot.adapters.slack.handlers import Handlers
 from bot.adapters.slack.pins import pin_change
 from bot.adapters.slack.replays import ReplayGuard
@@ -254,8 +254,9 @@ class Listeners:
         def add() -> Reply | None:
             if not self._first(key):
                 return None
-            text, ts = str(message.get("text") or ""), str(message.get("ts") or "")
-            return self.handlers.follow_ups.from_message(who, text, ts)
+            # a screenshot or an alert alone says what it is in its files and attachments
+            said, ts = chat_message(message).everything(), str(message.get("ts") or "")
+            return self.handlers.follow_ups.from_message(who, said, ts)
 
         _guarded(add, respond, self.later)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -38,7 +39,11 @@ UNREADABLE = (
     "channel."
 )
 USAGE = '/incident update impact="checkout errors" affected=5% action="rolling back" next=30m'
-AFFECTED = "a share of traffic between 0 and 100% (like 5%) or a whole number of users (like 1200)"
+MOST_USERS = 10**12  # more than anyone's users: a typo, not a count
+AFFECTED = (
+    "a share of traffic between 0 and 100% (like 5%) or a whole number of users up to "
+    "1,000,000,000,000 (like 1200)"
+)
 
 
 # The free text a status update's sentence shows (mrkdwn), so that the sentence with its header
@@ -61,12 +66,20 @@ def affected(text: str) -> str | None:
     anything else, a share over 100% or a part of a user among them."""
     text = text.strip()
     if match := _PERCENT.fullmatch(text):
-        share = match.group(1)
+        share = _ascii_digits(match.group(1))
         return f"{share}% of traffic" if float(share) <= 100 else None
     if match := _USERS.fullmatch(text):
-        count = int(match.group(1).replace(",", ""))
+        digits = match.group(1).replace(",", "")
+        if len(digits.lstrip("0")) > len(str(MOST_USERS)) or int(digits) > MOST_USERS:
+            return None
+        count = int(digits)
         return f"{count:,} user" + ("" if count == 1 else "s")
     return None
+
+
+def _ascii_digits(number: str) -> str:
+    """``number`` written in any script's digits (Arabic-Indic, full-width), in ASCII ones."""
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in number)
 
 
 def verb(affected: str) -> str:

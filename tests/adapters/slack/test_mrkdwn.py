@@ -198,5 +198,11 @@ def test_typographic_dashes_in_names_are_hyphens(typed: str, words: tuple[str, .
     assert VERBS.parse(typed).words == words
 
 
+@pytest.mark.parametrize("gap", ["\t", "\u00a0", "\u2003", " \u00a0 "])
+def test_a_verb_is_its_own_word_whatever_space_follows_it(gap: str) -> None:
+    assert VERBS.parse(f"sev1{gap}checkout down").text == "checkout down"
+    assert VERBS.parse(f"12{gap}resolve").incident == 12
+
+
 def test_a_role_typed_with_a_dash_is_a_role() -> None:
     assert VERBS.parse("role comms\u2013lead <@U0BOB|bob>").text == "comms-lead"

@@ -511,6 +511,7 @@ class Handlers:
         form = updates.parse_line(command.text, updates.Promises.of(self._promise_choices(view)))
         if form.errors:
             problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
+            problems = problems.rstrip(".")  # the sentence goes on: one full stop
             return error(
                 f"{mrkdwn.escape(problems)}. Type it like `{updates.USAGE}`, or "
                 "`/incident update` alone for the form. You typed:\n"

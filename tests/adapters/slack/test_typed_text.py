@@ -145,6 +145,7 @@ def test_values_out_of_bounds_are_refused_with_what_to_type_and_the_line_kept(
         line = line.replace(" next=30m", "" if "next" in typed else " next=30m")
         answer = bot.reply(bot.command(line, channel=channel))
         assert says in answer["text"], answer["text"]
+        assert ".." not in answer["text"]
         assert html_escape(line, quote=False) in answer["text"]  # the line, to copy and fix
     assert updates(bot) == []
 

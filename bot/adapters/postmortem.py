@@ -70,7 +70,7 @@ def _what(event: Event, person: Callable[[str], str], words: Callable[[str], str
             deploy = markdown(deploy)
             detail = f"{detail} {deploy}".strip()
         case kind if kind in FOLLOW_UP_KINDS:
-            return follow_up_entry(event, person)
+            return follow_up_entry(event, person, words)
     action = str(event.kind).replace("_", " ")
     return f"{action}: {detail}" if detail else action
 
@@ -160,7 +160,7 @@ def context(
         "follow_ups": [
             {
                 "number": f.number,
-                "what": markdown(typed(f.what), cell=False),  # the template escapes its |
+                "what": _item(markdown(typed(f.what), cell=False)),  # the template escapes |
                 "owner": person(f.owner),
                 "due": _at(f.due_at),
                 "state": str(f.state),

@@ -51,8 +51,13 @@ class FollowUp:
     """Why it won't be done, if dropped."""
     link: TrackerLink | None = None
     refused: str = ""
-    """Why the tracker last refused it for good ("" if it did not, or it changed since): the
-    bot does not ask the tracker about it again until someone changes it."""
+    """Why the tracker last refused it ("" if it did not, or it changed since): said once."""
+    gone: bool = False
+    """Its issue no longer exists in the tracker: filed anew when it next changes."""
+    closed_there: bool = False
+    """Closed here and its issue closed in the tracker too: nothing more to ask there."""
+    missed: bool = False
+    """It was still open when a due date passed (and the date was moved after)."""
 
     @property
     def is_open(self) -> bool:
@@ -62,6 +67,7 @@ class FollowUp:
     def done_on_time(self) -> bool:
         return (
             self.state is FollowUpState.DONE
+            and not self.missed
             and self.closed_at is not None
             and self.closed_at <= self.due_at
         )
@@ -85,6 +91,7 @@ FOLLOW_UP_KINDS = frozenset(
         EventKind.FOLLOW_UP_DROPPED,
         EventKind.FOLLOW_UP_LINKED,
         EventKind.FOLLOW_UP_REFUSED,
+        EventKind.FOLLOW_UP_CLOSED_THERE,
     }
 )
 
@@ -127,28 +134,37 @@ def added(event: Event, number: int) -> FollowUp:
 
 
 def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
+    extra = event.extra
     if event.kind is EventKind.FOLLOW_UP_REFUSED:
-        return replace(follow_up, refused=event.text or "refused")
+        gone = follow_up.gone or extra.get("gone") == "1"
+        return replace(follow_up, refused=event.text or "refused", gone=gone)
     follow_up = replace(follow_up, refused="")  # a change is worth asking the tracker again
     match event.kind:
         case EventKind.FOLLOW_UP_CHANGED:
-            extra = event.extra
+            due = datetime.fromisoformat(extra["due"]) if "due" in extra else follow_up.due_at
             return replace(
                 follow_up,
                 what=extra.get("what", follow_up.what),
                 owner=extra.get("owner", follow_up.owner),
-                due_at=datetime.fromisoformat(extra["due"]) if "due" in extra else follow_up.due_at,
+                due_at=due,
+                missed=follow_up.missed or ("due" in extra and event.at > follow_up.due_at),
+                link=None if follow_up.gone else follow_up.link,  # gone there: filed anew
+                gone=False,
             )
-        case EventKind.FOLLOW_UP_DONE:
-            return replace(follow_up, state=FollowUpState.DONE, closed_at=event.at)
-        case EventKind.FOLLOW_UP_DROPPED:
+        case EventKind.FOLLOW_UP_DONE | EventKind.FOLLOW_UP_DROPPED:
+            done = event.kind is EventKind.FOLLOW_UP_DONE
             return replace(
-                follow_up, state=FollowUpState.WONT_DO, closed_at=event.at, why_not=event.text or ""
+                follow_up,
+                state=FollowUpState.DONE if done else FollowUpState.WONT_DO,
+                closed_at=event.at,
+                why_not="" if done else event.text or "",
+                closed_there=extra.get("closed_there") == "1" or follow_up.gone,
             )
         case EventKind.FOLLOW_UP_LINKED:
-            extra = event.extra
             link = TrackerLink(extra.get("tracker", ""), extra.get("key", ""), extra.get("url", ""))
-            return replace(follow_up, link=link)
+            return replace(follow_up, link=link, gone=False, closed_there=False)
+        case EventKind.FOLLOW_UP_CLOSED_THERE:
+            return replace(follow_up, closed_there=True)
     return follow_up
 
 
@@ -170,7 +186,7 @@ def due_from(text: str, now: datetime) -> datetime:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
             day = date.fromisoformat(cleaned)
             due = datetime.combine(day, time(23, 59), tzinfo=UTC)
-        elif match := re.fullmatch(r"(\d{1,3})w", cleaned):
+        elif match := re.fullmatch(r"(\d{1,6})w", cleaned):
             due = now + timedelta(weeks=int(match.group(1)))
         else:
             due = now + durations.parse(cleaned)
@@ -209,4 +225,6 @@ def follow_up_entry(
         case EventKind.FOLLOW_UP_REFUSED:
             tracker = event.extra.get("tracker", "the tracker")
             return f"follow-up {number}: {tracker} refused it: {typed(event.text or '')}"
+        case EventKind.FOLLOW_UP_CLOSED_THERE:
+            return f"follow-up {number}'s issue is closed in the tracker too"
     return str(event.kind).replace("_", " ")

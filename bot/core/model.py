@@ -60,8 +60,12 @@ class EventKind(enum.StrEnum):
     FOLLOW_UP_LINKED = "follow_up_linked"
     """Its issue in the team's tracker: ``extra``: ``tracker``, ``key``, ``url``."""
     FOLLOW_UP_REFUSED = "follow_up_refused"
-    """The tracker refused to file, read or close it for good (``text``: why, in the
-    tracker's words; ``extra``: ``tracker``). It is not tried again until it next changes."""
+    """The tracker refused to file, read or close it, in a way asking again soon will not
+    change (``text``: why, in the tracker's words; ``extra``: ``tracker``, and ``gone``: "1"
+    when its issue no longer exists there: it is filed anew when it next changes)."""
+    FOLLOW_UP_CLOSED_THERE = "follow_up_closed_there"
+    """Its issue is closed in the tracker too (the bot closed it, or it is gone there): the
+    tracker is not asked about it any more."""
     STATUS_PAGE_UPDATED = "status_page_updated"
     """Something reached the public status page (``extra``: what, its id there, status)."""
 

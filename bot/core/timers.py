@@ -38,6 +38,9 @@ the deadlines' plan."""
 SETUP_KEY = "setup"
 TELL_KEY = "stakeholders"
 PAGE_KEY = "status page"
+TRACKER_KEY = "tracker"
+TRACKER_GRACE = timedelta(seconds=20)
+"""How long the request that added (or closed) a follow-up has to sync it before the timer does."""
 PAGE_GRACE = timedelta(seconds=30)
 """How long the request that resolved an incident has to resolve its page incident before the
 timer does."""

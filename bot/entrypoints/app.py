@@ -175,7 +175,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         service,
         access,
         playbooks,
-        _trackers(settings),
+        _trackers(settings, playbooks),
         poll,
         person=chat.display_name,
         words=lambda typed: mrkdwn.plain(typed, chat.name),
@@ -375,8 +375,9 @@ def _observe_lateness(metrics: Metrics, fired: list[Fired]) -> None:
             metrics.timer_notices.labels(purpose, str(firing.reach)).inc()
 
 
-def _trackers(settings: Settings) -> dict[str, Tracker]:
-    """The trackers whose credentials the settings hold, by name."""
+def _trackers(settings: Settings, playbooks: Playbooks) -> dict[str, Tracker]:
+    """The trackers whose credentials the settings hold, by name; a warning for each tracker
+    the catalog files follow-ups in without them (those follow-ups stay in the bot only)."""
     found: dict[str, Tracker] = {}
     if settings.github_token is not None:
         found["github"] = GitHubIssues(
@@ -385,4 +386,19 @@ def _trackers(settings: Settings) -> dict[str, Tracker]:
     if settings.jira_base_url and settings.jira_email and settings.jira_api_token is not None:
         token = settings.jira_api_token.get_secret_value()
         found["jira"] = JiraIssues(settings.jira_base_url, settings.jira_email, token)
+    needs = {
+        "github": "GITHUB_TOKEN",
+        "jira": "JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN",
+    }
+    for service in playbooks.catalog.services:
+        where = service.follow_ups_destination()
+        if where is not None and where.tracker not in found:
+            log.warning(
+                "the catalog files %s's follow-ups in %s, but %s %s not set: they stay in the "
+                "bot only",
+                service.name,
+                where.tracker,
+                needs.get(where.tracker, "its settings"),
+                "is" if where.tracker == "github" else "are",
+            )
     return found

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core import deadlines
+from bot.core.deadline_kinds import DeadlineKind
 from bot.core.deadlines import Deadline, Escalation
 from bot.core.policy import Rung
 from bot.playbooks.loader import Playbooks
@@ -114,18 +115,22 @@ class DeadlineAnnouncer:
         services' on-call if it says so; returns who it reached (``Reach.NOBODY`` when every
         target of the chain refused for good).
 
+        A follow-up's is its owner's alone: its playbook's ``steps`` (owner, then the group)
+        say whom its later escalations reach.
+
         Raises ChatFailure if the chat failed otherwise (paging happens first).
         """
         escalation = self.playbooks[view.severity].escalation
         late = now - deadline.due_at
         rule = self.playbooks.policies[view.severity].escalation_for(deadline.kind)
+        everyone = deadline.kind is not DeadlineKind.FOLLOW_UP
         notice = Overdue(
             view,
             deadline,
             late,
             self._owners(view, deadline),
-            escalation.user_group,
-            paged=self._page(view, deadline) if escalation.page else False,
+            escalation.user_group if everyone else None,
+            paged=self._page(view, deadline) if escalation.page and everyone else False,
             fired_late=late if late > self.late_notice else None,
             next_escalation=deadlines.escalation_after(rule, deadline.due_at, 1, now)
             if rule

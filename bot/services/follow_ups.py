@@ -33,9 +33,8 @@ from bot.services.trackers import NewIssue, Tracker, TrackerUnavailable
 
 log = logging.getLogger(__name__)
 
-TRACKER_KEY = "tracker"
-TRACKER_GRACE = timedelta(seconds=20)
-"""How long the request that added a follow-up has to file it before the timer does."""
+TRACKER_KEY = timers.TRACKER_KEY
+TRACKER_GRACE = timers.TRACKER_GRACE
 TRACKER_RETRY = timedelta(seconds=30)
 TRACKER_RETRY_MOST = timedelta(minutes=15)
 SYNC_KEY = "follow-ups syncing"
@@ -200,8 +199,9 @@ class FollowUps:
 
     def _owe_tracker(self, view: IncidentView) -> Callable[[UnitOfWork, Changed], None] | None:
         """With the entry: the tracker is owed the change (filed, or closed), if the
-        incident's services file follow-ups in one."""
-        if self.destination(view) is None:
+        incident's services file follow-ups in one or one was filed before."""
+        filed = any(f.link is not None for f in view.follow_ups)
+        if self.destination(view) is None and not filed:
             return None
 
         def owe(uow: UnitOfWork, changed: Changed) -> None:
@@ -224,20 +224,22 @@ class FollowUps:
         """Bring the incident's follow-ups and their tracker issues into step: file the open
         ones not filed yet, close the issues of those done or dropped here (as done or as won't
         do), and close here those whose issues were closed there. True when nothing is owed
-        any more (the timer then polls again later while a filed follow-up is open); False
-        when the tracker is down or another request or replica is syncing this incident (one
-        at a time, so none is filed twice): the timer tries again.
+        any more (the timer then polls while a filed follow-up is open); False when something
+        is still owed, the tracker is down or refuses the bot (bad credentials, no such
+        repository), or another request or replica is syncing this incident (one at a time, so
+        none is filed twice): the timer tries again, backing off.
 
-        A follow-up the tracker refuses for good (its issue deleted, a workflow without a done
-        transition) is recorded as refused, the channel is told, and the others go on; it is
-        not tried again until someone changes it. Raises StorageUnavailable."""
+        A refusal is recorded and said in the channel once per reason. One about a single
+        issue does not hold up the others: an issue deleted there is filed anew when its
+        follow-up next changes; one the tracker would not close is tried again later.
+        Raises StorageUnavailable."""
         holder = self._take(incident_id)
         if holder is None:
             return False
         try:
             view = self.incidents.get(incident_id)
             for follow_up in view.follow_ups:
-                if follow_up.refused:
+                if not self._owes(view, follow_up):
                     continue
                 try:
                     self._sync_one(view, follow_up)
@@ -248,12 +250,43 @@ class FollowUps:
                         failure,
                         extra={"incident_id": incident_id, "lasting": failure.lasting},
                     )
-                    if not failure.lasting:
-                        return False  # it is down: the others would wait on it too
-                    self._refused(view, follow_up, failure)
-            return True
+                    if not self._about_the_issue(view, follow_up, failure):
+                        return False  # down, or refusing the bot: the others would fail too
+            return not self._still_owed(self.incidents.get(incident_id))
         finally:
             self._let_go(incident_id, holder)
+
+    def _owes(self, view: IncidentView, follow_up: FollowUp) -> bool:
+        """Whether the tracker is owed something about ``follow_up``, or worth asking."""
+        if follow_up.link is None:
+            return follow_up.is_open and self.destination(view) is not None
+        if follow_up.link.tracker not in self.trackers or follow_up.gone:
+            return False
+        return follow_up.is_open or not follow_up.closed_there
+
+    def _still_owed(self, view: IncidentView) -> bool:
+        """Something is owed that asking at the polling pace would leave waiting: a follow-up
+        to file (one added while this sync ran, say) or an issue to close."""
+        return any(
+            self._owes(view, f) and (f.link is None or not f.is_open) for f in view.follow_ups
+        )
+
+    def _about_the_issue(
+        self, view: IncidentView, follow_up: FollowUp, failure: TrackerUnavailable
+    ) -> bool:
+        """Record a refusal about one filed issue (True: the others may go on); any other
+        refusal is the whole tracker's, said once (False)."""
+        link = follow_up.link
+        if link is None or not failure.lasting or failure.status in (401, 403):
+            if failure.lasting:
+                self._refused(view, follow_up, str(failure), link.tracker if link else None)
+            return False
+        if failure.gone and not follow_up.is_open:  # deleted there: nothing left to close
+            extra = {"follow_up": str(follow_up.number)}
+            self.incidents.record(view.id, EventKind.FOLLOW_UP_CLOSED_THERE, BOT, extra=extra)
+            return True
+        self._refused(view, follow_up, str(failure), link.tracker, gone=failure.gone)
+        return True
 
     def _take(self, incident_id: int) -> str | None:
         """Become the one syncing the incident (a lease, in case the holder dies); None if
@@ -283,8 +316,7 @@ class FollowUps:
         link = follow_up.link
         if link is None:
             found = self.destination(view)
-            if not follow_up.is_open or found is None:
-                return
+            assert found is not None  # _owes
             tracker, where = found
             marker = f"incident-bot:{view.id}:{follow_up.number}"
             issue = tracker.find(where, marker) or tracker.open(
@@ -298,28 +330,36 @@ class FollowUps:
             }
             self.incidents.record(view.id, EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
             return
-        filed_in = self.trackers.get(link.tracker)  # where it was filed, not where it would be now
-        if filed_in is None:
-            return
+        filed_in = self.trackers[link.tracker]  # where it was filed, not where it would be now
         there = filed_in.get(link.key).state
-        if not follow_up.is_open and there is FollowUpState.OPEN:
-            filed_in.close(link.key, follow_up.state)
-        elif follow_up.is_open and there is not FollowUpState.OPEN:
+        number = {"follow_up": str(follow_up.number)}
+        if not follow_up.is_open:
+            if there is FollowUpState.OPEN:
+                filed_in.close(link.key, follow_up.state)
+            self.incidents.record(view.id, EventKind.FOLLOW_UP_CLOSED_THERE, BOT, extra=number)
+        elif there is not FollowUpState.OPEN:
             self.closed_in_tracker(view.id, follow_up.number, there)
 
     def _refused(
-        self, view: IncidentView, follow_up: FollowUp, failure: TrackerUnavailable
+        self,
+        view: IncidentView,
+        follow_up: FollowUp,
+        why: str,
+        tracker: str | None,
+        gone: bool = False,
     ) -> None:
-        tracker = follow_up.link.tracker if follow_up.link else None
+        """Record the refusal and tell the channel, once per reason."""
+        why = why[:500]
+        if follow_up.refused == why:
+            return
         if tracker is None:
             found = self.destination(view)
             tracker = found[0].name if found else "the tracker"
         extra = {"follow_up": str(follow_up.number), "tracker": tracker}
-        self.incidents.record(
-            view.id, EventKind.FOLLOW_UP_REFUSED, BOT, text=str(failure)[:500], extra=extra
-        )
+        extra |= {"gone": "1"} if gone else {}
+        self.incidents.record(view.id, EventKind.FOLLOW_UP_REFUSED, BOT, text=why, extra=extra)
         if self.news is not None:
-            refused = replace(follow_up, refused=str(failure))
+            refused = replace(follow_up, refused=why, gone=gone)
             try:
                 self.news.refused(self.incidents.get(view.id), refused)
             except Exception:
@@ -343,11 +383,17 @@ class FollowUps:
         found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
         if found is None or (key is not None and (found.link is None or found.link.key != key)):
             return False
+        there = {"closed_there": "1"}
         if state is FollowUpState.WONT_DO:
             where = found.link.key if found.link else "the tracker"
-            result = self.drop(BOT, incident_id, number, f"closed as not planned in {where}")
+            why = f"closed as not planned in {where}"
+            result = self._record(
+                BOT, incident_id, number, EventKind.FOLLOW_UP_DROPPED, _about(number, there), why
+            )
         else:
-            result = self.done(BOT, incident_id, number)
+            result = self._record(
+                BOT, incident_id, number, EventKind.FOLLOW_UP_DONE, _about(number, there)
+            )
         if isinstance(result, FollowUp) and self.news is not None:
             try:
                 self.news.closed_there(self.incidents.get(incident_id), result)
@@ -365,15 +411,21 @@ class FollowUps:
             f"{self.words(view.title)}\n\n{what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
             f"Owner in Slack: {owner}."
         )
-        title = what if len(what) <= TITLE_MOST else what[: TITLE_MOST - 1].rstrip() + "…"
-        return NewIssue(title, body, marker, follow_up.due_at.date().isoformat())
+        return NewIssue(
+            shortened(what, TITLE_MOST), body, marker, follow_up.due_at.date().isoformat()
+        )
 
     def still_to_poll(self, incident_id: int) -> bool:
-        """A filed follow-up is open: its issue is worth asking about again."""
+        """A filed follow-up is open (or its issue still to close): worth asking about again,
+        in the tracker it was filed in, whatever the incident's services are now."""
         view = self.incidents.get(incident_id)
-        if self.destination(view) is None:
-            return False
-        return any(
-            f.is_open and f.link is not None and not f.refused and f.link.tracker in self.trackers
-            for f in view.follow_ups
-        )
+        return any(f.link is not None and self._owes(view, f) for f in view.follow_ups)
+
+
+def shortened(text: str, most: int) -> str:
+    """``text`` in at most ``most`` characters, ending in "…" where it was cut."""
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
+def _about(number: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    return {"follow_up": str(number), **(extra or {})}

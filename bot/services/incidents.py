@@ -424,6 +424,10 @@ class IncidentService:
             # Its page incident's resolution is owed, with the resolution that owes it.
             at = now + timers.PAGE_GRACE
             uow.timers.arm(view.id, timers.PAGE_KEY, timers.Purpose.PAGE, at)
+        if _named_services_with_unfiled_follow_ups(view):
+            # The services just named may file follow-ups in a tracker: the tracker timer asks.
+            at = now + timers.TRACKER_GRACE
+            uow.timers.arm(view.id, timers.TRACKER_KEY, timers.Purpose.TRACKER, at)
         changed = uow.deadlines.sync(view.id, view.deadlines)
         if self.on_settled is not None:
             for deadline in changed:
@@ -441,6 +445,15 @@ class IncidentService:
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:
         planned = deadlines.plan(stored.events, self.policies, now)
         return IncidentView.of(stored, planned, now)
+
+
+def _named_services_with_unfiled_follow_ups(view: IncidentView) -> bool:
+    last = view.events[-1] if view.events else None
+    return (
+        last is not None
+        and last.kind is EventKind.SERVICES_CHANGED
+        and any(f.is_open and f.link is None for f in view.follow_ups)
+    )
 
 
 def _fingerprint(policies: Mapping[Severity, SeverityPolicy]) -> str:

@@ -3,7 +3,7 @@ follow-ups; elsewhere the fallback sink (a message in the triage channel)."""
 
 from __future__ import annotations
 
-from bot.services.follow_ups import FollowUps
+from bot.services.follow_ups import TITLE_MOST, FollowUps, shortened
 from bot.services.read_model import IncidentView
 from bot.services.records import Ticket
 from bot.services.rooms import TicketNotFiled, TicketSink
@@ -27,9 +27,10 @@ class TrackerTickets:
         tracker, where = found
         marker = f"incident-bot:{view.id}:ticket"
         rule = self.follow_ups.playbooks.policies[view.severity].follow_ups
+        title = self.follow_ups.words(view.title)  # typed in Slack: its markup made words
         issue = NewIssue(
-            f"{view.severity.label}: {view.title}"[:240],
-            f"{view.severity.label} incident {view.id}: {view.title}\n\n"
+            shortened(f"{view.severity.label}: {title}", TITLE_MOST),
+            f"{view.severity.label} incident {view.id}: {title}\n\n"
             f"{view.description or 'Logged in Slack; fix it in the next sprint.'}",
             marker,
             (view.now + rule.due_after).date().isoformat(),

@@ -15,12 +15,19 @@ from bot.core.follow_ups import Destination, FollowUpState
 
 class TrackerUnavailable(Exception):
     """The tracker refused the call or could not be reached; ``str()`` says why, in words
-    (never a credential). ``lasting``: asking again will not help until someone fixes it (bad
-    credentials, no such repository or project)."""
+    (never a credential). ``lasting``: asking again soon will not help until someone fixes
+    something (bad credentials, no such repository or issue, a workflow without a done
+    transition); ``status``: the HTTP status it answered, if it answered."""
 
-    def __init__(self, why: str, lasting: bool = False) -> None:
+    def __init__(self, why: str, lasting: bool = False, status: int | None = None) -> None:
         super().__init__(why)
         self.lasting = lasting
+        self.status = status
+
+    @property
+    def gone(self) -> bool:
+        """The issue asked about does not exist there (any more)."""
+        return self.status in (404, 410)
 
 
 @dataclass(frozen=True)

@@ -56,14 +56,14 @@ class FakeTracker:
             self.down -= 1
             raise TrackerUnavailable("GitHub answered 503")
         if key in self.gone:
-            raise TrackerUnavailable("GitHub answered 404: Not Found", lasting=True)
+            raise TrackerUnavailable("GitHub answered 404: Not Found", lasting=True, status=404)
 
     def find(self, where: Destination, marker: str) -> Issue | None:
         self._ask("find")
         while self.while_finding:
             self.while_finding.pop()()
         for key, (issue, state) in self.issues.items():
-            if issue.marker == marker:
+            if issue.marker == marker and key not in self.gone:
                 return Issue(key, f"https://t/{key}", state)
         return None
 
@@ -301,9 +301,12 @@ def test_a_follow_up_refused_for_good_is_recorded_and_does_not_hold_up_the_other
     asked = len(tracker.calls)
     assert follow_ups.sync(incident) is True
     assert "get acme/checkout#1" not in tracker.calls[asked:]  # not asked again ...
+    assert follow_ups.still_to_poll(incident)  # (the second is)
     follow_ups.change("U0BOB", incident, 1, what="add retries, twice")
     follow_ups.sync(incident)
-    assert "get acme/checkout#1" in tracker.calls[asked:]  # ... until it changes
+    [first, _] = incidents.get(incident).follow_ups  # ... until it changes: filed anew
+    assert first.link is not None and first.link.key == "acme/checkout#3"
+    assert len(told) == 1
 
 
 def test_a_tracker_that_is_down_stops_the_sync_and_it_is_tried_again(

@@ -139,7 +139,7 @@ class FollowUpHandlers:
         if view.channel_id is None or follow_up.link is None:
             return
         issue = mrkdwn.link(follow_up.link.url, follow_up.link.key)
-        what = escape(truncate(follow_up.what, 500))
+        what = escape(mrkdwn.shortened(follow_up.what, 500))
         about = f"follow-up {follow_up.number} of incident {view.id}"
         if follow_up.state is FollowUpState.WONT_DO:
             line = f"{issue} was closed as not planned, so {about} won't be done: {what}"
@@ -149,17 +149,29 @@ class FollowUpHandlers:
         self.chat.post(view.channel_id, Message(blocks.notice(line, emoji), line))
 
     def refused(self, view: IncidentView, follow_up: FollowUp) -> None:
-        """Tell the channel the tracker refused a follow-up for good, and what to do about it.
-        Raises ChatFailure."""
+        """Tell the channel the tracker refused a follow-up, and what happens next. Raises
+        ChatFailure."""
         if view.channel_id is None:
             return
         why = escape(truncate(follow_up.refused, 300))
-        line = (
-            f"The tracker refused {line_of(view, follow_up)}: {why}. It stays "
-            f"{follow_up.state} here and is not tried again until it changes: fix the tracker, "
-            f"then `/incident {view.id} follow-up {follow_up.number} edit …`, `due …`, "
-            "`done` or `wontdo …`."
-        )
+        number = f"`/incident {view.id} follow-up {follow_up.number}"
+        if follow_up.gone:
+            then = (
+                "Its issue no longer exists there; it stays open here. Change it "
+                f"({number} edit …` or `due …`) to file it anew, or close it ({number} done` "
+                f"or {number} wontdo …`)."
+            )
+        elif follow_up.link is not None and not follow_up.is_open:
+            then = (
+                f"It is {follow_up.state} here; I will try to close its issue again later, or "
+                "close it in the tracker by hand."
+            )
+        else:
+            then = (
+                "I keep trying, less often as it goes on: once the tracker's settings are "
+                "fixed (its token, repository or project), it goes through."
+            )
+        line = f"The tracker refused {line_of(view, follow_up)}: {why}. {then}"
         self.chat.post(view.channel_id, Message(blocks.notice(line, ":warning:"), line))
 
     def listing(self, view: IncidentView) -> Reply:
@@ -199,7 +211,7 @@ def line_of(view: IncidentView, follow_up: FollowUp) -> str:
 def _details(follow_up: FollowUp) -> str:
     link = follow_up.link
     filed = f", {mrkdwn.link(link.url, link.key)}" if link else ""
-    what = escape(truncate(follow_up.what, 500))
+    what = escape(mrkdwn.shortened(follow_up.what, 500))
     due = mrkdwn.date(follow_up.due_at, "{date_short_pretty}")
     return f"{what} ({mrkdwn.user(follow_up.owner)}, due {due}{filed})"
 
@@ -207,9 +219,14 @@ def _details(follow_up: FollowUp) -> str:
 def _row(view: IncidentView, follow_up: FollowUp) -> str:
     state = STATE_EMOJI[follow_up.state]
     late = " *overdue*" if follow_up.is_open and follow_up.due_at < view.now else ""
-    why = f": {escape(truncate(follow_up.why_not, 300))}" if follow_up.why_not else ""
+    why = f": {escape(mrkdwn.shortened(follow_up.why_not, 300))}" if follow_up.why_not else ""
     closed = "" if follow_up.is_open else f" _{follow_up.state}{why}_"
-    return f"{state} *{follow_up.number}.* {_details(follow_up)}{late}{closed}"
+    refused = (
+        f" :warning: _the tracker refused it: {escape(truncate(follow_up.refused, 200))}_"
+        if follow_up.refused
+        else ""
+    )
+    return f"{state} *{follow_up.number}.* {_details(follow_up)}{late}{closed}{refused}"
 
 
 def refusal(refused: Refusal, view: IncidentView) -> str:

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 from typing import Any
 
 from bot.services.trackers import TrackerUnavailable
@@ -47,14 +48,26 @@ def call(
     except urllib.error.HTTPError as refused:
         why = _message(refused.read())
         status = refused.code
-        rate_limited = status == 403 and refused.headers.get("x-ratelimit-remaining") == "0"
-        lasting = status in LASTING and not rate_limited
+        lasting = status in LASTING and not _rate_limited(status, refused.headers, why)
         raise TrackerUnavailable(
-            f"{tracker} answered {status}{': ' + why if why else ''}", lasting=lasting
+            f"{tracker} answered {status}{': ' + why if why else ''}", lasting, status
         ) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as down:
         reason = getattr(down, "reason", down)
         raise TrackerUnavailable(f"{tracker} could not be reached: {reason}") from None
+
+
+def _rate_limited(status: int, headers: Message, why: str) -> bool:
+    """GitHub's primary limit (403, no requests remaining) and its secondary one (403 with a
+    ``retry-after`` or a message naming it); source: docs.github.com/en/rest/using-the-rest-api/
+    rate-limits-for-the-rest-api. Both pass: asking later works."""
+    if status not in (403, 429):
+        return False
+    return (
+        headers.get("x-ratelimit-remaining") == "0"
+        or headers.get("retry-after") is not None
+        or "rate limit" in why.lower()
+    )
 
 
 def _message(raw: bytes) -> str:

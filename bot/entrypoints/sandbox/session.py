@@ -30,6 +30,7 @@ from bot.entrypoints.http import Server
 from bot.entrypoints.sandbox import cast, forms, render, signing, steps
 from bot.entrypoints.sandbox.clock import VirtualClock
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
+from bot.entrypoints.sandbox.jira_api import JiraApiStub
 from bot.entrypoints.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, Screen, has_button
 from bot.entrypoints.sandbox.slack_api import Directory, Identity, SlackApiStub
 from bot.entrypoints.sandbox.statuspage_api import StatuspageStub
@@ -85,6 +86,10 @@ def _migrated_sqlite() -> bytes:
         return path.read_bytes()
 
 
+JIRA_EMAIL = "bot@example.com"
+JIRA_TOKEN = "jira-sandbox-token"
+
+
 class Sandbox:
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -97,6 +102,8 @@ class Sandbox:
         self.tracker_secret = secrets.token_hex(16)
         self.github = GitHubApiStub()
         self.github_mark = 0
+        self.jira = JiraApiStub(JIRA_EMAIL, JIRA_TOKEN)
+        self.jira_mark = 0
         # A workspace of its own each session: forms' request keys name the team and the view.
         self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
         self.status_page = StatuspageStub()  # the page customers read, its components the catalog's
@@ -126,6 +133,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         self.stub.start()
         self.github.start()
+        self.jira.start()
         self.status_page.start()
         scratch = Path(self._scratch.name)
         if self.options.database_url is None:
@@ -150,6 +158,9 @@ class Sandbox:
                 "slack_workers": 1,
                 "github_api_url": self.github.url,
                 "github_token": self.github.token,
+                "jira_base_url": self.jira.url,
+                "jira_email": JIRA_EMAIL,
+                "jira_api_token": JIRA_TOKEN,
                 "tracker_webhook_secret": self.tracker_secret,
             }
         )
@@ -166,6 +177,8 @@ class Sandbox:
                 where = service.follow_ups_destination()
                 if where is not None and where.tracker == "github":
                     self.github.add_repo(where.place)
+                if where is not None and where.tracker == "jira":
+                    self.jira.add_project(where.place)
             for name, components in self.runtime.playbooks.catalog.on_page(
                 s.name for s in self.runtime.playbooks.catalog.services
             ):
@@ -189,6 +202,7 @@ class Sandbox:
             self.runtime.close()
         self.stub.stop()
         self.github.stop()
+        self.jira.stop()
         self.status_page.stop()
         self._scratch.cleanup()
 
@@ -612,7 +626,8 @@ class Sandbox:
         return [*self.screen.show(entries), *self._tracker_news()]
 
     def _tracker_news(self) -> list[str]:
-        """What the bot did in GitHub since last time, one line per issue opened or closed."""
+        """What the bot did in GitHub and Jira since last time, one line per issue opened or
+        closed."""
         calls = self.github.calls[self.github_mark :]
         self.github_mark += len(calls)
         lines = []
@@ -623,6 +638,18 @@ class Sandbox:
             repo = "/".join(request.path.split("/")[2:4])
             done = "opened" if request.method == "POST" else "closed"
             lines.append(f"{INDENT}github · {repo}#{issue['number']} {done}: {issue['title']}")
+        jira = self.jira.calls[self.jira_mark :]
+        self.jira_mark += len(jira)
+        for request, answer in jira:
+            if answer.status >= 300 or request.method != "POST" or "/search/" in request.path:
+                continue
+            if request.path.endswith("/transitions"):
+                key = request.path.split("/")[-2]
+                lines.append(f"{INDENT}jira · {key} closed")
+            else:
+                key = answer.body["key"]
+                summary = self.jira.issues[key]["fields"]["summary"]
+                lines.append(f"{INDENT}jira · {key} opened: {summary}")
         return lines
 
     # --- helpers ----------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from bot.services.ports import StorageUnavailable
 log = logging.getLogger(__name__)
 Answer = tuple[int, dict[str, Any]]
 MARKER = re.compile(r"incident-bot[:-](\d{1,9})[:-](\d{1,6})")
+HIDDEN_MARKER = re.compile(r"<!-- incident-bot:(\d{1,9}):(\d{1,6}) -->")
+"""The marker the bot writes at the end of an issue's body (a copy quoted above it is not it)."""
 
 
 class TrackerIntake:
@@ -42,7 +44,7 @@ class TrackerIntake:
             return 401, {"error": "bad or missing X-Hub-Signature-256 (sha256=<HMAC of the body>)"}
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return 400, {"error": "body: expected a JSON object"}
         if not isinstance(data, dict):
             return 400, {"error": "body: expected a JSON object"}
@@ -70,13 +72,14 @@ def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> Closed | Non
         return None
     if not isinstance(issue, dict) or not isinstance(repo, dict):
         return None
-    found = MARKER.search(str(issue.get("body") or ""))
-    if found is None or not isinstance(issue.get("number"), int):
+    markers = HIDDEN_MARKER.findall(str(issue.get("body") or ""))
+    if not markers or not isinstance(issue.get("number"), int):
         return None
+    incident, number = markers[-1]
     key = f"{repo.get('full_name')}#{issue['number']}"
     planned = issue.get("state_reason") != "not_planned"
     state = FollowUpState.DONE if planned else FollowUpState.WONT_DO
-    return key, int(found.group(1)), int(found.group(2)), state
+    return key, int(incident), int(number), state
 
 
 def _jira(data: Mapping[str, Any]) -> Closed | None:

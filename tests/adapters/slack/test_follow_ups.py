@@ -357,7 +357,7 @@ def test_an_issue_deleted_there_is_told_once_and_the_others_are_still_filed(
     assert "404" in first.refused and first.is_open
     assert second.link is not None
     told = [s for s in said_in(bot, channel) if "The tracker refused follow-up 1" in s]
-    assert len(told) == 1 and "not tried again until it changes" in told[0]
+    assert len(told) == 1 and "no longer exists there" in told[0] and "file it anew" in told[0]
 
 
 def test_the_listing_shows_open_ones_first_however_many_are_closed(

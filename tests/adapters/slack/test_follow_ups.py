@@ -37,6 +37,14 @@ def channel(bot: BotClient) -> str:
     return declared(bot)
 
 
+def with_follow_up(bot: BotClient, what: str) -> str:
+    """A Sev1 declared with follow-up ``what`` added, and everything after settled; its channel."""
+    channel = declared(bot)
+    bot.command(f"follow-up {what}", channel=channel)
+    assert bot.runtime.work.wait_idle()
+    return channel
+
+
 def said_in(bot: BotClient, channel: str) -> list[str]:
     assert bot.runtime.work.wait_idle()
     return [text_of(m) for m in bot.slack.messages(channel)]
@@ -311,9 +319,7 @@ def test_an_issue_closed_as_not_planned_there_drops_the_follow_up_here(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    channel = declared(bot)
-    bot.command("follow-up add retries", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    channel = with_follow_up(bot, "add retries")
 
     hook = f"{bot.url}/webhooks/github"
     closed = github.close_issue("acme/checkout", 1, hook, TRACKER_SECRET, reason="not_planned")
@@ -328,9 +334,7 @@ def test_a_follow_up_dropped_here_closes_its_issue_as_not_planned(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    channel = declared(bot)
-    bot.command("follow-up add retries", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    channel = with_follow_up(bot, "add retries")
     bot.command("follow-up 1 wontdo covered by the new alert", channel=channel)
     assert bot.runtime.work.wait_idle()
 
@@ -342,9 +346,7 @@ def test_an_issue_deleted_there_is_told_once_and_the_others_are_still_filed(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    channel = declared(bot)
-    bot.command("follow-up add retries", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    channel = with_follow_up(bot, "add retries")
     github.delete_issue("acme/checkout", 1)
     bot.command("follow-up alert on the error budget", channel=channel)
     assert bot.runtime.work.wait_idle()

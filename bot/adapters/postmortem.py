@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,32 @@ from bot.core.follow_ups import FOLLOW_UP_KINDS, follow_up_entry
 from bot.core.model import Event, EventKind
 from bot.services.read_model import IncidentView
 from bot.services.records import StatusUpdate
+
+# Markdown (CommonMark, GitHub's tables) and HTML in what people typed, shown as typed: the
+# characters that make markup escaped with a backslash, a line's opening marker too; a web
+# address kept as it is (a reader's viewer links it), but for what would end a table cell.
+_MARKUP = re.compile(r"([\\`*_\[\]<>|~&!{}])")
+_LINE_MARKER = re.compile(r"^(\s*(?:\d+)?)([#>+=-]|(?<=\d)[.)])", re.MULTILINE)
+_ADDRESS = re.compile(r"\b(?:https?|mailto):[^\s<>]*[^\s<>.,;:!?)\]'\"]")
+
+
+def markdown(text: str, cell: bool = True) -> str:
+    """``text`` (words, as ``mrkdwn.plain`` makes them) as Markdown that shows it as it is:
+    no emphasis, link, image, HTML tag, heading, list or quote of its own. ``cell``: its
+    ``|`` escaped too, so it stays in its table cell (False: the template does it)."""
+    shown: list[str] = []
+    at = 0
+    for address in _ADDRESS.finditer(text):
+        shown.append(_inline(text[at : address.start()], cell))
+        shown.append(address.group(0).replace("|", "%7C") if cell else address.group(0))
+        at = address.end()
+    shown.append(_inline(text[at:], cell))
+    return _LINE_MARKER.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", "".join(shown))
+
+
+def _inline(text: str, cell: bool) -> str:
+    escaped = _MARKUP.sub(r"\\\1", text)
+    return escaped if cell else escaped.replace("\\|", "|")
 
 
 def _at(moment: datetime | None) -> str:
@@ -37,14 +64,19 @@ def _what(event: Event, person: Callable[[str], str], words: Callable[[str], str
         case EventKind.COMMANDER_ASSIGNED | EventKind.ROLE_ASSIGNED:
             detail = f"{person(event.subject or '')} {detail}".strip()
         case EventKind.SERVICES_CHANGED:
-            detail = event.extra.get("services", "")
+            detail = markdown(event.extra.get("services", ""))
         case EventKind.ROLLBACK_DECIDED | EventKind.ROLLBACK_ADVISED:
             deploy = " ".join(event.extra.get(k, "") for k in ("service", "version", "commit"))
+            deploy = markdown(deploy)
             detail = f"{detail} {deploy}".strip()
         case kind if kind in FOLLOW_UP_KINDS:
             return follow_up_entry(event, person, words)
     action = str(event.kind).replace("_", " ")
     return f"{action}: {detail}" if detail else action
+
+
+def _shown(said: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda text: markdown(said(text))
 
 
 def context(
@@ -55,7 +87,9 @@ def context(
     words: Callable[[str], str] = str,
 ) -> dict[str, Any]:
     """What the template gets; ``person`` turns a Slack user id into a name a reader knows,
-    ``words`` what people typed (in the chat's markup) into words for the document."""
+    ``words`` what people typed (in the chat's markup) into words for the document; both come
+    out as Markdown showing them as they are (``markdown``)."""
+    typed, person, words = words, _shown(person), _shown(words)
     incident, events = view, view.events
     start = incident.declared_at
     assembled = next(
@@ -74,11 +108,11 @@ def context(
         "declared_at": _at(start),
         "started_at": _at(incident.started_at),
         "declared_by": person(incident.declared_by),
-        "services": ", ".join(incident.services),
+        "services": markdown(", ".join(incident.services)),
         "now": _at(now),
         "commander": person(incident.commander) if incident.commander else None,
         "responders": ", ".join(sorted(person(r) for r in incident.responders)),
-        "roles": sorted((role, person(who)) for role, who in incident.roles.items()),
+        "roles": sorted((markdown(role), person(who)) for role, who in incident.roles.items()),
         "severities": [
             {
                 "at": _at(e.at),
@@ -126,7 +160,7 @@ def context(
         "follow_ups": [
             {
                 "number": f.number,
-                "what": _item(words(f.what)),
+                "what": _item(markdown(typed(f.what), cell=False)),  # the template escapes |
                 "owner": person(f.owner),
                 "due": _at(f.due_at),
                 "state": str(f.state),

@@ -190,7 +190,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         _trackers(settings, playbooks),
         poll,
         person=chat.display_name,
-        words=lambda typed: mrkdwn.plain(typed, chat.display_name),
+        words=lambda typed: mrkdwn.plain(typed, chat.name),
     )
     rooms = Rooms(
         chat,

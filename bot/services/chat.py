@@ -92,6 +92,11 @@ class Chat(Protocol):
         """How people know ``user_id`` (``@alice``); the id itself if the chat can't say."""
         ...
 
+    def name(self, chat_id: str) -> str:
+        """How people know a person, a channel or a user group by its id (``@alice``,
+        ``#general``, ``@payments``); its id with that sign if the chat can't say."""
+        ...
+
     def set_topic(self, channel: str, topic: str) -> None: ...
 
     def post(

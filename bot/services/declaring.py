@@ -199,11 +199,22 @@ def from_alert(user: str, alert: Alert, now: datetime) -> Declaration:
     return Declaration(
         user,
         severity_for(alert),
-        title[:TITLE_LIMIT],
+        _shortened(title, TITLE_LIMIT),
         services=(alert.service,) if alert.service else (),
         started_at=min(alert.starts_at, now),
         request_key=f"alert:{fingerprint_key(alert)}",
     )
+
+
+def _shortened(title: str, limit: int) -> str:
+    """``title`` (an alert's plain words) within ``limit``: whole, or cut after its last whole
+    word that fits, with "…" (a single word too long is cut where it must be)."""
+    if len(title) <= limit:
+        return title
+    kept = title[: limit - 1]
+    if not title[limit - 1].isspace() and " " in kept:
+        kept = kept.rsplit(" ", 1)[0]
+    return kept.rstrip() + "…"
 
 
 def fingerprint_key(alert: Alert) -> str:

@@ -58,7 +58,7 @@ class Postmortems:
         uploaded)."""
         updates = self.incidents.status_updates(view.id)
         # Each person named in the draft is asked of the chat once.
-        text = self.wording.draft(view, updates, functools.cache(self.chat.display_name))
+        text = self.wording.draft(view, updates, functools.cache(self.chat.name))
         self.incidents.postmortem_drafted(view.id, text, view.now)
         if view.channel_id:
             title = f"Post-mortem draft: incident {view.id}"

@@ -28,5 +28,6 @@ def test_action_items_are_in_the_drafts_plain_words(bot) -> None:
     actions = draft.split("## Action items", 1)[1]
     timeline = draft.split("## Timeline", 1)[1].split("##", 1)[0]
     assert "<@U0CAROL" not in draft, "Slack markup in the draft"
-    assert "ask @carol to rotate the keys (https://vault.example/keys) & tokens" in actions
+    # (Markdown the draft escapes: "\\&" shows "&")
+    assert "ask @carol to rotate the keys (https://vault.example/keys) \\& tokens" in actions
     assert "ask @carol to rotate the keys" in timeline

@@ -61,8 +61,10 @@ class SlowTracker:
 def test_two_replicas_file_each_follow_up_once_and_say_each_notice_once(engine, filing, now):
     tracker = SlowTracker()
     replicas = []
+    others = []
     for name in ("a", "b"):
         other = engines.connect(engine.url.render_as_string(hide_password=False))
+        others.append(other)
         units = units_of_work(engines.sessions(other))
         service = IncidentService(units, filing.policies, now)
         follow_ups = FollowUps(service, Access(FakeChat(), None, None), filing, {"github": tracker})
@@ -96,6 +98,8 @@ def test_two_replicas_file_each_follow_up_once_and_say_each_notice_once(engine, 
     view = service.get(incident)
     assert all(f.link is not None for f in view.follow_ups)
     said = [w for r in replicas for (w, _i, key, _t) in r[3].said if key.startswith("follow_up@")]
+    for other in others:
+        other.dispose()
     assert said.count("overdue") == 3
     assert said.count("remind") == 3
     assert said.count("escalate 1 owner") == 3

@@ -126,6 +126,10 @@ class FakeChat:
         self._record("display_name", user_id)
         return self.names.get(user_id, user_id)
 
+    def name(self, chat_id: str) -> str:
+        self._record("name", chat_id)
+        return self.names.get(chat_id, f"@{chat_id}")
+
     def set_topic(self, channel: str, topic: str) -> None:
         self._record("set_topic", channel, topic)
 

@@ -69,7 +69,7 @@ def test_each_person_in_the_draft_is_asked_of_the_chat_once(
 ) -> None:
     postmortems.write(declare(incidents))
 
-    assert chat.to("display_name") == [("U0ALICE",), ("U0BOB",)]
+    assert chat.to("name") == [("U0ALICE",), ("U0BOB",)]
 
 
 def test_without_a_channel_the_draft_is_kept_but_not_uploaded(

@@ -219,6 +219,19 @@ def test_declaring_from_an_alert_starts_when_it_did(world: World, now: FixedCloc
     assert (declared.view.started_at, declared.view.services) == (started, ("checkout",))
 
 
+def test_a_long_alert_title_is_shortened_after_a_whole_word(world: World, now: FixedClock) -> None:
+    started = T0 - timedelta(minutes=3)
+    summary = "checkout returns errors for " + "everyone " * 30
+    alert = Alert(
+        "fp2", "firing", "CheckoutDown", "critical", None, summary, {}, started, None, None
+    )
+    AlertRecords(world.incidents.units, now).receive([alert])
+    declared = world.declaring.declare_from_alert("U0ALICE", "fp2")
+    assert isinstance(declared, Declared)
+    assert len(declared.view.title) <= 200
+    assert declared.view.title.endswith(" everyone…")
+
+
 def test_a_move_is_recorded_the_card_refreshed_and_the_channel_told(world: World) -> None:
     view = world.declare().view
     world.chat.calls.clear()

@@ -7,11 +7,13 @@ import unicodedata
 from datetime import datetime
 
 NAME_LIMIT = 80
-_MARKUP = re.compile(r"<[^>]*>")
+# markup, and the addresses a title's links read as in words ("label (https://…)")
+_MARKUP = re.compile(r"<[^>]*>|\(?\b(?:https?|mailto):[^\s)]*\)?")
 
 
 def slug(title: str) -> str:
-    """Lowercase ASCII words joined by hyphens; mentions and links are dropped."""
+    """Lowercase ASCII words joined by hyphens; mentions and links (a link's address, its
+    label kept) are dropped."""
     text = unicodedata.normalize("NFKD", _MARKUP.sub(" ", title))
     text = text.encode("ascii", "ignore").decode().lower()
     return "-".join(re.findall(r"[a-z0-9]+", text))

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.adapters.slack import mrkdwn, numbers
 from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.core.model import Severity
 
@@ -65,15 +66,28 @@ def declare(verb: Syntax, rest: str) -> Command:
     return Command(verb.name if title else "severity", severity=severity, text=title)
 
 
-def shortened(title: str, limit: int = TITLE_LIMIT) -> str:
-    """``title`` within ``limit`` characters: whole, or cut after its last whole word that
-    fits, with "…" (a single word too long is cut where it must be)."""
-    if len(title) <= limit:
+def shortened(title: str, limit: int = TITLE_LIMIT, stored: int = STORED_TITLE_LIMIT) -> str:
+    """``title`` (Slack's markup) within ``limit`` characters as typed (``typed_length``) and
+    ``stored`` as the record keeps it: whole, or cut after its last whole word that fits, with
+    "…" (a single word too long is cut where it must be, never inside an entity or a token)."""
+    if typed_length(title) <= limit and len(title) <= stored:
         return title
-    kept = title[: limit - 1]
-    if title[limit - 1] != " " and " " in kept:
-        kept = kept.rsplit(" ", 1)[0]
-    return kept.rstrip() + "…"
+    kept: list[str] = []
+    typed = kept_length = 0
+    for unit in mrkdwn.units(title):
+        typed += mrkdwn.typed_length(unit)
+        kept_length += len(unit)
+        if typed > limit - 1 or kept_length > stored - 1:
+            if unit != " " and " " in kept:
+                del kept[len(kept) - kept[::-1].index(" ") - 1 :]
+            break
+        kept.append(unit)
+    return "".join(kept).rstrip() + "…"
+
+
+def typed_length(text: str) -> int:
+    """How many characters ``text`` (Slack's markup) was as typed: ``&amp;`` is one."""
+    return mrkdwn.typed_length(text)
 
 
 def _mention(word: str, usage: str) -> str:
@@ -208,7 +222,14 @@ def follow_up(verb: Syntax, rest: str) -> Command:
     if not words:
         raise UsageError(f"say what must be done: {usage}")
     if len(words) >= 2 and words[0].isdigit() and words[1].lower() in FOLLOW_UP_MOVES:
-        return _follow_up_move(verb, int(words[0]), words[1].lower(), words[2:])
+        try:
+            number = numbers.whole(words[0])
+        except ValueError:
+            raise UsageError(
+                f"`{escape(truncate(words[0], 20))}` is not a follow-up's number: "
+                f"`/incident {verb.name}s` lists them"
+            ) from None
+        return _follow_up_move(verb, number, words[1].lower(), words[2:])
     what, due = _due(rest)
     what, owner = _owner(what.strip())
     if len(_MENTION_ANYWHERE.findall(what)) > 1 and owner is None:

@@ -120,7 +120,7 @@ class FollowUpHandlers:
             link = self.chat.permalink(who.channel, ts) if ts else None
         except ChatFailure:
             link = None
-        what = truncate(" ".join(text.split()), 1000) or "the linked message"
+        what = mrkdwn.shortened(" ".join(text.split()), 1000) or "the linked message"
         what = f"{what} ({link})" if link else what
         result = self.follow_ups.add(who.user, view.id, what)
         if not isinstance(result, FollowUp):
@@ -139,7 +139,7 @@ class FollowUpHandlers:
         if view.channel_id is None or follow_up.link is None:
             return
         issue = mrkdwn.link(follow_up.link.url, follow_up.link.key)
-        what = escape(truncate(follow_up.what, 500))
+        what = escape(mrkdwn.shortened(follow_up.what, 500))
         about = f"follow-up {follow_up.number} of incident {view.id}"
         if follow_up.state is FollowUpState.WONT_DO:
             line = f"{issue} was closed as not planned, so {about} won't be done: {what}"
@@ -211,7 +211,7 @@ def line_of(view: IncidentView, follow_up: FollowUp) -> str:
 def _details(follow_up: FollowUp) -> str:
     link = follow_up.link
     filed = f", {mrkdwn.link(link.url, link.key)}" if link else ""
-    what = escape(truncate(follow_up.what, 500))
+    what = escape(mrkdwn.shortened(follow_up.what, 500))
     due = mrkdwn.date(follow_up.due_at, "{date_short_pretty}")
     return f"{what} ({mrkdwn.user(follow_up.owner)}, due {due}{filed})"
 
@@ -219,7 +219,7 @@ def _details(follow_up: FollowUp) -> str:
 def _row(view: IncidentView, follow_up: FollowUp) -> str:
     state = STATE_EMOJI[follow_up.state]
     late = " *overdue*" if follow_up.is_open and follow_up.due_at < view.now else ""
-    why = f": {escape(truncate(follow_up.why_not, 300))}" if follow_up.why_not else ""
+    why = f": {escape(mrkdwn.shortened(follow_up.why_not, 300))}" if follow_up.why_not else ""
     closed = "" if follow_up.is_open else f" _{follow_up.state}{why}_"
     refused = (
         f" :warning: _the tracker refused it: {escape(truncate(follow_up.refused, 200))}_"

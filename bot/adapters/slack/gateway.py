@@ -225,6 +225,24 @@ class SlackGateway:
         name = profile.get("display_name") or user.get("name") or profile.get("real_name")
         return f"@{name}" if name else user_id
 
+    def name(self, chat_id: str) -> str:
+        """How people know a person, a channel or a user group by its id (``@alice``,
+        ``#general``, ``@payments``); ``mrkdwn.by_id`` if Slack can't say."""
+        if mrkdwn.is_user_id(chat_id):
+            named = self.display_name(chat_id)
+            return named if named != chat_id else mrkdwn.by_id(chat_id)
+        try:
+            if mrkdwn.is_channel_id(chat_id):
+                channel = self._call("conversations.info", channel=chat_id)["channel"]
+                return f"#{channel['name']}" if channel.get("name") else mrkdwn.by_id(chat_id)
+            if mrkdwn.is_group_id(chat_id):
+                groups = self._call("usergroups.list", include_disabled=True)["usergroups"]
+                handle = next((g.get("handle") for g in groups if g.get("id") == chat_id), None)
+                return f"@{handle}" if handle else mrkdwn.by_id(chat_id)
+        except SlackFailure:
+            pass
+        return mrkdwn.by_id(chat_id)
+
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic[:250])
 
@@ -327,6 +345,7 @@ class SlackChat:
         self.invite = gateway.invite
         self.group_members = gateway.group_members
         self.display_name = gateway.display_name
+        self.name = gateway.name
         self.set_topic = gateway.set_topic
         self.pin = gateway.pin
         self.upload = gateway.upload

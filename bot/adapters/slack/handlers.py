@@ -147,10 +147,15 @@ class Handlers:
         )
         if title == command.text:
             return reply
+        typed = commands.typed_length(command.text)
+        over = (
+            f"The title was {typed:,} characters, over {commands.TITLE_LIMIT}"
+            if typed > commands.TITLE_LIMIT
+            else "The title holds more markup than a title keeps"
+        )
         said = (
-            f"The title was {len(command.text)} characters, over {commands.TITLE_LIMIT}: it is "
-            "shortened after its last whole word that fits, and kept whole in the incident's "
-            "record (its description)."
+            f"{over}: it is shortened after its last whole word that fits, and kept whole in "
+            "the incident's record (its description)."
         )
         return replace(reply, blocks=[*reply.blocks, *blocks.context(said)])
 
@@ -506,6 +511,7 @@ class Handlers:
         form = updates.parse_line(command.text, updates.Promises.of(self._promise_choices(view)))
         if form.errors:
             problems = "; ".join(f"{name}: {text}" for name, text in form.errors.items())
+            problems = problems.rstrip(".")  # the sentence goes on: one full stop
             return error(
                 f"{mrkdwn.escape(problems)}. Type it like `{updates.USAGE}`, or "
                 "`/incident update` alone for the form. You typed:\n"
@@ -518,14 +524,7 @@ class Handlers:
     ) -> Reply | None:
         """The protocol's sentence, in the channel and to stakeholders; meets the deadline."""
         assert form.next_update is not None
-        sentence = self.templates.render(
-            "status_update.md.j2",
-            impact=form.impact,
-            affected=form.affected,
-            affected_verb=updates.verb(form.affected),
-            action=form.action,
-            next_update=form.next_update,
-        )
+        sentence = updates.sentence(self.templates, form)
         update = StatusUpdate(
             self.service.clock(),
             who.user,

@@ -9,6 +9,8 @@ timestamp that must be a number, and the parsed body must have its kind's shape
 (``bot.adapters.slack.shapes``). Bolt then gets the body already parsed and verified (its
 ``socket_mode`` requests are exactly that), so it neither parses nor verifies it again.
 
+Socket Mode requests come through ``dispatch``: the same checks, but the signature.
+
 Answers: 401 for a bad signature, 400 for a malformed body, each with one log line; the rest
 is Bolt's answer.
 """
@@ -65,15 +67,16 @@ def signed(body: bytes, headers: Mapping[str, str], secret: str, now: float) -> 
 
 def parsed(body: bytes, content_type: str) -> Any:
     """The body as Slack meant it: JSON for events, a form for commands, the form's
-    ``payload`` field (JSON) for interactivity. Raises ValueError when it is none of these
-    (RecursionError for JSON nested deeper than Python reads)."""
+    ``payload`` field (JSON) for interactivity (NUL characters still in it: ``dispatch`` takes them
+    out). Raises ValueError when it is none of these (RecursionError for JSON nested
+    deeper than Python reads)."""
     text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if content_type == JSON:
-        return _without_nul(json.loads(text))
+        return json.loads(text)
     form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
     if "payload" in form and "command" not in form:
-        return _without_nul(json.loads(form["payload"]))
-    return _without_nul(form)
+        return json.loads(form["payload"])
+    return form
 
 
 def _without_nul(value: Any) -> Any:
@@ -86,6 +89,25 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
+
+
+def dispatch(bolt: App, fields: Any, headers: Mapping[str, str]) -> Answer:
+    """A request already verified and parsed (over HTTP by ``SlackDoor``; over Socket Mode,
+    Slack's own connection vouches for it): NUL taken out, refused unless it has its kind's
+    shape, else Bolt's answer. ``headers`` lower-cased."""
+    try:
+        fields = _without_nul(fields)
+    except RecursionError:
+        return _refusal(400, "malformed request", "a body nested too deep")
+    wrong = shapes.problem(fields)
+    if wrong:
+        return _refusal(400, "malformed request", wrong)
+    if fields.get("type") == "app_rate_limited":  # Slack tells; nothing to do but listen
+        log.warning("Slack is rate-limiting the events it sends us")
+        return Answer(200, "", {})
+    request = BoltRequest(body=fields, headers=dict(headers), mode="socket_mode")
+    response = bolt.dispatch(request)
+    return Answer(response.status, response.body, response.headers)
 
 
 class SlackDoor:
@@ -106,12 +128,4 @@ class SlackDoor:
             fields = parsed(body, content_type)
         except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
             return _refusal(400, "malformed request", f"unreadable body ({error})")
-        wrong = shapes.problem(fields)
-        if wrong:
-            return _refusal(400, "malformed request", wrong)
-        if fields.get("type") == "app_rate_limited":  # Slack tells; nothing to do but listen
-            log.warning("Slack is rate-limiting the events it sends us")
-            return Answer(200, "", {})
-        request = BoltRequest(body=fields, headers=dict(lowered), mode="socket_mode")
-        response = self.bolt.dispatch(request)
-        return Answer(response.status, response.body, response.headers)
+        return dispatch(self.bolt, fields, lowered)

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 
 from bot.adapters.slack import blocks, failures, mrkdwn
 from bot.adapters.slack.commands import UsageError
-from bot.adapters.slack.gateway import SlackFailure, SlackGateway
+from bot.adapters.slack.gateway import SlackFailure, SlackGateway, chat_message
 from bot.adapters.slack.handlers import Handlers
 from bot.adapters.slack.pins import pin_change
 from bot.adapters.slack.replays import ReplayGuard
@@ -26,6 +26,7 @@ from bot.services.channel_notes import ChannelNotes, PinChange
 from bot.services.clock import Clock, system_clock
 from bot.services.deliveries import Deliveries
 from bot.services.ports import COMMITS, StorageUnavailable
+from bot.services.records import IncidentNotFound
 from bot.services.response import NotTold
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ def _guarded(
         log.warning("recorded, but not told: %s", partial.failure)
         reply = error(failures.not_told(partial))
         failed("not_told")
+    except IncidentNotFound as missing:  # a forged or stale id: the user hears, no traceback
+        log.warning("asked about an incident that does not exist: %s", missing)
+        reply = error(f"{str(missing).capitalize()}: `/incident list` shows the open ones.")
     except SlackFailure as failure:
         log.exception("slack call failed")
         reply = error(failures.refused(failure))
@@ -250,8 +254,9 @@ class Listeners:
         def add() -> Reply | None:
             if not self._first(key):
                 return None
-            text, ts = str(message.get("text") or ""), str(message.get("ts") or "")
-            return self.handlers.follow_ups.from_message(who, text, ts)
+            # a screenshot or an alert alone says what it is in its files and attachments
+            said, ts = chat_message(message).everything(), str(message.get("ts") or "")
+            return self.handlers.follow_ups.from_message(who, said, ts)
 
         _guarded(add, respond, self.later)
 

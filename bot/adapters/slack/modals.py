@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.adapters.slack import mrkdwn
-from bot.adapters.slack.commands import STORED_TITLE_LIMIT, TITLE_LIMIT, shortened
+from bot.adapters.slack.commands import TITLE_LIMIT, shortened
 from bot.core.model import Severity
 from bot.playbooks.schema import Catalog
 
@@ -112,7 +112,7 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
     # so every text in the record is in the chat's markup.
     typed = " ".join(str(_value(state, "title").get("value") or "").split())
     # escaped, it may be longer than typed (& is &amp;): within what the record holds
-    form.title = shortened(mrkdwn.inert(typed), STORED_TITLE_LIMIT)
+    form.title = shortened(mrkdwn.inert(typed))
     if not form.title:
         form.errors["title"] = "Say in a few words what is broken."
     selected = (_value(state, "severity").get("selected_option") or {}).get("value")

@@ -29,11 +29,18 @@ def escape(text: str) -> str:
     return _PIECES.sub(_shown, text)
 
 
-def plain(text: str, person: Callable[[str], str] = lambda user_id: f"@{user_id}") -> str:
+def by_id(chat_id: str) -> str:
+    """A person, channel or user group named by its id alone: ``@U0BOB``, ``#C0TRIAGE``,
+    ``@S0PAY``."""
+    return f"#{chat_id}" if _CHANNEL_ID.fullmatch(chat_id) else f"@{chat_id}"
+
+
+def plain(text: str, named: Callable[[str], str] = by_id) -> str:
     """What people typed, in Slack's markup, as words for a document: ``@bob``, ``#general``,
-    ``label (https://…)``, ``@here``, and ``&``, ``<``, ``>`` as themselves. ``person``
-    names a mention that came without its name."""
-    return _PIECES.sub(lambda match: _words(match.group(0), person), text)
+    ``label (https://…)``, ``@here``, and ``&``, ``<``, ``>`` as themselves. ``named`` names
+    a mention of a person, a channel or a user group that came without its name, by its id
+    (``@alice``, ``#general``, ``@payments``: the chat's ``name``)."""
+    return _PIECES.sub(lambda match: _words(match.group(0), named), text)
 
 
 _PIECES = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|[&<>]")
@@ -54,28 +61,48 @@ def _shown(match: re.Match[str]) -> str:
     return piece.translate(_FORMAT_ESCAPES)
 
 
-def _words(piece: str, person: Callable[[str], str]) -> str:
+def _words(piece: str, named: Callable[[str], str]) -> str:
     if piece in _ENTITIES:
         return _ENTITIES[piece]
     if len(piece) < 3 or not piece.startswith("<"):
         return piece
     target, _, label = piece[1:-1].partition("|")
-    unescaped = _PIECES.sub(lambda m: _ENTITIES.get(m.group(0), m.group(0)), label)
+    unescaped = _unescaped(label)
     if target.startswith("@") and _USER_ID.fullmatch(target[1:]):
-        return f"@{unescaped}" if label else person(target[1:])
+        return f"@{unescaped}" if label else named(target[1:])
     if target.startswith("#") and _CHANNEL_ID.fullmatch(target[1:]):
-        return f"#{unescaped or target[1:]}"
+        return f"#{unescaped}" if label else named(target[1:])
     if said := _BROADCAST.fullmatch(piece):
         return f"@{said.group(1)}"
     if said := _GROUP.fullmatch(piece):
-        return unescaped or f"@{said.group(1)}"
+        return unescaped or named(said.group(1))
     if target.startswith("!date^"):
         return unescaped
     if not re.match(r"(?:https?|mailto):", target):
         return piece  # no markup Slack sends: as it is
-    if not unescaped or unescaped == target:
-        return target
-    return f"{unescaped} ({target})"
+    address = _unescaped(target)  # Slack escapes a link's & as it does the text's
+    if not unescaped or unescaped == address:
+        return address
+    return f"{unescaped} ({address})"
+
+
+def _unescaped(text: str) -> str:
+    return _PIECES.sub(lambda m: _ENTITIES.get(m.group(0), m.group(0)), text)
+
+
+_UNITS = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);|.", re.DOTALL)
+
+
+def units(text: str) -> list[str]:
+    """``text`` (mrkdwn) in the pieces no cut may split: ``<…>`` tokens, entities and single
+    characters."""
+    return _UNITS.findall(text)
+
+
+def typed_length(text: str) -> int:
+    """The length of ``text`` (mrkdwn) as people typed it: an entity (``&amp;``) is the one
+    character it stands for; tokens and the rest count as they are."""
+    return len(text) - sum(len(entity) - 1 for entity in re.findall(r"&(?:amp|lt|gt);", text))
 
 
 def truncate(text: str, limit: int) -> str:
@@ -100,18 +127,47 @@ def pieces(text: str, limit: int) -> list[str]:
     return [*found, rest] if rest or not found else found
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
+    space (else at a character, never inside a ``<…>`` token or an ``&amp;`` entity) and
+    ended with "…"."""
+    if len(text) <= limit:
+        return text
+    kept = text[: _break_before(text, limit - 1)]
+    if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token longer than the limit
+        kept = kept[:opened]
+    return kept.rstrip() + "…"
+
+
 def _break_before(text: str, limit: int) -> int:
-    """Where to end a piece of ``text`` at most ``limit`` long."""
+    """Where to end a piece of ``text`` at most ``limit`` long: after the last line break or
+    space outside a ``<…>`` token; without one, at ``limit``, backed off to the start of a
+    token or an entity it would cut (unless the piece would be empty). A line break is
+    preferred to a later space, unless it would leave the piece less than half full."""
     best = {"\n": 0, " ": 0}
-    inside = False
+    opened = -1  # where the token we are inside began
     for at, char in enumerate(text[: limit + 1]):
         if char == "<":
-            inside = True
+            opened = at
         elif char == ">":
-            inside = False
-        elif char in best and not inside and at > 0:
+            opened = -1
+        elif char in best and opened < 0 and at > 0:
             best[char] = at
-    return best["\n"] or best[" "] or limit
+    if best["\n"] >= limit // 2 or best["\n"] >= best[" "]:  # a line break, unless early
+        return best["\n"] or best[" "] or _hard_break(text, limit)
+    return best[" "]
+
+
+def _hard_break(text: str, limit: int) -> int:
+    """``limit``, or before the ``<…>`` token or the entity a cut there would split."""
+    cut = limit
+    opened = text.rfind("<", 0, limit)
+    if opened > 0 and opened > text.rfind(">", 0, limit):
+        cut = opened  # a token would be cut: the piece ends before it
+    for at in range(max(cut - 4, 1), cut):
+        if any(text.startswith(e, at) and at + len(e) > cut for e in _ENTITIES):
+            return at  # so would an entity
+    return cut
 
 
 def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:
@@ -121,6 +177,14 @@ def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:
 
 def is_user_id(text: str) -> bool:
     return _USER_ID.fullmatch(text) is not None
+
+
+def is_channel_id(text: str) -> bool:
+    return _CHANNEL_ID.fullmatch(text) is not None
+
+
+def is_group_id(text: str) -> bool:
+    return _GROUP_ID.fullmatch(text) is not None
 
 
 def user(user_id: str) -> str:

@@ -162,7 +162,7 @@ class Registry:
 
         A first word that is a number (``12`` or ``#12``) names the incident the rest is
         about: ``/incident 12 resolve`` works anywhere, and ``/incident 12`` alone shows it."""
-        first, _, rest = text.strip().partition(" ")
+        first, rest = _first_word(text)
         if not first:
             return Command("declare")
         number = commands.incident_number(first)
@@ -174,7 +174,7 @@ class Registry:
         return verb.parse(verb, rest.strip())
 
     def _on_incident(self, number: int, text: str) -> Command:
-        first, _, rest = text.partition(" ")
+        first, rest = _first_word(text)
         if not first:
             return Command("status", incident=number)
         verb = self._by_word.get(first.lower())
@@ -208,3 +208,10 @@ def _unique(pairs: Iterable[tuple[K, V]]) -> dict[K, V]:
             raise ValueError(f"{key!r} is declared twice in the command registry")
         found[key] = value
     return found
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """``text``'s first word and the rest, split at any whitespace (a tab, a no-break space a
+    phone or a paste put after it)."""
+    first, *rest = text.split(maxsplit=1) or [""]
+    return first, rest[0] if rest else ""

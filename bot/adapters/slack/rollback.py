@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
-from bot.adapters.slack import access, blocks, mrkdwn, verbs
+from bot.adapters.slack import access, blocks, mrkdwn, numbers, verbs
 from bot.core import durations
 from bot.core.model import Event
 from bot.core.policy import RollbackRule
@@ -42,11 +42,11 @@ def decode(value: str) -> DeployRef:
     basis: int | None = None
     if value.startswith("b"):
         first, _, value = value.partition("|")
-        basis = int(first[1:])
+        basis = numbers.whole(first[1:])
         incident, service, finished, version = value.split("|", 3)
     else:  # the older order
         incident, service, version, finished = value.split("|", 3)
-    return DeployRef(int(incident), service, version, finished, basis)
+    return DeployRef(numbers.whole(incident), service, version, finished, basis)
 
 
 def protocol(rule: RollbackRule) -> str:

@@ -93,6 +93,7 @@ class ViewSubmission(_Shape):
 
 
 class _File(_Shape):
+    id: str | None = None
     name: str | None = None
     title: str | None = None
     permalink: str | None = None
@@ -114,12 +115,31 @@ class _PinnedMessage(_Shape):
     attachments: list[_Attachment] | None = None
 
 
+class MessageAction(_Shape):
+    """A message shortcut ("Add as follow-up"): who, where, and the message it was used on."""
+
+    user: _Id
+    callback_id: str = Field(min_length=1)
+    message: _PinnedMessage
+    channel: _Channel | None = None
+    team: _OptionalId = _OptionalId()
+    trigger_id: str = ""
+    message_ts: str | None = None
+
+
 class _Item(_Shape):
+    """What a pin or reaction event is about, in each of Slack's documented variants: a message
+    (``channel`` and ``ts``, a pin's ``message`` too), a file (a pin gives the file object, a
+    reaction only its id) or a (legacy) file comment (a pin gives ``comment`` and the file
+    objects, a reaction the ``file_comment`` and ``file`` ids)."""
+
     type: str = "message"
     channel: str | None = None
     ts: str | None = None
     message: _PinnedMessage | None = None
-    file: _File | None = None
+    file: _File | str | None = None
+    file_comment: _OptionalId | str | None = None
+    comment: _OptionalId | None = None
 
 
 class _Event(_Shape):
@@ -144,6 +164,7 @@ SHAPES: dict[str, type[_Shape]] = {
     "block_actions": BlockActions,
     "view_submission": ViewSubmission,
     "view_closed": ViewSubmission,
+    "message_action": MessageAction,
     "event_callback": EventCallback,
     "url_verification": UrlVerification,
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ConfirmObject
 
-from bot.adapters.slack import access, blocks, mrkdwn, verbs
+from bot.adapters.slack import access, blocks, mrkdwn, numbers, verbs
 from bot.adapters.templates import Templates
 from bot.core.model import Event
 from bot.core.status_page import PageIncident, Send
@@ -54,13 +54,24 @@ def encode(offer: Offer) -> str:
 def decode(value: str) -> Offer:
     """The offer a button's value names; ValueError for a value no button of ours holds."""
     send, incident, basis = value.split("|")
-    return Offer(int(incident), Send(send), int(basis))
+    return Offer(numbers.whole(incident), Send(send), numbers.whole(basis))
 
 
 def plain(text: str) -> str:
-    """Rendered mrkdwn made plain text for customers: no Slack mention or link token."""
+    """Rendered mrkdwn made plain text for customers: no Slack mention or link token, and no
+    gap or stray punctuation where one was taken out ("errors for , affecting" reads
+    "errors for, affecting")."""
     text = _SLACK_LINK.sub(r"\2", text.replace("&lt;", "<").replace("&gt;", ">"))
-    return _SLACK_TOKEN.sub("", text).replace("&amp;", "&").strip()
+    text = _SLACK_TOKEN.sub("", text).replace("&amp;", "&")
+    return "\n".join(_tidy(line) for line in text.split("\n")).strip()
+
+
+def _tidy(line: str) -> str:
+    line = re.sub(r"[^\S\n]+", " ", line)  # a gap left by a token: one space
+    line = re.sub(r" +([,.;:!?)])", r"\1", line)  # no space before punctuation
+    line = re.sub(r"([,;:])(?: *[,;:])+", r"\1", line)  # ", ," where tokens stood between
+    line = re.sub(r"[,;:]+(?=[.!?])", "", line)  # "for,." at a sentence's end
+    return re.sub(r"\( +", "(", line).strip()
 
 
 def link(page: PageIncident) -> str:
@@ -117,7 +128,7 @@ def offer_buttons(offer: Offer, post: PagePost) -> dict[str, Any]:
     button = {Send.OPEN: verbs.PAGE_OPEN, Send.UPDATE: verbs.PAGE_UPDATE}.get(
         offer.send, verbs.PAGE_RESOLVE
     )
-    asked = mrkdwn.truncate(f"{post.name}: {post.body}", CONFIRM_LIMIT)
+    asked = mrkdwn.shortened(mrkdwn.inert(f"{post.name}: {post.body}"), CONFIRM_LIMIT)
     confirm = ConfirmObject(title="Tell customers?", text=asked, confirm="Post it", deny="Not yet")
     return ActionsBlock(
         block_id=f"statuspage-{offer.send}-{offer.basis}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.adapters.slack import mrkdwn
+from bot.adapters.slack import mrkdwn, numbers
+from bot.adapters.templates import Templates
 from bot.core import durations
 
 CALLBACK = "incident.status_update"
@@ -32,8 +34,22 @@ QUOTES = {
     "\u2018": "\u2019",  # single curly
     "\u00ab": "\u00bb",  # «…»
 }
+UNREADABLE = (
+    "This form is not one I can read: close it and type `/incident update` in the incident's "
+    "channel."
+)
 USAGE = '/incident update impact="checkout errors" affected=5% action="rolling back" next=30m'
-AFFECTED = "a share of traffic between 0 and 100% (like 5%) or a whole number of users (like 1200)"
+MOST_USERS = 10**12  # more than anyone's users: a typo, not a count
+AFFECTED = (
+    "a share of traffic between 0 and 100% (like 5%) or a whole number of users up to "
+    "1,000,000,000,000 (like 1200)"
+)
+
+
+# The free text a status update's sentence shows (mrkdwn), so that the sentence with its header
+# always fits a message whole (blocks.NOTICE_SECTIONS); the record keeps what was typed.
+IMPACT_SHOWN = 6000
+ACTION_SHOWN = 3000
 
 
 @dataclass
@@ -50,12 +66,20 @@ def affected(text: str) -> str | None:
     anything else, a share over 100% or a part of a user among them."""
     text = text.strip()
     if match := _PERCENT.fullmatch(text):
-        share = match.group(1)
+        share = _ascii_digits(match.group(1))
         return f"{share}% of traffic" if float(share) <= 100 else None
     if match := _USERS.fullmatch(text):
-        count = int(match.group(1).replace(",", ""))
+        digits = match.group(1).replace(",", "")
+        if len(digits.lstrip("0")) > len(str(MOST_USERS)) or int(digits) > MOST_USERS:
+            return None
+        count = int(digits)
         return f"{count:,} user" + ("" if count == 1 else "s")
     return None
+
+
+def _ascii_digits(number: str) -> str:
+    """``number`` written in any script's digits (Arabic-Indic, full-width), in ASCII ones."""
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in number)
 
 
 def verb(affected: str) -> str:
@@ -224,7 +248,7 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
         chosen = element.get("selected_option") or {}
         return str(element.get("value") or chosen.get("value") or "").strip()
 
-    incident, *promised = str(view.get("private_metadata") or "0").split()
+    incident, *promised = str(view.get("private_metadata") or "").split() or ["-"]
     try:
         promises = Promises(*map(durations.parse, promised))
     except (TypeError, durations.DurationError):  # a form posted before promises travelled
@@ -237,4 +261,22 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
     form = _check(form, value("custom") or value("next"), promises)
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")
-    return int(incident) if incident.isdigit() else 0, form
+    try:
+        return numbers.whole(incident), form
+    except ValueError:  # not a form we opened (its incident travels in its metadata)
+        form.errors["impact"] = UNREADABLE
+        return 0, form
+
+
+def sentence(templates: Templates, form: UpdateForm) -> str:
+    """The protocol's sentence for a checked ``form`` (mrkdwn): its impact and action
+    shortened to ``IMPACT_SHOWN`` and ``ACTION_SHOWN`` ("…"), the rest of it whole."""
+    assert form.next_update is not None
+    return templates.render(
+        "status_update.md.j2",
+        impact=mrkdwn.shortened(form.impact, IMPACT_SHOWN),
+        affected=form.affected,
+        affected_verb=verb(form.affected),
+        action=mrkdwn.shortened(form.action, ACTION_SHOWN),
+        next_update=form.next_update,
+    )

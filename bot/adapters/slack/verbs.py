@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bot.adapters.slack import commands, modals, updates
+from bot.adapters.slack import commands, modals, numbers, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import (
     Anywhere,
@@ -65,11 +65,11 @@ def _card_button(
     def click(h: Handlers, who: Invocation, value: str) -> Reply | None:
         incident_id, state, moves = [*value.split(":"), "", ""][:3]
         shown = (
-            Shown(state=State(state), changes=int(moves) if moves else None)
+            Shown(state=State(state), changes=numbers.whole(moves) if moves else None)
             if state and while_as_shown
             else NOTHING_SHOWN
         )
-        return does(h, who, int(incident_id), shown)
+        return does(h, who, numbers.whole(incident_id), shown)
 
     return Button(action_id, label, click, style, frozenset(on_card), asks)
 
@@ -101,9 +101,9 @@ def _change_severity(h: Handlers, who: Invocation, value: str) -> Reply | None:
     """``incident:severity[:severity shown[:changes before]]``: the change, while the incident
     is as shown."""
     incident_id, severity, *shown = value.split(":")
-    changes = int(shown[1]) if len(shown) > 1 else None
+    changes = numbers.whole(shown[1]) if len(shown) > 1 else None
     then = Shown(severity=Severity(shown[0]), changes=changes) if shown else NOTHING_SHOWN
-    return h.change_severity(who, int(incident_id), Severity(severity), then)
+    return h.change_severity(who, numbers.whole(incident_id), Severity(severity), then)
 
 
 ACK = _moves(EventKind.ACKNOWLEDGED, ":raising_hand: {who} is responding.")
@@ -119,7 +119,7 @@ CHANGE_SEVERITY = Button("incident.severity", "Change to {}", _change_severity, 
 POST_UPDATE = Button(
     "incident.update",
     "Post status update",
-    lambda h, who, value: h.open_update_form(who, int(value.partition(":")[0])),
+    lambda h, who, value: h.open_update_form(who, numbers.whole(value.partition(":")[0])),
     "primary",
 )
 DECLARE_FROM_ALERT = Button(

@@ -668,6 +668,11 @@ def users_info(ws: Workspace, req: ApiRequest) -> Json:
     return {"user": ws.user(req.params["user"]).to_json(ws.identity.team_id)}
 
 
+def usergroups_list(ws: Workspace, req: ApiRequest) -> Json:
+    fields = ("id", "handle", "name")
+    return {"usergroups": [{k: g[k] for k in fields} for g in ws.usergroups.values()]}
+
+
 def usergroups_users_list(ws: Workspace, req: ApiRequest) -> Json:
     group = ws.usergroups.get(str(req.params["usergroup"]))
     if group is None:
@@ -721,6 +726,7 @@ HANDLERS: dict[str, Handler] = {
     "pins.add": pins_add,
     "pins.remove": pins_remove,
     "reactions.add": reactions_add,
+    "usergroups.list": usergroups_list,
     "usergroups.users.list": usergroups_users_list,
     "users.info": users_info,
     "views.open": views_open,

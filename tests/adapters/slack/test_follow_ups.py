@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -233,14 +234,16 @@ def test_a_sev3_ticket_github_refused_is_filed_by_the_set_up_timer_once(
     assert len(github.issues("acme/checkout")) == 1
 
 
-def shortcut(bot: BotClient, channel: str, text: str, ts: str = "1700000000.000100") -> Sent:
+def shortcut(
+    bot: BotClient, channel: str, text: str, ts: str = "1700000000.000100", **more: Any
+) -> Sent:
     return bot.interact(
         {
             "type": "message_action",
             "callback_id": "incident.follow_up",
             "user": {"id": "U0BOB"},
             "channel": {"id": channel},
-            "message": {"type": "message", "ts": ts, "text": text, "user": "U0ALICE"},
+            "message": {"type": "message", "ts": ts, "text": text, "user": "U0ALICE", **more},
             "message_ts": ts,
         }
     )
@@ -261,6 +264,22 @@ def test_the_add_as_follow_up_shortcut_makes_a_message_a_follow_up(
     shortcut(bot, channel, "again", ts)  # another press: another follow-up, not a retry
     assert bot.runtime.work.wait_idle()
     assert len(bot.runtime.service.get(1).follow_ups) == 2
+
+
+def test_the_shortcut_on_a_screenshot_or_an_alert_alone_says_what_it_shows(
+    bot: BotClient, channel: str
+) -> None:
+    shot = {"id": "F1", "name": "shot.png", "title": "error rate", "permalink": "https://x/F1"}
+    alert = {"fallback": "[FIRING] HighErrorRate", "text": "rate &gt; 5%"}
+    for text, more in [("", {"files": [shot]}), ("", {"attachments": [alert]})]:
+        shortcut(bot, channel, text, "1.5", **more)
+        assert bot.runtime.work.wait_idle()  # one at a time: numbered in this order
+    shortcut(bot, channel, "x" * 990 + " &amp;&amp;&amp;&amp;")
+    assert bot.runtime.work.wait_idle()
+    whats = [f.what for f in bot.runtime.service.get(1).follow_ups]
+    assert whats[0].startswith(":paperclip: error rate (shot.png) https://x/F1")
+    assert whats[1].startswith("rate &gt; 5%")
+    assert whats[2].startswith("x" * 990 + "…")  # shortened between entities
 
 
 def test_the_shortcut_outside_an_incident_channel_says_what_to_type(bot: BotClient) -> None:

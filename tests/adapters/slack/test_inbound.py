@@ -22,9 +22,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.adapters.db.incidents import Incidents
+from bot.adapters.slack import updates
 from bot.adapters.slack.verbs import VERBS
+from bot.entrypoints import socket_mode
 from bot.entrypoints.sandbox import signing
 from tests.adapters.slack.conftest import GENERAL, SECRET, BotClient
 
@@ -146,6 +149,41 @@ def test_every_event_the_manifest_subscribes_to_is_answered_2xx(bot: BotClient) 
         assert post(bot, body, signing.JSON) == 200, kind
 
 
+# Slack's documented items for each event the manifest subscribes to (pin_added/pin_removed:
+# https://api.slack.com/events/pin_added, reaction_added/reaction_removed: .../reaction_added).
+_FILE = {"id": "F0123", "name": "shot.png", "title": "<b>shot</b>", "permalink": "https://x/F0123"}
+DOCUMENTED_ITEMS = {
+    "pin": [
+        {"type": "message", "channel": GENERAL, "message": {"ts": "1.5", "text": "x", "user": "U"}},
+        {"type": "file", "channel": GENERAL, "created": 1, "created_by": "U0BOB", "file": _FILE},
+        {"type": "file", "file": "F0123"},
+        {"type": "file_comment", "comment": {"id": "Fc01", "comment": "hi"}, "file": _FILE},
+    ],
+    "reaction": [
+        {"type": "message", "channel": GENERAL, "ts": "1.5"},
+        {"type": "file", "file": "F0123"},
+        {"type": "file_comment", "file_comment": "Fc01", "file": "F0123"},
+    ],
+}
+
+
+def test_every_documented_item_of_every_subscribed_event_is_answered_2xx(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.reply(bot.command("sev2 checkout is slow"))
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    for kind in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        family = "reaction" if kind.startswith("reaction") else "pin"
+        for item in DOCUMENTED_ITEMS[family]:
+            event = {"type": kind, "user": "U0BOB", "reaction": "pushpin", "item": item}
+            if family == "pin":
+                event["channel_id"] = GENERAL
+            body = signing.event_body(event, team_id=bot.slack.identity.team_id)
+            assert post(bot, body, signing.JSON) == 200, (kind, item)
+    assert bot.runtime.work.wait_idle()
+    assert not tracebacks(caplog)
+
+
 # --- malformed and unsigned ----------------------------------------------------------------------
 
 
@@ -188,6 +226,21 @@ MALFORMED = {
         signing.FORM,
     ),
     "a command without a user": (b"command=%2Fincident&text=help&channel_id=C1", signing.FORM),
+    "a shortcut without a user": (
+        b"payload="
+        + quote(
+            '{"type":"message_action","callback_id":"incident.follow_up","message":{}}'
+        ).encode(),
+        signing.FORM,
+    ),
+    "a shortcut whose message is a string": (
+        b"payload="
+        + quote(
+            '{"type":"message_action","callback_id":"incident.follow_up","user":{"id":"U0BOB"},'
+            '"message":"hi"}'
+        ).encode(),
+        signing.FORM,
+    ),
     "an event that is a string": (
         json.dumps({"type": "event_callback", "event": "pin_added"}).encode(),
         signing.JSON,
@@ -254,6 +307,19 @@ def _pin() -> dict[str, Any]:
     }
 
 
+def _shortcut() -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "callback_id": "incident.follow_up",
+        "team": {"id": "T0000STUB"},
+        "user": {"id": "U0ALICE"},
+        "channel": {"id": GENERAL},
+        "trigger_id": "t1",
+        "message_ts": "1.5",
+        "message": {"ts": "1.5", "text": "add retries", "user": "U0BOB"},
+    }
+
+
 def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [at] if at else []
     if isinstance(value, dict):
@@ -286,11 +352,11 @@ JSON_VALUES = st.recursive(
 def wrong_typed(draw: st.DrawFn, response_url: str) -> tuple[bytes, str]:
     """A request Slack sends, with one of its fields replaced by any JSON value (the
     response_url, where the answer goes, is Slack's own and stays)."""
-    kind = draw(st.sampled_from(["button", "form", "pin"]))
-    template = {"button": _button, "form": _form, "pin": _pin}[kind]()
+    kind = draw(st.sampled_from(["button", "form", "pin", "shortcut"]))
+    template = {"button": _button, "form": _form, "pin": _pin, "shortcut": _shortcut}[kind]()
     path = draw(st.sampled_from(_paths(template)))
     mutated = {**_replaced(template, path, draw(JSON_VALUES)), "nonce": next(NONCES)}
-    if kind == "button":
+    if kind in ("button", "shortcut"):
         mutated["response_url"] = response_url
     if kind == "pin":
         return json.dumps(mutated).encode(), signing.JSON
@@ -306,4 +372,111 @@ def test_a_wrong_typed_payload_never_gets_a_500_or_a_traceback(
     request = data.draw(wrong_typed(bot.slack.response_url(f"fuzz{next(NONCES)}")))
     assert post(bot, *request) in (200, 400, 404)
     assert bot.runtime.work.wait_idle()
+    assert not tracebacks(caplog)
+
+
+# --- values of ours, forged ----------------------------------------------------------------------
+
+HUGE = "99999999999999999999"
+FORGED_VALUES = [
+    f"{HUGE}:investigating:0",
+    f"1:investigating:{HUGE}",
+    "-1:investigating:0",
+    "\u0661:x",
+]
+
+
+def test_a_button_value_with_a_number_no_record_holds_is_answered_without_a_traceback(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.reply(bot.command("sev2 checkout is slow"))
+    for button in VERBS.buttons():
+        for value in FORGED_VALUES:
+            caplog.clear()
+            sent = bot.click(button.action_id, value)
+            assert sent.status == 200
+            assert bot.runtime.work.wait_idle()
+            assert not tracebacks(caplog), (button.action_id, value)
+    for value in (f"{HUGE}:sev1", f"1:sev1:sev2:{HUGE}"):
+        bot.click("incident.severity", value)
+        assert bot.runtime.work.wait_idle()
+        assert not tracebacks(caplog), value
+
+
+@pytest.mark.parametrize("metadata", ["", "abc", f"{HUGE} 15m 1h", "0 15m 1h", "77 15m 1h"])
+def test_an_update_form_naming_no_incident_is_answered_without_a_traceback(
+    bot: BotClient, caplog: pytest.LogCaptureFixture, metadata: str
+) -> None:
+    bot.reply(bot.command("sev2 checkout is slow"))
+
+    def typed(value: str) -> dict[str, Any]:
+        return {"value": {"type": "plain_text_input", "value": value}}
+
+    values = {
+        "impact": typed("errors"),
+        "affected": typed("5%"),
+        "action": typed("rolling back"),
+        "next": {"value": {"type": "static_select", "selected_option": {"value": "30m"}}},
+    }
+    view = {"id": "V9", "type": "modal", "callback_id": updates.CALLBACK}
+    view |= {"private_metadata": metadata, "state": {"values": values}}
+    sent = bot.interact({"type": "view_submission", "user": {"id": "U0ALICE"}, "view": view})
+    assert sent.status == 200
+    assert bot.runtime.work.wait_idle()
+    assert not tracebacks(caplog)
+    if not metadata.isascii() or not metadata[:1].isdigit() or metadata.startswith(HUGE):
+        assert sent.json()["errors"] == {"impact": updates.UNREADABLE}
+    else:
+        [told] = [
+            c for c in bot.slack.calls_to("chat.postEphemeral") if "/incident list" in str(c.params)
+        ]
+        assert "No incident" in str(told.params)
+
+
+def test_a_follow_up_number_no_record_holds_is_a_usage_error(bot: BotClient) -> None:
+    bot.reply(bot.command("sev2 checkout is slow"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    sent = bot.command(f"follow-up {HUGE} done", channel=channel)
+    assert "is not a follow-up's number" in sent.json()["text"]
+
+
+# --- over Socket Mode: the same checks, but the signature -----------------------------------------
+
+
+def over_socket_mode(bot: BotClient, payload: dict[str, Any]) -> int:
+    request = SocketModeRequest("slash_commands", f"env{next(NONCES)}", payload)
+    status = socket_mode.answer(bot.runtime.bolt, request).status
+    assert bot.runtime.work.wait_idle()
+    return status
+
+
+def test_over_socket_mode_nul_is_taken_out_and_a_malformed_request_refused(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    command = {
+        "team_id": bot.slack.identity.team_id,
+        "channel_id": GENERAL,
+        "user_id": "U0ALICE",
+        "command": "/incident",
+        "text": "sev2 bad\x00title",
+        "trigger_id": "tr-sock-1",
+        "response_url": bot.slack.response_url("sock1"),
+    }
+    assert over_socket_mode(bot, command) == 200
+    bot.slack.wait_for_response("sock1")
+    with bot.runtime.sessions() as session:
+        [stored] = Incidents(session).open()
+    assert stored.incident.title == "badtitle"
+    malformed = {
+        "type": "event_callback",
+        "team_id": bot.slack.identity.team_id,
+        "event_id": "EvS1",
+        "event": {"type": "reaction_added", "user": "U0BOB", "reaction": "pushpin", "item": "x"},
+    }
+    caplog.clear()
+    with caplog.at_level(logging.INFO, "bot.adapters.slack.inbound"):
+        assert over_socket_mode(bot, malformed) == 400
+        assert over_socket_mode(bot, {**command, "user_id": 5}) == 400
+    lines = [r for r in caplog.records if r.name == "bot.adapters.slack.inbound"]
+    assert len(lines) == 2 and all(r.getMessage().startswith("refused") for r in lines)
     assert not tracebacks(caplog)

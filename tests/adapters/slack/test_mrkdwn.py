@@ -3,6 +3,8 @@ and as words for documents; titles shortened at a word; names typed with dashes.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,6 +38,45 @@ def test_a_token_is_never_cut(text: str) -> None:
         assert piece.count("<") == piece.count(">")
 
 
+# escaped mrkdwn without a space: a piece must still end between entities and tokens
+UNSPACED = st.lists(
+    st.sampled_from(["a", "é", "&amp;", "&lt;", "&gt;", "<@U0BOB|bob>", "<https://x.example/a|b>"]),
+    max_size=2000,
+).map("".join)
+_WHOLE = r"(?:[^&<>]|&(?:amp|lt|gt);|<[^<>]*>)*"
+
+
+@given(text=UNSPACED, limit=st.integers(60, 3000))
+def test_a_text_without_spaces_is_never_split_inside_an_entity_or_a_token(
+    text: str, limit: int
+) -> None:
+    found = mrkdwn.pieces(text, limit)
+    assert "".join(found) == text
+    for piece in found:
+        assert len(piece) <= limit
+        assert re.fullmatch(_WHOLE, piece), piece[-30:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" + "&amp;" * 1200, "x" * 2990 + "<https://example.com/a|the dash board>" + "y" * 100],
+    ids=["entities", "link-at-the-limit"],
+)
+def test_a_long_text_is_split_between_entities_and_tokens(text: str) -> None:
+    for piece in mrkdwn.pieces(text, 3000):
+        assert re.fullmatch(_WHOLE, piece), piece[-30:]
+
+
+@given(text=st.one_of(TEXTS.map(mrkdwn.escape), UNSPACED), limit=st.integers(10, 400))
+def test_a_shortened_text_ends_whole_with_an_ellipsis(text: str, limit: int) -> None:
+    short = mrkdwn.shortened(text, limit)
+    assert len(short) <= limit
+    if short != text:
+        assert short.endswith("…")
+        assert re.fullmatch(_WHOLE, short.removesuffix("…")), short[-30:]
+        assert text.startswith(short.removesuffix("…"))
+
+
 def test_a_notice_too_long_for_one_block_takes_several() -> None:
     text = "word " * 2000
     said = blocks.notice(text, "")
@@ -64,6 +105,26 @@ def test_a_title_is_shortened_after_a_whole_word(title: str) -> None:
         whole = title.split(" ")
         assert kept[:-1] == whole[: len(kept) - 1]
         assert kept[-1] == whole[len(kept) - 1] or len(kept) == 1
+
+
+def test_a_title_is_measured_as_typed_and_never_cut_inside_an_entity_or_a_token() -> None:
+    amps = " &amp; ".join(["a"] * 60)  # 237 characters typed, 473 in Slack's markup
+    assert commands.typed_length(amps) == 237
+    short = commands.shortened(amps)
+    assert short.endswith((" a…", " &amp;…")) and 195 <= commands.typed_length(short) <= 200
+    link = "<https://example.com/very|the dashboard with a long label here and more words>"
+    title = "x" * 150 + " " + link
+    assert commands.shortened(title) == "x" * 150 + "…"
+    assert commands.shortened("&amp;" * 300, stored=1000) == "&amp;" * 199 + "…"
+    assert commands.shortened("&amp;" * 150) == "&amp;" * 99 + "…"  # what the record holds
+
+
+@given(title=st.one_of(TEXTS.map(mrkdwn.escape), UNSPACED))
+def test_a_shortened_title_fits_typed_and_stored_and_ends_whole(title: str) -> None:
+    short = commands.shortened(title, 60, 150)
+    assert commands.typed_length(short) <= 60 and len(short) <= 150
+    if short != title:
+        assert re.fullmatch(_WHOLE, short.removesuffix("…")), short[-30:]
 
 
 ANY = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]))
@@ -109,6 +170,22 @@ def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words(
     assert mrkdwn.plain("<@U0CAROL> &lt;b&gt;", lambda user: "Carol") == "Carol <b>"
 
 
+def test_a_person_a_channel_or_a_group_without_a_name_is_named_by_the_chat() -> None:
+    names = {"U0BOB": "@bob", "C0TRIAGE": "#triage", "S0PAY": "@payments"}
+    typed = "<@U0BOB> <#C0TRIAGE> <!subteam^S0PAY> <#C0GENERAL|general> <@U0X>"
+    assert mrkdwn.plain(typed, lambda i: names.get(i, mrkdwn.by_id(i))) == (
+        "@bob #triage @payments #general @U0X"
+    )
+    assert mrkdwn.plain(typed) == "@U0BOB #C0TRIAGE @S0PAY #general @U0X"
+
+
+def test_a_links_address_reads_as_typed_in_words() -> None:
+    typed = "<https://g.example/d?a=1&amp;b=2|grafana &amp; co> <https://g.example/?x=1&amp;y=2>"
+    assert mrkdwn.plain(typed) == (
+        "grafana & co (https://g.example/d?a=1&b=2) https://g.example/?x=1&y=2"
+    )
+
+
 @pytest.mark.parametrize(
     ("typed", "words"),
     [
@@ -119,6 +196,12 @@ def test_mentions_channels_and_links_show_as_slack_shows_them_and_read_as_words(
 )
 def test_typographic_dashes_in_names_are_hyphens(typed: str, words: tuple[str, ...]) -> None:
     assert VERBS.parse(typed).words == words
+
+
+@pytest.mark.parametrize("gap", ["\t", "\u00a0", "\u2003", " \u00a0 "])
+def test_a_verb_is_its_own_word_whatever_space_follows_it(gap: str) -> None:
+    assert VERBS.parse(f"sev1{gap}checkout down").text == "checkout down"
+    assert VERBS.parse(f"12{gap}resolve").incident == 12
 
 
 def test_a_role_typed_with_a_dash_is_a_role() -> None:

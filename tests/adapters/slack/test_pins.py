@@ -12,7 +12,7 @@ from bot.adapters.slack.pins import pin_change
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox import signing
 from bot.services.channel_notes import PinChange
-from bot.services.chat import ChatMessage
+from bot.services.chat import ChatMessage, SharedFile
 from tests.adapters.slack.conftest import SECRET, BotClient
 
 
@@ -115,6 +115,9 @@ def test_a_pushpin_reaction_fetches_the_message_and_its_permalink(bot: BotClient
 ATTACHED = {"ts": "9.1", "text": "failed over", "user": "U0CAROL"}
 
 
+FILE_F1 = SharedFile("F1", "", "")
+
+
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
@@ -145,11 +148,52 @@ ATTACHED = {"ts": "9.1", "text": "failed over", "user": "U0CAROL"}
             None,
         ),
         ({"type": "pin_added", "item": {"type": "file", "channel": "C1", "ts": "9.1"}}, None),
+        (
+            {"type": "pin_added", "channel_id": "C1", "item": {"type": "file", "file": "F1"}},
+            PinChange("C1", "F1", "unknown", ChatMessage("", "", None, (FILE_F1,)), "pin_added"),
+        ),
+        (
+            {
+                "type": "pin_added",
+                "channel_id": "C1",
+                "item": {"type": "file_comment", "comment": {"id": "Fc1"}, "file": {"id": "F1"}},
+            },
+            PinChange("C1", "F1", "unknown", ChatMessage("", "", None, (FILE_F1,)), "pin_added"),
+        ),
+        (
+            {
+                "type": "reaction_added",
+                "reaction": "pushpin",
+                "item": {"type": "file", "file": "F1"},
+            },
+            None,  # a reaction on a file names no channel
+        ),
+        (
+            {
+                "type": "reaction_added",
+                "reaction": "pushpin",
+                "item": {"type": "file_comment", "file_comment": "Fc1", "file": "F1"},
+            },
+            None,
+        ),
         ({"type": "pin_added", "item": {"type": "message", "ts": "9.1"}}, None),
         ({"type": "pin_added", "channel_id": "C1", "item": {"type": "message"}}, None),
         ({"type": "pin_added"}, None),
     ],
-    ids=["pin", "unreact", "anonymous", "other-reaction", "file", "no-channel", "no-ts", "bare"],
+    ids=[
+        "pin",
+        "unreact",
+        "anonymous",
+        "other-reaction",
+        "file",
+        "file-by-id",
+        "file-comment",
+        "reaction-on-file",
+        "reaction-on-file-comment",
+        "no-channel",
+        "no-ts",
+        "bare",
+    ],
 )
 def test_pin_and_reaction_events_parse_into_pin_changes(
     event: dict[str, Any], expected: PinChange | None

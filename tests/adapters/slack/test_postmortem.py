@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from markdown_it import MarkdownIt
 
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.postmortems import Postmortems
@@ -70,6 +73,7 @@ def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> N
     steps = [
         "note <@U0CAROL> saw it in <#C0GENERAL|general>, see <https://grafana.example/d|dash>",
         "note the logs say:\n# not a heading\n- nor a list",
+        "note ask <#C0TRIAGE> and <!subteam^S0PAYMENTS>, not <#C0NOSUCH> or <!subteam^S0NONE>",
     ]
     for step in steps:
         assert bot.command(step, user="U0BOB", channel=channel).status == 200
@@ -77,10 +81,61 @@ def test_the_draft_names_people_channels_and_links_as_words(bot: BotClient) -> N
     bot.reply(bot.command("postmortem", channel=channel))
     [uploaded] = bot.slack.files.values()
     draft = uploaded.content.decode()
-    assert draft.startswith("# Post-mortem: checkout & payments fail for @bob <sev>")
+    assert draft.startswith("# Post-mortem: checkout \\& payments fail for @bob \\<sev\\>")
     assert "saw it in #general, see dash (https://grafana.example/d)" in draft
     assert "&lt;" not in draft and "&amp;" not in draft and "<@" not in draft
-    assert "note added: the logs say:\n  # not a heading\n  - nor a list" in draft
+    assert "note added: the logs say:\n  \\# not a heading\n  \\- nor a list" in draft
+    assert "ask #triage and @payments, not #C0NOSUCH or @S0NONE" in draft  # by name, else id
+
+
+HOSTILE = "a<b>c [click](javascript:alert(1)) <img src=x onerror=alert(1)> | *pipe* `x`"
+
+
+def test_the_draft_shows_markup_people_typed_as_they_typed_it(bot: BotClient) -> None:
+    """Markdown and HTML in a title, a note, a service, a role or an update's impact are shown
+    in the file as typed: no link, image, tag or emphasis of their own; tables keep their
+    columns."""
+    typed = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    bot.reply(bot.command(f"sev2 {typed}"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    steps = [
+        f"note {typed}",
+        "service checkout a|b",
+        "role a|b <@U0BOB|bob>",
+        f'update impact="{typed}" affected=5% action="a|b" next=30m',
+        "follow-up fix a|b *now* <@U0BOB|bob>",
+    ]
+    for step in steps:
+        assert bot.command(step, channel=channel).status == 200
+        assert bot.runtime.work.wait_idle()
+    bot.reply(bot.command("postmortem", channel=channel))
+    [uploaded] = bot.slack.files.values()
+    tokens = MarkdownIt().enable(["table", "strikethrough"]).parse(uploaded.content.decode())
+    shown = [t for t in tokens if t.type == "inline" and "click" in t.content]
+    assert len(shown) >= 4  # the title, the note, the impact, the update
+    for inline in shown:
+        assert {c.type for c in inline.children or []} <= {"text", "softbreak"}, inline.content
+    heading = "".join(c.content for c in shown[0].children or [])
+    assert heading == f"Post-mortem: {HOSTILE}"
+    # summary, durations, compliance, follow-ups: each row with its table's columns
+    assert _cells_per_row_of_each_table(tokens) == [2, 2, 5, 6]
+
+
+def _cells_per_row_of_each_table(tokens: list[Any]) -> list[int]:
+    """Each table's cell count, when all its rows have as many cells (else it fails)."""
+    counts: list[int] = []
+    row: list[int] = []
+    for token in tokens:
+        if token.type == "table_open":
+            row = []
+        elif token.type == "tr_open":
+            row.append(0)
+        elif token.type in ("td_open", "th_open"):
+            row[-1] += 1
+        elif token.type == "table_close":
+            assert len(set(row)) == 1, row
+            counts.append(row[0])
+    return counts
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot.adapters.slack.status_page import CONFIRM_LIMIT, offer_buttons
 from bot.adapters.statuspage import Statuspage
 from bot.core import status_page
 from bot.core.model import EventKind
 from bot.core.status_page import PageStatus, Send
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from bot.entrypoints.sandbox.statuspage_api import StatuspageStub
-from bot.services.status_page import BUSY_FOR, PagePost
+from bot.services.status_page import BUSY_FOR, Offer, PagePost
 from tests.adapters.slack.conftest import (
     SHIPPED_PLAYBOOKS,
     BotClient,
@@ -118,6 +119,36 @@ def test_a_page_incident_from_declaration_to_resolution(
     assert sent == ["open", "update", "resolve"]  # each recorded once, as it reached the page
     cards = bot.slack.calls_to("chat.update", on_the_card)
     assert "*Status page*\\nResolved" in text_of(cards[-1].params)
+
+
+def test_customer_text_in_the_confirmation_is_shown_as_is_and_tidy_where_mentions_were(
+    bot: BotClient, page: StatuspageStub
+) -> None:
+    channel = declare(bot)
+    [offer] = offers(bot, channel, "incident.statuspage_open")
+    bot.reply(bot.click(offer["action_id"], offer["value"], channel=channel))
+    impact = "sign-in &amp; &lt;b&gt;login&lt;/b&gt; errors for <@U0BOB|bob> &lt;!here&gt;"
+    line = f'update impact="{impact}" affected=20% action="failing *over*" next=15m30s'
+    bot.command(line, channel=channel)
+    assert bot.runtime.work.wait_idle()
+    [update] = offers(bot, channel, "incident.statuspage_update")
+    confirm = update["confirm"]["text"]
+    assert confirm["type"] == "mrkdwn"
+    assert "sign-in &amp; &lt;b&gt;login&lt;/b&gt; errors for, affecting 20%" in confirm["text"]
+    assert "Next update in 15 minutes 30 seconds." in confirm["text"]
+    bot.reply(bot.click(update["action_id"], update["value"], channel=channel))
+    [patched] = [r for r in page.requests if r.method == "PATCH"]
+    assert patched.body is not None
+    assert patched.body["incident"]["body"].startswith(
+        "We are aware of sign-in & <b>login</b> errors for, affecting 20% of traffic."
+    )
+
+
+def test_a_long_customer_text_is_shortened_in_the_confirmation_between_entities() -> None:
+    post = PagePost("Sign-in", PageStatus.MONITORING, "a & b " * 100, {}, "incident-1")
+    [button] = offer_buttons(Offer(1, Send.UPDATE, 2), post)["elements"]
+    said = button["confirm"]["text"]["text"]
+    assert len(said) <= CONFIRM_LIMIT and said.endswith("&amp; b…")
 
 
 def test_two_presses_open_one_page_incident(bot: BotClient, page: StatuspageStub) -> None:

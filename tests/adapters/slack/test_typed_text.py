@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from html import escape as html_escape
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,6 +86,38 @@ def test_a_long_impact_is_posted_whole_with_the_protocols_sentence(bot: BotClien
     assert_valid_block_kit(bot.slack)
 
 
+@pytest.mark.parametrize(
+    "impact",
+    [
+        " ".join(f"w{n}" for n in range(5000)),  # ~ 34,000 characters
+        "x\n" + ("y" * 1600 + "\n") * 25,  # early line breaks
+        "&amp;" * 8000,
+    ],
+    ids=["words", "lines", "entities"],
+)
+def test_a_long_impact_is_shortened_and_the_sentence_stays_whole(
+    bot: BotClient, impact: str
+) -> None:
+    channel = sev2(bot)
+    line = f'update impact="{impact}" affected=5% action="rolling back" next=30m'
+    assert bot.command(line, channel=channel).status == 200
+    ending = "…. 5% of traffic are affected. We are rolling back. Next update in 30 minutes."
+    for where in (channel, ANNOUNCE):
+        said = shown(posted_in(bot, where)[-1])
+        assert said.startswith(":loudspeaker:") and said.endswith(ending), where
+    assert updates(bot)[-1].impact == impact.strip()
+    assert_valid_block_kit(bot.slack)
+
+
+def test_link_addresses_read_as_typed_in_the_topic_and_the_channel_name(bot: BotClient) -> None:
+    bot.reply(bot.command("sev2 db <https://g.example/d?a=1&amp;b=2|grafana> slow"))
+    assert bot.runtime.work.wait_idle()
+    [created] = bot.slack.calls_to("conversations.create")
+    assert created.params["name"].endswith("-db-grafana-slow")
+    [topic] = bot.slack.calls_to("conversations.setTopic")
+    assert "db grafana (https://g.example/d?a=1&amp;b=2) slow" in topic.params["topic"]
+
+
 def test_curly_quotes_are_taken_as_straight_ones(bot: BotClient) -> None:
     channel = sev2(bot)
     line = "update impact=“checkout errors” affected=1 action=“rolling back” next=15m30s"
@@ -112,6 +145,7 @@ def test_values_out_of_bounds_are_refused_with_what_to_type_and_the_line_kept(
         line = line.replace(" next=30m", "" if "next" in typed else " next=30m")
         answer = bot.reply(bot.command(line, channel=channel))
         assert says in answer["text"], answer["text"]
+        assert ".." not in answer["text"]
         assert html_escape(line, quote=False) in answer["text"]  # the line, to copy and fix
     assert updates(bot) == []
 

@@ -58,10 +58,19 @@ def test_a_bad_line_names_the_field(line: str, field: str, says: str) -> None:
         ("1", "1 user"),
         ("1,200 users", "1,200 users"),
         ("300 customers", "300 users"),
+        ("\u0665%", "5% of traffic"),  # Arabic-Indic digits, as the users' count takes them
+        ("\u0661\u0662", "12 users"),
+        ("\uff15.\uff15%", "5.5% of traffic"),
+        ("1,000,000,000,000", "1,000,000,000,000 users"),
     ],
 )
 def test_affected_is_written_the_protocols_way(typed: str, shown: str) -> None:
     assert updates.affected(typed) == shown
+
+
+@pytest.mark.parametrize("typed", ["1,000,000,000,001", "99999999999999999999", "1" * 5000])
+def test_more_users_than_anyone_has_are_refused(typed: str) -> None:
+    assert updates.affected(typed) is None
 
 
 @pytest.mark.parametrize(

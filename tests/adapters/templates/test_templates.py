@@ -6,6 +6,7 @@ Regenerate the golden files after a deliberate wording change with UPDATE_GOLDEN
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,27 @@ def test_the_status_update_is_exactly_the_protocols_sentence() -> None:
         "We are aware of errors at checkout. 1,200 users are affected. We are "
         "rolling back the deploy. Next update in 1 hour."
     )
+
+
+@pytest.mark.parametrize(
+    ("promise", "said"),
+    [
+        (template_samples.timedelta(minutes=15, seconds=30), "15 minutes 30 seconds"),
+        (timedelta(seconds=90), "1 minute 30 seconds"),
+        (timedelta(minutes=59, seconds=59), "59 minutes 59 seconds"),
+    ],
+)
+def test_the_status_page_promises_the_next_update_exactly(promise: timedelta, said: str) -> None:
+    text = TEMPLATES.render(
+        "status_page.md.j2",
+        send="update",
+        services=["Checkout"],
+        impact="errors",
+        affected="5% of traffic",
+        action="rolling back",
+        next_update=promise,
+    )
+    assert text.splitlines()[-1].endswith(f"Next update in {said}.")
 
 
 @pytest.mark.parametrize("name", sorted(template_samples.SAMPLES))

@@ -26,7 +26,7 @@ class SlackPostmortemWording:
             return person(who) if mrkdwn.is_user_id(who) else who
 
         context = postmortem.context(
-            view, updates, view.now, named, lambda typed: mrkdwn.plain(typed, named)
+            view, updates, view.now, named, lambda typed: mrkdwn.plain(typed, person)
         )
         return self.templates.render("postmortem.md.j2", compact=False, **context)
 

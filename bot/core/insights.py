@@ -301,3 +301,28 @@ class Scope:
 
 def select(records: Iterable[Record], scope: Scope) -> list[Record]:
     return [r for r in records if scope.covers(r.incident)]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The metrics of the incidents a scope covers, overall and by severity, service and
+    period (``period``: WEEK or MONTH)."""
+
+    scope: Scope
+    period: Grouping
+    overall: Summary
+    by_severity: Mapping[str, Summary]
+    by_service: Mapping[str, Summary]
+    by_period: Mapping[str, Summary]
+
+
+def report(records: Iterable[Record], scope: Scope, period: Grouping = Grouping.WEEK) -> Report:
+    chosen = select(records, scope)
+    return Report(
+        scope,
+        period,
+        summarize(chosen),
+        breakdown(chosen, Grouping.SEVERITY),
+        breakdown(chosen, Grouping.SERVICE),
+        breakdown(chosen, period),
+    )

@@ -9,6 +9,7 @@ C: a Sev3 on checkout the next week, acknowledged at 5, still open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from bot.core import deadlines, model
 from bot.core.deadlines import AWAITS_TELLING
 from bot.core.insights import Record
 from bot.core.model import EventKind, Severity
+from bot.services.ports import UnitOfWork
 from tests.core.timelines import SHIPPED, T0, Timeline, at
 
 NOW = T0 + timedelta(days=8)
@@ -77,3 +79,15 @@ def records() -> list[Record]:
 
 WEEK_1 = datetime(2026, 3, 9, tzinfo=UTC)
 WEEK_2 = datetime(2026, 3, 16, tzinfo=UTC)
+
+
+def store(units: Callable[[], UnitOfWork], chosen: list[Record]) -> None:
+    """Keep ``chosen``'s timelines in the store, each a new incident (ids from 1 in order in a
+    fresh database)."""
+    for record in chosen:
+        with units() as uow:
+            stored = uow.incidents.declare(record.events[0])
+            for n in range(1, len(record.events)):
+                after = model.replay(record.events[: n + 1])
+                uow.incidents.append(stored.id, record.events[n], after)
+            uow.commit()

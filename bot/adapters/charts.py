@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.core.insights import Metric, Summary, Tally
 
@@ -18,6 +19,7 @@ WIDTH, HEIGHT, DPI = 8.0, 3.6, 100
 """Inches, and dots per inch for a PNG: 800 x 360 pixels."""
 PLOTTED = (Metric.ACKNOWLEDGE, Metric.ASSEMBLE, Metric.FIRST_UPDATE, Metric.RESOLVE)
 COLOURS = {"met": "#2e7d32", "missed": "#c62828", "pending": "#9e9e9e"}
+SERVICE_COLOUR = "#1565c0"
 _PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
@@ -43,7 +45,7 @@ def response_times(by_period: Mapping[str, Summary]) -> Figure:
     axes.set_ylabel("minutes from declaration")
     axes.grid(axis="y", alpha=0.3)
     if axes.lines:
-        axes.legend(fontsize="small")
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         axes.text(0.5, 0.5, "no incident reached these yet", ha="center", transform=axes.transAxes)
     axes.tick_params(axis="x", labelrotation=30, labelsize="small")
@@ -63,9 +65,10 @@ def deadlines(tallies: Mapping[str, Tally]) -> Figure:
         left = [a + b for a, b in zip(left, counts, strict=True)]
     axes.set_title("Deadlines met on time, per kind and severity")
     axes.set_xlabel("deadlines")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.invert_yaxis()
     if labels:
-        axes.legend(fontsize="small", loc="lower right")
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         axes.text(0.5, 0.5, "no deadline yet", ha="center", transform=axes.transAxes)
     axes.tick_params(axis="y", labelsize="small")
@@ -77,9 +80,10 @@ def per_service(by_service: Mapping[str, Summary]) -> Figure:
     figure = _figure()
     axes = figure.add_subplot()
     ranked = sorted(by_service.items(), key=lambda item: (-item[1].incidents, item[0]))
-    axes.barh([name for name, _ in ranked], [s.incidents for _, s in ranked], color="#1565c0")
+    axes.barh([name for name, _ in ranked], [s.incidents for _, s in ranked], color=SERVICE_COLOUR)
     axes.set_title("Incidents per service")
     axes.set_xlabel("incidents")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.invert_yaxis()
     if not ranked:
         axes.text(0.5, 0.5, "no incident", ha="center", transform=axes.transAxes)

@@ -59,6 +59,7 @@ from bot.services.deliveries import Deliveries
 from bot.services.deploys import DeployService
 from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
+from bot.services.insights import Insights
 from bot.services.postmortems import Postmortems
 from bot.services.probing import Prober
 from bot.services.response import IncidentResponse
@@ -240,6 +241,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             templates,
             follow_ups,
             status_pages,
+            Insights(units, playbooks.policies, clock),
         )
     )
     follow_ups.on_closed_there = handlers.follow_ups.closed_there

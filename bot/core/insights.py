@@ -31,7 +31,8 @@ NO_SERVICE = "(none named)"
 @dataclass(frozen=True)
 class Record:
     """One incident as insights read it: its id, what its timeline says it is, the timeline
-    itself and every deadline it opened, as planned at the report's moment."""
+    itself (in ``seq`` order) and every deadline it opened, as planned at the report's
+    moment."""
 
     id: int
     incident: Incident
@@ -40,7 +41,7 @@ class Record:
 
 
 def _first(events: Iterable[Event], kinds: frozenset[EventKind]) -> Event | None:
-    return next((e for e in sorted(events, key=lambda e: e.seq) if e.kind in kinds), None)
+    return next((e for e in events if e.kind in kinds), None)
 
 
 def _since(record: Record, moment: datetime | None) -> timedelta | None:
@@ -163,26 +164,28 @@ class Tally:
         """Met on time out of those met or missed (0..1); None if none is either yet."""
         return self.met / self.decided if self.decided else None
 
-    def plus(self, status: DeadlineStatus) -> Tally:
-        return Tally(
-            self.met + (status is DeadlineStatus.MET),
-            self.missed + (status is DeadlineStatus.MISSED),
-            self.pending + (status is DeadlineStatus.PENDING),
-        )
+
+_COUNTED = {DeadlineStatus.MET: 0, DeadlineStatus.MISSED: 1, DeadlineStatus.PENDING: 2}
+"""A counted deadline status's place in a tally (a cancelled one is not counted)."""
+Outcome = tuple[DeadlineKind, Severity, DeadlineStatus]
+
+
+def _outcomes(record: Record) -> tuple[Outcome, ...]:
+    return tuple((d.kind, d.severity, d.status) for d in record.deadlines if d.status in _COUNTED)
+
+
+def _tallies(outcomes: Iterable[Outcome]) -> dict[tuple[DeadlineKind, Severity], Tally]:
+    counts: dict[tuple[DeadlineKind, Severity], list[int]] = {}
+    for kind, severity, status in outcomes:
+        counts.setdefault((kind, severity), [0, 0, 0])[_COUNTED[status]] += 1
+    return {key: Tally(*counts[key]) for key in sorted(counts)}
 
 
 def deadline_tallies(records: Iterable[Record]) -> dict[tuple[DeadlineKind, Severity], Tally]:
     """Deadlines met and missed per kind and severity (the severity in force when each was
     opened). Post-mortems published on time are the POSTMORTEM tally, follow-ups done on
     time the FOLLOW_UP one."""
-    tallies: dict[tuple[DeadlineKind, Severity], Tally] = {}
-    for record in records:
-        for deadline in record.deadlines:
-            if deadline.status is DeadlineStatus.CANCELLED:
-                continue
-            key = (deadline.kind, deadline.severity)
-            tallies[key] = tallies.get(key, Tally()).plus(deadline.status)
-    return dict(sorted(tallies.items()))
+    return _tallies(o for record in records for o in _outcomes(record))
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ def rollbacks(records: Iterable[Record]) -> Rollbacks:
     taken = set_aside = 0
     for record in records:
         last: dict[tuple[str, ...], str] = {}
-        for event in sorted(record.events, key=lambda e: e.seq):
+        for event in record.events:
             if event.kind is EventKind.ROLLBACK_DECIDED:
                 deploy = tuple(event.extra.get(k, "") for k in _DEPLOY_FIELDS)
                 last[deploy] = event.extra.get("decision", event.text or "")
@@ -233,13 +236,39 @@ class Summary:
         return total
 
 
+@dataclass(frozen=True)
+class _Measured:
+    """One incident's measures, taken once however many groups it counts in."""
+
+    record: Record
+    times: tuple[timedelta | None, ...]
+    """In ``MEASURES``' order."""
+    rollbacks: Rollbacks
+    outcomes: tuple[Outcome, ...]
+
+
+def _measure(record: Record) -> _Measured:
+    times = tuple(measure(record) for measure in MEASURES.values())
+    return _Measured(record, times, rollbacks([record]), _outcomes(record))
+
+
 def summarize(records: Sequence[Record]) -> Summary:
-    counts = {s: sum(1 for r in records if r.incident.severity is s) for s in Severity}
-    measured = {
-        metric: stats([v for r in records if (v := measure(r)) is not None])
-        for metric, measure in MEASURES.items()
+    return _summarize([_measure(r) for r in records])
+
+
+def _summarize(measured: Sequence[_Measured]) -> Summary:
+    records = [m.record for m in measured]
+    counts = {s: 0 for s in Severity}
+    for record in records:
+        counts[record.incident.severity] += 1
+    metrics = {
+        metric: stats([v for m in measured if (v := m.times[i]) is not None])
+        for i, metric in enumerate(MEASURES)
     }
-    return Summary(len(records), counts, measured, deadline_tallies(records), rollbacks(records))
+    taken = sum(m.rollbacks.taken for m in measured)
+    set_aside = sum(m.rollbacks.set_aside for m in measured)
+    tallies = _tallies(o for m in measured for o in m.outcomes)
+    return Summary(len(records), counts, metrics, tallies, Rollbacks(taken, set_aside))
 
 
 class Grouping(enum.StrEnum):
@@ -274,11 +303,15 @@ def groups_of(record: Record, grouping: Grouping) -> tuple[str, ...]:
 
 def breakdown(records: Sequence[Record], grouping: Grouping) -> dict[str, Summary]:
     """``summarize`` per group, groups in order (severities, services and periods sort)."""
-    grouped: dict[str, list[Record]] = {}
-    for record in records:
-        for group in groups_of(record, grouping):
-            grouped.setdefault(group, []).append(record)
-    return {group: summarize(grouped[group]) for group in sorted(grouped)}
+    return _breakdown([_measure(r) for r in records], grouping)
+
+
+def _breakdown(measured: Sequence[_Measured], grouping: Grouping) -> dict[str, Summary]:
+    grouped: dict[str, list[_Measured]] = {}
+    for each in measured:
+        for group in groups_of(each.record, grouping):
+            grouped.setdefault(group, []).append(each)
+    return {group: _summarize(grouped[group]) for group in sorted(grouped)}
 
 
 @dataclass(frozen=True)
@@ -317,12 +350,12 @@ class Report:
 
 
 def report(records: Iterable[Record], scope: Scope, period: Grouping = Grouping.WEEK) -> Report:
-    chosen = select(records, scope)
+    measured = [_measure(r) for r in select(records, scope)]
     return Report(
         scope,
         period,
-        summarize(chosen),
-        breakdown(chosen, Grouping.SEVERITY),
-        breakdown(chosen, Grouping.SERVICE),
-        breakdown(chosen, period),
+        _summarize(measured),
+        _breakdown(measured, Grouping.SEVERITY),
+        _breakdown(measured, Grouping.SERVICE),
+        _breakdown(measured, period),
     )

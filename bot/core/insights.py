@@ -347,10 +347,13 @@ class Report:
     by_severity: Mapping[str, Summary]
     by_service: Mapping[str, Summary]
     by_period: Mapping[str, Summary]
+    incidents: tuple[Record, ...] = ()
+    """The incidents it covers, in the order read."""
 
 
 def report(records: Iterable[Record], scope: Scope, period: Grouping = Grouping.WEEK) -> Report:
-    measured = [_measure(r) for r in select(records, scope)]
+    chosen = select(records, scope)
+    measured = [_measure(r) for r in chosen]
     return Report(
         scope,
         period,
@@ -358,4 +361,5 @@ def report(records: Iterable[Record], scope: Scope, period: Grouping = Grouping.
         _breakdown(measured, Grouping.SEVERITY),
         _breakdown(measured, Grouping.SERVICE),
         _breakdown(measured, period),
+        tuple(chosen),
     )

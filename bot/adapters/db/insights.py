@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.adapters.db.tables import IncidentRow
 from bot.core import deadlines, lifecycle
 from bot.core.insights import Record
 from bot.core.model import Event, EventKind, Incident, Severity
@@ -28,6 +26,11 @@ from bot.core.policy import Policies
 _KINDS = {str(kind): kind for kind in EventKind}
 _SEVERITIES = {str(severity): severity for severity in Severity}
 _STATES = {str(state): state for state in lifecycle.State}
+_INCIDENTS = (
+    "SELECT i.id, i.title, i.severity, i.state, i.declared_at, i.declared_by, i.started_at,"
+    " i.commander, i.services FROM incidents i"
+    " WHERE i.declared_at >= %(since)s AND i.declared_at < %(until)s"
+)
 _EVENTS = (
     "SELECT e.incident_id, e.seq, e.at, e.kind, e.actor, e.severity, e.subject,"
     " e.next_update_seconds, e.text, e.extra FROM events e JOIN incidents i"
@@ -58,29 +61,42 @@ def _event(row: tuple[Any, ...]) -> Event:
     )
 
 
-def _incident(row: IncidentRow) -> Incident:
+def _incident(row: tuple[Any, ...]) -> Incident:
+    """A row of ``_INCIDENTS`` as the incident its timeline last said it is."""
+    _, title, severity, state, declared_at, declared_by, started_at, commander, services = row
     return Incident(
-        title=row.title,
-        severity=_SEVERITIES[row.severity],
-        state=_STATES[row.state],
-        declared_at=row.declared_at,
-        declared_by=row.declared_by,
-        started_at=row.started_at,
-        commander=row.commander,
-        services=tuple(name for name in row.services.split(",") if name),
+        title=title,
+        severity=_SEVERITIES[severity],
+        state=_STATES[state],
+        declared_at=_utc(declared_at),
+        declared_by=declared_by,
+        started_at=_utc(started_at),
+        commander=commander,
+        services=tuple(name for name in services.split(",") if name),
     )
+
+
+def _rows(session: Session, query: str, since: datetime, until: datetime) -> Iterator[Any]:
+    """``query``'s rows through the driver, its period bound as the dialect stores times."""
+    connection = session.connection()
+    bound: dict[str, object] = {"since": since, "until": until}
+    if connection.dialect.name == "sqlite":  # stored as text in UTC, as SQLAlchemy writes it
+        bound = {"since": _sqlite_text(since), "until": _sqlite_text(until)}
+    if connection.dialect.paramstyle != "pyformat":
+        query = _named(query)
+    return iter(connection.exec_driver_sql(query, bound))
+
+
+def heads(session: Session, since: datetime, until: datetime) -> dict[int, Incident]:
+    """Each incident declared in [since, until), by id."""
+    return {row[0]: _incident(tuple(row)) for row in _rows(session, _INCIDENTS, since, until)}
 
 
 def timelines(
     session: Session, since: datetime, until: datetime
 ) -> Iterator[tuple[int, list[Event]]]:
     """(incident id, its events in order) of each incident declared in [since, until)."""
-    connection = session.connection()
-    bound: dict[str, object] = {"since": since, "until": until}
-    if connection.dialect.name == "sqlite":  # stored as text in UTC, as SQLAlchemy writes it
-        bound = {"since": _sqlite_text(since), "until": _sqlite_text(until)}
-    query = _EVENTS if connection.dialect.paramstyle == "pyformat" else _named(_EVENTS)
-    rows = connection.exec_driver_sql(query, bound)
+    rows = _rows(session, _EVENTS, since, until)
     for incident_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
         yield incident_id, [_event(tuple(row)) for row in group]
 
@@ -103,21 +119,14 @@ class Timelines:
         self, since: datetime, until: datetime, policies: Policies, now: datetime
     ) -> list[Record]:
         """Each incident declared in [since, until), its deadlines planned as of ``now``."""
-        heads = {
-            row.id: _incident(row)
-            for row in self.session.scalars(
-                select(IncidentRow).where(
-                    IncidentRow.declared_at >= since, IncidentRow.declared_at < until
-                )
-            )
-        }
+        found = heads(self.session, since, until)
         return [
             Record(
                 incident_id,
-                heads[incident_id],
+                found[incident_id],
                 tuple(events),
                 deadlines.plan(events, policies, now),
             )
             for incident_id, events in timelines(self.session, since, until)
-            if incident_id in heads
+            if incident_id in found
         ]

@@ -3,8 +3,9 @@
 A timer with no incident is the bot's own (``Purpose.DIGEST``); a partial unique index keeps
 one row per key among them (the pair (incident_id, key) does not, NULL being distinct), so
 replicas arming the same week's digest make one timer. Expand-only: a bot one migration
-behind never writes a NULL and never reads those rows (it claims by due time: an older bot
-would claim a digest timer and, not knowing its purpose, fail it; it is re-armed at start).
+behind never writes a NULL and keeps running; only while a digest is due and not yet fired
+does its claim meet a purpose it does not know, which fails that tick (nothing is claimed, the
+row stays pending) until a newer replica fires the digest, seconds later.
 
 Revision ID: 0015
 Revises: 0014

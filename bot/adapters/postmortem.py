@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core import durations
-from bot.core.deadline_kinds import DeadlineKind
+from bot.core import durations, insights, model
+from bot.core.deadline_kinds import DeadlineStatus
 from bot.core.follow_ups import FOLLOW_UP_KINDS, follow_up_entry
 from bot.core.model import Event, EventKind
 from bot.services.read_model import IncidentView
@@ -45,9 +45,38 @@ def _at(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
-def _after(start: datetime, events: Sequence[Event], kind: EventKind) -> str:
-    first = next((e.at for e in events if e.kind is kind), None)
-    return durations.humanize(first - start) if first else "not reached"
+def _took(delta: timedelta | None) -> str:
+    return durations.humanize(delta) if delta is not None else "not reached"
+
+
+_DURATIONS = (
+    ("Time to acknowledge", insights.time_to_acknowledge),
+    ("Time to assemble (or respond)", insights.time_to_assemble),
+    ("Time to first status update", insights.time_to_first_update),
+    ("Time to mitigate", insights.time_to_mitigate),
+    ("Time to resolve", insights.time_to_resolve),
+)
+"""The draft's key durations: the insights' metrics, each from the declaration
+(``bot.core.insights`` defines where each stops)."""
+
+_AFFECTED = re.compile(r"([\d.]+)% of traffic|([\d,]+) users?")
+
+
+def _extent(affected: str) -> tuple[int, float]:
+    """How bad a status update's ``affected`` (``5% of traffic``, ``1,200 users``) is, to
+    compare: a share of traffic outranks a count of users (it is said when the whole is
+    hit), then the larger number; text in neither form ranks last."""
+    match = _AFFECTED.fullmatch(affected.strip())
+    if match is None:
+        return (0, 0.0)
+    if match.group(1) is not None:
+        return (2, float(match.group(1)))
+    return (1, float(match.group(2).replace(",", "")))
+
+
+def worst(updates: Sequence[StatusUpdate]) -> StatusUpdate | None:
+    """The status update that reported the worst impact (the earliest of equals), if any."""
+    return max(updates, key=lambda u: _extent(u.affected), default=None)
 
 
 def _item(text: str) -> str:
@@ -92,14 +121,9 @@ def context(
     typed, person, words = words, _shown(person), _shown(words)
     incident, events = view, view.events
     start = incident.declared_at
-    assembled = next(
-        (
-            d.met_at
-            for d in view.deadlines
-            if d.kind in (DeadlineKind.ASSEMBLE, DeadlineKind.RESPOND) and d.met_at
-        ),
-        None,
-    )
+    record = insights.Record(view.id, model.replay(events), events, view.deadlines)
+    worst_update, last = worst(updates), updates[-1] if updates else None
+    listed = [d for d in view.deadlines if d.status is not DeadlineStatus.CANCELLED]
     return {
         "title": words(incident.title),
         "incident_id": view.id,
@@ -122,17 +146,16 @@ def context(
             for e in events
             if e.kind in (EventKind.DECLARED, EventKind.SEVERITY_CHANGED)
         ],
-        "impact": words(updates[-1].impact) if updates else "",
-        "affected": updates[-1].affected if updates else "",
-        "durations": [
-            (
-                "Time to assemble (or respond)",
-                durations.humanize(assembled - start) if assembled else "not reached",
-            ),
-            ("Time to first status update", _after(start, events, EventKind.STATUS_UPDATE_POSTED)),
-            ("Time to mitigate", _after(start, events, EventKind.MITIGATED)),
-            ("Time to resolve", _after(start, events, EventKind.RESOLVED)),
-        ],
+        "description": words(view.description).strip(),
+        "impact": words(worst_update.impact) if worst_update else "",
+        "affected": worst_update.affected if worst_update else "",
+        "impact_at": _at(worst_update.posted_at) if worst_update else "",
+        "last_impact": (
+            {"impact": words(last.impact), "affected": last.affected, "at": _at(last.posted_at)}
+            if last is not None and last is not worst_update
+            else None
+        ),
+        "durations": [(name, _took(measure(record))) for name, measure in _DURATIONS],
         "deadlines": [
             {
                 "what": d.kind.description,
@@ -141,8 +164,9 @@ def context(
                 "late": durations.humanize(d.late_by) if d.late_by else "-",
                 "status": str(d.status),
             }
-            for d in view.deadlines
+            for d in listed
         ],
+        "replaced": len(view.deadlines) - len(listed),
         "rollback": [
             f"{_at(e.at)} {person(e.actor)}: {_what(e, person, words)}"
             for e in events

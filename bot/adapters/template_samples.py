@@ -107,19 +107,34 @@ def incident_view(
         ),
     ]
     incident = model.replay(events)
-    stored = StoredIncident(1, incident, channel_id="C0INCIDENT", events=tuple(events))
+    stored = StoredIncident(
+        1,
+        incident,
+        description="Checkout returns 500s since the 03:00 deploy.\nPayments fail.",
+        channel_id="C0INCIDENT",
+        events=tuple(events),
+    )
     now = _at(60)
     view = IncidentView.of(stored, deadlines.plan(events, {Severity.SEV1: POLICY}, now), now)
     update = StatusUpdate(
         _at(12),
         "U0BOB",
         "errors at checkout",
-        "5% of traffic",
+        "40% of traffic",
         "rolling back v42",
         timedelta(minutes=30),
         "We are aware of errors at checkout.",
     )
-    return view, [update]
+    cleared = StatusUpdate(
+        _at(25),
+        "U0BOB",
+        "no more errors at checkout",
+        "0% of traffic",
+        "watching",
+        timedelta(minutes=30),
+        "We are aware of no more errors at checkout.",
+    )
+    return view, [update, cleared]
 
 
 def _deadline_context() -> dict[str, Any]:

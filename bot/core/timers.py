@@ -28,12 +28,17 @@ class Purpose(enum.StrEnum):
     process stopped before telling them)."""
     PAGE = "page"
     """A resolved incident's status-page incident still open: its resolution is owed."""
+    DIGEST = "digest"
+    """The bot's weekly digest (a bot-wide timer, ``BOT_WIDE``): one a week, keyed by when."""
 
 
-WORK = frozenset({Purpose.SETUP, Purpose.TRACKER, Purpose.TELL, Purpose.PAGE})
+WORK = frozenset({Purpose.SETUP, Purpose.TRACKER, Purpose.TELL, Purpose.PAGE, Purpose.DIGEST})
 """Timers for owed work rather than a deadline's notices: armed by the use cases, never by
 the deadlines' plan."""
 
+
+BOT_WIDE = 0
+"""The incident id of a bot-wide timer, about no incident (stored as NULL; ids start at 1)."""
 
 SETUP_KEY = "setup"
 TELL_KEY = "stakeholders"

@@ -21,6 +21,7 @@ from bot.adapters.db.unit_of_work import units_of_work
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
 from bot.adapters.slack import mrkdwn, retries
+from bot.adapters.slack.digest import SlackDigestWording
 from bot.adapters.slack.handlers import Handlers, UseCases
 from bot.adapters.slack.identity import BotIdentity
 from bot.adapters.slack.listeners import Listeners
@@ -57,8 +58,10 @@ from bot.services.clock import Clock, SteadyClock
 from bot.services.declaring import Declaring
 from bot.services.deliveries import Deliveries
 from bot.services.deploys import DeployService
+from bot.services.digest import Digests
 from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
+from bot.services.insights import Insights
 from bot.services.postmortems import Postmortems
 from bot.services.probing import Prober
 from bot.services.response import IncidentResponse
@@ -96,6 +99,7 @@ class Runtime:
     work: WorkTracker  # everything handed to the two pools above
     tracker_intake: TrackerIntake
     checkpoints: Checkpoints | None = None  # with AUDIT_KEY: signed, written outside the DB
+    digests: Digests | None = None  # with DIGEST_CHANNEL: the weekly digest
 
     def secrets(self) -> list[str]:
         """Every secret the running bot holds (settings and catalog), for the log redactor."""
@@ -104,6 +108,8 @@ class Runtime:
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
         reconciled = self.service.reconcile()
+        if self.digests is not None:
+            self.digests.arm()  # the next one; every replica arms the same timer
         self.ticker.start()
         if self.checkpoints is not None:
             self.checkpoints.start()
@@ -164,6 +170,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     schema.prepare(engine)  # SchemaAhead when a newer bot migrated it past this code
     sessions = engines.sessions(engine, settings.audit_key_bytes())
     units = units_of_work(sessions)
+    insights = Insights(units, playbooks.policies, clock)
     metrics = Metrics()
     service = IncidentService(
         units,
@@ -258,6 +265,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             templates,
             follow_ups,
             status_pages,
+            insights,
         )
     )
     follow_ups.news = handlers.follow_ups
@@ -293,6 +301,19 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         settings.incident_announce_channel,
         late_notice=timedelta(seconds=settings.timer_late_notice_seconds),
     )
+    digests = (
+        Digests(
+            units,
+            insights,
+            chat,
+            SlackDigestWording(),
+            settings.digest_schedule(),
+            settings.digest_channel,
+            clock,
+        )
+        if settings.digest_channel
+        else None
+    )
     runner = TimerRunner(
         units,
         service,
@@ -303,6 +324,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         tracker=follow_ups,
         tell=response.tell_again,
         page=status_pages.owed,
+        digest=digests.send if digests else None,
         on_recorded=lambda incident_id: rooms.refresh_card(service.get(incident_id)),
     )
     ticker = Ticker(
@@ -357,6 +379,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
             secret.get_secret_value() if (secret := settings.tracker_webhook_secret) else None,
         ),
         _checkpoints(settings, sessions, clock),
+        digests,
     )
 
 

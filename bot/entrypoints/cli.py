@@ -257,6 +257,93 @@ def sandbox(script: Path | None, playbooks: Path, templates: Path, db: str | Non
         return 1
 
 
+@cli.command(
+    "report",
+    help="how the team responded: response times, deadlines kept, rollbacks\n\n"
+    "Every incident declared in the period, measured from the record (times are UTC).",
+)
+@click.option("--since", default="90d", metavar="SINCE", help="how far back (default: 90d)")
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    type=click.Choice(["sev1", "sev2", "sev3"], case_sensitive=False),
+    help="only these (repeat for more)",
+)
+@click.option(
+    "--service", "services", multiple=True, metavar="SERVICE", help="only these (repeat for more)"
+)
+@click.option(
+    "--by",
+    "period",
+    type=click.Choice(["week", "month"]),
+    default="week",
+    help="the period numbers are grouped by (default: week)",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["text", "csv", "json", "html"]),
+    default="text",
+    help="default: text",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="write it here (default: standard output)",
+)
+def report(
+    since: str,
+    severities: tuple[str, ...],
+    services: tuple[str, ...],
+    period: str,
+    form: str,
+    output: Path | None,
+) -> int:
+    from datetime import UTC, datetime
+
+    from bot.adapters import reports
+    from bot.adapters.db import engine as engines
+    from bot.adapters.db.unit_of_work import units_of_work
+    from bot.core import durations
+    from bot.core.insights import Grouping
+    from bot.core.model import Severity
+    from bot.entrypoints import settings as config
+    from bot.playbooks import loader
+    from bot.services.insights import Insights
+
+    try:
+        back = durations.parse(since)
+    except durations.DurationError as wrong:
+        raise click.BadParameter(str(wrong), param_hint="--since") from None
+    chosen = [Severity(s.lower()) for s in severities]
+    settings = config.load()
+    policies = loader.load(settings.playbooks_dir).policies
+    engine = engines.connect(settings.database_url)
+    try:
+        units = units_of_work(engines.sessions(engine))
+        found = Insights(units, policies, lambda: datetime.now(UTC)).report(
+            back, chosen, services, Grouping(period)
+        )
+    finally:
+        engine.dispose()
+    if form == "html":
+        from bot.adapters import report_html
+
+        document = report_html.html(found)
+    else:
+        document = {"text": reports.text, "csv": reports.csv_text, "json": reports.json_text}[form](
+            found
+        )
+    if output is None:
+        sys.stdout.write(document)
+    else:
+        output.write_text(document, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
 @cli.group("deploys", help="deploys the rollback rule looks at", no_args_is_help=False)
 def deploys_commands() -> None:
     pass

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core import digest
+from bot.core.digest import Schedule
 
 DEFAULT_DATABASE_URL = "sqlite:///incident-bot.sqlite3"
 SLACK_API_URL = "https://slack.com/api/"
@@ -50,6 +55,14 @@ class Settings(BaseSettings):
     statuspage_api_url: str = STATUSPAGE_API_URL
     statuspage_page_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{4,40}$")
     statuspage_api_key: SecretStr | None = None
+    # The weekly digest: posted to DIGEST_CHANNEL (none: no digest) each DIGEST_DAY at
+    # DIGEST_TIME on the clocks of DIGEST_TIMEZONE.
+    digest_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    digest_day: str = Field(
+        default="monday", pattern=r"^(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$"
+    )
+    digest_time: str = Field(default="09:00", pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
+    digest_timezone: str = "UTC"
     timer_poll_seconds: float = Field(default=1.0, gt=0, le=30)
     timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
     # A deadline announced this long after it fell due says how late it is (the bot was down).
@@ -107,6 +120,21 @@ class Settings(BaseSettings):
         if not url.startswith(("http://", "https://")):
             raise ValueError("expected the API base URL, like https://api.statuspage.io/v1")
         return url.rstrip("/")
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected a timezone, like Europe/Paris or UTC") from None
+        return name
+
+    def digest_schedule(self) -> Schedule:
+        """When the weekly digest is sent (``DIGEST_DAY``, ``DIGEST_TIME``, ``DIGEST_TIMEZONE``)."""
+        hour, minute = self.digest_time.split(":")
+        weekday = digest.DAYS.index(self.digest_day.lower())
+        return Schedule(weekday, time(int(hour), int(minute)), ZoneInfo(self.digest_timezone))
 
     @model_validator(mode="after")
     def _statuspage_whole(self) -> Settings:

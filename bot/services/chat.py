@@ -127,7 +127,9 @@ class Chat(Protocol):
         """A message only ``user`` sees, in ``channel``."""
         ...
 
-    def upload(self, channel: str, content: str, filename: str, title: str) -> None: ...
+    def upload(self, channel: str, content: str | bytes, filename: str, title: str) -> None:
+        """A file in the channel: text (a draft) or bytes (an image)."""
+        ...
 
     def find_tagged(self, channel: str, tag: Tag) -> str | None:
         """The ts of a recent message posted with ``tag``, if there is one."""

@@ -14,7 +14,9 @@ from typing import Protocol
 
 from bot.core.alerts import Alert
 from bot.core.deadlines import Deadline
+from bot.core.insights import Record
 from bot.core.model import Event, Incident
+from bot.core.policy import Policies
 from bot.core.rollback import Deploy
 from bot.core.status_page import PageIncident
 from bot.core.timers import Purpose, TimerSpec
@@ -238,6 +240,15 @@ class StatusPageStore(Protocol):
         ...
 
 
+class RecordStore(Protocol):
+    def records(
+        self, since: datetime, until: datetime, policies: Policies, now: datetime
+    ) -> list[Record]:
+        """Each incident declared in [since, until) as insights read it, its deadlines
+        planned against ``policies`` as of ``now``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store. Nothing is kept unless ``commit`` is called before the
     ``with`` block ends; an exception inside it keeps nothing."""
@@ -277,6 +288,9 @@ class UnitOfWork(Protocol):
 
     @property
     def status_pages(self) -> StatusPageStore: ...
+
+    @property
+    def records(self) -> RecordStore: ...
 
     def commit(self) -> None: ...
 

@@ -56,6 +56,7 @@ class TimerStatus(enum.StrEnum):
 class ClaimedTimer:
     id: int
     incident_id: int
+    """``bot.core.timers.BOT_WIDE`` (0) for a bot-wide timer."""
     key: str
     deadline_key: str
     purpose: Purpose

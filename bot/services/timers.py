@@ -126,7 +126,9 @@ class TimerRunner:
         tracker: TrackerWork | None = None,
         tell: Callable[[int], bool] | None = None,
         page: Callable[[int], bool] | None = None,
+        digest: Callable[[str], bool] | None = None,
     ) -> None:
+        self.digest = digest  # sends the weekly digest a bot-wide timer's key names
         self.page = page  # resolves a resolved incident's status-page incident
         self.tell = tell  # tells stakeholders what they are owed; None: nothing to tell here
         self.setup = setup  # finishes an incident's room; None: nothing to finish here
@@ -247,21 +249,23 @@ class TimerRunner:
             case Purpose.ESCALATE:
                 coming = deadline.next_escalation
                 return coming is not None and escalation_key(deadline.key, coming.step) == timer.key
-            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE | Purpose.DIGEST:
                 return False  # not a deadline's
 
     def _work(self, timer: ClaimedTimer, now: datetime) -> str:
         """Do the owed work ``timer`` stands for: finish setting up the incident's room, tell
-        stakeholders what they are owed, or bring its follow-ups and their tracker into step.
+        stakeholders what they are owed, bring its follow-ups and their tracker into step, or
+        send the week's digest (a bot-wide timer).
         Until it is done, try again later (backing off, never giving up: a half-declared
         incident, untold stakeholders or an unfiled follow-up are never right); a tracker is
         then polled while a filed follow-up is open."""
-        tracker = self.tracker
+        tracker, digest = self.tracker, self.digest
         work: Callable[[int], bool] | None = {
             Purpose.SETUP: self.setup,
             Purpose.TELL: self.tell,
             Purpose.PAGE: self.page,
             Purpose.TRACKER: tracker.sync if tracker else None,
+            Purpose.DIGEST: (lambda _bot_wide: digest(timer.key)) if digest else None,
         }.get(timer.purpose)
         try:
             done = work is None or work(timer.incident_id)
@@ -319,7 +323,7 @@ class TimerRunner:
                 return self.announcer.escalate(view, deadline, escalation, now, tag)
             case Purpose.REMINDER:
                 return self.announcer.remind(view, deadline, now, tag)
-            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE | Purpose.DIGEST:
                 raise AssertionError("a set-up timer is not a deadline's: it says nothing")
 
     def _settle(
@@ -373,7 +377,7 @@ class TimerRunner:
                     return None
                 extra["notice"] = "reminder"
                 return self.service.event(EventKind.NOTICE_UNDELIVERED, BOT, text=what, extra=extra)
-            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE:
+            case Purpose.SETUP | Purpose.TRACKER | Purpose.TELL | Purpose.PAGE | Purpose.DIGEST:
                 return None
 
     def _close(self, timer: ClaimedTimer, now: datetime, status: TimerStatus) -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.adapters.db.types import UTCDateTime
@@ -164,10 +174,18 @@ class TimerRow(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "key"),
         Index("ix_timers_status_fire_at", "status", "fire_at"),
+        Index(
+            "uq_timers_bot_wide_key",
+            "key",
+            unique=True,
+            sqlite_where=text("incident_id IS NULL"),
+            postgresql_where=text("incident_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    """None for a bot-wide timer (the weekly digest), whose key is unique among them."""
     key: Mapped[str] = mapped_column(String(120))
     deadline_key: Mapped[str] = mapped_column(String(60))
     purpose: Mapped[str] = mapped_column(String(20))

@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.adapters.db.tables import TimerRow
-from bot.core.timers import WORK, Purpose, TimerSpec
+from bot.core.timers import BOT_WIDE, WORK, Purpose, TimerSpec
+from bot.services.ports import Conflict
 from bot.services.records import ClaimedTimer, TimerStatus
 
 
@@ -23,6 +25,13 @@ def _claimable(now: datetime) -> object:
         and_(TimerRow.status == TimerStatus.PENDING, TimerRow.fire_at <= now),
         and_(TimerRow.status == TimerStatus.CLAIMED, TimerRow.lease_until < now),
     )
+
+
+def _of(incident_id: int) -> ColumnElement[bool]:
+    """The rows of the incident's timers, or the bot-wide ones (``BOT_WIDE``: NULL)."""
+    if incident_id == BOT_WIDE:
+        return TimerRow.incident_id.is_(None)
+    return TimerRow.incident_id == incident_id
 
 
 def _unfired(now: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -71,14 +80,13 @@ class Timers:
 
     def arm(self, incident_id: int, key: str, purpose: Purpose, fire_at: datetime) -> None:
         """A timer that is not a deadline's: added, or set pending again if it fired; one that
-        is pending or claimed is left as it is."""
-        row = self.session.scalar(
-            select(TimerRow).where(TimerRow.incident_id == incident_id, TimerRow.key == key)
-        )
+        is pending or claimed is left as it is. ``BOT_WIDE``: the bot's own; Conflict when
+        another transaction added the same key first."""
+        row = self.session.scalar(select(TimerRow).where(_of(incident_id), TimerRow.key == key))
         if row is None:
             self.session.add(
                 TimerRow(
-                    incident_id=incident_id,
+                    incident_id=None if incident_id == BOT_WIDE else incident_id,
                     key=key,
                     deadline_key=key,
                     purpose=str(purpose),
@@ -90,14 +98,17 @@ class Timers:
         elif row.status not in (TimerStatus.PENDING, TimerStatus.CLAIMED):
             row.status, row.fire_at, row.attempts = TimerStatus.PENDING, fire_at, 0
             row.claimed_by = row.lease_until = row.fired_at = None
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as clash:
+            raise Conflict(f"timer {key} was armed already") from clash
 
     def done(self, incident_id: int, key: str, now: datetime) -> None:
         """The work a timer stood for is done: it will not fire (whoever holds it)."""
         self.session.execute(
             update(TimerRow)
             .where(
-                TimerRow.incident_id == incident_id,
+                _of(incident_id),
                 TimerRow.key == key,
                 TimerRow.status.in_([TimerStatus.PENDING, TimerStatus.CLAIMED]),
             )
@@ -141,7 +152,7 @@ class Timers:
             (
                 ClaimedTimer(
                     r.id,
-                    r.incident_id,
+                    BOT_WIDE if r.incident_id is None else r.incident_id,
                     r.key,
                     r.deadline_key,
                     Purpose(r.purpose),

@@ -17,6 +17,7 @@ from bot.adapters.db.deliveries import Deliveries
 from bot.adapters.db.deploys import Deploys
 from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.insights import Timelines
 from bot.adapters.db.note_marks import NoteMarks
 from bot.adapters.db.postmortems import Postmortems
 from bot.adapters.db.status_pages import StatusPages
@@ -113,6 +114,10 @@ class SqlUnitOfWork:
     @cached_property
     def status_pages(self) -> StatusPages:
         return StatusPages(self.session)
+
+    @cached_property
+    def records(self) -> Timelines:
+        return Timelines(self.session)
 
 
 def units_of_work(sessions: sessionmaker[Session]) -> Callable[[], SqlUnitOfWork]:

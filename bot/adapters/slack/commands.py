@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from bot.adapters.slack import mrkdwn, numbers
 from bot.adapters.slack.mrkdwn import escape, truncate
+from bot.core import durations
 from bot.core.model import Severity
 
 TITLE_LIMIT = 200
@@ -151,6 +153,17 @@ def deploys(verb: Syntax, rest: str) -> Command:
     if len(words) > 1:
         raise UsageError(f"name at most one service: `/incident {verb.example}`")
     return Command(verb.name, words=tuple(name(w) for w in words))
+
+
+def stats(verb: Syntax, rest: str) -> Command:
+    """``stats`` or ``stats 7d``: the period the summary covers (default 30 days)."""
+    try:
+        since = durations.parse(rest or "30d")
+    except durations.DurationError:
+        raise UsageError(f"say how far back, like `/incident {verb.example}`") from None
+    if since > timedelta(days=3660):
+        raise UsageError(f"ten years at most, like `/incident {verb.example}`")
+    return Command(verb.name, text=durations.compact(since))
 
 
 def postmortem(verb: Syntax, rest: str) -> Command:

@@ -326,7 +326,7 @@ class SlackGateway:
         link = self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")
         return str(link) if link else None
 
-    def upload(self, channel: str, content: str, filename: str, title: str) -> None:
+    def upload(self, channel: str, content: str | bytes, filename: str, title: str) -> None:
         self._call(
             "files.upload_v2", channel=channel, content=content, filename=filename, title=title
         )

@@ -11,7 +11,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.slack import access, blocks, commands, failures, modals, mrkdwn, rollback, updates
+from bot.adapters.slack import (
+    access,
+    blocks,
+    commands,
+    failures,
+    modals,
+    mrkdwn,
+    rollback,
+    stats,
+    updates,
+)
 from bot.adapters.slack import status_page as page_words
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.follow_up_handlers import FollowUpHandlers
@@ -19,7 +29,7 @@ from bot.adapters.slack.registry import Anywhere, Submitted
 from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
-from bot.core import deadlines, status_page
+from bot.core import deadlines, durations, status_page
 from bot.core.access import Right
 from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import EventKind, Severity
@@ -32,6 +42,7 @@ from bot.services.declaring import Declaration, Declared, Declaring
 from bot.services.deploys import DeployService
 from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
+from bot.services.insights import Insights
 from bot.services.postmortems import NotUploaded, Postmortems
 from bot.services.read_model import IncidentView
 from bot.services.records import IncidentNotFound, StatusUpdate
@@ -81,6 +92,7 @@ class UseCases:
     templates: Templates
     follow_ups: FollowUps
     status_pages: StatusPages | None = None
+    insights: Insights | None = None
 
 
 class Handlers:
@@ -239,6 +251,13 @@ class Handlers:
 
     def help(self) -> Reply:
         return Reply(blocks.help_text(), "/incident commands")
+
+    def stats(self, command: Command) -> Reply:
+        """The insights summary of the period the command names (``30d``), for the asker."""
+        if self.use.insights is None:
+            return error("Statistics are not set up on this bot.")
+        found = self.use.insights.report(durations.parse(command.text))
+        return Reply(stats.summary(found), stats.headline(found))
 
     def open_incidents(self) -> Reply:
         views = self.service.open_incidents()

@@ -345,6 +345,14 @@ VERBS = Registry(
             Anywhere(lambda h, _who, _command: h.open_incidents()),
         ),
         Verb(
+            "stats",
+            "stats [30d]",
+            "response times and deadlines kept, the last 30 days (or 7d, 90d...), for you",
+            "stats 90d",
+            commands.stats,
+            Anywhere(lambda h, _who, command: h.stats(command)),
+        ),
+        Verb(
             "help",
             "help",
             "this list",

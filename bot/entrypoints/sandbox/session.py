@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.adapters import reports
 from bot.adapters import rollback_hook as outbound
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
@@ -35,6 +36,7 @@ from bot.entrypoints.sandbox.screen import INDENT, PAGERDUTY_KEY, WEBHOOK_KEY, S
 from bot.entrypoints.sandbox.slack_api import Directory, Identity, SlackApiStub
 from bot.entrypoints.sandbox.statuspage_api import StatuspageStub
 from bot.entrypoints.settings import Settings
+from bot.services.insights import Insights
 
 Json = dict[str, Any]
 CLOCK_KEY = "sandbox.clock"
@@ -302,6 +304,8 @@ class Sandbox:
             return self._close_issue(step)
         if isinstance(step, steps.Show):
             return self._show(self._channel_id(step.channel))
+        if isinstance(step, steps.Report):
+            return self._report(step.since)
         if isinstance(step, steps.Simple):
             if step.name == "help":
                 return Outcome([INDENT + line for line in steps.HELP.splitlines()])
@@ -587,6 +591,14 @@ class Sandbox:
         for message in messages:
             lines += self.screen.message(message, channel, ts=str(message["ts"]))
         return Outcome(lines)
+
+    def _report(self, since: timedelta) -> Outcome:
+        """The insights report (``incident-bot report``'s text) of the incidents declared in
+        the ``since`` before the sandbox's clock."""
+        assert self.runtime is not None
+        incidents = self.runtime.service
+        found = Insights(incidents.units, incidents.policies, incidents.clock).report(since)
+        return Outcome([f"{INDENT}{line}".rstrip() for line in reports.text(found).splitlines()])
 
     def _who(self) -> Outcome:
         directory = self.screen.names().directory

@@ -23,6 +23,7 @@ deploy <service> <version>  a deploy of the service finishes now (like the deplo
 dependency <target> down  make a catalog dependency fail its health check (`up` again)
 close acme/checkout#1     someone closes a follow-up's issue on GitHub (its webhook tells the bot)
 show #channel             the channel's last messages
+report [90d]              the numbers of the incidents declared in the last 90 days (or 30d...)
 who                       the people, user groups and channels
 expect <text>             the last step's output contains <text> (`expect no <text>`)
 at 2026-03-14 02:00       set the start time (only before anything has happened)
@@ -95,6 +96,11 @@ class Show:
 
 
 @dataclass(frozen=True)
+class Report:
+    since: timedelta
+
+
+@dataclass(frozen=True)
 class Expect:
     text: str
     absent: bool
@@ -117,6 +123,7 @@ Step = (
     | SetDependency
     | CloseIssue
     | Show
+    | Report
     | Expect
     | Simple
 )
@@ -246,6 +253,18 @@ def _show(rest: str, _tz: tzinfo) -> Show:
     return Show(_go_to(rest, _tz).channel)
 
 
+def _report(rest: str, _tz: tzinfo) -> Report:
+    try:
+        since = durations.parse(rest or "90d")
+    except (durations.DurationError, OverflowError):
+        raise BadInput(
+            f"`report {_cut(rest)}`: type `report`, `report 30d` or `report 1d`"
+        ) from None
+    if since > LONGEST_WAIT * 10:
+        raise BadInput("report on ten years at most, like `report 3650d`")
+    return Report(since)
+
+
 def _expect(rest: str, _tz: tzinfo) -> Expect:
     absent = rest.lower().startswith("no ")
     text = (rest[3:] if absent else rest).strip().strip("\"'")
@@ -277,6 +296,7 @@ _PARSERS: dict[str, Callable[[str, tzinfo], Step]] = {
     "dependency": _dependency,
     "close": _close,
     "show": _show,
+    "report": _report,
     "expect": _expect,
     "help": _simple("help"),
     "who": _simple("who"),

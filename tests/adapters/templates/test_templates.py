@@ -89,6 +89,7 @@ def test_the_post_mortem_draft_is_markdown_with_every_section() -> None:
     ]
     assert headings == [
         "Summary",
+        "Description",
         "Severity history",
         "Impact",
         "Key durations",

@@ -25,6 +25,8 @@ from bot.entrypoints.sandbox import steps
         ("deploy Checkout v42", steps.Deploy("checkout", "v42")),
         ("dependency 127.0.0.1:6379 DOWN", steps.SetDependency("127.0.0.1:6379", False)),
         ("show #incidents", steps.Show("incidents")),
+        ("report", steps.Report(timedelta(days=90))),
+        ("report 7d", steps.Report(timedelta(days=7))),
         ("expect Roll back now", steps.Expect("Roll back now", False)),
         ('expect no "Overdue"', steps.Expect("Overdue", True)),
         ("exit", steps.Simple("quit")),
@@ -69,6 +71,8 @@ def test_the_start_is_read_in_the_sandbox_timezone() -> None:
         ("deploy checkout", "name the service and the version"),
         ("dependency db:5432 sideways", "up or down"),
         ("expect", "say what the output must contain"),
+        ("report last week", "type `report`, `report 30d`"),
+        ("report 99999d", "ten years at most"),
         ("help me", "`help` takes nothing after it"),
     ],
 )

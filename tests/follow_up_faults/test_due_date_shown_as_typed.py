@@ -1,9 +1,4 @@
-"""A follow-up typed as `due 2026-12-15` must be shown to people as due on the 15th.
-
-Run from the root of a worktree of main:
-    python -m pytest -q -p no:cacheprovider --rootdir=. --confcutdir=/work/scratch-r18b \
-        /work/scratch-r18b/test_due_date_shown_as_typed.py
-"""
+"""A follow-up typed as `due 2026-12-15` must be shown to people as due on the 15th."""
 
 from __future__ import annotations
 

@@ -58,6 +58,8 @@ class FollowUp:
     """Closed here and its issue closed in the tracker too: nothing more to ask there."""
     missed: bool = False
     """It was still open when a due date passed (and the date was moved after)."""
+    stale: bool = False
+    """Changed since it was filed: its issue still says what it said before."""
 
     @property
     def is_open(self) -> bool:
@@ -150,6 +152,7 @@ def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
                 missed=follow_up.missed or ("due" in extra and event.at > follow_up.due_at),
                 link=None if follow_up.gone else follow_up.link,  # gone there: filed anew
                 gone=False,
+                stale=follow_up.link is not None and not follow_up.gone,
             )
         case EventKind.FOLLOW_UP_DONE | EventKind.FOLLOW_UP_DROPPED:
             done = event.kind is EventKind.FOLLOW_UP_DONE
@@ -162,7 +165,7 @@ def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
             )
         case EventKind.FOLLOW_UP_LINKED:
             link = TrackerLink(extra.get("tracker", ""), extra.get("key", ""), extra.get("url", ""))
-            return replace(follow_up, link=link, gone=False, closed_there=False)
+            return replace(follow_up, link=link, gone=False, closed_there=False, stale=False)
         case EventKind.FOLLOW_UP_CLOSED_THERE:
             return replace(follow_up, closed_there=True)
     return follow_up
@@ -221,7 +224,10 @@ def follow_up_entry(
         case EventKind.FOLLOW_UP_DROPPED:
             return f"follow-up {number} won't be done: {typed(event.text or '')}"
         case EventKind.FOLLOW_UP_LINKED:
-            return f"follow-up {number} filed as {typed(event.extra.get('key', '?'))}"
+            key = typed(event.extra.get("key", "?"))
+            if event.extra.get("updated") == "1":
+                return f"follow-up {number}'s issue {key} now says what it says"
+            return f"follow-up {number} filed as {key}"
         case EventKind.FOLLOW_UP_REFUSED:
             tracker = event.extra.get("tracker", "the tracker")
             return f"follow-up {number}: {tracker} refused it: {typed(event.text or '')}"

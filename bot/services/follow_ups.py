@@ -266,9 +266,10 @@ class FollowUps:
 
     def _still_owed(self, view: IncidentView) -> bool:
         """Something is owed that asking at the polling pace would leave waiting: a follow-up
-        to file (one added while this sync ran, say) or an issue to close."""
+        to file (one added while this sync ran, say), an issue to close or to bring up to date."""
         return any(
-            self._owes(view, f) and (f.link is None or not f.is_open) for f in view.follow_ups
+            self._owes(view, f) and (f.link is None or not f.is_open or f.stale)
+            for f in view.follow_ups
         )
 
     def _about_the_issue(
@@ -331,6 +332,24 @@ class FollowUps:
             self.incidents.record(view.id, EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
             return
         filed_in = self.trackers[link.tracker]  # where it was filed, not where it would be now
+        if follow_up.is_open and follow_up.stale:
+            marker = f"incident-bot:{view.id}:{follow_up.number}"
+            filed_in.update(link.key, self._new_issue(view, follow_up, marker))
+            extra = {
+                "follow_up": str(follow_up.number),
+                "tracker": link.tracker,
+                "key": link.key,
+                "url": link.url,
+                "updated": "1",
+            }
+            written = (follow_up.what, follow_up.owner, follow_up.due_at)
+
+            def changed_since(now: IncidentView) -> bool | None:
+                again = now.follow_ups[follow_up.number - 1]
+                return True if (again.what, again.owner, again.due_at) != written else None
+
+            event = self.incidents.event(EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
+            self.incidents.record_unless(view.id, event, changed_since)  # else: still stale
         there = filed_in.get(link.key).state
         number = {"follow_up": str(follow_up.number)}
         if not follow_up.is_open:

@@ -74,6 +74,11 @@ class Tracker(Protocol):
         """Open ``issue``; returns it as the tracker keeps it."""
         ...
 
+    def update(self, key: str, issue: NewIssue) -> None:
+        """Make the issue ``key`` say what ``issue`` says (title, body, due date); the marker
+        it was filed with stays."""
+        ...
+
     def get(self, key: str) -> Issue:
         """The issue ``key`` (as ``open`` or ``find`` gave it) as it is now."""
         ...

@@ -73,6 +73,10 @@ class FakeTracker:
         self.issues[key] = (issue, FollowUpState.OPEN)
         return Issue(key, f"https://t/{key}")
 
+    def update(self, key: str, issue: NewIssue) -> None:
+        self._ask("update", key)
+        self.issues[key] = (issue, self.issues[key][1])
+
     def get(self, key: str) -> Issue:
         self._ask("get", key)
         return Issue(key, f"https://t/{key}", self.issues[key][1])

@@ -4,6 +4,7 @@ Slack. The channel hears each change; the person who typed it elsewhere is told 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time
 
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
@@ -75,8 +76,7 @@ class FollowUpHandlers:
         if not isinstance(result, FollowUp):
             return error(refusal(result, view))
         reply = self._tell(who, view, result, said)
-        if move in ("add", "done", "wontdo"):
-            self._file(view.id)
+        self._file(view.id)  # filed, closed, or tried again after a refusal
         return reply
 
     def _file(self, incident_id: int) -> None:
@@ -212,7 +212,10 @@ def _details(follow_up: FollowUp) -> str:
     link = follow_up.link
     filed = f", {mrkdwn.link(link.url, link.key)}" if link else ""
     what = escape(mrkdwn.shortened(follow_up.what, 500))
-    due = mrkdwn.date(follow_up.due_at, "{date_short_pretty}")
+    # Its day in UTC, shown as the date it is everywhere: Slack renders a date token in each
+    # reader's zone, and noon UTC is that same date from UTC-11 to UTC+11.
+    noon = datetime.combine(follow_up.due_at.astimezone(UTC).date(), time(12), tzinfo=UTC)
+    due = mrkdwn.date(noon, "{date_short_pretty}")
     return f"{what} ({mrkdwn.user(follow_up.owner)}, due {due}{filed})"
 
 

@@ -43,19 +43,41 @@ class GitHubIssues:
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
-        text = f"{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
-        body = {"title": issue.title, "body": text, "labels": [LABEL]}
+        body = {**_written(issue), "labels": [LABEL]}
         return _issue(where.place, self._call("POST", f"{self._repo(where.place)}/issues", body))
+
+    def update(self, key: str, issue: NewIssue) -> None:
+        repo, number = _parts(key)
+        self._about_issue(repo, "PATCH", f"/issues/{number}", _written(issue))
 
     def get(self, key: str) -> Issue:
         repo, number = _parts(key)
-        return _issue(repo, self._call("GET", f"{self._repo(repo)}/issues/{number}"))
+        return _issue(repo, self._about_issue(repo, "GET", f"/issues/{number}"))
 
     def close(self, key: str, state: FollowUpState) -> None:
         repo, number = _parts(key)
         reason = "not_planned" if state is FollowUpState.WONT_DO else "completed"
         body = {"state": "closed", "state_reason": reason}
-        self._call("PATCH", f"{self._repo(repo)}/issues/{number}", body)
+        self._about_issue(repo, "PATCH", f"/issues/{number}", body)
+
+    def _about_issue(self, repo: str, method: str, path: str, body: object = None) -> Any:
+        """A call about one issue. GitHub answers 404 both for an issue deleted and for a
+        repository the token cannot see (docs.github.com/rest/using-the-rest-api/
+        troubleshooting-the-rest-api): the repository is asked, so that losing access is a
+        refusal of the bot (403), not every issue gone."""
+        try:
+            return self._call(method, f"{self._repo(repo)}{path}", body)
+        except TrackerUnavailable as refused:
+            if refused.status != 404:
+                raise
+            try:
+                self._call("GET", self._repo(repo))
+            except TrackerUnavailable as hidden:
+                if hidden.status == 404:
+                    why = f"GitHub answered 404 for {repo}: the token cannot see the repository"
+                    raise TrackerUnavailable(why, lasting=True, status=403) from None
+                raise
+            raise
 
     def _repo(self, place: str) -> str:
         owner, _, repo = place.partition("/")
@@ -76,9 +98,23 @@ def _issue(repo: str, item: Any) -> Issue:
         raise TrackerUnavailable("GitHub answered with something that is not an issue")
     state = FollowUpState.OPEN
     if item.get("state") == "closed":
-        planned = item.get("state_reason") != "not_planned"
-        state = FollowUpState.DONE if planned else FollowUpState.WONT_DO
+        state = closed_as(item.get("state_reason"))
     return Issue(f"{repo}#{item['number']}", str(item.get("html_url", "")), state)
+
+
+NOT_DONE = frozenset({"not_planned", "duplicate"})
+"""GitHub's ``state_reason`` values that close an issue without doing it."""
+
+
+def closed_as(reason: object) -> FollowUpState:
+    """How an issue GitHub closed with ``state_reason`` ``reason`` leaves its follow-up."""
+    return FollowUpState.WONT_DO if reason in NOT_DONE else FollowUpState.DONE
+
+
+def _written(issue: NewIssue) -> dict[str, str]:
+    """Its title and body as GitHub keeps them: mentions that ping no one, the marker last."""
+    text = f"{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
+    return {"title": issue.title, "body": text}
 
 
 def _hidden(marker: str) -> str:

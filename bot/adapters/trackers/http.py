@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from bot.services.trackers import TrackerUnavailable
 
+MOVED = frozenset({301, 302, 307, 308})
 LASTING = frozenset({400, 401, 403, 404, 410, 422})
 """Statuses that asking again will not change (bad credentials, no such place, invalid)."""
 
@@ -31,9 +33,12 @@ def call(
     body: object | None = None,
     timeout: float = 10.0,
     tracker: str = "the tracker",
+    redirects: int = 3,
 ) -> Answer:
     """Send one request; the answer for a 2xx, else TrackerUnavailable saying why (the
-    tracker's own message when it gave one)."""
+    tracker's own message when it gave one). A resource moved (GitHub's transferred issue:
+    301, 307 or 308 with a Location) is asked again at its new address, the same request,
+    on the same host only: the credentials never travel elsewhere."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310 - the base URL is ours, from settings
         url,
@@ -46,6 +51,10 @@ def call(
             raw = response.read()
             return Answer(response.status, json.loads(raw) if raw else None)
     except urllib.error.HTTPError as refused:
+        moved = urljoin(url, refused.headers.get("location") or "")
+        if refused.code in MOVED and redirects > 0 and _same_origin(url, moved) and moved != url:
+            refused.close()
+            return call(method, moved, headers, body, timeout, tracker, redirects - 1)
         why = _message(refused.read())
         status = refused.code
         lasting = status in LASTING and not _rate_limited(status, refused.headers, why)
@@ -55,6 +64,11 @@ def call(
     except (urllib.error.URLError, TimeoutError, ConnectionError) as down:
         reason = getattr(down, "reason", down)
         raise TrackerUnavailable(f"{tracker} could not be reached: {reason}") from None
+
+
+def _same_origin(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
 def _rate_limited(status: int, headers: Message, why: str) -> bool:

@@ -4,8 +4,10 @@ Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get
 issue search: JQL). Authentication: basic, an account's email and API token. An issue is
 closed by the first transition into the "done" status category; a follow-up dropped here asks
 for the resolution "Won't Do" with it, and transitions without it when the workflow's screen
-does not take a resolution. An issue in the done category is a follow-up won't do when its
-resolution is one of Jira's not-done ones (Won't Do, Duplicate, Cannot Reproduce, ...)."""
+does not take a resolution; a project whose create screen has no Due date gets its issues
+without one (the description says it). An issue in the done category is a follow-up won't do
+when its resolution is one of Jira's not-done ones (Won't Do, Duplicate, Cannot Reproduce,
+...)."""
 
 from __future__ import annotations
 
@@ -52,10 +54,29 @@ class JiraIssues:
             "labels": [LABEL, _label(issue.marker)],
             "duedate": issue.due,
         }
-        created = self._call("POST", "/rest/api/3/issue", {"fields": fields})
+        created = self._with_due_date("POST", "/rest/api/3/issue", fields)
         if not isinstance(created, dict) or not isinstance(created.get("key"), str):
             raise TrackerUnavailable("Jira answered with something that is not an issue")
         return Issue(created["key"], self._browse(created["key"]))
+
+    def update(self, key: str, issue: NewIssue) -> None:
+        fields = {
+            "summary": issue.title,
+            "description": _document(issue.body),
+            "duedate": issue.due,
+        }
+        self._with_due_date("PUT", f"/rest/api/3/issue/{quote(key)}", fields)
+
+    def _with_due_date(self, method: str, path: str, fields: dict[str, Any]) -> Any:
+        """Create or edit with ``fields``; again without the due date when the project's
+        screen has no Due date (400 on ``duedate``): the description says it."""
+        try:
+            return self._call(method, path, {"fields": fields})
+        except TrackerUnavailable as refused:
+            if refused.status != 400 or "duedate" not in str(refused):
+                raise
+            without = {name: value for name, value in fields.items() if name != "duedate"}
+            return self._call(method, path, {"fields": without})
 
     def get(self, key: str) -> Issue:
         path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution"

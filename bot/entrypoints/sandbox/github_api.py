@@ -32,6 +32,7 @@ class GitHubApiStub(JsonApi):
         self.token = token
         self.repos: dict[str, dict[int, dict[str, Any]]] = {}
         self._numbers = threading.Lock()
+        self.route("GET", REPO, self._repository)
         self.route("POST", REPO + "/issues", self._create)
         self.route("GET", REPO + "/issues", self._list)
         self.route("GET", REPO + r"/issues/(?P<number>\d+)", self._get)
@@ -91,6 +92,11 @@ class GitHubApiStub(JsonApi):
             raise Refused(404, {"message": "Not Found", "documentation_url": DOCS})
         return self.repos[repo]
 
+    def _repository(self, request: Request) -> Answer:
+        self._authorized(request)
+        name = f"{request.params['owner']}/{request.params['repo']}"
+        return Answer(200, {"full_name": name, "has_issues": True})
+
     def _create(self, request: Request) -> Answer:
         issues = self._authorized(request)
         body = request.body if isinstance(request.body, dict) else {}
@@ -144,8 +150,14 @@ class GitHubApiStub(JsonApi):
             raise _invalid("state", "invalid")
         if body.get("state_reason") not in (None, "completed", "not_planned", "reopened"):
             raise _invalid("state_reason", "invalid")
+        if "title" in body and (not isinstance(body["title"], str) or not body["title"]):
+            raise _invalid("title", "invalid")
+        if "body" in body and not isinstance(body["body"], str | None):
+            raise _invalid("body", "invalid")
         issue["state"] = body.get("state", issue["state"])
         issue["state_reason"] = body.get("state_reason", issue["state_reason"])
+        issue["title"] = body.get("title", issue["title"])
+        issue["body"] = body.get("body", issue["body"])
         return Answer(200, issue)
 
 

@@ -12,8 +12,13 @@ default workflow). A deleted issue is 404.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import re
 import threading
+import urllib.error
+import urllib.request
 from typing import Any
 
 from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request
@@ -50,6 +55,7 @@ class JiraApiStub(JsonApi):
         self._keys = threading.Lock()
         self.route("POST", r"/rest/api/3/issue", self._create)
         self.route("GET", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)", self._get)
+        self.route("PUT", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)", self._edit)
         self.route(
             "GET", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/transitions", self._transitions
         )
@@ -65,6 +71,30 @@ class JiraApiStub(JsonApi):
         """Move it to Done with ``resolution``, as a person would in Jira."""
         self.issues[key]["fields"]["status"] = TRANSITIONS[2]["to"]
         self.issues[key]["fields"]["resolution"] = {"name": resolution}
+
+    def resolve_issue(
+        self, key: str, webhook: str | None = None, secret: str = "", resolution: str = "Done"
+    ) -> int:
+        """Resolve it as a person would in Jira; send the ``jira:issue_updated`` webhook to
+        ``webhook`` if given (signed with ``secret``: ``X-Hub-Signature: sha256=<HMAC>``);
+        returns the webhook's HTTP status."""
+        self.resolve(key, resolution)
+        if webhook is None:
+            return 0
+        payload = {"webhookEvent": "jira:issue_updated", "issue": self.issues[key]}
+        body = json.dumps(payload).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            webhook,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "X-Hub-Signature": signature},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as refused:
+            return refused.code
 
     def delete(self, key: str) -> None:
         del self.issues[key]
@@ -132,6 +162,26 @@ class JiraApiStub(JsonApi):
     def _get(self, request: Request) -> Answer:
         issue = self._issue(request)
         return Answer(200, {"id": issue["id"], "key": issue["key"], "fields": issue["fields"]})
+
+    def _edit(self, request: Request) -> Answer:
+        """Edit issue: ``fields`` it may set (summary, description as a document, duedate)."""
+        issue = self._issue(request)
+        raw = request.body.get("fields") if isinstance(request.body, dict) else None
+        fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        errors: dict[str, str] = {}
+        for name in fields:
+            if name not in ("summary", "description", "duedate", "labels"):
+                errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen."
+        if "summary" in fields and (
+            not isinstance(fields["summary"], str) or not 0 < len(fields["summary"]) <= 255
+        ):
+            errors["summary"] = "Summary must be less than 255 characters."
+        if "description" in fields and not _document(fields["description"]):
+            errors["description"] = "Operation value must be an Atlassian Document"
+        if errors:
+            raise Refused(400, {"errorMessages": [], "errors": errors})
+        issue["fields"].update(fields)
+        return Answer(204)
 
     def _transitions(self, request: Request) -> Answer:
         self._issue(request)

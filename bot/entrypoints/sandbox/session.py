@@ -302,6 +302,8 @@ class Sandbox:
             return self._set_dependency(step)
         if isinstance(step, steps.CloseIssue):
             return self._close_issue(step)
+        if isinstance(step, steps.ResolveJiraIssue):
+            return self._resolve_jira_issue(step)
         if isinstance(step, steps.Show):
             return self._show(self._channel_id(step.channel))
         if isinstance(step, steps.Report):
@@ -554,6 +556,18 @@ class Sandbox:
         head = (
             f"{INDENT}github · {step.repo}#{step.number} closed on github.com (webhook: {status})"
         )
+        return Outcome([head if status < 300 else f"{INDENT}! {head}", *self._settle()])
+
+    def _resolve_jira_issue(self, step: steps.ResolveJiraIssue) -> Outcome:
+        """Someone resolves the issue in Jira; Jira tells the bot through its webhook."""
+        assert self.server is not None
+        if step.key not in self.jira.issues:
+            filed = ", ".join(self.jira.issues) or "none"
+            raise steps.BadInput(f"there is no issue {step.key}; filed so far: {filed}")
+        hook = f"{self.server.url}/webhooks/jira"
+        status = self.jira.resolve_issue(step.key, hook, self.tracker_secret)
+        self.jira_mark = len(self.jira.calls)
+        head = f"{INDENT}jira · {step.key} resolved in Jira (webhook: {status})"
         return Outcome([head if status < 300 else f"{INDENT}! {head}", *self._settle()])
 
     def _set_dependency(self, step: steps.SetDependency) -> Outcome:

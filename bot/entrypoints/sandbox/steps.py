@@ -22,6 +22,7 @@ wait until 03:30          move time to a clock time (or `wait until 2026-03-14 0
 deploy <service> <version>  a deploy of the service finishes now (like the deploy webhook)
 dependency <target> down  make a catalog dependency fail its health check (`up` again)
 close acme/checkout#1     someone closes a follow-up's issue on GitHub (its webhook tells the bot)
+close PAY-1               someone resolves a follow-up's issue in Jira (its webhook tells the bot)
 show #channel             the channel's last messages
 report [90d]              the numbers of the incidents declared in the last 90 days (or 30d...)
 who                       the people, user groups and channels
@@ -91,6 +92,11 @@ class CloseIssue:
 
 
 @dataclass(frozen=True)
+class ResolveJiraIssue:
+    key: str
+
+
+@dataclass(frozen=True)
 class Show:
     channel: str
 
@@ -122,6 +128,7 @@ Step = (
     | Deploy
     | SetDependency
     | CloseIssue
+    | ResolveJiraIssue
     | Show
     | Report
     | Expect
@@ -242,11 +249,13 @@ def _dependency(rest: str, _tz: tzinfo) -> SetDependency:
     return SetDependency(words[0], words[1].lower() == "up")
 
 
-def _close(rest: str, _tz: tzinfo) -> CloseIssue:
+def _close(rest: str, _tz: tzinfo) -> CloseIssue | ResolveJiraIssue:
     match = re.fullmatch(r"([\w.-]+/[\w.-]+)#(\d{1,6})", rest.strip())
-    if match is None:
-        raise BadInput("name the issue: `close acme/checkout#1`")
-    return CloseIssue(match.group(1), int(match.group(2)))
+    if match is not None:
+        return CloseIssue(match.group(1), int(match.group(2)))
+    if re.fullmatch(r"[A-Z][A-Z0-9_]*-\d{1,6}", rest.strip()):
+        return ResolveJiraIssue(rest.strip())
+    raise BadInput("name the issue: `close acme/checkout#1` (GitHub) or `close PAY-1` (Jira)")
 
 
 def _show(rest: str, _tz: tzinfo) -> Show:

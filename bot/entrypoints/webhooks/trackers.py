@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.adapters import signing
+from bot.adapters.trackers.github import closed_as
 from bot.adapters.trackers.jira import state_of
 from bot.core.follow_ups import FollowUpState
 from bot.services.follow_ups import FollowUps
@@ -77,8 +78,7 @@ def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> Closed | Non
         return None
     incident, number = markers[-1]
     key = f"{repo.get('full_name')}#{issue['number']}"
-    planned = issue.get("state_reason") != "not_planned"
-    state = FollowUpState.DONE if planned else FollowUpState.WONT_DO
+    state = closed_as(issue.get("state_reason"))
     return key, int(incident), int(number), state
 
 

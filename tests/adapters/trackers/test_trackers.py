@@ -193,3 +193,25 @@ def test_a_jira_issue_dropped_here_is_closed_as_wont_do_where_the_screen_allows(
     fields = jira.issues[opened.key]["fields"]
     assert fields["status"]["statusCategory"]["key"] == "done"
     assert fields["resolution"] == {"name": "Won't Do" if on_screen else "Done"}
+
+
+@pytest.mark.parametrize("tracker", ["github", "jira"])
+def test_an_issue_is_brought_up_to_date_keeping_its_marker(
+    github: GitHubApiStub, jira: JiraApiStub, tracker: str
+) -> None:
+    issues: Tracker = github_issues(github) if tracker == "github" else jira_issues(jira)
+    where = GITHUB if tracker == "github" else JIRA
+    opened = issues.open(where, NEW)
+    now = NewIssue(
+        "add retries, twice", "Follow-up 1 of incident 7.\n\nOwner: bob", NEW.marker, "2027-01-05"
+    )
+
+    issues.update(opened.key, now)
+
+    assert issues.find(where, NEW.marker) == opened
+    if tracker == "github":
+        [kept] = github.issues("acme/checkout")
+        assert kept["title"] == "add retries, twice" and "Owner: bob" in kept["body"]
+    else:
+        fields = jira.issues[opened.key]["fields"]
+        assert (fields["summary"], fields["duedate"]) == ("add retries, twice", "2027-01-05")

@@ -64,14 +64,17 @@ _AFFECTED = re.compile(r"([\d.]+)% of traffic|([\d,]+) users?")
 
 def _extent(affected: str) -> tuple[int, float]:
     """How bad a status update's ``affected`` (``5% of traffic``, ``1,200 users``) is, to
-    compare: a share of traffic outranks a count of users (it is said when the whole is
-    hit), then the larger number; text in neither form ranks last."""
+    compare: none affected (``0%``, ``0 users``, the recovery's word) ranks below any harm;
+    then a share of traffic outranks a count of users (it is said when the whole is hit),
+    then the larger number; text in neither form ranks last."""
     match = _AFFECTED.fullmatch(affected.strip())
     if match is None:
         return (0, 0.0)
     if match.group(1) is not None:
-        return (2, float(match.group(1)))
-    return (1, float(match.group(2).replace(",", "")))
+        share = float(match.group(1))
+        return (3, share) if share > 0 else (1, 0.0)
+    users = float(match.group(2).replace(",", ""))
+    return (2, users) if users > 0 else (1, 0.0)
 
 
 def worst(updates: Sequence[StatusUpdate]) -> StatusUpdate | None:

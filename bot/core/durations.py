@@ -19,8 +19,13 @@ class DurationError(ValueError):
         self.text = text
 
 
+LONGEST = timedelta(days=100 * 366)
+"""No duration the protocol or a report means is longer (and ``99999999999d`` overflows)."""
+
+
 def parse(text: str) -> timedelta:
-    """Parse ``text`` into a positive timedelta; raise DurationError for anything else."""
+    """Parse ``text`` into a positive timedelta of at most ``LONGEST``; raise DurationError
+    for anything else."""
     if not isinstance(text, str):
         raise DurationError(text)
     match = _PATTERN.fullmatch(text.strip())
@@ -31,7 +36,7 @@ def parse(text: str) -> timedelta:
         for amount, unit in zip(match.groups(), _UNITS, strict=True)
         if amount is not None
     )
-    if seconds <= 0:
+    if seconds <= 0 or seconds > LONGEST.total_seconds():
         raise DurationError(text)
     return timedelta(seconds=seconds)
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+TEN_YEARS = timedelta(days=3660)
+"""The longest period a report covers."""
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -317,6 +321,8 @@ def report(
         back = durations.parse(since)
     except durations.DurationError as wrong:
         raise click.BadParameter(str(wrong), param_hint="--since") from None
+    if back > TEN_YEARS:
+        raise click.BadParameter("ten years at most, like 3650d", param_hint="--since")
     chosen = [Severity(s.lower()) for s in severities]
     settings = config.load()
     policies = loader.load(settings.playbooks_dir).policies

@@ -17,7 +17,7 @@ from bot.core import digest
 from bot.core.digest import WEEK, WEEKS_BEFORE, Schedule
 from bot.core.insights import Report
 from bot.core.timers import BOT_WIDE, Purpose
-from bot.services.chat import Chat, Message
+from bot.services.chat import Chat, ChatFailure, Message
 from bot.services.insights import Insights
 from bot.services.ports import Conflict, UnitsOfWork
 
@@ -69,7 +69,8 @@ class Digests:
 
     def send(self, timer_key: str) -> bool:
         """Send the digest the timer ``timer_key`` stands for, then arm the next one; True
-        when done (a key that names no digest is done already). ChatFailure: try again."""
+        when done (a key that names no digest is done already). ChatFailure when its message
+        could not be posted: try again (a chart Slack refuses is only logged)."""
         due = digest.due_of(timer_key)
         if due is None:
             return True
@@ -83,9 +84,14 @@ class Digests:
             with self.units() as uow:
                 uow.facts.put(posted, self.clock().isoformat(), self.clock())
                 uow.commit()
+        self.arm(due)  # next week's comes whatever becomes of this week's chart
         span = self.insights.report((WEEKS_BEFORE + 1) * WEEK, until=due)
         image, title = self.wording.chart(span)
-        self.chat.upload(self.channel, image, f"incident-digest-{due:%Y-%m-%d}.png", title)
-        self.arm(due)
+        try:
+            self.chat.upload(self.channel, image, f"incident-digest-{due:%Y-%m-%d}.png", title)
+        except ChatFailure as refused:  # the numbers were posted; the chart is not worth a loop
+            log.warning(
+                "the digest's chart was not uploaded: %s", refused, extra={"timer": timer_key}
+            )
         log.info("weekly digest sent", extra={"timer": timer_key})
         return True

@@ -15,6 +15,7 @@ from bot.adapters.db.tables import TimerRow
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.adapters.slack.digest import SlackDigestWording
 from bot.core.digest import Schedule
+from bot.core.insights import Report
 from bot.core.timers import BOT_WIDE, Purpose
 from bot.services.digest import Digests
 from bot.services.insights import Insights
@@ -88,18 +89,40 @@ def test_a_send_that_stopped_after_posting_does_not_post_again(
     units = units_of_work(sessions)
     clock = Clock(DUE)
     chat = FakeChat()
-    chat.fail("upload")
+    crashes = [RuntimeError("the process died while drawing the chart")]
+
+    class DiesOnce(SlackDigestWording):
+        def chart(self, span: Report) -> tuple[bytes, str]:
+            if crashes:
+                raise crashes.pop()
+            return super().chart(span)
+
     digests = Digests(
-        units, Insights(units, SHIPPED, clock), chat, SlackDigestWording(), SCHEDULE, "C0D", clock
+        units, Insights(units, SHIPPED, clock), chat, DiesOnce(), SCHEDULE, "C0D", clock
     )
     key = "digest@2026-03-16T09:00:00+00:00"
 
-    with pytest.raises(Exception, match="upload"):
+    with pytest.raises(RuntimeError, match="died"):
         digests.send(key)
     assert digests.send(key) is True
 
     assert len(chat.posted) == 1
-    assert [c[0] for c in chat.calls].count("upload") == 2
+    assert [c[0] for c in chat.calls].count("upload") == 1
+
+
+def test_a_chart_slack_refuses_is_logged_and_the_digest_done(
+    sessions: sessionmaker[Session],
+) -> None:
+    units = units_of_work(sessions)
+    clock = Clock(DUE)
+    chat = FakeChat()
+    chat.fail("upload")
+    digests = Digests(
+        units, Insights(units, SHIPPED, clock), chat, SlackDigestWording(), SCHEDULE, "C0D", clock
+    )
+
+    assert digests.send("digest@2026-03-16T09:00:00+00:00") is True
+    assert len(chat.posted) == 1
 
 
 def test_the_message_lists_the_weeks_incidents_within_slacks_limits() -> None:

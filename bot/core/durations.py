@@ -19,8 +19,9 @@ class DurationError(ValueError):
         self.text = text
 
 
-LONGEST = timedelta(days=100 * 366)
-"""No duration the protocol or a report means is longer (and ``99999999999d`` overflows)."""
+LONGEST = timedelta(days=999_999_999)
+"""The longest duration Python can hold (``99999999999d`` would overflow); each use bounds it
+far tighter and says so."""
 
 
 def parse(text: str) -> timedelta:

@@ -645,7 +645,21 @@ def _one_line(error: Exception) -> str | None:
         return f"incident-bot: configuration error: {error}"
     if isinstance(error, deploy_payloads.MalformedDeploy):
         return f"incident-bot: {error}"
-    return _database_problem(error) or _file_problem(error) or _listening_problem(error)
+    return (
+        _playbooks_problem(error)
+        or _database_problem(error)
+        or _file_problem(error)
+        or _listening_problem(error)
+    )
+
+
+def _playbooks_problem(error: Exception) -> str | None:
+    from bot.playbooks.loader import InvalidPlaybooks
+
+    if isinstance(error, InvalidPlaybooks):
+        first = " ".join(str(error).split())[:300]
+        return f"incident-bot: the playbooks cannot be used ({first}): check PLAYBOOKS_DIR"
+    return None
 
 
 def _database_problem(error: Exception) -> str | None:
@@ -657,11 +671,18 @@ def _database_problem(error: Exception) -> str | None:
 
     from bot.adapters.db import schema
     from bot.entrypoints import logs
+    from bot.services.ports import StorageUnavailable
 
     if isinstance(error, schema.SchemaAhead):
         return f"incident-bot: refusing to start: {error}"
     if isinstance(error, schema.NotThisRevision):
         return f"incident-bot: {error}"
+    if isinstance(error, StorageUnavailable):
+        reason = logs.Redactor()(" ".join(str(error).split()))[:300]
+        return (
+            f"incident-bot: cannot reach the database ({reason}): check DATABASE_URL and that "
+            "the database is up"
+        )
     if not isinstance(error, SQLAlchemyError):
         return None
     cause = getattr(error, "orig", None) or error

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,11 +80,15 @@ def parsed(body: bytes, content_type: str) -> Any:
     return form
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _without_nul(value: Any) -> Any:
-    """``value`` with every NUL character taken out of its strings: no text people type holds
-    one, and the record (PostgreSQL) cannot keep it."""
+    """``value`` with every NUL character taken out of its strings and every lone surrogate
+    (half an emoji, which JSON may carry as ``\\ud83d``) made U+FFFD: no text people type
+    holds one, and neither the record nor Slack can keep them (UnicodeEncodeError)."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
     if isinstance(value, dict):
         return {_without_nul(k): _without_nul(v) for k, v in value.items()}
     if isinstance(value, list):

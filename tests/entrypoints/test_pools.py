@@ -134,3 +134,29 @@ def test_closing_drains_the_work_before_the_last_checkpoint() -> None:
     )
     assert Runtime.close(fake) == {}  # type: ignore[arg-type]
     assert said == ["work done", "last checkpoint", "disposed"]
+
+
+def test_a_timer_tick_still_firing_at_the_bound_is_reported_so_the_process_exits() -> None:
+    tracker = WorkTracker()
+
+    class Stuck:  # a tick whose firings wait on a slow Slack past the drain bound
+        running = True
+
+        def stop(self, timeout: float) -> None:
+            return None
+
+    said: list[str] = []
+    fake = SimpleNamespace(
+        settings=SimpleNamespace(shutdown_drain_seconds=0.0),
+        ticker=Stuck(),
+        checkpoints=None,
+        workers=tracker.pool(1, "lazy"),
+        followups=tracker.pool(1, "follow-up"),
+        work=tracker,
+        engine=SimpleNamespace(dispose=lambda: said.append("disposed")),
+    )
+
+    left = Runtime.close(fake)  # type: ignore[arg-type]
+
+    assert left == {"timer tick": 1}  # serve exits at once rather than join its threads
+    assert said == ["disposed"]

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 TRACKER_KEY = timers.TRACKER_KEY
 TRACKER_GRACE = timers.TRACKER_GRACE
-TRACKER_RETRY = timedelta(seconds=30)
-TRACKER_RETRY_MOST = timedelta(minutes=15)
 SYNC_KEY = "follow-ups syncing"
 SYNC_LEASE = timedelta(minutes=5)
 """How long one sync may hold an incident's follow-ups before another may take over (its holder

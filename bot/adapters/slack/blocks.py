@@ -64,7 +64,8 @@ def _dicts(blocks: Iterable[Block]) -> Blocks:
     return [block.to_dict() for block in blocks]
 
 
-def _section(text: str) -> SectionBlock:
+def section(text: str) -> SectionBlock:
+    """A mrkdwn section of ``text``, shortened to Slack's limit."""
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
 
 
@@ -191,12 +192,12 @@ def card(view: IncidentView, playbook: Playbook) -> Blocks:
     return _dicts(
         [
             HeaderBlock(text=title),
-            _section(f"*{escape(incident.title)}*\n{escape(playbook.meaning)}"),
+            section(f"*{escape(incident.title)}*\n{escape(playbook.meaning)}"),
             SectionBlock(fields=_fields(view)),
             DividerBlock(),
-            _section(_deadlines(view)),
-            *([_section(not_told)] if (not_told := _not_told(view)) else []),
-            _section(_first_actions(playbook)),
+            section(_deadlines(view)),
+            *([section(not_told)] if (not_told := _not_told(view)) else []),
+            section(_first_actions(playbook)),
             _buttons(view),
             ContextBlock(
                 elements=[
@@ -219,14 +220,14 @@ def notice(text: str, emoji: str = ":information_source:") -> Blocks:
     then shortened, and a line says so); ``text`` must already be escaped mrkdwn."""
     said = mrkdwn.pieces(f"{emoji} {text}" if emoji else text, SECTION_LIMIT)
     if len(said) <= NOTICE_SECTIONS:
-        return _dicts(_section(piece) for piece in said)
+        return _dicts(section(piece) for piece in said)
     kept = said[:NOTICE_SECTIONS]
     kept[-1] = truncate(kept[-1] + " …", SECTION_LIMIT)
     shortened = (
         f"_Shortened here: the whole text ({len(text):,} characters) is kept in the "
         "incident's record._"
     )
-    return [*_dicts(_section(piece) for piece in kept), *context(shortened)]
+    return [*_dicts(section(piece) for piece in kept), *context(shortened)]
 
 
 def error(text: str) -> Blocks:
@@ -246,8 +247,8 @@ def help_text() -> Blocks:
 
     return _dicts(
         [
-            _section("*Anywhere*\n" + lines(Scope.ANYWHERE)),
-            _section(
+            section("*Anywhere*\n" + lines(Scope.ANYWHERE)),
+            section(
                 "*On one incident: in its channel, or anywhere with its number first* "
                 "(`/incident 12 resolve`, `/incident #12 ack`; `/incident 12` alone shows "
                 "it; `/incident list` has the numbers)\n" + lines(Scope.INCIDENT)
@@ -261,8 +262,8 @@ def incident_list(views: Sequence[IncidentView], now: datetime, shown: int = 40)
         return notice("No open incidents.", ":large_green_circle:")
     rows = [_list_row(view, now) for view in views[:shown]]
     if len(views) > shown:
-        rows.append(_section(f"_and {len(views) - shown} more_"))
-    return _dicts([_section(f"*{len(views)} open incident(s)*"), *rows])
+        rows.append(section(f"_and {len(views) - shown} more_"))
+    return _dicts([section(f"*{len(views)} open incident(s)*"), *rows])
 
 
 def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
@@ -271,7 +272,7 @@ def _list_row(view: IncidentView, now: datetime) -> SectionBlock:
     commander = mrkdwn.user(incident.commander) if incident.commander else "no commander"
     age = durations.humanize(now - incident.declared_at)
     following = _following(view)
-    return _section(
+    return section(
         f"{SEVERITY_EMOJI[incident.severity]} *{incident.severity.label}* · *#{view.id}* · "
         f"{where} · "
         f"{escape(truncate(incident.title, 150))}\n{age} old · {commander} · {following}"
@@ -294,7 +295,7 @@ def severity_confirmation(view: IncidentView, severity: Severity) -> Blocks:
     current = view.severity
     return _dicts(
         [
-            _section(
+            section(
                 f"Change {headline(view)} from {current.label} to *{severity.label}*? "
                 f"Pending deadlines are replaced by the {severity.label} playbook's, counted "
                 "from now; met and missed ones keep their record."
@@ -373,11 +374,11 @@ def timeline(view: IncidentView) -> Blocks:
             chunks[-1] += "\n" + line
         else:
             chunks.append(line)
-    head = [_section(f"*Timeline of {headline(view)}*")]
+    head = [section(f"*Timeline of {headline(view)}*")]
     if len(chunks) > MESSAGE_BLOCK_LIMIT - 1:
         chunks = chunks[-(MESSAGE_BLOCK_LIMIT - 2) :]
-        head.append(_section("_earlier entries omitted_"))
-    return _dicts([*head, *(_section(chunk) for chunk in chunks)])
+        head.append(section("_earlier entries omitted_"))
+    return _dicts([*head, *(section(chunk) for chunk in chunks)])
 
 
 def deploy_list(deploys: Sequence[Deploy], now: datetime, service: str | None) -> Blocks:
@@ -392,4 +393,4 @@ def deploy_list(deploys: Sequence[Deploy], now: datetime, service: str | None) -
         lines.append(
             f"• `{escape(deploy.service)}` {escape(deploy.version)}{commit}{by}, {age} ago"
         )
-    return _dicts([_section(f"*Recent deploys{scope}, newest first*\n" + "\n".join(lines))])
+    return _dicts([section(f"*Recent deploys{scope}, newest first*\n" + "\n".join(lines))])

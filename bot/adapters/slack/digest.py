@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.adapters import reports
-from bot.adapters.slack.blocks import FIELD_LIMIT, SECTION_LIMIT, SEVERITY_EMOJI
+from bot.adapters.slack.blocks import FIELD_LIMIT, SEVERITY_EMOJI, section
 from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.core.digest import WEEKS_BEFORE
 from bot.core.insights import Metric, Report, Summary, Tally
@@ -22,10 +22,6 @@ from bot.services.chat import Message
 
 LISTED = 15
 """The week's incidents listed at most (the rest counted)."""
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
 
 
 def _all_deadlines(summary: Summary) -> Tally:
@@ -75,13 +71,13 @@ class SlackDigestWording:
         scope = week.scope
         blocks: list[Block] = [
             HeaderBlock(text="Weekly incident digest"),
-            _section(
+            section(
                 f"*{reports.counted(now)}* incident(s) from {scope.since:%b %d %H:%M} to "
                 f"{scope.until:%b %d %H:%M} UTC; {average:.1f} a week in the "
                 f"{WEEKS_BEFORE} weeks before."
             ),
             SectionBlock(fields=fields),
-            _section(_incidents(week)),
+            section(_incidents(week)),
             ContextBlock(
                 elements=[
                     MarkdownTextObject(

@@ -17,16 +17,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.adapters import reports
-from bot.adapters.slack.blocks import FIELD_LIMIT, SECTION_LIMIT, Blocks
+from bot.adapters.slack.blocks import FIELD_LIMIT, Blocks, section
 from bot.adapters.slack.mrkdwn import inert, truncate
 from bot.core import durations
 from bot.core.insights import Metric, Report
 
 SERVICES_SHOWN = 10
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
 
 
 def _metric(report: Report, metric: Metric) -> MarkdownTextObject:
@@ -65,11 +61,11 @@ def summary(report: Report) -> Blocks:
     rollbacks = overall.rollbacks
     parts: Iterable[Block] = [
         HeaderBlock(text=f"Incidents, the last {days}"[:150]),
-        _section(f"*{reports.counted(overall)}* incident(s) declared."),
+        section(f"*{reports.counted(overall)}* incident(s) declared."),
         SectionBlock(fields=[_metric(report, m) for m in Metric]),
-        _section(_deadlines(report)),
-        _section(f"*Rollback advice*: taken {rollbacks.taken}, set aside {rollbacks.set_aside}"),
-        _section(_services(report)),
+        section(_deadlines(report)),
+        section(f"*Rollback advice*: taken {rollbacks.taken}, set aside {rollbacks.set_aside}"),
+        section(_services(report)),
         ContextBlock(
             elements=[
                 MarkdownTextObject(

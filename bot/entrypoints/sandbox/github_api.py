@@ -10,15 +10,10 @@ an issue is closed, signed with ``X-Hub-Signature-256``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import threading
-import urllib.error
-import urllib.request
 from typing import Any
 
-from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request
+from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request, deliver_webhook
 
 REPO = r"/repos/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)"
 DOCS = "https://docs.github.com/rest/issues/issues"
@@ -63,23 +58,9 @@ class GitHubApiStub(JsonApi):
         if webhook is None:
             return 0
         payload = {"action": "closed", "issue": issue, "repository": {"full_name": repo}}
-        body = json.dumps(payload).encode()
-        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        request = urllib.request.Request(
-            webhook,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "issues",
-                "X-Hub-Signature-256": signature,
-            },
+        return deliver_webhook(
+            webhook, payload, secret, "X-Hub-Signature-256", **{"X-GitHub-Event": "issues"}
         )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as refused:
-            return refused.code
 
     def _authorized(self, request: Request) -> dict[int, dict[str, Any]]:
         if not request.headers.get("user-agent"):

@@ -12,16 +12,11 @@ default workflow). A deleted issue is 404.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import json
 import re
 import threading
-import urllib.error
-import urllib.request
 from typing import Any
 
-from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request
+from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request, deliver_webhook
 
 TRANSITIONS = [
     {"id": "11", "name": "To Do", "to": {"name": "To Do", "statusCategory": {"key": "new"}}},
@@ -82,19 +77,7 @@ class JiraApiStub(JsonApi):
         if webhook is None:
             return 0
         payload = {"webhookEvent": "jira:issue_updated", "issue": self.issues[key]}
-        body = json.dumps(payload).encode()
-        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        request = urllib.request.Request(
-            webhook,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "X-Hub-Signature": signature},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as refused:
-            return refused.code
+        return deliver_webhook(webhook, payload, secret, "X-Hub-Signature")
 
     def delete(self, key: str) -> None:
         del self.issues[key]

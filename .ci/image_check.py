@@ -32,6 +32,11 @@ def docker(*words: str, check: bool = True, env: dict[str, str] | None = None) -
     return done.stdout
 
 
+def docker_logs(name: str) -> str:
+    logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True, check=False)
+    return logs.stdout + logs.stderr
+
+
 def status(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -100,17 +105,28 @@ def main(image: str) -> None:
             command(url, stub, signing_secret, "sev2 checkout is slow", "C0GENERAL", "declare")
             [created] = stub.wait_for("conversations.create", timeout=30)
             channel = str(created.response["channel"]["id"])
+            # The channel is the incident's once the bot has stored it, a moment after Slack
+            # made it; the announcement is posted after that, so a command typed there then
+            # finds its incident (sent at once, it could race the store on a slow machine).
+            stub.wait_for(
+                "chat.postMessage",
+                timeout=30,
+                predicate=lambda call: call.params.get("channel") == "C0ANNOUNCE",
+            )
             command(url, stub, signing_secret, "postmortem", channel, "postmortem")
-            stub.wait_for("files.completeUploadExternal", timeout=30)
-            told = json.dumps(stub.wait_for_response("postmortem", timeout=30))
+            try:
+                stub.wait_for("files.completeUploadExternal", timeout=60)
+                told = json.dumps(stub.wait_for_response("postmortem", timeout=30))
+            except AssertionError:
+                # What the bot answered and logged says why; the stub's message alone does not.
+                print(f"image: answers to /incident postmortem: {stub.responses('postmortem')}")
+                print(docker_logs(name)[-4000:])
+                raise
             if "kept with the incident" not in told:
                 raise SystemExit(f"image: the post-mortem answer was {told[:300]}")
             docker("stop", "--time", "30", name)
             code = docker("inspect", "-f", "{{.State.ExitCode}}", name).strip()
-            logs = subprocess.run(
-                ["docker", "logs", name], capture_output=True, text=True, check=False
-            )
-            log = logs.stdout + logs.stderr
+            log = docker_logs(name)
             if code != "0" or '"message": "stopping"' not in log:
                 raise SystemExit(f"image: no clean stop on SIGTERM (exit {code}): {log[-500:]}")
         finally:

@@ -315,7 +315,7 @@ def report(
     from bot.core.model import Severity
     from bot.entrypoints import settings as config
     from bot.playbooks import loader
-    from bot.services.insights import Insights
+    from bot.services.insights import Insights, collector_paused
 
     try:
         back = durations.parse(since)
@@ -327,21 +327,21 @@ def report(
     settings = config.load()
     policies = loader.load(settings.playbooks_dir).policies
     engine = engines.connect(settings.database_url)
-    try:
-        units = units_of_work(engines.sessions(engine))
-        found = Insights(units, policies, lambda: datetime.now(UTC)).report(
-            back, chosen, services, Grouping(period)
-        )
-    finally:
-        engine.dispose()
-    if form == "html":
-        from bot.adapters import report_html
+    with collector_paused():
+        try:
+            units = units_of_work(engines.sessions(engine))
+            found = Insights(units, policies, lambda: datetime.now(UTC)).report(
+                back, chosen, services, Grouping(period)
+            )
+        finally:
+            engine.dispose()
+        if form == "html":
+            from bot.adapters import report_html
 
-        document = report_html.html(found)
-    else:
-        document = {"text": reports.text, "csv": reports.csv_text, "json": reports.json_text}[form](
-            found
-        )
+            document = report_html.html(found)
+        else:
+            writer = {"text": reports.text, "csv": reports.csv_text, "json": reports.json_text}
+            document = writer[form](found)
     if output is None:
         sys.stdout.write(document)
     else:

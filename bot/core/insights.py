@@ -158,7 +158,8 @@ def stats(values: Sequence[timedelta]) -> Stats:
 @dataclass(frozen=True)
 class Tally:
     """Deadlines of one kind and severity: met on time, missed (late, never met, or replaced
-    after they fell due) and still pending. Those replaced before they fell due (a severity
+    after they fell due) and still pending; a follow-up counts once, however often its due
+    date moved. Those replaced before they fell due (a severity
     change, the resolution, a follow-up dropped or moved) are not counted."""
 
     met: int = 0
@@ -181,7 +182,20 @@ Outcome = tuple[DeadlineKind, Severity, DeadlineStatus]
 
 
 def _outcomes(record: Record) -> tuple[Outcome, ...]:
-    return tuple((d.kind, d.severity, d.status) for d in record.deadlines if d.status in _COUNTED)
+    """Each deadline's counted outcome; a follow-up's once, however often its due date moved:
+    missed if it was still open when any of its due dates passed (as its post-mortem draft
+    says, ``FollowUp.missed``), else as its last due date stands."""
+    outcomes: list[Outcome] = []
+    follow_ups: dict[int, Outcome] = {}
+    for d in record.deadlines:
+        if d.kind is DeadlineKind.FOLLOW_UP and d.follow_up is not None:
+            earlier = follow_ups.get(d.follow_up)
+            if earlier is None or earlier[2] is not DeadlineStatus.MISSED:
+                follow_ups[d.follow_up] = (d.kind, d.severity, d.status)
+        elif d.status in _COUNTED:
+            outcomes.append((d.kind, d.severity, d.status))
+    outcomes += [o for o in follow_ups.values() if o[2] in _COUNTED]
+    return tuple(outcomes)
 
 
 def _tallies(outcomes: Iterable[Outcome]) -> dict[tuple[DeadlineKind, Severity], Tally]:

@@ -1,9 +1,10 @@
 """The weekly digest: the week's incidents and numbers against the weeks before, and one
 chart, posted once to the channel the settings name, by a bot-wide durable timer.
 
-Once across replicas: each week's send is one timer (keyed by its due time, unique among the
-bot's own), claimed by one replica at a time; a send that stopped after posting does not post
-again (a fact notes the post), only uploads the chart it owes.
+Once across replicas: each week's send is one timer (keyed by its week, unique among the bot's
+own), claimed by one replica at a time; a send that stopped after posting does not post again
+(a fact notes the post), only uploads the chart it owes, and a week sent is not sent again
+whatever the schedule becomes (a fact notes that too).
 """
 
 from __future__ import annotations
@@ -56,33 +57,55 @@ class Digests:
         self.clock = clock
 
     def arm(self, after: datetime | None = None) -> datetime:
-        """Arm the first send after ``after`` (default: now); returns when it is due. Arming
-        it again, here or on another replica, changes nothing."""
-        due = self.schedule.next_after(after or self.clock())
+        """Arm the first send after ``after`` (default: now) of a week not sent yet; returns
+        when it is due. Arming it again, here or on another replica, changes nothing; with
+        the schedule changed, it moves that week's send to the new time."""
+        return self._arm(self.schedule.next_after(after or self.clock()))
+
+    def _arm(self, due: datetime) -> datetime:
         try:
             with self.units() as uow:
-                uow.timers.arm(BOT_WIDE, digest.key(due), Purpose.DIGEST, due)
+                while uow.facts.get(_sent(self._key(due))) is not None:
+                    due = self.schedule.next_after(due)  # moved within a week already sent
+                uow.timers.arm(BOT_WIDE, self._key(due), Purpose.DIGEST, due, move=True)
                 uow.commit()
         except Conflict:
             pass  # another replica armed it at the same moment
         return due
 
     def send(self, timer_key: str) -> bool:
-        """Send the digest the timer ``timer_key`` stands for, then arm the next one; True
-        when done (a key that names no digest is done already). ChatFailure when its message
-        could not be posted: try again (a chart Slack refuses is only logged)."""
-        due = digest.due_of(timer_key)
-        if due is None:
+        """Send the digest of the week the timer ``timer_key`` names, then arm the next one;
+        True when done (a key that names no digest, a week sent already, or one a later
+        week's send is due after, as when the bot was down for weeks, is done).
+        ChatFailure when its message could not be posted: try again (a chart Slack refuses is
+        only logged)."""
+        week = digest.week_of_key(timer_key)
+        if week is None:
             return True
-        week = self.insights.report(WEEK, until=due)
-        before = self.insights.report(WEEKS_BEFORE * WEEK, until=due - WEEK)
-        posted = f"{timer_key}:posted"
+        now = self.clock()
+        due = min(self.schedule.due_in(week), now)
+        latest = self.schedule.next_after(now - WEEK)
+        if latest <= now and self.schedule.week_of(latest) > week:
+            # A later week's send is due too (the bot was down): only the latest is sent.
+            self._arm(latest)
+            return True
         with self.units() as uow:
-            already = uow.facts.get(posted) is not None
-        if not already:
-            self.chat.post(self.channel, self.wording.message(week, before))
+            sent = uow.facts.get(_sent(timer_key)) is not None
+            posted = uow.facts.get(_posted(timer_key))
+            last = uow.facts.get(LAST_UNTIL)
+        if sent:
+            self.arm(due)
+            return True
+        if posted is None:
+            start, end = self.schedule.span(due, _moment(last))
+            told = self.wording.message(
+                self.insights.report(end - start, until=end),
+                self.insights.report(WEEKS_BEFORE * WEEK, until=start),
+            )
+            self.chat.post(self.channel, told)
             with self.units() as uow:
-                uow.facts.put(posted, self.clock().isoformat(), self.clock())
+                uow.facts.put(_posted(timer_key), end.isoformat(), now)
+                uow.facts.put(LAST_UNTIL, end.isoformat(), now)
                 uow.commit()
         self.arm(due)  # next week's comes whatever becomes of this week's chart
         span = self.insights.report((WEEKS_BEFORE + 1) * WEEK, until=due)
@@ -93,5 +116,27 @@ class Digests:
             log.warning(
                 "the digest's chart was not uploaded: %s", refused, extra={"timer": timer_key}
             )
+        with self.units() as uow:
+            uow.facts.put(_sent(timer_key), now.isoformat(), now)
+            uow.commit()
         log.info("weekly digest sent", extra={"timer": timer_key})
         return True
+
+    def _key(self, due: datetime) -> str:
+        return digest.key(self.schedule.week_of(due))
+
+
+LAST_UNTIL = "digest:last_until"
+"""The end of the span the last digest posted told (UTC, ISO 8601): the next one starts there."""
+
+
+def _posted(timer_key: str) -> str:
+    return f"{timer_key}:posted"
+
+
+def _sent(timer_key: str) -> str:
+    return f"{timer_key}:sent"
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

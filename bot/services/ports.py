@@ -158,9 +158,17 @@ class TimerStore(Protocol):
 
     def due(self, now: datetime) -> int: ...
 
-    def arm(self, incident_id: int, key: str, purpose: Purpose, fire_at: datetime) -> None:
+    def arm(
+        self,
+        incident_id: int,
+        key: str,
+        purpose: Purpose,
+        fire_at: datetime,
+        move: bool = False,
+    ) -> None:
         """A timer that is not a deadline's (``sync`` leaves it alone): added, or pending
-        again if it fired."""
+        again if it fired; one still pending is left as it is, or with ``move`` set to fire
+        at ``fire_at`` instead."""
         ...
 
     def done(self, incident_id: int, key: str, now: datetime) -> None:

@@ -118,3 +118,43 @@ def test_a_scope_selects_by_time_severity_and_service() -> None:
     assert [r.id for r in insights.select(records(), sev)] == [2]
     service = Scope(T0, NOW, services=frozenset({"checkout"}))
     assert [r.id for r in insights.select(records(), service)] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("moved_at", "done_at", "dropped", "expected"),
+    [
+        (90, 150, False, Tally(met=0, missed=1)),  # moved after its due date passed: missed
+        (30, 150, False, Tally(met=1, missed=0)),  # moved before: on time by the new date
+        (None, 50, False, Tally(met=1, missed=0)),
+        (None, 70, False, Tally(met=0, missed=1)),  # done late
+        (30, None, True, Tally()),  # dropped before it fell due: not counted
+        (90, None, False, Tally(met=0, missed=1, pending=0)),  # moved late, still open
+    ],
+)
+def test_a_follow_up_counts_once_as_its_draft_says(
+    moved_at: int | None, done_at: int | None, dropped: bool, expected: Tally
+) -> None:
+    """Due at minute 60; its due date maybe moved to minute 200, then maybe done or dropped.
+    The insights' tally and the post-mortem draft's "done on time" agree."""
+    from bot.core import deadlines, follow_ups, model
+    from bot.core.model import EventKind
+    from tests.core.timelines import SHIPPED, Timeline, at
+
+    t = Timeline(Severity.SEV2).add(1, EventKind.RESOLVED)
+    first_due, later_due = at(60).isoformat(), at(200).isoformat()
+    t.add(2, EventKind.FOLLOW_UP_ADDED, subject="U_BOB", text="retries", extra={"due": first_due})
+    if moved_at is not None:
+        t.add(moved_at, EventKind.FOLLOW_UP_CHANGED, extra={"follow_up": "1", "due": later_due})
+    if done_at is not None:
+        t.add(done_at, EventKind.FOLLOW_UP_DONE, extra={"follow_up": "1"})
+    if dropped:
+        t.add(40, EventKind.FOLLOW_UP_DROPPED, extra={"follow_up": "1"})
+    events = tuple(t.events)
+    now = at(300)
+    record = Record(1, model.replay(events), events, deadlines.plan(events, SHIPPED, now))
+
+    tally = insights.deadline_tallies([record]).get((K.FOLLOW_UP, Severity.SEV2), Tally())
+
+    assert tally == expected
+    [follow_up] = follow_ups.follow_ups(events)
+    assert follow_up.done_on_time == (expected.met == 1)

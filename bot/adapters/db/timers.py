@@ -78,10 +78,18 @@ class Timers:
                 row.status = TimerStatus.CANCELLED
         self.session.flush()
 
-    def arm(self, incident_id: int, key: str, purpose: Purpose, fire_at: datetime) -> None:
+    def arm(
+        self,
+        incident_id: int,
+        key: str,
+        purpose: Purpose,
+        fire_at: datetime,
+        move: bool = False,
+    ) -> None:
         """A timer that is not a deadline's: added, or set pending again if it fired; one that
-        is pending or claimed is left as it is. ``BOT_WIDE``: the bot's own; Conflict when
-        another transaction added the same key first."""
+        is claimed is left as it is, and one pending too unless ``move`` sets it to fire at
+        ``fire_at``. ``BOT_WIDE``: the bot's own; Conflict when another transaction added the
+        same key first."""
         row = self.session.scalar(select(TimerRow).where(_of(incident_id), TimerRow.key == key))
         if row is None:
             self.session.add(
@@ -95,7 +103,10 @@ class Timers:
                     attempts=0,
                 )
             )
-        elif row.status not in (TimerStatus.PENDING, TimerStatus.CLAIMED):
+        elif row.status == TimerStatus.PENDING:
+            if move:
+                row.fire_at = fire_at
+        elif row.status != TimerStatus.CLAIMED:
             row.status, row.fire_at, row.attempts = TimerStatus.PENDING, fire_at, 0
             row.claimed_by = row.lease_until = row.fired_at = None
         try:

@@ -20,6 +20,8 @@ WIDTH, HEIGHT, DPI = 8.0, 3.6, 100
 PLOTTED = (Metric.ACKNOWLEDGE, Metric.ASSEMBLE, Metric.FIRST_UPDATE, Metric.RESOLVE)
 COLOURS = {"met": "#2e7d32", "missed": "#c62828", "pending": "#9e9e9e"}
 SERVICE_COLOUR = "#1565c0"
+SERVICES_DRAWN = 15
+NAME_DRAWN = 30
 _PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
@@ -76,12 +78,20 @@ def deadlines(tallies: Mapping[str, Tally]) -> Figure:
 
 
 def per_service(by_service: Mapping[str, Summary]) -> Figure:
-    """How many incidents named each service, most first."""
+    """How many incidents named each service, most first: the ``SERVICES_DRAWN`` most (the
+    tables list them all), names cut to ``NAME_DRAWN`` characters."""
     figure = _figure()
     axes = figure.add_subplot()
     ranked = sorted(by_service.items(), key=lambda item: (-item[1].incidents, item[0]))
-    axes.barh([name for name, _ in ranked], [s.incidents for _, s in ranked], color=SERVICE_COLOUR)
-    axes.set_title("Incidents per service")
+    shown = ranked[:SERVICES_DRAWN]
+    names = [name if len(name) <= NAME_DRAWN else name[: NAME_DRAWN - 1] + "…" for name, _ in shown]
+    places = range(len(shown))  # by place, not by name: two names cut alike stay two bars
+    axes.barh(places, [s.incidents for _, s in shown], color=SERVICE_COLOUR)
+    axes.set_yticks(places, labels=names)
+    more = len(ranked) - len(shown)
+    axes.set_title(
+        f"Incidents per service (the {len(shown)} most)" if more else "Incidents per service"
+    )
     axes.set_xlabel("incidents")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.invert_yaxis()

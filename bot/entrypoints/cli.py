@@ -275,7 +275,11 @@ def sandbox(script: Path | None, playbooks: Path, templates: Path, db: str | Non
     help="only these (repeat for more)",
 )
 @click.option(
-    "--service", "services", multiple=True, metavar="SERVICE", help="only these (repeat for more)"
+    "--service",
+    "services",
+    multiple=True,
+    metavar="SERVICE",
+    help="only these (repeat, or separate with commas, for more)",
 )
 @click.option(
     "--by",
@@ -324,6 +328,12 @@ def report(
     if back > TEN_YEARS:
         raise click.BadParameter("ten years at most, like 3650d", param_hint="--since")
     chosen = [Severity(s.lower()) for s in severities]
+    services = tuple(name.strip() for each in services for name in each.split(","))
+    if any(not name for name in services):
+        raise click.BadParameter(
+            "a service's name, like --service checkout (or checkout,search)",
+            param_hint="--service",
+        )
     settings = config.load()
     policies = loader.load(settings.playbooks_dir).policies
     engine = engines.connect(settings.database_url)

@@ -52,6 +52,15 @@ def test_the_text_report_says_the_numbers(
 def test_filters_by_severity_and_service(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "Incidents: 1 (Sev2 1)" in run(capsys, "--severity", "SEV2")
     assert "Incidents: 2 (Sev1 1, Sev3 1)" in run(capsys, "--service", "checkout")
+    assert "Incidents: 3 " in run(capsys, "--service", " Checkout , search")
+
+
+@pytest.mark.parametrize("named", ["", " ", "checkout,", ","])
+def test_a_service_without_a_name_is_a_usage_error(
+    database: str, capsys: pytest.CaptureFixture[str], named: str
+) -> None:
+    assert main(["report", "--service", named]) == 2
+    assert "--service checkout" in capsys.readouterr().err
 
 
 def test_json_has_seconds(database: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,7 @@
 """``/incident stats``: the insights summary as Block Kit, for the one who asked.
 
 Within Slack's limits: a handful of sections (each under 3,000 characters, at most 10 fields
-of under 2,000), service names escaped, at most ``SERVICES_SHOWN`` services listed.
+of under 2,000), service names escaped and shown in code, at most ``SERVICES_SHOWN`` listed.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from bot.adapters import reports
 from bot.adapters.slack.blocks import FIELD_LIMIT, Blocks, section
 from bot.adapters.slack.mrkdwn import inert, truncate
 from bot.core import durations
-from bot.core.insights import Metric, Report
+from bot.core.insights import NO_SERVICE, Metric, Report
 
 SERVICES_SHOWN = 10
+SERVICE_CHARACTERS = 80
+GRAVE = "\u02cb"
+"""What a backtick in a service's name is shown as (a modifier letter that looks like one)."""
+"""A service's name is shown up to this long: ten of them stay within a section's 3,000."""
 
 
 def _metric(report: Report, metric: Metric) -> MarkdownTextObject:
@@ -47,11 +51,19 @@ def _deadlines(report: Report) -> str:
 
 def _services(report: Report) -> str:
     ranked = sorted(report.by_service.items(), key=lambda item: (-item[1].incidents, item[0]))
-    lines = [f"• {inert(name)}: {s.incidents}" for name, s in ranked[:SERVICES_SHOWN]]
+    lines = [f"• {_service(name)}: {s.incidents}" for name, s in ranked[:SERVICES_SHOWN]]
     more = len(ranked) - SERVICES_SHOWN
     if more > 0:
         lines.append(f"…and {more} more")
     return "*Incidents per service*\n" + ("\n".join(lines) or "none")
+
+
+def _service(name: str) -> str:
+    """A service's name as typed, in code: ``*checkout*`` shows its stars, not bold (mrkdwn
+    formats nothing inside a code span, which a backtick in the name would end)."""
+    if name == NO_SERVICE:
+        return f"_{name}_"
+    return f"`{inert(name[:SERVICE_CHARACTERS]).replace('`', GRAVE)}`"
 
 
 def summary(report: Report) -> Blocks:

@@ -67,8 +67,25 @@ def test_many_services_are_cut_and_their_names_escaped() -> None:
     for block in Block.parse_all(blocks):
         block.validate_json()
     said = str(blocks)
-    assert "<!channel>" not in said and "&lt;!channel&gt; svc0 &amp; co" in said
+    assert "<!channel>" not in said and "`&lt;!channel&gt; svc0 &amp; co`" in said
     assert "…and 5 more" in said
+
+
+def test_a_service_name_is_shown_as_typed_not_as_formatting() -> None:
+    named = [
+        replace(r, incident=replace(r.incident, services=(name,)))
+        for r, name in zip(records(), ("*bold*", "`tick` _it_", "x" * 3000), strict=True)
+    ]
+    bare = replace(named[0], id=9, incident=replace(named[0].incident, services=()))
+    report = insights.report([*named, bare], insights.Scope(T0, NOW))
+
+    said = str(stats.summary(report))
+
+    assert "• `*bold*`: 1" in said and f"• `{stats.GRAVE}tick{stats.GRAVE} _it_`: 1" in said
+    assert f"• `{'x' * 80}`: 1" in said and "x" * 81 not in said
+    assert "• _(none named)_: 1" in said
+    for block in Block.parse_all(stats.summary(report)):
+        block.validate_json()
 
 
 def test_the_digest_reaches_slack_with_its_chart_uploaded(

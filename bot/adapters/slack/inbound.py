@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
 
-from bot.adapters.slack import shapes
+from bot.adapters.slack import bidi, shapes
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
@@ -86,9 +86,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _without_nul(value: Any) -> Any:
     """``value`` with every NUL character taken out of its strings and every lone surrogate
     (half an emoji, which JSON may carry as ``\\ud83d``) made U+FFFD: no text people type
-    holds one, and neither the record nor Slack can keep them (UnicodeEncodeError)."""
+    holds one, and neither the record nor Slack can keep them (UnicodeEncodeError). A
+    right-to-left override left open is closed (``bidi``): what follows it keeps its order."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+        return bidi.closed(_LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "")))
     if isinstance(value, dict):
         return {_without_nul(k): _without_nul(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.adapters.slack import bidi
+
 FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
@@ -17,7 +19,7 @@ _URL = re.compile(r"https?://[^\s<>|]+")
 def inert(text: str) -> str:
     """Plain text (a form's input, a name) as mrkdwn that shows it as it is: ``&``, ``<``
     and ``>`` escaped, so nothing in it is markup."""
-    return text.translate(_FORMAT_ESCAPES)
+    return bidi.closed(text.translate(_FORMAT_ESCAPES))
 
 
 def escape(text: str) -> str:
@@ -26,7 +28,7 @@ def escape(text: str) -> str:
     ``@channel``, ``@everyone`` and user groups become their words, notifying no one; any
     other ``<…>``, ``&``, ``<`` or ``>`` is escaped. Text already escaped stays as it is, so
     plain text comes out as ``inert`` makes it."""
-    return _PIECES.sub(_shown, text)
+    return bidi.closed(_PIECES.sub(_shown, text))
 
 
 def by_id(chat_id: str) -> str:
@@ -106,7 +108,7 @@ def typed_length(text: str) -> int:
 
 
 def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else bidi.cut_closed(text[: limit - 1]) + "…"
 
 
 def fallback(text: str) -> str:
@@ -122,7 +124,7 @@ def pieces(text: str, limit: int) -> list[str]:
     rest = text
     while len(rest) > limit:
         cut = _break_before(rest, limit)
-        found.append(rest[:cut].rstrip())
+        found.append(bidi.cut_closed(rest[:cut].rstrip()))
         rest = rest[cut:].lstrip()
     return [*found, rest] if rest or not found else found
 
@@ -136,7 +138,7 @@ def shortened(text: str, limit: int) -> str:
     kept = text[: _break_before(text, limit - 1)]
     if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token longer than the limit
         kept = kept[:opened]
-    return kept.rstrip() + "…"
+    return bidi.cut_closed(kept.rstrip()) + "…"
 
 
 def _break_before(text: str, limit: int) -> int:

@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Mapping
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -50,6 +51,7 @@ def response_times(by_period: Mapping[str, Summary]) -> Figure:
         axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         axes.text(0.5, 0.5, "no incident reached these yet", ha="center", transform=axes.transAxes)
+        _nothing_drawn(axes)
     axes.tick_params(axis="x", labelrotation=30, labelsize="small")
     return figure
 
@@ -73,6 +75,7 @@ def deadlines(tallies: Mapping[str, Tally]) -> Figure:
         axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         axes.text(0.5, 0.5, "no deadline yet", ha="center", transform=axes.transAxes)
+        _nothing_drawn(axes)
     axes.tick_params(axis="y", labelsize="small")
     return figure
 
@@ -97,7 +100,16 @@ def per_service(by_service: Mapping[str, Summary]) -> Figure:
     axes.invert_yaxis()
     if not ranked:
         axes.text(0.5, 0.5, "no incident", ha="center", transform=axes.transAxes)
+        _nothing_drawn(axes)
     return figure
+
+
+def _nothing_drawn(axes: Axes) -> None:
+    """Axes with nothing on them: no made-up scale (matplotlib's default runs from -0.05)."""
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xticks([])
+    axes.set_yticks([])
 
 
 def svg(figure: Figure) -> str:

@@ -55,7 +55,8 @@ def period_of(report: Report) -> str:
 
 
 def filters(report: Report) -> str:
-    severities = ", ".join(sorted(s.label for s in report.scope.severities)) or "all"
+    chosen = ", ".join(sorted(s.label for s in report.scope.severities))
+    severities = f"{chosen} (at any point)" if chosen else "all"
     services = ", ".join(sorted(report.scope.services)) or "all"
     return f"severities: {severities}; services: {services}"
 
@@ -205,8 +206,20 @@ def csv_text(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for row in _rows(report):
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow(["" if cell is None else _inert_cell(cell) for cell in row])
     return out.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert_cell(cell: object) -> object:
+    """A text cell a spreadsheet would run as a formula (a service an alert named
+    ``=HYPERLINK(…)``) with a ``'`` before it, as OWASP's CSV injection advice says; numbers
+    stay numbers."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def _summary_json(summary: Summary) -> dict[str, Any]:

@@ -284,10 +284,15 @@ def plan(events: Iterable[Event], policies: Policies, now: datetime) -> tuple[De
 
 
 def _settle(deadline: _Open, now: datetime, closed_at: datetime | None) -> Deadline:
-    met_at, cancelled_at = deadline.met_at, deadline.cancelled_at
-    if met_at is not None and met_at <= deadline.due_at:
+    met_at, cancelled_at, noted = deadline.met_at, deadline.cancelled_at, deadline.missed_noted_at
+    # A miss the timeline recorded while the deadline was unmet stays a miss, whatever the
+    # playbooks say now (a deadline relaxed later does not make it met).
+    missed_for_good = noted is not None and all(
+        t is None or t > noted for t in (met_at, cancelled_at)
+    )
+    if met_at is not None and met_at <= deadline.due_at and not missed_for_good:
         status = DeadlineStatus.MET
-    elif deadline.due_at < min(now, cancelled_at or now, met_at or now):
+    elif missed_for_good or deadline.due_at < min(now, cancelled_at or now, met_at or now):
         status = DeadlineStatus.MISSED
     elif cancelled_at is not None:
         status = DeadlineStatus.CANCELLED

@@ -13,6 +13,7 @@ earlier, 167 or 169 hours across a clock change.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -59,9 +60,20 @@ class Schedule:
         UTC."""
         if last_until is not None and due - LONGEST <= last_until < due:
             return last_until, due
+        [(start, _)] = self.weeks_before(due, 1)
+        return start, due
+
+    def weeks_before(self, due: datetime, count: int) -> list[tuple[datetime, datetime]]:
+        """The ``count`` weeks before ``due`` as [start, end) in UTC, oldest first, each from
+        a wall-clock time in ``zone`` to the same time seven days later."""
         local = due.astimezone(self.zone)
-        start = datetime.combine(local.date() - WEEK, local.time(), tzinfo=self.zone)
-        return start.astimezone(UTC), due
+        bounds = [
+            datetime.combine(local.date() - n * WEEK, local.time(), tzinfo=self.zone).astimezone(
+                UTC
+            )
+            for n in range(count, -1, -1)
+        ]
+        return list(itertools.pairwise(bounds))
 
     def _on(self, day: date) -> datetime:
         return datetime.combine(day, self.at, tzinfo=self.zone).astimezone(UTC)

@@ -339,24 +339,37 @@ def _breakdown(measured: Sequence[_Measured], grouping: Grouping) -> dict[str, S
 
 @dataclass(frozen=True)
 class Scope:
-    """Which incidents a report covers: declared at or after ``since``, of these severities
-    and naming one of these services (empty: any)."""
+    """Which incidents a report covers: declared at or after ``since``, that held one of these
+    severities at any point (a Sev1 downgraded to Sev2 is a Sev1 incident too: its Sev1
+    deadlines are counted as Sev1's), and naming one of these services, in any case (an alert
+    may name ``Checkout-API``); empty: any. ``services`` are lower-case."""
 
     since: datetime
     until: datetime
     severities: frozenset[Severity] = frozenset()
     services: frozenset[str] = frozenset()
 
-    def covers(self, incident: Incident) -> bool:
+    def covers(self, record: Record) -> bool:
+        incident = record.incident
         return (
             self.since <= incident.declared_at < self.until
-            and (not self.severities or incident.severity in self.severities)
-            and (not self.services or bool(self.services.intersection(incident.services)))
+            and (not self.severities or not self.severities.isdisjoint(held(record)))
+            and (
+                not self.services
+                or not self.services.isdisjoint(s.lower() for s in incident.services)
+            )
         )
 
 
+def held(record: Record) -> frozenset[Severity]:
+    """Every severity the incident had: declared with, changed to, and now."""
+    kinds = record.by_kind
+    events = [*kinds.get(EventKind.DECLARED, ()), *kinds.get(EventKind.SEVERITY_CHANGED, ())]
+    return frozenset(e.severity for e in events if e.severity) | {record.incident.severity}
+
+
 def select(records: Iterable[Record], scope: Scope) -> list[Record]:
-    return [r for r in records if scope.covers(r.incident)]
+    return [r for r in records if scope.covers(r)]
 
 
 @dataclass(frozen=True)

@@ -687,6 +687,13 @@ def _database_problem(error: Exception) -> str | None:
         return f"incident-bot: refusing to start: {error}"
     if isinstance(error, schema.NotThisRevision):
         return f"incident-bot: {error}"
+    said = str(error)
+    if isinstance(error, (StorageUnavailable, SQLAlchemyError)) and _MISSING_TABLE.search(said):
+        reason = logs.Redactor()(" ".join(said.split()))[:300]
+        return (
+            f"incident-bot: the database has no incident-bot tables yet ({reason}): run "
+            "`incident-bot db upgrade`, or check DATABASE_URL names the bot's database"
+        )
     if isinstance(error, StorageUnavailable):
         reason = logs.Redactor()(" ".join(str(error).split()))[:300]
         return (
@@ -707,6 +714,10 @@ def _database_problem(error: Exception) -> str | None:
         f"incident-bot: cannot reach the database ({type(cause).__name__}: {reason}): check "
         "DATABASE_URL (host, port, user, password, database name) and that the database is up"
     )
+
+
+_MISSING_TABLE = re.compile(r"no such table|UndefinedTable")
+"""How SQLite and psycopg say a table is missing (a database never migrated)."""
 
 
 def _file_problem(error: Exception) -> str | None:

@@ -192,10 +192,22 @@ def load(**overrides: object) -> Settings:
     except ValidationError as error:
         lines = [
             f"{'.'.join(str(p) for p in detail['loc']).upper()}: "
-            f"{str(detail['msg']).removeprefix('Value error, ')}"
+            + _SAY_INSTEAD.get(
+                str(detail.get("ctx", {}).get("pattern")),
+                str(detail["msg"]).removeprefix("Value error, "),
+            )
             for detail in error.errors(include_input=False, include_url=False)
         ]
         raise ConfigurationError("; ".join(lines)) from None
+
+
+_SAY_INSTEAD = {
+    r"^[CG][A-Z0-9]{2,}$": "a channel's id, like C0123ABCD, not its #name (Slack shows the id at "
+    "the bottom of the channel's details)",
+    r"^S[A-Z0-9]{2,}$": "a user group's id, like S0123ABCD, not its @handle",
+    r"^([01]?\d|2[0-3]):[0-5]\d$": "a time of day, like 09:00",
+}
+"""What a setting refused by its pattern should look like, said instead of the pattern."""
 
 
 def require(settings: Settings, *names: str) -> None:

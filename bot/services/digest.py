@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from bot.core import digest
 from bot.core.digest import WEEK, WEEKS_BEFORE, Schedule
 from bot.core.insights import Report
 from bot.core.timers import BOT_WIDE, Purpose
-from bot.services.chat import Chat, ChatFailure, Message
+from bot.services.chat import Chat, ChatFailure, Message, Tag
 from bot.services.insights import Insights
 from bot.services.ports import Conflict, UnitsOfWork
 
@@ -92,24 +93,15 @@ class Digests:
         with self.units() as uow:
             sent = uow.facts.get(_sent(timer_key)) is not None
             posted = uow.facts.get(_posted(timer_key))
+            tried = uow.facts.get(_posting(timer_key)) is not None
             last = uow.facts.get(LAST_UNTIL)
         if sent:
             self.arm(due)
             return True
         if posted is None:
-            start, end = self.schedule.span(due, _moment(last))
-            told = self.wording.message(
-                self.insights.report(end - start, until=end),
-                self.insights.report(WEEKS_BEFORE * WEEK, until=start),
-            )
-            self.chat.post(self.channel, told)
-            with self.units() as uow:
-                uow.facts.put(_posted(timer_key), end.isoformat(), now)
-                uow.facts.put(LAST_UNTIL, end.isoformat(), now)
-                uow.commit()
+            self._post(timer_key, due, _moment(last), tried, now)
         self.arm(due)  # next week's comes whatever becomes of this week's chart
-        span = self.insights.report((WEEKS_BEFORE + 1) * WEEK, until=due)
-        image, title = self.wording.chart(span)
+        image, title = self.wording.chart(self._weeks(due))
         try:
             self.chat.upload(self.channel, image, f"incident-digest-{due:%Y-%m-%d}.png", title)
         except ChatFailure as refused:  # the numbers were posted; the chart is not worth a loop
@@ -125,6 +117,42 @@ class Digests:
     def _key(self, due: datetime) -> str:
         return digest.key(self.schedule.week_of(due))
 
+    def _post(
+        self, timer_key: str, due: datetime, last: datetime | None, tried: bool, now: datetime
+    ) -> None:
+        """Post the digest, once: a try that stopped before noting its post (the process
+        died, the database blipped) finds its tagged message instead of posting it again."""
+        start, end = self.schedule.span(due, last)
+        tag = Tag("incident_digest", {"week": timer_key})
+        if not tried:
+            with self.units() as uow:
+                uow.facts.put(_posting(timer_key), now.isoformat(), now)
+                uow.commit()
+        if not tried or self.chat.find_tagged(self.channel, tag) is None:
+            told = self.wording.message(
+                self.insights.report(end - start, until=end),
+                self.insights.report(WEEKS_BEFORE * WEEK, until=start),
+            )
+            self.chat.post(self.channel, told, tag)
+        with self.units() as uow:
+            uow.facts.put(_posted(timer_key), end.isoformat(), now)
+            uow.facts.put(LAST_UNTIL, end.isoformat(), now)
+            uow.commit()
+
+    def _weeks(self, due: datetime) -> Report:
+        """The chart's span: the ``WEEKS_BEFORE`` + 1 weeks before ``due``, each the
+        digest's own (from one send time to the next, in its timezone), by its first day."""
+        weeks = self.schedule.weeks_before(due, WEEKS_BEFORE + 1)
+        span = self.insights.report(due - weeks[0][0], until=due)
+        zone = self.schedule.zone
+        by_week = {
+            f"{start.astimezone(zone):%Y-%m-%d}": self.insights.report(
+                end - start, until=end
+            ).overall
+            for start, end in weeks
+        }
+        return replace(span, by_period=by_week)
+
 
 LAST_UNTIL = "digest:last_until"
 """The end of the span the last digest posted told (UTC, ISO 8601): the next one starts there."""
@@ -132,6 +160,10 @@ LAST_UNTIL = "digest:last_until"
 
 def _posted(timer_key: str) -> str:
     return f"{timer_key}:posted"
+
+
+def _posting(timer_key: str) -> str:
+    return f"{timer_key}:posting"
 
 
 def _sent(timer_key: str) -> str:

@@ -269,6 +269,15 @@ class TimerRunner:
         }.get(timer.purpose)
         try:
             done = work is None or work(timer.incident_id)
+        except ChatFailure as refused:  # Slack's answer says it all: one line per try
+            context = {"incident_id": timer.incident_id, "timer": timer.key}
+            log.warning(
+                "owed work failed, tried again later: %s: %s",
+                timer.purpose,
+                refused,
+                extra={**context, "attempt": timer.attempts},
+            )
+            done = False
         except Exception:
             log.exception(
                 "owed work failed: %s", timer.purpose, extra={"incident_id": timer.incident_id}

@@ -100,3 +100,24 @@ def test_html_goes_to_a_file(
 def test_a_wrong_period_is_a_usage_error(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--since", "soon"]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_a_service_a_spreadsheet_would_run_is_written_as_text() -> None:
+    from dataclasses import replace
+
+    from bot.adapters import reports
+    from bot.core import insights
+    from tests.core.timelines import T0
+    from tests.support.insights import NOW
+
+    named = [
+        replace(r, incident=replace(r.incident, services=('=HYPERLINK("http://x","y")',)))
+        for r in records()
+    ]
+    rows = list(
+        csv.reader(io.StringIO(reports.csv_text(insights.report(named, insights.Scope(T0, NOW)))))
+    )
+
+    groups = {row[1] for row in rows if row[0] == "by service"}
+    assert groups == {'\'=HYPERLINK("http://x","y")'}
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)

@@ -55,7 +55,14 @@ def test_the_api_url_gets_its_trailing_slash() -> None:
             "xoxb-SUPERSECRETVALUE",
             "SLACK_APP_TOKEN: expected an app-level token",
         ),
-        ("incident_announce_channel", "#general", "INCIDENT_ANNOUNCE_CHANNEL: String should match"),
+        (
+            "incident_announce_channel",
+            "#general",
+            "INCIDENT_ANNOUNCE_CHANNEL: a channel's id, like C0123ABCD, not its #name",
+        ),
+        ("digest_channel", "#incidents", "DIGEST_CHANNEL: a channel's id, like C0123ABCD"),
+        ("incident_admin_group", "@ops", "INCIDENT_ADMIN_GROUP: a user group's id, like S0123"),
+        ("digest_time", "9am", "DIGEST_TIME: a time of day, like 09:00"),
         (
             "incident_announce_channel",
             "C0000000000",

@@ -166,3 +166,21 @@ def test_after_weeks_down_only_the_latest_digest_is_sent_telling_the_week_before
         "Weekly incident digest: 0 incident(s)",
         "Weekly incident digest: 1 incident(s)",
     ]
+
+
+@pytest.mark.db
+def test_a_digest_channel_slack_refuses_is_one_warning_per_try_not_a_traceback(
+    sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    units = units_of_work(sessions)
+    chat = FakeChat()
+    chat.fail("post", times=2)
+    bot = Bot(units, chat, Clock(MONDAY - timedelta(days=1)), weekly(9), "a")
+    bot.digests.arm()
+
+    bot.at(MONDAY + timedelta(hours=9))
+
+    [failed] = [r for r in caplog.records if "owed work failed" in r.getMessage()]
+    assert failed.levelname == "WARNING" and failed.exc_info is None
+    assert "digest" in failed.getMessage()
+    assert pending_digests(sessions)[0][0] == "digest@2026-W12"  # tried again later

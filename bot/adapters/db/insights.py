@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from bot.core import deadlines, lifecycle
@@ -101,9 +102,13 @@ def _rows(session: Session, query: str, since: datetime, until: datetime) -> Ite
         query = _named(query)
     # The driver's own cursor, in the session's transaction: plain tuples, without a Row
     # made for each of 100,000 events.
+    driver = connection.dialect.loaded_dbapi
     with contextlib.closing(connection.connection.cursor()) as cursor:
-        cursor.execute(query, bound)
-        return iter(cursor.fetchall())
+        try:
+            cursor.execute(query, bound)
+            return iter(cursor.fetchall())
+        except driver.Error as failure:  # as SQLAlchemy raises it: "cannot reach the database"
+            raise exc.DBAPIError.instance(query, bound, failure, driver.Error) from failure
 
 
 def heads(session: Session, since: datetime, until: datetime) -> dict[int, Incident]:

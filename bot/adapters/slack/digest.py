@@ -15,13 +15,16 @@ from slack_sdk.models.blocks import (
 
 from bot.adapters import reports
 from bot.adapters.slack.blocks import FIELD_LIMIT, SEVERITY_EMOJI, section
-from bot.adapters.slack.mrkdwn import escape, truncate
+from bot.adapters.slack.mrkdwn import date, escape, shortened, truncate
 from bot.core.digest import WEEKS_BEFORE
 from bot.core.insights import Metric, Report, Summary, Tally
 from bot.services.chat import Message
 
 LISTED = 15
 """The week's incidents listed at most (the rest counted)."""
+TITLE_SHOWN = 150
+"""A listed incident's title is cut to this many characters: 15 of them and the count of the
+rest stay within a section's 3,000."""
 
 
 def _all_deadlines(summary: Summary) -> Tally:
@@ -40,7 +43,8 @@ def _field(title: str, now: str, then: str) -> MarkdownTextObject:
 
 def _incidents(week: Report) -> str:
     lines = [
-        f"{SEVERITY_EMOJI.get(r.incident.severity, '')} #{r.id} {escape(r.incident.title)}"
+        f"{SEVERITY_EMOJI.get(r.incident.severity, '')} #{r.id} "
+        f"{shortened(escape(r.incident.title), TITLE_SHOWN)}"
         f" ({r.incident.state})"
         for r in week.incidents[:LISTED]
     ]
@@ -72,9 +76,8 @@ class SlackDigestWording:
         blocks: list[Block] = [
             HeaderBlock(text="Weekly incident digest"),
             section(
-                f"*{reports.counted(now)}* incident(s) from {scope.since:%b %d %H:%M} to "
-                f"{scope.until:%b %d %H:%M} UTC; {average:.1f} a week in the "
-                f"{WEEKS_BEFORE} weeks before."
+                f"*{reports.counted(now)}* incident(s) from {date(scope.since)} to "
+                f"{date(scope.until)}; {average:.1f} a week in the {WEEKS_BEFORE} weeks before."
             ),
             SectionBlock(fields=fields),
             section(_incidents(week)),

@@ -691,8 +691,9 @@ def _database_problem(error: Exception) -> str | None:
     if isinstance(error, (StorageUnavailable, SQLAlchemyError)) and _MISSING_TABLE.search(said):
         reason = logs.Redactor()(" ".join(said.split()))[:300]
         return (
-            f"incident-bot: the database has no incident-bot tables yet ({reason}): run "
-            "`incident-bot db upgrade`, or check DATABASE_URL names the bot's database"
+            f"incident-bot: the database's tables are missing or older than this incident-bot "
+            f"({reason}): run `incident-bot db upgrade`, or check DATABASE_URL names the bot's "
+            "database"
         )
     if isinstance(error, StorageUnavailable):
         reason = logs.Redactor()(" ".join(str(error).split()))[:300]
@@ -716,8 +717,9 @@ def _database_problem(error: Exception) -> str | None:
     )
 
 
-_MISSING_TABLE = re.compile(r"no such table|UndefinedTable")
-"""How SQLite and psycopg say a table is missing (a database never migrated)."""
+_MISSING_TABLE = re.compile(r"no such (?:table|column)|Undefined(?:Table|Column)")
+"""How SQLite and psycopg say a table or a column is missing (a database never migrated, or
+migrated by an older incident-bot)."""
 
 
 def _file_problem(error: Exception) -> str | None:

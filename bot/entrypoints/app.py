@@ -74,6 +74,8 @@ from bot.services.tracker_tickets import TrackerTickets
 from bot.services.trackers import Tracker
 
 log = logging.getLogger(__name__)
+LAST_CHECKPOINT_SECONDS = 5.0
+"""How long stopping waits for the last audit checkpoint when the drain has used its bound."""
 
 
 @dataclass
@@ -135,7 +137,9 @@ class Runtime:
                 extra={"left": left, "timer_tick_running": self.ticker.running},
             )
         if self.checkpoints is not None:
-            self.checkpoints.stop()  # after the drain: it covers what the drained work wrote
+            # After the drain (it covers what the drained work wrote), within the drain's
+            # bound, with a few seconds of its own even when the drain used it all.
+            self.checkpoints.stop(timeout=max(until - time.monotonic(), LAST_CHECKPOINT_SECONDS))
         self.engine.dispose()
         return left
 

@@ -67,11 +67,18 @@ class Checkpoints:
         self._thread = threading.Thread(target=self._loop, name="audit-checkpoints", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> bool:
+        """Write the last checkpoint and stop; False if that took more than ``timeout``
+        seconds (a database that stopped answering): the thread is left behind, and said."""
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("the last audit checkpoint was not written within %.0f s", timeout)
+            return False
+        self._thread = None
+        return True
 
     def _loop(self) -> None:
         while not self._stopping.wait(self.every):

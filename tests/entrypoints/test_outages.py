@@ -102,3 +102,27 @@ def test_checkpoints_that_cannot_be_written_are_told_once(
             assert writer.write() is None
     [record] = caplog.records
     assert record.getMessage() == "audit checkpoint (reading the database) failing"
+
+
+def test_stopping_waits_for_the_last_checkpoint_no_longer_than_it_is_given(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database that stopped answering holds the last checkpoint: stop() says so and
+    returns at its bound instead of holding the process's exit for ever."""
+    import threading
+
+    released = threading.Event()
+
+    class Hung:
+        def __call__(self) -> object:
+            released.wait(30)
+            raise unreachable()
+
+    writer = Checkpoints(Hung(), b"k" * 32, lambda: NOW, every=3600)  # type: ignore[arg-type]
+    writer.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.entrypoints.checkpoints"):
+            assert writer.stop(timeout=0.2) is False
+        assert "not written within" in caplog.text
+    finally:
+        released.set()

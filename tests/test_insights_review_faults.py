@@ -44,7 +44,7 @@ def _one_incident(services: str) -> Timeline:
 
 def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PLAYBOOKS_DIR", str(Path(__file__).resolve().parent / "playbooks"))
+    monkeypatch.setenv("PLAYBOOKS_DIR", str(Path(__file__).resolve().parents[1] / "playbooks"))
 
 
 # --- defects ------------------------------------------------------------------------------------

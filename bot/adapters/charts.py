@@ -87,7 +87,7 @@ def per_service(by_service: Mapping[str, Summary]) -> Figure:
     axes = figure.add_subplot()
     ranked = sorted(by_service.items(), key=lambda item: (-item[1].incidents, item[0]))
     shown = ranked[:SERVICES_DRAWN]
-    names = [name if len(name) <= NAME_DRAWN else name[: NAME_DRAWN - 1] + "…" for name, _ in shown]
+    names = [_label(name) for name, _ in shown]
     places = range(len(shown))  # by place, not by name: two names cut alike stay two bars
     axes.barh(places, [s.incidents for _, s in shown], color=SERVICE_COLOUR)
     axes.set_yticks(places, labels=names)
@@ -102,6 +102,13 @@ def per_service(by_service: Mapping[str, Summary]) -> Figure:
         axes.text(0.5, 0.5, "no incident", ha="center", transform=axes.transAxes)
         _nothing_drawn(axes)
     return figure
+
+
+def _label(name: str) -> str:
+    """A name as drawn: cut to ``NAME_DRAWN`` characters, its ``$`` shown as themselves
+    (matplotlib reads text between two as mathematics, and fails on some)."""
+    cut = name if len(name) <= NAME_DRAWN else name[: NAME_DRAWN - 1] + "…"
+    return cut.replace("$", r"\$")
 
 
 def _nothing_drawn(axes: Axes) -> None:

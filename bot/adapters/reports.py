@@ -57,7 +57,7 @@ def period_of(report: Report) -> str:
 def filters(report: Report) -> str:
     chosen = ", ".join(sorted(s.label for s in report.scope.severities))
     severities = f"{chosen} (at any point)" if chosen else "all"
-    services = ", ".join(sorted(report.scope.services)) or "all"
+    services = printable(", ".join(sorted(report.scope.services))) or "all"
     return f"severities: {severities}; services: {services}"
 
 
@@ -66,7 +66,16 @@ def counted(summary: Summary) -> str:
     return f"{summary.incidents}" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print to a terminal: each control or format character (an escape
+    sequence an alert label carried, a right-to-left override) shown as its escape, ``\x1b``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _table(rows: list[list[str]]) -> list[str]:
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(

@@ -311,14 +311,14 @@ def period(moment: datetime, grouping: Grouping) -> date:
 
 def groups_of(record: Record, grouping: Grouping) -> tuple[str, ...]:
     """The groups an incident counts in: its severity (as it is now), each service it names
-    (or ``NO_SERVICE``), or the week (``2026-03-09``, its Monday) or month (``2026-03``) of
-    its declaration."""
+    in lower case (or ``NO_SERVICE``), or the week (``2026-03-09``, its Monday) or month
+    (``2026-03``) of its declaration."""
     incident = record.incident
     match grouping:
         case Grouping.SEVERITY:
             return (incident.severity.label,)
-        case Grouping.SERVICE:
-            return incident.services or (NO_SERVICE,)
+        case Grouping.SERVICE:  # in lower case: an alert's Checkout-API is checkout-api
+            return tuple(dict.fromkeys(s.lower() for s in incident.services)) or (NO_SERVICE,)
         case Grouping.WEEK:
             return (period(incident.declared_at, grouping).isoformat(),)
     return (period(incident.declared_at, grouping).isoformat()[:7],)

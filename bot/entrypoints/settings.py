@@ -206,6 +206,8 @@ _SAY_INSTEAD = {
     "the bottom of the channel's details)",
     r"^S[A-Z0-9]{2,}$": "a user group's id, like S0123ABCD, not its @handle",
     r"^([01]?\d|2[0-3]):[0-5]\d$": "a time of day, like 09:00",
+    r"^(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$": "a day of the week, "
+    "like monday",
 }
 """What a setting refused by its pattern should look like, said instead of the pattern."""
 

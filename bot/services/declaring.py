@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.core import bidi
 from bot.core.alerts import Alert
 from bot.core.model import Severity
 from bot.playbooks.loader import Playbooks
@@ -199,7 +200,7 @@ def from_alert(user: str, alert: Alert, now: datetime) -> Declaration:
     return Declaration(
         user,
         severity_for(alert),
-        _shortened(title, TITLE_LIMIT),
+        _shortened(bidi.closed(title), TITLE_LIMIT),
         services=(alert.service,) if alert.service else (),
         started_at=min(alert.starts_at, now),
         request_key=f"alert:{fingerprint_key(alert)}",
@@ -214,7 +215,7 @@ def _shortened(title: str, limit: int) -> str:
     kept = title[: limit - 1]
     if not title[limit - 1].isspace() and " " in kept:
         kept = kept.rsplit(" ", 1)[0]
-    return kept.rstrip() + "…"
+    return bidi.cut_closed(kept.rstrip()) + "…"
 
 
 def fingerprint_key(alert: Alert) -> str:

@@ -68,7 +68,11 @@ class Digests:
             with self.units() as uow:
                 while uow.facts.get(_sent(self._key(due))) is not None:
                     due = self.schedule.next_after(due)  # moved within a week already sent
-                uow.timers.arm(BOT_WIDE, self._key(due), Purpose.DIGEST, due, move=True)
+                key = self._key(due)
+                uow.timers.arm(BOT_WIDE, key, Purpose.DIGEST, due, move=True)
+                # A week's send armed under another schedule (another day, say) would tell a
+                # stale span: the next send under this one tells everything since the last.
+                uow.timers.retire_others(BOT_WIDE, digest.KEY_PREFIX, key, self.clock())
                 uow.commit()
         except Conflict:
             pass  # another replica armed it at the same moment
@@ -94,6 +98,7 @@ class Digests:
             sent = uow.facts.get(_sent(timer_key)) is not None
             posted = uow.facts.get(_posted(timer_key))
             tried = uow.facts.get(_posting(timer_key)) is not None
+            charted = uow.facts.get(_charted(timer_key)) is not None
             last = uow.facts.get(LAST_UNTIL)
         if sent:
             self.arm(due)
@@ -101,13 +106,8 @@ class Digests:
         if posted is None:
             self._post(timer_key, due, _moment(last), tried, now)
         self.arm(due)  # next week's comes whatever becomes of this week's chart
-        image, title = self.wording.chart(self._weeks(due))
-        try:
-            self.chat.upload(self.channel, image, f"incident-digest-{due:%Y-%m-%d}.png", title)
-        except ChatFailure as refused:  # the numbers were posted; the chart is not worth a loop
-            log.warning(
-                "the digest's chart was not uploaded: %s", refused, extra={"timer": timer_key}
-            )
+        if not charted:
+            self._chart(timer_key, due, now)
         with self.units() as uow:
             uow.facts.put(_sent(timer_key), now.isoformat(), now)
             uow.commit()
@@ -139,6 +139,20 @@ class Digests:
             uow.facts.put(LAST_UNTIL, end.isoformat(), now)
             uow.commit()
 
+    def _chart(self, timer_key: str, due: datetime, now: datetime) -> None:
+        """Upload the chart, once: noted as soon as Slack has it (or refused it: the numbers
+        were posted, the chart is not worth a loop)."""
+        image, title = self.wording.chart(self._weeks(due))
+        try:
+            self.chat.upload(self.channel, image, f"incident-digest-{due:%Y-%m-%d}.png", title)
+        except ChatFailure as refused:
+            log.warning(
+                "the digest's chart was not uploaded: %s", refused, extra={"timer": timer_key}
+            )
+        with self.units() as uow:
+            uow.facts.put(_charted(timer_key), now.isoformat(), now)
+            uow.commit()
+
     def _weeks(self, due: datetime) -> Report:
         """The chart's span: the ``WEEKS_BEFORE`` + 1 weeks before ``due``, each the
         digest's own (from one send time to the next, in its timezone), by its first day."""
@@ -164,6 +178,10 @@ def _posted(timer_key: str) -> str:
 
 def _posting(timer_key: str) -> str:
     return f"{timer_key}:posting"
+
+
+def _charted(timer_key: str) -> str:
+    return f"{timer_key}:charted"
 
 
 def _sent(timer_key: str) -> str:

@@ -175,6 +175,10 @@ class TimerStore(Protocol):
         """The work timer ``key`` stood for is done: it will not fire."""
         ...
 
+    def retire_others(self, incident_id: int, prefix: str, keep: str, now: datetime) -> None:
+        """The pending timers keyed ``prefix``…, but for ``keep``, will not fire."""
+        ...
+
     def oldest_due(self, now: datetime) -> datetime | None:
         """The earliest fire time among timers due at ``now`` and not fired yet."""
         ...

@@ -114,6 +114,21 @@ class Timers:
         except IntegrityError as clash:
             raise Conflict(f"timer {key} was armed already") from clash
 
+    def retire_others(self, incident_id: int, prefix: str, keep: str, now: datetime) -> None:
+        """Pending timers whose key starts with ``prefix``, but for ``keep``: they will not
+        fire (one claimed now is left to finish)."""
+        self.session.execute(
+            update(TimerRow)
+            .where(
+                _of(incident_id),
+                TimerRow.key.startswith(prefix, autoescape=True),
+                TimerRow.key != keep,
+                TimerRow.status == TimerStatus.PENDING,
+            )
+            .values(status=TimerStatus.CANCELLED, fired_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     def done(self, incident_id: int, key: str, now: datetime) -> None:
         """The work a timer stood for is done: it will not fire (whoever holds it)."""
         self.session.execute(

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bot.adapters.slack import mrkdwn, numbers
 from bot.adapters.slack.mrkdwn import escape, truncate
-from bot.core import durations
+from bot.core import bidi, durations
 from bot.core.model import Severity
 
 TITLE_LIMIT = 200
@@ -84,7 +84,7 @@ def shortened(title: str, limit: int = TITLE_LIMIT, stored: int = STORED_TITLE_L
                 del kept[len(kept) - kept[::-1].index(" ") - 1 :]
             break
         kept.append(unit)
-    return "".join(kept).rstrip() + "…"
+    return bidi.cut_closed("".join(kept).rstrip()) + "…"
 
 
 def typed_length(text: str) -> int:

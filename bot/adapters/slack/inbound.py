@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
 
-from bot.adapters.slack import bidi, shapes
+from bot.adapters.slack import shapes
+from bot.core import bidi
 
 log = logging.getLogger(__name__)
 JSON = "application/json"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.adapters.slack import bidi
+from bot.core import bidi
 
 FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})

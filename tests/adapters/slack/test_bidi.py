@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.slack import bidi, inbound, mrkdwn
+from bot.adapters.slack import inbound, mrkdwn
+from bot.core import bidi
 
 RLO, LRE, PDF = "\u202e", "\u202a", "\u202c"
 FSI, RLI, PDI = "\u2068", "\u2067", "\u2069"

@@ -112,8 +112,9 @@ def test_closing_drains_the_work_before_the_last_checkpoint() -> None:
         said.append("work done")
 
     class Checkpoints:
-        def stop(self) -> None:
+        def stop(self, timeout: float) -> bool:
             said.append("last checkpoint")
+            return True
 
     class Ticker:
         running = True

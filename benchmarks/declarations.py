@@ -657,7 +657,7 @@ def scratch_database(url: str, label: str) -> Iterator[str]:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, turn(q / 100 * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def spread(values: list[float]) -> str:

@@ -155,23 +155,82 @@ def slack_stub() -> Iterator[Stub]:
 # -- the servers: the bot as shipped, and an ack-only Bolt app --------------------------------
 
 
-def serve_cpu(port: int) -> None:
-    """A thread answering GET with this process's CPU seconds: all of it, and the threads that
-    acknowledge (waitress's workers and the loop that reads requests, named ``http``)."""
+def acking(name: str) -> bool:
+    """A thread that acknowledges: one of waitress's workers, or the loop reading requests."""
+    return name.startswith("waitress-") or name == "http"
+
+
+# The bot's own loops that wait between turns (serve's main thread, the ticker, checkpoints,
+# the request loop): a sample there is not time a declaration takes.
+IDLE_LOOPS = ("cli.py:serve", "ticker.py:_loop", "checkpoints.py:_loop", "http.py:_serve")
+
+
+class Sampler:
+    """Where each thread is, every ``every`` seconds (wall time, waits included): its pool, its
+    innermost frame in the bot's code and its innermost frame of all. Threads with no frame of
+    the bot (idle workers) are not counted."""
+
+    def __init__(self, every: float = 0.005) -> None:
+        self.every = every
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self.lock = threading.Lock()
+        threading.Thread(target=self.run, name="sampler", daemon=True).start()
+
+    def run(self) -> None:
+        me = threading.get_ident()
+        while True:
+            time.sleep(self.every)
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                where = self.innermost_bot(frame)
+                if where is None or where.endswith(IDLE_LOOPS):
+                    continue  # an idle worker, or a loop waiting for its next turn
+                name = names.get(ident, "?")
+                pool = "ack" if acking(name) else re.sub(r"[_-]?\d+$", "", name)
+                leaf = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+                with self.lock:
+                    key = (pool, where, leaf)
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    @staticmethod
+    def innermost_bot(frame: Any) -> str | None:
+        while frame is not None:
+            path = frame.f_code.co_filename
+            if "/bot/" in path and "/sandbox/" not in path:
+                return f"{path[path.rindex('/bot/') + 1 :]}:{frame.f_code.co_name}"
+            frame = frame.f_back
+        return None
+
+    def taken(self) -> list[tuple[str, str, str, int]]:
+        with self.lock:
+            counts, self.counts = self.counts, {}
+        return [(*key, count) for key, count in counts.items()]
+
+
+def serve_cpu(port: int, sampler: Sampler | None = None) -> None:
+    """A thread answering GET / with this process's CPU seconds, all of it and the
+    acknowledging threads', and GET /profile with the sampler's counts since the last ask."""
 
     class Answer(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            acking = 0.0
+            if self.path == "/profile":
+                taken = sampler.taken() if sampler else []
+                self.answer({"every": sampler.every if sampler else 0, "samples": taken})
+                return
+            ack = 0.0
             for thread in threading.enumerate():
-                if thread.ident is None or not (
-                    thread.name.startswith("waitress-") or thread.name == "http"
-                ):
+                if thread.ident is None or not acking(thread.name):
                     continue
                 try:
-                    acking += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+                    ack += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
                 except OSError:  # it ended in between
                     continue
-            body = json.dumps({"process": time.process_time(), "ack": acking}).encode()
+            self.answer({"process": time.process_time(), "ack": ack})
+
+        def answer(self, value: Json) -> None:
+            body = json.dumps(value).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -189,7 +248,7 @@ def bot_role(port: int, cpu_port: int) -> None:
     answer."""
     from bot.entrypoints import cli
 
-    serve_cpu(cpu_port)
+    serve_cpu(cpu_port, Sampler() if os.environ.get("BENCH_PROFILE") else None)
     sys.exit(cli.main(["serve", "--host", "127.0.0.1", "--port", str(port)]))
 
 
@@ -239,9 +298,15 @@ class Server:
         with urllib.request.urlopen(self.cpu_url, timeout=10) as answer:
             return dict(json.load(answer))
 
+    def profile(self) -> Json:
+        with urllib.request.urlopen(self.cpu_url + "profile", timeout=10) as answer:
+            return dict(json.load(answer))
+
 
 @contextmanager
-def server(role: str, stub: Stub, database_url: str, scratch: Path) -> Iterator[Server]:
+def server(
+    role: str, stub: Stub, database_url: str, scratch: Path, profile: bool = False
+) -> Iterator[Server]:
     port, cpu_port = free_port(), free_port()
     environment = {
         **os.environ,
@@ -256,6 +321,7 @@ def server(role: str, stub: Stub, database_url: str, scratch: Path) -> Iterator[
         "AUDIT_KEY": AUDIT_KEY,
         "LOG_LEVEL": "WARNING",
         "SHUTDOWN_DRAIN_SECONDS": "2",
+        **({"BENCH_PROFILE": "1"} if profile else {}),
     }
     log = scratch / f"{role}-{port}.log"
     command = [sys.executable, "-m", "benchmarks.declarations", "--role", role]
@@ -545,6 +611,7 @@ class Figures:
     ack_cpu: float | None = None  # CPU seconds per declaration, acknowledging threads
     process_cpu: float | None = None  # CPU seconds per declaration, the whole server
     missing: int = 0
+    profile: Json | None = None  # the sampler's counts over the scenario (with --profile)
 
 
 def figures(started: dict[int, float], found: Arrivals) -> Figures:
@@ -581,13 +648,14 @@ class Scenario:
 
 
 def run_bot(
-    scenario: Scenario, database_url: str, scratch: Path
+    scenario: Scenario, database_url: str, scratch: Path, profile: bool = False
 ) -> tuple[Figures, Template | None]:
-    with slack_stub() as stub, server("bot", stub, database_url, scratch) as bot:
+    with slack_stub() as stub, server("bot", stub, database_url, scratch, profile) as bot:
         since = len(stub.calls())
         declare(bot.url, stub, 0)  # warm-up: imports, templates, connections
         found, mark = arrivals(stub, since, [0], timeout=60)
         shape = template(stub, since) if found.complete([0]) else None
+        bot.profile()  # what the warm-up took is dropped
         before = bot.cpu()
         sent: list[Sent] = []
         found = Arrivals()
@@ -599,7 +667,9 @@ def run_bot(
             arrived, mark = arrivals(stub, mark, numbers, wait, quiet=1.0 if last else 0.2)
             found.merge(arrived)
         after = bot.cpu()
+        sampled = bot.profile() if profile else None
     result = figures({s.n: s.at for s in sent}, found)
+    result.profile = sampled
     result.ack = [s.ack for s in sent]
     result.ack_cpu = (after["ack"] - before["ack"]) / scenario.total
     result.process_cpu = (after["process"] - before["process"]) / scenario.total
@@ -731,6 +801,22 @@ def table(
     return rows
 
 
+def show_profile(label: str, profile: Json, declarations: int, top: int = 15) -> None:
+    """Thread-milliseconds per declaration, by pool and by place (waits included)."""
+    every = float(profile["every"]) * 1000 / declarations
+    pools: dict[str, float] = {}
+    for pool, _, _, count in profile["samples"]:
+        pools[pool] = pools.get(pool, 0.0) + count * every
+    print(
+        f"\n{label}: where the bot's threads are, thread-ms per declaration (wall time, waits "
+        f"included, sampled every {profile['every'] * 1000:.0f} ms)"
+    )
+    print("  " + ", ".join(f"{pool} {ms:,.1f}" for pool, ms in sorted(pools.items())))
+    ranked = sorted(profile["samples"], key=lambda sample: -sample[3])[:top]
+    for pool, where, leaf, count in ranked:
+        print(f"  {count * every:8,.1f}  {pool:10} {where}  > {leaf}")
+
+
 def show(rows: list[list[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -751,6 +837,11 @@ def main() -> None:
     parser.add_argument("--sustained", type=int, default=300, help="0: no sustained scenario")
     parser.add_argument("--clients", type=int, default=50, help="clients of the sustained load")
     parser.add_argument("--database-url", help="postgresql+psycopg://USER@HOST:PORT/NAME")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the bot's threads and print where they spend their time (slows it)",
+    )
     parser.add_argument("--role", choices=["stub", "bot", "bolt"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cpu-port", type=int, help=argparse.SUPPRESS)
@@ -786,11 +877,13 @@ def main() -> None:
         for scenario in scenarios:
             key = scenario.label.split()[0]
             url = f"sqlite:///{scratch}/bench-{key}.sqlite3"
-            bots["SQLite"][scenario.label], made = run_bot(scenario, url, scratch)
+            bots["SQLite"][scenario.label], made = run_bot(scenario, url, scratch, args.profile)
             shape = shape or made
             if args.database_url:
                 with scratch_database(args.database_url, key) as pg_url:
-                    bots["PostgreSQL"][scenario.label], _ = run_bot(scenario, pg_url, scratch)
+                    bots["PostgreSQL"][scenario.label], _ = run_bot(
+                        scenario, pg_url, scratch, args.profile
+                    )
         if shape is None:
             raise SystemExit("the bot's warm-up declaration never finished: no floor to measure")
         floors = {s.label: run_floor(s, shape) for s in scenarios}
@@ -800,6 +893,11 @@ def main() -> None:
         for label, result in results.items():
             if result.missing:
                 print(f"bot, {db}, {label}: {result.missing} declarations never completed")
+    for db, results in bots.items():
+        for scenario in scenarios:
+            profile = results[scenario.label].profile
+            if profile is not None:
+                show_profile(f"bot, {db}, {scenario.label}", profile, scenario.total)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -1,15 +1,17 @@
 """Declarations at once and sustained: the bot as shipped beside the floor, in one run.
 
-Each scenario (N signed `/incident sev1 checkout ...` commands at once, from N clients; then
-300 from 50 clients, each client sending its next as soon as the last was acknowledged) runs
-against a fresh Slack stand-in (`SlackApiStub`, real HTTP, in a process of its own, its
-workspace made up from the shipped catalog as the sandbox makes it: user groups, so the owning
-team is invited) and a fresh database, with the bot as `incident-bot serve` runs it (a process
-of its own; a warm-up declaration first). The floor is a plain urllib client making the same
-Web API calls a declaration made (replayed from the bot's warm-up, with the same payloads) in
-the fewest steps: `conversations.create`, then everything else at once (the card, the user
-group lookups and the invitations, the announcement, the topic, the other messages, the
-declarer's reply; the pin after the card), on a pool with as many threads as there are clients.
+Each scenario (N signed `/incident sev1 checkout ...` commands at once, from N clients, a
+single one 10 times over, each once the last was done; then 300 from 50 clients, each client
+sending its next as soon as its last was acknowledged) runs against a fresh Slack stand-in
+(`SlackApiStub`, real HTTP, in a process of its own, its workspace made up from the shipped
+catalog as the sandbox makes it: user groups, so the owning team is invited) and a fresh
+database, with the bot as `incident-bot serve` runs it (a process of its own; a warm-up
+declaration first). The floor is a plain urllib client making the same Web API calls a
+declaration made (replayed from the bot's warm-up, with the same payloads) in the fewest steps:
+`conversations.create`, then everything else at once (the card, the user group lookups and the
+invitations, the announcement, the topic, the other messages, the declarer's reply; the pin
+after the card, the invitations after the lookups), every declaration started at once, on a
+pool with as many threads as there are clients (at least enough for one declaration's calls).
 
 Printed, per scenario, side by side (bot on SQLite; on PostgreSQL with --database-url; the
 floor; the bot over the floor): p50 / p99 of the time from the slash command POST (the floor:
@@ -17,12 +19,14 @@ from starting the declaration) to the channel's card (`chat.postMessage` with me
 `incident_card`), to the announcement in the announcement channel and to the declarer's reply
 at its response URL, as the stand-in timed their arrival; the acknowledgement's latency; and
 the server process's CPU per declaration, for the acknowledging threads only (waitress's
-workers and their loop) and for the whole process (the ack and the work after it). The floor
-column's ack figures are a minimal Bolt app (process_before_response, a listener that only
-acks) on the same Flask + waitress stack, sent the same commands and measured the same way.
+workers and their loop) and for the whole process (the ack and the work after it, until the
+stand-in heard nothing for a second). The floor column's ack figures are a minimal Bolt app
+(process_before_response, a listener that only acks) on the same Flask + waitress stack, sent
+the same commands and measured the same way. With --profile, a sampler in the bot's process
+also prints where its threads spend each declaration's wall time (it slows the bot).
 
     python -m benchmarks.declarations [--sizes 1,30,50] [--sustained 300] [--clients 50]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME] [--profile]
 
 With --database-url, each scenario runs on a scratch database made beside NAME on the same
 server (NAME_<pid>_<scenario>) and dropped afterwards; NAME itself is not touched.
@@ -547,7 +551,7 @@ class Floor:
         ]
         for method, params in first:
             if params.get("channel") == channel:  # the card, then its pin
-                self.later(self.then, method, params, [("pins.add", p) for p in pins], True)
+                self.later(self.card_then_pin, method, params, pins)
             else:
                 self.later(self.call, method, params)
         looked_up = _Countdown(
@@ -560,11 +564,10 @@ class Floor:
             self.later(self.call, method, params)
         self.later(self.respond, n, made(shape.reply))
 
-    def then(self, method: str, params: Json, after: list[tuple[str, Json]], pin: bool) -> None:
+    def card_then_pin(self, method: str, params: Json, pins: list[Json]) -> None:
         answer = self.call(method, params)
-        for next_method, next_params in after:
-            stamped = {**next_params, "timestamp": answer["ts"]} if pin else next_params
-            self.later(self.call, next_method, stamped)
+        for pin in pins:
+            self.later(self.call, "pins.add", {**pin, "timestamp": answer["ts"]})
 
     def then_count(self, method: str, params: Json, countdown: _Countdown) -> None:
         self.call(method, params)
@@ -676,36 +679,35 @@ def run_bot(
     return result, shape
 
 
-def run_floor(scenario: Scenario, shape: Template) -> Figures:
+def run_floor(scenario: Scenario, shape: Template, threads: int | None) -> Figures:
     with slack_stub() as stub:
         mark = len(stub.calls())
         started: dict[int, float] = {}
         found = Arrivals()
         for turn in range(scenario.rounds):
             numbers = scenario.numbers(turn)
-            started |= Floor(stub, shape, scenario.clients).run(numbers)
+            # As many threads as clients, and at least enough for one declaration's calls at once.
+            width = threads or max(scenario.clients, len(shape.calls))
+            started |= Floor(stub, shape, width).run(numbers)
             arrived, mark = arrivals(stub, mark, numbers, timeout=60, quiet=0.2)
             found.merge(arrived)
     return figures(started, found)
 
 
-def run_bolt(scenarios: list[Scenario], scratch: Path) -> dict[str, Figures]:
-    """The ack-only Bolt app, sent each scenario's commands (numbered apart from the bot's)."""
-    results: dict[str, Figures] = {}
+def run_bolt(scenario: Scenario, scratch: Path) -> Figures:
+    """The ack-only Bolt app, sent the scenario's commands and measured as the bot is."""
     with slack_stub() as stub, server("bolt", stub, "", scratch) as bolt:
         send(bolt.url, stub, list(range(-20, 0)), 10)  # warm-up
-        for scenario in scenarios:
-            before = bolt.cpu()
-            sent: list[Sent] = []
-            for turn in range(scenario.rounds):
-                sent += send(bolt.url, stub, scenario.numbers(turn), scenario.clients)
-            after = bolt.cpu()
-            results[scenario.label] = Figures(
-                ack=[s.ack for s in sent],
-                ack_cpu=(after["ack"] - before["ack"]) / scenario.total,
-                process_cpu=(after["process"] - before["process"]) / scenario.total,
-            )
-    return results
+        before = bolt.cpu()
+        sent: list[Sent] = []
+        for turn in range(scenario.rounds):
+            sent += send(bolt.url, stub, scenario.numbers(turn), scenario.clients)
+        after = bolt.cpu()
+    return Figures(
+        ack=[s.ack for s in sent],
+        ack_cpu=(after["ack"] - before["ack"]) / scenario.total,
+        process_cpu=(after["process"] - before["process"]) / scenario.total,
+    )
 
 
 @contextmanager
@@ -838,6 +840,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50, help="clients of the sustained load")
     parser.add_argument("--database-url", help="postgresql+psycopg://USER@HOST:PORT/NAME")
     parser.add_argument(
+        "--floor-threads",
+        type=int,
+        help="the floor's threads (default: the clients, at least one declaration's calls)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="sample the bot's threads and print where they spend their time (slows it)",
@@ -872,22 +879,24 @@ def main() -> None:
     if args.database_url:
         bots["PostgreSQL"] = {}
     shape: Template | None = None
+    floors: dict[str, Figures] = {}
+    bolts: dict[str, Figures] = {}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        for scenario in scenarios:
+        for scenario in scenarios:  # each side by side in time, as the machine's load drifts
             key = scenario.label.split()[0]
             url = f"sqlite:///{scratch}/bench-{key}.sqlite3"
             bots["SQLite"][scenario.label], made = run_bot(scenario, url, scratch, args.profile)
             shape = shape or made
+            if shape is None:
+                raise SystemExit("the bot's warm-up declaration never finished: no floor")
             if args.database_url:
                 with scratch_database(args.database_url, key) as pg_url:
                     bots["PostgreSQL"][scenario.label], _ = run_bot(
                         scenario, pg_url, scratch, args.profile
                     )
-        if shape is None:
-            raise SystemExit("the bot's warm-up declaration never finished: no floor to measure")
-        floors = {s.label: run_floor(s, shape) for s in scenarios}
-        bolts = run_bolt(scenarios, scratch)
+            floors[scenario.label] = run_floor(scenario, shape, args.floor_threads)
+            bolts[scenario.label] = run_bolt(scenario, scratch)
     show(table(scenarios, bots, floors, bolts))
     for db, results in bots.items():
         for label, result in results.items():

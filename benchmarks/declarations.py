@@ -819,6 +819,18 @@ def show_profile(label: str, profile: Json, declarations: int, top: int = 15) ->
         print(f"  {count * every:8,.1f}  {pool:10} {where}  > {leaf}")
 
 
+def backlog(sustained: Figures, burst: Figures) -> str:
+    over = [
+        f"{name} {percentile(late, 99) / percentile(early, 99):.1f}x"
+        for name, late, early in (
+            ("card", sustained.card, burst.card),
+            ("announcement", sustained.announcement, burst.announcement),
+        )
+        if late and early
+    ]
+    return ", ".join(over) or "-"
+
+
 def show(rows: list[list[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -898,6 +910,14 @@ def main() -> None:
             floors[scenario.label] = run_floor(scenario, shape, args.floor_threads)
             bolts[scenario.label] = run_bolt(scenario, scratch)
     show(table(scenarios, bots, floors, bolts))
+    bursts = [s for s in scenarios if s.clients == s.count]
+    if args.sustained and bursts:
+        burst, sustained = max(bursts, key=lambda s: s.count), scenarios[-1]
+        for db, results in bots.items():
+            print(
+                f"bot, {db}: p99 of {sustained.label} over p99 of {burst.label} (the backlog): "
+                + backlog(results[sustained.label], results[burst.label])
+            )
     for db, results in bots.items():
         for label, result in results.items():
             if result.missing:

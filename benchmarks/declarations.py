@@ -279,7 +279,7 @@ def bolt_role(port: int, cpu_port: int, slack_api_url: str) -> None:
 
     @web.post("/slack/events")
     def events() -> Response:
-        return door.handle(request)  # type: ignore[no-any-return]
+        return door.handle(request)
 
     @web.get("/healthz")
     def healthz() -> str:
@@ -554,10 +554,12 @@ class Floor:
                 self.later(self.card_then_pin, method, params, pins)
             else:
                 self.later(self.call, method, params)
-        looked_up = _Countdown(
-            len(lookups),
-            lambda: [self.later(self.call, "conversations.invite", p) for p in invites],
-        )
+
+        def invite() -> None:
+            for params in invites:
+                self.later(self.call, "conversations.invite", params)
+
+        looked_up = _Countdown(len(lookups), invite)
         for params in lookups:
             self.later(self.then_count, "usergroups.users.list", params, looked_up)
         for method, params in rest:

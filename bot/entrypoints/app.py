@@ -281,7 +281,6 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     work = WorkTracker()
     workers = work.pool(settings.slack_workers, "lazy")
     bolt = App(
-        listener_executor=workers,
         # Bolt hands listeners a client carrying the authorized token; ours carries its own.
         client=WebClient(base_url=settings.slack_api_url),
         authorize=lambda **_: identity.authorize(),
@@ -299,6 +298,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         clock,
         Deliveries(units, clock),
         failed=lambda kind, cause: metrics.work_failures.labels(kind, cause).inc(),
+        soon=workers.submit,
     ).register(bolt)
     announcer = DeadlineAnnouncer(
         chat,

@@ -138,28 +138,60 @@ class Listeners:
         deliveries: Deliveries | None = None,
         replays: ReplayGuard | None = None,
         failed: Callable[[str, str], None] = lambda kind, cause: None,
+        soon: Callable[[Callable[[], object]], object] | None = None,
     ) -> None:
         self.handlers = handlers
         self.gateway = gateway
         self.notes = notes
         self.later = later  # where follow-up work runs, after every pending answer
+        # Where the work after an ack runs (default: at once, in the request's thread).
+        self.soon = soon or (lambda work: work())
         self.clock = clock
         self.deliveries = deliveries  # None: every delivery is taken as the first
         self.replays = replays or ReplayGuard()
         self.failed = failed  # (command, action, view or event; cause): work failed after the ack
 
     def register(self, app: App) -> None:
+        """Each listener acks, then hands its work to ``soon``: Bolt's lazy listeners would
+        deep-copy every request for a thread of their own, half the CPU of an ack."""
         app.middleware(self.refuse_replays)
-        app.command("/incident")(ack=self.ack_command, lazy=[self.run_command])
+        app.command("/incident")(self.command)
         for button in VERBS.buttons():
-            app.action(button.action_id)(ack=self.ack_quietly, lazy=[self.run_button])
+            app.action(button.action_id)(self.button)
         for form in VERBS.forms():
-            app.view(form.callback_id)(ack=self.ack_form, lazy=[self.run_form])
-        app.shortcut(FOLLOW_UP_SHORTCUT)(ack=self.ack_quietly, lazy=[self.run_shortcut])
+            app.view(form.callback_id)(self.form)
+        app.shortcut(FOLLOW_UP_SHORTCUT)(self.shortcut)
         for added in ADDED_EVENTS:
-            app.event(added)(ack=self.ack_quietly, lazy=[self.run_pinned])
+            app.event(added)(self.pinned)
         for removed in REMOVED_EVENTS:
-            app.event(removed)(ack=self.ack_quietly, lazy=[self.run_unpinned])
+            app.event(removed)(self.unpinned)
+
+    def command(
+        self, ack: Ack, body: dict[str, Any], request: BoltRequest, respond: Respond
+    ) -> None:
+        self.ack_command(ack, body, request)
+        retried = _is_retry(request)
+        self.soon(lambda: self.run_command(body, respond, retried))
+
+    def button(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        self.soon(lambda: self.run_button(body, respond))
+
+    def form(self, ack: Ack, body: dict[str, Any]) -> None:
+        self.ack_form(ack, body)
+        self.soon(lambda: self.run_form(body))
+
+    def shortcut(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        self.soon(lambda: self.run_shortcut(body, respond))
+
+    def pinned(self, ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
+        ack()
+        self.soon(lambda: self.run_pinned(event, body))
+
+    def unpinned(self, ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
+        ack()
+        self.soon(lambda: self.run_unpinned(event, body))
 
     def refuse_replays(
         self, request: BoltRequest, next: Callable[[], BoltResponse]
@@ -200,13 +232,13 @@ class Listeners:
         else:
             ack()
 
-    def run_command(self, body: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
+    def run_command(self, body: dict[str, Any], respond: Respond, retried: bool) -> None:
         try:
             command = VERBS.parse(str(body.get("text", "")))
         except UsageError:
             return  # answered by the ack
         verb = VERBS[command.name]
-        if verb.in_ack or (_is_retry(request) and not verb.retried):
+        if verb.in_ack or (retried and not verb.retried):
             return
         who = _typist(body)
         # A declaration is made once by its own request key, and answered on every retry.

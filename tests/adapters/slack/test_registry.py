@@ -34,14 +34,14 @@ class RecordingApp:
 
     def action(self, action_id: str) -> Any:
         self.actions.append(action_id)
-        return lambda **_: None
+        return lambda *_, **__: None
 
     def view(self, callback_id: str) -> Any:
         self.views.append(callback_id)
-        return lambda **_: None
+        return lambda *_, **__: None
 
     def command(self, _name: str) -> Any:
-        return lambda **_: None
+        return lambda *_, **__: None
 
     event = command
     shortcut = command

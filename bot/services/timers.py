@@ -180,7 +180,10 @@ class TimerRunner:
 
     def _fire_safely(self, timer: ClaimedTimer, now: datetime, started: float) -> Fired:
         """Fire ``timer``, claimed as of the tick's ``now`` (``started`` on the stopwatch)."""
-        lease = Lease(self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started)
+        alone = timer.purpose not in WORK  # a deadline's timer: only its holder changes it
+        lease = Lease(
+            self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started, alone
+        )
         reach: Reach | None = None
         try:
             with leases.holding(lease):
@@ -315,14 +318,15 @@ class TimerRunner:
 
         A holder before this one (``attempts`` > 1) may have said it and died before noting it:
         its message carries the timer's tag, so look for it before saying it again. Saying it
-        starts from a renewed claim (LeaseLost if another replica took the timer meanwhile).
+        starts from a kept claim (``Lease.keep``: LeaseLost if another replica took the timer
+        meanwhile).
         """
         if timer.posted is not None:
             return Delivery(Reach.EARLIER, timer.posted)
         tag = f"{timer.incident_id}:{timer.key}"
         if timer.attempts > 1 and (found := self.announcer.already_said(view, tag)):
             return Delivery(Reach.EARLIER, found)
-        lease.renew()
+        lease.keep()
         match timer.purpose:
             case Purpose.DUE:
                 return self.announcer.overdue(view, deadline, now, tag)

@@ -3,11 +3,11 @@ with their deadlines, a restart, and firing lateness.
 
 The burst: ``--burst`` incidents (500) declared at once, whose overdue notices fall due in the
 same second, fired by the real ``TimerRunner`` (8 in parallel) through the real Slack adapter
-(``DeadlineAnnouncer`` on ``SlackChat``) against the Slack stand-in over HTTP. Lateness is from
-the instant they fall due (the tick starts then: the ticker's poll is not counted) to the stand-in
-receiving each chat.postMessage. The floor, in the same run: a plain slack_sdk WebClient posting
-the same messages with the same number of threads. Also counted: transactions and statements per
-firing (SQLAlchemy events).
+(``DeadlineAnnouncer`` on ``SlackChat``) against the Slack stand-in over HTTP (in a process of
+its own, as Slack is). Lateness is from the instant they fall due (the tick starts then: the
+ticker's poll is not counted) to the stand-in receiving each chat.postMessage. The floor, in the
+same run: a plain slack_sdk WebClient posting the same messages with the same number of threads.
+Also counted: transactions and statements per firing (SQLAlchemy events).
 
 Prints the time to schedule the incidents (declared through the real service, timers and all),
 resident memory, the start-up recovery time after a restart (reconcile plus the first tick that
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import resource
 import statistics
@@ -31,8 +32,9 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +136,45 @@ def main() -> None:
 ANNOUNCE = "C0ANNOUNCE"
 
 
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+    time: float  # time.time() when the stand-in answered it
+
+
+def _serve(conn: Connection) -> None:
+    """The Slack stand-in in its own process (as Slack is): answers ``calls since n``."""
+    stub = SlackApiStub().start()
+    stub.add_channel(ANNOUNCE, "incidents", members=[stub.identity.bot_user_id])
+    conn.send((stub.token, stub.base_url))
+    while (since := conn.recv()) is not None:
+        conn.send([Call(c.method, c.params, c.time) for c in stub.calls[since:]])
+    stub.stop()
+
+
+class StandIn:
+    """The Slack stand-in (``SlackApiStub``) over HTTP, served by a child process, so that
+    the bot's and the floor's threads share no interpreter lock with it."""
+
+    def __init__(self) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(child,), daemon=True
+        )
+        self._process.start()
+        self.token, self.base_url = self._conn.recv()
+
+    def calls(self, since: int = 0) -> list[Call]:
+        self._conn.send(since)
+        calls: list[Call] = self._conn.recv()
+        return calls
+
+    def stop(self) -> None:
+        self._conn.send(None)
+        self._process.join(10)
+
+
 class Statements:
     """Counts transactions and statements on ``engine`` while ``counting``."""
 
@@ -182,9 +223,8 @@ def burst(url: str, count: int, parallel: int) -> None:
     first = due.pop() + timedelta(milliseconds=1)
     print(f"burst: {count} Sev2 incidents declared at once in {took:.1f} s, each due at {first}")
 
-    stub = SlackApiStub().start()
+    stub = StandIn()
     try:
-        stub.add_channel(ANNOUNCE, "incidents", members=[stub.identity.bot_user_id])
         web = slack.client(stub.token, stub.base_url)
         announcer = DeadlineAnnouncer(
             slack.SlackChat(slack.SlackGateway(web)),
@@ -202,14 +242,15 @@ def burst(url: str, count: int, parallel: int) -> None:
         counted = Statements(engine)
         counted.counting = True
         # The tick runs at the instant they fall due: the bot's clock reads ``first`` then.
-        before = len(stub.calls)
+        before = len(stub.calls())
         zero = time.time()
         fired = runner.tick(first)
         assert len(fired) == count, f"{len(fired)} of {count} fired"
         ticked = time.time() - zero
         counted.counting = False
-        posts = [c for c in stub.calls[before:] if c.method == "chat.postMessage"]
-        others = sorted({c.method for c in stub.calls[before:]} - {"chat.postMessage"})
+        calls = stub.calls(before)
+        posts = [c for c in calls if c.method == "chat.postMessage"]
+        others = sorted({c.method for c in calls} - {"chat.postMessage"})
         outcomes = sorted({f.outcome for f in fired})
         bot = [c.time - zero for c in posts]
         print(
@@ -226,11 +267,11 @@ def burst(url: str, count: int, parallel: int) -> None:
             for key, value in body.items():
                 if isinstance(value, str) and key in ("blocks", "metadata", "attachments"):
                     body[key] = json.loads(value)
-        before = len(stub.calls)
+        before = len(stub.calls())
         zero = time.time()
         with ThreadPoolExecutor(parallel) as pool:
             list(pool.map(lambda body: plain.api_call("chat.postMessage", json=body), bodies))
-        floor = [c.time - zero for c in stub.calls[before:] if c.method == "chat.postMessage"]
+        floor = [c.time - zero for c in stub.calls(before) if c.method == "chat.postMessage"]
     finally:
         stub.stop()
         engine.dispose()

@@ -13,6 +13,7 @@ ends ``failed`` with that entry in the timeline, and the failure is logged once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import uuid
@@ -158,40 +159,65 @@ class TimerRunner:
         self.on_recorded = on_recorded  # told the incident's id after a miss or an escalation
 
     def tick(self, now: datetime, batch: int = 100) -> list[Fired]:
-        """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time.
+        """Fire every timer due at ``now`` that no other replica holds, ``batch`` claimed at a
+        time (the next as soon as fewer than ``parallel`` of the last are still to start).
 
         The claimed timers fire in parallel: each waits mostly on Slack. What their notices
-        said is recorded by this thread meanwhile, as they come, several in one transaction
-        (``_record``), so a firing never waits on the database's write lock after it reads its
-        incident.
+        said is recorded by this thread, several in one transaction (``_record``), so a firing
+        never waits on the database's write lock after it reads its incident. Notices come
+        first: while others still wait to be said, what was said is recorded only once it has
+        waited a quarter of the lease (well before the claims run out).
         """
         fired: list[Fired] = []
         started = self.stopwatch()
         while True:
-            with self.units() as uow:
-                claimed = uow.timers.claim(now, self.owner, self.lease, limit=batch)
-                uow.commit()
+            claimed = self._claim(now, batch)
             if len(claimed) > 1:
-                fired += self._fire_all(claimed, now, started)
-            elif claimed:
+                return fired + self._fire_all(claimed, now, started, batch)
+            if claimed:
                 alone = self._fire_safely(claimed[0], now, started)
                 assert alone is not None  # without a recorder, a firing records its own
                 fired.append(alone)
             if len(claimed) < batch:
                 return fired
 
-    def _fire_all(self, claimed: list[ClaimedTimer], now: datetime, started: float) -> list[Fired]:
-        """Fire ``claimed`` in parallel, recording the notices said as they come."""
+    @property
+    def _record_within(self) -> float:
+        """Seconds a notice said waits at most to be recorded while others are still to say."""
+        return self.lease.total_seconds() / 4
+
+    def _claim(self, now: datetime, batch: int) -> list[ClaimedTimer]:
+        with self.units() as uow:
+            claimed = uow.timers.claim(now, self.owner, self.lease, limit=batch)
+            uow.commit()
+        return claimed
+
+    def _fire_all(
+        self, claimed: list[ClaimedTimer], now: datetime, started: float, batch: int
+    ) -> list[Fired]:
+        """Fire ``claimed`` in parallel, and what is claimed after it, recording the notices
+        said as they come."""
         news: SimpleQueue[_Said | Future[Fired | None]] = SimpleQueue()
         fired: list[Fired] = []
-        with ThreadPoolExecutor(min(self.parallel, len(claimed))) as pool:
-            firing = len(claimed)
-            for timer in claimed:
-                future = pool.submit(self._fire_safely, timer, now, started, news.put)
-                future.add_done_callback(news.put)
+        more = len(claimed) == batch  # a full batch: there may be more due
+        with ThreadPoolExecutor(
+            self.parallel if more else min(self.parallel, len(claimed))
+        ) as pool:
+            firing = 0
             to_record: list[_Said] = []
-            while firing or to_record:
-                arrived = [] if to_record else [news.get()]
+            oldest = 0.0  # when the oldest notice still to record was said (on the stopwatch)
+            while claimed or firing or to_record:
+                for timer in claimed:
+                    future = pool.submit(self._fire_safely, timer, now, started, news.put)
+                    future.add_done_callback(news.put)
+                firing, claimed = firing + len(claimed), []
+                saying = more or firing > self.parallel  # notices wait to be said
+                arrived: list[_Said | Future[Fired | None]] = []
+                if not to_record:
+                    arrived.append(news.get())
+                elif saying and (wait := oldest + self._record_within - self.stopwatch()) > 0:
+                    with contextlib.suppress(Empty):
+                        arrived.append(news.get(timeout=wait))
                 while True:
                     try:
                         arrived.append(news.get_nowait())
@@ -199,17 +225,24 @@ class TimerRunner:
                         break
                 for item in arrived:
                     if isinstance(item, _Said):
+                        if not to_record:
+                            oldest = self.stopwatch()
                         to_record.append(item)
                         continue
                     firing -= 1
                     if (result := item.result()) is not None:
                         fired.append(result)
-                together, to_record = _one_each(to_record)
-                if together:
-                    recorded, after = self._record(together, now)
-                    fired += recorded
-                    for incident_id in after:  # behind the notices still to say
-                        pool.submit(self._after_record, incident_id)
+                saying = more or firing > self.parallel
+                if to_record and (not saying or self.stopwatch() - oldest >= self._record_within):
+                    while to_record:
+                        together, to_record = _one_each(to_record)
+                        recorded, after = self._record(together, now)
+                        fired += recorded
+                        for incident_id in after:  # behind the notices still to say
+                            pool.submit(self._after_record, incident_id)
+                if more and firing <= self.parallel:
+                    claimed = self._claim(now, batch)
+                    more = len(claimed) == batch
         return fired
 
     def due_count(self, now: datetime) -> int:

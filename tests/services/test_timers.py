@@ -458,3 +458,20 @@ def test_a_notice_that_cannot_be_recorded_holds_back_no_other(
     for incident in incidents:
         kinds = [e.kind for e in service.get(incident).events]
         assert kinds.count(EventKind.DEADLINE_MISSED) == 1
+
+
+def test_a_burst_larger_than_a_batch_fires_whole_in_one_tick_each_once(
+    sessions: Sessions, service: IncidentService, recorder: Recorder, clock: VirtualClock
+) -> None:
+    """The next batch is claimed while the last still fires; nothing is claimed twice."""
+    incidents = [declare(service) for _ in range(9)]
+    runner = TimerRunner(units_of_work(sessions), service, recorder, owner="a", parallel=3)
+    fired = runner.tick(clock.at(20), batch=4)
+    assert len(fired) == len({f.timer.id for f in fired}) == 9 * 4
+    assert sorted(recorder.keys("overdue")) == sorted(["assemble@1", "status_update@1"] * 9)
+    for incident in incidents:
+        kinds = [e.kind for e in service.get(incident).events]
+        assert kinds.count(EventKind.DEADLINE_MISSED) == 2
+    with sessions() as session:
+        assert audit.verify(session) == []
+        assert Timers(session).count(TimerStatus.CLAIMED) == 0

@@ -1,4 +1,13 @@
-"""Timers at scale: 10,000 open incidents with their deadlines, a restart, and firing lateness.
+"""Timers at scale: a burst of overdue notices against its floor, then 10,000 open incidents
+with their deadlines, a restart, and firing lateness.
+
+The burst: ``--burst`` incidents (500) declared at once, whose overdue notices fall due in the
+same second, fired by the real ``TimerRunner`` (8 in parallel) through the real Slack adapter
+(``DeadlineAnnouncer`` on ``SlackChat``) against the Slack stand-in over HTTP (in a process of
+its own, as Slack is). Lateness is from the instant they fall due (the tick starts then: the
+ticker's poll is not counted) to the stand-in receiving each chat.postMessage. The floor, in the
+same run: a plain slack_sdk WebClient posting the same messages with the same number of threads.
+Also counted: transactions and statements per firing (SQLAlchemy events).
 
 Prints the time to schedule the incidents (declared through the real service, timers and all),
 resident memory, the start-up recovery time after a restart (reconcile plus the first tick that
@@ -6,30 +15,49 @@ fires what fell due while the bot was down), and the lateness of firings (actual
 p50/p99) with the APScheduler ticker on the real clock. Slack is a no-op announcer, so the
 figures are the scheduler's own.
 
-    python -m benchmarks.timers [--incidents 10000] [--live 600] [--database-url URL]
+    python -m benchmarks.timers [--burst 500] [--incidents 10000] [--live 600] [--database-url URL]
+
+``--incidents 0`` runs the burst only. With ``--database-url``, the database should be empty.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import random
 import resource
 import statistics
 import tempfile
 import threading
 import time
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine, event
 
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.core.deadlines import Deadline
+from bot.adapters.pagerduty import PagerDuty
+from bot.adapters.slack import gateway as slack
+from bot.adapters.slack.wording.deadlines import SlackDeadlineWording
+from bot.adapters.templates import Templates
+from bot.core.deadlines import Deadline, Escalation
 from bot.core.model import Severity
+from bot.core.timers import Purpose
+from bot.entrypoints.sandbox.slack_api import SlackApiStub
 from bot.entrypoints.ticker import Ticker
 from bot.playbooks import loader
-from bot.services.incidents import IncidentService, IncidentView
+from bot.services.announcer import DeadlineAnnouncer
+from bot.services.delivery import Delivery, Reach
+from bot.services.incidents import IncidentService
+from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,14 +70,24 @@ class Stopwatch:
         self.firings: list[tuple[datetime, float]] = []  # (due, seconds late)
         self.lock = threading.Lock()
 
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
+    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
         with self.lock:
             late = (datetime.now(UTC) - deadline.due_at).total_seconds()
             self.firings.append((deadline.due_at, late))
-        return tag
+        return Delivery(Reach.ANNOUNCEMENT_CHANNEL, tag)
 
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> str:
-        return tag
+    def escalate(
+        self,
+        view: IncidentView,
+        deadline: Deadline,
+        escalation: Escalation,
+        now: datetime,
+        tag: str,
+    ) -> Delivery:
+        return Delivery(Reach.ANNOUNCEMENT_CHANNEL, tag)
+
+    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
+        return Delivery(Reach.ANNOUNCEMENT_CHANNEL, tag)
 
     def already_said(self, view: IncidentView, tag: str) -> str | None:
         return None
@@ -79,14 +117,174 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", type=int, default=500, help="notices due in one second")
+    parser.add_argument("--parallel", type=int, default=8, help="firings (and floor threads)")
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--live", type=int, default=600, help="incidents whose firing is timed")
     parser.add_argument("--window", type=float, default=40.0, help="seconds they fall due over")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        url = args.database_url or f"sqlite:///{scratch}/timers.sqlite3"
-        run(url, args.incidents, args.live, timedelta(seconds=args.window))
+        if args.burst:
+            url = args.database_url or f"sqlite:///{scratch}/burst.sqlite3"
+            burst(url, args.burst, args.parallel)
+        if args.incidents:
+            url = args.database_url or f"sqlite:///{scratch}/timers.sqlite3"
+            run(url, args.incidents, args.live, timedelta(seconds=args.window))
+
+
+ANNOUNCE = "C0ANNOUNCE"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+    time: float  # time.time() when the stand-in answered it
+
+
+def _serve(conn: Connection) -> None:
+    """The Slack stand-in in its own process (as Slack is): answers ``calls since n``."""
+    stub = SlackApiStub().start()
+    stub.add_channel(ANNOUNCE, "incidents", members=[stub.identity.bot_user_id])
+    conn.send((stub.token, stub.base_url))
+    while (since := conn.recv()) is not None:
+        conn.send([Call(c.method, c.params, c.time) for c in stub.calls[since:]])
+    stub.stop()
+
+
+class StandIn:
+    """The Slack stand-in (``SlackApiStub``) over HTTP, served by a child process, so that
+    the bot's and the floor's threads share no interpreter lock with it."""
+
+    def __init__(self) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(child,), daemon=True
+        )
+        self._process.start()
+        self.token, self.base_url = self._conn.recv()
+
+    def calls(self, since: int = 0) -> list[Call]:
+        self._conn.send(since)
+        calls: list[Call] = self._conn.recv()
+        return calls
+
+    def stop(self) -> None:
+        self._conn.send(None)
+        self._process.join(10)
+
+
+class Statements:
+    """Counts transactions and statements on ``engine`` while ``counting``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.transactions = 0
+        self.statements = 0
+        self.counting = False
+        self.lock = threading.Lock()
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "before_cursor_execute", self._statement)
+
+    def _begin(self, *_: Any) -> None:
+        if self.counting:
+            with self.lock:
+                self.transactions += 1
+
+    def _statement(self, *_: Any) -> None:
+        if self.counting:
+            with self.lock:
+                self.statements += 1
+
+
+def burst(url: str, count: int, parallel: int) -> None:
+    """``count`` overdue notices due in the same second: the bot against the floor."""
+    engine = engines.connect(url)
+    migrate.upgrade(engine)
+    sessions = engines.sessions(engine)
+    playbooks = loader.load(ROOT / "playbooks")
+    sev2 = playbooks.policies[Severity.SEV2]
+    assert sev2.response
+    # Only the response deadline: no reminders, no status updates (their timers stay out).
+    only_due = replace(sev2, response=replace(sev2.response, reminders=()), status_updates=None)
+    rules = {**playbooks.policies, Severity.SEV2: only_due}
+    declared = datetime.now(UTC)
+    service = IncidentService(units_of_work(sessions), rules, lambda: declared)
+    service.reconcile()
+    started = time.perf_counter()
+    ids = [
+        service.declare(severity=Severity.SEV2, title=f"storm {n}", by="U0BENCH").view.id
+        for n in range(count)
+    ]
+    took = time.perf_counter() - started
+    due = {d.due_at for i in ids for d in service.get(i, declared).deadlines}
+    assert len(due) == 1, due
+    # A timer fires at its deadline's due time rounded up to the millisecond.
+    first = due.pop() + timedelta(milliseconds=1)
+    print(f"burst: {count} Sev2 incidents declared at once in {took:.1f} s, each due at {first}")
+
+    stub = StandIn()
+    try:
+        web = slack.client(stub.token, stub.base_url)
+        announcer = DeadlineAnnouncer(
+            slack.SlackChat(slack.SlackGateway(web)),
+            SlackDeadlineWording(Templates(ROOT / "templates")),
+            playbooks,
+            PagerDuty("http://127.0.0.1:9/unused"),
+            ANNOUNCE,
+        )
+        runner = TimerRunner(
+            units_of_work(sessions), service, announcer, owner="burst", parallel=parallel
+        )
+        # Their rooms' set-up timers (nothing to set up here) fire first, apart.
+        setups = runner.tick(declared + timedelta(minutes=1))
+        assert all(f.timer.purpose is Purpose.SETUP for f in setups)
+        counted = Statements(engine)
+        counted.counting = True
+        # The tick runs at the instant they fall due: the bot's clock reads ``first`` then.
+        before = len(stub.calls())
+        zero = time.time()
+        fired = runner.tick(first)
+        assert len(fired) == count, f"{len(fired)} of {count} fired"
+        ticked = time.time() - zero
+        counted.counting = False
+        calls = stub.calls(before)
+        posts = [c for c in calls if c.method == "chat.postMessage"]
+        others = sorted({c.method for c in calls} - {"chat.postMessage"})
+        outcomes = sorted({f.outcome for f in fired})
+        bot = [c.time - zero for c in posts]
+        print(
+            f"  bot: {len(fired)} firings ({', '.join(outcomes)}), {len(posts)} notices posted"
+            f"{' (also ' + ', '.join(others) + ')' if others else ''} in {ticked:.2f} s;"
+            f" {counted.transactions / max(1, len(fired)):.1f} transactions and"
+            f" {counted.statements / max(1, len(fired)):.1f} statements per firing"
+        )
+
+        # The floor: the same messages from a plain client with the same number of threads.
+        plain = WebClient(token=stub.token, base_url=stub.base_url)
+        bodies = [dict(c.params) for c in posts]
+        for body in bodies:
+            for key, value in body.items():
+                if isinstance(value, str) and key in ("blocks", "metadata", "attachments"):
+                    body[key] = json.loads(value)
+        before = len(stub.calls())
+        zero = time.time()
+        with ThreadPoolExecutor(parallel) as pool:
+            list(pool.map(lambda body: plain.api_call("chat.postMessage", json=body), bodies))
+        floor = [c.time - zero for c in stub.calls(before) if c.method == "chat.postMessage"]
+    finally:
+        stub.stop()
+        engine.dispose()
+    ms = 1000
+    for name, values in (("bot", bot), ("floor", floor)):
+        print(
+            f"  {name:>5}: p50 {statistics.median(values) * ms:6.0f} ms, p99 "
+            f"{percentile(values, 99) * ms:6.0f} ms, last {max(values) * ms:6.0f} ms"
+        )
+    print(
+        f"  ratio: p50 {statistics.median(bot) / statistics.median(floor):.1f}x, "
+        f"p99 {percentile(bot, 99) / percentile(floor, 99):.1f}x (goal: within 2x)"
+    )
 
 
 def run(url: str, incidents: int, live: int, window: timedelta) -> None:

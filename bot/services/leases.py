@@ -8,6 +8,13 @@ finished, the claim is lost and the firing posts nothing (``LeaseLost``).
 The waits happen deep in adapters that know nothing of timers, so the firing's lease is set for
 its context (``holding``), and an adapter about to wait or send asks ``before_wait`` and
 ``before_send``; outside a firing both say yes at once.
+
+A deadline's timer, once claimed, is changed by nobody but its holder until the lease runs out
+(another replica claims only expired leases; deadlines are re-planned by their pending timers
+only). So before a send its claim is renewed only when less than half the lease is left: in a
+burst, a firing asks the database nothing between reading its incident and recording what it
+said. Any other timer (owed work, which ``done`` may finish whoever holds it) is renewed before
+every send.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ class Lease:
         claimed_at: datetime,
         stopwatch: Stopwatch,
         started: float,
+        alone: bool = False,
     ) -> None:
         self.units = units
         self.timer_id = timer_id
@@ -57,6 +65,7 @@ class Lease:
         self._claimed_at = claimed_at
         self._stopwatch = stopwatch
         self._started = started
+        self.alone = alone  # nobody but its holder changes the timer while the lease lasts
 
     def now(self) -> datetime:
         return self._claimed_at + timedelta(seconds=self._stopwatch() - self._started)
@@ -74,6 +83,16 @@ class Lease:
             self.lost = True
             raise LeaseLost(f"timer {self.timer_id}")
         self.until = until
+
+    def keep(self) -> None:
+        """Before a send: make sure the claim is still this owner's (LeaseLost if not).
+
+        A timer held ``alone`` with more than half its lease left is: nobody else may have
+        taken it. Otherwise the claim is renewed, which asks the database."""
+        if self.lost:
+            raise LeaseLost(f"timer {self.timer_id}")
+        if not self.alone or self.now() + self.length / 2 > self.until:
+            self.renew()
 
     def cover(self, wait: timedelta) -> None:
         """Make the claim outlast a wait of ``wait`` from now, renewing it only if it would not;
@@ -112,12 +131,12 @@ def before_wait(seconds: float) -> bool:
 
 def before_send() -> bool:
     """For an adapter about to send what cannot be taken back (a post), first or after a wait:
-    renews the firing's claim. False when it is lost: do not send."""
+    keeps the firing's claim (``Lease.keep``). False when it is lost: do not send."""
     lease = _held.get()
     if lease is None:
         return True
     try:
-        lease.renew()
+        lease.keep()
     except LeaseLost:
         return False
     return True

@@ -13,13 +13,15 @@ ends ``failed`` with that entry in the timeline, and the failure is logged once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from queue import Empty, SimpleQueue
 from typing import Protocol
 
 from bot.core import durations
@@ -105,6 +107,19 @@ class Fired:
     reach: Reach | None = None
 
 
+@dataclass(frozen=True)
+class _Said:
+    """A notice said by a firing, its record still to be made (with others': ``_record``)."""
+
+    timer: ClaimedTimer
+    deadline: Deadline
+    said: Delivery
+    lease: Lease
+
+
+RECORDED_TOGETHER = 50  # the most notices recorded in one transaction
+
+
 def owner_name() -> str:
     return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
@@ -144,23 +159,91 @@ class TimerRunner:
         self.on_recorded = on_recorded  # told the incident's id after a miss or an escalation
 
     def tick(self, now: datetime, batch: int = 100) -> list[Fired]:
-        """Fire every timer due at ``now`` that no other replica holds, ``batch`` at a time.
+        """Fire every timer due at ``now`` that no other replica holds, ``batch`` claimed at a
+        time (the next as soon as fewer than ``parallel`` of the last are still to start).
 
-        The claimed timers fire in parallel: each waits mostly on Slack.
+        The claimed timers fire in parallel: each waits mostly on Slack. What their notices
+        said is recorded by this thread, several in one transaction (``_record``), so a firing
+        never waits on the database's write lock after it reads its incident. Notices come
+        first: while others still wait to be said, what was said is recorded only once it has
+        waited a quarter of the lease (well before the claims run out).
         """
         fired: list[Fired] = []
         started = self.stopwatch()
         while True:
-            with self.units() as uow:
-                claimed = uow.timers.claim(now, self.owner, self.lease, limit=batch)
-                uow.commit()
+            claimed = self._claim(now, batch)
             if len(claimed) > 1:
-                with ThreadPoolExecutor(min(self.parallel, len(claimed))) as pool:
-                    fired += pool.map(lambda t: self._fire_safely(t, now, started), claimed)
-            else:
-                fired += [self._fire_safely(timer, now, started) for timer in claimed]
+                return fired + self._fire_all(claimed, now, started, batch)
+            if claimed:
+                alone = self._fire_safely(claimed[0], now, started)
+                assert alone is not None  # without a recorder, a firing records its own
+                fired.append(alone)
             if len(claimed) < batch:
                 return fired
+
+    @property
+    def _record_within(self) -> float:
+        """Seconds a notice said waits at most to be recorded while others are still to say."""
+        return self.lease.total_seconds() / 4
+
+    def _claim(self, now: datetime, batch: int) -> list[ClaimedTimer]:
+        with self.units() as uow:
+            claimed = uow.timers.claim(now, self.owner, self.lease, limit=batch)
+            uow.commit()
+        return claimed
+
+    def _fire_all(
+        self, claimed: list[ClaimedTimer], now: datetime, started: float, batch: int
+    ) -> list[Fired]:
+        """Fire ``claimed`` in parallel, and what is claimed after it, recording the notices
+        said as they come."""
+        news: SimpleQueue[_Said | Future[Fired | None]] = SimpleQueue()
+        fired: list[Fired] = []
+        more = len(claimed) == batch  # a full batch: there may be more due
+        with ThreadPoolExecutor(
+            self.parallel if more else min(self.parallel, len(claimed))
+        ) as pool:
+            firing = 0
+            to_record: list[_Said] = []
+            oldest = 0.0  # when the oldest notice still to record was said (on the stopwatch)
+            while claimed or firing or to_record:
+                for timer in claimed:
+                    future = pool.submit(self._fire_safely, timer, now, started, news.put)
+                    future.add_done_callback(news.put)
+                firing, claimed = firing + len(claimed), []
+                saying = more or firing > self.parallel  # notices wait to be said
+                arrived: list[_Said | Future[Fired | None]] = []
+                if not to_record:
+                    arrived.append(news.get())
+                elif saying and (wait := oldest + self._record_within - self.stopwatch()) > 0:
+                    with contextlib.suppress(Empty):
+                        arrived.append(news.get(timeout=wait))
+                while True:
+                    try:
+                        arrived.append(news.get_nowait())
+                    except Empty:
+                        break
+                for item in arrived:
+                    if isinstance(item, _Said):
+                        if not to_record:
+                            oldest = self.stopwatch()
+                        to_record.append(item)
+                        continue
+                    firing -= 1
+                    if (result := item.result()) is not None:
+                        fired.append(result)
+                saying = more or firing > self.parallel
+                if to_record and (not saying or self.stopwatch() - oldest >= self._record_within):
+                    while to_record:
+                        together, to_record = _one_each(to_record)
+                        recorded, after = self._record(together, now)
+                        fired += recorded
+                        for incident_id in after:  # behind the notices still to say
+                            pool.submit(self._after_record, incident_id)
+                if more and firing <= self.parallel:
+                    claimed = self._claim(now, batch)
+                    more = len(claimed) == batch
+        return fired
 
     def due_count(self, now: datetime) -> int:
         with self.units() as uow:
@@ -178,13 +261,28 @@ class TimerRunner:
             uow.read_only()
             return uow.timers.next_fire_at()
 
-    def _fire_safely(self, timer: ClaimedTimer, now: datetime, started: float) -> Fired:
-        """Fire ``timer``, claimed as of the tick's ``now`` (``started`` on the stopwatch)."""
-        lease = Lease(self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started)
+    def _fire_safely(
+        self,
+        timer: ClaimedTimer,
+        now: datetime,
+        started: float,
+        record: Callable[[_Said], None] | None = None,
+    ) -> Fired | None:
+        """Fire ``timer``, claimed as of the tick's ``now`` (``started`` on the stopwatch).
+
+        With ``record``, a notice said is handed to it to be recorded (None is returned);
+        without, it is recorded here."""
+        alone = timer.purpose not in WORK  # a deadline's timer: only its holder changes it
+        lease = Lease(
+            self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started, alone
+        )
         reach: Reach | None = None
         try:
             with leases.holding(lease):
-                outcome, reach = self._fire(timer, now, lease)
+                done = self._fire(timer, now, lease, record)
+            if done is None:
+                return None
+            outcome, reach = done
         except LeaseLost:
             outcome = self._taken_over(timer)
         except Exception as error:  # a call given up because the claim was lost is no failure
@@ -225,7 +323,13 @@ class TimerRunner:
         nobody = Delivery(Reach.NOBODY, None, (f"gave up after {timer.attempts} tries: {error}",))
         return self._settle(timer, deadline, now, nobody), Reach.NOBODY
 
-    def _fire(self, timer: ClaimedTimer, now: datetime, lease: Lease) -> tuple[str, Reach | None]:
+    def _fire(
+        self,
+        timer: ClaimedTimer,
+        now: datetime,
+        lease: Lease,
+        record: Callable[[_Said], None] | None = None,
+    ) -> tuple[str, Reach | None] | None:
         if timer.purpose in WORK:
             return self._work(timer, now), None
         view = self.service.get(timer.incident_id, now)
@@ -235,7 +339,75 @@ class TimerRunner:
             return "skipped", None
         assert deadline is not None
         said = self._announce(timer, lease, view, now, deadline)
+        if record is not None:
+            record(_Said(timer, deadline, said, lease))
+            return None
         return self._settle(timer, deadline, now, said), said.reach
+
+    def _record(self, notices: list[_Said], now: datetime) -> tuple[list[Fired], list[int]]:
+        """Record what ``notices`` (one per incident) owe the timeline, closing their timers, in
+        one transaction; returns their firings and the incidents to tell ``on_recorded`` of.
+
+        Every timer is closed first (a lost one records nothing), then the incidents are
+        locked in the order of their ids, and the entries appended last, since appending takes
+        the audit chain's lock. If that transaction fails, each is recorded alone, as a firing
+        records its own (``_settle``), so one that cannot be recorded holds back no other.
+        """
+        entries = [(n, self._entry(n.timer, n.deadline, now, n.said)) for n in notices]
+        try:
+            with self.units() as uow:
+                kept = [
+                    (notice, entry)
+                    for notice, entry in entries
+                    if uow.timers.finish(
+                        notice.timer.id,
+                        self.owner,
+                        now,
+                        TimerStatus.FIRED if notice.said.delivered else TimerStatus.FAILED,
+                        posted=notice.said.reference,
+                    )
+                ]
+                changes = [
+                    (
+                        notice.timer.incident_id,
+                        self.service.decide(uow, notice.timer.incident_id, e),
+                    )
+                    for notice, e in sorted(kept, key=lambda k: k[0].timer.incident_id)
+                    if e is not None
+                ]
+                for incident_id, changed in changes:
+                    uow.incidents.append(incident_id, changed.event, changed.incident)
+                uow.commit()
+        except Exception as error:
+            log.warning("recording %d notices together failed, each alone: %s", len(notices), error)
+            return [self._record_alone(notice, now) for notice in notices], []
+        recorded = {notice.timer.id for notice, _ in kept}
+        fired: list[Fired] = []
+        for notice in notices:
+            timer, said = notice.timer, notice.said
+            if timer.id not in recorded:
+                fired.append(Fired(timer, self._taken_over(timer), now - timer.fire_at))
+                continue
+            if not said.delivered:
+                self._undelivered(timer, said)
+            outcome = "fired" if said.delivered else "undelivered"
+            fired.append(Fired(timer, outcome, now - timer.fire_at, said.reach))
+        return fired, [incident_id for incident_id, _ in changes]
+
+    def _record_alone(self, notice: _Said, now: datetime) -> Fired:
+        """Record ``notice`` in its own transaction, as its firing would have."""
+        timer = notice.timer
+        reach: Reach | None = notice.said.reach
+        try:
+            outcome = self._settle(timer, notice.deadline, now, notice.said)
+        except LeaseLost:
+            outcome, reach = self._taken_over(timer), None
+        except Exception as error:
+            if notice.lease.lost:
+                outcome, reach = self._taken_over(timer), None
+            else:
+                outcome, reach = self._failed(timer, now, notice.lease, error)
+        return Fired(timer, outcome, now - timer.fire_at, reach)
 
     def _owed(self, timer: ClaimedTimer, deadline: Deadline | None) -> bool:
         """Whether what ``timer`` was set for is still to be done, as the deadline is now."""
@@ -315,14 +487,15 @@ class TimerRunner:
 
         A holder before this one (``attempts`` > 1) may have said it and died before noting it:
         its message carries the timer's tag, so look for it before saying it again. Saying it
-        starts from a renewed claim (LeaseLost if another replica took the timer meanwhile).
+        starts from a kept claim (``Lease.keep``: LeaseLost if another replica took the timer
+        meanwhile).
         """
         if timer.posted is not None:
             return Delivery(Reach.EARLIER, timer.posted)
         tag = f"{timer.incident_id}:{timer.key}"
         if timer.attempts > 1 and (found := self.announcer.already_said(view, tag)):
             return Delivery(Reach.EARLIER, found)
-        lease.renew()
+        lease.keep()
         match timer.purpose:
             case Purpose.DUE:
                 return self.announcer.overdue(view, deadline, now, tag)
@@ -350,17 +523,25 @@ class TimerRunner:
                 uow.incidents.append(timer.incident_id, changed.event, changed.incident)
             uow.commit()
         if not said.delivered:
-            log.error(
-                "a deadline notice reached nobody: %s",
-                "; ".join(said.refused) or "no one to tell",
-                extra={"incident_id": timer.incident_id, "timer": timer.key},
-            )
-        if changed is not None and self.on_recorded is not None:
-            try:  # the firing is done and recorded: what follows must not make it a failure
-                self.on_recorded(timer.incident_id)
-            except Exception:
-                log.exception("after a timer's record", extra={"incident_id": timer.incident_id})
+            self._undelivered(timer, said)
+        if changed is not None:
+            self._after_record(timer.incident_id)
         return "fired" if said.delivered else "undelivered"
+
+    def _undelivered(self, timer: ClaimedTimer, said: Delivery) -> None:
+        log.error(
+            "a deadline notice reached nobody: %s",
+            "; ".join(said.refused) or "no one to tell",
+            extra={"incident_id": timer.incident_id, "timer": timer.key},
+        )
+
+    def _after_record(self, incident_id: int) -> None:
+        if self.on_recorded is None:
+            return
+        try:  # the firing is done and recorded: what follows must not make it a failure
+            self.on_recorded(incident_id)
+        except Exception:
+            log.exception("after a timer's record", extra={"incident_id": incident_id})
 
     def _entry(
         self, timer: ClaimedTimer, deadline: Deadline, now: datetime, said: Delivery
@@ -393,6 +574,21 @@ class TimerRunner:
         with self.units() as uow:
             uow.timers.finish(timer.id, self.owner, now, status)
             uow.commit()
+
+
+def _one_each(notices: list[_Said]) -> tuple[list[_Said], list[_Said]]:
+    """The notices to record together (at most one per incident, ``RECORDED_TOGETHER`` in all)
+    and the rest, in the order they came."""
+    together: list[_Said] = []
+    rest: list[_Said] = []
+    incidents: set[int] = set()
+    for notice in notices:
+        if notice.timer.incident_id in incidents or len(together) >= RECORDED_TOGETHER:
+            rest.append(notice)
+        else:
+            incidents.add(notice.timer.incident_id)
+            together.append(notice)
+    return together, rest
 
 
 def _deadline(view: IncidentView, timer: ClaimedTimer) -> Deadline | None:

@@ -191,3 +191,55 @@ def test_a_claim_lost_before_the_post_is_sent_sends_nothing(
 def test_outside_a_firing_waits_and_sends_ask_nothing() -> None:
     assert leases.before_wait(30) is True
     assert leases.before_send() is True
+
+
+def renewals(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Each renewal of a claim the database is asked for, by the time it is renewed until."""
+    asked: list[datetime] = []
+    renew = Timers.renew
+
+    def spy(self: Timers, timer_id: int, owner: str, until: datetime) -> bool:
+        asked.append(until)
+        return renew(self, timer_id, owner, until)
+
+    monkeypatch.setattr(Timers, "renew", spy)
+    return asked
+
+
+def test_a_notice_said_early_in_its_lease_asks_the_database_nothing_before_it_is_sent(
+    replicas: tuple[TimerRunner, TimerRunner],
+    chat: FakeChat,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    incidents: IncidentService,
+) -> None:
+    """Nobody but its holder changes a claimed deadline timer before its lease runs out, so a
+    burst of notices does not queue for the write lock just to renew claims taken a moment ago."""
+    a, _ = replicas
+    asked = renewals(monkeypatch)
+    assert [f.outcome for f in a.tick(DUE)] == ["fired"]
+    assert asked == []
+    assert chat.texts(CHANNEL).count(OVERDUE) == 1
+    assert lease_of(sessions) == ("a", None, "fired")
+    assert misses(incidents) == 1
+
+
+def test_a_notice_said_past_half_its_lease_renews_the_claim_first(
+    replicas: tuple[TimerRunner, TimerRunner],
+    chat: FakeChat,
+    pager: SlowPager,
+    stopwatch: Stopwatch,
+    monkeypatch: pytest.MonkeyPatch,
+    incidents: IncidentService,
+) -> None:
+    a, _ = replicas
+    asked = renewals(monkeypatch)
+
+    def slow_paging() -> None:  # PagerDuty took 11 s: less than half the lease is left
+        stopwatch.seconds += 11
+
+    pager.meanwhile.append(slow_paging)
+    assert [f.outcome for f in a.tick(DUE)] == ["fired"]
+    assert asked == [DUE + timedelta(seconds=11) + LEASE]  # once, right before the post
+    assert chat.texts(CHANNEL).count(OVERDUE) == 1
+    assert misses(incidents) == 1

@@ -5,16 +5,19 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db import audit
+from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.tables import TimerRow
 from bot.adapters.db.timers import Timers, TimerStatus
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.deadlines import Deadline, Escalation
-from bot.core.model import EventKind, Severity
+from bot.core.model import Event, EventKind, Severity
 from bot.core.timers import MISSED_AFTER
 from bot.services.delivery import Delivery, Reach
 from bot.services.incidents import IncidentService
@@ -394,3 +397,86 @@ def test_reconcile_applies_a_changed_playbook_to_open_incidents(
         T0 + timedelta(minutes=2) + MISSED_AFTER,
         "pending",
     )
+
+
+def test_a_burst_of_notices_is_recorded_together_each_once_on_an_intact_audit_chain(
+    sessions: Sessions,
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Notices falling due together are recorded in a few transactions by the ticking thread,
+    not one each behind the write lock while the other firings wait to say theirs."""
+    incidents = [declare(service) for _ in range(12)]
+    transactions: list[Session] = []  # one unit of work, one session (kept: ids stay unique)
+    append = Incidents.append
+
+    def spy(self: Incidents, incident_id: int, event: Event, *args: Any, **kwargs: Any) -> None:
+        if event.kind is EventKind.DEADLINE_MISSED:
+            transactions.append(self.session)
+        append(self, incident_id, event, *args, **kwargs)
+
+    monkeypatch.setattr(Incidents, "append", spy)
+    fired = runner.tick(clock.at(20))
+    overdue = sorted((f.timer.incident_id, f.timer.key) for f in fired if f.outcome == "fired")
+    assert overdue == sorted(
+        (i, key) for i in incidents for key in ("assemble@1:due", "status_update@1:due")
+    )
+    assert len(transactions) == len(overdue)
+    assert len({id(session) for session in transactions}) < len(overdue) / 2
+    for incident in incidents:
+        misses = [e for e in service.get(incident).events if e.kind is EventKind.DEADLINE_MISSED]
+        assert sorted(e.extra["deadline"] for e in misses) == ["assemble@1", "status_update@1"]
+    with sessions() as session:
+        assert audit.verify(session) == []
+        assert Timers(session).count(TimerStatus.CLAIMED) == 0
+
+
+def test_a_notice_that_cannot_be_recorded_holds_back_no_other(
+    service: IncidentService,
+    runner: TimerRunner,
+    recorder: Recorder,
+    clock: VirtualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    incidents = [declare(service) for _ in range(6)]
+    broken = incidents[2]
+    decide = service.decide
+
+    def failing(uow: Any, incident_id: int, event: Event) -> Any:
+        if incident_id == broken:
+            raise RuntimeError("the database said no")
+        return decide(uow, incident_id, event)
+
+    monkeypatch.setattr(service, "decide", failing)
+    fired = runner.tick(clock.at(6))  # each incident's team-assembled notice
+    outcomes = {f.timer.incident_id: f.outcome for f in fired if f.timer.key == "assemble@1:due"}
+    assert outcomes == {i: "retrying" if i == broken else "fired" for i in incidents}
+    monkeypatch.setattr(service, "decide", decide)
+    again = runner.tick(clock.at(6.1))  # tried again: found said, recorded, not said twice
+    assert [(f.timer.incident_id, f.outcome, f.reach) for f in again] == [
+        (broken, "fired", Reach.EARLIER)
+    ]
+    assert recorder.keys("overdue").count("assemble@1") == len(incidents)
+    for incident in incidents:
+        kinds = [e.kind for e in service.get(incident).events]
+        assert kinds.count(EventKind.DEADLINE_MISSED) == 1
+
+
+def test_a_burst_larger_than_a_batch_fires_whole_in_one_tick_each_once(
+    sessions: Sessions, service: IncidentService, recorder: Recorder, clock: VirtualClock
+) -> None:
+    """The next batch is claimed while the last still fires; nothing is claimed twice."""
+    incidents = [declare(service) for _ in range(9)]
+    runner = TimerRunner(units_of_work(sessions), service, recorder, owner="a", parallel=3)
+    fired = runner.tick(clock.at(20), batch=4)
+    assert len(fired) == len({f.timer.id for f in fired}) == 9 * 4
+    assert sorted(recorder.keys("overdue")) == sorted(["assemble@1", "status_update@1"] * 9)
+    for incident in incidents:
+        kinds = [e.kind for e in service.get(incident).events]
+        assert kinds.count(EventKind.DEADLINE_MISSED) == 2
+    with sessions() as session:
+        assert audit.verify(session) == []
+        assert Timers(session).count(TimerStatus.CLAIMED) == 0

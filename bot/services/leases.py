@@ -11,9 +11,9 @@ its context (``holding``), and an adapter about to wait or send asks ``before_wa
 
 A deadline's timer, once claimed, is changed by nobody but its holder until the lease runs out
 (another replica claims only expired leases; deadlines are re-planned by their pending timers
-only). So before a send its claim is renewed only when less than half the lease is left: in a
-burst, a firing asks the database nothing between reading its incident and recording what it
-said. Any other timer (owed work, which ``done`` may finish whoever holds it) is renewed before
+only). So before a send its claim is renewed only when less than half the lease is left, or
+after a wait: in a burst, a firing asks the database nothing between reading its incident and
+recording what it said. This holds while replicas' clocks differ by less than half a lease. Any other timer (owed work, which ``done`` may finish whoever holds it) is renewed before
 every send.
 """
 
@@ -66,6 +66,7 @@ class Lease:
         self._stopwatch = stopwatch
         self._started = started
         self.alone = alone  # nobody but its holder changes the timer while the lease lasts
+        self._waited = False  # a wait since the claim was last asked: the next send asks again
 
     def now(self) -> datetime:
         return self._claimed_at + timedelta(seconds=self._stopwatch() - self._started)
@@ -83,15 +84,18 @@ class Lease:
             self.lost = True
             raise LeaseLost(f"timer {self.timer_id}")
         self.until = until
+        self._waited = False
 
     def keep(self) -> None:
         """Before a send: make sure the claim is still this owner's (LeaseLost if not).
 
-        A timer held ``alone`` with more than half its lease left is: nobody else may have
-        taken it. Otherwise the claim is renewed, which asks the database."""
+        A timer held ``alone`` with more than half its lease left, and no wait since its claim
+        was last asked, is: nobody else may have taken it. Otherwise the claim is renewed,
+        which asks the database (after a wait, always: a replica whose clock runs ahead, or
+        a pause the stopwatch did not see, may have taken it over meanwhile)."""
         if self.lost:
             raise LeaseLost(f"timer {self.timer_id}")
-        if not self.alone or self.now() + self.length / 2 > self.until:
+        if not self.alone or self._waited or self.now() + self.length / 2 > self.until:
             self.renew()
 
     def cover(self, wait: timedelta) -> None:
@@ -101,6 +105,7 @@ class Lease:
             raise LeaseLost(f"timer {self.timer_id}")
         if self.now() + wait + AHEAD > self.until:
             self.renew(wait)
+        self._waited = True
 
 
 _held: ContextVar[Lease | None] = ContextVar("held_lease", default=None)

@@ -343,11 +343,14 @@ def run(url: str, incidents: int, live: int, window: timedelta) -> None:
         f"({caught_up} were due before the ticker ran, during the downtime and recovery)"
     )
     ms = 1000
-    print(
-        f"lateness on the running ticker ({len(on_time)} firings): p50 "
-        f"{statistics.median(on_time) * ms:.0f} ms, p99 {percentile(on_time, 99) * ms:.0f} ms,"
-        f" max {max(on_time) * ms:.0f} ms"
-    )
+    if not on_time:  # every live deadline fell due before the ticker ran (a short --window)
+        print("lateness on the running ticker: none fell due while it ran (widen --window)")
+    else:
+        print(
+            f"lateness on the running ticker ({len(on_time)} firings): p50 "
+            f"{statistics.median(on_time) * ms:.0f} ms, p99 {percentile(on_time, 99) * ms:.0f}"
+            f" ms, max {max(on_time) * ms:.0f} ms"
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {rss:.0f} MB")
     engine.dispose()

@@ -372,6 +372,16 @@ class IncidentService:
             counts = uow.incidents.open_counts()
         return {str(severity): counts.get(str(severity), 0) for severity in Severity}
 
+    def open_listed(self, first: int) -> tuple[list[IncidentView], int]:
+        """The ``first`` open incidents (by id) and how many are open: what a list shows costs
+        what it shows, however many are open."""
+        now = self.clock()
+        with self.units() as uow:
+            uow.read_only()
+            found = uow.incidents.open(first=first)
+            total = sum(uow.incidents.open_counts().values())
+        return [self._view(stored, now) for stored in found], total
+
     def open_incidents(self, services: Collection[str] | None = None) -> list[IncidentView]:
         """Every open incident, or only those affecting any of ``services`` (their deadlines
         planned only for those: an alert or a deploy costs what it touches, not every open

@@ -13,8 +13,9 @@ A deadline's timer, once claimed, is changed by nobody but its holder until the 
 (another replica claims only expired leases; deadlines are re-planned by their pending timers
 only). So before a send its claim is renewed only when less than half the lease is left, or
 after a wait: in a burst, a firing asks the database nothing between reading its incident and
-recording what it said. This holds while replicas' clocks differ by less than half a lease. Any other timer (owed work, which ``done`` may finish whoever holds it) is renewed before
-every send.
+recording what it said. This holds while replicas' clocks differ by less than half a lease.
+Any other timer (owed work, which ``done`` may finish whoever holds it) is renewed before every
+send.
 """
 
 from __future__ import annotations

@@ -58,8 +58,11 @@ class IncidentStore(Protocol):
 
     def by_request_key(self, request_key: str) -> StoredIncident | None: ...
 
-    def open(self, services: Collection[str] | None = None) -> list[StoredIncident]:
-        """Every open incident (by id), or those affecting any of ``services``."""
+    def open(
+        self, services: Collection[str] | None = None, first: int | None = None
+    ) -> list[StoredIncident]:
+        """Every open incident (by id; the ``first`` if given), or those affecting any of
+        ``services``."""
         ...
 
     def open_counts(self) -> dict[str, int]: ...

@@ -76,3 +76,26 @@ def test_an_alert_or_a_deploy_reads_only_the_incidents_of_its_services(
     assert ids("search", "pay_100%") == [both, odd]
     assert ids("accounts") == [] and ids() == []
     assert len(incidents.open_incidents()) == 5
+
+
+def test_a_list_reads_only_what_it_shows_and_counts_the_rest(
+    engine: Engine, incidents: IncidentService
+) -> None:
+    """`/incident list` at thousands open: the first few and the count, in a bounded number of
+    statements; the events read are only the shown incidents'."""
+    for _ in range(12):
+        declare(incidents)
+    read: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        read.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        shown, total = incidents.open_listed(5)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert [view.id for view in shown] == [1, 2, 3, 4, 5] and total == 12
+    assert all(view.events for view in shown)
+    assert len(read) <= 5

@@ -96,9 +96,11 @@ class Incidents:
         row = self.session.scalar(select(IncidentRow).where(IncidentRow.request_key == request_key))
         return self._load(row) if row else None
 
-    def open(self, services: Collection[str] | None = None) -> list[StoredIncident]:
-        """Every open incident with its timeline, or those affecting any of ``services``, in
-        two statements however many are open."""
+    def open(
+        self, services: Collection[str] | None = None, first: int | None = None
+    ) -> list[StoredIncident]:
+        """Every open incident with its timeline (the ``first`` by id, if given), or those
+        affecting any of ``services``, in two statements however many are open."""
         opened: ColumnElement[bool] = IncidentRow.state.in_(
             [str(state) for state in lifecycle.OPEN_STATES]
         )
@@ -106,10 +108,13 @@ class Incidents:
             listed = literal(",") + IncidentRow.services + literal(",")  # ",checkout,search,"
             named = [listed.like(f"%,{_like(name)},%", escape="\\") for name in services]
             opened = and_(opened, or_(false(), *named))
+        chosen = select(IncidentRow.id).where(opened).order_by(IncidentRow.id).limit(first)
         rows = list(
-            self.session.scalars(select(IncidentRow).where(opened).order_by(IncidentRow.id))
+            self.session.scalars(
+                select(IncidentRow).where(IncidentRow.id.in_(chosen)).order_by(IncidentRow.id)
+            )
         )
-        timelines = self.timeline.events_of(select(IncidentRow.id).where(opened))
+        timelines = self.timeline.events_of(chosen)
         return [_to_domain(row, timelines.get(row.id, [])) for row in rows]
 
     def open_counts(self) -> dict[str, int]:

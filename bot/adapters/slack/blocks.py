@@ -257,13 +257,19 @@ def help_text() -> Blocks:
     )
 
 
-def incident_list(views: Sequence[IncidentView], now: datetime, shown: int = 40) -> Blocks:
-    if not views:
+LISTED = 40
+"""Open incidents a list shows at most (the rest counted): 42 blocks, within Slack's 50."""
+
+
+def incident_list(views: Sequence[IncidentView], total: int, now: datetime) -> Blocks:
+    """The first ``LISTED`` of ``views`` (the first open incidents) and how many more of the
+    ``total`` open there are."""
+    if not views or total == 0:
         return notice("No open incidents.", ":large_green_circle:")
-    rows = [_list_row(view, now) for view in views[:shown]]
-    if len(views) > shown:
-        rows.append(section(f"_and {len(views) - shown} more_"))
-    return _dicts([section(f"*{len(views)} open incident(s)*"), *rows])
+    rows = [_list_row(view, now) for view in views[:LISTED]]
+    if total > len(rows):
+        rows.append(section(f"_and {total - len(rows)} more_"))
+    return _dicts([section(f"*{total} open incident(s)*"), *rows])
 
 
 def _list_row(view: IncidentView, now: datetime) -> SectionBlock:

@@ -260,9 +260,9 @@ class Handlers:
         return Reply(stats.summary(found), stats.headline(found))
 
     def open_incidents(self) -> Reply:
-        views = self.service.open_incidents()
+        views, total = self.service.open_listed(blocks.LISTED)
         now = views[0].now if views else self.service.clock()
-        return Reply(blocks.incident_list(views, now), f"{len(views)} open incident(s)")
+        return Reply(blocks.incident_list(views, total, now), f"{total} open incident(s)")
 
     # --- moves on an incident --------------------------------------------------------------------
 

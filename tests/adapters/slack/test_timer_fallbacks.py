@@ -220,7 +220,8 @@ def test_an_unacknowledged_sev2_is_escalated_again_and_again_each_step_recorded(
     ]
     [group_step] = [t for t in bot.texts(ANNOUNCE) if "escalation 2" in t]
     assert "Escalating to <!subteam^S0ONCALL>" in group_step
-    listed = str(blocks.incident_list(bot.runtime.service.open_incidents(), bot.clock()))
+    views, total = bot.runtime.service.open_listed(blocks.LISTED)
+    listed = str(blocks.incident_list(views, total, bot.clock()))
     assert "on-call engineer responded missed, next escalation <!date^" in listed
     assert "2026-03-14 05:45 UTC>, to the owner and the escalation group, with a page" in listed
     bot.runtime.service.record(incident, EventKind.ACKNOWLEDGED, "U0BOB")

@@ -14,6 +14,7 @@ import argparse
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def run(url: str, incidents: int, hold: float) -> None:
     rules = loader.load(ROOT / "playbooks").policies
     moment = datetime.now(UTC)
     service = IncidentService(units_of_work(sessions), rules, lambda: moment)
+    empty = _paths(service)
     started = time.perf_counter()
     for n in range(incidents):
         declared = service.declare(severity=Severity.SEV2, title=f"incident {n}", by="U0BENCH")
@@ -73,6 +75,12 @@ def run(url: str, incidents: int, hold: float) -> None:
     took = time.perf_counter() - started
     event.remove(engine, "before_cursor_execute", count)
     print(f"open_incidents(): {len(listed)} incidents, {statements} SQL statements, {took:.2f} s")
+    full = _paths(service)
+    for (name, none), (_, many) in zip(empty, full, strict=True):
+        print(
+            f"{name}: {none * 1000:.1f} ms with none open, {many * 1000:.1f} ms with "
+            f"{incidents} ({many / none:.1f}x)"
+        )
 
     holding = threading.Event()
 
@@ -92,6 +100,24 @@ def run(url: str, incidents: int, hold: float) -> None:
     thread.join()
     print(f"reading one incident while a write holds the lock {hold:.1f} s: {waited:.3f} s")
     engine.dispose()
+
+
+def _paths(service: IncidentService, rounds: int = 20) -> list[tuple[str, float]]:
+    """Seconds (the best of ``rounds``) of what a list reads, and what an alert or a deploy
+    for one service reads."""
+
+    def best(work: Callable[[], object]) -> float:
+        taken = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            work()
+            taken.append(time.perf_counter() - started)
+        return min(taken)
+
+    return [
+        ("/incident list (the first 40 and the count)", best(lambda: service.open_listed(40))),
+        ("an alert or a deploy of one service", best(lambda: service.open_incidents({"checkout"}))),
+    ]
 
 
 if __name__ == "__main__":

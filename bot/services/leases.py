@@ -11,11 +11,11 @@ its context (``holding``), and an adapter about to wait or send asks ``before_wa
 
 A deadline's timer, once claimed, is changed by nobody but its holder until the lease runs out
 (another replica claims only expired leases; deadlines are re-planned by their pending timers
-only). So before a send its claim is renewed only when less than half the lease is left, or
-after a wait: in a burst, a firing asks the database nothing between reading its incident and
-recording what it said. This holds while replicas' clocks differ by less than half a lease.
-Any other timer (owed work, which ``done`` may finish whoever holds it) is renewed before every
-send.
+only). So before a send its claim is renewed only when less than three quarters of the lease
+are left, or after a wait: in a burst, a firing asks the database nothing between reading its
+incident and recording what it said. This holds while replicas' clocks differ by less than a
+quarter of a lease. Any other timer (owed work, which ``done`` may finish whoever holds it) is
+renewed before every send.
 """
 
 from __future__ import annotations
@@ -90,13 +90,15 @@ class Lease:
     def keep(self) -> None:
         """Before a send: make sure the claim is still this owner's (LeaseLost if not).
 
-        A timer held ``alone`` with more than half its lease left, and no wait since its claim
-        was last asked, is: nobody else may have taken it. Otherwise the claim is renewed,
+        A timer held ``alone`` with more than three quarters of its lease left, and no wait
+        since its claim was last asked, is: nobody else may have taken it, nor will before the
+        send (at most the Slack client's timeout, half a lease) and its record are done.
+        Otherwise the claim is renewed,
         which asks the database (after a wait, always: a replica whose clock runs ahead, or
         a pause the stopwatch did not see, may have taken it over meanwhile)."""
         if self.lost:
             raise LeaseLost(f"timer {self.timer_id}")
-        if not self.alone or self._waited or self.now() + self.length / 2 > self.until:
+        if not self.alone or self._waited or self.now() + self.length * 3 / 4 > self.until:
             self.renew()
 
     def cover(self, wait: timedelta) -> None:

@@ -165,8 +165,9 @@ class TimerRunner:
         The claimed timers fire in parallel: each waits mostly on Slack. What their notices
         said is recorded by this thread, several in one transaction (``_record``), so a firing
         never waits on the database's write lock after it reads its incident. Notices come
-        first: while others still wait to be said, what was said is recorded only once it has
-        waited a quarter of the lease (well before the claims run out).
+        first: while others still wait to be said, what was said is recorded once it has
+        waited a quarter of the lease, or at once when its claim has less than half its lease
+        left (so the record is made well before the claim runs out).
         """
         fired: list[Fired] = []
         started = self.stopwatch()
@@ -230,10 +231,20 @@ class TimerRunner:
                         to_record.append(item)
                         continue
                     firing -= 1
-                    if (result := item.result()) is not None:
+                    try:
+                        result = item.result()
+                    except Exception:  # what one firing could not even fail cleanly (the
+                        # database gone while it noted its retry) holds back no other's record
+                        log.exception("a timer firing failed and could not be noted")
+                        continue
+                    if result is not None:
                         fired.append(result)
                 saying = more or firing > self.parallel
-                if to_record and (not saying or self.stopwatch() - oldest >= self._record_within):
+                if to_record and (
+                    not saying
+                    or self.stopwatch() - oldest >= self._record_within
+                    or any(n.lease.until - n.lease.now() < self.lease / 2 for n in to_record)
+                ):
                     while to_record:
                         together, to_record = _one_each(to_record)
                         recorded, after = self._record(together, now)

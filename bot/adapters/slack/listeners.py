@@ -145,7 +145,7 @@ class Listeners:
         self.notes = notes
         self.later = later  # where follow-up work runs, after every pending answer
         # Where the work after an ack runs (default: at once, in the request's thread).
-        self.soon = soon or (lambda work: work())
+        self._soon = soon or (lambda work: work())
         self.clock = clock
         self.deliveries = deliveries  # None: every delivery is taken as the first
         self.replays = replays or ReplayGuard()
@@ -166,32 +166,45 @@ class Listeners:
         for removed in REMOVED_EVENTS:
             app.event(removed)(self.unpinned)
 
+    def soon(self, kind: str, work: Callable[[], None]) -> None:
+        """Run ``work`` after the ack; what escapes it (an answer Slack's response_url
+        refused, a payload of an unexpected shape) is logged and counted, never lost."""
+
+        def logged() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("the work after an ack failed", extra={"kind": kind})
+                self.failed(kind, "error")
+
+        self._soon(logged)
+
     def command(
         self, ack: Ack, body: dict[str, Any], request: BoltRequest, respond: Respond
     ) -> None:
         self.ack_command(ack, body, request)
         retried = _is_retry(request)
-        self.soon(lambda: self.run_command(body, respond, retried))
+        self.soon("command", lambda: self.run_command(body, respond, retried))
 
     def button(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        self.soon(lambda: self.run_button(body, respond))
+        self.soon("action", lambda: self.run_button(body, respond))
 
     def form(self, ack: Ack, body: dict[str, Any]) -> None:
         self.ack_form(ack, body)
-        self.soon(lambda: self.run_form(body))
+        self.soon("view", lambda: self.run_form(body))
 
     def shortcut(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        self.soon(lambda: self.run_shortcut(body, respond))
+        self.soon("shortcut", lambda: self.run_shortcut(body, respond))
 
     def pinned(self, ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
         ack()
-        self.soon(lambda: self.run_pinned(event, body))
+        self.soon("event", lambda: self.run_pinned(event, body))
 
     def unpinned(self, ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
         ack()
-        self.soon(lambda: self.run_unpinned(event, body))
+        self.soon("event", lambda: self.run_unpinned(event, body))
 
     def refuse_replays(
         self, request: BoltRequest, next: Callable[[], BoltResponse]

@@ -86,7 +86,6 @@ class _Open:
     met_at: datetime | None = None
     cancelled_at: datetime | None = None
     missed_noted_at: datetime | None = None  # when the miss was recorded
-    missed_due_at: datetime | None = None  # the due time it missed, as the record says
     escalated_at: list[datetime] = field(default_factory=list)
     follow_up: int | None = None
     owner: str | None = None
@@ -213,8 +212,10 @@ class _Planner:
             case EventKind.DEADLINE_MISSED:
                 if (missed := self.find(event)) is not None and missed.missed_noted_at is None:
                     missed.missed_noted_at = event.at
-                    if "due_at" in event.extra:
-                        missed.missed_due_at = datetime.fromisoformat(event.extra["due_at"])
+                    unmet = missed.met_at is None and missed.cancelled_at is None
+                    if unmet and "due_at" in event.extra:
+                        # the due time it missed, not today's playbook's (one relaxed since)
+                        missed.due_at = datetime.fromisoformat(event.extra["due_at"])
             case EventKind.DEADLINE_ESCALATED:
                 if (escalated := self.find(event)) is not None:
                     escalated.escalated_at.append(event.at)
@@ -293,8 +294,6 @@ def _settle(deadline: _Open, now: datetime, closed_at: datetime | None) -> Deadl
     missed_for_good = noted is not None and all(
         t is None or t > noted for t in (met_at, cancelled_at)
     )
-    if missed_for_good and deadline.missed_due_at is not None:
-        deadline.due_at = deadline.missed_due_at  # the one it missed, not today's playbook's
     if met_at is not None and met_at <= deadline.due_at and not missed_for_good:
         status = DeadlineStatus.MET
     elif missed_for_good or deadline.due_at < min(now, cancelled_at or now, met_at or now):

@@ -18,6 +18,13 @@ SLACK_API_URL = "https://slack.com/api/"
 STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 
 
+# Patterns of settings whose refusal says what to type instead (``_SAY_INSTEAD``).
+CHANNEL_ID = r"^[CG][A-Z0-9]{2,}$"
+GROUP_ID = r"^S[A-Z0-9]{2,}$"
+TIME_OF_DAY = r"^([01]?\d|2[0-3]):[0-5]\d$"
+WEEKDAY = r"^(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$"
+
+
 class Settings(BaseSettings):
     """Every variable the bot reads. Field ``slack_bot_token`` is variable SLACK_BOT_TOKEN."""
 
@@ -35,10 +42,10 @@ class Settings(BaseSettings):
     slack_api_url: str = SLACK_API_URL
     deploy_webhook_secret: SecretStr | None = None
     alertmanager_webhook_token: SecretStr | None = None
-    incident_announce_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
-    incident_declarers_group: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
-    incident_admin_group: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
-    incident_triage_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    incident_announce_channel: str | None = Field(default=None, pattern=CHANNEL_ID)
+    incident_declarers_group: str | None = Field(default=None, pattern=GROUP_ID)
+    incident_admin_group: str | None = Field(default=None, pattern=GROUP_ID)
+    incident_triage_channel: str | None = Field(default=None, pattern=CHANNEL_ID)
     # Threads doing the Slack and database work after each acknowledgement. Few keep the acks
     # fast on a small machine (measured in benchmarks/ack_latency.py); raise it if Slack is slow.
     slack_workers: int = Field(default=4, ge=1, le=64)
@@ -57,11 +64,9 @@ class Settings(BaseSettings):
     statuspage_api_key: SecretStr | None = None
     # The weekly digest: posted to DIGEST_CHANNEL (none: no digest) each DIGEST_DAY at
     # DIGEST_TIME on the clocks of DIGEST_TIMEZONE.
-    digest_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
-    digest_day: str = Field(
-        default="monday", pattern=r"^(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$"
-    )
-    digest_time: str = Field(default="09:00", pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
+    digest_channel: str | None = Field(default=None, pattern=CHANNEL_ID)
+    digest_day: str = Field(default="monday", pattern=WEEKDAY)
+    digest_time: str = Field(default="09:00", pattern=TIME_OF_DAY)
     digest_timezone: str = "UTC"
     timer_poll_seconds: float = Field(default=1.0, gt=0, le=30)
     timer_lease_seconds: float = Field(default=20.0, ge=1, le=600)
@@ -202,12 +207,11 @@ def load(**overrides: object) -> Settings:
 
 
 _SAY_INSTEAD = {
-    r"^[CG][A-Z0-9]{2,}$": "a channel's id, like C0123ABCD, not its #name (Slack shows the id at "
-    "the bottom of the channel's details)",
-    r"^S[A-Z0-9]{2,}$": "a user group's id, like S0123ABCD, not its @handle",
-    r"^([01]?\d|2[0-3]):[0-5]\d$": "a time of day, like 09:00",
-    r"^(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)$": "a day of the week, "
-    "like monday",
+    CHANNEL_ID: "a channel's id, like C0123ABCD, not its #name (Slack shows the id at the "
+    "bottom of the channel's details)",
+    GROUP_ID: "a user group's id, like S0123ABCD, not its @handle",
+    TIME_OF_DAY: "a time of day, like 09:00",
+    WEEKDAY: "a day of the week, like monday",
 }
 """What a setting refused by its pattern should look like, said instead of the pattern."""
 

@@ -66,7 +66,7 @@ class Digests:
     def _arm(self, due: datetime) -> datetime:
         try:
             with self.units() as uow:
-                while uow.facts.get(_sent(self._key(due))) is not None:
+                while uow.facts.get(_fact(self._key(due), SENT)) is not None:
                     due = self.schedule.next_after(due)  # moved within a week already sent
                 key = self._key(due)
                 uow.timers.arm(BOT_WIDE, key, Purpose.DIGEST, due, move=True)
@@ -95,10 +95,10 @@ class Digests:
             self._arm(latest)
             return True
         with self.units() as uow:
-            sent = uow.facts.get(_sent(timer_key)) is not None
-            posted = uow.facts.get(_posted(timer_key))
-            tried = uow.facts.get(_posting(timer_key)) is not None
-            charted = uow.facts.get(_charted(timer_key)) is not None
+            sent = uow.facts.get(_fact(timer_key, SENT)) is not None
+            posted = uow.facts.get(_fact(timer_key, POSTED))
+            tried = uow.facts.get(_fact(timer_key, POSTING)) is not None
+            charted = uow.facts.get(_fact(timer_key, CHARTED)) is not None
             last = uow.facts.get(LAST_UNTIL)
         if sent:
             self.arm(due)
@@ -108,11 +108,16 @@ class Digests:
         self.arm(due)  # next week's comes whatever becomes of this week's chart
         if not charted:
             self._chart(timer_key, due, now)
-        with self.units() as uow:
-            uow.facts.put(_sent(timer_key), now.isoformat(), now)
-            uow.commit()
+        self._note(now, (_fact(timer_key, SENT), now.isoformat()))
         log.info("weekly digest sent", extra={"timer": timer_key})
         return True
+
+    def _note(self, now: datetime, *facts: tuple[str, str]) -> None:
+        """Keep ``facts`` (key, value) together, as of ``now``."""
+        with self.units() as uow:
+            for key, value in facts:
+                uow.facts.put(key, value, now)
+            uow.commit()
 
     def _key(self, due: datetime) -> str:
         return digest.key(self.schedule.week_of(due))
@@ -125,19 +130,14 @@ class Digests:
         start, end = self.schedule.span(due, last)
         tag = Tag("incident_digest", {"week": timer_key})
         if not tried:
-            with self.units() as uow:
-                uow.facts.put(_posting(timer_key), now.isoformat(), now)
-                uow.commit()
+            self._note(now, (_fact(timer_key, POSTING), now.isoformat()))
         if not tried or self.chat.find_tagged(self.channel, tag) is None:
             told = self.wording.message(
                 self.insights.report(end - start, until=end),
                 self.insights.report(WEEKS_BEFORE * WEEK, until=start),
             )
             self.chat.post(self.channel, told, tag)
-        with self.units() as uow:
-            uow.facts.put(_posted(timer_key), end.isoformat(), now)
-            uow.facts.put(LAST_UNTIL, end.isoformat(), now)
-            uow.commit()
+        self._note(now, (_fact(timer_key, POSTED), end.isoformat()), (LAST_UNTIL, end.isoformat()))
 
     def _chart(self, timer_key: str, due: datetime, now: datetime) -> None:
         """Upload the chart, once: noted as soon as Slack has it (or refused it: the numbers
@@ -149,9 +149,7 @@ class Digests:
             log.warning(
                 "the digest's chart was not uploaded: %s", refused, extra={"timer": timer_key}
             )
-        with self.units() as uow:
-            uow.facts.put(_charted(timer_key), now.isoformat(), now)
-            uow.commit()
+        self._note(now, (_fact(timer_key, CHARTED), now.isoformat()))
 
     def _weeks(self, due: datetime) -> Report:
         """The chart's span: the ``WEEKS_BEFORE`` + 1 weeks before ``due``, each the
@@ -172,20 +170,13 @@ LAST_UNTIL = "digest:last_until"
 """The end of the span the last digest posted told (UTC, ISO 8601): the next one starts there."""
 
 
-def _posted(timer_key: str) -> str:
-    return f"{timer_key}:posted"
+POSTING, POSTED, CHARTED, SENT = "posting", "posted", "charted", "sent"
+"""How far a week's send got, each a fact ``<timer key>:<stage>``: its post tried, posted,
+its chart uploaded (or refused), all done."""
 
 
-def _posting(timer_key: str) -> str:
-    return f"{timer_key}:posting"
-
-
-def _charted(timer_key: str) -> str:
-    return f"{timer_key}:charted"
-
-
-def _sent(timer_key: str) -> str:
-    return f"{timer_key}:sent"
+def _fact(timer_key: str, stage: str) -> str:
+    return f"{timer_key}:{stage}"
 
 
 def _moment(text: str | None) -> datetime | None:

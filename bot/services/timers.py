@@ -120,6 +120,22 @@ class _Said:
 RECORDED_TOGETHER = 50  # the most notices recorded in one transaction
 
 
+def _news(
+    news: SimpleQueue[_Said | Future[Fired | None]], wait: float | None
+) -> list[_Said | Future[Fired | None]]:
+    """What arrived: the first waited for up to ``wait`` seconds (None: as long as it takes;
+    0: not at all), then everything already there."""
+    arrived: list[_Said | Future[Fired | None]] = []
+    if wait != 0:
+        with contextlib.suppress(Empty):
+            arrived.append(news.get(timeout=wait))
+    while True:
+        try:
+            arrived.append(news.get_nowait())
+        except Empty:
+            return arrived
+
+
 def owner_name() -> str:
     return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
@@ -213,18 +229,11 @@ class TimerRunner:
                     future.add_done_callback(news.put)
                 firing, claimed = firing + len(claimed), []
                 saying = more or firing > self.parallel  # notices wait to be said
-                arrived: list[_Said | Future[Fired | None]] = []
                 if not to_record:
-                    arrived.append(news.get())
-                elif saying and (wait := oldest + self._record_within - self.stopwatch()) > 0:
-                    with contextlib.suppress(Empty):
-                        arrived.append(news.get(timeout=wait))
-                while True:
-                    try:
-                        arrived.append(news.get_nowait())
-                    except Empty:
-                        break
-                for item in arrived:
+                    wait: float | None = None  # nothing to record: wait for news
+                else:
+                    wait = max(oldest + self._record_within - self.stopwatch(), 0) if saying else 0
+                for item in _news(news, wait):
                     if isinstance(item, _Said):
                         if not to_record:
                             oldest = self.stopwatch()
@@ -240,20 +249,35 @@ class TimerRunner:
                     if result is not None:
                         fired.append(result)
                 saying = more or firing > self.parallel
-                if to_record and (
-                    not saying
-                    or self.stopwatch() - oldest >= self._record_within
-                    or any(n.lease.until - n.lease.now() < self.lease / 2 for n in to_record)
-                ):
-                    while to_record:
-                        together, to_record = _one_each(to_record)
-                        recorded, after = self._record(together, now)
-                        fired += recorded
-                        for incident_id in after:  # behind the notices still to say
-                            pool.submit(self._after_record, incident_id)
+                if to_record and self._record_now(to_record, oldest, saying):
+                    fired += self._record_all(to_record, now, pool)
+                    to_record = []
                 if more and firing <= self.parallel:
                     claimed = self._claim(now, batch)
                     more = len(claimed) == batch
+        return fired
+
+    def _record_now(self, to_record: list[_Said], oldest: float, saying: bool) -> bool:
+        """Whether the notices said are recorded now: none wait to be said, the oldest has
+        waited a quarter of the lease, or one's claim has less than half its lease left."""
+        return (
+            not saying
+            or self.stopwatch() - oldest >= self._record_within
+            or any(n.lease.until - n.lease.now() < self.lease / 2 for n in to_record)
+        )
+
+    def _record_all(
+        self, to_record: list[_Said], now: datetime, pool: ThreadPoolExecutor
+    ) -> list[Fired]:
+        """Record ``to_record`` (one notice per incident per transaction); each incident's
+        ``on_recorded`` goes to ``pool``, behind the notices still to say."""
+        fired: list[Fired] = []
+        while to_record:
+            together, to_record = _one_each(to_record)
+            recorded, after = self._record(together, now)
+            fired += recorded
+            for incident_id in after:
+                pool.submit(self._after_record, incident_id)
         return fired
 
     def due_count(self, now: datetime) -> int:

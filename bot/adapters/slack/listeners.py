@@ -264,9 +264,6 @@ class Listeners:
 
     # --- buttons --------------------------------------------------------------------------------
 
-    def ack_quietly(self, ack: Ack) -> None:
-        ack()
-
     def run_button(self, body: dict[str, Any], respond: Respond) -> None:
         """A button of the registry: its use case, with the button's value. A button whose
         work is done for good gives way, in its message, to what was done."""

@@ -42,7 +42,7 @@ from bot.core.model import Severity
 from bot.entrypoints.checkpoints import Checkpoints
 from bot.entrypoints.health import Health
 from bot.entrypoints.metrics import Metrics, Saturation
-from bot.entrypoints.pools import TrackedPool, WorkTracker, drain
+from bot.entrypoints.pools import TrackedPool, WorkTracker, at_once, drain
 from bot.entrypoints.settings import ConfigurationError, Settings, require
 from bot.entrypoints.ticker import Ticker
 from bot.entrypoints.webhooks.alert_intake import AlertIntake
@@ -66,7 +66,7 @@ from bot.services.postmortems import Postmortems
 from bot.services.probing import Prober
 from bot.services.response import IncidentResponse
 from bot.services.rollback import RollbackAdvisor
-from bot.services.rooms import Rooms
+from bot.services.rooms import Rooms, one_by_one
 from bot.services.signals import Signals
 from bot.services.status_page import StatusPages
 from bot.services.timers import Fired, TimerRunner
@@ -99,6 +99,7 @@ class Runtime:
     alert_intake: AlertIntake
     followups: ThreadPoolExecutor
     work: WorkTracker  # everything handed to the two pools above
+    room_calls: ThreadPoolExecutor  # a new room's Slack calls made at once, for the pools above
     tracker_intake: TrackerIntake
     checkpoints: Checkpoints | None = None  # with AUDIT_KEY: signed, written outside the DB
     digests: Digests | None = None  # with DIGEST_CHANNEL: the weekly digest
@@ -129,6 +130,7 @@ class Runtime:
         left = drain(self.work, pools, max(until - time.monotonic(), 0.0))
         for other in {self.workers, self.followups} - set(pools):  # none, as built here
             other.shutdown(wait=False, cancel_futures=True)
+        self.room_calls.shutdown(wait=False)  # after the drain: the work drained used it
         if self.ticker.running:  # its firings' threads would hold the exit as much as a pool's
             left = {**left, "timer tick": 1}
         if left:
@@ -151,6 +153,7 @@ class Wiring:
 
     follow_up_threads: int = 2
     timer_parallelism: int = 8
+    room_calls_at_once: bool = True  # False: a new room's Slack calls one by one, in order
     prober: Prober = probes.probe_all
     rollback_webhook: outbound.Poster = outbound.post_signed
     slack_sleep: retries.Sleep = time.sleep  # how the Slack client waits out a 429 or a backoff
@@ -206,6 +209,9 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         person=chat.display_name,
         words=lambda typed: mrkdwn.plain(typed, chat.name),
     )
+    work = WorkTracker()
+    # Each room makes up to 3 calls at once, from a lazy worker or a follow-up thread.
+    room_calls = work.pool(2 * (settings.slack_workers + wiring.follow_up_threads), "room")
     rooms = Rooms(
         chat,
         service,
@@ -213,6 +219,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         TrackerTickets(follow_ups, SlackTriageTickets(chat, settings.incident_triage_channel)),
         SlackRoomWording(templates),
         settings.incident_announce_channel,
+        at_once(room_calls) if wiring.room_calls_at_once else one_by_one,
     )
     deploys = DeployService(units, clock)
     alert_records = AlertRecords(units, clock)
@@ -278,7 +285,6 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     follow_ups.news = handlers.follow_ups
     identity = BotIdentity(web)
     identity.check()
-    work = WorkTracker()
     workers = work.pool(settings.slack_workers, "lazy")
     bolt = App(
         # Bolt hands listeners a client carrying the authorized token; ours carries its own.
@@ -381,6 +387,7 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         ),
         followups,
         work,
+        room_calls,
         TrackerIntake(
             follow_ups,
             secret.get_secret_value() if (secret := settings.tracker_webhook_secret) else None,

@@ -12,7 +12,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -94,3 +94,27 @@ def drain(tracker: WorkTracker, pools: Sequence[TrackedPool], seconds: float) ->
     for pool in pools:
         pool.shutdown(wait=False, cancel_futures=True)
     return left
+
+
+def at_once(pool: Executor) -> Callable[[Sequence[Callable[[], object]]], None]:
+    """A runner for independent pieces of work (a new room's Slack calls): the first in the
+    caller's thread, the others on ``pool`` at the same time; it returns once every piece has
+    finished and raises what the first that failed raised (``rooms.Together``)."""
+
+    def together(work: Sequence[Callable[[], object]]) -> None:
+        others = [pool.submit(piece) for piece in work[1:]]
+        failure: BaseException | None = None
+        try:
+            if work:
+                work[0]()
+        except BaseException as error:
+            failure = error
+        for other in others:
+            try:
+                other.result()
+            except BaseException as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+
+    return together

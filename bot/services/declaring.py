@@ -134,9 +134,7 @@ class Declaring:
         problems = self.rooms.furnish(opened)
         if problems and opened.channel_id is not None:
             self._tell(opened, self.wording.setup_failed(problems))
-        self._first_actions(opened)
-        if not self.rooms.left_to_do(self.incidents.get(incident_id)):
-            self.incidents.setup_finished(incident_id)
+        self._note_first_actions(self.incidents.get(incident_id), self._first_actions(opened))
 
     def resume(self, incident_id: int) -> bool:
         """Finish setting up the incident's room, as its set-up timer does after a crash or a
@@ -156,27 +154,37 @@ class Declaring:
             self.rooms.refresh_card(view)  # the announcement made without it now links it
         self.rooms.furnish(view, resuming=True)
         view = self.incidents.get(incident_id)
-        self._first_actions(view)
+        if self._first_actions(view):
+            self.incidents.set_up(view.id, Step.FIRST_ACTIONS)
         view = self.incidents.get(incident_id)
         if self.rooms.left_to_do(view):
             return False
         self._tell(view, self.wording.setup_finished(view))
         return True
 
-    def _first_actions(self, view: IncidentView) -> None:
+    def _first_actions(self, view: IncidentView) -> bool:
         """The rollback advice, the playbook's first actions and the status page's offer,
-        once (noted when posted)."""
+        once; True when they were posted now (for the caller to note)."""
         if view.channel_id is None or Step.FIRST_ACTIONS in view.setup:
-            return
+            return False
         try:
             self.advisor.advise(view)
         except ChatFailure:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
-            return
-        if self.signals.first_actions(view):
-            if self.status_pages is not None:
-                self.status_pages.at_declaration(view)
-            self.incidents.set_up(view.id, Step.FIRST_ACTIONS)
+            return False
+        if not self.signals.first_actions(view):
+            return False
+        if self.status_pages is not None:
+            self.status_pages.at_declaration(view)
+        return True
+
+    def _note_first_actions(self, view: IncidentView, acted: bool) -> None:
+        """Note the first actions posted (if ``acted``) and, when nothing else is left to
+        do, the room set up: in one write."""
+        left = self.rooms.left_to_do(view) - ({Step.FIRST_ACTIONS} if acted else set())
+        if acted or not left:
+            steps = [Step.FIRST_ACTIONS] if acted else []
+            self.incidents.note_setup(view.id, steps, finished=not left)
 
     def _tell(self, view: IncidentView, message: Message) -> None:
         """The declarer, privately: in the incident's channel, else a direct message."""

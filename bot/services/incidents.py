@@ -332,26 +332,43 @@ class IncidentService:
             uow.commit()
 
     def attach_announcement(self, incident_id: int, ts: str) -> None:
-        with self.units() as uow:
-            uow.incidents.attach_announcement(incident_id, ts)
-            uow.commit()
+        self.note_setup(incident_id, announcement_ts=ts)
 
     def set_up(self, incident_id: int, step: str) -> None:
         """Note set-up step ``step`` of the incident's room done."""
-        with self.units() as uow:
-            uow.incidents.set_up(incident_id, step)
-            uow.commit()
+        self.note_setup(incident_id, [step])
 
     def setup_finished(self, incident_id: int) -> None:
         """The incident's room is set up: its set-up timer will not fire."""
+        self.note_setup(incident_id, finished=True)
+
+    def note_setup(
+        self,
+        incident_id: int,
+        steps: Iterable[str] = (),
+        *,
+        card_ts: str | None = None,
+        announcement_ts: str | None = None,
+        finished: bool = False,
+    ) -> None:
+        """Note in one transaction what a stage of setting up the room did: the set-up
+        ``steps`` done, the ts of the card and of the announcement (Slack message ids) if
+        posted, and, when ``finished``, that it is set up (its set-up timer will not fire).
+        One write for a stage, not one per step: under a burst every write waits its turn.
+        Raises StorageUnavailable."""
         with self.units() as uow:
-            uow.timers.done(incident_id, timers.SETUP_KEY, self.clock())
+            if steps := list(steps):
+                uow.incidents.set_up(incident_id, *steps)
+            if card_ts is not None:
+                uow.incidents.attach_card(incident_id, card_ts)
+            if announcement_ts is not None:
+                uow.incidents.attach_announcement(incident_id, announcement_ts)
+            if finished:
+                uow.timers.done(incident_id, timers.SETUP_KEY, self.clock())
             uow.commit()
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
-        with self.units() as uow:
-            uow.incidents.attach_card(incident_id, card_ts)
-            uow.commit()
+        self.note_setup(incident_id, card_ts=card_ts)
 
     def get(self, incident_id: int, now: datetime | None = None) -> IncidentView:
         with self.units() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -150,11 +150,37 @@ class RoomWording(Protocol):
 
 @dataclass
 class Opening:
-    """What opening an incident did (its channel or ticket), and what failed, in words."""
+    """What opening an incident did (its channel or ticket), and what failed, in words; and,
+    until they are noted together, the set-up steps done and the card's and announcement's
+    ts (Slack message ids)."""
 
     channel_id: str | None = None
     ticket: str | None = None
     problems: list[str] = field(default_factory=list)
+    done: set[Step] = field(default_factory=set)
+    card_ts: str | None = None
+    announcement_ts: str | None = None
+
+    def part(self) -> Opening:
+        """A blank for one of several steps made at once, ``absorb``-ed afterwards."""
+        return Opening(channel_id=self.channel_id)
+
+    def absorb(self, part: Opening) -> None:
+        self.problems += part.problems
+        self.done |= part.done
+        self.card_ts = part.card_ts or self.card_ts
+        self.announcement_ts = part.announcement_ts or self.announcement_ts
+
+
+Together = Callable[[Sequence[Callable[[], object]]], None]
+"""Runs independent pieces of work (Slack calls) and returns once all are done; raises what
+the first that failed raised, after the others ran. ``one_by_one`` in order; the bot's runtime
+runs them at once on a pool of its own (bot/entrypoints/pools.py)."""
+
+
+def one_by_one(work: Sequence[Callable[[], object]]) -> None:
+    for piece in work:
+        piece()
 
 
 class Rooms:
@@ -172,6 +198,7 @@ class Rooms:
         tickets: TicketSink,
         wording: RoomWording,
         announce_channel: str | None,
+        together: Together = one_by_one,
     ) -> None:
         self.chat = chat
         self.incidents = incidents
@@ -179,14 +206,16 @@ class Rooms:
         self.tickets = tickets
         self.wording = wording
         self.announce_channel = announce_channel
+        self.together = together  # a new room's independent Slack calls, made at once
 
     def open(self, view: IncidentView, resuming: bool = False) -> Opening:
-        """Channel, people and card for a new incident; a ticket and announcement if no channel.
-        Steps done before are skipped; ``resuming`` (after a crash or a failure) looks in the
-        chat for what a step may have made without noting it, before making it again.
+        """Channel, then at once its people, card and the announcement, for a new incident;
+        a ticket and the announcement if it gets no channel. What was done is noted in one
+        write at the end. Steps done before are skipped; ``resuming`` (after a crash or a
+        failure) looks in the chat for what a step may have made without noting it, before
+        making it again. Raises StorageUnavailable.
 
-        A channel's topic, pin and announcement are left to ``furnish``: the declarer is told
-        the channel exists first (under a burst of declarations, those calls would delay it).
+        The topic and the pin are left to ``furnish``: the declarer hears first.
         """
         opening = Opening(channel_id=view.channel_id)
         if self.wants_channel(view):
@@ -195,19 +224,32 @@ class Rooms:
             self._file_ticket(view, opening)
         if opening.channel_id is None:  # stakeholders hear of it now, channel or not
             self._announce(view, opening, resuming)
+        self._note(view, opening)
         return opening
 
     def furnish(self, view: IncidentView, resuming: bool = False) -> list[str]:
-        """A new channel's topic and pinned card, and the announcement; what failed, if any."""
+        """A new channel's topic and pinned card (and the announcement, if it is still owed),
+        at once, noted in one write; what failed, if any. Raises StorageUnavailable."""
         channel = view.channel_id
         if channel is None:
             return []
         opening = Opening(channel_id=channel)
         topic = self.wording.topic(view)
-        self._step(view, opening, Step.TOPIC, lambda: self.chat.set_topic(channel, topic))
+        titled, pinned, announced = opening.part(), opening.part(), opening.part()
+        work: list[Callable[[], object]] = [
+            lambda: self._step(
+                view, titled, Step.TOPIC, lambda: self.chat.set_topic(channel, topic)
+            )
+        ]
         if (card_ts := view.card_ts) is not None:
-            self._step(view, opening, Step.PIN, lambda: self.chat.pin(channel, card_ts))
-        self._announce(view, opening, resuming)
+            work.append(
+                lambda: self._step(view, pinned, Step.PIN, lambda: self.chat.pin(channel, card_ts))
+            )
+        work.append(lambda: self._announce(view, announced, resuming))
+        self.together(work)
+        for part in (titled, pinned, announced):
+            opening.absorb(part)
+        self._note(view, opening)
         return opening.problems
 
     def wants_channel(self, view: IncidentView) -> bool:
@@ -338,7 +380,9 @@ class Rooms:
             return view.announcement_ts
         assert self.announce_channel is not None
         message = self.wording.announcement(view, view.channel_id)
-        return self._announce_in(view, self.announce_channel, message, resuming=True)
+        ts = self._announce_in(view, self.announce_channel, message, resuming=True)
+        self.incidents.attach_announcement(view.id, ts)
+        return ts
 
     def _post(
         self, channel: str, message: Message, thread: str | None = None, broadcast: bool = False
@@ -392,15 +436,23 @@ class Rooms:
             self.incidents.attach_channel(view.id, channel, name)
             view = replace(view, channel_id=channel, channel_name=name)
         opening.channel_id = channel
-        if Step.INVITE not in view.setup:
-            asked = len(opening.problems)
-            people = self._people(view, opening)
-            everyone = len(opening.problems) == asked  # every team's members were found
-            self._step(
-                view, opening, Step.INVITE, lambda: self.chat.invite(channel, people), everyone
-            )
-        if view.card_ts is None:
-            self._post_card(view, channel, opening, resuming)
+        people, card, announcement = opening.part(), opening.part(), opening.part()
+        self.together(
+            [
+                lambda: self._invite(view, channel, people),
+                lambda: self._post_card(view, channel, card, resuming),
+                lambda: self._announce(view, announcement, resuming),
+            ]
+        )
+        for part in (people, card, announcement):
+            opening.absorb(part)
+
+    def _invite(self, view: IncidentView, channel: str, opening: Opening) -> None:
+        if Step.INVITE in view.setup:
+            return
+        people = self._people(view, opening)
+        everyone = not opening.problems  # every team's members were found
+        self._step(view, opening, Step.INVITE, lambda: self.chat.invite(channel, people), everyone)
 
     def _channel(self, view: IncidentView, resuming: bool) -> tuple[str, str]:
         """The incident's channel: the one made before it could be noted, or a new one."""
@@ -428,14 +480,14 @@ class Rooms:
     def _post_card(
         self, view: IncidentView, channel: str, opening: Opening, resuming: bool
     ) -> None:
+        if view.card_ts is not None:
+            return
         tag = Tag("incident_card", {"incident": str(view.id)})
         try:
             found = self.chat.find_tagged(channel, tag) if resuming else None
-            ts = found or self.chat.post(channel, self.card(view), tag)
+            opening.card_ts = found or self.chat.post(channel, self.card(view), tag)
         except ChatFailure as failure:
             self._failed(opening, SetupProblem(Step.POST_CARD, str(failure), failure=failure))
-            return
-        self.incidents.attach_card(view.id, ts)
 
     def _file_ticket(self, view: IncidentView, opening: Opening) -> None:
         if Step.FILE_TICKET in view.setup:
@@ -459,32 +511,32 @@ class Rooms:
         first: NotPosted | None = None
         for channel in self.stakeholder_channels(view):
             try:
-                self._announce_in(view, channel, message, resuming)
+                ts = self._announce_in(view, channel, message, resuming)
             except NotPosted as refused:
                 failure = refused.failure
                 self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
                 first = first or refused
+                continue
+            if channel == self.announce_channel:
+                opening.announcement_ts = ts
         if first is None:
-            self.incidents.set_up(view.id, Step.ANNOUNCE)
+            opening.done.add(Step.ANNOUNCE)
         return first
 
     def _announce_in(
         self, view: IncidentView, channel: str, message: Message, resuming: bool
-    ) -> str | None:
-        """The announcement in ``channel``, posted unless it is there; its ts (kept for the
-        announcement channel's). NotPosted if the chat refuses it."""
+    ) -> str:
+        """The announcement in ``channel``, posted unless it is there; its ts (the caller
+        notes the announcement channel's). NotPosted if the chat refuses it."""
         tag = Tag("incident_announcement", {"incident": str(view.id)})
         main = channel == self.announce_channel
         if main and (made := self.incidents.get(view.id).announcement_ts) is not None:
             return made  # another request announced it since ``view`` was read
         try:
             found = self.chat.find_tagged(channel, tag) if resuming else None
-            ts = found or self.chat.post(channel, message, tag)
+            return found or self.chat.post(channel, message, tag)
         except ChatFailure as failure:
             raise NotPosted(channel, message, failure) from failure
-        if main:
-            self.incidents.attach_announcement(view.id, ts)
-        return ts
 
     def _step(
         self,
@@ -494,7 +546,7 @@ class Rooms:
         action: Callable[[], object],
         whole: bool = True,
     ) -> None:
-        """Do ``step`` unless it was done, and note it done if it was done ``whole`` (a team
+        """Do ``step`` unless it was done, and count it done if it was done ``whole`` (a team
         whose members could not be found is invited when the set-up is tried again); a
         failure is a problem for the declarer (and the step is left to do)."""
         if step in view.setup:
@@ -505,7 +557,17 @@ class Rooms:
             self._failed(opening, SetupProblem(step, str(failure), failure=failure))
             return
         if whole:
-            self.incidents.set_up(view.id, step)
+            opening.done.add(step)
+
+    def _note(self, view: IncidentView, opening: Opening) -> None:
+        """What ``opening`` did, in one write (nothing if it did nothing)."""
+        if opening.done or opening.card_ts or opening.announcement_ts:
+            self.incidents.note_setup(
+                view.id,
+                opening.done,
+                card_ts=opening.card_ts,
+                announcement_ts=opening.announcement_ts,
+            )
 
     def _failed(self, opening: Opening, problem: SetupProblem) -> None:
         opening.problems.append(self.wording.problem(problem))

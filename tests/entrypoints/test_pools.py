@@ -14,7 +14,7 @@ import pytest
 
 from bot.entrypoints import logs
 from bot.entrypoints.app import Runtime
-from bot.entrypoints.pools import WorkTracker, drain
+from bot.entrypoints.pools import WorkTracker, at_once, drain
 from bot.entrypoints.sandbox.clock import VirtualClock
 
 
@@ -104,12 +104,13 @@ def test_a_drain_is_bounded_and_says_what_it_left() -> None:
 def test_closing_drains_the_work_before_the_last_checkpoint() -> None:
     tracker = WorkTracker()
     lazy, then = tracker.pool(1, "lazy"), tracker.pool(1, "follow-up")
+    room_calls = tracker.pool(2, "room")
     said: list[str] = []
     release = threading.Event()
 
-    def work() -> None:
+    def work() -> None:  # a declaration still opening its room: its calls made at once
         release.wait(5)
-        said.append("work done")
+        at_once(room_calls)([lambda: None, lambda: said.append("work done")])
 
     class Checkpoints:
         def stop(self, timeout: float) -> bool:
@@ -131,6 +132,7 @@ def test_closing_drains_the_work_before_the_last_checkpoint() -> None:
         workers=lazy,
         followups=then,
         work=tracker,
+        room_calls=room_calls,
         engine=SimpleNamespace(dispose=lambda: said.append("disposed")),
     )
     assert Runtime.close(fake) == {}  # type: ignore[arg-type]
@@ -154,6 +156,7 @@ def test_a_timer_tick_still_firing_at_the_bound_is_reported_so_the_process_exits
         workers=tracker.pool(1, "lazy"),
         followups=tracker.pool(1, "follow-up"),
         work=tracker,
+        room_calls=tracker.pool(1, "room"),
         engine=SimpleNamespace(dispose=lambda: said.append("disposed")),
     )
 
@@ -161,3 +164,36 @@ def test_a_timer_tick_still_firing_at_the_bound_is_reported_so_the_process_exits
 
     assert left == {"timer tick": 1}  # serve exits at once rather than join its threads
     assert said == ["disposed"]
+
+
+def test_pieces_run_at_once_are_all_running_together_before_any_returns() -> None:
+    pool = WorkTracker().pool(2, "room")
+    started = threading.Barrier(3, timeout=5)  # broken (an error) unless all 3 run together
+    threads: set[int] = set()
+
+    def piece() -> None:
+        threads.add(threading.get_ident())
+        started.wait()
+
+    at_once(pool)([piece, piece, piece])
+
+    assert len(threads) == 3
+    assert threading.get_ident() in threads  # the first in the caller's own thread
+
+
+def test_a_failed_piece_is_raised_after_every_other_piece_finished() -> None:
+    pool = WorkTracker().pool(2, "room")
+    release = threading.Event()
+    finished: list[str] = []
+
+    def fails() -> None:
+        raise ValueError("slack said no")
+
+    def slow() -> None:
+        release.wait(5)
+        finished.append("slow")
+
+    pool.submit(lambda: release.set())
+    with pytest.raises(ValueError, match="slack said no"):
+        at_once(pool)([fails, slow, lambda: finished.append("quick")])
+    assert sorted(finished) == ["quick", "slow"]

@@ -237,7 +237,7 @@ def test_a_move_is_recorded_the_card_refreshed_and_the_channel_told(world: World
     world.chat.calls.clear()
     told = said("bob is responding")
     assert world.response.move("U0BOB", view.id, Move(EventKind.ACKNOWLEDGED), told) is None
-    assert world.chat.methods == ["update", "post"]
+    assert world.chat.methods == ["update", "update", "post"]  # the card, the announcement
     assert world.chat.to("post") == [("C1", "bob is responding")]
     assert "U0BOB" in world.incidents.get(view.id).responders
 
@@ -277,7 +277,8 @@ def test_a_status_update_that_reaches_stakeholders_meets_the_deadline(world: Wor
     world.chat.calls.clear()
     assert world.response.post_status_update(view.id, UPDATE) is None
     posts = world.chat.to("post")
-    assert [channel for channel, _ in posts] == ["C1", "C0ANNOUNCE", "C0ANNOUNCE"]
+    assert [channel for channel, _ in posts] == ["C1", "C0ANNOUNCE"]  # in the announcement's thread
+    assert world.chat.posted[-1].thread == world.incidents.get(view.id).announcement_ts
     events = world.incidents.get(view.id).events
     assert [e.kind for e in events[-2:]] == [
         EventKind.STATUS_UPDATE_POSTED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.playbooks import loader
 from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import Stakeholders
 from bot.services.incidents import IncidentService
+from bot.services.ports import COMMITS
 from bot.services.read_model import IncidentView
 from bot.services.rooms import Rooms, Step
 from tests.core.timelines import T0
@@ -65,7 +67,7 @@ def declare(
     ).view
 
 
-def test_a_channel_is_opened_with_the_declarer_and_the_named_services_groups(
+def test_a_channel_is_opened_with_the_declarer_the_named_services_groups_and_announced(
     rooms: Rooms, chat: FakeChat, incidents: IncidentService
 ) -> None:
     view = declare(incidents, Severity.SEV1, "checkout", "search", "unknown")
@@ -79,9 +81,26 @@ def test_a_channel_is_opened_with_the_declarer_and_the_named_services_groups(
         ("group_members", "S0DISCOVERY"),
         ("invite", "C1", frozenset({"U0ALICE", "U0PAY1", "U0PAY2", "U0DISC"})),
         ("post", "C1", "card 1 investigating"),
+        ("post", ANNOUNCE, "announcement 1 in C1"),
     ]
     stored = incidents.get(view.id)
-    assert (stored.channel_id, stored.channel_name, stored.card_ts) == ("C1", "inc-1", "ts-1")
+    assert (stored.channel_id, stored.channel_name) == ("C1", "inc-1")
+    assert (stored.card_ts, stored.announcement_ts) == ("ts-1", "ts-2")
+    assert {Step.INVITE, Step.ANNOUNCE} <= stored.setup
+
+
+def test_what_opening_a_channel_did_is_noted_in_one_write_after_the_channel(
+    rooms: Rooms, incidents: IncidentService
+) -> None:
+    view = declare(incidents, Severity.SEV1, "checkout")
+    commits: list[datetime] = []
+    token = COMMITS.set(commits)
+    try:
+        rooms.open(view)
+    finally:
+        COMMITS.reset(token)
+
+    assert len(commits) == 2  # the channel, as soon as it exists; then the rest at once
 
 
 def test_a_failed_channel_creation_is_a_problem_and_the_incident_is_still_announced(
@@ -119,8 +138,14 @@ def test_a_failed_invitation_or_card_is_a_problem_and_no_card_is_recorded(
     opening = rooms.open(view)
 
     assert opening.channel_id == "C1"
-    assert opening.problems == ["invite: invite failed", "post card: post failed"]
-    assert incidents.get(view.id).card_ts is None
+    assert opening.problems == [
+        "invite: invite failed",
+        "post card: post failed",
+        f"announce ({ANNOUNCE}): post failed",
+    ]
+    stored = incidents.get(view.id)
+    assert (stored.card_ts, stored.announcement_ts) == (None, None)
+    assert not stored.setup & {Step.INVITE, Step.ANNOUNCE}
 
 
 def test_a_severity_without_a_channel_files_a_ticket_and_announces(
@@ -152,10 +177,25 @@ def test_a_ticket_that_cannot_be_filed_is_a_problem(
         assert uow.tickets.for_incident(view.id) is None
 
 
-def test_furnishing_sets_the_topic_pins_the_card_and_announces_the_channel(
+def test_furnishing_sets_the_topic_and_pins_the_card_once_it_is_announced(
     rooms: Rooms, chat: FakeChat, incidents: IncidentService
 ) -> None:
     rooms.open(declare(incidents))
+    chat.calls.clear()
+
+    problems = rooms.furnish(incidents.get(1))
+
+    assert problems == []
+    assert chat.calls == [("set_topic", "C1", "topic 1"), ("pin", "C1", "ts-1")]
+    assert {Step.TOPIC, Step.PIN} <= incidents.get(1).setup
+
+
+def test_furnishing_announces_an_incident_whose_announcement_failed_at_opening(
+    rooms: Rooms, chat: FakeChat, incidents: IncidentService
+) -> None:
+    chat.refusing[ANNOUNCE] = "channel_not_found"
+    rooms.open(declare(incidents))
+    del chat.refusing[ANNOUNCE]
     chat.calls.clear()
 
     problems = rooms.furnish(incidents.get(1))
@@ -166,11 +206,13 @@ def test_furnishing_sets_the_topic_pins_the_card_and_announces_the_channel(
         ("pin", "C1", "ts-1"),
         ("post", ANNOUNCE, "announcement 1 in C1"),
     ]
+    assert incidents.get(1).announcement_ts is not None
 
 
 def test_a_failed_topic_pin_or_announcement_is_a_problem(
     rooms: Rooms, chat: FakeChat, incidents: IncidentService
 ) -> None:
+    chat.refusing[ANNOUNCE] = "channel_not_found"
     rooms.open(declare(incidents))
     chat.failing.update({"set_topic", "pin", "post"})
 
@@ -181,6 +223,7 @@ def test_a_failed_topic_pin_or_announcement_is_a_problem(
         "pin: pin failed",
         f"announce ({ANNOUNCE}): post failed",
     ]
+    assert not incidents.get(1).setup & {Step.TOPIC, Step.PIN, Step.ANNOUNCE}
 
 
 def test_furnishing_an_incident_without_a_channel_does_nothing(
@@ -208,7 +251,10 @@ def test_refreshing_the_card_updates_it_in_place(
 
     rooms.refresh_card(incidents.get(1))
 
-    assert chat.calls == [("update", "C1", "ts-1", "card 1 investigating")]
+    assert chat.calls == [
+        ("update", "C1", "ts-1", "card 1 investigating"),
+        ("update", ANNOUNCE, "ts-2", "announcement 1 in C1"),
+    ]
 
 
 def test_refreshing_the_card_does_nothing_without_a_card(
@@ -320,13 +366,13 @@ def test_the_playbooks_channels_are_announced_to_and_a_refusal_is_tried_again_al
 ) -> None:
     books = with_stakeholders(playbooks, Severity.SEV1, ["C0EXECS"])
     rooms = Rooms(chat, incidents, books, tickets, FakeRoomWording(), ANNOUNCE)
-    rooms.open(declare(incidents))
     chat.refusing["C0EXECS"] = "not_in_channel"
 
-    problems = rooms.furnish(incidents.get(1))
+    opening = rooms.open(declare(incidents))
 
-    assert problems == ["announce (C0EXECS): chat.postMessage failed: not_in_channel"]
+    assert opening.problems == ["announce (C0EXECS): chat.postMessage failed: not_in_channel"]
     assert Step.ANNOUNCE in rooms.left_to_do(incidents.get(1))
+    assert incidents.get(1).announcement_ts is not None  # the announcement channel's is noted
     del chat.refusing["C0EXECS"]
     rooms.furnish(incidents.get(1), resuming=True)
     assert chat.texts(ANNOUNCE) == ["announcement 1 in C1"]  # not twice

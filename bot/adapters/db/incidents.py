@@ -191,12 +191,13 @@ class Incidents:
     def attach_announcement(self, incident_id: int, ts: str) -> None:
         self._row(incident_id).announcement_ts = ts
 
-    def set_up(self, incident_id: int, step: str) -> None:
+    def set_up(self, incident_id: int, *steps: str) -> None:
+        """Note the set-up ``steps`` of the incident's room done."""
         row = self.session.get(IncidentRow, incident_id, with_for_update=True)
         if row is None:
             raise IncidentNotFound(incident_id)
         done = {s for s in (row.setup_done or "").split(",") if s}
-        row.setup_done = ",".join(sorted(done | {step}))
+        row.setup_done = ",".join(sorted(done.union(steps)))
 
     def _row(self, incident_id: int) -> IncidentRow:
         row = self.session.get(IncidentRow, incident_id)

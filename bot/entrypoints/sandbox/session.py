@@ -169,6 +169,7 @@ class Sandbox:
         wiring = app.Wiring(
             follow_up_threads=1,
             timer_parallelism=1,
+            room_calls_at_once=False,
             prober=self._probe,
             rollback_webhook=self._rollback_webhook,
         )

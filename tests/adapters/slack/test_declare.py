@@ -26,9 +26,10 @@ def test_sev1_opens_a_channel_with_the_team_a_pinned_card_and_an_announcement(
     assert "Declaring a Sev1" in sent.json()["text"]
 
     done = bot.reply(sent)
-    # The declarer hears first; the topic, pin and announcement follow.
-    [pin] = bot.slack.wait_for("pins.add")
+    # Stakeholders hear of it as the declarer does; the topic and pin follow, at once.
     bot.slack.wait_for("chat.postMessage", predicate=lambda c: c.params["channel"] == ANNOUNCE)
+    [pin] = bot.slack.wait_for("pins.add")
+    bot.slack.wait_for("conversations.setTopic")
     [create] = bot.slack.calls_to("conversations.create")
     today = datetime.now(UTC).strftime("%Y%m%d")
     assert create.params["name"] == f"inc-{today}-1-checkout-is-returning-500s"

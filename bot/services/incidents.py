@@ -86,13 +86,11 @@ class IncidentService:
         declaration = Event(
             1, now, EventKind.DECLARED, by, severity=severity, text=title, extra=extra
         )
-        if request_key is not None and (seen := self._declared_by(request_key)) is not None:
-            return seen
         try:
             with self.units() as uow:
                 stored = uow.incidents.add(declaration, description, request_key)
-                self._owe_setup(uow, stored.id, now)
-                view = self.plan(uow, stored, now)
+                self._owe_setup(uow, stored.id, now, fresh=True)
+                view = self.plan(uow, stored, now, fresh=True)
                 uow.incidents.append(stored.id, declaration, stored.incident)
                 uow.commit()
                 return Declared(view, created=True)
@@ -439,12 +437,15 @@ class IncidentService:
             uow.commit()
         return view
 
-    def plan(self, uow: UnitOfWork, stored: StoredIncident, now: datetime) -> IncidentView:
-        """The incident as of ``now``, its deadlines and timers stored as the core plans them."""
+    def plan(
+        self, uow: UnitOfWork, stored: StoredIncident, now: datetime, fresh: bool = False
+    ) -> IncidentView:
+        """The incident as of ``now``, its deadlines and timers stored as the core plans them
+        (``fresh``: it was added in ``uow``, so none are stored yet)."""
         view = self._view(stored, now)
-        if view.severity in self.with_channels and view.channel_id is None:
-            # A Sev3 escalated, a channel never made: owed now (a pending set-up, such as a
-            # new declaration's, keeps its time).
+        if not fresh and view.severity in self.with_channels and view.channel_id is None:
+            # A Sev3 escalated, a channel never made: owed now (a pending set-up keeps its
+            # time; a new declaration's was armed by ``declare`` with the incident).
             uow.timers.arm(view.id, timers.SETUP_KEY, timers.Purpose.SETUP, now)
         page = status_page.page_incident(view.events)
         if not view.is_open and page is not None and page.is_open:
@@ -455,19 +456,21 @@ class IncidentService:
             # The services just named may file follow-ups in a tracker: the tracker timer asks.
             at = now + timers.TRACKER_GRACE
             uow.timers.arm(view.id, timers.TRACKER_KEY, timers.Purpose.TRACKER, at)
-        changed = uow.deadlines.sync(view.id, view.deadlines)
+        changed = uow.deadlines.sync(view.id, view.deadlines, fresh)
         if self.on_settled is not None:
             for deadline in changed:
                 if deadline.status in (DeadlineStatus.MET, DeadlineStatus.MISSED):
                     self.on_settled(deadline)
-        uow.timers.sync(view.id, timers.wanted(view.deadlines))
+        uow.timers.sync(view.id, timers.wanted(view.deadlines), fresh)
         return view
 
-    def _owe_setup(self, uow: UnitOfWork, incident_id: int, now: datetime) -> None:
+    def _owe_setup(
+        self, uow: UnitOfWork, incident_id: int, now: datetime, fresh: bool = False
+    ) -> None:
         """Setting up the incident's room is owed: recorded with what makes it owed, so a
         timer finishes it if the request that owes it does not (a crash, Slack failing)."""
         at = now + timers.SETUP_GRACE
-        uow.timers.arm(incident_id, timers.SETUP_KEY, timers.Purpose.SETUP, at)
+        uow.timers.arm(incident_id, timers.SETUP_KEY, timers.Purpose.SETUP, at, fresh=fresh)
 
     def _view(self, stored: StoredIncident, now: datetime) -> IncidentView:
         planned = deadlines.plan(stored.events, self.policies, now)

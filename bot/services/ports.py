@@ -125,13 +125,19 @@ class DeliveryStore(Protocol):
 
 
 class DeadlineStore(Protocol):
-    def sync(self, incident_id: int, deadlines: Iterable[Deadline]) -> list[Deadline]:
-        """Store what the core computed; returns the deadlines that are new or changed status."""
+    def sync(
+        self, incident_id: int, deadlines: Iterable[Deadline], fresh: bool = False
+    ) -> list[Deadline]:
+        """Store what the core computed; returns the deadlines that are new or changed status.
+        ``fresh``: the incident was added in this unit of work, so it has none stored yet."""
         ...
 
 
 class TimerStore(Protocol):
-    def sync(self, incident_id: int, wanted: Iterable[TimerSpec]) -> None: ...
+    def sync(self, incident_id: int, wanted: Iterable[TimerSpec], fresh: bool = False) -> None:
+        """Add the wanted deadline timers that are missing, cancel pending ones no longer
+        wanted; ``fresh`` as ``DeadlineStore.sync``."""
+        ...
 
     def claim(
         self, now: datetime, owner: str, lease: timedelta, limit: int = 100
@@ -168,10 +174,11 @@ class TimerStore(Protocol):
         purpose: Purpose,
         fire_at: datetime,
         move: bool = False,
+        fresh: bool = False,
     ) -> None:
         """A timer that is not a deadline's (``sync`` leaves it alone): added, or pending
         again if it fired; one still pending is left as it is, or with ``move`` set to fire
-        at ``fire_at`` instead."""
+        at ``fire_at`` instead. ``fresh`` as ``DeadlineStore.sync``."""
         ...
 
     def done(self, incident_id: int, key: str, now: datetime) -> None:

@@ -41,15 +41,22 @@ class Deadlines:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def sync(self, incident_id: int, deadlines: Iterable[Deadline]) -> list[Deadline]:
-        """Make the incident's rows say what the core computed (insert new keys, update others).
+    def sync(
+        self, incident_id: int, deadlines: Iterable[Deadline], fresh: bool = False
+    ) -> list[Deadline]:
+        """Make the incident's rows say what the core computed (insert new keys, update others;
+        ``fresh``: it has none yet, nothing to read).
 
         Returns the deadlines whose status changed (or that are new).
         """
         existing = {
             row.key: row
-            for row in self.session.scalars(
-                select(DeadlineRow).where(DeadlineRow.incident_id == incident_id)
+            for row in (
+                ()
+                if fresh
+                else self.session.scalars(
+                    select(DeadlineRow).where(DeadlineRow.incident_id == incident_id)
+                )
             )
         }
         changed = []

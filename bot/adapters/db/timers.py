@@ -45,16 +45,13 @@ class Timers:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def sync(self, incident_id: int, wanted: Iterable[TimerSpec]) -> None:
-        """Add the wanted timers that are missing; cancel pending ones no longer wanted."""
-        rows = {
-            row.key: row
-            for row in self.session.scalars(
-                select(TimerRow).where(
-                    TimerRow.incident_id == incident_id, TimerRow.purpose.not_in(list(WORK))
-                )
-            )
-        }
+    def sync(self, incident_id: int, wanted: Iterable[TimerSpec], fresh: bool = False) -> None:
+        """Add the wanted timers that are missing; cancel pending ones no longer wanted
+        (``fresh``: the incident is new in this transaction, it has none to read)."""
+        query = select(TimerRow).where(
+            TimerRow.incident_id == incident_id, TimerRow.purpose.not_in(list(WORK))
+        )
+        rows = {row.key: row for row in (() if fresh else self.session.scalars(query))}
         keys = set()
         for spec in wanted:
             keys.add(spec.key)
@@ -85,12 +82,14 @@ class Timers:
         purpose: Purpose,
         fire_at: datetime,
         move: bool = False,
+        fresh: bool = False,
     ) -> None:
         """A timer that is not a deadline's: added, or set pending again if it fired; one that
         is claimed is left as it is, and one pending too unless ``move`` sets it to fire at
         ``fire_at``. ``BOT_WIDE``: the bot's own; Conflict when another transaction added the
         same key first."""
-        row = self.session.scalar(select(TimerRow).where(_of(incident_id), TimerRow.key == key))
+        query = select(TimerRow).where(_of(incident_id), TimerRow.key == key)
+        row = None if fresh else self.session.scalar(query)
         if row is None:
             self.session.add(
                 TimerRow(

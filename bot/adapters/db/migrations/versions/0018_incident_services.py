@@ -6,9 +6,10 @@ also a row here, indexed by (service, incident_id), so the lookup costs what it 
 keeps the rows in step with ``incidents.services``, which stays as it is (reports, the Grafana
 views and the audit read it); the upgrade fills them from that column.
 
-Expand-only: a table added. A bot one migration behind runs on it, but does not write it: an
-incident it declares, or whose services it changes, is not found here by service (an alert or a
-deploy of that service does not reach it) until a newer bot changes its services again.
+Not expand-only, although only a table is added: a bot one migration behind would run on it
+without writing it, so an incident it declared, or whose services it changed, would not be found
+here by service (an alert or a deploy of that service would not reach it). Readiness therefore
+refuses a bot behind this migration.
 
 Revision ID: 0018
 Revises: 0017
@@ -24,8 +25,8 @@ revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
-# Read by readiness: a bot whose newest migration is the one before this may run on it.
-expand_only = True
+# Read by readiness: a bot whose newest migration is the one before this may not run on it.
+expand_only = False
 
 INCIDENTS = sa.table("incidents", sa.column("id", sa.Integer()), sa.column("services", sa.String()))
 

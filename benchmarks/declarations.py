@@ -13,6 +13,11 @@ invitations, the announcement, the topic, the other messages, the declarer's rep
 after the card, the invitations after the lookups), every declaration started at once, on a
 pool with as many threads as there are clients (at least enough for one declaration's calls).
 
+Each scenario runs ``--repeat`` times (3), the bot, the floor and Bolt in turn, since this
+machine's speed drifts by up to 3x within minutes (the floor's own p99 for 50 at once was seen
+from 150 to 530 ms): each figure printed is the median of the runs' figures, and each ratio the
+median of the runs' ratios, bot and floor of the same turn.
+
 Printed, per scenario, side by side (bot on SQLite; on PostgreSQL with --database-url; the
 floor; the bot over the floor): p50 / p99 of the time from the slash command POST (the floor:
 from starting the declaration) to the channel's card (`chat.postMessage` with metadata
@@ -26,7 +31,7 @@ the same commands and measured the same way. With --profile, a sampler in the bo
 also prints where its threads spend each declaration's wall time (it slows the bot).
 
     python -m benchmarks.declarations [--sizes 1,30,50] [--sustained 300] [--clients 50]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME] [--profile]
+        [--repeat 3] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME] [--profile]
 
 With --database-url, each scenario runs on a scratch database made beside NAME on the same
 server (NAME_<pid>_<scenario>) and dropped afterwards; NAME itself is not touched.
@@ -734,41 +739,57 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def spread(values: list[float]) -> str:
-    if not values:
-        return "-"
-    ms = 1000
-    return f"{statistics.median(values) * ms:,.0f} / {percentile(values, 99) * ms:,.0f}"
+Runs = list[list[float]]
+"""One measure's values in each run of a scenario."""
 
 
-def ratio(values: list[float], floor: list[float]) -> str:
-    if not values or not floor:
+def spread(runs: Runs) -> str:
+    """The median over runs of each run's p50, and of each run's p99, in ms."""
+    runs = [values for values in runs if values]
+    if not runs:
         return "-"
-    p50 = statistics.median(values) / max(statistics.median(floor), 1e-9)
-    p99 = percentile(values, 99) / max(percentile(floor, 99), 1e-9)
+    p50 = statistics.median(statistics.median(values) for values in runs)
+    p99 = statistics.median(percentile(values, 99) for values in runs)
+    return f"{p50 * 1000:,.0f} / {p99 * 1000:,.0f}"
+
+
+def ratio(runs: Runs, floors: Runs) -> str:
+    """The median over runs of the bot's p50 (p99) over the floor's of the same turn: each
+    pair measured minutes apart at most, as the machine's load drifts."""
+    pairs = [(v, f) for v, f in zip(runs, floors, strict=True) if v and f]
+    if not pairs:
+        return "-"
+    p50 = statistics.median(
+        statistics.median(values) / max(statistics.median(floor), 1e-9) for values, floor in pairs
+    )
+    p99 = statistics.median(
+        percentile(values, 99) / max(percentile(floor, 99), 1e-9) for values, floor in pairs
+    )
     return f"{p50:.1f}x / {p99:.1f}x"
 
 
-def cpu(value: float | None) -> str:
-    return "-" if value is None else f"{value * 1000:.1f}"
+def cpu(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    return "-" if not known else f"{statistics.median(known) * 1000:.1f}"
 
 
-def cpu_ratio(value: float | None, floor: float | None) -> str:
-    return "-" if value is None or not floor else f"{value / floor:.1f}x"
+def cpu_ratio(values: list[float | None], floors: list[float | None]) -> str:
+    ratios = [v / f for v, f in zip(values, floors, strict=True) if v is not None and f]
+    return "-" if not ratios else f"{statistics.median(ratios):.1f}x"
 
 
 def table(
     scenarios: list[Scenario],
-    bots: dict[str, dict[str, Figures]],
-    floors: dict[str, Figures],
-    bolts: dict[str, Figures],
+    bots: dict[str, dict[str, list[Figures]]],
+    floors: dict[str, list[Figures]],
+    bolts: dict[str, list[Figures]],
 ) -> list[list[str]]:
     header = ["", "", *(f"bot, {db}" for db in bots), "floor", *(f"{db} / floor" for db in bots)]
     rows = [header]
     for scenario in scenarios:
         floor, bolt = floors[scenario.label], bolts[scenario.label]
         by_db = [bots[db][scenario.label] for db in bots]
-        measures: list[tuple[str, Callable[[Figures], list[float]], Figures]] = [
+        measures: list[tuple[str, Callable[[Figures], list[float]], list[Figures]]] = [
             ("card in the channel, ms p50 / p99", lambda f: f.card, floor),
             ("announcement, ms p50 / p99", lambda f: f.announcement, floor),
             ("declarer's reply, ms p50 / p99", lambda f: f.reply, floor),
@@ -779,25 +800,31 @@ def table(
                 [
                     scenario.label if index == 0 else "",
                     name,
-                    *(spread(pick(f)) for f in by_db),
-                    spread(pick(reference)),
-                    *(ratio(pick(f), pick(reference)) for f in by_db),
+                    *(spread([pick(run) for run in runs]) for runs in by_db),
+                    spread([pick(run) for run in reference]),
+                    *(
+                        ratio([pick(run) for run in runs], [pick(run) for run in reference])
+                        for runs in by_db
+                    ),
                 ]
             )
         rows.append(
             [
                 "",
                 "CPU per ack (floor: Bolt ack-only), ms",
-                *(cpu(f.ack_cpu) for f in by_db),
-                cpu(bolt.ack_cpu),
-                *(cpu_ratio(f.ack_cpu, bolt.ack_cpu) for f in by_db),
+                *(cpu([run.ack_cpu for run in runs]) for runs in by_db),
+                cpu([run.ack_cpu for run in bolt]),
+                *(
+                    cpu_ratio([run.ack_cpu for run in runs], [run.ack_cpu for run in bolt])
+                    for runs in by_db
+                ),
             ]
         )
         rows.append(
             [
                 "",
                 "CPU per declaration, whole server, ms",
-                *(cpu(f.process_cpu) for f in by_db),
+                *(cpu([run.process_cpu for run in runs]) for runs in by_db),
                 "-",
                 *("" for _ in by_db),
             ]
@@ -821,15 +848,19 @@ def show_profile(label: str, profile: Json, declarations: int, top: int = 15) ->
         print(f"  {count * every:8,.1f}  {pool:10} {where}  > {leaf}")
 
 
-def backlog(sustained: Figures, burst: Figures) -> str:
-    over = [
-        f"{name} {percentile(late, 99) / percentile(early, 99):.1f}x"
-        for name, late, early in (
-            ("card", sustained.card, burst.card),
-            ("announcement", sustained.announcement, burst.announcement),
-        )
-        if late and early
-    ]
+def backlog(sustained: list[Figures], burst: list[Figures]) -> str:
+    """The median sustained p99 over the median burst p99, card and announcement."""
+
+    def p99(runs: Runs) -> float | None:
+        found = [percentile(values, 99) for values in runs if values]
+        return statistics.median(found) if found else None
+
+    over = []
+    for name in ("card", "announcement"):
+        late = p99([getattr(f, name) for f in sustained])
+        early = p99([getattr(f, name) for f in burst])
+        if late is not None and early:
+            over.append(f"{name} {late / early:.1f}x")
     return ", ".join(over) or "-"
 
 
@@ -853,6 +884,12 @@ def main() -> None:
     parser.add_argument("--sustained", type=int, default=300, help="0: no sustained scenario")
     parser.add_argument("--clients", type=int, default=50, help="clients of the sustained load")
     parser.add_argument("--database-url", help="postgresql+psycopg://USER@HOST:PORT/NAME")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each scenario, bot and floor in turn; the figures are their medians",
+    )
     parser.add_argument(
         "--floor-threads",
         type=int,
@@ -889,28 +926,30 @@ def main() -> None:
         f"stand-in, {os.cpu_count()} CPUs; floor: a plain client, same calls, fewest steps"
     )
     started = time.perf_counter()
-    bots: dict[str, dict[str, Figures]] = {"SQLite": {}}
+    bots: dict[str, dict[str, list[Figures]]] = {"SQLite": {}}
     if args.database_url:
         bots["PostgreSQL"] = {}
     shape: Template | None = None
-    floors: dict[str, Figures] = {}
-    bolts: dict[str, Figures] = {}
+    floors: dict[str, list[Figures]] = {}
+    bolts: dict[str, list[Figures]] = {}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         for scenario in scenarios:  # each side by side in time, as the machine's load drifts
-            key = scenario.label.split()[0]
-            url = f"sqlite:///{scratch}/bench-{key}.sqlite3"
-            bots["SQLite"][scenario.label], made = run_bot(scenario, url, scratch, args.profile)
-            shape = shape or made
-            if shape is None:
-                raise SystemExit("the bot's warm-up declaration never finished: no floor")
-            if args.database_url:
-                with scratch_database(args.database_url, key) as pg_url:
-                    bots["PostgreSQL"][scenario.label], _ = run_bot(
-                        scenario, pg_url, scratch, args.profile
-                    )
-            floors[scenario.label] = run_floor(scenario, shape, args.floor_threads)
-            bolts[scenario.label] = run_bolt(scenario, scratch)
+            for turn in range(max(args.repeat, 1)):
+                key = f"{scenario.label.split()[0]}_{turn}"
+                url = f"sqlite:///{scratch}/bench-{key}.sqlite3"
+                bot, made = run_bot(scenario, url, scratch, args.profile)
+                bots["SQLite"].setdefault(scenario.label, []).append(bot)
+                shape = shape or made
+                if shape is None:
+                    raise SystemExit("the bot's warm-up declaration never finished: no floor")
+                if args.database_url:
+                    with scratch_database(args.database_url, key) as pg_url:
+                        bot, _ = run_bot(scenario, pg_url, scratch, args.profile)
+                    bots["PostgreSQL"].setdefault(scenario.label, []).append(bot)
+                floor = run_floor(scenario, shape, args.floor_threads)
+                floors.setdefault(scenario.label, []).append(floor)
+                bolts.setdefault(scenario.label, []).append(run_bolt(scenario, scratch))
     show(table(scenarios, bots, floors, bolts))
     bursts = [s for s in scenarios if s.clients == s.count]
     if args.sustained and bursts:
@@ -921,14 +960,15 @@ def main() -> None:
                 + backlog(results[sustained.label], results[burst.label])
             )
     for db, results in bots.items():
-        for label, result in results.items():
-            if result.missing:
-                print(f"bot, {db}, {label}: {result.missing} declarations never completed")
+        for label, runs in results.items():
+            if missing := sum(run.missing for run in runs):
+                print(f"bot, {db}, {label}: {missing} declarations never completed")
     for db, results in bots.items():
         for scenario in scenarios:
-            profile = results[scenario.label].profile
-            if profile is not None:
-                show_profile(f"bot, {db}, {scenario.label}", profile, scenario.total)
+            for turn, run in enumerate(results[scenario.label], 1):
+                if run.profile is not None:
+                    label = f"bot, {db}, {scenario.label}, run {turn}"
+                    show_profile(label, run.profile, scenario.total)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

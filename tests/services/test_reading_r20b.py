@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+import pytest
 from sqlalchemy import Engine, delete
 
+from bot.adapters.db import engine as engines
 from bot.adapters.db.tables import IncidentServiceRow
+from bot.core import insights as core_insights
 from bot.services.incidents import IncidentService
+from bot.services.insights import Insights
+from bot.services.ports import UnitsOfWork
 from tests.services.conftest import declare
 
 
@@ -26,3 +34,26 @@ def test_an_incident_declared_by_a_bot_behind_0018_is_still_found_by_its_service
     found = incidents.open_incidents({"checkout"})
 
     assert [view.id for view in found] == [incident]
+
+
+def test_a_report_is_made_without_holding_the_write_queue(
+    engine: Engine, incidents: IncidentService, units: UnitsOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /incident report (handlers.py) and the weekly digest read the whole history and measure
+    # it inside a unit of work that is not read_only: on SQLite it begins with BEGIN IMMEDIATE
+    # and holds the process's Writers queue (and SQLite's write lock) for the whole report,
+    # so every declaration and timer write waits behind it, and after BUSY_SECONDS fails.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the write queue is SQLite's")
+    declare(incidents)
+    held: list[bool] = []
+    measure = core_insights.report
+
+    def report(*args: Any, **kwargs: Any) -> Any:
+        held.append(engines.WRITERS[engine].held)
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(core_insights, "report", report)
+    Insights(units, incidents.policies, incidents.clock).report(timedelta(days=7))
+
+    assert held == [False]

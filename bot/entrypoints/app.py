@@ -110,6 +110,7 @@ class Runtime:
 
     def start_timers(self) -> int:
         """Bring every active incident's timers up to date, then start firing them."""
+        self.service.resync_services()
         reconciled = self.service.reconcile()
         if self.digests is not None:
             self.digests.arm()  # the next one; every replica arms the same timer

@@ -95,6 +95,7 @@ class Digests:
             self._arm(latest)
             return True
         with self.units() as uow:
+            uow.read_only()
             sent = uow.facts.get(_fact(timer_key, SENT)) is not None
             posted = uow.facts.get(_fact(timer_key, POSTED))
             tried = uow.facts.get(_fact(timer_key, POSTING)) is not None

@@ -407,6 +407,17 @@ class IncidentService:
             found = uow.incidents.open(services)
         return [self._view(stored, now) for stored in found]
 
+    def resync_services(self) -> int:
+        """Index by service every open incident a bot one migration behind declared or
+        renamed (it does not write ``incident_services``): run at start-up; returns how
+        many were fixed. Raises StorageUnavailable."""
+        with self.units() as uow:
+            fixed = uow.incidents.resync_services()
+            uow.commit()
+        if fixed:
+            log.warning("indexed open incidents by service", extra={"incidents": fixed})
+        return fixed
+
     def reconcile(self) -> int:
         """Recompute every active incident's timers if the playbooks changed; returns how many.
 

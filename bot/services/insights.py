@@ -43,6 +43,7 @@ class Insights:
             end - since, end, frozenset(severities), frozenset(s.lower() for s in services)
         )
         with collector_paused(), self.units() as uow:
+            uow.read_only()
             records = uow.records.records(scope.since, scope.until, self.policies, now)
             return insights.report(records, scope, period)
 

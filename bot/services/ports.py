@@ -73,6 +73,11 @@ class IncidentStore(Protocol):
         """How many incidents are open: cheaper than ``open_counts``."""
         ...
 
+    def resync_services(self) -> int:
+        """Write what a bot behind left out of the by-service index of open incidents;
+        returns how many incidents were fixed."""
+        ...
+
     def active_ids(self) -> list[int]: ...
 
     def append(

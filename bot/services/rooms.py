@@ -228,8 +228,9 @@ class Rooms:
         return opening
 
     def furnish(self, view: IncidentView, resuming: bool = False) -> list[str]:
-        """A new channel's topic and pinned card (and the announcement, if it is still owed),
-        at once, noted in one write; what failed, if any. Raises StorageUnavailable."""
+        """A new channel's topic and pinned card (and the announcement where it is still owed:
+        each stakeholder channel looked in first), at once, noted in one write; what failed,
+        if any. Raises StorageUnavailable."""
         channel = view.channel_id
         if channel is None:
             return []
@@ -245,7 +246,8 @@ class Rooms:
             work.append(
                 lambda: self._step(view, pinned, Step.PIN, lambda: self.chat.pin(channel, card_ts))
             )
-        work.append(lambda: self._announce(view, announced, resuming))
+        # Owed only when a channel refused it at ``open``: the others were told, look first.
+        work.append(lambda: self._announce(view, announced, resuming=True))
         self.together(work)
         for part in (titled, pinned, announced):
             opening.absorb(part)

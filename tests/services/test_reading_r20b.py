@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 
 from bot.adapters.db import engine as engines
-from bot.adapters.db.tables import IncidentServiceRow
+from bot.adapters.db.tables import IncidentRow, IncidentServiceRow
 from bot.core import insights as core_insights
 from bot.services.incidents import IncidentService
 from bot.services.insights import Insights
@@ -17,7 +17,7 @@ from bot.services.ports import UnitsOfWork
 from tests.services.conftest import declare
 
 
-def test_an_incident_declared_by_a_bot_behind_0018_is_still_found_by_its_service(
+def test_an_incident_a_bot_behind_0018_declared_or_renamed_is_found_by_service_after_start_up(
     engine: Engine, incidents: IncidentService
 ) -> None:
     # During a rolling update the old pods keep running on the migrated database until the new
@@ -27,13 +27,21 @@ def test_an_incident_declared_by_a_bot_behind_0018_is_still_found_by_its_service
     # writes them later unless the incident's services change. Alerts and deploys of the
     # service then never reach that incident, and a critical alert is offered for
     # declaration again, as if nothing were open.
+    # Fixed by the newer bot's start-up: it indexes what an older one left out.
     incident = declare(incidents, services=("checkout",))
-    with engine.begin() as connection:  # as a bot at 0017 leaves it
+    renamed = declare(incidents, services=("search",))
+    with engine.begin() as connection:  # as a bot at 0017 leaves them
         connection.execute(delete(IncidentServiceRow))
+        connection.execute(
+            update(IncidentRow).where(IncidentRow.id == renamed).values(services="checkout")
+        )
+
+    assert incidents.resync_services() == 2
+    assert incidents.resync_services() == 0  # nothing left to fix
 
     found = incidents.open_incidents({"checkout"})
-
-    assert [view.id for view in found] == [incident]
+    assert [view.id for view in found] == [incident, renamed]
+    assert incidents.open_incidents({"search"}) == []
 
 
 def test_a_report_is_made_without_holding_the_write_queue(

@@ -123,12 +123,18 @@ def sessions(engine: Engine, audit_key: bytes | None = None) -> sessionmaker[Ses
     return made
 
 
+def reading(engine: Engine) -> Connection:
+    """A connection that only reads: on SQLite its transactions neither queue behind writers
+    nor take the write lock (under WAL they read a snapshot beside any writer)."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
 def reachable(engine: Engine) -> str | None:
     """None when the database answers; else the kind of error (for readiness, never raised)."""
     # SQLite answers SELECT 1 without reading its file; the schema version reads it.
     probe = "PRAGMA schema_version" if engine.dialect.name == "sqlite" else "SELECT 1"
     try:
-        with engine.connect() as connection:
+        with reading(engine) as connection:
             connection.execute(text(probe))
     except SQLAlchemyError as error:
         return type(error).__name__

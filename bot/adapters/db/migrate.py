@@ -12,6 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
+from bot.adapters.db import engine as engines
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -85,7 +87,7 @@ def _mark_readers(connection: Connection, scripts: ScriptDirectory) -> None:
 
 def readers(engine: Engine) -> list[str]:
     """The revisions whose code may run on the database as it is (empty: not recorded)."""
-    with engine.connect() as connection:
+    with engines.reading(engine) as connection:
         if not inspect(connection).has_table("bot_state"):
             return []
         value = connection.scalar(
@@ -101,7 +103,7 @@ def _pragma(connection: Connection, setting: str) -> None:
 
 
 def current(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    with engines.reading(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

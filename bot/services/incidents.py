@@ -291,9 +291,13 @@ class IncidentService:
             uow.read_only()
             return uow.status_updates.for_incident(incident_id)
 
-    def ticket_filed(self, incident_id: int, ticket: Ticket) -> None:
+    def ticket_filed(self, incident_id: int, ticket: Ticket, step: str | None = None) -> None:
+        """Keep the incident's ``ticket``, and note set-up ``step`` done with it (one write:
+        a crash cannot leave a ticket filed but its step owed, filed again on resume)."""
         with self.units() as uow:
             uow.tickets.add(incident_id, ticket)
+            if step is not None:
+                uow.incidents.set_up(incident_id, step)
             uow.commit()
 
     def rooms(self) -> list[tuple[str, str | None, str | None]]:

@@ -499,8 +499,7 @@ class Rooms:
         except TicketNotFiled as failure:
             self._failed(opening, SetupProblem(Step.FILE_TICKET, str(failure)))
             return
-        self.incidents.ticket_filed(view.id, ticket)
-        self.incidents.set_up(view.id, Step.FILE_TICKET)
+        self.incidents.ticket_filed(view.id, ticket, Step.FILE_TICKET)
         opening.ticket = ticket.reference
 
     def _announce(self, view: IncidentView, opening: Opening, resuming: bool) -> NotPosted | None:

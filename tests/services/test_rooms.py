@@ -152,11 +152,17 @@ def test_a_severity_without_a_channel_files_a_ticket_and_announces(
     rooms: Rooms, chat: FakeChat, incidents: IncidentService, tickets: FakeTickets
 ) -> None:
     view = declare(incidents, Severity.SEV3)
-
-    opening = rooms.open(view)
+    commits: list[datetime] = []
+    token = COMMITS.set(commits)
+    try:
+        opening = rooms.open(view)
+    finally:
+        COMMITS.reset(token)
 
     assert (opening.channel_id, opening.ticket, opening.problems) == (None, "T-1", [])
     assert tickets.filed == [1]
+    assert Step.FILE_TICKET in incidents.get(view.id).setup
+    assert len(commits) == 2  # the ticket with its step (never one without the other); the rest
     assert chat.calls == [("post", ANNOUNCE, "announcement 1 in None")]
     with incidents.units() as uow:
         ticket = uow.tickets.for_incident(view.id)

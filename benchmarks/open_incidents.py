@@ -1,9 +1,11 @@
 """Work that should not grow with history: reading every open incident (``/incident list``,
 alert intake, deploy reports) at N open incidents, and a read beside a long write.
 
-Prints, for ``open_incidents()`` over N open incidents: the SQL statements it runs and its
-wall time; then how long a read of one incident waits while another transaction holds the write
-lock for ``--hold`` seconds (on SQLite a read that asks for the write lock waits it out).
+Incident n names one service, ``svc-{n % 200}``. Prints, for ``open_incidents()`` over N open
+incidents: the SQL statements it runs and its wall time; what a list, and an alert or a deploy
+of a service some incidents name and of one none does, cost with none, 40 and N open; then how
+long a read of one incident waits while another transaction holds the write lock for
+``--hold`` seconds (on SQLite a read that asks for the write lock waits it out).
 
     python -m benchmarks.open_incidents [--incidents 10000] [--hold 0.5] [--database-url URL]
 """
@@ -28,6 +30,10 @@ from bot.playbooks import loader
 from bot.services.incidents import IncidentService
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVICES = 200  # incident n names svc-{n % SERVICES}
+SERVICE = "svc-7"  # named by some
+NO_SERVICE = "checkout"  # named by none
+LISTED = 40  # what /incident list shows
 
 
 def main() -> None:
@@ -48,12 +54,17 @@ def run(url: str, incidents: int, hold: float) -> None:
     rules = loader.load(ROOT / "playbooks").policies
     moment = datetime.now(UTC)
     service = IncidentService(units_of_work(sessions), rules, lambda: moment)
-    empty = _paths(service)
+    measured = {0: _paths(service)}
     started = time.perf_counter()
     for n in range(incidents):
-        declared = service.declare(severity=Severity.SEV2, title=f"incident {n}", by="U0BENCH")
+        declared = service.declare(
+            severity=Severity.SEV2, title=f"incident {n}", by="U0BENCH", services=[_service(n)]
+        )
         service.record(declared.view.id, EventKind.ACKNOWLEDGED, "U0BOB")
-    print(f"{incidents} open incidents declared in {time.perf_counter() - started:.1f} s")
+        if n + 1 == LISTED:
+            measured[LISTED] = _paths(service)
+    took = time.perf_counter() - started
+    print(f"{incidents} open incidents over {SERVICES} services declared in {took:.1f} s")
 
     statements = 0
 
@@ -75,12 +86,12 @@ def run(url: str, incidents: int, hold: float) -> None:
     took = time.perf_counter() - started
     event.remove(engine, "before_cursor_execute", count)
     print(f"open_incidents(): {len(listed)} incidents, {statements} SQL statements, {took:.2f} s")
-    full = _paths(service)
-    for (name, none), (_, many) in zip(empty, full, strict=True):
-        print(
-            f"{name}: {none * 1000:.1f} ms with none open, {many * 1000:.1f} ms with "
-            f"{incidents} ({many / none:.1f}x)"
-        )
+    measured[incidents] = _paths(service)
+    for name in measured[0]:
+        taken = [f"{measured[n][name] * 1000:.1f} ms with {n or 'none'}" for n in sorted(measured)]
+        print(f"{name}: {', '.join(taken)} open")
+    named = len(range(int(SERVICE.removeprefix("svc-")), incidents, SERVICES))
+    print(f"({SERVICE} is named by 1 of the first {LISTED} and {named} of {incidents})")
 
     holding = threading.Event()
 
@@ -102,9 +113,13 @@ def run(url: str, incidents: int, hold: float) -> None:
     engine.dispose()
 
 
-def _paths(service: IncidentService, rounds: int = 20) -> list[tuple[str, float]]:
+def _service(n: int) -> str:
+    return f"svc-{n % SERVICES}"
+
+
+def _paths(service: IncidentService, rounds: int = 20) -> dict[str, float]:
     """Seconds (the best of ``rounds``) of what a list reads, and what an alert or a deploy
-    for one service reads."""
+    for one service reads (one some incidents name, one none does)."""
 
     def best(work: Callable[[], object]) -> float:
         taken = []
@@ -114,10 +129,13 @@ def _paths(service: IncidentService, rounds: int = 20) -> list[tuple[str, float]
             taken.append(time.perf_counter() - started)
         return min(taken)
 
-    return [
-        ("/incident list (the first 40 and the count)", best(lambda: service.open_listed(40))),
-        ("an alert or a deploy of one service", best(lambda: service.open_incidents({"checkout"}))),
-    ]
+    return {
+        f"/incident list (the first {LISTED} and the count)": best(
+            lambda: service.open_listed(LISTED)
+        ),
+        f"an alert or a deploy of {SERVICE}": best(lambda: service.open_incidents({SERVICE})),
+        f"an alert or a deploy of {NO_SERVICE}": best(lambda: service.open_incidents({NO_SERVICE})),
+    }
 
 
 if __name__ == "__main__":

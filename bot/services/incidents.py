@@ -379,7 +379,7 @@ class IncidentService:
         with self.units() as uow:
             uow.read_only()
             found = uow.incidents.open(first=first)
-            total = sum(uow.incidents.open_counts().values())
+            total = uow.incidents.count_open()
         return [self._view(stored, now) for stored in found], total
 
     def open_incidents(self, services: Collection[str] | None = None) -> list[IncidentView]:

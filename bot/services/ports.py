@@ -61,11 +61,17 @@ class IncidentStore(Protocol):
     def open(
         self, services: Collection[str] | None = None, first: int | None = None
     ) -> list[StoredIncident]:
-        """Every open incident (by id; the ``first`` if given), or those affecting any of
-        ``services``."""
+        """Every open incident (by id; the ``first`` if given), or those naming any of
+        ``services`` (exactly as named: callers filter on the names again)."""
         ...
 
-    def open_counts(self) -> dict[str, int]: ...
+    def open_counts(self) -> dict[str, int]:
+        """How many incidents are open, by severity (those with none left out)."""
+        ...
+
+    def count_open(self) -> int:
+        """How many incidents are open: cheaper than ``open_counts``."""
+        ...
 
     def active_ids(self) -> list[int]: ...
 

@@ -6,11 +6,11 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow
+from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, IncidentServiceRow
 from bot.adapters.db.timeline import Timeline
 from bot.core import lifecycle, model
 from bot.core.model import Event, Incident
@@ -70,6 +70,7 @@ class Incidents:
             self.session.flush()
         except IntegrityError as clash:
             raise Conflict(f"request {request_key} was declared already") from clash
+        self._name(row.id, incident.services, named=())
         return _to_domain(row, [declaration])
 
     def declare(
@@ -100,22 +101,48 @@ class Incidents:
         self, services: Collection[str] | None = None, first: int | None = None
     ) -> list[StoredIncident]:
         """Every open incident with its timeline (the ``first`` by id, if given), or those
-        affecting any of ``services``, in two statements however many are open."""
-        opened: ColumnElement[bool] = IncidentRow.state.in_(
-            [str(state) for state in lifecycle.OPEN_STATES]
-        )
-        if services is not None:
-            listed = literal(",") + IncidentRow.services + literal(",")  # ",checkout,search,"
-            named = [listed.like(f"%,{_like(name)},%", escape="\\") for name in services]
-            opened = and_(opened, or_(false(), *named))
-        chosen = select(IncidentRow.id).where(opened).order_by(IncidentRow.id).limit(first)
-        rows = list(
-            self.session.scalars(
-                select(IncidentRow).where(IncidentRow.id.in_(chosen)).order_by(IncidentRow.id)
+        naming any of ``services`` (exactly, case and all), in at most three statements however
+        many are open; by service, an indexed lookup that costs what it finds."""
+        opened = IncidentRow.state.in_([str(state) for state in lifecycle.OPEN_STATES])
+        if services is None and first is None:  # every one: no list of ids to pass around
+            chosen = select(IncidentRow.id).where(opened)
+            return self._with_timelines(
+                select(IncidentRow).where(opened).order_by(IncidentRow.id), chosen
             )
+        if services is not None and not services:
+            return []
+        ids = select(IncidentRow.id).where(opened).order_by(IncidentRow.id)
+        if services is not None:
+            named = IncidentServiceRow.incident_id
+            ids = (
+                select(named)
+                .distinct()
+                .join(IncidentRow, IncidentRow.id == named)
+                .where(IncidentServiceRow.service.in_(sorted(services)), opened)
+                .order_by(named)
+            )
+        found = list(self.session.scalars(ids.limit(first)))
+        if not found:
+            return []
+        rows = select(IncidentRow).where(IncidentRow.id.in_(found)).order_by(IncidentRow.id)
+        return self._with_timelines(rows, found)
+
+    def _with_timelines(
+        self, rows: Select[IncidentRow], ids: Select[int] | list[int]
+    ) -> list[StoredIncident]:
+        """The incidents ``rows`` reads, each with its timeline (of the incidents ``ids`` names,
+        the same ones): two statements."""
+        read = list(self.session.scalars(rows))
+        timelines = self.timeline.events_of(ids)
+        return [_to_domain(row, timelines.get(row.id, [])) for row in read]
+
+    def count_open(self) -> int:
+        """How many incidents are open: one count over the state index."""
+        states = [str(state) for state in lifecycle.OPEN_STATES]
+        counted = self.session.scalar(
+            select(func.count()).select_from(IncidentRow).where(IncidentRow.state.in_(states))
         )
-        timelines = self.timeline.events_of(chosen)
-        return [_to_domain(row, timelines.get(row.id, [])) for row in rows]
+        return int(counted or 0)
 
     def open_counts(self) -> dict[str, int]:
         states = [str(state) for state in lifecycle.OPEN_STATES]
@@ -147,7 +174,10 @@ class Incidents:
         """
         row = self._row(incident_id)
         self.timeline.append(incident_id, event, once)
+        listed = row.services
         _mirror(row, after, event.at)
+        if row.services != listed:
+            self._name(incident_id, after.services)
 
     def record(self, incident_id: int, event: Event) -> tuple[Event, Incident]:
         """Append ``event`` as the next in the timeline (its ``seq`` replaced); raises
@@ -198,13 +228,31 @@ class Incidents:
         done = {s for s in (row.setup_done or "").split(",") if s}
         row.setup_done = ",".join(sorted(done | {step}))
 
+    def _name(
+        self, incident_id: int, services: Collection[str], named: Collection[str] | None = None
+    ) -> None:
+        """Keep ``incident_services`` in step: insert and delete only what differs from the
+        names it holds (``named``, or read from it: a bot one migration behind does not
+        write it)."""
+        if named is None:
+            held = IncidentServiceRow.service
+            named = self.session.scalars(
+                select(held).where(IncidentServiceRow.incident_id == incident_id)
+            ).all()
+        wanted = set(services)
+        gone = set(named) - wanted
+        if gone:
+            self.session.execute(
+                delete(IncidentServiceRow).where(
+                    IncidentServiceRow.incident_id == incident_id,
+                    IncidentServiceRow.service.in_(sorted(gone)),
+                )
+            )
+        added = sorted(wanted - set(named))
+        self.session.add_all(IncidentServiceRow(incident_id=incident_id, service=s) for s in added)
+
     def _row(self, incident_id: int) -> IncidentRow:
         row = self.session.get(IncidentRow, incident_id)
         if row is None:
             raise IncidentNotFound(incident_id)
         return row
-
-
-def _like(text: str) -> str:
-    """``text`` matched as itself in a LIKE pattern (escape character: backslash)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -62,6 +62,19 @@ class IncidentRow(Base):
     mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 
+class IncidentServiceRow(Base):
+    """One service an incident names, as ``IncidentRow.services`` lists it (kept in step with
+    it): the open incidents of a service are an indexed lookup, not a scan of every one."""
+
+    __tablename__ = "incident_services"
+    __table_args__ = (Index("ix_incident_services_service_incident_id", "service", "incident_id"),)
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    """As named, case and all; as long as ``IncidentRow.services`` allows (the catalog sets no
+    limit on a name)."""
+
+
 class EventRow(Base):
     """One timeline entry; rows are only ever inserted."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -78,9 +79,9 @@ class Timeline:
         )
         return [_to_domain(row) for row in rows]
 
-    def events_of(self, incident_ids: Select[Any]) -> dict[int, list[Event]]:
-        """The events of every incident ``incident_ids`` selects, by incident, in order: one
-        statement however many there are."""
+    def events_of(self, incident_ids: Select[Any] | Collection[int]) -> dict[int, list[Event]]:
+        """The events of every incident ``incident_ids`` selects or lists, by incident, in
+        order: one statement however many there are."""
         rows = self.session.scalars(
             select(EventRow)
             .where(EventRow.incident_id.in_(incident_ids))

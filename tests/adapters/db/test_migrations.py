@@ -8,12 +8,13 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, migrate
 from bot.adapters.db import engine as engines
 from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.tables import IncidentRow, IncidentServiceRow
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.alerts import Alert
 from bot.core.model import EventKind, Severity
@@ -52,9 +53,9 @@ def test_down_to_nothing_and_back_up(tmp_path: Path) -> None:
 
 
 def test_the_command_line_steps_back_one_revision(tmp_path: Path) -> None:
-    assert run(tmp_path, "upgrade") == "database is at revision 0017"
-    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0016"
-    assert run(tmp_path, "upgrade") == "database is at revision 0017"
+    assert run(tmp_path, "upgrade") == "database is at revision 0018"
+    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0017"
+    assert run(tmp_path, "upgrade") == "database is at revision 0018"
 
 
 def fill(sessions: sessionmaker[Session], repo_root: Path) -> list[int]:
@@ -107,3 +108,41 @@ def test_every_migration_goes_down_and_up_again_on_a_database_full_of_incidents(
         after = {n: Incidents(session).get(n).incident.state for n in numbers}
         assert [str(p) for p in audit.verify(session)] == []
     assert after == before
+
+
+def test_0018_names_the_services_each_incident_lists(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """The upgrade fills incident_services from incidents.services as a bot at 0017 left it:
+    a row per name, exactly as written; none for an empty list or an empty name."""
+    migrate.downgrade(engine, "0017")
+    try:
+        listed = ["checkout,search", "", "Payments,,checkout", "search"]
+        with sessions.begin() as session:
+            for n, services in enumerate(listed, start=1):
+                session.add(
+                    IncidentRow(
+                        id=n,
+                        title=f"incident {n}",
+                        severity="sev2",
+                        state="investigating",
+                        declared_at=T0,
+                        declared_by="U0ALICE",
+                        started_at=T0,
+                        services=services,
+                        updated_at=T0,
+                    )
+                )
+        migrate.upgrade(engine, "0018")
+    finally:
+        migrate.upgrade(engine)
+    with sessions() as session:
+        rows = session.execute(select(IncidentServiceRow.incident_id, IncidentServiceRow.service))
+        named = sorted(tuple(row) for row in rows)
+    assert named == [
+        (1, "checkout"),
+        (1, "search"),
+        (3, "Payments"),
+        (3, "checkout"),
+        (4, "search"),
+    ]

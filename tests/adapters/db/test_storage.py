@@ -54,7 +54,7 @@ def test_runs_on_the_database_it_was_asked_for(engine: Engine) -> None:
 
 
 def test_migrations_are_at_head(engine: Engine) -> None:
-    assert migrate.current(engine) == migrate.head(engine) == "0017"
+    assert migrate.current(engine) == migrate.head(engine) == "0018"
     assert migrate.is_current(engine)
 
 

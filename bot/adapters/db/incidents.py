@@ -34,7 +34,8 @@ def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
     )
 
 
-def _mirror(row: IncidentRow, incident: Incident, at: datetime) -> None:
+def _mirror(row: IncidentRow, incident: Incident, at: datetime, head: str) -> None:
+    """Write what ``incident`` says into its row, with ``head``, its newest entry's hash."""
     row.title = incident.title
     row.severity = str(incident.severity)
     row.state = str(incident.state)
@@ -42,6 +43,7 @@ def _mirror(row: IncidentRow, incident: Incident, at: datetime) -> None:
     row.commander = incident.commander
     row.services = ",".join(incident.services)
     row.updated_at = at
+    row.audit_head = head
 
 
 class Incidents:
@@ -64,7 +66,7 @@ class Incidents:
             description=description,
             request_key=request_key,
         )
-        _mirror(row, incident, declaration.at)
+        _mirror(row, incident, declaration.at, head="")
         self.session.add(row)
         try:
             self.session.flush()
@@ -82,9 +84,12 @@ class Incidents:
         return stored
 
     def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
-        """The incident; ``lock`` holds its row until commit so appends are serialised."""
+        """The incident; ``lock`` holds its row until commit so its appends are serialised
+        (and reads it afresh: the head of its audit chain is the one the lock holds)."""
         query = select(IncidentRow).where(IncidentRow.id == incident_id)
-        row = self.session.scalar(query.with_for_update() if lock else query)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        row = self.session.scalar(query)
         if row is None:
             raise IncidentNotFound(incident_id)
         return self._load(row)
@@ -170,12 +175,13 @@ class Incidents:
         """Append ``event`` (its ``seq`` the next one) and mirror ``after`` into the row;
         Conflict when another entry holds the ``once`` key.
 
-        Appending takes the audit chain's lock, shared by every incident: do it last.
+        The caller holds the incident's row lock (``get(lock=True)``, or ``add`` in the same
+        transaction): the entry is chained to the row's ``audit_head``, which it moves.
         """
         row = self._row(incident_id)
-        self.timeline.append(incident_id, event, once)
+        head = self.timeline.append(incident_id, event, row.audit_head, once)
         listed = row.services
-        _mirror(row, after, event.at)
+        _mirror(row, after, event.at, head)
         if row.services != listed:
             self._name(incident_id, after.services)
 

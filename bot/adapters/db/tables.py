@@ -59,6 +59,9 @@ class IncidentRow(Base):
     setup_done: Mapped[str] = mapped_column(String(300), default="")
     """The room's set-up steps done so far, comma-separated (channel, invite, card, ...)."""
     updated_at: Mapped[datetime]
+    audit_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The hash of the incident's newest timeline entry ("" before its first): the head of its
+    audit chain (bot/adapters/db/audit.py), moved with the row's lock held, and sealed with it."""
     mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 

@@ -1,0 +1,108 @@
+"""audit chain per incident: each incident's entries chain to its own previous entry
+
+Every append used to take one row lock shared by every incident (bot_state ``audit_head``, the
+head of one chain across all incidents), so appends to different incidents waited for each
+other. From this migration on, an entry's ``prev_hash`` is the hash of its incident's previous
+entry and the incident's newest hash is ``incidents.audit_head``, moved by the append under the
+incident's row lock (bot/adapters/db/audit.py). The upgrade adds the column, fills it with each
+incident's newest hash, and records in bot_state ``audit_per_incident`` the first entry id
+chained per incident (the newest id + 1); the entries before it stay checked as the chain across
+incidents, whose head ``audit_head`` is frozen from then on.
+
+Not expand-only: a bot one migration behind would chain its entries across incidents (verify
+names each as a break) without moving the incident's head, and seals incident rows without the
+new column (stale). During the rollout, the old pods go unready; entries they still write are
+named by ``audit verify`` afterwards.
+
+Down and up again stays verifiable, with nothing rewritten: the downgrade closes the range of
+ids chained per incident (the newest id + 1) and keeps it in bot_state; code before 0019 chains
+its entries across incidents again, to the frozen head (a chain of entries written per incident
+left out), and the next upgrade opens a new range after them. Each entry is checked by the rule
+of the range it is in. Code before 0019 cannot read the per-incident entries: its ``audit
+verify`` names each as a break; verify with this code (upgrade again) or read them with it.
+
+With AUDIT_KEY: the column is part of every incident row's seal, so the rows this migration
+fills (and, after a downgrade, the rows without it) no longer match their seals until the bot
+writes them again: run ``incident-bot audit verify``, then ``incident-bot audit seal --reseal``
+(recorded), which refuses while any chain is broken or an incident row disagrees with its
+timeline.
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-01 09:00:00
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.adapters.db.types
+from bot.adapters.db import audit
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+INCIDENTS = sa.table("incidents", sa.column("id", sa.Integer), sa.column("audit_head", sa.String))
+EVENTS = sa.table(
+    "events",
+    sa.column("id", sa.Integer),
+    sa.column("incident_id", sa.Integer),
+    sa.column("seq", sa.Integer),
+    sa.column("hash", sa.String),
+)
+STATE = sa.table(
+    "bot_state",
+    sa.column("key", sa.String),
+    sa.column("value", sa.Text),
+    sa.column("updated_at", bot.adapters.db.types.UTCDateTime()),
+)
+
+
+def upgrade() -> None:
+    # First: on PostgreSQL this waits for the appends under way (they lock incident rows), and
+    # holds later ones until the commit, so the newest id read next is final.
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("audit_head", sa.String(length=64), nullable=False, server_default="")
+        )
+    connection = op.get_bind()
+    newest = (
+        sa.select(EVENTS.c.hash)
+        .where(EVENTS.c.incident_id == INCIDENTS.c.id)
+        .order_by(EVENTS.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    connection.execute(INCIDENTS.update().values(audit_head=sa.func.coalesce(newest, "")))
+    eras = [era for era in _eras() if era[1] is not None]
+    _keep_eras([*eras, [_next_id(), None]])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_column("audit_head")
+    until = _next_id()
+    _keep_eras([[first, until if end is None else end] for first, end in _eras()])
+
+
+def _next_id() -> int:
+    return int(op.get_bind().scalar(sa.select(sa.func.max(EVENTS.c.id))) or 0) + 1
+
+
+def _eras() -> list[list[int | None]]:
+    value = op.get_bind().scalar(sa.select(STATE.c.value).where(STATE.c.key == audit.ERAS))
+    return list(json.loads(value)) if value else []
+
+
+def _keep_eras(eras: list[list[int | None]]) -> None:
+    connection = op.get_bind()
+    connection.execute(STATE.delete().where(STATE.c.key == audit.ERAS))
+    connection.execute(
+        STATE.insert().values(key=audit.ERAS, value=json.dumps(eras), updated_at=datetime.now(UTC))
+    )

@@ -147,11 +147,12 @@ def verify(session: Session) -> list[Tampering]:
             previous, previous_id = row.hash or "", row.id
     head = Facts(session).get(HEAD) or ""
     if head != previous:
+        after = f"entry {previous_id}" if previous_id else "the start"
         problems.append(
             Tampering(
                 None,
-                f"the newest entries after entry {previous_id} were "
-                "deleted (the chain's recorded head is missing)",
+                f"the newest entries after {after} were deleted (the chain's recorded head is "
+                "missing)",
             )
         )
     return problems + _incident_chains(session, spans)

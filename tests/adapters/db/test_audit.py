@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, migrate, seals
 from bot.adapters.db import engine as engines
+from bot.adapters.db.facts import Facts
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.status_updates import PostedUpdates
 from bot.adapters.db.tables import (
@@ -549,3 +550,182 @@ def test_an_older_sealed_version_of_a_missed_deadline_written_back_is_named(
     with sessions() as session:
         [problem] = [str(p) for p in audit.consistency(session)]
     assert problem.startswith("deadlines row 1 (incident 1, assemble) is pending, but its timeline")
+
+
+def old_bot_notes(engine: Engine, *incidents: int) -> None:
+    """What a bot before 0019 appends (on a database stepped back to 0018): a note each, chained
+    across incidents to bot_state's head."""
+    with sessionmaker(engine).begin() as session:
+        for n, incident in enumerate(incidents):
+            seq = 1 + int(
+                session.scalar(
+                    select(func.max(EventRow.seq)).where(EventRow.incident_id == incident)
+                )
+                or 0
+            )
+            row = EventRow(
+                incident_id=incident,
+                seq=seq,
+                at=at(7 + n),
+                kind="note_added",
+                actor="U0OLD",
+                text="from an old pod",
+                extra={},
+            )
+            head = Facts(session).lock(audit.HEAD, "", at(7))
+            row.prev_hash, row.hash = head.value, audit.digest(head.value, row)
+            head.value = row.hash
+            session.add(row)
+            session.flush()
+
+
+def test_a_trail_chained_per_incident_then_across_then_per_incident_again(engine: Engine) -> None:
+    """Down to 0018 and up again: each entry is checked by the rule it was written under, and
+    an incident's chain runs on across the boundaries."""
+    sessions = engines.sessions(engine)
+    history(sessions)  # entries 1-5, per incident
+    migrate.downgrade(engine, "0018")
+    try:
+        old_bot_notes(engine, 1, 2)  # entries 6 and 7, across incidents
+    finally:
+        migrate.upgrade(engine)
+    with sessions.begin() as session:  # entry 8, per incident again
+        Incidents(session).record(1, Event(0, at(9), EventKind.NOTE_ADDED, "U0NEW", text="new"))
+    with sessions() as session:
+        assert audit.eras(session) == [(1, 6), (8, None)]
+        chained = dict(session.execute(select(EventRow.id, EventRow.prev_hash)).all())
+        hashes = dict(session.execute(select(EventRow.id, EventRow.hash)).all())
+        heads = dict(session.execute(select(IncidentRow.id, IncidentRow.audit_head)).all())
+    assert (chained[6], chained[7], chained[8]) == ("", hashes[6], hashes[6])
+    assert heads == {1: hashes[8], 2: hashes[7]}  # 2's filled in by the upgrade
+    assert problems(sessions) == []
+
+    with sessions.begin() as session:
+        session.execute(delete(EventRow).where(EventRow.id == 6))
+    assert problems(sessions) == [
+        "an entry between the start and entry 7 (incident 2, #3, note_added) was deleted (the "
+        "chain is broken there)",
+        "an entry between entry 5 and entry 8 (incident 1, #5, note_added) was deleted "
+        "(incident 1's chain is broken there)",
+    ]
+
+
+def test_the_newest_entry_across_incidents_deleted_is_named_by_the_frozen_head(
+    engine: Engine,
+) -> None:
+    sessions = engines.sessions(engine)
+    history(sessions)
+    migrate.downgrade(engine, "0018")
+    try:
+        old_bot_notes(engine, 2)  # entry 6, the newest across incidents
+    finally:
+        migrate.upgrade(engine)
+    with sessions.begin() as session:
+        Incidents(session).record(2, Event(0, at(9), EventKind.NOTE_ADDED, "U0NEW", text="new"))
+    assert problems(sessions) == []
+    with sessions.begin() as session:  # entry 6 deleted, incident 2's chain mended around it
+        session.execute(delete(EventRow).where(EventRow.id == 6))
+        entry = session.get(EventRow, 7)
+        assert entry is not None
+        before = session.get(EventRow, 4)
+        assert before is not None
+        entry.prev_hash = before.hash
+        entry.hash = audit.digest(entry.prev_hash or "", entry)
+        session.execute(
+            update(IncidentRow).where(IncidentRow.id == 2).values(audit_head=entry.hash)
+        )
+    assert problems(sessions) == [
+        "the newest entries after the start were deleted (the chain's recorded head is missing)"
+    ]
+
+
+def test_two_incidents_appends_do_not_wait_for_each_other(engine: Engine) -> None:
+    """One transaction holds an append to incident 1 uncommitted; another appends to incident 2
+    and commits before it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time")
+    import threading
+
+    sessions = engines.sessions(engine, KEY)
+    history(sessions)
+    appended, committed = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def first() -> None:
+        try:
+            with sessions.begin() as session:
+                Incidents(session).record(1, Event(0, at(9), EventKind.NOTE_ADDED, "U0A", text="a"))
+                appended.set()
+                if not committed.wait(timeout=20):  # only if the other append waits for this one
+                    done.append("incident 2 waited for incident 1")
+            done.append("incident 1")
+        finally:
+            appended.set()
+
+    def second() -> None:
+        assert appended.wait(timeout=20)
+        with sessions.begin() as session:
+            Incidents(session).record(2, Event(0, at(9), EventKind.NOTE_ADDED, "U0B", text="b"))
+        done.append("incident 2")
+        committed.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert done == ["incident 2", "incident 1"]
+    assert problems(sessions) == []
+    with sessions() as session:
+        assert audit.against(session, KEY, audit.checkpoint(session, KEY, at(10))) == []
+
+
+def test_a_checkpoint_waits_for_the_appends_under_way(engine: Engine) -> None:
+    """An append to incident 1 (entry 6) still uncommitted when one to incident 2 (entry 7)
+    commits: a checkpoint taken then waits for entry 6, so the later one holds to it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: entries commit in id order")
+    import threading
+
+    sessions = keyed(engine)
+    history(sessions)
+    appended, release = threading.Event(), threading.Event()
+    points: list[dict[str, object]] = []
+
+    def first() -> None:
+        try:
+            with sessions.begin() as session:
+                Incidents(session).record(1, Event(0, at(9), EventKind.NOTE_ADDED, "U0A", text="a"))
+                appended.set()
+                assert release.wait(timeout=20)
+        finally:
+            appended.set()
+
+    def checkpoint() -> None:
+        with sessions() as session:
+            points.append(audit.checkpoint(session, KEY, at(10)))
+
+    holding = threading.Thread(target=first)
+    holding.start()
+    assert appended.wait(timeout=20)
+    with sessions.begin() as session:
+        Incidents(session).record(2, Event(0, at(9), EventKind.NOTE_ADDED, "U0B", text="b"))
+    taking = threading.Thread(target=checkpoint)
+    taking.start()
+    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    with engine.connect() as watcher:  # until the checkpoint is seen waiting for the lock
+        for _ in range(2000):
+            if watcher.exec_driver_sql(waiting).scalar():
+                break
+            watcher.rollback()
+            threading.Event().wait(0.01)
+        else:
+            pytest.fail("the checkpoint never waited for the append under way")
+    assert taking.is_alive() and not points
+    release.set()
+    holding.join()
+    taking.join()
+    [point] = points
+    assert (point["last"], point["entries"]) == (7, 7)
+    with sessions() as session:
+        assert audit.against(session, KEY, point) == []

@@ -96,8 +96,10 @@ def _next_id() -> int:
 
 
 def _eras() -> list[list[int | None]]:
+    """As recorded; not recorded: every id per incident (audit.eras), as on a database created
+    at 0019 (an upgrade from 0018 keeps only the ranges a downgrade closed)."""
     value = op.get_bind().scalar(sa.select(STATE.c.value).where(STATE.c.key == audit.ERAS))
-    return list(json.loads(value)) if value else []
+    return list(json.loads(value)) if value else [[1, None]]
 
 
 def _keep_eras(eras: list[list[int | None]]) -> None:

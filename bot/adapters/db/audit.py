@@ -83,8 +83,12 @@ def chain(session: Session, row: EventRow, prev_hash: str) -> str:
 
     Sets the row's ``prev_hash`` and ``hash`` and returns the hash. On PostgreSQL it takes the
     appending lock, shared: no other append waits for it, only a checkpoint's single read."""
-    if _postgresql(session):
+    # Once a transaction (it holds the lock to its end); again in a savepoint, whose rollback
+    # would release it.
+    taken = session.get_nested_transaction() or session.get_transaction()
+    if _postgresql(session) and session.info.get(APPENDING) is not taken:
         session.execute(select(func.pg_advisory_xact_lock_shared(APPENDING)))
+        session.info[APPENDING] = taken
     row.prev_hash = prev_hash
     row.hash = digest(prev_hash, row)
     return row.hash

@@ -1,8 +1,11 @@
 """Signed audit checkpoints, written outside the database every AUDIT_CHECKPOINT_SECONDS: one
 log line (``audit checkpoint``) and, with AUDIT_CHECKPOINT_FILE, a JSON line appended there.
 
+Each pins the trail as of its newest entry: how many entries up to it, its hash, a digest of
+every incident's newest hash then, and the rows of each sealed table (bot/adapters/db/audit.py).
 `incident-bot audit verify --checkpoints FILE` checks the database against them: a trail
-recomputed, or shortened with its head moved back, no longer matches what was signed.
+recomputed, or an incident's shortened with its head moved back, no longer matches what was
+signed.
 """
 
 from __future__ import annotations

@@ -95,7 +95,9 @@ class EventRow(Base):
     next_update_seconds: Mapped[int | None]
     text: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    # Named previous_hash in the database since 0019 (the chain runs per incident): a bot
+    # before it, which would chain across incidents, cannot read or append a timeline there.
+    prev_hash: Mapped[str | None] = mapped_column("previous_hash", String(64), key="prev_hash")
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     once_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     """Set for an entry that may happen once only (a note per pinned message, a decision per

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, select, update
+from sqlalchemy import JSON, Engine, column, delete, event, func, insert, select, table, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, migrate, seals
@@ -25,6 +25,7 @@ from bot.adapters.db.tables import (
     StateRow,
     StatusUpdateRow,
 )
+from bot.adapters.db.types import UTCDateTime
 from bot.core.model import Event, EventKind, Severity
 from bot.entrypoints.checkpoints import Checkpoints, read
 from bot.services.records import StatusUpdate
@@ -552,6 +553,17 @@ def test_an_older_sealed_version_of_a_missed_deadline_written_back_is_named(
     assert problem.startswith("deadlines row 1 (incident 1, assemble) is pending, but its timeline")
 
 
+EVENTS_AT_0018 = table(
+    "events",
+    *(
+        column(name)
+        for name in ("incident_id", "seq", "kind", "actor", "text", "prev_hash", "hash")
+    ),
+    column("at", UTCDateTime()),
+    column("extra", JSON()),
+)
+
+
 def old_bot_notes(engine: Engine, *incidents: int) -> None:
     """What a bot before 0019 appends (on a database stepped back to 0018): a note each, chained
     across incidents to bot_state's head."""
@@ -569,14 +581,21 @@ def old_bot_notes(engine: Engine, *incidents: int) -> None:
                 at=at(7 + n),
                 kind="note_added",
                 actor="U0OLD",
+                severity=None,
+                subject=None,
+                next_update_seconds=None,
                 text="from an old pod",
                 extra={},
             )
             head = Facts(session).lock(audit.HEAD, "", at(7))
-            row.prev_hash, row.hash = head.value, audit.digest(head.value, row)
-            head.value = row.hash
-            session.add(row)
-            session.flush()
+            hashed = audit.digest(head.value, row)
+            written = {k: getattr(row, k) for k in ("incident_id", "seq", "at", "kind", "actor")}
+            session.execute(  # the column is prev_hash there, not this code's previous_hash
+                insert(EVENTS_AT_0018).values(
+                    **written, text=row.text, extra={}, prev_hash=head.value, hash=hashed
+                )
+            )
+            head.value = hashed
 
 
 def test_a_trail_chained_per_incident_then_across_then_per_incident_again(engine: Engine) -> None:

@@ -8,7 +8,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, column, insert, select, table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, migrate
@@ -169,3 +171,20 @@ def test_0018_names_the_services_each_incident_lists(
         (3, "checkout"),
         (4, "search"),
     ]
+
+
+def test_a_bot_before_0019_can_neither_read_nor_append_a_timeline_on_it(
+    engine: Engine, sessions: sessionmaker[Session], repo_root: Path
+) -> None:
+    """Its entries would chain across incidents, which the trail no longer holds: the column it
+    chains with is renamed, so it fails instead (and can again after a downgrade)."""
+    fill(sessions, repo_root)
+    before = table("events", column("id"), column("prev_hash"))
+    with pytest.raises(DBAPIError), engine.connect() as connection:
+        connection.execute(select(before.c.prev_hash))
+    migrate.downgrade(engine, "0018")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(select(before.c.prev_hash)).first() is not None
+    finally:
+        migrate.upgrade(engine)

@@ -9,10 +9,13 @@ incident's newest hash, and records in bot_state ``audit_per_incident`` the firs
 chained per incident (the newest id + 1); the entries before it stay checked as the chain across
 incidents, whose head ``audit_head`` is frozen from then on.
 
-Not expand-only: a bot one migration behind would chain its entries across incidents (verify
-names each as a break) without moving the incident's head, and seals incident rows without the
-new column (stale). During the rollout, the old pods go unready; entries they still write are
-named by ``audit verify`` afterwards.
+Not expand-only: a bot one migration behind would chain its entries across incidents without
+moving the incident's head (verify would name each as a break, for good: ``audit seal`` refuses
+while a chain is broken). So the upgrade also renames ``events.prev_hash`` to ``previous_hash``
+(the model's attribute, and what an entry's seal and ``audit export`` call it, stay
+``prev_hash``): a bot before 0019 can neither read nor append a timeline on it. During the
+rollout the old pods go unready and fail what they still try (a timer they fire is taken over by
+a new pod when its lease runs out) instead of writing entries the trail cannot hold.
 
 Down and up again stays verifiable, with nothing rewritten: the downgrade closes the range of
 ids chained per incident (the newest id + 1) and keeps it in bot_state; code before 0019 chains
@@ -65,8 +68,9 @@ STATE = sa.table(
 
 
 def upgrade() -> None:
-    # First: on PostgreSQL this waits for the appends under way (they lock incident rows), and
-    # holds later ones until the commit, so the newest id read next is final.
+    # First: on PostgreSQL these wait for the appends under way (they lock incident rows and
+    # insert entries), and hold later ones until the commit, so the newest id read next is final.
+    op.execute(_RENAME.format(old="prev_hash", new="previous_hash"))
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("audit_head", sa.String(length=64), nullable=False, server_default="")
@@ -85,10 +89,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(_RENAME.format(old="previous_hash", new="prev_hash"))
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_column("audit_head")
     until = _next_id()
     _keep_eras([[first, until if end is None else end] for first, end in _eras()])
+
+
+# The same statement on SQLite (3.25 and later, in place: no batch copy of the timeline) and
+# PostgreSQL.
+_RENAME = "ALTER TABLE events RENAME COLUMN {old} TO {new}"
 
 
 def _next_id() -> int:

@@ -748,3 +748,37 @@ def test_a_checkpoint_waits_for_the_appends_under_way(engine: Engine) -> None:
     assert (point["last"], point["entries"]) == (7, 7)
     with sessions() as session:
         assert audit.against(session, KEY, point) == []
+
+
+def sealed_at_0018(engine: Engine) -> dict[int, bool]:
+    """Whether each incident row's seal matches it as a bot at 0018 seals it (no chain head)."""
+    columns = [c for c in IncidentRow.__table__.c if c.key != "audit_head"]
+    with engine.connect() as connection:
+        rows = connection.execute(select(*columns)).mappings().all()
+    found = {}
+    for row in rows:
+        bare = {k: seals.plain(v) for k, v in row.items() if k not in ("mac", "id")}
+        found[row["id"]] = row["mac"] == seals.mac_of(KEY, "incidents", bare)
+    return found
+
+
+def test_0019_reseals_the_incident_rows_whose_seal_held_given_the_key(engine: Engine) -> None:
+    sessions = keyed(engine)
+    history(sessions)
+    with engine.begin() as connection:  # edited behind the bot's back: its seal does not hold
+        connection.execute(update(IncidentRow).where(IncidentRow.id == 2).values(description="x"))
+    edited = "incidents row 2 was edited: its content no longer matches its seal"
+    assert broken_seals(sessions) == [edited]
+    migrate.downgrade(engine, "0018", KEY)
+    try:
+        assert sealed_at_0018(engine) == {1: True, 2: False}  # as a bot at 0018 seals it
+    finally:
+        migrate.upgrade(engine)  # without the key: row 1's seal goes stale
+    stale = "incidents row 1 was edited: its content no longer matches its seal"
+    assert broken_seals(sessions) == [stale, edited]
+    migrate.downgrade(engine, "0018")
+    try:
+        assert sealed_at_0018(engine) == {1: True, 2: False}  # it matches that row again
+    finally:
+        migrate.upgrade(engine, key=KEY)
+    assert broken_seals(sessions) == [edited]  # row 1 resealed with its head, row 2 left

@@ -24,11 +24,12 @@ left out), and the next upgrade opens a new range after them. Each entry is chec
 of the range it is in. Code before 0019 cannot read the per-incident entries: its ``audit
 verify`` names each as a break; verify with this code (upgrade again) or read them with it.
 
-With AUDIT_KEY: the column is part of every incident row's seal, so the rows this migration
-fills (and, after a downgrade, the rows without it) no longer match their seals until the bot
-writes them again: run ``incident-bot audit verify``, then ``incident-bot audit seal --reseal``
-(recorded), which refuses while any chain is broken or an incident row disagrees with its
-timeline.
+The column is part of every incident row's seal. Given AUDIT_KEY (start-up and ``incident-bot
+db upgrade``/``downgrade`` pass it), the migration reseals each incident row whose seal matched
+its content before the change (a row whose seal did not match is left so: verify names it).
+Without the key, the incident rows' seals go stale: run ``incident-bot audit verify``, then
+``incident-bot audit seal --reseal`` (recorded), which refuses while any chain is broken or an
+incident row disagrees with its timeline.
 
 Revision ID: 0019
 Revises: 0018
@@ -37,21 +38,28 @@ Create Date: 2026-12-01 09:00:00
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 import bot.adapters.db.types
-from bot.adapters.db import audit
+from bot.adapters.db import audit, migrate, seals
+from bot.adapters.db.tables import IncidentRow
 
 revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
 
-INCIDENTS = sa.table("incidents", sa.column("id", sa.Integer), sa.column("audit_head", sa.String))
+INCIDENTS = sa.table(
+    "incidents",
+    sa.column("id", sa.Integer),
+    sa.column("audit_head", sa.String),
+    sa.column("mac", sa.String),
+)
 EVENTS = sa.table(
     "events",
     sa.column("id", sa.Integer),
@@ -84,16 +92,39 @@ def upgrade() -> None:
         .scalar_subquery()
     )
     connection.execute(INCIDENTS.update().values(audit_head=sa.func.coalesce(newest, "")))
+    _reseal(headed=True)
     eras = [era for era in _eras() if era[1] is not None]
     _keep_eras([*eras, [_next_id(), None]])
 
 
 def downgrade() -> None:
     op.execute(_RENAME.format(old="previous_hash", new="prev_hash"))
+    _reseal(headed=False)
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_column("audit_head")
     until = _next_id()
     _keep_eras([[first, until if end is None else end] for first, end in _eras()])
+
+
+def _reseal(headed: bool) -> None:
+    """With AUDIT_KEY: seal each incident row as it will be (``headed``: with its chain's head)
+    if its seal matched it as it was (the other way round); a row whose seal did not is left."""
+    key = context.config.attributes.get(migrate.AUDIT_KEY)
+    if not key:
+        return
+    connection = op.get_bind()
+    table = IncidentRow.__tablename__
+    rows = connection.execute(sa.select(IncidentRow.__table__)).mappings().all()
+    for row in rows:
+        full = {k: seals.plain(v) for k, v in row.items() if k not in ("mac", "id")}
+        bare = {k: v for k, v in full.items() if k != "audit_head"}
+        was, becomes = (bare, full) if headed else (full, bare)
+        if row["mac"] and hmac.compare_digest(row["mac"], seals.mac_of(key, table, was)):
+            connection.execute(
+                INCIDENTS.update()
+                .where(INCIDENTS.c.id == row["id"])
+                .values(mac=seals.mac_of(key, table, becomes))
+            )
 
 
 # The same statement on SQLite (3.25 and later, in place: no batch copy of the timeline) and

@@ -82,7 +82,8 @@ def chain(session: Session, row: EventRow, prev_hash: str) -> str:
     the caller holds the incident's row lock and keeps the hash returned as the new head).
 
     Sets the row's ``prev_hash`` and ``hash`` and returns the hash. On PostgreSQL it takes the
-    appending lock, shared: no other append waits for it, only a checkpoint's single read."""
+    appending lock, shared, to the transaction's end: no other append waits for it, a checkpoint
+    does (and the appends that come meanwhile wait for the checkpoint's one statement)."""
     # Once a transaction (it holds the lock to its end); again in a savepoint, whose rollback
     # would release it.
     taken = session.get_nested_transaction() or session.get_transaction()

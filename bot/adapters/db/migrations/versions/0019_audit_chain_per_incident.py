@@ -19,10 +19,10 @@ a new pod when its lease runs out) instead of writing entries the trail cannot h
 
 Down and up again stays verifiable, with nothing rewritten: the downgrade closes the range of
 ids chained per incident (the newest id + 1) and keeps it in bot_state; code before 0019 chains
-its entries across incidents again, to the frozen head (a chain of entries written per incident
-left out), and the next upgrade opens a new range after them. Each entry is checked by the rule
-of the range it is in. Code before 0019 cannot read the per-incident entries: its ``audit
-verify`` names each as a break; verify with this code (upgrade again) or read them with it.
+its entries across incidents again, to the frozen head (the chain across incidents skips the
+ranges chained per incident), and the next upgrade opens a new range after them. Each entry is
+checked by the rule of the range it is in. Code before 0019 cannot read the per-incident
+entries: its ``audit verify`` names each as a break; verify with this code (upgrade again).
 
 The column is part of every incident row's seal. Given AUDIT_KEY (start-up and ``incident-bot
 db upgrade``/``downgrade`` pass it), the migration reseals each incident row whose seal matched
@@ -47,18 +47,39 @@ from alembic import context, op
 
 import bot.adapters.db.types
 from bot.adapters.db import audit, migrate, seals
-from bot.adapters.db.tables import IncidentRow
 
 revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
 
+_AT = bot.adapters.db.types.UTCDateTime
+# Every column of incidents at this revision (what a seal covers), not the model's: a later
+# migration may add to the model.
 INCIDENTS = sa.table(
     "incidents",
     sa.column("id", sa.Integer),
-    sa.column("audit_head", sa.String),
-    sa.column("mac", sa.String),
+    *(
+        sa.column(name, sa.String)
+        for name in (
+            "title",
+            "description",
+            "severity",
+            "state",
+            "declared_by",
+            "commander",
+            "services",
+            "channel_id",
+            "channel_name",
+            "card_ts",
+            "announcement_ts",
+            "request_key",
+            "setup_done",
+            "audit_head",
+            "mac",
+        )
+    ),
+    *(sa.column(name, _AT()) for name in ("declared_at", "started_at", "updated_at")),
 )
 EVENTS = sa.table(
     "events",
@@ -113,8 +134,8 @@ def _reseal(headed: bool) -> None:
     if not key:
         return
     connection = op.get_bind()
-    table = IncidentRow.__tablename__
-    rows = connection.execute(sa.select(IncidentRow.__table__)).mappings().all()
+    table = "incidents"
+    rows = connection.execute(sa.select(INCIDENTS)).mappings().all()
     for row in rows:
         full = {k: seals.plain(v) for k, v in row.items() if k not in ("mac", "id")}
         bare = {k: v for k, v in full.items() if k != "audit_head"}

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.adapters.db import engine as engines
@@ -273,7 +273,7 @@ def _unmissed(session: Session, incident_id: int, events: Sequence[model.Event])
     ]
 
 
-def checkpoint(session: Session, key: bytes, at: datetime) -> dict[str, Any]:
+def checkpoint(session: Session, key: bytes, at: datetime, wait: float = 5.0) -> dict[str, Any]:
     """A signed statement of the trail as of its newest entry (``last``, its id; 0 for none):
     how many entries up to it (``entries``), its hash (``head``), a digest of every incident's
     newest hash up to it (``heads``), and how many rows each sealed table holds (rows are only
@@ -281,8 +281,11 @@ def checkpoint(session: Session, key: bytes, at: datetime) -> dict[str, Any]:
 
     On PostgreSQL it first waits for the appends under way (the appending lock, exclusively),
     reads ``last`` and commits the session's transaction, so no entry below ``last`` is added
-    later: appends wait for that one statement, not for the rest."""
+    later: appends wait for that one statement, not for the rest. The appends that come while
+    it waits wait too, so it waits ``wait`` seconds at most (then OperationalError, nothing
+    taken: a transaction held its append that long)."""
     if _postgresql(session):
+        session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
         session.execute(select(func.pg_advisory_xact_lock(APPENDING)))
     last = int(session.scalar(select(func.max(EventRow.id))) or 0)
     if _postgresql(session):

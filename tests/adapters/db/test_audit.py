@@ -782,3 +782,39 @@ def test_0019_reseals_the_incident_rows_whose_seal_held_given_the_key(engine: En
     finally:
         migrate.upgrade(engine, key=KEY)
     assert broken_seals(sessions) == [edited]  # row 1 resealed with its head, row 2 left
+
+
+def test_a_checkpoint_held_up_by_an_append_gives_up_and_holds_appends_no_longer(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time")
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    sessions = keyed(engine)
+    history(sessions)
+    appended, release = threading.Event(), threading.Event()
+
+    def held() -> None:
+        try:
+            with sessions.begin() as session:
+                Incidents(session).record(1, Event(0, at(9), EventKind.NOTE_ADDED, "U0A", text="a"))
+                appended.set()
+                assert release.wait(timeout=20)
+        finally:
+            appended.set()
+
+    holding = threading.Thread(target=held)
+    holding.start()
+    try:
+        assert appended.wait(timeout=20)
+        with pytest.raises(OperationalError, match="lock timeout"), sessions() as session:
+            audit.checkpoint(session, KEY, at(10), wait=0.2)
+        with sessions.begin() as session:  # not held behind the checkpoint that gave up
+            Incidents(session).record(2, Event(0, at(9), EventKind.NOTE_ADDED, "U0B", text="b"))
+    finally:
+        release.set()
+        holding.join()
+    assert problems(sessions) == []

@@ -178,7 +178,8 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
     if broken:
         raise TemplateProblem("; ".join(broken))
     engine = engines.connect(settings.database_url)
-    schema.prepare(engine)  # SchemaAhead when a newer bot migrated it past this code
+    # SchemaAhead when a newer bot migrated it past this code
+    schema.prepare(engine, settings.audit_key_bytes())
     sessions = engines.sessions(engine, settings.audit_key_bytes())
     units = units_of_work(sessions)
     insights = Insights(units, playbooks.policies, clock)

@@ -1,8 +1,12 @@
 """Signed audit checkpoints, written outside the database every AUDIT_CHECKPOINT_SECONDS: one
 log line (``audit checkpoint``) and, with AUDIT_CHECKPOINT_FILE, a JSON line appended there.
 
+Each pins the trail as of its newest entry: how many entries up to it, its hash, a digest of
+every incident's newest hash then, and the rows of each sealed table (bot/adapters/db/audit.py).
 `incident-bot audit verify --checkpoints FILE` checks the database against them: a trail
-recomputed, or shortened with its head moved back, no longer matches what was signed.
+recomputed, or an incident's shortened with its head moved back, no longer matches what was
+signed. On PostgreSQL a checkpoint waits for the appends under way, 5 s at most; one held up
+longer is not written (said as the database's error, like one that cannot be read).
 """
 
 from __future__ import annotations

@@ -586,7 +586,7 @@ def db_upgrade() -> int:
     (an image rolled back) is left as it is."""
     from bot.adapters.db import schema
 
-    return _migrate(schema.prepare)
+    return _migrate(schema.prepare)  # with AUDIT_KEY, if set
 
 
 @db_commands.command(
@@ -599,19 +599,22 @@ def db_upgrade() -> int:
 def db_downgrade(revision: str) -> int:
     from bot.adapters.db import migrate
 
-    return _migrate(lambda engine: migrate.downgrade(engine, revision))
+    return _migrate(lambda engine, key: migrate.downgrade(engine, revision, key))
 
 
-def _migrate(step: Callable[[Engine], object]) -> int:
+def _migrate(step: Callable[[Engine, bytes | None], object]) -> int:
+    """Run ``step`` on the database with AUDIT_KEY (None if unset: a migration that changes
+    sealed rows leaves their seals stale)."""
     from alembic.util import CommandError
 
     from bot.adapters.db import engine as engines
     from bot.adapters.db import migrate
     from bot.entrypoints import settings as config
 
-    engine = engines.connect(config.load().database_url)
+    settings = config.load()
+    engine = engines.connect(settings.database_url)
     try:
-        step(engine)
+        step(engine, settings.audit_key_bytes())
         print(f"database is at revision {migrate.current(engine)}")
     except CommandError as error:  # a revision this image does not know
         print(

@@ -207,7 +207,7 @@ class IncidentService:
         (IllegalTransition if it may not happen) and store the deadlines and timers it plans.
 
         The caller writes what goes with the event, then appends it (``uow.incidents.append``)
-        last: appending takes the audit chain's lock, which every incident shares.
+        last, under the incident's row lock taken here (it moves the incident's audit chain).
         """
         return self._apply(uow, uow.incidents.get(incident_id, lock=True), event)
 

@@ -384,8 +384,8 @@ class TimerRunner:
         one transaction; returns their firings and the incidents to tell ``on_recorded`` of.
 
         Every timer is closed first (a lost one records nothing), then the incidents are
-        locked in the order of their ids, and the entries appended last, since appending takes
-        the audit chain's lock. If that transaction fails, each is recorded alone, as a firing
+        locked in the order of their ids (two batches never wait on each other in a cycle), and
+        the entries appended last. If that transaction fails, each is recorded alone, as a firing
         records its own (``_settle``), so one that cannot be recorded holds back no other.
         """
         entries = [(n, self._entry(n.timer, n.deadline, now, n.said)) for n in notices]

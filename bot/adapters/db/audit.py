@@ -1,12 +1,25 @@
-"""The tamper-evident audit trail: every timeline entry commits to the one before it.
+"""The tamper-evident audit trail: every timeline entry commits to the one before it in its
+incident.
 
-Entries form one chain in insertion order: ``hash = sha256(prev_hash + canonical content)``, and
-the newest hash is kept apart (bot_state ``audit_head``), so an edited entry, a deleted one, and
-a deleted newest one are all detected. With AUDIT_KEY, every row of the timeline, incidents,
-status updates and deadlines is also sealed (an HMAC: ``seals``), and signed checkpoints written
-outside the database (the log, a file) pin the trail's length and newest hash, so neither a
-recomputed chain nor deleted newest entries with the head moved back go unseen. Without the
-key, the incident rows and status updates are still checked against their timeline.
+Each incident's entries form a chain in ``seq`` order: ``hash = sha256(prev_hash + canonical
+content)``, ``prev_hash`` the hash of the incident's previous entry ("" for its first). The
+newest hash is kept in the incident's row (``incidents.audit_head``), moved by the append that
+holds the row's lock already, so an edited entry, a deleted one, and deleted newest entries are
+all detected, and the appends of two incidents share no row: neither waits for the other.
+
+Entries written before migration 0019 (or while the database was stepped back below it) form one
+chain across all incidents instead, in id order, its newest hash in bot_state ``audit_head``
+(frozen once appends are chained per incident). bot_state ``audit_per_incident`` records which
+ids were chained per incident (``eras``); every entry is checked by the rule it was written
+under, and every incident's newest hash against its ``audit_head``, whichever rule wrote it.
+
+With AUDIT_KEY, every row of the timeline, incidents (its chain's head with it), status updates
+and deadlines is also sealed (an HMAC: ``seals``), and signed checkpoints written outside the
+database (the log, a file) pin the trail as of its newest entry then: how many entries, that
+entry's hash, a digest of every incident's newest hash, and how many rows each sealed table
+holds, so neither a recomputed chain nor deleted newest entries with a head moved back (an older
+sealed copy of the incident row written back) go unseen. Without the key, the incident rows and
+status updates are still checked against their timeline.
 
 A seal covers a row's content, not its version: an older sealed copy of a row written back is
 not detected by its seal (incident rows and status updates are caught by their timeline, a
@@ -26,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.adapters.db import engine as engines
@@ -36,7 +49,11 @@ from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, StatusUpd
 from bot.core import model
 from bot.core.model import EventKind
 
-HEAD = "audit_head"
+HEAD = "audit_head"  # bot_state's key: the newest hash of the chain across incidents (frozen)
+ERAS = "audit_per_incident"  # bot_state's key: the ids chained per incident (``eras``)
+# PostgreSQL advisory lock: appends take it shared (they do not wait for each other), a
+# checkpoint exclusively, for one statement, so it sees no append under way.
+APPENDING = 72_000_002
 
 
 def content(row: EventRow) -> dict[str, Any]:
@@ -60,12 +77,41 @@ def digest(prev_hash: str, row: EventRow) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
-def chain(session: Session, row: EventRow) -> None:
-    """Link a new entry to the head of the chain (holding the head's row lock until commit)."""
-    head = Facts(session).lock(HEAD, "", datetime.now(UTC))
-    row.prev_hash = head.value
-    row.hash = digest(row.prev_hash, row)
-    head.value, head.updated_at = row.hash, datetime.now(UTC)
+def chain(session: Session, row: EventRow, prev_hash: str) -> str:
+    """Link a new entry to ``prev_hash``, its incident's newest hash ("" for its first entry;
+    the caller holds the incident's row lock and keeps the hash returned as the new head).
+
+    Sets the row's ``prev_hash`` and ``hash`` and returns the hash. On PostgreSQL it takes the
+    appending lock, shared, to the transaction's end: no other append waits for it, a checkpoint
+    does (and the appends that come meanwhile wait for the checkpoint's one statement)."""
+    # Once a transaction (it holds the lock to its end); again in a savepoint, whose rollback
+    # would release it.
+    taken = session.get_nested_transaction() or session.get_transaction()
+    if _postgresql(session) and session.info.get(APPENDING) is not taken:
+        session.execute(select(func.pg_advisory_xact_lock_shared(APPENDING)))
+        session.info[APPENDING] = taken
+    row.prev_hash = prev_hash
+    row.hash = digest(prev_hash, row)
+    return row.hash
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+Era = tuple[int, int | None]
+
+
+def eras(session: Session) -> list[Era]:
+    """The ranges of entry ids chained per incident, ``(first, after_last)`` (None: still
+    open), oldest first; every other entry is in the chain across incidents. Not recorded:
+    every entry is chained per incident (a database created by this code)."""
+    recorded = json.loads(Facts(session).get(ERAS) or "[[1, null]]")
+    return [(int(first), None if until is None else int(until)) for first, until in recorded]
+
+
+def _per_incident(spans: Sequence[Era], entry_id: int) -> bool:
+    return any(first <= entry_id and (until is None or entry_id < until) for first, until in spans)
 
 
 @dataclass(frozen=True)
@@ -78,13 +124,19 @@ class Tampering:
 
 
 def verify(session: Session) -> list[Tampering]:
-    """Walk the chain; name every entry that was edited or removed."""
+    """Walk the trail; name every entry that was edited or removed.
+
+    An entry chained per incident must commit to its incident's previous entry (by ``seq``);
+    any other, to the previous such entry by id (the chain across incidents, whose newest hash
+    is bot_state's ``audit_head``). Every incident's newest hash must be its ``audit_head``."""
+    spans = eras(session)
     problems: list[Tampering] = []
     previous = ""
     previous_id: int | None = None
     for row in session.scalars(select(EventRow).order_by(EventRow.id)):
-        where = f"entry {row.id} (incident {row.incident_id}, #{row.seq}, {row.kind})"
-        if row.prev_hash != previous:
+        where = _where(row.id, row.incident_id, row.seq, row.kind)
+        across = not _per_incident(spans, row.id)
+        if across and row.prev_hash != previous:
             after = f"entry {previous_id}" if previous_id else "the start"
             problems.append(
                 Tampering(
@@ -96,16 +148,65 @@ def verify(session: Session) -> list[Tampering]:
             problems.append(
                 Tampering(row.id, f"{where} was edited: its content no longer matches its hash")
             )
-        previous, previous_id = row.hash or "", row.id
+        if across:
+            previous, previous_id = row.hash or "", row.id
     head = Facts(session).get(HEAD) or ""
     if head != previous:
+        after = f"entry {previous_id}" if previous_id else "the start"
         problems.append(
             Tampering(
                 None,
-                f"the newest entries after entry {previous_id} were "
-                "deleted (the chain's recorded head is missing)",
+                f"the newest entries after {after} were deleted (the chain's recorded head is "
+                "missing)",
             )
         )
+    return problems + _incident_chains(session, spans)
+
+
+def _where(entry_id: int, incident_id: int, seq: int, kind: str) -> str:
+    return f"entry {entry_id} (incident {incident_id}, #{seq}, {kind})"
+
+
+def _incident_chains(session: Session, spans: Sequence[Era]) -> list[Tampering]:
+    """Each incident's entries in ``seq`` order: those chained per incident commit to the one
+    before; the newest hash is the incident's ``audit_head``."""
+    problems: list[Tampering] = []
+    heads = {i: h for i, h in session.execute(select(IncidentRow.id, IncidentRow.audit_head))}
+    newest: dict[int, tuple[str, int]] = {}
+    rows = session.execute(
+        select(
+            EventRow.id,
+            EventRow.incident_id,
+            EventRow.seq,
+            EventRow.kind,
+            EventRow.prev_hash,
+            EventRow.hash,
+        ).order_by(EventRow.incident_id, EventRow.seq)
+    )
+    for entry_id, incident_id, seq, kind, prev_hash, entry_hash in rows:
+        before, before_id = newest.get(incident_id, ("", None))
+        if _per_incident(spans, entry_id) and prev_hash != before:
+            after = f"entry {before_id}" if before_id else "the start"
+            where = _where(entry_id, incident_id, seq, kind)
+            problems.append(
+                Tampering(
+                    entry_id,
+                    f"an entry between {after} and {where} was deleted (incident "
+                    f"{incident_id}'s chain is broken there)",
+                )
+            )
+        newest[incident_id] = (entry_hash or "", entry_id)
+    for incident_id, head in sorted(heads.items()):
+        kept, kept_id = newest.get(incident_id, ("", None))
+        if head != kept:
+            after = f"entry {kept_id}" if kept_id else "its start"
+            problems.append(
+                Tampering(
+                    None,
+                    f"the newest entries of incident {incident_id} after {after} were deleted "
+                    "(its recorded head, incidents.audit_head, is missing)",
+                )
+            )
     return problems
 
 
@@ -172,21 +273,63 @@ def _unmissed(session: Session, incident_id: int, events: Sequence[model.Event])
     ]
 
 
-def checkpoint(session: Session, key: bytes, at: datetime) -> dict[str, Any]:
-    """A signed statement of the trail as it is: how many entries, the newest hash, how many
-    rows each sealed table holds (rows are only ever added)."""
-    newest = session.scalars(select(EventRow).order_by(EventRow.id.desc()).limit(1)).first()
+def checkpoint(session: Session, key: bytes, at: datetime, wait: float = 5.0) -> dict[str, Any]:
+    """A signed statement of the trail as of its newest entry (``last``, its id; 0 for none):
+    how many entries up to it (``entries``), its hash (``head``), a digest of every incident's
+    newest hash up to it (``heads``), and how many rows each sealed table holds (rows are only
+    ever added).
+
+    On PostgreSQL it first waits for the appends under way (the appending lock, exclusively),
+    reads ``last`` and commits the session's transaction, so no entry below ``last`` is added
+    later: appends wait for that one statement, not for the rest. The appends that come while
+    it waits wait too, so it waits ``wait`` seconds at most (then OperationalError, nothing
+    taken: a transaction held its append that long)."""
+    if _postgresql(session):
+        session.execute(text(f"SET LOCAL lock_timeout = {int(wait * 1000)}"))
+        session.execute(select(func.pg_advisory_xact_lock(APPENDING)))
+    last = int(session.scalar(select(func.max(EventRow.id))) or 0)
+    if _postgresql(session):
+        session.commit()
+    newest = session.get(EventRow, last) if last else None
     rows = {
         table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
         for table in seals.SEALED
     }
     body = {
         "at": at.astimezone(UTC).isoformat(),
-        "entries": rows["events"],
+        "entries": _entries_to(session, last),
         "head": newest.hash if newest is not None else "",
+        "last": last,
+        "heads": _heads_to(session, last),
         "rows": rows,
     }
     return {**body, "mac": _sign(key, body)}
+
+
+def _entries_to(session: Session, last: int) -> int:
+    counted = session.scalar(select(func.count()).select_from(EventRow).where(EventRow.id <= last))
+    return int(counted or 0)
+
+
+def _heads_to(session: Session, last: int) -> str:
+    """sha256 (hex) of ``incident id:hash`` lines, by incident: each incident's newest entry
+    among the entries up to id ``last``."""
+    newest = (
+        select(EventRow.incident_id, func.max(EventRow.seq).label("seq"))
+        .where(EventRow.id <= last)
+        .group_by(EventRow.incident_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(EventRow.incident_id, EventRow.hash)
+        .join(
+            newest,
+            (EventRow.incident_id == newest.c.incident_id) & (EventRow.seq == newest.c.seq),
+        )
+        .order_by(EventRow.incident_id)
+    )
+    lines = "".join(f"{incident_id}:{entry_hash or ''}\n" for incident_id, entry_hash in rows)
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def _sign(key: bytes, body: dict[str, Any]) -> str:
@@ -195,25 +338,33 @@ def _sign(key: bytes, body: dict[str, Any]) -> str:
 
 
 def against(session: Session, key: bytes, point: dict[str, Any]) -> list[Tampering]:
-    """What the database lost or rewrote since the checkpoint ``point`` was signed."""
+    """What the database lost or rewrote since the checkpoint ``point`` was signed (one
+    written before 0019, without ``last``, is held to the entry at its count's position)."""
     body = {k: v for k, v in point.items() if k != "mac"}
     when = point.get("at", "?")
     if not hmac.compare_digest(str(point.get("mac", "")), _sign(key, body)):
         return [Tampering(None, f"the checkpoint of {when} is not signed with this AUDIT_KEY")]
     problems: list[Tampering] = []
     entries = int(body["entries"])
-    if entries:
+    rewritten = f"the trail up to the checkpoint of {when} was rewritten or shortened"
+    deleted = f"entries were deleted: the checkpoint of {when} counted {entries}"
+    if "last" in body:
+        last = int(body["last"])
+        row = session.get(EventRow, last) if last else None
+        if _entries_to(session, last) < entries:
+            problems.append(Tampering(None, deleted))
+        elif last and (row is None or row.hash != body["head"]):
+            problems.append(Tampering(last, rewritten))
+        elif _heads_to(session, last) != body["heads"]:
+            problems.append(
+                Tampering(None, f"{rewritten}: an incident's newest entry then is not what it was")
+            )
+    elif entries:
         row = session.scalars(select(EventRow).order_by(EventRow.id).offset(entries - 1)).first()
         if row is None:
-            problems.append(
-                Tampering(None, f"entries were deleted: the checkpoint of {when} counted {entries}")
-            )
+            problems.append(Tampering(None, deleted))
         elif row.hash != body["head"]:
-            problems.append(
-                Tampering(
-                    row.id, f"the trail up to the checkpoint of {when} was rewritten or shortened"
-                )
-            )
+            problems.append(Tampering(row.id, rewritten))
     for table in seals.SEALED:
         name = table.__tablename__
         now = int(session.scalar(select(func.count()).select_from(table)) or 0)
@@ -229,6 +380,9 @@ def against(session: Session, key: bytes, point: dict[str, Any]) -> list[Tamperi
 
 
 def export(session: Session, incident_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every entry (or one incident's) by id, with its place in the chain: ``prev_hash`` is
+    the hash of its incident's previous entry when it was chained per incident (one incident's
+    export is then a chain of its own), of the previous entry across incidents before."""
     query = select(EventRow).order_by(EventRow.id)
     if incident_id is not None:
         query = query.where(EventRow.incident_id == incident_id)

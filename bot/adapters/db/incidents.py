@@ -34,7 +34,8 @@ def _to_domain(row: IncidentRow, events: list[Event]) -> StoredIncident:
     )
 
 
-def _mirror(row: IncidentRow, incident: Incident, at: datetime) -> None:
+def _mirror(row: IncidentRow, incident: Incident, at: datetime, head: str) -> None:
+    """Write what ``incident`` says into its row, with ``head``, its newest entry's hash."""
     row.title = incident.title
     row.severity = str(incident.severity)
     row.state = str(incident.state)
@@ -42,6 +43,7 @@ def _mirror(row: IncidentRow, incident: Incident, at: datetime) -> None:
     row.commander = incident.commander
     row.services = ",".join(incident.services)
     row.updated_at = at
+    row.audit_head = head
 
 
 class Incidents:
@@ -64,7 +66,7 @@ class Incidents:
             description=description,
             request_key=request_key,
         )
-        _mirror(row, incident, declaration.at)
+        _mirror(row, incident, declaration.at, head="")
         self.session.add(row)
         try:
             self.session.flush()
@@ -82,9 +84,12 @@ class Incidents:
         return stored
 
     def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
-        """The incident; ``lock`` holds its row until commit so appends are serialised."""
+        """The incident; ``lock`` holds its row until commit so its appends are serialised
+        (and reads it afresh: the head of its audit chain is the one the lock holds)."""
         query = select(IncidentRow).where(IncidentRow.id == incident_id)
-        row = self.session.scalar(query.with_for_update() if lock else query)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        row = self.session.scalar(query)
         if row is None:
             raise IncidentNotFound(incident_id)
         return self._load(row)
@@ -195,12 +200,13 @@ class Incidents:
         """Append ``event`` (its ``seq`` the next one) and mirror ``after`` into the row;
         Conflict when another entry holds the ``once`` key.
 
-        Appending takes the audit chain's lock, shared by every incident: do it last.
+        The caller holds the incident's row lock (``get(lock=True)``, or ``add`` in the same
+        transaction): the entry is chained to the row's ``audit_head``, which it moves.
         """
         row = self._row(incident_id)
-        self.timeline.append(incident_id, event, once)
+        head = self.timeline.append(incident_id, event, row.audit_head, once)
         listed = row.services
-        _mirror(row, after, event.at)
+        _mirror(row, after, event.at, head)
         if row.services != listed:
             self._name(incident_id, after.services)
 
@@ -236,15 +242,17 @@ class Incidents:
     def latest_event_at(self) -> datetime | None:
         return self.session.scalar(select(func.max(EventRow.at)))
 
+    # The attach_* writes lock the row: with AUDIT_KEY the row's seal is computed from what
+    # this session read, so it must be what the row holds (an append may move its audit_head).
     def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
-        row = self._row(incident_id)
+        row = self._row(incident_id, lock=True)
         row.channel_id, row.channel_name = channel_id, channel_name
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
-        self._row(incident_id).card_ts = card_ts
+        self._row(incident_id, lock=True).card_ts = card_ts
 
     def attach_announcement(self, incident_id: int, ts: str) -> None:
-        self._row(incident_id).announcement_ts = ts
+        self._row(incident_id, lock=True).announcement_ts = ts
 
     def set_up(self, incident_id: int, *steps: str) -> None:
         """Note the set-up ``steps`` of the incident's room done."""
@@ -277,8 +285,8 @@ class Incidents:
         added = sorted(wanted - set(named))
         self.session.add_all(IncidentServiceRow(incident_id=incident_id, service=s) for s in added)
 
-    def _row(self, incident_id: int) -> IncidentRow:
-        row = self.session.get(IncidentRow, incident_id)
+    def _row(self, incident_id: int, lock: bool = False) -> IncidentRow:
+        row = self.session.get(IncidentRow, incident_id, with_for_update=lock or None)
         if row is None:
             raise IncidentNotFound(incident_id)
         return row

@@ -28,18 +28,27 @@ def _config(engine: Engine) -> Config:
 _MIGRATION_LOCK = 72_000_001
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` in one transaction."""
-    _run(engine, command.upgrade, revision)
+# Where a migration finds AUDIT_KEY (Config.attributes), to reseal the rows it changes whose
+# seal matched before; None: it leaves their seals stale (`audit seal --reseal`).
+AUDIT_KEY = "audit_key"
 
 
-def downgrade(engine: Engine, revision: str) -> None:
-    """Step the database back to ``revision`` (before rolling the bot back across a migration)."""
-    _run(engine, command.downgrade, revision)
+def upgrade(engine: Engine, revision: str = "head", key: bytes | None = None) -> None:
+    """Bring the database to ``revision`` in one transaction (``key``: AUDIT_KEY)."""
+    _run(engine, command.upgrade, revision, key)
 
 
-def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+def downgrade(engine: Engine, revision: str, key: bytes | None = None) -> None:
+    """Step the database back to ``revision`` (before rolling the bot back across a migration;
+    ``key``: AUDIT_KEY)."""
+    _run(engine, command.downgrade, revision, key)
+
+
+def _run(
+    engine: Engine, step: Callable[[Config, str], None], revision: str, key: bytes | None
+) -> None:
     config = _config(engine)
+    config.attributes[AUDIT_KEY] = key
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

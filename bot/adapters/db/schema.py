@@ -77,12 +77,13 @@ class NotThisRevision(Exception):
     it changed nothing. The message says where the database is and what to run instead."""
 
 
-def prepare(engine: Engine) -> Schema:
-    """At start-up: migrate a database that is behind; accept one that is ahead only if this
-    code may run on it (else SchemaAhead)."""
+def prepare(engine: Engine, key: bytes | None = None) -> Schema:
+    """At start-up: migrate a database that is behind (``key``: AUDIT_KEY, for the migrations
+    that reseal what they change); accept one that is ahead only if this code may run on it
+    (else SchemaAhead)."""
     schema = inspect(engine)
     if schema.fit is Fit.BEHIND:
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, key=key)
         return inspect(engine)
     if schema.fit is Fit.AHEAD:
         raise SchemaAhead(schema.advice())

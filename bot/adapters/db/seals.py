@@ -41,10 +41,19 @@ def content(row: Sealed) -> dict[str, Any]:
 
 def mac(key: bytes, row: Sealed) -> str:
     """HMAC-SHA256 under ``key`` of the row's table and content (hex)."""
-    canonical = json.dumps(
-        [row.__tablename__, content(row)], sort_keys=True, separators=(",", ":"), default=str
-    )
+    return mac_of(key, row.__tablename__, content(row))
+
+
+def mac_of(key: bytes, table: str, columns: dict[str, Any]) -> str:
+    """``mac`` of a row of ``table`` whose content is ``columns`` (as ``content`` gives it;
+    a migration seals a row as it was, or as it is, with these)."""
+    canonical = json.dumps([table, columns], sort_keys=True, separators=(",", ":"), default=str)
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def plain(value: object) -> object:
+    """A column's value as a row's content holds it (datetimes in UTC, ISO 8601)."""
+    return _plain(value)
 
 
 def seal_on_write(sessions: sessionmaker[Session], key: bytes) -> None:

@@ -59,6 +59,9 @@ class IncidentRow(Base):
     setup_done: Mapped[str] = mapped_column(String(300), default="")
     """The room's set-up steps done so far, comma-separated (channel, invite, card, ...)."""
     updated_at: Mapped[datetime]
+    audit_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The hash of the incident's newest timeline entry ("" before its first): the head of its
+    audit chain (bot/adapters/db/audit.py), moved with the row's lock held, and sealed with it."""
     mac: Mapped[str | None] = mapped_column(String(64))  # the row's seal (bot/adapters/db/seals.py)
 
 
@@ -92,7 +95,9 @@ class EventRow(Base):
     next_update_seconds: Mapped[int | None]
     text: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    # Named previous_hash in the database since 0019 (the chain runs per incident): a bot
+    # before it, which would chain across incidents, cannot read or append a timeline there.
+    prev_hash: Mapped[str | None] = mapped_column("previous_hash", String(64), key="prev_hash")
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     once_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     """Set for an entry that may happen once only (a note per pinned message, a decision per

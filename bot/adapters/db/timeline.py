@@ -57,13 +57,15 @@ class Timeline:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, incident_id: int, event: Event, once: str | None = None) -> Event:
-        """Store ``event``, chained into the audit trail; its ``seq`` must be the next one.
+    def append(self, incident_id: int, event: Event, head: str, once: str | None = None) -> str:
+        """Store ``event``, chained to ``head`` (the hash of the incident's newest entry, "" for
+        its first: the caller holds the incident's row lock); its ``seq`` must be the next one.
+        Returns its hash, the incident's new head.
 
         ``once`` is a key no other entry may have: Conflict if one has (nothing is stored)."""
         row = _to_row(incident_id, event)
         row.once_key = once
-        audit.chain(self.session, row)
+        hashed = audit.chain(self.session, row, head)
         self.session.add(row)
         try:
             self.session.flush()
@@ -71,7 +73,7 @@ class Timeline:
             if once is None or "once_key" not in str(clash.orig):  # the constraint's name
                 raise
             raise Conflict(f"{once} happened already") from clash
-        return event
+        return hashed
 
     def events(self, incident_id: int) -> list[Event]:
         rows = self.session.scalars(

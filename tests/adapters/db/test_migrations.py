@@ -8,13 +8,15 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, column, insert, select, table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, migrate
 from bot.adapters.db import engine as engines
 from bot.adapters.db.incidents import Incidents
-from bot.adapters.db.tables import IncidentRow, IncidentServiceRow
+from bot.adapters.db.tables import IncidentServiceRow
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.alerts import Alert
 from bot.core.model import EventKind, Severity
@@ -53,9 +55,9 @@ def test_down_to_nothing_and_back_up(tmp_path: Path) -> None:
 
 
 def test_the_command_line_steps_back_one_revision(tmp_path: Path) -> None:
-    assert run(tmp_path, "upgrade") == "database is at revision 0018"
-    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0017"
-    assert run(tmp_path, "upgrade") == "database is at revision 0018"
+    assert run(tmp_path, "upgrade") == "database is at revision 0019"
+    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0018"
+    assert run(tmp_path, "upgrade") == "database is at revision 0019"
 
 
 def fill(sessions: sessionmaker[Session], repo_root: Path) -> list[int]:
@@ -110,6 +112,27 @@ def test_every_migration_goes_down_and_up_again_on_a_database_full_of_incidents(
     assert after == before
 
 
+AT_0017 = table(
+    "incidents",
+    *(
+        column(name)
+        for name in (
+            "id",
+            "title",
+            "description",
+            "severity",
+            "state",
+            "declared_at",
+            "declared_by",
+            "started_at",
+            "services",
+            "setup_done",
+            "updated_at",
+        )
+    ),
+)
+
+
 def test_0018_names_the_services_each_incident_lists(
     engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
@@ -118,18 +141,20 @@ def test_0018_names_the_services_each_incident_lists(
     migrate.downgrade(engine, "0017")
     try:
         listed = ["checkout,search", "", "Payments,,checkout", "search"]
-        with sessions.begin() as session:
+        with sessions.begin() as session:  # the columns 0017 has (not this code's model's)
             for n, services in enumerate(listed, start=1):
-                session.add(
-                    IncidentRow(
+                session.execute(
+                    insert(AT_0017).values(
                         id=n,
                         title=f"incident {n}",
+                        description="",
                         severity="sev2",
                         state="investigating",
                         declared_at=T0,
                         declared_by="U0ALICE",
                         started_at=T0,
                         services=services,
+                        setup_done="",
                         updated_at=T0,
                     )
                 )
@@ -146,3 +171,20 @@ def test_0018_names_the_services_each_incident_lists(
         (3, "checkout"),
         (4, "search"),
     ]
+
+
+def test_a_bot_before_0019_can_neither_read_nor_append_a_timeline_on_it(
+    engine: Engine, sessions: sessionmaker[Session], repo_root: Path
+) -> None:
+    """Its entries would chain across incidents, which the trail no longer holds: the column it
+    chains with is renamed, so it fails instead (and can again after a downgrade)."""
+    fill(sessions, repo_root)
+    before = table("events", column("id"), column("prev_hash"))
+    with pytest.raises(DBAPIError), engine.connect() as connection:
+        connection.execute(select(before.c.prev_hash))
+    migrate.downgrade(engine, "0018")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(select(before.c.prev_hash)).first() is not None
+    finally:
+        migrate.upgrade(engine)

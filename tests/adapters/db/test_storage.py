@@ -54,7 +54,7 @@ def test_runs_on_the_database_it_was_asked_for(engine: Engine) -> None:
 
 
 def test_migrations_are_at_head(engine: Engine) -> None:
-    assert migrate.current(engine) == migrate.head(engine) == "0018"
+    assert migrate.current(engine) == migrate.head(engine) == "0019"
     assert migrate.is_current(engine)
 
 
@@ -252,7 +252,7 @@ def test_postmortem_draft_then_publication(sessions: Sessions) -> None:
 def test_the_timeline_refuses_a_duplicate_sequence_number(sessions: Sessions) -> None:
     incident_id = declare(sessions)
     with pytest.raises(Exception, match=r"(?i)unique"), sessions.begin() as session:
-        Incidents(session).timeline.append(incident_id, declaration())
+        Incidents(session).timeline.append(incident_id, declaration(), "")
     with sessions() as session:
         assert session.scalar(select(IncidentRow.id)) == incident_id
 

@@ -57,8 +57,9 @@ def _chain_existing_entries() -> None:
             events.update().where(events.c.id == row.id).values(prev_hash=previous, hash=digest)
         )
         previous = digest
-    # A head left behind by a downgrade made before that downgrade removed it goes first.
-    connection.execute(_STATE.delete().where(_STATE.c.key == audit.HEAD))
+    # A head left behind by a downgrade made before that downgrade removed it goes first, and
+    # so do the ranges of ids a later migration (0019) chained per incident: all are re-chained.
+    connection.execute(_STATE.delete().where(_STATE.c.key.in_([audit.HEAD, audit.ERAS])))
     if previous:
         connection.execute(
             _STATE.insert().values(key=audit.HEAD, value=previous, updated_at=datetime.now(UTC))
@@ -74,8 +75,8 @@ _STATE = sa.table(
 
 
 def downgrade() -> None:
-    # The chain's head goes with the chain: upgrading again chains the entries anew.
-    op.get_bind().execute(_STATE.delete().where(_STATE.c.key == audit.HEAD))
+    # The chain's head (and 0019's ranges) go with the chain: upgrading again chains anew.
+    op.get_bind().execute(_STATE.delete().where(_STATE.c.key.in_([audit.HEAD, audit.ERAS])))
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_events_hash"), type_="unique")
         batch_op.drop_column("hash")

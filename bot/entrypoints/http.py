@@ -14,21 +14,16 @@ from flask import Flask, Request, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from waitress.server import TcpWSGIServer, create_server
 
-from bot.adapters.slack.inbound import SlackDoor
+from bot.adapters.slack.inbound import INTERACTIVE_KINDS, SlackDoor
 from bot.entrypoints import logs
 from bot.entrypoints.app import Runtime
 
 log = logging.getLogger(__name__)
-INTERACTIVE_KINDS = {
-    "block_actions": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "shortcut": "action",
-}
 
 
 def request_kind(incoming: Request) -> str:
-    """command, action, view or event: what Slack sent, for the metrics."""
+    """command, action, view or event: what Slack sent, for the metrics (read again from the
+    body: for a request the door refused before it read the body)."""
     body = incoming.get_data(cache=True)
     if incoming.mimetype == "application/json":
         return "event"
@@ -49,13 +44,12 @@ def outcome(status: int) -> str:
     return "ok" if status < 400 else "error"
 
 
-def timed(
-    runtime: Runtime, kind: Callable[[Request], str], handle: Callable[[], Response]
-) -> Response:
+def timed(runtime: Runtime, handle: Callable[[], tuple[Response, str]]) -> Response:
+    """``handle``'s response (and the request's kind, for the metrics), with a request id bound
+    for its log lines and the work it sets off, its time and outcome counted."""
     started = time.perf_counter()
     with logs.bound(request_id=logs.request_id()):  # on every line, and in the work it sets off
-        response = handle()
-    label = kind(request)
+        response, label = handle()
     runtime.metrics.request_seconds.labels(label).observe(time.perf_counter() - started)
     runtime.metrics.requests.labels(label, outcome(response.status_code)).inc()
     return response
@@ -67,7 +61,7 @@ def web_app(runtime: Runtime) -> Flask:
     assert secret is not None  # the runtime is built only with one
     door = SlackDoor(runtime.bolt, secret.get_secret_value())
 
-    def answer_slack() -> Response:
+    def answer_slack() -> tuple[Response, str]:
         answer = door.answer(request.get_data(), dict(request.headers), request.mimetype)
         response = Response(answer.body, status=answer.status)
         for name, values in answer.headers.items():
@@ -75,19 +69,19 @@ def web_app(runtime: Runtime) -> Flask:
                 response.headers.pop("content-type", None)
             for value in values:
                 response.headers.add(name, value)
-        return response
+        return response, answer.kind or request_kind(request)
 
     @app.post("/slack/events")
     def slack_events() -> Response:
-        return timed(runtime, request_kind, answer_slack)
+        return timed(runtime, answer_slack)
 
     def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:
-        def handle() -> Response:
+        def handle() -> tuple[Response, str]:
             headers = {name.lower(): value for name, value in request.headers.items()}
             status, body = receive(request.get_data(), headers)
-            return Response(json.dumps(body), status=status, mimetype="application/json")
+            return Response(json.dumps(body), status=status, mimetype="application/json"), "webhook"
 
-        return timed(runtime, lambda _: "webhook", handle)
+        return timed(runtime, handle)
 
     @app.post("/webhooks/deploy")
     def deploy_webhook() -> Response:

@@ -1,4 +1,11 @@
-"""The HTTP face: Slack's endpoint, health, readiness and metrics, served by waitress."""
+"""The HTTP face: Slack's endpoint, health, readiness and metrics, served by waitress.
+
+Slack's POSTs to /slack/events are answered by ``SlackEvents``, a plain WSGI app in front of
+Flask: Flask's request context, routing and request and response objects cost about as much
+CPU as everything else in an acknowledgement, and answering Slack needs none of them. The
+answer is the one Flask gave: the same status line, headers and body. Everything else is
+Flask's.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +13,34 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from flask import Flask, Request, Response, jsonify, request
+from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from waitress.server import TcpWSGIServer, create_server
+from werkzeug.exceptions import InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
+from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_input_stream
 
-from bot.adapters.slack.inbound import SlackDoor
+from bot.adapters.slack.inbound import INTERACTIVE_KINDS, Answer, SlackDoor
 from bot.entrypoints import logs
 from bot.entrypoints.app import Runtime
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 log = logging.getLogger(__name__)
-INTERACTIVE_KINDS = {
-    "block_actions": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "shortcut": "action",
-}
+SLACK_EVENTS = "/slack/events"
+FLASK_DEFAULT_TYPE = "text/html; charset=utf-8"  # Flask's, for an answer that names none
 
 
-def request_kind(incoming: Request) -> str:
-    """command, action, view or event: what Slack sent, for the metrics."""
-    body = incoming.get_data(cache=True)
-    if incoming.mimetype == "application/json":
+def request_kind(body: bytes, mimetype: str) -> str:
+    """command, action, view or event: what Slack sent, for the metrics (read again from the
+    body: for a request the door refused before it read the body)."""
+    if mimetype == "application/json":
         return "event"
     form = parse_qs(body.decode("utf-8", "replace"))
     if "command" in form:
@@ -49,45 +59,110 @@ def outcome(status: int) -> str:
     return "ok" if status < 400 else "error"
 
 
-def timed(
-    runtime: Runtime, kind: Callable[[Request], str], handle: Callable[[], Response]
-) -> Response:
+def count(runtime: Runtime, kind: str, status: int, started: float) -> None:
+    """One request answered: its time since ``started`` (``time.perf_counter``) and outcome."""
+    runtime.metrics.request_seconds.labels(kind).observe(time.perf_counter() - started)
+    runtime.metrics.requests.labels(kind, outcome(status)).inc()
+
+
+def timed(runtime: Runtime, handle: Callable[[], tuple[Response, str]]) -> Response:
+    """``handle``'s response (and the request's kind, for the metrics), with a request id bound
+    for its log lines and the work it sets off, its time and outcome counted."""
     started = time.perf_counter()
     with logs.bound(request_id=logs.request_id()):  # on every line, and in the work it sets off
-        response = handle()
-    label = kind(request)
-    runtime.metrics.request_seconds.labels(label).observe(time.perf_counter() - started)
-    runtime.metrics.requests.labels(label, outcome(response.status_code)).inc()
+        response, label = handle()
+    count(runtime, label, response.status_code, started)
     return response
 
 
-def web_app(runtime: Runtime) -> Flask:
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    """The request's headers, lower-cased (the ones werkzeug's ``request.headers`` holds)."""
+    found = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            found[key.replace("_", "-").lower()] = environ[key]
+    return found
+
+
+def _status_line(status: int) -> str:
+    """The status line werkzeug writes for ``status``."""
+    reason = HTTP_STATUS_CODES.get(status)
+    return f"{status} {reason.upper()}" if reason else f"{status} UNKNOWN"
+
+
+class SlackEvents:
+    """Slack's POSTs as a WSGI app: each answered by the runtime's ``SlackDoor`` under a
+    request id of its own (on its log lines and in the work it sets off), its time and outcome
+    counted. An exception is logged and answered 500, as Flask does."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        secret = runtime.settings.slack_signing_secret
+        assert secret is not None  # the runtime is built only with one
+        self.runtime = runtime
+        self.door = SlackDoor(runtime.bolt, secret.get_secret_value())
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        with logs.bound(request_id=logs.request_id()):  # on every line, and in the work it sets off
+            try:
+                body = get_input_stream(environ, max_content_length=None).read()
+                mimetype = parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
+                answer = self.door.answer(body, _headers(environ), mimetype)
+            except Exception:
+                path = environ.get("PATH_INFO", "")
+                log.exception(f"Exception on {path} [{environ.get('REQUEST_METHOD')}]")
+                return InternalServerError()(environ, start_response)
+        count(self.runtime, answer.kind or request_kind(body, mimetype), answer.status, started)
+        data = answer.body.encode("utf-8")
+        start_response(_status_line(answer.status), _response_headers(answer, len(data)))
+        return [data]
+
+
+def _response_headers(answer: Answer, length: int) -> list[tuple[str, str]]:
+    """The answer's headers as Flask sends them: its content type (Flask's default if it names
+    none), each header as often as it is given, and the body's length."""
+    headers = [(name, value) for name, values in answer.headers.items() for value in values]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.insert(0, ("Content-Type", FLASK_DEFAULT_TYPE))
+    headers.append(("Content-Length", str(length)))
+    return headers
+
+
+def wsgi_app(runtime: Runtime) -> WSGIApplication:
+    """What waitress serves: POST /slack/events answered by ``SlackEvents``, everything else
+    (other methods on /slack/events among it) by ``web_app``."""
+    slack = SlackEvents(runtime)
+    flask = web_app(runtime, slack)
+
+    def front(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == SLACK_EVENTS and environ.get("REQUEST_METHOD") == "POST":
+            return slack(environ, start_response)
+        return flask(environ, start_response)
+
+    return front
+
+
+def web_app(runtime: Runtime, slack: SlackEvents | None = None) -> Flask:
+    """The Flask app: every route, /slack/events answered by ``slack`` (default: one of its
+    own), as ``wsgi_app`` answers Slack's POSTs without Flask."""
     app = Flask("incident-bot")
-    secret = runtime.settings.slack_signing_secret
-    assert secret is not None  # the runtime is built only with one
-    door = SlackDoor(runtime.bolt, secret.get_secret_value())
+    slack_app = slack or SlackEvents(runtime)
 
-    def answer_slack() -> Response:
-        answer = door.answer(request.get_data(), dict(request.headers), request.mimetype)
-        response = Response(answer.body, status=answer.status)
-        for name, values in answer.headers.items():
-            if name.lower() == "content-type":
-                response.headers.pop("content-type", None)
-            for value in values:
-                response.headers.add(name, value)
-        return response
-
-    @app.post("/slack/events")
-    def slack_events() -> Response:
-        return timed(runtime, request_kind, answer_slack)
+    @app.post(SLACK_EVENTS)
+    def slack_events() -> BaseResponse:
+        return BaseResponse.from_app(slack_app, request.environ)
 
     def webhook(receive: Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]) -> Response:
-        def handle() -> Response:
+        def handle() -> tuple[Response, str]:
             headers = {name.lower(): value for name, value in request.headers.items()}
             status, body = receive(request.get_data(), headers)
-            return Response(json.dumps(body), status=status, mimetype="application/json")
+            return Response(json.dumps(body), status=status, mimetype="application/json"), "webhook"
 
-        return timed(runtime, lambda _: "webhook", handle)
+        return timed(runtime, handle)
 
     @app.post("/webhooks/deploy")
     def deploy_webhook() -> Response:
@@ -129,7 +204,7 @@ class Server:
 
     def __init__(self, runtime: Runtime, host: str, port: int, threads: int = 16) -> None:
         wsgi = create_server(
-            web_app(runtime),
+            wsgi_app(runtime),
             host=host,
             port=port,
             threads=threads,

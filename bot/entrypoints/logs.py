@@ -8,8 +8,8 @@ worker threads only where the work is submitted with a copy of it (see ``bot.ent
 from __future__ import annotations
 
 import logging
+import random
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,8 +23,9 @@ _CONTEXT: ContextVar[Mapping[str, object]] = ContextVar("log_context", default=M
 
 
 def request_id() -> str:
-    """A new id for one request from Slack (16 hex digits)."""
-    return uuid.uuid4().hex[:16]
+    """A new id for one request from Slack (16 hex digits): a correlation id, not a secret, so
+    drawn from ``random`` (no system call, a fraction of uuid4's cost in the ack)."""
+    return f"{random.getrandbits(64):016x}"
 
 
 @contextmanager

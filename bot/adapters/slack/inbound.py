@@ -11,8 +11,10 @@ timestamp that must be a number, and the parsed body must have its kind's shape
 
 Socket Mode requests come through ``dispatch``: the same checks, but the signature.
 
-Answers: 401 for a bad signature, 400 for a malformed body, each with one log line; the rest
-is Bolt's answer.
+Answers: 401 for a bad signature or a replay (the same signed request again), 400 for a
+malformed body, each with one log line; the rest is Bolt's answer. Each answer names the
+request's kind (command, action, view, event or unknown) for the metrics, read from the one
+parse of the body; None when the body was refused before it was read.
 """
 
 from __future__ import annotations
@@ -31,20 +33,30 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest
 
 from bot.adapters.slack import shapes
+from bot.adapters.slack.replays import ReplayGuard
 from bot.core import bidi
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
 MAX_AGE_SECONDS = 5 * 60  # Slack's own rule: older signatures may be replays
+INTERACTIVE_KINDS = {
+    "block_actions": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "shortcut": "action",
+}
+"""An interactivity payload's ``type``, by the kind the metrics count it as (else unknown)."""
 
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer: status, headers (a name may repeat) and body."""
+    """An HTTP answer: status, headers (a name may repeat) and body; ``kind`` the request's
+    (command, action, view, event or unknown), None when it was refused before it was read."""
 
     status: int
     body: str
     headers: Mapping[str, Sequence[str]]
+    kind: str | None = None
 
 
 def _refusal(status: int, error: str, detail: str) -> Answer:
@@ -72,13 +84,23 @@ def parsed(body: bytes, content_type: str) -> Any:
     ``payload`` field (JSON) for interactivity (NUL characters still in it: ``dispatch`` takes them
     out). Raises ValueError when it is none of these (RecursionError for JSON nested
     deeper than Python reads)."""
+    return read(body, content_type)[0]
+
+
+def read(body: bytes, content_type: str) -> tuple[Any, str]:
+    """``parsed``, and the request's kind: event (JSON), command (a form naming one), the
+    payload's kind (``INTERACTIVE_KINDS``), else unknown. Raises as ``parsed`` does."""
     text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if content_type == JSON:
-        return json.loads(text)
+        return json.loads(text), "event"
     form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-    if "payload" in form and "command" not in form:
-        return json.loads(form["payload"])
-    return form
+    if "command" in form:
+        return form, "command"
+    if "payload" in form:
+        payload = json.loads(form["payload"])
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        return payload, INTERACTIVE_KINDS.get(str(kind), "unknown")
+    return form, "unknown"
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -90,6 +112,8 @@ def _without_nul(value: Any) -> Any:
     holds one, and neither the record nor Slack can keep them (UnicodeEncodeError). A
     right-to-left override left open is closed (``bidi``): what follows it keeps its order."""
     if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:  # most of them: nothing to take out
+            return value
         return bidi.closed(_LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "")))
     if isinstance(value, dict):
         return {_without_nul(k): _without_nul(v) for k, v in value.items()}
@@ -98,10 +122,18 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-def dispatch(bolt: App, fields: Any, headers: Mapping[str, str]) -> Answer:
+def dispatch(
+    bolt: App,
+    fields: Any,
+    headers: Mapping[str, str],
+    first: Callable[[], bool] = lambda: True,
+    kind: str | None = None,
+) -> Answer:
     """A request already verified and parsed (over HTTP by ``SlackDoor``; over Socket Mode,
     Slack's own connection vouches for it): NUL taken out, refused unless it has its kind's
-    shape, else Bolt's answer. ``headers`` lower-cased."""
+    shape, refused as a replay unless ``first()`` (asked last, so that only what Bolt would
+    see is remembered), else Bolt's answer. ``headers`` lower-cased; ``kind`` is given to
+    every answer but a refusal of a malformed body."""
     try:
         fields = _without_nul(fields)
     except RecursionError:
@@ -111,19 +143,31 @@ def dispatch(bolt: App, fields: Any, headers: Mapping[str, str]) -> Answer:
         return _refusal(400, "malformed request", wrong)
     if fields.get("type") == "app_rate_limited":  # Slack tells; nothing to do but listen
         log.warning("Slack is rate-limiting the events it sends us")
-        return Answer(200, "", {})
+        return Answer(200, "", {}, kind)
+    if not first():
+        log.warning("refused a replayed Slack request")
+        text = {"content-type": ["text/plain;charset=utf-8"]}
+        return Answer(401, "replayed request", text, kind)
     request = BoltRequest(body=fields, headers=dict(headers), mode="socket_mode")
     response = bolt.dispatch(request)
-    return Answer(response.status, response.body, response.headers)
+    return Answer(response.status, response.body, response.headers, kind)
 
 
 class SlackDoor:
-    """Answers Slack's POSTs: refuses what is unsigned or malformed, hands the rest to Bolt."""
+    """Answers Slack's POSTs: refuses what is unsigned, malformed or replayed (``replays``:
+    the signatures this door accepted), hands the rest to Bolt."""
 
-    def __init__(self, bolt: App, secret: str, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        bolt: App,
+        secret: str,
+        now: Callable[[], float] = time.time,
+        replays: ReplayGuard | None = None,
+    ) -> None:
         self.bolt = bolt
         self.secret = secret
         self.now = now
+        self.replays = replays or ReplayGuard()
 
     def answer(self, body: bytes, headers: Mapping[str, str], content_type: str) -> Answer:
         """``headers`` as received (any case); ``content_type`` without its parameters."""
@@ -132,7 +176,8 @@ class SlackDoor:
         if unsigned:
             return _refusal(401, "invalid request", unsigned)
         try:
-            fields = parsed(body, content_type)
+            fields, kind = read(body, content_type)
         except (ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
             return _refusal(400, "malformed request", f"unreadable body ({error})")
-        return dispatch(self.bolt, fields, lowered)
+        signature = lowered["x-slack-signature"]  # there: it was checked
+        return dispatch(self.bolt, fields, lowered, lambda: self.replays.first(signature), kind)

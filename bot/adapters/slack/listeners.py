@@ -12,14 +12,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltRequest, Respond
 
 from bot.adapters.slack import blocks, failures, mrkdwn
-from bot.adapters.slack.commands import UsageError
+from bot.adapters.slack.commands import Command, UsageError
 from bot.adapters.slack.gateway import SlackFailure, SlackGateway, chat_message
 from bot.adapters.slack.handlers import Handlers
 from bot.adapters.slack.pins import pin_change
-from bot.adapters.slack.replays import ReplayGuard
 from bot.adapters.slack.replies import Invocation, Reply, error
 from bot.adapters.slack.verbs import VERBS
 from bot.services.channel_notes import ChannelNotes, PinChange
@@ -136,7 +135,6 @@ class Listeners:
         later: Callable[[Callable[[], object]], object],
         clock: Clock = system_clock,
         deliveries: Deliveries | None = None,
-        replays: ReplayGuard | None = None,
         failed: Callable[[str, str], None] = lambda kind, cause: None,
         soon: Callable[[Callable[[], object]], object] | None = None,
     ) -> None:
@@ -148,13 +146,12 @@ class Listeners:
         self._soon = soon or (lambda work: work())
         self.clock = clock
         self.deliveries = deliveries  # None: every delivery is taken as the first
-        self.replays = replays or ReplayGuard()
         self.failed = failed  # (command, action, view or event; cause): work failed after the ack
 
     def register(self, app: App) -> None:
         """Each listener acks, then hands its work to ``soon``: Bolt's lazy listeners would
-        deep-copy every request for a thread of their own, half the CPU of an ack."""
-        app.middleware(self.refuse_replays)
+        deep-copy every request for a thread of their own, half the CPU of an ack. Replays are
+        refused before Bolt sees them (``inbound.SlackDoor``)."""
         app.command("/incident")(self.command)
         for button in VERBS.buttons():
             app.action(button.action_id)(self.button)
@@ -182,9 +179,9 @@ class Listeners:
     def command(
         self, ack: Ack, body: dict[str, Any], request: BoltRequest, respond: Respond
     ) -> None:
-        self.ack_command(ack, body, request)
-        retried = _is_retry(request)
-        self.soon("command", lambda: self.run_command(body, respond, retried))
+        command = self.ack_command(ack, body, request)
+        if command is not None:
+            self.soon("command", lambda: self.run_command(body, command, respond))
 
     def button(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -206,18 +203,6 @@ class Listeners:
         ack()
         self.soon("event", lambda: self.run_unpinned(event, body))
 
-    def refuse_replays(
-        self, request: BoltRequest, next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
-        """Runs after Bolt verified the signature: the same signed request twice is refused."""
-        signature = request.headers.get("x-slack-signature")
-        if signature and not self.replays.first(
-            str(signature[0] if isinstance(signature, list) else signature)
-        ):
-            log.warning("refused a replayed Slack request")
-            return BoltResponse(status=401, body="replayed request")
-        return next()
-
     def _first(self, key: str | None) -> bool:
         """Whether this delivery is the request's first (a retry or duplicate is not: its
         work is started already, here or on another replica)."""
@@ -228,31 +213,33 @@ class Listeners:
 
     # --- /incident ------------------------------------------------------------------------------
 
-    def ack_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> None:
+    def ack_command(self, ack: Ack, body: dict[str, Any], request: BoltRequest) -> Command | None:
+        """Answer the command in the ack (a usage error, a verb answered there, the verb's
+        acknowledgement); the command when work is left for after the ack (None: there is
+        none, as for a retry of a verb that is not retried)."""
         try:
             command = VERBS.parse(str(body.get("text", "")))
         except UsageError as usage:
             ack(blocks=blocks.error(str(usage)), text=str(usage), response_type="ephemeral")
-            return
+            return None
         verb = VERBS[command.name]
+        retried = _is_retry(request)
         if verb.in_ack:
             reply = self.handlers.command(_typist(body), command)
             assert reply is not None
             ack(blocks=reply.blocks, text=reply.text, response_type="ephemeral")
-        elif verb.acking and not _is_retry(request):
+            return None
+        if verb.acking and not retried:
             label = command.severity.label if command.severity else ""
             ack(text=verb.acking.format(severity=label), response_type="ephemeral")
         else:
             ack()
+        return None if retried and not verb.retried else command
 
-    def run_command(self, body: dict[str, Any], respond: Respond, retried: bool) -> None:
-        try:
-            command = VERBS.parse(str(body.get("text", "")))
-        except UsageError:
-            return  # answered by the ack
+    def run_command(self, body: dict[str, Any], command: Command, respond: Respond) -> None:
+        """The work of ``command`` (parsed by the ack from ``body``), answered through
+        ``respond``."""
         verb = VERBS[command.name]
-        if verb.in_ack or (retried and not verb.retried):
-            return
         who = _typist(body)
         # A declaration is made once by its own request key, and answered on every retry.
         key = None if verb.retried else _key("command", who.team, who.trigger_id)

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.adapters.db.incidents import Incidents
-from bot.adapters.slack import updates
+from bot.adapters.slack import inbound, updates
 from bot.adapters.slack.verbs import VERBS
 from bot.core import bidi
-from bot.entrypoints import socket_mode
+from bot.entrypoints import http, logs, socket_mode
 from bot.entrypoints.sandbox import signing
 from tests.adapters.slack.conftest import GENERAL, SECRET, BotClient
 
@@ -483,3 +483,104 @@ def test_over_socket_mode_nul_is_taken_out_and_a_malformed_request_refused(
     lines = [r for r in caplog.records if r.name == "bot.adapters.slack.inbound"]
     assert len(lines) == 2 and all(r.getMessage().startswith("refused") for r in lines)
     assert not tracebacks(caplog)
+
+
+# --- Slack's POSTs answered without Flask, as Flask answered them ---------------------------------
+
+
+def _payload(kind: str, **fields: Any) -> bytes:
+    return signing.interactivity_body({"type": kind, "user": {"id": "U0ALICE"}, **fields})
+
+
+KINDS = [
+    (signing.slash_command_body(text="sev2 a payload=x"), signing.FORM, "command"),
+    (_payload("block_actions", actions=[{"action_id": "a", "value": "1"}]), signing.FORM, "action"),
+    (_payload("shortcut", callback_id="c"), signing.FORM, "action"),
+    (_payload("view_submission", view={"type": "modal"}), signing.FORM, "view"),
+    (_payload("view_closed", view={"type": "modal"}), signing.FORM, "view"),
+    (_payload("message_action", callback_id="c"), signing.FORM, "unknown"),
+    (signing.event_body({"type": "pin_added"}), signing.JSON, "event"),
+    (urlencode({"ssl_check": "1", "token": "t"}).encode(), signing.FORM, "unknown"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "kind"), KINDS)
+def test_the_kind_the_door_reads_is_the_one_read_again_for_a_refused_request(
+    body: bytes, content_type: str, kind: str
+) -> None:
+    assert inbound.read(body, content_type)[1] == kind
+    assert http.request_kind(body, content_type) == kind
+
+
+def test_other_methods_on_slacks_endpoint_are_flasks_to_answer(bot: BotClient) -> None:
+    request = urllib.request.Request(f"{bot.url}/slack/events", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    with refused.value as error:
+        assert error.code == 405
+        assert set(error.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+
+def test_an_answer_naming_no_content_type_is_sent_with_flasks_default(bot: BotClient) -> None:
+    limited = {"type": "app_rate_limited", "team_id": "T1", "minute_rate_limited": 1}
+    status, headers, body = signing.post(
+        f"{bot.url}/slack/events", json.dumps(limited).encode(), signing.JSON, SECRET
+    )
+    assert (status, body) == (200, b"")
+    assert (headers["Content-Type"], headers["Content-Length"]) == (http.FLASK_DEFAULT_TYPE, "0")
+
+
+def test_an_exception_at_the_door_is_logged_and_answered_500(
+    bot: BotClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def jammed(*_: object) -> inbound.Answer:
+        raise RuntimeError("the door is jammed")
+
+    monkeypatch.setattr(inbound.SlackDoor, "answer", jammed)
+    with caplog.at_level(logging.ERROR, "bot.entrypoints.http"):
+        assert post(bot, signing.slash_command_body(text="help")) == 500
+    [line] = [r for r in caplog.records if r.name == "bot.entrypoints.http"]
+    assert line.getMessage() == "Exception on /slack/events [POST]"
+    assert line.exc_info is not None and "jammed" in str(line.exc_info[1])
+
+
+class _Bound(logging.Handler):
+    """Each line's message and the request id bound when it was logged."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[tuple[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.getMessage(), logs._CONTEXT.get().get("request_id")))
+
+
+def test_each_request_binds_its_own_id_on_the_ack_and_on_the_work_after_it(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.reply(bot.command("sev2 checkout is slow"))
+    channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
+    now = int(time.time())
+    bound = _Bound()
+    logging.getLogger().addHandler(bound)
+    try:
+        with caplog.at_level(logging.INFO):
+            first = bot.command("note cache", channel=channel, trigger_id="T-id", timestamp=now)
+            again = bot.command("note cache", channel=channel, trigger_id="T-id", timestamp=now - 1)
+            assert (first.status, again.status) == (200, 200)
+            assert bot.runtime.work.wait_idle()
+            body = signing.slash_command_body(text="help", trigger_id="T-replayed")
+            assert [post_at(bot, body, now) for _ in range(2)] == [200, 401]
+    finally:
+        logging.getLogger().removeHandler(bound)
+    [(_, after_ack)] = [
+        line for line in bound.lines if line[0] == "ignored a repeated Slack delivery"
+    ]
+    [(_, in_ack)] = [line for line in bound.lines if line[0] == "refused a replayed Slack request"]
+    for request_id in (after_ack, in_ack):
+        assert isinstance(request_id, str) and len(request_id) == 16 and int(request_id, 16) >= 0
+    assert after_ack != in_ack
+
+
+def post_at(bot: BotClient, body: bytes, timestamp: int) -> int:
+    return signing.post(f"{bot.url}/slack/events", body, signing.FORM, SECRET, timestamp)[0]

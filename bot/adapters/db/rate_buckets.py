@@ -72,16 +72,17 @@ class SharedBuckets:
                 if tat is None and connection.execute(_EXISTS, asked).first() is None:
                     connection.execute(_CREATE, asked)  # the bucket's first call
                     tat = connection.execute(self._reserve, asked).scalar_one_or_none()
-            self._prune(at)
+            self._prune(at, now)
         except SQLAlchemyError as error:
             raise StorageUnavailable(str(error).splitlines()[0]) from error
         if tat is None:
             return None
         return max(float(tat) - interval - tolerance - now, 0.0)
 
-    def _prune(self, at: datetime) -> None:
+    def _prune(self, at: datetime, now: float) -> None:
         if self._pruned_at is not None and at - self._pruned_at < PRUNE_AFTER:
             return
         self._pruned_at = at
+        idle = {"prefix": CHANNEL_BUCKETS, "before": at - PRUNE_AFTER, "now": now}
         with self.engine.begin() as connection:
-            connection.execute(_PRUNE, {"prefix": CHANNEL_BUCKETS, "before": at - PRUNE_AFTER})
+            connection.execute(_PRUNE, idle)

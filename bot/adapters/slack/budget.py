@@ -124,6 +124,8 @@ class Buckets(Protocol):
 class LocalBuckets:
     """Buckets in this process, for one replica (or while the shared ones are unreachable)."""
 
+    KEPT = 1024  # buckets (one per channel posted to) kept before the idle ones are dropped
+
     def __init__(self) -> None:
         self._tats: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -132,9 +134,15 @@ class LocalBuckets:
         self, key: str, now: float, interval: float, tolerance: float, max_wait: float
     ) -> float | None:
         with self._lock:
+            if len(self._tats) >= self.KEPT:
+                # A bucket whose tat has passed is full: dropping it forgets nothing.
+                self._tats = {k: tat for k, tat in self._tats.items() if tat > now}
             tat = self._tats.get(key, 0.0)
             self._tats[key], wait = slot(tat, now, interval, tolerance, max_wait)
             return wait
+
+    def __len__(self) -> int:
+        return len(self._tats)
 
 
 RETRY_SHARED_SECONDS = 30.0
@@ -177,7 +185,7 @@ class Budget:
         (views.open: ``TRIGGER_SECONDS``), or when the timer firing it is made for (if any)
         lost its claim before or during the wait (``leases.before_wait``, ``before_send``).
         """
-        max_wait = TRIGGER_SECONDS if method == "views.open" else self.max_wait
+        max_wait = min(TRIGGER_SECONDS, self.max_wait) if method == "views.open" else self.max_wait
         wait = self._reserve(key(method, channel), self.rate(method), max_wait)
         if wait is None:
             log.warning(

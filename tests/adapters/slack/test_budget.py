@@ -223,3 +223,13 @@ def test_a_call_over_budget_fails_as_a_429_that_outlasted_the_retries(
         slack.set_topic(CHANNEL, "investigating")
     assert len(limited.calls_to("conversations.setTopic")) == 5  # the sixth never left
     assert counted[-1] == ("conversations.setTopic", "over_budget")
+
+
+def test_local_buckets_drop_idle_ones_without_forgetting_a_reservation() -> None:
+    buckets = LocalBuckets()
+    for n in range(LocalBuckets.KEPT - 1):
+        buckets.reserve(f"slack:chat.postMessage:C{n}", T, 1.0, 2.0, 60.0)  # full again at T+1
+    buckets.reserve("slack:pins.add", T + 5, 3.0, 0.0, 60.0)  # busy until T+8
+    buckets.reserve("slack:chat.postMessage:CLAST", T + 6, 1.0, 2.0, 60.0)
+    assert len(buckets) == 2  # the channels idle since T+1 dropped
+    assert buckets.reserve("slack:pins.add", T + 6, 3.0, 0.0, 60.0) == 2.0  # still busy

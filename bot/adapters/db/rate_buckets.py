@@ -2,15 +2,17 @@
 (Slack's limits are per app, not per replica).
 
 A row's value is its bucket's ``tat`` (``bot.adapters.slack.budget.slot``, epoch seconds as
-text). A reservation is one short UPDATE ... RETURNING in a transaction of its own: no lock is
-held across the Slack call, and concurrent reservations queue on the row for a moment only.
+text). A reservation is one UPDATE ... RETURNING, atomic on its own (on PostgreSQL in autocommit:
+no BEGIN and COMMIT round trips around it): no lock is held across the Slack call, and
+concurrent reservations queue on the row for a moment only.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, TextClause, bindparam, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.db.types import UTCDateTime
@@ -67,7 +69,7 @@ class SharedBuckets:
             "at": at,
         }
         try:
-            with self.engine.begin() as connection:
+            with self._statements() as connection:
                 tat = connection.execute(self._reserve, asked).scalar_one_or_none()
                 if tat is None and connection.execute(_EXISTS, asked).first() is None:
                     connection.execute(_CREATE, asked)  # the bucket's first call
@@ -84,5 +86,13 @@ class SharedBuckets:
             return
         self._pruned_at = at
         idle = {"prefix": CHANNEL_BUCKETS, "before": at - PRUNE_AFTER, "now": now}
-        with self.engine.begin() as connection:
+        with self._statements() as connection:
             connection.execute(_PRUNE, idle)
+
+    def _statements(self) -> AbstractContextManager[Connection]:
+        """A connection whose statements each commit on their own: each is atomic alone (a
+        bucket's first call inserts it, doing nothing if another replica just did, then
+        reserves). SQLite queues its writers in transactions (``engine.Writers``): one there."""
+        if self.engine.dialect.name != "postgresql":
+            return self.engine.begin()
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")

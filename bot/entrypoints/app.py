@@ -17,10 +17,12 @@ from bot.adapters import probes, template_samples
 from bot.adapters import rollback_hook as outbound
 from bot.adapters.db import engine as engines
 from bot.adapters.db import schema
+from bot.adapters.db.rate_buckets import SharedBuckets
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.adapters.pagerduty import PagerDuty
 from bot.adapters.slack import gateway as slack
 from bot.adapters.slack import mrkdwn, retries
+from bot.adapters.slack.budget import Budget
 from bot.adapters.slack.digest import SlackDigestWording
 from bot.adapters.slack.handlers import Handlers, UseCases
 from bot.adapters.slack.identity import BotIdentity
@@ -158,6 +160,7 @@ class Wiring:
     prober: Prober = probes.probe_all
     rollback_webhook: outbound.Poster = outbound.post_signed
     slack_sleep: retries.Sleep = time.sleep  # how the Slack client waits out a 429 or a backoff
+    slack_paced: bool = True  # False: Web API calls made at once (a stand-in that never limits)
 
 
 def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wiring()) -> Runtime:
@@ -198,7 +201,9 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         count=count,
         sleep=wiring.slack_sleep,
     )
-    gateway = slack.SlackGateway(web, count)
+    gateway = slack.SlackGateway(
+        web, count, _budget(settings, engine) if wiring.slack_paced else None
+    )
     chat = slack.SlackChat(gateway)
     access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
     poll = timedelta(seconds=settings.tracker_poll_seconds)
@@ -396,6 +401,16 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         ),
         _checkpoints(settings, sessions, clock),
         digests,
+    )
+
+
+def _budget(settings: Settings, engine: Engine) -> Budget:
+    """The Web API calls' rate budget: in the database on PostgreSQL, where replicas share it
+    (Slack's limits are per app); in this process on SQLite, which one replica uses."""
+    return Budget(
+        SharedBuckets(engine) if engine.dialect.name == "postgresql" else None,
+        scale=settings.slack_rate_scale,
+        max_wait=settings.slack_budget_wait_seconds,
     )
 
 

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # Threads doing the Slack and database work after each acknowledgement. Few keep the acks
     # fast on a small machine (measured in benchmarks/ack_latency.py); raise it if Slack is slow.
     slack_workers: int = Field(default=4, ge=1, le=64)
+    # Each Web API call waits its turn at Slack's published rate for its method (per channel
+    # for posts), drawn from one budget by every replica on PostgreSQL; a call whose turn is
+    # further off than SLACK_BUDGET_WAIT_SECONDS fails as a 429 would (the set-up timer and the
+    # deadline notices try again). SLACK_RATE_SCALE multiplies every rate: raise it only where
+    # Slack's limits are not Slack's (a stand-in), or for an app Slack granted more.
+    slack_rate_scale: float = Field(default=1.0, gt=0, le=10_000)
+    slack_budget_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     # The team's tracker, for follow-ups (the catalog says which service files where).
     github_api_url: str = "https://api.github.com"

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack import mrkdwn
+from bot.adapters.slack.budget import Budget
 from bot.adapters.slack.retries import (
     ConnectionRetry,
     Count,
@@ -109,19 +110,29 @@ JUST_MADE_SECONDS = 600.0  # a channel of ours younger than this, by a name we a
 
 
 class SlackGateway:
+    """The Web API calls, each paced by ``budget`` (None: made at once) and counted."""
+
     def __init__(
         self,
         web: WebClient,
         count: Count = _uncounted,
+        budget: Budget | None = None,
     ) -> None:
         self.web = web
         self.count = count
+        self.budget = budget
         self._groups: dict[str, tuple[float, list[str]]] = {}
         self._groups_lock = threading.Lock()
         self._bot_user_id: str | None = None  # asked of auth.test when first needed
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Make the call once its turn in the budget comes; SlackFailure ``ratelimited`` when
+        it would not come in time, as when Slack's 429s outlast the retries."""
         call = getattr(self.web, method.replace(".", "_"))  # chat.postMessage: chat_postMessage
+        channel = str(params["channel"]) if params.get("channel") else None
+        if self.budget is not None and not self.budget.wait_turn(method, channel):
+            self.count(method, "over_budget")
+            raise SlackFailure(method, "ratelimited")
         try:
             response = call(**params)
         except SlackApiError as error:

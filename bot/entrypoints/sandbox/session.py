@@ -170,6 +170,7 @@ class Sandbox:
             follow_up_threads=1,
             timer_parallelism=1,
             room_calls_at_once=False,
+            slack_paced=False,  # the stand-in never limits; waits would only slow the drills
             prober=self._probe,
             rollback_webhook=self._rollback_webhook,
         )

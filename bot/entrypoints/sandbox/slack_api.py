@@ -6,6 +6,7 @@ import copy
 import functools
 import itertools
 import json
+import math
 import selectors
 import socket
 import threading
@@ -789,6 +790,31 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class _Limit:
+    """Slack's rate limit on one method as the stub models it: a token bucket holding up to
+    ``burst`` calls, refilled at ``per_minute``; per channel with ``per_channel``."""
+
+    per_minute: float
+    burst: int
+    per_channel: bool
+    clock: Callable[[], float]
+    tokens: dict[str, tuple[float, float]] = field(default_factory=dict)  # (tokens, at)
+
+    def retry_after(self, channel: str) -> int | None:
+        """None when a call now is within the limit (and is counted); else the seconds a 429's
+        Retry-After asks to wait."""
+        now = self.clock()
+        bucket = channel if self.per_channel else ""
+        held, at = self.tokens.get(bucket, (float(self.burst), now))
+        held = min(float(self.burst), held + (now - at) * self.per_minute / 60)
+        if held >= 1 - 1e-9:
+            self.tokens[bucket] = (held - 1, now)
+            return None
+        self.tokens[bucket] = (held, now)
+        return max(1, math.ceil((1 - held) * 60 / self.per_minute))
+
+
 @dataclass(frozen=True)
 class _Outcome:
     reply: Reply
@@ -815,6 +841,7 @@ class SlackApiStub:
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[Reply]] = {}
         self._refusing: dict[str, str] = {}
+        self._limits: dict[str, _Limit] = {}
         self._latency = 0.0
         self._responses: list[tuple[str, Json]] = []
         self._journal: list[RecordedCall | PostedResponse] = []
@@ -932,6 +959,22 @@ class SlackApiStub:
             raise ValueError(f"unknown Slack method {method!r}")
         with self._cond:
             self._faults.setdefault(method, deque()).extend([reply] * times)
+
+    def limit_rate(
+        self,
+        method: str,
+        per_minute: float,
+        burst: int,
+        per_channel: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """From now on, answer a call to ``method`` beyond ``per_minute`` a minute after a burst
+        of ``burst`` (each channel apart, with ``per_channel``) with HTTP 429 and Retry-After,
+        as Slack does; ``clock`` (seconds) times the calls."""
+        if method not in self._rules:
+            raise ValueError(f"unknown Slack method {method!r}")
+        with self._cond:
+            self._limits[method] = _Limit(per_minute, burst, per_channel, clock)
 
     def refuse_posts_in(self, channel: str, error: str | None = "not_in_channel") -> None:
         """Answer every post to ``channel`` with ``error`` (the bot was never invited there,
@@ -1074,7 +1117,7 @@ class SlackApiStub:
             broken := slack_limits.problem(payloads.blocks, params.get("text"))
         ):
             raise _invalid(*broken)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._over_limit(method, params)
         if fault is None and method in POSTING and params.get("channel") in self._refusing:
             error = self._refusing[str(params["channel"])]
             fault = Reply(200, {"ok": False, "error": error})
@@ -1085,6 +1128,13 @@ class SlackApiStub:
             return _Outcome(Reply(200, self._workspace.dispatch(request)), payloads, valid=True)
         except SlackError as exc:
             return _Outcome(Reply(200, exc.body()), payloads, valid=not exc.invalid)
+
+    def _over_limit(self, method: str, params: Json) -> Reply | None:
+        limit = self._limits.get(method)
+        seconds = limit.retry_after(str(params.get("channel", ""))) if limit else None
+        if seconds is None:
+            return None
+        return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(seconds)})
 
     def _rule(self, method: str) -> Rule:
         if method in RETIRED_METHODS:

@@ -34,6 +34,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the test app's signing secret
 WEBHOOK_SECRET = "deploy-hook-secret"
 ALERTMANAGER_TOKEN = "alertmanager-token"
 ANNOUNCE, TRIAGE, GENERAL = "C0ANNOUNCE", "C0TRIAGE", "C0GENERAL"
+UNPACED = 10_000  # SLACK_RATE_SCALE: Tier 2's 20 calls a minute become 200,000
 PEOPLE = {
     "U0ALICE": "alice",
     "U0BOB": "bob",
@@ -161,7 +162,11 @@ class BotClient:
 def bot_settings(
     slack: SlackApiStub, engine: Engine, repo_root: Path, **overrides: Any
 ) -> Settings:
-    """The settings of a bot on ``engine`` against the stub; ``overrides`` are Settings fields."""
+    """The settings of a bot on ``engine`` against the stub; ``overrides`` are Settings fields.
+
+    The stub never limits, and these tests are not about pacing (``test_budget`` is): Slack's
+    rates are scaled up so that a test's burst of declarations is not spaced out in real time.
+    """
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         **{
@@ -176,6 +181,7 @@ def bot_settings(
             "deploy_webhook_secret": WEBHOOK_SECRET,
             "alertmanager_webhook_token": ALERTMANAGER_TOKEN,
             "postmortem_dir": Path(tempfile.mkdtemp(prefix="postmortems-")),
+            "slack_rate_scale": UNPACED,
             **overrides,
         },
     )

@@ -105,6 +105,7 @@ class Runtime:
     tracker_intake: TrackerIntake
     checkpoints: Checkpoints | None = None  # with AUDIT_KEY: signed, written outside the DB
     digests: Digests | None = None  # with DIGEST_CHANNEL: the weekly digest
+    rate_buckets: SharedBuckets | None = None  # on PostgreSQL: the Slack budget's, shared
 
     def secrets(self) -> list[str]:
         """Every secret the running bot holds (settings and catalog), for the log redactor."""
@@ -145,6 +146,8 @@ class Runtime:
             # After the drain (it covers what the drained work wrote), within the drain's
             # bound, with a few seconds of its own even when the drain used it all.
             self.checkpoints.stop(timeout=max(until - time.monotonic(), LAST_CHECKPOINT_SECONDS))
+        if self.rate_buckets is not None:
+            self.rate_buckets.close()
         self.engine.dispose()
         return left
 
@@ -201,8 +204,10 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         count=count,
         sleep=wiring.slack_sleep,
     )
+    shared = wiring.slack_paced and engine.dialect.name == "postgresql"
+    buckets = SharedBuckets(engine) if shared else None
     gateway = slack.SlackGateway(
-        web, count, _budget(settings, engine) if wiring.slack_paced else None
+        web, count, _budget(settings, buckets) if wiring.slack_paced else None
     )
     chat = slack.SlackChat(gateway)
     access = Access(chat, settings.incident_declarers_group, settings.incident_admin_group)
@@ -401,16 +406,16 @@ def build(settings: Settings, clock: Clock | None = None, wiring: Wiring = Wirin
         ),
         _checkpoints(settings, sessions, clock),
         digests,
+        rate_buckets=buckets,
     )
 
 
-def _budget(settings: Settings, engine: Engine) -> Budget:
-    """The Web API calls' rate budget: in the database on PostgreSQL, where replicas share it
-    (Slack's limits are per app); in this process on SQLite, which one replica uses."""
+def _budget(settings: Settings, buckets: SharedBuckets | None) -> Budget:
+    """The Web API calls' rate budget: in the database on PostgreSQL (``buckets``), where
+    replicas share it (Slack's limits are per app); in this process on SQLite, which one
+    replica uses."""
     return Budget(
-        SharedBuckets(engine) if engine.dialect.name == "postgresql" else None,
-        scale=settings.slack_rate_scale,
-        max_wait=settings.slack_budget_wait_seconds,
+        buckets, scale=settings.slack_rate_scale, max_wait=settings.slack_budget_wait_seconds
     )
 
 

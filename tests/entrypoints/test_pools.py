@@ -134,6 +134,7 @@ def test_closing_drains_the_work_before_the_last_checkpoint() -> None:
         work=tracker,
         room_calls=room_calls,
         engine=SimpleNamespace(dispose=lambda: said.append("disposed")),
+        rate_buckets=None,
     )
     assert Runtime.close(fake) == {}  # type: ignore[arg-type]
     assert said == ["work done", "last checkpoint", "disposed"]
@@ -158,6 +159,7 @@ def test_a_timer_tick_still_firing_at_the_bound_is_reported_so_the_process_exits
         work=tracker,
         room_calls=tracker.pool(1, "room"),
         engine=SimpleNamespace(dispose=lambda: said.append("disposed")),
+        rate_buckets=None,
     )
 
     left = Runtime.close(fake)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@ with TEST_DATABASE_URL); time is virtual, nothing is slept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -23,13 +23,29 @@ CHANNEL = "C0INCIDENT"
 T = 1_800_000_000.0
 
 
+@pytest.fixture
+def shared(engine: Engine) -> Iterator[Callable[[], SharedBuckets]]:
+    """Makes the budget's buckets on the test database, as replicas do; each closed after."""
+    made: list[SharedBuckets] = []
+
+    def make() -> SharedBuckets:
+        made.append(SharedBuckets(engine))
+        return made[-1]
+
+    yield make
+    for buckets in made:
+        buckets.close()
+
+
 def keys(engine: Engine) -> list[str]:
     with Session(engine) as session:
         return sorted(session.scalars(select(StateRow.key)))
 
 
-def test_a_bucket_is_made_on_its_first_call_and_taken_from_after(engine: Engine) -> None:
-    buckets = SharedBuckets(engine)
+def test_a_bucket_is_made_on_its_first_call_and_taken_from_after(
+    engine: Engine, shared: Callable[[], SharedBuckets]
+) -> None:
+    buckets = shared()
     waits = [buckets.reserve("slack:pins.add", T, 3.0, 12.0, 60.0) for _ in range(7)]
     assert waits == [0, 0, 0, 0, 0, 3, 6]
     assert buckets.reserve("slack:pins.add", T, 3.0, 12.0, 8.0) is None  # 9 s off: not taken
@@ -37,17 +53,24 @@ def test_a_bucket_is_made_on_its_first_call_and_taken_from_after(engine: Engine)
     assert keys(engine) == ["slack:pins.add"]
 
 
-def test_reservations_made_at_once_each_get_a_slot_of_their_own(engine: Engine) -> None:
-    def reserve(_: int) -> float | None:
-        return SharedBuckets(engine).reserve("slack:conversations.create", T, 3.0, 0.0, 600.0)
+def test_reservations_made_at_once_each_get_a_slot_of_their_own(
+    shared: Callable[[], SharedBuckets],
+) -> None:
+    replicas = [shared() for _ in range(4)]
+
+    def reserve(n: int) -> float | None:
+        buckets = replicas[n % len(replicas)]
+        return buckets.reserve("slack:conversations.create", T, 3.0, 0.0, 600.0)
 
     with ThreadPoolExecutor(8) as pool:
         waits = list(pool.map(reserve, range(40)))
     assert sorted(w for w in waits if w is not None) == [3.0 * n for n in range(40)]
 
 
-def test_idle_channel_buckets_are_dropped_after_an_hour(engine: Engine) -> None:
-    buckets = SharedBuckets(engine)
+def test_idle_channel_buckets_are_dropped_after_an_hour(
+    engine: Engine, shared: Callable[[], SharedBuckets]
+) -> None:
+    buckets = shared()
     buckets.reserve("slack:chat.postMessage:C1", T, 1.0, 2.0, 60.0)
     buckets.reserve("slack:pins.add", T, 3.0, 12.0, 60.0)
     later = T + PRUNE_AFTER.total_seconds() + 60
@@ -67,14 +90,14 @@ def limited() -> Iterator[SlackApiStub]:
 
 
 def test_two_replicas_post_to_one_channel_at_slacks_rate_between_them(
-    engine: Engine, limited: SlackApiStub
+    shared: Callable[[], SharedBuckets], limited: SlackApiStub
 ) -> None:
     time = VirtualTime()
     limited.limit_rate("chat.postMessage", 60, 3, per_channel=True, clock=time)
 
     def replica() -> SlackGateway:
         web = gateway.client(limited.token, limited.base_url, sleep=time.sleep)
-        return SlackGateway(web, budget=Budget(SharedBuckets(engine), clock=time, sleep=time.sleep))
+        return SlackGateway(web, budget=Budget(shared(), clock=time, sleep=time.sleep))
 
     a, b = replica(), replica()
     for n in range(5):

@@ -152,7 +152,7 @@ class Declaring:
         view = self.incidents.get(incident_id)
         if view.channel_id is not None and not had_channel:
             self.rooms.refresh_card(view)  # the announcement made without it now links it
-        self.rooms.furnish(view, resuming=True)
+        self.rooms.furnish(view)  # it looks in the chat before announcing, as resuming does
         view = self.incidents.get(incident_id)
         if self._first_actions(view):
             self.incidents.set_up(view.id, Step.FIRST_ACTIONS)

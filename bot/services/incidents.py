@@ -369,9 +369,6 @@ class IncidentService:
                 uow.timers.done(incident_id, timers.SETUP_KEY, self.clock())
             uow.commit()
 
-    def attach_card(self, incident_id: int, card_ts: str) -> None:
-        self.note_setup(incident_id, card_ts=card_ts)
-
     def get(self, incident_id: int, now: datetime | None = None) -> IncidentView:
         with self.units() as uow:
             uow.read_only()

@@ -227,7 +227,7 @@ class Rooms:
         self._note(view, opening)
         return opening
 
-    def furnish(self, view: IncidentView, resuming: bool = False) -> list[str]:
+    def furnish(self, view: IncidentView) -> list[str]:
         """A new channel's topic and pinned card (and the announcement where it is still owed:
         each stakeholder channel looked in first), at once, noted in one write; what failed,
         if any. Raises StorageUnavailable."""

@@ -377,7 +377,7 @@ def test_the_playbooks_channels_are_announced_to_and_a_refusal_is_tried_again_al
     assert Step.ANNOUNCE in rooms.left_to_do(incidents.get(1))
     assert incidents.get(1).announcement_ts is not None  # the announcement channel's is noted
     del chat.refusing["C0EXECS"]
-    rooms.furnish(incidents.get(1), resuming=True)
+    rooms.furnish(incidents.get(1))
     assert chat.texts(ANNOUNCE) == ["announcement 1 in C1"]  # not twice
     assert chat.texts("C0EXECS") == ["announcement 1 in C1"]
     assert Step.ANNOUNCE not in rooms.left_to_do(incidents.get(1))

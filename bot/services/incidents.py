@@ -214,7 +214,10 @@ class IncidentService:
     def _apply(self, uow: UnitOfWork, before: StoredIncident, event: Event) -> Changed:
         event = replace(event, seq=len(before.events) + 1)
         after = before.with_event(event)
-        return Changed(self.plan(uow, after, event.at), event, after.incident)
+        # A timer's record of a miss is when the time that passed is stored (pending to missed).
+        timed = event.kind in (EventKind.DEADLINE_MISSED, EventKind.DEADLINE_ESCALATED)
+        unless = None if timed else deadlines.plan(before.events, self.policies, event.at)
+        return Changed(self.plan(uow, after, event.at, unless=unless), event, after.incident)
 
     def post_status_update(
         self, incident_id: int, update: StatusUpdate, refuse: Callable[[IncidentView], R | None]
@@ -450,10 +453,19 @@ class IncidentService:
         return view
 
     def plan(
-        self, uow: UnitOfWork, stored: StoredIncident, now: datetime, fresh: bool = False
+        self,
+        uow: UnitOfWork,
+        stored: StoredIncident,
+        now: datetime,
+        fresh: bool = False,
+        unless: tuple[Deadline, ...] | None = None,
     ) -> IncidentView:
         """The incident as of ``now``, its deadlines and timers stored as the core plans them
-        (``fresh``: it was added in ``uow``, so none are stored yet)."""
+        (``fresh``: it was added in ``uow``, so none are stored yet). Not stored when they are
+        ``unless``, the plan at ``now`` without its newest event: an event that moves no
+        deadline (a note, a pin, the rollback advice) leaves them as the last one that did,
+        as when no event comes (a deadline's miss is stored when its timer records it, which
+        ``_apply`` never skips)."""
         view = self._view(stored, now)
         if not fresh and view.severity in self.with_channels and view.channel_id is None:
             # A Sev3 escalated, a channel never made: owed now (a pending set-up keeps its
@@ -468,6 +480,8 @@ class IncidentService:
             # The services just named may file follow-ups in a tracker: the tracker timer asks.
             at = now + timers.TRACKER_GRACE
             uow.timers.arm(view.id, timers.TRACKER_KEY, timers.Purpose.TRACKER, at)
+        if unless is not None and view.deadlines == unless:
+            return view
         changed = uow.deadlines.sync(view.id, view.deadlines, fresh)
         if self.on_settled is not None:
             for deadline in changed:

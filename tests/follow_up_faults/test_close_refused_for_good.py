@@ -17,7 +17,7 @@ from tests.core.timelines import T0
 from tests.services.conftest import declare
 from tests.services.fakes import FakeChat
 from tests.services.test_follow_ups import FakeTracker
-from tests.services.test_timers import Recorder
+from tests.services.timer_support import Recorder
 
 
 class NoDoneTransition(FakeTracker):

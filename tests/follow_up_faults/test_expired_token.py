@@ -16,7 +16,7 @@ from bot.services.timers import TimerRunner
 from tests.core.timelines import T0
 from tests.services.conftest import declare
 from tests.services.fakes import FakeChat
-from tests.services.test_timers import Recorder
+from tests.services.timer_support import Recorder
 
 
 def test_follow_ups_refused_for_an_expired_token_are_filed_once_it_is_renewed(

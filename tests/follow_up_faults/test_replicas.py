@@ -19,7 +19,7 @@ from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 from tests.core.timelines import T0
 from tests.services.conftest import declare
 from tests.services.fakes import FakeChat
-from tests.services.test_timers import Recorder
+from tests.services.timer_support import Recorder
 
 
 class SlowTracker:

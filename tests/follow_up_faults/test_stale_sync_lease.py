@@ -17,7 +17,7 @@ from tests.services.test_follow_ups import (  # noqa: F401
     follow_ups,
     tracker,
 )
-from tests.services.test_timers import Recorder
+from tests.services.timer_support import Recorder
 
 
 def test_a_dead_holders_lease_holds_filing_back_five_minutes_at_most(

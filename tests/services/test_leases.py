@@ -7,8 +7,6 @@ the time that passes during a firing from a stopwatch the test moves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,105 +15,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db.tables import TimerRow
 from bot.adapters.db.timers import Timers
-from bot.core.model import EventKind
-from bot.core.timers import MISSED_AFTER
-from bot.playbooks.loader import Playbooks
 from bot.services import leases
-from bot.services.announcer import DeadlineAnnouncer
 from bot.services.incidents import IncidentService
-from bot.services.pager import Page
-from bot.services.ports import UnitsOfWork
 from bot.services.timers import TimerRunner
-from tests.core.timelines import T0
-from tests.services.conftest import FixedClock, declare, with_service
 from tests.services.fakes import FakeChat
-from tests.services.signal_fakes import FakeDeadlineWording, FakePager
-
-LEASE = timedelta(seconds=20)
-REMINDED = T0 + timedelta(minutes=3)  # sev1: the team-assembled reminder
-DUE = T0 + timedelta(minutes=5) + MISSED_AFTER  # ... and its overdue notice
-CHANNEL = "CINC1"
-OVERDUE = "overdue: assemble@1"
-
-
-@dataclass
-class Stopwatch:
-    seconds: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.seconds
-
-
-@dataclass
-class SlowPager(FakePager):
-    """Pages, running ``meanwhile`` as if paging took a while."""
-
-    meanwhile: list[Callable[[], None]] = field(default_factory=list)
-
-    def trigger(self, page: Page) -> bool:
-        for call in self.meanwhile:
-            call()
-        return super().trigger(page)
-
-
-@pytest.fixture
-def stopwatch() -> Stopwatch:
-    return Stopwatch()
-
-
-@pytest.fixture
-def pager() -> SlowPager:
-    return SlowPager()
-
-
-@pytest.fixture
-def paged(playbooks: Playbooks) -> Playbooks:
-    return with_service(playbooks, "checkout", pagerduty_routing_key="R0UTINGKEY0000")
-
-
-def replica(
-    owner: str,
-    units: UnitsOfWork,
-    incidents: IncidentService,
-    chat: FakeChat,
-    paged: Playbooks,
-    pager: SlowPager,
-    stopwatch: Stopwatch,
-) -> TimerRunner:
-    announcer = DeadlineAnnouncer(chat, FakeDeadlineWording(), paged, pager, None)
-    return TimerRunner(
-        units, incidents, announcer, owner=owner, lease=LEASE, parallel=1, stopwatch=stopwatch
-    )
-
-
-@pytest.fixture
-def replicas(
-    units: UnitsOfWork,
-    incidents: IncidentService,
-    chat: FakeChat,
-    paged: Playbooks,
-    pager: SlowPager,
-    stopwatch: Stopwatch,
-    now: FixedClock,
-) -> tuple[TimerRunner, TimerRunner]:
-    """Replica A, reminded already (the notice is its next firing), and replica B."""
-    declare(incidents)
-    a, b = (replica(o, units, incidents, chat, paged, pager, stopwatch) for o in ("a", "b"))
-    now.now = REMINDED
-    assert [f.outcome for f in a.tick(REMINDED)] == ["fired"]
-    now.now = DUE
-    return a, b
+from tests.services.lease_support import (
+    CHANNEL,
+    DUE,
+    LEASE,
+    OVERDUE,
+    SlowPager,
+    Stopwatch,
+    misses,
+)
 
 
 def lease_of(sessions: sessionmaker[Session]) -> tuple[str | None, datetime | None, str]:
     with sessions() as session:
         row = session.scalars(select(TimerRow).where(TimerRow.key == "assemble@1:due")).one()
     return row.claimed_by, row.lease_until, row.status
-
-
-def misses(incidents: IncidentService) -> int:
-    events = incidents.get(1).events
-    return sum(e.kind is EventKind.DEADLINE_MISSED for e in events)
 
 
 def test_a_wait_longer_than_the_lease_renews_it_so_no_other_replica_takes_the_timer(

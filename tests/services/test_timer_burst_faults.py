@@ -1,5 +1,5 @@
-# ruff: noqa: F811, E402
-# (pytest fixtures imported by name from the test modules that define them)
+# ruff: noqa: E402
+# (the review's test files joined: each part keeps its imports)
 """The timer burst path and the acks handed to the bot's pool, under the faults an outside
 review found: one firing's database error holds back no other's record, a slow send or a
 notice held back to be recorded never outlives its claim (so nothing is said twice), and work
@@ -22,16 +22,7 @@ from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import EventKind
 from bot.services.incidents import IncidentService
 from bot.services.timers import TimerRunner
-from tests.conftest import engine, migrated_engine, sessions  # noqa: F401
-from tests.services.test_timers import (  # noqa: F401
-    Recorder,
-    Sessions,
-    VirtualClock,
-    clock,
-    declare,
-    recorder,
-    service,
-)
+from tests.services.timer_support import Recorder, Sessions, VirtualClock, declare
 
 
 def test_one_firings_database_error_loses_the_records_of_the_notices_said_beside_it(
@@ -89,19 +80,8 @@ def test_one_firings_database_error_loses_the_records_of_the_notices_said_beside
 # --- b9eee05 / 8cd7ccc: Lease.keep skips the renewal before a send -------------------------
 
 from bot.services import leases
-from tests.services.conftest import chat, incidents, now, playbooks, units  # noqa: F401
 from tests.services.fakes import FakeChat, Posted
-from tests.services.test_leases import (  # noqa: F401
-    CHANNEL,
-    DUE,
-    OVERDUE,
-    Stopwatch,
-    misses,
-    paged,
-    pager,
-    replicas,
-    stopwatch,
-)
+from tests.services.lease_support import CHANNEL, DUE, OVERDUE, Stopwatch, misses
 
 
 def test_a_slow_post_started_with_just_over_half_the_lease_left_is_said_twice(
@@ -201,7 +181,7 @@ def test_work_after_an_ack_that_raises_is_not_lost_without_a_word(
 
 
 from tests.services.conftest import declare as declare_in_channel
-from tests.services.test_leases import replica
+from tests.services.lease_support import replica
 
 
 def test_a_notice_held_back_to_be_recorded_outlives_its_lease_and_is_said_again(

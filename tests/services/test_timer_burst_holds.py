@@ -1,5 +1,3 @@
-# ruff: noqa: F811
-# (pytest fixtures imported by name from the test modules that define them)
 """The timer burst path checked from outside: three replicas and slash commands on the same
 incidents say and record each notice once, and every recorded miss and escalation is told to
 on_recorded (the card's refresh)."""
@@ -17,16 +15,7 @@ from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import EventKind
 from bot.services.incidents import IncidentService
 from bot.services.timers import TimerRunner
-from tests.conftest import engine, migrated_engine, sessions  # noqa: F401
-from tests.services.test_timers import (  # noqa: F401
-    Recorder,
-    Sessions,
-    VirtualClock,
-    clock,
-    declare,
-    recorder,
-    service,
-)
+from tests.services.timer_support import Recorder, Sessions, VirtualClock, declare
 
 
 def test_three_replicas_and_commands_on_the_same_incidents_say_and_record_each_notice_once(

@@ -3,115 +3,25 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.adapters.db import audit
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.tables import TimerRow
 from bot.adapters.db.timers import Timers, TimerStatus
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.core.deadlines import Deadline, Escalation
 from bot.core.model import Event, EventKind, Severity
 from bot.core.timers import MISSED_AFTER
-from bot.services.delivery import Delivery, Reach
+from bot.services.delivery import Reach
 from bot.services.incidents import IncidentService
-from bot.services.read_model import IncidentView
 from bot.services.timers import TimerRunner
 from tests.core.timelines import SHIPPED, T0
-
-Sessions = sessionmaker[Session]
-
-
-class VirtualClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, minutes: float) -> datetime:
-        self.now = T0 + timedelta(minutes=minutes)
-        return self.now
-
-
-@dataclass
-class Recorder:
-    """Says firings into a list instead of Slack; can be told to fail."""
-
-    said: list[tuple[str, int, str, datetime]] = field(default_factory=list)
-    failures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    tags: dict[str, str] = field(default_factory=dict)
-
-    def _say(
-        self, what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str
-    ) -> Delivery:
-        with self.lock:
-            if self.failures:
-                self.failures -= 1
-                raise ConnectionError("Slack is down")
-            self.said.append((what, view.id, deadline.key, now))
-            self.tags[tag] = f"message-{len(self.said)}"
-            return Delivery(Reach.INCIDENT_CHANNEL, self.tags[tag])
-
-    def overdue(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
-        return self._say("overdue", view, deadline, now, tag)
-
-    def escalate(
-        self,
-        view: IncidentView,
-        deadline: Deadline,
-        escalation: Escalation,
-        now: datetime,
-        tag: str,
-    ) -> Delivery:
-        return self._say(f"escalate {escalation.step} {escalation.rung}", view, deadline, now, tag)
-
-    def remind(self, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Delivery:
-        return self._say("remind", view, deadline, now, tag)
-
-    def already_said(self, view: IncidentView, tag: str) -> str | None:
-        with self.lock:
-            return self.tags.get(tag)
-
-    def keys(self, what: str | None = None) -> list[str]:
-        return [key for kind, _, key, _ in self.said if what in (None, kind)]
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(T0)
-
-
-@pytest.fixture
-def service(sessions: Sessions, clock: VirtualClock) -> IncidentService:
-    return IncidentService(units_of_work(sessions), SHIPPED, clock)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def runner(sessions: Sessions, service: IncidentService, recorder: Recorder) -> TimerRunner:
-    return TimerRunner(
-        units_of_work(sessions), service, recorder, owner="replica-a", lease=timedelta(seconds=20)
-    )
-
-
-def declare(service: IncidentService, severity: Severity = Severity.SEV1) -> int:
-    """An incident declared, its room set up (the set-up timer is done)."""
-    incident_id = service.declare(severity=severity, title="checkout 500s", by="U0ALICE").view.id
-    service.setup_finished(incident_id)
-    return incident_id
+from tests.services.timer_support import Recorder, Sessions, VirtualClock, declare
 
 
 def timers_of(sessions: Sessions, incident_id: int) -> dict[str, tuple[datetime, str]]:

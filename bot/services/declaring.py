@@ -14,7 +14,7 @@ from typing import Protocol
 
 from bot.core import bidi
 from bot.core.alerts import Alert
-from bot.core.model import Severity
+from bot.core.model import Event, Severity
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotADeclarer
 from bot.services.chat import Chat, ChatFailure, Message
@@ -134,7 +134,8 @@ class Declaring:
         problems = self.rooms.furnish(opened)
         if problems and opened.channel_id is not None:
             self._tell(opened, self.wording.setup_failed(problems))
-        self._note_first_actions(self.incidents.get(incident_id), self._first_actions(opened))
+        acted, advice = self._first_actions(opened)
+        self._note_first_actions(self.incidents.get(incident_id), acted, advice)
 
     def resume(self, incident_id: int) -> bool:
         """Finish setting up the incident's room, as its set-up timer does after a crash or a
@@ -154,37 +155,39 @@ class Declaring:
             self.rooms.refresh_card(view)  # the announcement made without it now links it
         self.rooms.furnish(view)  # it looks in the chat before announcing, as resuming does
         view = self.incidents.get(incident_id)
-        if self._first_actions(view):
-            self.incidents.set_up(view.id, Step.FIRST_ACTIONS)
+        acted, advice = self._first_actions(view)
+        if acted or advice is not None:
+            self.incidents.note_setup(view.id, [Step.FIRST_ACTIONS] if acted else [], event=advice)
         view = self.incidents.get(incident_id)
         if self.rooms.left_to_do(view):
             return False
         self._tell(view, self.wording.setup_finished(view))
         return True
 
-    def _first_actions(self, view: IncidentView) -> bool:
+    def _first_actions(self, view: IncidentView) -> tuple[bool, Event | None]:
         """The rollback advice, the playbook's first actions and the status page's offer,
-        once; True when they were posted now (for the caller to note)."""
+        once: whether they were all posted now, and the advice's event if it was posted (for
+        the caller to note, in one write)."""
         if view.channel_id is None or Step.FIRST_ACTIONS in view.setup:
-            return False
+            return False, None
         try:
-            self.advisor.advise(view)
+            advice = self.advisor.advice(view)
         except ChatFailure:
             log.exception("could not post the rollback advice", extra={"incident_id": view.id})
-            return False
+            return False, None
         if not self.signals.first_actions(view):
-            return False
+            return False, advice
         if self.status_pages is not None:
             self.status_pages.at_declaration(view)
-        return True
+        return True, advice
 
-    def _note_first_actions(self, view: IncidentView, acted: bool) -> None:
-        """Note the first actions posted (if ``acted``) and, when nothing else is left to
-        do, the room set up: in one write."""
+    def _note_first_actions(self, view: IncidentView, acted: bool, advice: Event | None) -> None:
+        """Note the advice posted, the first actions posted (if ``acted``) and, when nothing
+        else is left to do, the room set up: in one write."""
         left = self.rooms.left_to_do(view) - ({Step.FIRST_ACTIONS} if acted else set())
-        if acted or not left:
+        if acted or not left or advice is not None:
             steps = [Step.FIRST_ACTIONS] if acted else []
-            self.incidents.note_setup(view.id, steps, finished=not left)
+            self.incidents.note_setup(view.id, steps, finished=not left, event=advice)
 
     def _tell(self, view: IncidentView, message: Message) -> None:
         """The declarer, privately: in the incident's channel, else a direct message."""

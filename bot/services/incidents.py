@@ -355,13 +355,18 @@ class IncidentService:
         card_ts: str | None = None,
         announcement_ts: str | None = None,
         finished: bool = False,
+        event: Event | None = None,
     ) -> None:
         """Note in one transaction what a stage of setting up the room did: the set-up
         ``steps`` done, the ts of the card and of the announcement (Slack message ids) if
-        posted, and, when ``finished``, that it is set up (its set-up timer will not fire).
-        One write for a stage, not one per step: under a burst every write waits its turn.
-        Raises StorageUnavailable."""
+        posted, ``event`` (one the stage posted, its rollback advice) in the timeline, and,
+        when ``finished``, that it is set up (its set-up timer will not fire). One write for a
+        stage, not one per step: under a burst every write waits its turn. Raises
+        StorageUnavailable."""
         with self.units() as uow:
+            if event is not None:
+                changed = self._apply(uow, uow.incidents.get(incident_id, lock=True), event)
+                uow.incidents.append(incident_id, changed.event, changed.incident)
             if steps := list(steps):
                 uow.incidents.set_up(incident_id, *steps)
             if card_ts is not None:

@@ -146,26 +146,39 @@ class RollbackAdvisor:
         return rollback.recommend(view.started_at, view.services, known, rule)
 
     def advise(self, view: IncidentView) -> bool:
-        """Post the rule's advice in the incident channel if it is new; True if posted.
+        """Post the rule's advice in the incident channel if it is new, and record it; True if
+        posted.
 
         Raises ChatFailure when the post fails (nothing is recorded then)."""
+        advised = self.advice(view)
+        if advised is None:
+            return False
+        self.incidents.record(
+            view.id, advised.kind, advised.actor, text=advised.text, extra=advised.extra
+        )
+        return True
+
+    def advice(self, view: IncidentView) -> Event | None:
+        """Post the rule's advice in the incident channel if it is new; the event that records
+        it (for the caller to append, in a write of its own making), or None when nothing was
+        posted.
+
+        Raises ChatFailure when the post fails."""
         recommendation = self.recommend(view)
         rule = self.rule(view)
         if recommendation is None or rule is None or view.channel_id is None:
-            return False
+            return None
         said = signature(recommendation)
         if said in {e.extra.get("signature") for e in _of(view, EventKind.ROLLBACK_ADVISED)}:
-            return False
+            return None
         self.chat.post(view.channel_id, self.wording.advice(view, recommendation, rule))
         newest = recommendation.suspects[0].deploy if recommendation.suspects else None
-        self.incidents.record(
-            view.id,
+        return self.incidents.event(
             EventKind.ROLLBACK_ADVISED,
             BOT,
             text=str(recommendation.advice),
             extra={"signature": said, **deploy_fields(newest)},
         )
-        return True
 
     def deploy_reported(self, deploy: Deploy) -> int:
         """A new deploy: re-advise every open incident it affects; returns how many.

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 
 from bot.core.access import WHO_MAY, Right
 from bot.core.alerts import Alert
@@ -425,3 +426,28 @@ def test_stakeholders_hear_an_escalation_a_mitigation_and_a_reopening(world: Wor
         f"resolved {view.id}: ",
         f"reopened {view.id}",
     ]
+
+
+def test_the_rollback_advice_and_the_first_actions_are_noted_in_one_write(
+    world: World, engine: Any
+) -> None:
+    recent = Deploy("checkout", "v2", world.incidents.clock() - timedelta(minutes=30))
+    world.deploys.record(recent, source="test")
+    declared = world.declare()
+    writes: list[str] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO events") or statement == "BEGIN IMMEDIATE":
+            writes.append(statement.split()[0])
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", keep)
+    try:
+        world.declaring.set_up(declared.view.id, "U0ALICE")
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", keep)
+
+    view = world.incidents.get(declared.view.id)
+    assert [e.kind for e in view.events][-1] is EventKind.ROLLBACK_ADVISED
+    assert not world.declaring.rooms.left_to_do(view)  # set up, the advice with it
+    if engine.dialect.name == "sqlite":  # PostgreSQL's BEGIN is not a statement
+        assert writes == ["BEGIN", "BEGIN", "INSERT"]  # the topic and pin; advice with actions

@@ -85,7 +85,7 @@ def test_it_refuses_to_start_on_an_invalid_playbook(tmp_path: Path, stub: SlackA
             f"postgresql://bot:hunter22@127.0.0.1:{free_port()}/bot",
             "incident-bot: cannot reach the database (OperationalError: ",
         ),
-        ("sqlite:///{tmp}/no-such-folder/b.db", "incident-bot: cannot use the SQLite database ("),
+        ("sqlite:///{tmp}/no-such-folder/b.db", "incident-bot: cannot use the SQLite database: "),
     ],
     ids=["unreachable", "unwritable"],
 )
@@ -202,3 +202,74 @@ def test_an_audit_checkpoint_file_it_cannot_append_to_is_one_line_at_start(
     [line] = finished.stderr.splitlines()
     assert line.startswith("incident-bot: configuration error: AUDIT_CHECKPOINT_FILE ")
     assert "cannot be appended to (Not a directory)" in line
+
+
+def test_an_sqlite_file_it_cannot_write_is_named_in_one_line(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    database = tmp_path / "ro.sqlite3"
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env=environment(tmp_path, DATABASE_URL=f"sqlite:///{database}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    env = environment(  # opened read-only, as a file this uid may not write (the test is root)
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        DATABASE_URL=f"sqlite:///file:{database}?mode=ro&uri=true",
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()[-1:]
+    assert line.startswith(
+        f"incident-bot: cannot use the SQLite database: {database} is not writable by uid "
+    )
+    assert "DATABASE_URL" in line
+    assert "cannot reach" not in line
+    assert "Traceback" not in finished.stderr
+
+
+def test_a_playbook_that_is_not_yaml_is_one_line_with_file_line_and_column(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    books = tmp_path / "books"
+    books.mkdir()
+    for path in (ROOT / "playbooks").glob("*.yaml"):
+        (books / path.name).write_text(path.read_text())
+    broken = books / "sev1.yaml"
+    lines = len(broken.read_text().splitlines())
+    broken.write_text(broken.read_text() + "foo: [\n")
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        PLAYBOOKS_DIR=str(books),
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert f"{broken}:{lines + 2}:1: cannot be read as YAML: " in line
+    assert "expected the node content, but found '<stream end>'" in line
+
+
+def test_a_status_page_half_set_names_both_settings(tmp_path: Path, stub: SlackApiStub) -> None:
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        STATUSPAGE_PAGE_ID="abcd1234",
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith("incident-bot: configuration error: STATUSPAGE_PAGE_ID and ")
+    assert ": :" not in line

@@ -446,10 +446,9 @@ def audit_verify(checkpoints: Path | None) -> int:
     key = settings.audit_key_bytes()
     if checkpoints is not None and key is None:
         raise config.ConfigurationError("AUDIT_KEY must be set to check signed checkpoints")
-    points = (
-        signed.read(checkpoints.read_text(encoding="utf-8").splitlines()) if checkpoints else []
-    )
-    checked = audit.check(settings.database_url, key, points)
+    lines = checkpoints.read_text(encoding="utf-8").splitlines() if checkpoints else []
+    points = signed.read(lines)
+    checked = audit.check(settings.database_url, key, points, signed.sealings(lines))
     for problem in checked.problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
     if any(" row " in problem and "seal" in problem for problem in checked.problems):
@@ -461,7 +460,8 @@ def audit_verify(checkpoints: Path | None) -> int:
     if checked.problems:
         return 1
     sealed = "every row sealed with AUDIT_KEY" if key else "AUDIT_KEY unset: seals not checked"
-    held = f", {len(points)} checkpoint(s) held" if checkpoints else ""
+    kept = len(signed.sealings(lines))
+    held = f", {len(points)} checkpoint(s) and {kept} sealing record(s) held" if checkpoints else ""
     told = ""
     if checked.sealings:
         last = checked.sealings[-1]

@@ -119,11 +119,22 @@ class Templates:
         )
         return environment
 
+    def names(self) -> list[str]:
+        """The templates in the folder itself (``"announcement.md.j2"``), sorted: a name in a
+        sub-folder or beginning with a dot is skipped, so a Kubernetes-mounted ConfigMap (its
+        files links into a hidden ``..2026_12_01_10_00_00.1/`` through ``..data``) reads as the
+        folder it mounts."""
+        return sorted(
+            name
+            for name in self.environment.list_templates()
+            if name.endswith(".j2") and "/" not in name and not name.startswith(".")
+        )
+
     def check(self) -> None:
         """Compile every template now, so a broken one stops start-up instead of a firing."""
         if not self.directory.is_dir():
             raise TemplateProblem(f"{self.directory}: is not a directory (set TEMPLATES_DIR)")
-        for name in self.environment.list_templates(extensions=["j2"]):
+        for name in self.names():
             try:
                 self.environment.get_template(name)
             except TemplateError as error:
@@ -133,7 +144,7 @@ class Templates:
     def check_samples(self, samples: Mapping[str, Callable[[], dict[str, Any]]]) -> list[str]:
         """Render every template that has sample data; the problems, each with file and line."""
         problems = []
-        for name in sorted(self.environment.list_templates(extensions=["j2"])):
+        for name in self.names():
             sample = samples.get(name)
             if sample is None:
                 problems.append(f"{self.directory / name}: no sample data to check it with")
@@ -142,7 +153,7 @@ class Templates:
                 self.render(name, compact=name != "postmortem.md.j2", **sample())
             except TemplateProblem as problem:
                 problems.append(str(problem))
-        missing = sorted(set(samples) - set(self.environment.list_templates(extensions=["j2"])))
+        missing = sorted(set(samples) - set(self.names()))
         problems += [f"{self.directory / name}: missing (the bot renders it)" for name in missing]
         return problems
 

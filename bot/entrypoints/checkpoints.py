@@ -92,14 +92,28 @@ class Checkpoints:
 
 def read(lines: list[str]) -> list[dict[str, object]]:
     """Checkpoints from a checkpoint file's lines or from the bot's JSON log lines."""
+    return _found(lines, "checkpoint", {"mac", "entries", "head", "rows"}, bare=True)
+
+
+def sealings(lines: list[str]) -> list[dict[str, object]]:
+    """The records of `incident-bot audit seal` (``{"audit_sealing": {"at", "action", "rows",
+    "mac"}}``) in a checkpoint file's lines or in the log's."""
+    return _found(lines, "audit_sealing", {"mac", "at", "action", "rows"}, bare=False)
+
+
+def _found(lines: list[str], field: str, keys: set[str], bare: bool) -> list[dict[str, object]]:
+    """The JSON objects under ``field`` of the JSON ``lines`` (or, when ``bare``, the lines'
+    own objects) that hold every one of ``keys``; other lines are skipped."""
     found: list[dict[str, object]] = []
     for line in lines:
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and isinstance(entry.get("checkpoint"), dict):
-            entry = entry["checkpoint"]
-        if isinstance(entry, dict) and {"mac", "entries", "head", "rows"} <= set(entry):
-            found.append(entry)
+        if not isinstance(entry, dict):
+            continue
+        inner = entry.get(field)
+        record = inner if isinstance(inner, dict) else (entry if bare else None)
+        if isinstance(record, dict) and keys <= set(record):
+            found.append(record)
     return found

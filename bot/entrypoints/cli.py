@@ -446,10 +446,9 @@ def audit_verify(checkpoints: Path | None) -> int:
     key = settings.audit_key_bytes()
     if checkpoints is not None and key is None:
         raise config.ConfigurationError("AUDIT_KEY must be set to check signed checkpoints")
-    points = (
-        signed.read(checkpoints.read_text(encoding="utf-8").splitlines()) if checkpoints else []
-    )
-    checked = audit.check(settings.database_url, key, points)
+    lines = checkpoints.read_text(encoding="utf-8").splitlines() if checkpoints else []
+    points = signed.read(lines)
+    checked = audit.check(settings.database_url, key, points, signed.sealings(lines))
     for problem in checked.problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)
     if any(" row " in problem and "seal" in problem for problem in checked.problems):
@@ -461,7 +460,8 @@ def audit_verify(checkpoints: Path | None) -> int:
     if checked.problems:
         return 1
     sealed = "every row sealed with AUDIT_KEY" if key else "AUDIT_KEY unset: seals not checked"
-    held = f", {len(points)} checkpoint(s) held" if checkpoints else ""
+    kept = len(signed.sealings(lines))
+    held = f", {len(points)} checkpoint(s) and {kept} sealing record(s) held" if checkpoints else ""
     told = ""
     if checked.sealings:
         last = checked.sealings[-1]
@@ -677,7 +677,6 @@ def _playbooks_problem(error: Exception) -> str | None:
 
 def _database_problem(error: Exception) -> str | None:
     """An unreachable database, an SQLite file that cannot be written, a schema too new."""
-    import os
     import sqlite3
 
     from sqlalchemy.exc import SQLAlchemyError
@@ -698,6 +697,9 @@ def _database_problem(error: Exception) -> str | None:
             f"({reason}): run `incident-bot db upgrade`, or check DATABASE_URL names the bot's "
             "database"
         )
+    cause = _driver_error(error)
+    if isinstance(cause, sqlite3.Error):
+        return _sqlite_problem(cause)
     if isinstance(error, StorageUnavailable):
         reason = logs.Redactor()(" ".join(str(error).split()))[:300]
         return (
@@ -706,18 +708,58 @@ def _database_problem(error: Exception) -> str | None:
         )
     if not isinstance(error, SQLAlchemyError):
         return None
-    cause = getattr(error, "orig", None) or error
     reason = logs.Redactor()(" ".join(str(cause).split()))[:300]
-    if isinstance(cause, sqlite3.Error):
-        return (
-            f"incident-bot: cannot use the SQLite database ({reason}): set DATABASE_URL to a "
-            f"file whose folder exists and is writable by uid {os.getuid()} (in the image: a "
-            "volume mounted at /data), or to PostgreSQL"
-        )
     return (
         f"incident-bot: cannot reach the database ({type(cause).__name__}: {reason}): check "
         "DATABASE_URL (host, port, user, password, database name) and that the database is up"
     )
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The database driver's own error under ``error`` (a ``StorageUnavailable`` raised from a
+    SQLAlchemy error raised from the driver's), or ``error`` itself."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.services.ports import StorageUnavailable
+
+    if isinstance(error, StorageUnavailable) and error.__cause__ is not None:
+        error = error.__cause__
+    if isinstance(error, SQLAlchemyError):
+        return getattr(error, "orig", None) or error
+    return error
+
+
+def _sqlite_problem(cause: BaseException) -> str:
+    """An SQLite file that cannot be opened or written, named, with what to do."""
+    import os
+
+    from bot.entrypoints import logs
+
+    reason = logs.Redactor()(" ".join(str(cause).split()))[:300]
+    where = _sqlite_file()
+    if "readonly" in reason:
+        problem = f"{where} is not writable by uid {os.getuid()}"
+    else:
+        problem = f"{where} cannot be opened by uid {os.getuid()}"
+    return (
+        f"incident-bot: cannot use the SQLite database: {problem} ({reason}): set DATABASE_URL "
+        "to a file that this user can write, in a folder it can write (SQLite writes its "
+        "journal there; in the image: a volume mounted at /data), or to PostgreSQL"
+    )
+
+
+def _sqlite_file() -> str:
+    """The SQLite file DATABASE_URL names, or "the file DATABASE_URL names" when unknown."""
+    from sqlalchemy.engine import make_url
+
+    from bot.entrypoints import settings as config
+
+    try:
+        database = make_url(config.load().database_url).database
+        database = database.removeprefix("file:") if database else None
+    except Exception:  # the settings were read before; this only words a message
+        database = None
+    return database or "the file DATABASE_URL names"
 
 
 _MISSING_TABLE = re.compile(r"no such (?:table|column)|Undefined(?:Table|Column)")

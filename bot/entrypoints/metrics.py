@@ -5,12 +5,21 @@ One registry per running bot (not the library's global one), so tests can run se
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.entrypoints.outages import Outage
+from bot.services.ports import StorageUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0)
@@ -28,34 +37,65 @@ class Saturation:
 
 
 class _Readings(Collector):
+    """The gauges read at scrape time. A reading that fails (the database is unreachable) is
+    left out of that scrape, never a failed scrape: ``incident_bot_ready`` 0 stays visible.
+    A scrape with a failed reading is told through an ``Outage``: one line when the failures
+    start, a reminder at most every five minutes, one line when they end; not one per scrape."""
+
     def __init__(self, saturation: Saturation) -> None:
         self.saturation = saturation
+        self.outage = Outage(
+            "metrics readings", log, expected=(SQLAlchemyError, StorageUnavailable)
+        )
+
+    @staticmethod
+    def _read(reading: Callable[[], T], failures: list[Exception]) -> T | None:
+        """``reading()``, or None (its error added to ``failures``) when it raises."""
+        try:
+            return reading()
+        except Exception as error:  # the database (or anything under it) is unreachable
+            failures.append(error)
+            return None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        incidents = GaugeMetricFamily(
-            "incident_bot_open_incidents", "Open incidents", labels=["severity"]
-        )
-        for severity, count in sorted(self.saturation.open_incidents().items()):
-            incidents.add_metric([severity], count)
-        yield incidents
+        failures: list[Exception] = []  # this scrape's failed readings
+        counts = self._read(self.saturation.open_incidents, failures)
+        if counts is not None:
+            incidents = GaugeMetricFamily(
+                "incident_bot_open_incidents", "Open incidents", labels=["severity"]
+            )
+            for severity, count in sorted(counts.items()):
+                incidents.add_metric([severity], count)
+            yield incidents
+        gauges: list[tuple[str, str, Callable[[], int]]] = [
+            (
+                "incident_bot_timers_due",
+                "Timers past their time and not yet fired",
+                self.saturation.timers_due,
+            ),
+            (
+                "incident_bot_db_connections_in_use",
+                "Database connections checked out of the pool",
+                self.saturation.db_connections_in_use,
+            ),
+            (
+                "incident_bot_work_queue",
+                "Acknowledged requests waiting for a worker",
+                self.saturation.work_queue,
+            ),
+        ]
+        for name, documentation, reading in gauges:
+            value = self._read(reading, failures)
+            if value is not None:
+                yield GaugeMetricFamily(name, documentation, value=value)
+        ready = self._read(self.saturation.ready, failures)
         yield GaugeMetricFamily(
-            "incident_bot_timers_due",
-            "Timers past their time and not yet fired",
-            value=self.saturation.timers_due(),
+            "incident_bot_ready", "1 when /readyz passes", value=1 if ready else 0
         )
-        yield GaugeMetricFamily(
-            "incident_bot_db_connections_in_use",
-            "Database connections checked out of the pool",
-            value=self.saturation.db_connections_in_use(),
-        )
-        yield GaugeMetricFamily(
-            "incident_bot_work_queue",
-            "Acknowledged requests waiting for a worker",
-            value=self.saturation.work_queue(),
-        )
-        yield GaugeMetricFamily(
-            "incident_bot_ready", "1 when /readyz passes", value=1 if self.saturation.ready() else 0
-        )
+        if failures:
+            self.outage.failed(failures[0])
+        else:
+            self.outage.ok()
 
 
 class Metrics:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -202,15 +204,19 @@ def load(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        lines = [
-            f"{'.'.join(str(p) for p in detail['loc']).upper()}: "
-            + _SAY_INSTEAD.get(
-                str(detail.get("ctx", {}).get("pattern")),
-                str(detail["msg"]).removeprefix("Value error, "),
-            )
-            for detail in error.errors(include_input=False, include_url=False)
-        ]
+        lines = [_said(detail) for detail in error.errors(include_input=False, include_url=False)]
         raise ConfigurationError("; ".join(lines)) from None
+
+
+def _said(detail: Mapping[str, Any]) -> str:
+    """One validation error as ``"NAME: what is wrong"``; a model-level validator's error
+    (no field: its ``loc`` is empty) says only what is wrong, since it names the settings."""
+    where = ".".join(str(part) for part in detail["loc"]).upper()
+    what = _SAY_INSTEAD.get(
+        str(detail.get("ctx", {}).get("pattern")),
+        str(detail["msg"]).removeprefix("Value error, "),
+    )
+    return f"{where}: {what}" if where else what
 
 
 _SAY_INSTEAD = {

@@ -82,11 +82,25 @@ def load(directory: Path) -> Playbooks:
     return Playbooks(by_severity=playbooks, catalog=catalogs[0])
 
 
+def _unreadable(path: Path, error: Exception) -> Problem:
+    """A file that cannot be read or parsed, in one line: ``file:line:column`` (1-based) and
+    PyYAML's problem and its context (``"expected the node content, but found '<stream end>'
+    (while parsing a flow node)"``) when PyYAML marks where; its message otherwise."""
+    mark = getattr(error, "problem_mark", None)
+    if isinstance(error, yaml.MarkedYAMLError) and mark is not None and error.problem:
+        said = error.problem + (f" ({error.context})" if error.context else "")
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}"
+    else:
+        said, where = str(error), str(path)
+    return Problem(where, "", "cannot be read as YAML: " + " ".join(said.split()))
+
+
 def _read(path: Path, problems: list[Problem], claimed: set[str]) -> Playbook | Catalog | None:
     try:
         data: Any = _parsed(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        problems.append(Problem(str(path), "", f"cannot be read as YAML: {error}"))
+        problems.append(_unreadable(path, error))
+        claimed.add(path.stem)  # sev1.yaml unreadable: "no playbook for sev1" would say it twice
         return None
     if not isinstance(data, dict) or data.get("kind") not in ("playbook", "catalog"):
         problems.append(Problem(str(path), "kind", "expected `kind: playbook` or `kind: catalog`"))

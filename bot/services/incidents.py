@@ -287,6 +287,10 @@ class IncidentService:
         with self.units() as uow:
             uow.postmortems.drafted(incident_id, draft, at)
             uow.commit()
+        log.info(
+            "incident event: postmortem_drafted",
+            extra={"incident_id": incident_id, "event": "postmortem_drafted"},
+        )
 
     def status_updates(self, incident_id: int) -> list[StatusUpdate]:
         """The incident's status updates as posted, oldest first."""

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,31 @@ def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
     return {**base, **variables}
 
 
+def refusal(tmp_path: Path, stub: SlackApiStub, **variables: str) -> str:
+    """The one line `serve` prints refusing to start (exit 2) with the stub's credentials and
+    ``variables``."""
+    env = environment(
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        **variables,
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2, finished.stderr
+    [line] = finished.stderr.splitlines()
+    return line
+
+
+def copied_playbooks(tmp_path: Path, edit: Callable[[str], str] = str) -> Path:
+    """``tmp_path/books``: the shipped playbooks, each file's text passed through ``edit``."""
+    books = tmp_path / "books"
+    books.mkdir()
+    for path in (ROOT / "playbooks").glob("*.yaml"):
+        (books / path.name).write_text(edit(path.read_text()))
+    return books
+
+
 def run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
@@ -58,20 +83,8 @@ def test_without_tokens_it_exits_at_once_naming_them(tmp_path: Path) -> None:
 
 
 def test_it_refuses_to_start_on_an_invalid_playbook(tmp_path: Path, stub: SlackApiStub) -> None:
-    books = tmp_path / "books"
-    books.mkdir()
-    for path in (ROOT / "playbooks").glob("*.yaml"):
-        (books / path.name).write_text(path.read_text().replace("within: 5m", "within: 5 mins"))
-    env = environment(
-        tmp_path,
-        SLACK_BOT_TOKEN=stub.token,
-        SLACK_SIGNING_SECRET="s",
-        SLACK_API_URL=stub.base_url,
-        PLAYBOOKS_DIR=str(books),
-    )
-    finished = run(env, tmp_path)
-    assert finished.returncode == 2
-    [line] = finished.stderr.splitlines()
+    books = copied_playbooks(tmp_path, lambda text: text.replace("within: 5m", "within: 5 mins"))
+    line = refusal(tmp_path, stub, PLAYBOOKS_DIR=str(books))
     assert line.startswith(
         "incident-bot: refusing to start, the playbooks are invalid (PLAYBOOKS_DIR"
     )
@@ -85,7 +98,7 @@ def test_it_refuses_to_start_on_an_invalid_playbook(tmp_path: Path, stub: SlackA
             f"postgresql://bot:hunter22@127.0.0.1:{free_port()}/bot",
             "incident-bot: cannot reach the database (OperationalError: ",
         ),
-        ("sqlite:///{tmp}/no-such-folder/b.db", "incident-bot: cannot use the SQLite database ("),
+        ("sqlite:///{tmp}/no-such-folder/b.db", "incident-bot: cannot use the SQLite database: "),
     ],
     ids=["unreachable", "unwritable"],
 )
@@ -202,3 +215,53 @@ def test_an_audit_checkpoint_file_it_cannot_append_to_is_one_line_at_start(
     [line] = finished.stderr.splitlines()
     assert line.startswith("incident-bot: configuration error: AUDIT_CHECKPOINT_FILE ")
     assert "cannot be appended to (Not a directory)" in line
+
+
+def test_an_sqlite_file_it_cannot_write_is_named_in_one_line(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    database = tmp_path / "ro.sqlite3"
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env=environment(tmp_path, DATABASE_URL=f"sqlite:///{database}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    env = environment(  # opened read-only, as a file this uid may not write (the test is root)
+        tmp_path,
+        SLACK_BOT_TOKEN=stub.token,
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=stub.base_url,
+        DATABASE_URL=f"sqlite:///file:{database}?mode=ro&uri=true",
+    )
+    finished = run(env, tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()[-1:]
+    assert line.startswith(
+        f"incident-bot: cannot use the SQLite database: {database} is not writable by uid "
+    )
+    assert "DATABASE_URL" in line
+    assert "cannot reach" not in line
+    assert "Traceback" not in finished.stderr
+
+
+def test_a_playbook_that_is_not_yaml_is_one_line_with_file_line_and_column(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    books = copied_playbooks(tmp_path)
+    broken = books / "sev1.yaml"
+    lines = len(broken.read_text().splitlines())
+    broken.write_text(broken.read_text() + "foo: [\n")
+    line = refusal(tmp_path, stub, PLAYBOOKS_DIR=str(books))
+    assert f"{broken}:{lines + 2}:1: cannot be read as YAML: " in line
+    assert "expected the node content, but found '<stream end>'" in line
+
+
+def test_a_status_page_half_set_names_both_settings(tmp_path: Path, stub: SlackApiStub) -> None:
+    line = refusal(tmp_path, stub, STATUSPAGE_PAGE_ID="abcd1234")
+    assert line.startswith("incident-bot: configuration error: STATUSPAGE_PAGE_ID and ")
+    assert ": :" not in line

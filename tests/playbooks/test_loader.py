@@ -12,6 +12,7 @@ from bot.core.deadline_kinds import DeadlineKind
 from bot.core.model import Severity
 from bot.entrypoints.cli import main
 from bot.playbooks import loader
+from tests.support.configmaps import mounted
 
 SHIPPED = Path(__file__).resolve().parents[2] / "playbooks"
 
@@ -150,3 +151,11 @@ def test_a_missing_directory_is_one_clear_line(
 ) -> None:
     assert main(["check-playbooks", str(tmp_path / "nope")]) == 1
     assert "nope: is not a directory" in capsys.readouterr().err
+
+
+def test_a_mounted_configmap_of_playbooks_checks_as_its_plain_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = mounted(SHIPPED, tmp_path / "playbooks", "*.yaml")
+    assert main(["check-playbooks", str(folder)]) == 0, capsys.readouterr().err
+    assert loader.load(folder).by_severity.keys() == loader.load(SHIPPED).by_severity.keys()

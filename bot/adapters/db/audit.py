@@ -422,9 +422,15 @@ class Checked:
     sealings: list[dict[str, Any]]  # recorded by `audit seal`, oldest first
 
 
-def check(url: str, key: bytes | None = None, points: Sequence[dict[str, Any]] = ()) -> Checked:
+def check(
+    url: str,
+    key: bytes | None = None,
+    points: Sequence[dict[str, Any]] = (),
+    kept_outside: Sequence[dict[str, Any]] = (),
+) -> Checked:
     """Verify the trail of the database at ``url`` (with ``key``: every row's seal, the
-    records of sealings, and each checkpoint in ``points``)."""
+    records of sealings, each checkpoint in ``points``, and each record of a sealing kept
+    outside the database, ``kept_outside``, which must still be among the database's)."""
     with _at_this_revision(url) as session:
         problems = [*verify(session), *consistency(session)]
         sealed, forged = sealings(session, key)
@@ -433,6 +439,7 @@ def check(url: str, key: bytes | None = None, points: Sequence[dict[str, Any]] =
             problems += forged
             for point in points:
                 problems += against(session, key, point)
+            problems += unrecorded(sealed, key, kept_outside)
         entries = session.scalar(select(func.count()).select_from(EventRow)) or 0
     return Checked([str(problem) for problem in problems], int(entries), sealed)
 
@@ -493,6 +500,39 @@ def sealings(session: Session, key: bytes | None) -> tuple[list[dict[str, Any]],
         and not hmac.compare_digest(str(r.get("mac", "")), _resigned(key, r)["mac"])
     ]
     return kept, forged
+
+
+def unrecorded(
+    sealed: Sequence[dict[str, Any]], key: bytes, kept_outside: Sequence[dict[str, Any]]
+) -> list[Tampering]:
+    """Each signed record of a sealing kept outside the database (AUDIT_CHECKPOINT_FILE, the
+    log: ``{"at", "action", "rows", "mac"}``) that the database's records (``sealed``) no
+    longer hold: bot_state's ``audit_seals`` was edited or deleted. Compared by content, not
+    signature (``--reseal`` signs the database's records again with a rotated key)."""
+    held = {_canonical(record) for record in sealed}
+    problems: list[Tampering] = []
+    for record in kept_outside:
+        if _canonical(record) in held:
+            continue  # held, whichever key signed it (a rotated key resigns the database's)
+        when = record.get("at", "?")
+        if hmac.compare_digest(str(record.get("mac", "")), _resigned(key, record)["mac"]):
+            said = (
+                f"the record of the sealing of {when} is missing from the database (bot_state "
+                "audit_seals was edited or deleted; the record kept outside names the rows "
+                "sealed then)"
+            )
+        else:
+            said = (
+                f"the record of the sealing of {when} kept outside the database is not in it "
+                "and not signed with this AUDIT_KEY"
+            )
+        problems.append(Tampering(None, said))
+    return problems
+
+
+def _canonical(record: dict[str, Any]) -> str:
+    body = {k: v for k, v in record.items() if k != "mac"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def entries(url: str, incident_id: int | None = None) -> Iterator[dict[str, Any]]:

@@ -50,6 +50,8 @@ class Incidents:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.timeline = Timeline(session)
+        # (incident id, event) appended in this unit of work, told in the log once committed
+        self.appended: list[tuple[int, Event]] = []
 
     def add(
         self, declaration: Event, description: str = "", request_key: str | None = None
@@ -205,6 +207,7 @@ class Incidents:
         """
         row = self._row(incident_id)
         head = self.timeline.append(incident_id, event, row.audit_head, once)
+        self.appended.append((incident_id, event))
         listed = row.services
         _mirror(row, after, event.at, head)
         if row.services != listed:

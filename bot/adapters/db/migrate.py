@@ -20,7 +20,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def _config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser reads "%" as interpolation: a URL with an escaped character (a password's
+    # "%40", SQLite's "file%3A" URI) is stored with each "%" doubled.
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -100,14 +100,25 @@ def seal_all(session: Session, key: bytes, unsealed_only: bool = True) -> dict[s
 
 
 def broken(session: Session, key: bytes) -> Iterator[str]:
-    """Each row whose seal is missing or does not match its content."""
+    """Each row whose seal is missing or does not match its content, and each sealed row that
+    is a copy of another (the same content and seal under another id: a seal does not cover
+    the id, and no two rows the bot writes are alike; events and deadlines are even unique by
+    incident and place, so a copy means a constraint was dropped too)."""
     for table in SEALED:
+        first: dict[str, int] = {}  # seal: the id of the first row that carries it
         for row in _rows(session, table):
             where = f"{row.__tablename__} row {row.id}"
             if row.mac is None:
                 yield f"{where} is not sealed (written without AUDIT_KEY, or its seal removed)"
             elif not hmac.compare_digest(row.mac, mac(key, row)):
                 yield f"{where} was edited: its content no longer matches its seal"
+            elif row.mac in first:
+                yield (
+                    f"{where} is a copy of row {first[row.mac]}: a sealed row was written again "
+                    "under another id (a row deleted there and replaced, or one added)"
+                )
+            else:
+                first[row.mac] = row.id
 
 
 def _rows(session: Session, table: type[Sealed]) -> Iterator[Sealed]:

@@ -10,7 +10,7 @@ from types import TracebackType
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.adapters.db import engine
+from bot.adapters.db import engine, event_lines
 from bot.adapters.db.alerts import Alerts
 from bot.adapters.db.deadlines import Deadlines
 from bot.adapters.db.deliveries import Deliveries
@@ -49,6 +49,8 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         session, self._session = self.session, None
+        if "incidents" in self.__dict__:  # what was appended and not committed is not told
+            self.incidents.appended.clear()
         try:
             session.rollback()  # whatever was not committed
         finally:
@@ -64,6 +66,9 @@ class SqlUnitOfWork:
             self.session.commit()
         except DBAPIError as error:
             raise StorageUnavailable(str(error).splitlines()[0]) from error
+        if "incidents" in self.__dict__:  # the store was used: its appended events are kept
+            appended, self.incidents.appended = self.incidents.appended, []
+            event_lines.told(appended)
         if (commits := COMMITS.get()) is not None:
             commits.append(datetime.now(UTC))
 

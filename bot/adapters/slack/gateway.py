@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -57,13 +56,20 @@ PERMANENT = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class SlackFailure(ChatFailure):
-    """A Web API call that failed, with what a person can do about it."""
+    """A Web API call that failed, with what a person can do about it.
 
-    method: str
-    error: str
-    needed: str | None = None
+    A plain exception, not a frozen dataclass: raising assigns ``__traceback__`` (and
+    ``contextlib`` does so on the way out of a ``with``), which a frozen instance refuses.
+    ``method`` is the Web API method (``"chat.postMessage"``), ``error`` Slack's code
+    (``"not_in_channel"``), ``needed`` the missing scope when Slack names it.
+    """
+
+    def __init__(self, method: str, error: str, needed: str | None = None) -> None:
+        super().__init__(method, error, needed)
+        self.method = method
+        self.error = error
+        self.needed = needed
 
     @property
     def permanent(self) -> bool:

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from bot.adapters import template_samples
 from bot.adapters.templates import TemplateProblem, Templates
 from bot.entrypoints.cli import main
+from tests.support.configmaps import mounted
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).parent / "golden"
@@ -122,3 +123,12 @@ def test_a_syntax_error_stops_the_check_before_rendering(tmp_path: Path) -> None
     (tmp_path / "status_update.md.j2").write_text("We are {% if %}\n")
     with pytest.raises(TemplateProblem, match=r"status_update.md.j2:1"):
         Templates(tmp_path).check()
+
+
+def test_a_mounted_configmap_of_templates_checks_as_its_plain_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = mounted(ROOT / "templates", tmp_path / "templates", "*.j2")
+    assert main(["check-templates", str(folder)]) == 0, capsys.readouterr().err
+    assert Templates(folder).names() == Templates(ROOT / "templates").names()
+    Templates(folder).check()

@@ -91,3 +91,12 @@ def test_an_edited_playbook_gives_a_new_configmap_name_the_deployment_mounts(
     after, _ = configured(rendered(copy))
     assert after["playbooks"] != before["playbooks"]
     assert after["templates"] == before["templates"]
+
+
+@pytest.mark.parametrize("folder", ["playbooks", "templates"])
+def test_the_component_starts_from_the_shipped_protocol(folder: str) -> None:
+    """Its copies are where a team starts: in this repository they are the shipped files,
+    changed together (a change to one and not the other is a drift nobody meant)."""
+    copies = {path.name: path.read_bytes() for path in (OWN / folder).iterdir()}
+    shipped = {path.name: path.read_bytes() for path in (ROOT / folder).iterdir() if path.is_file()}
+    assert copies == shipped

@@ -391,14 +391,14 @@ class FollowUps:
     ) -> bool:
         """Its issue was closed in the tracker: done here, or dropped when it was closed as
         won't do (``state``), unless it was closed here already. With ``key`` (a webhook's
-        word), only if the follow-up is linked to that very issue. False when no such
-        follow-up is linked so. Raises StorageUnavailable."""
+        word), only if the follow-up is linked to that very issue (its key in any case). False
+        when no such follow-up is linked so. Raises StorageUnavailable."""
         try:
             view = self.incidents.get(incident_id)
         except LookupError:
             return False
         found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
-        if found is None or (key is not None and (found.link is None or found.link.key != key)):
+        if found is None or (key is not None and not _linked_to(found, key)):
             return False
         there = {"closed_there": "1"}
         if state is FollowUpState.WONT_DO:
@@ -442,6 +442,13 @@ class FollowUps:
 def shortened(text: str, most: int) -> str:
     """``text`` in at most ``most`` characters, ending in "…" where it was cut."""
     return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
+def _linked_to(follow_up: FollowUp, key: str) -> bool:
+    """Whether ``follow_up`` is linked to the issue ``key``, in any case: GitHub's owner and
+    repository names are case-insensitive (the catalog may spell ``acme/checkout`` what GitHub
+    calls ``Acme/Checkout``), and Jira takes its keys in any case."""
+    return follow_up.link is not None and follow_up.link.key.casefold() == key.casefold()
 
 
 def _about(number: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 Json = Any
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -159,17 +160,27 @@ class JsonApi:
 
 
 def deliver_webhook(
-    url: str, payload: object, secret: str, signature_header: str, **headers: str
+    url: str,
+    payload: object,
+    secret: str,
+    signature_header: str,
+    form: bool = False,
+    **headers: str,
 ) -> int:
     """POST ``payload`` as JSON to ``url``, signed as GitHub and Jira sign theirs
-    (``sha256=<HMAC of the body>`` in ``signature_header``); the HTTP status it got."""
+    (``sha256=<HMAC of the body>`` in ``signature_header``); the HTTP status it got. With
+    ``form``, as GitHub's default content type sends it: the JSON in the form field
+    ``payload`` of an ``application/x-www-form-urlencoded`` body, signed as sent."""
     body = json.dumps(payload).encode()
+    kind = "application/json"
+    if form:
+        body, kind = urlencode({"payload": body.decode()}).encode(), FORM
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json", signature_header: signature, **headers},
+        headers={"Content-Type": kind, signature_header: signature, **headers},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:

@@ -1,8 +1,11 @@
 """Tracker webhooks: an issue closed in GitHub or resolved in Jira closes its follow-up: done,
 or dropped when it was closed as not planned (GitHub's ``state_reason``; Jira's resolution).
 
-Both are signed with the tracker webhook secret (``X-Hub-Signature-256`` from GitHub,
-``X-Hub-Signature`` from a Jira Cloud webhook with a secret: ``sha256=<HMAC of the body>``).
+GitHub's deliveries come as ``application/json`` or, its default, as
+``application/x-www-form-urlencoded`` with the JSON in the form field ``payload``; both are
+taken. Both trackers' are signed with the tracker webhook secret (``X-Hub-Signature-256`` from
+GitHub, ``X-Hub-Signature`` from a Jira Cloud webhook with a secret: ``sha256=<HMAC of the
+body as sent>``). A repository is named in any case (GitHub's names are case-insensitive).
 The follow-up is found by the marker the bot filed the issue with (GitHub: in its body; Jira:
 a label) and must be linked to that very issue, so a marker copied into another issue does
 nothing. The timer's polling is the fallback when a webhook is lost.
@@ -15,6 +18,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from bot.adapters import signing
 from bot.adapters.trackers.github import closed_as
@@ -43,12 +47,12 @@ class TrackerIntake:
         signature = headers.get("x-hub-signature-256") or headers.get("x-hub-signature")
         if not signing.verify(body, signature, self.secret):
             return 401, {"error": "bad or missing X-Hub-Signature-256 (sha256=<HMAC of the body>)"}
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return 400, {"error": "body: expected a JSON object"}
+        data = _payload(body, headers.get("content-type", ""))
         if not isinstance(data, dict):
-            return 400, {"error": "body: expected a JSON object"}
+            return 400, {
+                "error": "body: expected a JSON object (application/json), or one in the "
+                "form field payload (application/x-www-form-urlencoded)"
+            }
         closed = _github(data, headers) if "x-github-event" in headers else _jira(data)
         if closed is None:
             return 202, {"ignored": "not an issue closed by the bot's follow-ups"}
@@ -60,6 +64,21 @@ class TrackerIntake:
         return (200, {"done": True}) if found else (202, {"ignored": "no such follow-up"})
 
 
+def _payload(body: bytes, content_type: str) -> object:
+    """The delivery's JSON: the body itself (``application/json``), or the form field
+    ``payload`` of a form-encoded body (``application/x-www-form-urlencoded``, GitHub's default
+    content type: docs.github.com, "Webhook events and payloads", delivery headers); None when
+    it holds none. The signature was checked over the body as sent, before this."""
+    try:
+        if content_type.split(";")[0].strip().lower() == FORM:
+            fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=50)
+            body = (fields.get("payload") or [""])[-1].encode()
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+FORM = "application/x-www-form-urlencoded"
 Closed = tuple[str, int, int, FollowUpState]
 """The issue's key, the incident, the follow-up's number, and how it was closed."""
 JIRA_EVENTS = frozenset({"jira:issue_updated"})

@@ -60,6 +60,8 @@ class FollowUp:
     """It was still open when a due date passed (and the date was moved after)."""
     stale: bool = False
     """Changed since it was filed: its issue still says what it said before."""
+    filed_what: str = ""
+    """What it said when its issue was last written (the issue's title came from it)."""
 
     @property
     def is_open(self) -> bool:
@@ -165,7 +167,14 @@ def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
             )
         case EventKind.FOLLOW_UP_LINKED:
             link = TrackerLink(extra.get("tracker", ""), extra.get("key", ""), extra.get("url", ""))
-            return replace(follow_up, link=link, gone=False, closed_there=False, stale=False)
+            return replace(
+                follow_up,
+                link=link,
+                gone=False,
+                closed_there=False,
+                stale=False,
+                filed_what=follow_up.what,
+            )
         case EventKind.FOLLOW_UP_CLOSED_THERE:
             return replace(follow_up, closed_there=True)
     return follow_up

@@ -332,7 +332,10 @@ class FollowUps:
         filed_in = self.trackers[link.tracker]  # where it was filed, not where it would be now
         if follow_up.is_open and follow_up.stale:
             marker = f"incident-bot:{view.id}:{follow_up.number}"
-            filed_in.update(link.key, self._new_issue(view, follow_up, marker))
+            was = shortened(self.words(follow_up.filed_what), TITLE_MOST)
+            filed_in.update(
+                link.key, replace(self._new_issue(view, follow_up, marker), was_title=was)
+            )
             extra = {
                 "follow_up": str(follow_up.number),
                 "tracker": link.tracker,

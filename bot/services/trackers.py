@@ -56,6 +56,9 @@ class NewIssue:
     marker: str
     due: str
     """ISO date (UTC) the follow-up is due."""
+    was_title: str | None = None
+    """For an update: the title the bot gave the issue when it last wrote it. The tracker's
+    title is changed only while it still says that: one the team changed there stays."""
 
 
 class Tracker(Protocol):
@@ -75,8 +78,10 @@ class Tracker(Protocol):
         ...
 
     def update(self, key: str, issue: NewIssue) -> None:
-        """Make the issue ``key`` say what ``issue`` says (title, body, due date); the marker
-        it was filed with stays."""
+        """Bring the bot's own part of the issue ``key`` up to date with ``issue`` (its due
+        date; its title unless the team changed it since, see ``NewIssue.was_title``; its
+        words in the body, or a comment saying them) and keep what the team wrote there; the
+        marker it was filed with stays."""
         ...
 
     def get(self, key: str) -> Issue:

@@ -43,12 +43,20 @@ class GitHubIssues:
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
-        body = {**_written(issue), "labels": [LABEL]}
+        body = {"title": issue.title, "body": _block(issue), "labels": [LABEL]}
         return _issue(where.place, self._call("POST", f"{self._repo(where.place)}/issues", body))
 
     def update(self, key: str, issue: NewIssue) -> None:
+        """Rewrite the bot's block of the body only (what the team wrote around it stays), and
+        the title only while it is still the one the bot gave it."""
         repo, number = _parts(key)
-        self._about_issue(repo, "PATCH", f"/issues/{number}", _written(issue))
+        there = self._about_issue(repo, "GET", f"/issues/{number}")
+        there = there if isinstance(there, dict) else {}
+        change = {"body": rewritten(str(there.get("body") or ""), issue)}
+        title = there.get("title")
+        if issue.was_title is not None and title == issue.was_title != issue.title:
+            change["title"] = issue.title
+        self._about_issue(repo, "PATCH", f"/issues/{number}", change)
 
     def get(self, key: str) -> Issue:
         repo, number = _parts(key)
@@ -111,10 +119,26 @@ def closed_as(reason: object) -> FollowUpState:
     return FollowUpState.WONT_DO if reason in NOT_DONE else FollowUpState.DONE
 
 
-def _written(issue: NewIssue) -> dict[str, str]:
-    """Its title and body as GitHub keeps them: mentions that ping no one, the marker last."""
-    text = f"{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
-    return {"title": issue.title, "body": text}
+BEGIN = "<!-- incident-bot begin -->"
+"""Where the bot's block of an issue's body begins; it ends with the marker. An issue filed
+before there was one has the bot's block from the start of the body."""
+
+
+def _block(issue: NewIssue) -> str:
+    """The bot's block of the body: mentions that ping no one, between its two comments."""
+    return f"{BEGIN}\n{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
+
+
+def rewritten(body: str, issue: NewIssue) -> str:
+    """``body`` (as GitHub has it now) with the bot's block saying what ``issue`` says, and
+    all the team wrote before and after it as it is. A body whose marker was removed gets
+    the block at its end."""
+    end = body.rfind(_hidden(issue.marker))
+    if end < 0:
+        return f"{body.rstrip()}\n\n{_block(issue)}".lstrip()
+    begin = body.rfind(BEGIN, 0, end)
+    start = begin if begin >= 0 else 0
+    return body[:start] + _block(issue) + body[end + len(_hidden(issue.marker)) :]
 
 
 def _hidden(marker: str) -> str:

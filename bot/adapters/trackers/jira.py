@@ -1,8 +1,10 @@
 """Follow-ups as Jira Cloud issues, through REST API v3 (its base URL a setting).
 
-Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get, transitions;
-issue search: JQL). Authentication: basic, an account's email and API token. An issue is
-closed by the first transition into the "done" status category; a follow-up dropped here asks
+Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get, edit,
+transitions; issue comments: add; issue search: JQL). Authentication: basic, an account's
+email and API token. A change made in Slack after filing sets the due date (and the summary,
+unless the team changed it) and is said in a comment: the description is the team's. An issue
+is closed by the first transition into the "done" status category; a follow-up dropped here asks
 for the resolution "Won't Do" with it, and transitions without it when the workflow's screen
 does not take a resolution; a project whose create screen has no Due date gets its issues
 without one (the description says it). An issue in the done category is a follow-up won't do
@@ -60,12 +62,19 @@ class JiraIssues:
         return Issue(created["key"], self._browse(created["key"]))
 
     def update(self, key: str, issue: NewIssue) -> None:
-        fields = {
-            "summary": issue.title,
-            "description": _document(issue.body),
-            "duedate": issue.due,
-        }
-        self._with_due_date("PUT", f"/rest/api/3/issue/{quote(key)}", fields)
+        """The due date; the summary only while it is still the one the bot gave it; and a
+        comment saying what the follow-up says now: the description, the team's to edit
+        once it is filed, stays as it is."""
+        path = f"/rest/api/3/issue/{quote(key)}"
+        there = self._call("GET", f"{path}?fields=summary")
+        fields = there.get("fields") if isinstance(there, dict) else None
+        summary = fields.get("summary") if isinstance(fields, dict) else None
+        change: dict[str, Any] = {"duedate": issue.due}
+        if issue.was_title is not None and summary == issue.was_title != issue.title:
+            change["summary"] = issue.title
+        self._with_due_date("PUT", path, change)
+        comment = {"body": _document(f"Changed in Slack. Now:\n\n{issue.body}")}
+        self._call("POST", f"{path}/comment", comment)
 
     def _with_due_date(self, method: str, path: str, fields: dict[str, Any]) -> Any:
         """Create or edit with ``fields``; again without the due date when the project's
@@ -76,7 +85,7 @@ class JiraIssues:
             if refused.status != 400 or "duedate" not in str(refused):
                 raise
             without = {name: value for name, value in fields.items() if name != "duedate"}
-            return self._call(method, path, {"fields": without})
+            return self._call(method, path, {"fields": without}) if without else None
 
     def get(self, key: str) -> Issue:
         path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution"

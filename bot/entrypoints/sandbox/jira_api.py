@@ -45,6 +45,8 @@ class JiraApiStub(JsonApi):
         self.credentials = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.projects: set[str] = set()
         self.issues: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        """Each issue's comments' bodies (Atlassian documents), oldest first."""
         self.resolution_on_screen = True
         """Whether the Done transition's screen takes a resolution."""
         self._keys = threading.Lock()
@@ -57,6 +59,7 @@ class JiraApiStub(JsonApi):
         self.route(
             "POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/transitions", self._transition
         )
+        self.route("POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/comment", self._comment)
         self.route("POST", r"/rest/api/3/search/jql", self._search)
 
     def add_project(self, key: str) -> None:
@@ -165,6 +168,17 @@ class JiraApiStub(JsonApi):
             raise Refused(400, {"errorMessages": [], "errors": errors})
         issue["fields"].update(fields)
         return Answer(204)
+
+    def _comment(self, request: Request) -> Answer:
+        """Add comment: a ``body`` that is an Atlassian document (400 otherwise)."""
+        issue = self._issue(request)
+        body = request.body.get("body") if isinstance(request.body, dict) else None
+        if not isinstance(body, dict) or not _document(body):
+            why = "Comment body must be an Atlassian Document"
+            raise Refused(400, {"errorMessages": [], "errors": {"comment": why}})
+        made = self.comments.setdefault(issue["key"], [])
+        made.append(body)
+        return Answer(201, {"id": str(len(made)), "body": body})
 
     def _transitions(self, request: Request) -> Answer:
         self._issue(request)

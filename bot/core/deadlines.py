@@ -255,7 +255,7 @@ class _Planner:
             if deadline.follow_up != number:
                 continue
             if event.kind is EventKind.FOLLOW_UP_DONE:
-                deadline.met_at = event.at
+                deadline.met_at = follow_ups.done_at(event)  # the tracker's close time
             elif event.kind is EventKind.FOLLOW_UP_DROPPED:
                 deadline.cancelled_at = event.at
             elif "due" in event.extra:

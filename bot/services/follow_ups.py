@@ -351,14 +351,16 @@ class FollowUps:
 
             event = self.incidents.event(EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
             self.incidents.record_unless(view.id, event, changed_since)  # else: still stale
-        there = filed_in.get(link.key).state
+        issue = filed_in.get(link.key)
         number = {"follow_up": str(follow_up.number)}
         if not follow_up.is_open:
-            if there is FollowUpState.OPEN:
+            if issue.state is FollowUpState.OPEN:
                 filed_in.close(link.key, follow_up.state)
             self.incidents.record(view.id, EventKind.FOLLOW_UP_CLOSED_THERE, BOT, extra=number)
-        elif there is not FollowUpState.OPEN:
-            self.closed_in_tracker(view.id, follow_up.number, there)
+        elif issue.closed:
+            self.closed_in_tracker(
+                view.id, follow_up.number, issue.state, closed_at=issue.closed_at
+            )
 
     def _refused(
         self,
@@ -391,11 +393,14 @@ class FollowUps:
         number: int,
         state: FollowUpState = FollowUpState.DONE,
         key: str | None = None,
+        closed_at: datetime | None = None,
     ) -> bool:
         """Its issue was closed in the tracker: done here, or dropped when it was closed as
         won't do (``state``), unless it was closed here already. With ``key`` (a webhook's
         word), only if the follow-up is linked to that very issue (its key in any case). False
-        when no such follow-up is linked so. Raises StorageUnavailable."""
+        when no such follow-up is linked so. ``closed_at``: when the tracker says it was
+        closed, which decides whether it was done on time (not when the bot learnt it).
+        Raises StorageUnavailable."""
         try:
             view = self.incidents.get(incident_id)
         except LookupError:
@@ -404,6 +409,8 @@ class FollowUps:
         if found is None or (key is not None and not _linked_to(found, key)):
             return False
         there = {"closed_there": "1"}
+        if closed_at is not None:
+            there["closed_at"] = max(closed_at, found.added_at).isoformat()
         if state is FollowUpState.WONT_DO:
             where = found.link.key if found.link else "the tracker"
             why = f"closed as not planned in {where}"
@@ -440,6 +447,26 @@ class FollowUps:
         in the tracker it was filed in, whatever the incident's services are now."""
         view = self.incidents.get(incident_id)
         return any(f.link is not None and self._owes(view, f) for f in view.follow_ups)
+
+    def look_again(self, incident_id: int, number: int) -> None:
+        """Before follow-up ``number``'s reminder or overdue notice: ask its tracker whether
+        its issue was closed there meanwhile (a webhook lost, the next poll not come), so a
+        follow-up done there in time is done in time here and nobody is told it is late. Best
+        effort: a tracker that does not answer leaves it as it was. Raises
+        StorageUnavailable."""
+        view = self.incidents.get(incident_id)
+        found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
+        link = found.link if found is not None and found.is_open else None
+        tracker = self.trackers.get(link.tracker) if link is not None else None
+        if link is None or tracker is None:
+            return
+        try:
+            issue = tracker.get(link.key)
+        except TrackerUnavailable as failure:
+            log.info("could not look at follow-up %s's issue: %s", number, failure)
+            return
+        if issue.closed:
+            self.closed_in_tracker(incident_id, number, issue.state, link.key, issue.closed_at)
 
 
 def shortened(text: str, most: int) -> str:

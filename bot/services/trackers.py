@@ -8,6 +8,7 @@ and stay in the adapter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.follow_ups import Destination, FollowUpState
@@ -40,6 +41,9 @@ class Issue:
     key: str
     url: str
     state: FollowUpState = FollowUpState.OPEN
+    closed_at: datetime | None = None
+    """When it was closed there (GitHub's ``closed_at``, Jira's ``resolutiondate``), if it is
+    and the tracker says."""
 
     @property
     def closed(self) -> bool:

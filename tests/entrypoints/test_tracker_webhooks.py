@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, cast
 
 import pytest
@@ -23,7 +24,12 @@ class Closing:
         self.closed: list[tuple[int, int, FollowUpState, str | None]] = []
 
     def closed_in_tracker(
-        self, incident_id: int, number: int, state: FollowUpState, key: str | None = None
+        self,
+        incident_id: int,
+        number: int,
+        state: FollowUpState,
+        key: str | None = None,
+        closed_at: datetime | None = None,
     ) -> bool:
         self.closed.append((incident_id, number, state, key))
         return True

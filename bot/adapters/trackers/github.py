@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bot.adapters.trackers.http import call
+from bot.adapters.trackers.http import call, moment
 from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
@@ -107,7 +107,8 @@ def _issue(repo: str, item: Any) -> Issue:
     state = FollowUpState.OPEN
     if item.get("state") == "closed":
         state = closed_as(item.get("state_reason"))
-    return Issue(f"{repo}#{item['number']}", str(item.get("html_url", "")), state)
+    url = str(item.get("html_url", ""))
+    return Issue(f"{repo}#{item['number']}", url, state, moment(item.get("closed_at")))
 
 
 NOT_DONE = frozenset({"not_planned", "duplicate"})

@@ -14,10 +14,11 @@ when its resolution is one of Jira's not-done ones (Won't Do, Duplicate, Cannot 
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.adapters.trackers.http import call
+from bot.adapters.trackers.http import call, moment
 from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
@@ -42,7 +43,7 @@ class JiraIssues:
 
     def find(self, where: Destination, marker: str) -> Issue | None:
         jql = f'project = "{where.place}" AND labels = "{_label(marker)}"'
-        body = {"jql": jql, "fields": ["status", "resolution"], "maxResults": 1}
+        body = {"jql": jql, "fields": ["status", "resolution", "resolutiondate"], "maxResults": 1}
         found = self._call("POST", "/rest/api/3/search/jql", body)
         issues = found.get("issues", []) if isinstance(found, dict) else []
         return self._issue(issues[0]) if issues else None
@@ -88,7 +89,7 @@ class JiraIssues:
             return self._call(method, path, {"fields": without}) if without else None
 
     def get(self, key: str) -> Issue:
-        path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution"
+        path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution,resolutiondate"
         return self._issue(self._call("GET", path))
 
     def close(self, key: str, state: FollowUpState) -> None:
@@ -113,7 +114,10 @@ class JiraIssues:
     def _issue(self, item: Any) -> Issue:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise TrackerUnavailable("Jira answered with something that is not an issue")
-        return Issue(item["key"], self._browse(item["key"]), state_of(item.get("fields")))
+        fields = item.get("fields")
+        state = state_of(fields)
+        closed_at = closed_time(fields) if state is not FollowUpState.OPEN else None
+        return Issue(item["key"], self._browse(item["key"]), state, closed_at)
 
     def _browse(self, key: str) -> str:
         return f"{self.base_url}/browse/{key}"
@@ -132,6 +136,11 @@ def state_of(fields: Any) -> FollowUpState:
     if isinstance(name, str) and name.strip().lower() in NOT_DONE:
         return FollowUpState.WONT_DO
     return FollowUpState.DONE
+
+
+def closed_time(fields: Any) -> datetime | None:
+    """When the issue was resolved (its ``resolutiondate``), if its ``fields`` say."""
+    return moment(fields.get("resolutiondate")) if isinstance(fields, dict) else None
 
 
 def _category(status: Any) -> str:

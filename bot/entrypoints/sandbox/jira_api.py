@@ -6,7 +6,8 @@ known ``project`` key, a ``summary``, a known ``issuetype``, a ``description`` i
 Document Format and labels without spaces (400 with ``errors`` by field otherwise); a
 transition must be one the issue offers (400), and may set a known ``resolution`` only when
 its screen has the field (400 "Field 'resolution' cannot be set" otherwise, as in Jira Cloud's
-default workflow). A deleted issue is 404.
+default workflow). A deleted issue is 404. A resolved issue says when (``resolutiondate``,
+from ``clock``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request, deliver_webhook
@@ -39,9 +42,13 @@ class JiraApiStub(JsonApi):
     """Jira Cloud's issue API for the projects ``add_project`` made, for one account."""
 
     def __init__(
-        self, email: str = "bot@example.com", api_token: str = "jira-sandbox-token"
+        self,
+        email: str = "bot@example.com",
+        api_token: str = "jira-sandbox-token",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__("Jira")
+        self.clock = clock  # when issues are resolved (``resolutiondate``)
         self.credentials = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.projects: set[str] = set()
         self.issues: dict[str, dict[str, Any]] = {}
@@ -69,6 +76,7 @@ class JiraApiStub(JsonApi):
         """Move it to Done with ``resolution``, as a person would in Jira."""
         self.issues[key]["fields"]["status"] = TRANSITIONS[2]["to"]
         self.issues[key]["fields"]["resolution"] = {"name": resolution}
+        self.issues[key]["fields"]["resolutiondate"] = _jira_time(self.clock())
 
     def resolve_issue(
         self, key: str, webhook: str | None = None, secret: str = "", resolution: str = "Done"
@@ -205,6 +213,8 @@ class JiraApiStub(JsonApi):
                 raise Refused(400, {"errorMessages": [], "errors": {"resolution": "invalid"}})
         issue["fields"]["status"] = chosen["to"]
         issue["fields"]["resolution"] = {"name": name or "Done"} if chosen["id"] == "31" else None
+        done = chosen["id"] == "31"
+        issue["fields"]["resolutiondate"] = _jira_time(self.clock()) if done else None
         return Answer(204)
 
     def _search(self, request: Request) -> Answer:
@@ -220,6 +230,7 @@ class JiraApiStub(JsonApi):
                 "fields": {
                     "status": i["fields"]["status"],
                     "resolution": i["fields"].get("resolution"),
+                    "resolutiondate": i["fields"].get("resolutiondate"),
                 },
             }
             for i in self.issues.values()
@@ -227,6 +238,11 @@ class JiraApiStub(JsonApi):
             and ("labels" not in terms or terms["labels"] in i["fields"].get("labels", []))
         ]
         return Answer(200, {"issues": found[: int((request.body or {}).get("maxResults", 50))]})
+
+
+def _jira_time(at: datetime) -> str:
+    """A time as Jira writes it: ``2026-03-20T09:55:00.000+0000``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def _document(value: Any) -> bool:

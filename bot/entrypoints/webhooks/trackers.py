@@ -17,12 +17,14 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from bot.adapters import signing
 from bot.adapters.trackers.github import closed_as
-from bot.adapters.trackers.jira import state_of
+from bot.adapters.trackers.http import moment
+from bot.adapters.trackers.jira import closed_time, state_of
 from bot.core.follow_ups import FollowUpState
 from bot.services.follow_ups import FollowUps
 from bot.services.ports import StorageUnavailable
@@ -56,9 +58,9 @@ class TrackerIntake:
         closed = _github(data, headers) if "x-github-event" in headers else _jira(data)
         if closed is None:
             return 202, {"ignored": "not an issue closed by the bot's follow-ups"}
-        key, incident_id, number, state = closed
+        key, incident_id, number, state, closed_at = closed
         try:
-            found = self.follow_ups.closed_in_tracker(incident_id, number, state, key)
+            found = self.follow_ups.closed_in_tracker(incident_id, number, state, key, closed_at)
         except StorageUnavailable:
             return 503, {"error": "the database is unavailable; deliver it again"}
         return (200, {"done": True}) if found else (202, {"ignored": "no such follow-up"})
@@ -79,8 +81,8 @@ def _payload(body: bytes, content_type: str) -> object:
 
 
 FORM = "application/x-www-form-urlencoded"
-Closed = tuple[str, int, int, FollowUpState]
-"""The issue's key, the incident, the follow-up's number, and how it was closed."""
+Closed = tuple[str, int, int, FollowUpState, datetime | None]
+"""The issue's key, the incident, the follow-up's number, how and when it was closed."""
 JIRA_EVENTS = frozenset({"jira:issue_updated"})
 """The only Jira webhook event that closes an issue (deleting one is not doing it)."""
 
@@ -98,7 +100,7 @@ def _github(data: Mapping[str, Any], headers: Mapping[str, str]) -> Closed | Non
     incident, number = markers[-1]
     key = f"{repo.get('full_name')}#{issue['number']}"
     state = closed_as(issue.get("state_reason"))
-    return key, int(incident), int(number), state
+    return key, int(incident), int(number), state, moment(issue.get("closed_at"))
 
 
 def _jira(data: Mapping[str, Any]) -> Closed | None:
@@ -114,5 +116,6 @@ def _jira(data: Mapping[str, Any]) -> Closed | None:
     labels = fields.get("labels", []) if isinstance(fields, dict) else []
     for label in labels if isinstance(labels, list) else []:
         if found := MARKER.fullmatch(str(label)):
-            return issue["key"], int(found.group(1)), int(found.group(2)), state
+            closed_at = closed_time(fields)
+            return issue["key"], int(found.group(1)), int(found.group(2)), state, closed_at
     return None

@@ -13,7 +13,6 @@ for its webhook.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from bot.core.follow_ups import Destination, FollowUp, FollowUpState
 from bot.core.model import Event, EventKind
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotPermitted
+from bot.services.follow_up_lease import SyncLease
 from bot.services.incidents import Changed, IncidentService
 from bot.services.ports import UnitOfWork
 from bot.services.read_model import IncidentView
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 
 TRACKER_KEY = timers.TRACKER_KEY
 TRACKER_GRACE = timers.TRACKER_GRACE
-SYNC_KEY = "follow-ups syncing"
-SYNC_LEASE = timedelta(minutes=5)
-"""How long one sync may hold an incident's follow-ups before another may take over (its holder
-died): a tracker call times out after 10 s, so this is room for thirty of them."""
 TITLE_MOST = 240
 """Characters of an issue's title (GitHub takes 256, Jira 255)."""
 
@@ -97,6 +93,7 @@ class FollowUps:
         self.playbooks = playbooks
         self.trackers = trackers  # by name; empty: follow-ups live here only
         self.poll_every = poll_every
+        self.lease = SyncLease(incidents)
 
     def add(
         self,
@@ -231,7 +228,7 @@ class FollowUps:
         issue does not hold up the others: an issue deleted there is filed anew when its
         follow-up next changes; one the tracker would not close is tried again later.
         Raises StorageUnavailable."""
-        holder = self._take(incident_id)
+        holder = self.lease.take(incident_id)
         if holder is None:
             return False
         try:
@@ -239,6 +236,8 @@ class FollowUps:
             for follow_up in view.follow_ups:
                 if not self._owes(view, follow_up):
                     continue
+                if not self.lease.renew(incident_id, holder):
+                    return False  # it outlasted its lease and another took over: theirs now
                 try:
                     self._sync_one(view, follow_up)
                 except TrackerUnavailable as failure:
@@ -252,7 +251,7 @@ class FollowUps:
                         return False  # down, or refusing the bot: the others would fail too
             return not self._still_owed(self.incidents.get(incident_id))
         finally:
-            self._let_go(incident_id, holder)
+            self.lease.let_go(incident_id, holder)
 
     def _owes(self, view: IncidentView, follow_up: FollowUp) -> bool:
         """Whether the tracker is owed something about ``follow_up``, or worth asking."""
@@ -287,30 +286,6 @@ class FollowUps:
         self._refused(view, follow_up, str(failure), link.tracker, gone=failure.gone)
         return True
 
-    def _take(self, incident_id: int) -> str | None:
-        """Become the one syncing the incident (a lease, in case the holder dies); None if
-        another holds it."""
-        holder = uuid.uuid4().hex
-        key = f"{SYNC_KEY}:{incident_id}"
-
-        def take(uow: UnitOfWork, view: IncidentView) -> str | None:
-            held, _, since = (uow.facts.get(key) or "").partition(" ")
-            if held and since and datetime.fromisoformat(since) + SYNC_LEASE > view.now:
-                return None
-            uow.facts.put(key, f"{holder} {view.now.isoformat()}", view.now)
-            return holder
-
-        return self.incidents.hold(incident_id, take)
-
-    def _let_go(self, incident_id: int, holder: str) -> None:
-        key = f"{SYNC_KEY}:{incident_id}"
-
-        def let_go(uow: UnitOfWork, view: IncidentView) -> None:
-            if (uow.facts.get(key) or "").startswith(holder):
-                uow.facts.put(key, "", view.now)
-
-        self.incidents.hold(incident_id, let_go)
-
     def _sync_one(self, view: IncidentView, follow_up: FollowUp) -> None:
         link = follow_up.link
         if link is None:
@@ -318,9 +293,11 @@ class FollowUps:
             assert found is not None  # _owes
             tracker, where = found
             marker = f"incident-bot:{view.id}:{follow_up.number}"
-            issue = tracker.find(where, marker) or tracker.open(
-                where, self._new_issue(view, follow_up, marker)
-            )
+            issue = tracker.find(where, marker, follow_up.added_at)
+            if issue is None:
+                if self._maybe_filed(view, follow_up, tracker):
+                    return  # still owed: looked for again later
+                issue = tracker.open(where, self._new_issue(view, follow_up, marker))
             extra = {
                 "follow_up": str(follow_up.number),
                 "tracker": tracker.name,
@@ -361,6 +338,25 @@ class FollowUps:
             self.closed_in_tracker(
                 view.id, follow_up.number, issue.state, closed_at=issue.closed_at
             )
+
+    def _maybe_filed(self, view: IncidentView, follow_up: FollowUp, tracker: Tracker) -> bool:
+        """Whether the issue of ``follow_up`` may be in the tracker though its search does not
+        show it yet: the tracker was asked to open it less than its search lag ago (the answer
+        lost: a 5xx, a timeout). Otherwise it is about to be asked, and that is noted."""
+        lag = tracker.search_lag
+        if lag <= timedelta(0):
+            return False
+        last = self.lease.last_filed(view.id, follow_up.number)
+        if last is not None and self.incidents.clock() < last + lag:
+            log.info(
+                "follow-up %s may be filed already; looked for again once %s's search shows it",
+                follow_up.number,
+                tracker.name,
+                extra={"incident_id": view.id},
+            )
+            return True
+        self.lease.filing(view.id, follow_up.number)
+        return False
 
     def _refused(
         self,

@@ -8,7 +8,7 @@ and stay in the adapter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.follow_ups import Destination, FollowUpState
@@ -73,8 +73,16 @@ class Tracker(Protocol):
         """``github``, ``jira``: what the catalog's destinations name."""
         ...
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
-        """The issue opened with ``marker``, if there is one."""
+    @property
+    def search_lag(self) -> timedelta:
+        """How long an issue just opened may stay out of ``find``'s answers (Jira's search
+        lags its writes; 0 where ``find`` reads what was written): an open whose answer was
+        lost is not tried again before this."""
+        ...
+
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
+        """The issue opened with ``marker``, if there is one; ``since``: it was not opened
+        before then (the follow-up was added then), so older issues need no looking at."""
         ...
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:

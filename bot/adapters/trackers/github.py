@@ -1,15 +1,18 @@
 """Follow-ups as GitHub issues, through the REST API (its URL a setting, so tests use their own).
 
 Source: docs.github.com/en/rest/issues/issues (create, get, update; list by label), API version
-2022-11-28. Issues are labelled ``incident-bot`` so that one opened before the bot noted it is
-found again by its marker without the search index's lag. An issue's key names its repository
-(``acme/checkout#12``), so it is read and closed there even after the incident's services change.
+2022-11-28. Issues are labelled ``incident-bot``; one opened before the bot noted it is found
+again by its marker in the body among the issues listed since the follow-up was added (not by
+the label, which GitHub drops for a token without push access; not by search, which lags). An
+issue's key names its repository (``acme/checkout#12``), so it is read and closed there even
+after the incident's services change.
 ``@name`` in a body would notify that GitHub user: the at sign is followed by a zero-width space
 (``&#8203;``, as Renovate does for release notes), so the text reads the same and pings no one."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,6 +21,10 @@ from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
 API_URL = "https://api.github.com"
+PER_PAGE = "100"
+FIND_PAGES = 5
+"""Pages of issues (100 each) ``find`` looks through: those updated since the follow-up was
+added, so only a repository with more than 500 such issues hides one from it."""
 LABEL = "incident-bot"
 _KEY = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")
 _MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")
@@ -33,13 +40,26 @@ class GitHubIssues:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
-        query = urlencode({"labels": LABEL, "state": "all", "per_page": "100"})
-        listed = self._call("GET", f"{self._repo(where.place)}/issues?{query}")
+    search_lag = timedelta(0)  # issues are listed, not searched: one just made is listed
+
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
+        """The issue whose body holds ``marker``, among the repository's issues updated since
+        ``since`` (all, without it), newest first, ``FIND_PAGES`` pages at most. Not by label:
+        GitHub drops the labels of a new issue silently when the token's user has no push
+        access, and its search lags its writes."""
         hidden = _hidden(marker)
-        for item in listed if isinstance(listed, list) else []:
-            if isinstance(item, dict) and hidden in str(item.get("body") or ""):
-                return _issue(where.place, item)
+        asked = {"state": "all", "sort": "created", "direction": "desc", "per_page": PER_PAGE}
+        if since is not None:
+            asked["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for page in range(1, FIND_PAGES + 1):
+            query = urlencode({**asked, "page": str(page)})
+            listed = self._call("GET", f"{self._repo(where.place)}/issues?{query}")
+            items = listed if isinstance(listed, list) else []
+            for item in items:
+                if isinstance(item, dict) and hidden in str(item.get("body") or ""):
+                    return _issue(where.place, item)
+            if len(items) < int(PER_PAGE):
+                break
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:

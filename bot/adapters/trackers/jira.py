@@ -14,7 +14,7 @@ when its resolution is one of Jira's not-done ones (Won't Do, Duplicate, Cannot 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +23,10 @@ from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
 LABEL = "incident-bot"
+SEARCH_LAG = timedelta(minutes=5)
+"""How long an issue just created may be missing from Jira Cloud's JQL search ("eventually
+consistent": seconds usually, minutes at worst); a create whose answer was lost is looked for
+that long before it is made again (``JIRA_SEARCH_LAG_SECONDS``)."""
 WONT_DO = "Won't Do"
 NOT_DONE = frozenset(
     {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "rejected", "obsolete"}
@@ -36,12 +40,22 @@ class JiraIssues:
 
     name = "jira"
 
-    def __init__(self, base_url: str, email: str, api_token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        api_token: str,
+        timeout: float = 10.0,
+        search_lag: timedelta = SEARCH_LAG,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._auth = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.timeout = timeout
+        self.search_lag = search_lag
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
+        """The issue labelled with ``marker``, by JQL search (which lags Jira's writes: see
+        ``search_lag``); ``since`` is not needed, the label names one follow-up."""
         jql = f'project = "{where.place}" AND labels = "{_label(marker)}"'
         body = {"jql": jql, "fields": ["status", "resolution", "resolutiondate"], "maxResults": 1}
         found = self._call("POST", "/rest/api/3/search/jql", body)

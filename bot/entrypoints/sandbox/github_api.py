@@ -155,7 +155,9 @@ class GitHubApiStub(JsonApi):
             and creator in (None, i["user"]["login"])
             and str(i["updated_at"]) >= since
         ]
-        return Answer(200, found[: int(request.query.get("per_page", "30"))])
+        size = int(request.query.get("per_page", "30"))
+        page = int(request.query.get("page", "1"))
+        return Answer(200, found[(page - 1) * size : page * size])
 
     def _get(self, request: Request) -> Answer:
         issue = self._authorized(request).get(int(request.params["number"]))

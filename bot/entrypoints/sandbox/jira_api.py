@@ -6,8 +6,9 @@ known ``project`` key, a ``summary``, a known ``issuetype``, a ``description`` i
 Document Format and labels without spaces (400 with ``errors`` by field otherwise); a
 transition must be one the issue offers (400), and may set a known ``resolution`` only when
 its screen has the field (400 "Field 'resolution' cannot be set" otherwise, as in Jira Cloud's
-default workflow). A deleted issue is 404. A resolved issue says when (``resolutiondate``,
-from ``clock``).
+default workflow). A deleted issue is 404. Issues say when they were created and resolved
+(``created``, ``resolutiondate``, from ``clock``); search shows one ``search_lag`` after its
+creation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import base64
 import re
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request, deliver_webhook
@@ -48,7 +49,10 @@ class JiraApiStub(JsonApi):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__("Jira")
-        self.clock = clock  # when issues are resolved (``resolutiondate``)
+        self.clock = clock  # when issues are created and resolved (``resolutiondate``)
+        self.search_lag = timedelta(0)
+        """How long a new issue stays out of JQL search: Jira Cloud's search is eventually
+        consistent (an issue created is found seconds, at worst minutes, later)."""
         self.credentials = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.projects: set[str] = set()
         self.issues: dict[str, dict[str, Any]] = {}
@@ -140,7 +144,11 @@ class JiraApiStub(JsonApi):
             self.issues[key] = {
                 "id": str(10000 + len(self.issues)),
                 "key": key,
-                "fields": {**fields, "status": TRANSITIONS[0]["to"]},
+                "fields": {
+                    **fields,
+                    "status": TRANSITIONS[0]["to"],
+                    "created": _jira_time(self.clock()),
+                },
             }
         return Answer(
             201, {"id": self.issues[key]["id"], "key": key, "self": f"/rest/api/3/issue/{key}"}
@@ -234,10 +242,16 @@ class JiraApiStub(JsonApi):
                 },
             }
             for i in self.issues.values()
-            if terms.get("project", i["key"].split("-")[0]) == i["key"].split("-")[0]
+            if self._indexed(i)
+            and terms.get("project", i["key"].split("-")[0]) == i["key"].split("-")[0]
             and ("labels" not in terms or terms["labels"] in i["fields"].get("labels", []))
         ]
         return Answer(200, {"issues": found[: int((request.body or {}).get("maxResults", 50))]})
+
+    def _indexed(self, issue: dict[str, Any]) -> bool:
+        """Whether search shows ``issue`` yet (``search_lag`` after it was created)."""
+        created = datetime.strptime(issue["fields"]["created"], "%Y-%m-%dT%H:%M:%S.000%z")
+        return created + self.search_lag <= self.clock()
 
 
 def _jira_time(at: datetime) -> str:

@@ -61,6 +61,7 @@ class JsonApi:
         self.calls: list[tuple[Request, Answer]] = []
         self._routes: list[tuple[str, re.Pattern[str], Route]] = []
         self._faults: deque[Answer] = deque()
+        self._lost: list[tuple[str, re.Pattern[str], Answer, bool]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -72,6 +73,24 @@ class JsonApi:
         """Answer the next ``times`` requests with ``status`` and ``body``."""
         with self._lock:
             self._faults.extend([Answer(status, body)] * times)
+
+    def lose_answer(
+        self, method: str, path: str, status: int, body: Json = None, done: bool = True
+    ) -> None:
+        """Answer the next ``method`` request to a path matching ``path`` with ``status`` and
+        ``body``: after doing it when ``done`` (a gateway timing out after the service did the
+        work), else without doing it."""
+        with self._lock:
+            self._lost.append((method, re.compile(path), Answer(status, body), done))
+
+    def _losing(self, method: str, path: str) -> tuple[Answer, bool] | None:
+        """The lost answer the request is due, and whether it is done first; taken."""
+        with self._lock:
+            for at, (verb, pattern, answer, done) in enumerate(self._lost):
+                if verb == method and pattern.fullmatch(path):
+                    del self._lost[at]
+                    return answer, done
+        return None
 
     def requests(self, method: str | None = None) -> list[Request]:
         with self._lock:
@@ -141,10 +160,14 @@ class JsonApi:
             match = pattern.fullmatch(url.path)
             if verb == method and match:
                 routed = Request(method, url.path, request.query, lowered, body, match.groupdict())
+                lost = self._losing(method, url.path)
+                if lost is not None and not lost[1]:
+                    return self._recorded(routed, lost[0])
                 try:
-                    return self._recorded(routed, handler(routed))
+                    answer = handler(routed)
                 except Refused as refused:
                     return self._recorded(routed, refused.answer)
+                return self._recorded(routed, lost[0] if lost else answer)
         return self._recorded(request, self.not_found())
 
     def _recorded(self, request: Request, answer: Answer) -> Answer:

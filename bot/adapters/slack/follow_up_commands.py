@@ -107,7 +107,8 @@ def _number(verb: Syntax, word: str) -> int:
 def _not_a_change(verb: Syntax, number: int, word: str) -> UsageError:
     said = f"`{escape(truncate(word, 30))}` is not a change I know" if word else "Say what to do"
     return UsageError(
-        f"{said} for follow-up {number}: type {WHAT_TO_TYPE.replace('<n>', str(number))}. "
+        f"{said} for follow-up {number}: type "
+        f"{WHAT_TO_TYPE.replace('<n>', f'/incident {verb.name} {number}')}. "
         f"To add a follow-up that starts with a number, put it in quotes: "
         f'`/incident {verb.name} "{number} …"`'
     )

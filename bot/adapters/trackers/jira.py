@@ -4,7 +4,8 @@ Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get
 transitions; issue comments: add; issue search: JQL). Authentication: basic, an account's
 email and API token. A change made in Slack after filing sets the due date (and the summary,
 unless the team changed it) and is said in a comment: the description is the team's. An issue
-is closed by the first transition into the "done" status category; a follow-up dropped here asks
+is closed by a transition into the "done" status category: for done, the one named Done (not
+Rejected, Won't Do, ...), for won't do one named so if there is one; a follow-up dropped here asks
 for the resolution "Won't Do" with it, and transitions without it when the workflow's screen
 does not take a resolution; a project whose create screen has no Due date gets its issues
 without one (the description says it). An issue in the done category is a follow-up won't do
@@ -33,6 +34,15 @@ NOT_DONE = frozenset(
 )
 """Resolutions (lower case) that close an issue without doing it: Jira Cloud's defaults and
 the common ones of older Jira workflows."""
+NOT_DONE_STATUSES = NOT_DONE | {
+    "reject",
+    "decline",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "closed as won't do",
+}
+"""Transition or status names (lower case) that close an issue without doing it."""
 
 
 class JiraIssues:
@@ -112,7 +122,7 @@ class JiraIssues:
         path = f"/rest/api/3/issue/{quote(key)}/transitions"
         listed = self._call("GET", path)
         transitions = listed.get("transitions", []) if isinstance(listed, dict) else []
-        done = next((t for t in transitions if _category(t.get("to")) == "done"), None)
+        done = closing(transitions, state)
         if done is None:
             raise TrackerUnavailable(f"Jira offers no transition of {key} to done", lasting=True)
         move: dict[str, Any] = {"transition": {"id": str(done["id"])}}
@@ -139,6 +149,27 @@ class JiraIssues:
     def _call(self, method: str, path: str, body: object | None = None) -> Any:
         headers = {"Authorization": f"Basic {self._auth}", "Accept": "application/json"}
         return call(method, self.base_url + path, headers, body, self.timeout, "Jira").body
+
+
+def closing(transitions: list[Any], state: FollowUpState) -> dict[str, Any] | None:
+    """The transition that closes an issue as ``state``, among those into the done category:
+    for done, one named (or into a status named) Done, else any not named as not done
+    (Rejected, Won't Do, ...), else the first; for won't do, one named as not done, else
+    the first. None when none goes to done."""
+    done = [t for t in transitions if isinstance(t, dict) and _category(t.get("to")) == "done"]
+
+    def names(t: dict[str, Any]) -> set[str]:
+        to = t.get("to")
+        status = to.get("name", "") if isinstance(to, dict) else ""
+        return {str(t.get("name", "")).strip().lower(), str(status).strip().lower()}
+
+    not_done = [t for t in done if names(t) & NOT_DONE_STATUSES]
+    if state is FollowUpState.WONT_DO:
+        ranked = not_done + done
+    else:
+        named = [t for t in done if "done" in names(t)]
+        ranked = named + [t for t in done if t not in not_done] + done
+    return ranked[0] if ranked else None
 
 
 def state_of(fields: Any) -> FollowUpState:

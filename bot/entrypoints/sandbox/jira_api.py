@@ -31,6 +31,13 @@ TRANSITIONS = [
     },
     {"id": "31", "name": "Done", "to": {"name": "Done", "statusCategory": {"key": "done"}}},
 ]
+REJECT = {
+    "id": "41",
+    "name": "Reject",
+    "to": {"name": "Rejected", "statusCategory": {"key": "done"}},
+}
+"""A transition many Jira workflows have: into a status of the done category that is not
+done (its resolution Won't Do)."""
 ISSUE_TYPES = frozenset({"Task", "Bug", "Story"})
 RESOLUTIONS = frozenset({"Done", "Won't Do", "Duplicate", "Cannot Reproduce"})
 MISSING = {
@@ -59,6 +66,9 @@ class JiraApiStub(JsonApi):
         self.comments: dict[str, list[dict[str, Any]]] = {}
         """Each issue's comments' bodies (Atlassian documents), oldest first."""
         self.resolution_on_screen = True
+        self.transitions: list[dict[str, Any]] = list(TRANSITIONS)
+        """The workflow's transitions, as ``GET …/transitions`` lists them (``REJECT`` may be
+        added: a done-category status that is not done)."""
         """Whether the Done transition's screen takes a resolution."""
         self._keys = threading.Lock()
         self.route("POST", r"/rest/api/3/issue", self._create)
@@ -198,14 +208,14 @@ class JiraApiStub(JsonApi):
 
     def _transitions(self, request: Request) -> Answer:
         self._issue(request)
-        return Answer(200, {"transitions": TRANSITIONS})
+        return Answer(200, {"transitions": self.transitions})
 
     def _transition(self, request: Request) -> Answer:
         issue = self._issue(request)
         wanted = (
             (request.body or {}).get("transition", {}) if isinstance(request.body, dict) else {}
         )
-        chosen = next((t for t in TRANSITIONS if t["id"] == str(wanted.get("id"))), None)
+        chosen = next((t for t in self.transitions if t["id"] == str(wanted.get("id"))), None)
         if chosen is None:
             raise Refused(
                 400, {"errorMessages": ["Transition id is not valid for this issue."], "errors": {}}
@@ -213,15 +223,16 @@ class JiraApiStub(JsonApi):
         asked = request.body.get("fields") if isinstance(request.body, dict) else None
         resolution = asked.get("resolution") if isinstance(asked, dict) else None
         name = resolution.get("name") if isinstance(resolution, dict) else None
+        done = chosen["to"]["statusCategory"]["key"] == "done"
         if resolution is not None:
-            if not self.resolution_on_screen or chosen["id"] != "31":
+            if not self.resolution_on_screen or not done:
                 why = "Field 'resolution' cannot be set. It is not on the appropriate screen."
                 raise Refused(400, {"errorMessages": [], "errors": {"resolution": why}})
             if name not in RESOLUTIONS:
                 raise Refused(400, {"errorMessages": [], "errors": {"resolution": "invalid"}})
         issue["fields"]["status"] = chosen["to"]
-        issue["fields"]["resolution"] = {"name": name or "Done"} if chosen["id"] == "31" else None
-        done = chosen["id"] == "31"
+        otherwise = "Won't Do" if chosen["to"]["name"] == "Rejected" else "Done"
+        issue["fields"]["resolution"] = {"name": name or otherwise} if done else None
         issue["fields"]["resolutiondate"] = _jira_time(self.clock()) if done else None
         return Answer(204)
 

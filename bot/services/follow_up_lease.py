@@ -6,19 +6,24 @@ each follow-up (a long sync on a slow tracker keeps it; one that finds it taken 
 let go at the end. A holder that died loses it ``SYNC_LEASE`` after it last renewed.
 
 And for a tracker whose search lags its writes (Jira): when the bot last asked the tracker to
-open follow-up ``n`` (``follow-up filing:<id>:<n>`` = ``<when>``), so that an issue whose
+open follow-up ``n`` or a Sev3's ticket (``follow-up filing:<id>:<n>`` or ``:ticket`` =
+``<when>``), so that an issue whose
 creation answered with a failure (a 5xx, a timeout: it may have been made all the same) is
 looked for again, not opened again, until the lag is over.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
 from bot.services.incidents import IncidentService
 from bot.services.ports import UnitOfWork
 from bot.services.read_model import IncidentView
+from bot.services.trackers import Tracker
+
+log = logging.getLogger(__name__)
 
 SYNC_KEY = "follow-ups syncing"
 FILING_KEY = "follow-up filing"
@@ -66,19 +71,40 @@ class SyncLease:
 
         self.incidents.hold(incident_id, let_go)
 
-    def last_filed(self, incident_id: int, number: int) -> datetime | None:
-        """When the tracker was last asked to open follow-up ``number``, if ever."""
+    def may_be_filed(self, incident_id: int, what: str, tracker: Tracker) -> bool:
+        """Whether the issue of ``what`` (a follow-up's number, or ``ticket``) may be in
+        ``tracker`` though its search does not show it yet: it was asked to open it less than
+        its search lag ago (the answer lost: a 5xx, a timeout). Otherwise it is about to be
+        asked, and that is noted."""
+        lag = tracker.search_lag
+        if lag <= timedelta(0):
+            return False
+        last = self.last_filed(incident_id, what)
+        if last is not None and self.incidents.clock() < last + lag:
+            log.info(
+                "%s may be filed already; looked for again once %s's search shows it",
+                what,
+                tracker.name,
+                extra={"incident_id": incident_id},
+            )
+            return True
+        self.filing(incident_id, what)
+        return False
+
+    def last_filed(self, incident_id: int, what: str) -> datetime | None:
+        """When the tracker was last asked to open ``what`` (a follow-up's number, or
+        ``ticket``: a Sev3's), if ever."""
 
         def read(uow: UnitOfWork, view: IncidentView) -> datetime | None:
-            return _time(uow.facts.get(f"{FILING_KEY}:{incident_id}:{number}") or "")
+            return _time(uow.facts.get(f"{FILING_KEY}:{incident_id}:{what}") or "")
 
         return self.incidents.hold(incident_id, read)
 
-    def filing(self, incident_id: int, number: int) -> None:
-        """Note that the tracker is asked to open follow-up ``number`` now."""
+    def filing(self, incident_id: int, what: str) -> None:
+        """Note that the tracker is asked to open ``what`` now."""
 
         def note(uow: UnitOfWork, view: IncidentView) -> None:
-            uow.facts.put(f"{FILING_KEY}:{incident_id}:{number}", view.now.isoformat(), view.now)
+            uow.facts.put(f"{FILING_KEY}:{incident_id}:{what}", view.now.isoformat(), view.now)
 
         self.incidents.hold(incident_id, note)
 

@@ -24,19 +24,18 @@ from bot.core.follow_ups import Destination, FollowUp, FollowUpState
 from bot.core.model import Event, EventKind
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotPermitted
+from bot.services.follow_up_issues import issue_of
 from bot.services.follow_up_lease import SyncLease
 from bot.services.incidents import Changed, IncidentService
 from bot.services.ports import UnitOfWork
 from bot.services.read_model import IncidentView
 from bot.services.records import BOT
-from bot.services.trackers import NewIssue, Tracker, TrackerUnavailable
+from bot.services.trackers import Tracker, TrackerUnavailable
 
 log = logging.getLogger(__name__)
 
 TRACKER_KEY = timers.TRACKER_KEY
 TRACKER_GRACE = timers.TRACKER_GRACE
-TITLE_MOST = 240
-"""Characters of an issue's title (GitHub takes 256, Jira 255)."""
 
 
 @dataclass(frozen=True)
@@ -292,12 +291,12 @@ class FollowUps:
             found = self.destination(view)
             assert found is not None  # _owes
             tracker, where = found
-            marker = f"incident-bot:{view.id}:{follow_up.number}"
-            issue = tracker.find(where, marker, follow_up.added_at)
+            new = issue_of(view, follow_up, self.words, self.person)
+            issue = tracker.find(where, new.marker, follow_up.added_at)
             if issue is None:
-                if self._maybe_filed(view, follow_up, tracker):
+                if self.lease.may_be_filed(view.id, str(follow_up.number), tracker):
                     return  # still owed: looked for again later
-                issue = tracker.open(where, self._new_issue(view, follow_up, marker))
+                issue = tracker.open(where, new)
             extra = {
                 "follow_up": str(follow_up.number),
                 "tracker": tracker.name,
@@ -308,10 +307,8 @@ class FollowUps:
             return
         filed_in = self.trackers[link.tracker]  # where it was filed, not where it would be now
         if follow_up.is_open and follow_up.stale:
-            marker = f"incident-bot:{view.id}:{follow_up.number}"
-            was = shortened(self.words(follow_up.filed_what), TITLE_MOST)
             filed_in.update(
-                link.key, replace(self._new_issue(view, follow_up, marker), was_title=was)
+                link.key, issue_of(view, follow_up, self.words, self.person, updating=True)
             )
             extra = {
                 "follow_up": str(follow_up.number),
@@ -338,25 +335,6 @@ class FollowUps:
             self.closed_in_tracker(
                 view.id, follow_up.number, issue.state, closed_at=issue.closed_at
             )
-
-    def _maybe_filed(self, view: IncidentView, follow_up: FollowUp, tracker: Tracker) -> bool:
-        """Whether the issue of ``follow_up`` may be in the tracker though its search does not
-        show it yet: the tracker was asked to open it less than its search lag ago (the answer
-        lost: a 5xx, a timeout). Otherwise it is about to be asked, and that is noted."""
-        lag = tracker.search_lag
-        if lag <= timedelta(0):
-            return False
-        last = self.lease.last_filed(view.id, follow_up.number)
-        if last is not None and self.incidents.clock() < last + lag:
-            log.info(
-                "follow-up %s may be filed already; looked for again once %s's search shows it",
-                follow_up.number,
-                tracker.name,
-                extra={"incident_id": view.id},
-            )
-            return True
-        self.lease.filing(view.id, follow_up.number)
-        return False
 
     def _refused(
         self,
@@ -424,20 +402,6 @@ class FollowUps:
                 log.exception("could not tell the channel", extra={"incident_id": incident_id})
         return isinstance(result, FollowUp | FollowUpClosed)
 
-    def _new_issue(self, view: IncidentView, follow_up: FollowUp, marker: str) -> NewIssue:
-        """The issue a follow-up is filed as, in plain words (no Slack markup; the owner named
-        without an at sign, which would mention someone else in the tracker)."""
-        what = self.words(follow_up.what)
-        owner = self.person(follow_up.owner).lstrip("@")
-        body = (
-            f"Follow-up {follow_up.number} of {view.severity.label} incident {view.id}: "
-            f"{self.words(view.title)}\n\n{what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
-            f"Owner in Slack: {owner}."
-        )
-        return NewIssue(
-            shortened(what, TITLE_MOST), body, marker, follow_up.due_at.date().isoformat()
-        )
-
     def still_to_poll(self, incident_id: int) -> bool:
         """A filed follow-up is open (or its issue still to close): worth asking about again,
         in the tracker it was filed in, whatever the incident's services are now."""
@@ -463,11 +427,6 @@ class FollowUps:
             return
         if issue.closed:
             self.closed_in_tracker(incident_id, number, issue.state, link.key, issue.closed_at)
-
-
-def shortened(text: str, most: int) -> str:
-    """``text`` in at most ``most`` characters, ending in "…" where it was cut."""
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
 
 def _linked_to(follow_up: FollowUp, key: str) -> bool:

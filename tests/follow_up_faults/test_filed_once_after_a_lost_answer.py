@@ -9,8 +9,10 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
+from bot.adapters.slack.tickets import SlackTriageTickets
 from bot.adapters.trackers.github import GitHubIssues
 from bot.adapters.trackers.jira import JiraIssues
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
@@ -20,6 +22,8 @@ from bot.playbooks.schema import ServiceFollowUps
 from bot.services.access import Access
 from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
+from bot.services.rooms import TicketNotFiled
+from bot.services.tracker_tickets import TrackerTickets
 from tests.adapters.slack.conftest import SHIPPED_PLAYBOOKS, running_bot
 from tests.adapters.slack.test_follow_ups import declared
 from tests.core.timelines import T0
@@ -135,3 +139,24 @@ def test_github_lost_answer_then_a_restart_on_another_replica_files_once(
             assert f.link is not None and f.link.key == "acme/checkout#1"
     finally:
         github.stop()
+
+
+def test_a_sev3_ticket_whose_answer_jira_lost_is_filed_once(units, playbooks, now) -> None:  # type: ignore[no-untyped-def]
+    jira = JiraApiStub(clock=lambda: now.now).start()
+    jira.add_project("PAY")
+    jira.search_lag = timedelta(minutes=2)
+    try:
+        service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
+        tickets = TrackerTickets(follow_ups, SlackTriageTickets(FakeChat(), None))
+        incident = declare(service)
+        jira.lose_answer("POST", CREATE, 504, GATEWAY)
+        with pytest.raises(TicketNotFiled):
+            tickets.file(service.get(incident))
+        now.now = T0 + timedelta(seconds=30)
+        with pytest.raises(TicketNotFiled, match="may have filed it already"):
+            tickets.file(service.get(incident))
+        now.now = T0 + timedelta(minutes=3)
+        ticket = tickets.file(service.get(incident))
+        assert (ticket.reference, sorted(jira.issues)) == ("PAY-1", ["PAY-1"])
+    finally:
+        jira.stop()

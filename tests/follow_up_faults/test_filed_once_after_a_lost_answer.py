@@ -5,7 +5,7 @@ push access: the issue is found by the marker in its body, not by label. Virtual
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,21 +18,33 @@ from bot.adapters.trackers.jira import JiraIssues
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.jira_api import JiraApiStub
 from bot.entrypoints.sandbox.slack_api import SlackApiStub
+from bot.playbooks.loader import Playbooks
 from bot.playbooks.schema import ServiceFollowUps
 from bot.services.access import Access
 from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
+from bot.services.ports import UnitsOfWork
 from bot.services.rooms import TicketNotFiled
 from bot.services.tracker_tickets import TrackerTickets
-from tests.adapters.slack.conftest import SHIPPED_PLAYBOOKS, running_bot
-from tests.adapters.slack.test_follow_ups import declared
+from tests.adapters.slack.conftest import running_bot
+from tests.adapters.slack.test_follow_ups import declared, filing_settings
 from tests.core.timelines import T0
-from tests.services.conftest import declare, with_service
+from tests.services.conftest import FixedClock, declare, with_service
 from tests.services.fakes import FakeChat
 
 CREATE = "/rest/api/3/issue"
 GITHUB_CREATE = r"/repos/[^/]+/[^/]+/issues"
 GATEWAY = {"errorMessages": ["Gateway timeout"], "errors": {}}
+
+
+@pytest.fixture
+def jira(now: FixedClock) -> Iterator[JiraApiStub]:
+    """Jira on the test's clock, its search 2 minutes behind its writes."""
+    stub = JiraApiStub(clock=lambda: now.now).start()
+    stub.add_project("PAY")
+    stub.search_lag = timedelta(minutes=2)
+    yield stub
+    stub.stop()
 
 
 def _jira_follow_ups(units, playbooks, now, jira: JiraApiStub):  # type: ignore[no-untyped-def]
@@ -44,43 +56,36 @@ def _jira_follow_ups(units, playbooks, now, jira: JiraApiStub):  # type: ignore[
     return service, FollowUps(service, Access(FakeChat(), None, None), filing, {"jira": tracker})
 
 
-def test_jira_made_it_but_the_answer_was_lost_within_its_search_lag(units, playbooks, now) -> None:  # type: ignore[no-untyped-def]
-    jira = JiraApiStub(clock=lambda: now.now).start()
-    jira.add_project("PAY")
-    jira.search_lag = timedelta(minutes=2)
-    try:
-        service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
-        incident = declare(service)
-        follow_ups.add("U0ALICE", incident, "add retries", "U0BOB", T0 + timedelta(days=3))
-        jira.lose_answer("POST", CREATE, 504, GATEWAY)
-        assert follow_ups.sync(incident) is False  # made there, answered 504
-        for seconds in range(30, 400, 30):  # the timer tries again, well inside the lag
-            now.now = T0 + timedelta(seconds=seconds)
-            follow_ups.sync(incident)
-        assert sorted(jira.issues) == ["PAY-1"]
-        [f] = service.get(incident).follow_ups
-        assert f.link is not None and f.link.key == "PAY-1"
-    finally:
-        jira.stop()
-
-
-def test_jira_that_did_not_make_it_gets_it_once_the_lag_is_over(units, playbooks, now) -> None:  # type: ignore[no-untyped-def]
-    jira = JiraApiStub(clock=lambda: now.now).start()
-    jira.add_project("PAY")
-    try:
-        service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
-        incident = declare(service)
-        follow_ups.add("U0ALICE", incident, "add retries", "U0BOB", T0 + timedelta(days=3))
-        jira.lose_answer("POST", CREATE, 503, GATEWAY, done=False)
-        follow_ups.sync(incident)  # not made, but for all the bot knows it may have been
-        now.now = T0 + timedelta(minutes=4)
+def test_jira_made_it_but_the_answer_was_lost_within_its_search_lag(
+    units, playbooks, now, jira
+) -> None:  # type: ignore[no-untyped-def]
+    service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
+    incident = declare(service)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB", T0 + timedelta(days=3))
+    jira.lose_answer("POST", CREATE, 504, GATEWAY)
+    assert follow_ups.sync(incident) is False  # made there, answered 504
+    for seconds in range(30, 400, 30):  # the timer tries again, well inside the lag
+        now.now = T0 + timedelta(seconds=seconds)
         follow_ups.sync(incident)
-        assert jira.issues == {}  # within the lag: looked for, not made again
-        now.now = T0 + timedelta(minutes=6)
-        assert follow_ups.sync(incident) is True
-        assert sorted(jira.issues) == ["PAY-1"]
-    finally:
-        jira.stop()
+    assert sorted(jira.issues) == ["PAY-1"]
+    [f] = service.get(incident).follow_ups
+    assert f.link is not None and f.link.key == "PAY-1"
+
+
+def test_jira_that_did_not_make_it_gets_it_once_the_lag_is_over(
+    units, playbooks, now, jira
+) -> None:  # type: ignore[no-untyped-def]
+    service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
+    incident = declare(service)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB", T0 + timedelta(days=3))
+    jira.lose_answer("POST", CREATE, 503, GATEWAY, done=False)
+    follow_ups.sync(incident)  # not made, but for all the bot knows it may have been
+    now.now = T0 + timedelta(minutes=4)
+    follow_ups.sync(incident)
+    assert jira.issues == {}  # within the lag: looked for, not made again
+    now.now = T0 + timedelta(minutes=6)
+    assert follow_ups.sync(incident) is True
+    assert sorted(jira.issues) == ["PAY-1"]
 
 
 def test_github_without_push_access_made_it_and_the_answer_was_lost(units, filing, now) -> None:  # type: ignore[no-untyped-def]
@@ -107,22 +112,9 @@ def test_github_without_push_access_made_it_and_the_answer_was_lost(units, filin
 def test_github_lost_answer_then_a_restart_on_another_replica_files_once(
     slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path
 ) -> None:
-
-    for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
-    catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(
-        catalog.read_text().replace(
-            "    team: Payments\n", "    team: Payments\n    follow_ups: {github: acme/checkout}\n"
-        )
-    )
     github = GitHubApiStub(drop_labels=True).start()
     github.add_repo("acme/checkout")
-    settings = {
-        "playbooks_dir": tmp_path,
-        "github_api_url": github.url,
-        "github_token": github.token,
-    }
+    settings = filing_settings(tmp_path, github)
     try:
         github.lose_answer("POST", GITHUB_CREATE, 502, {"message": "Server Error"})
         with running_bot(slack, engine, repo_root, **settings) as a:
@@ -141,22 +133,18 @@ def test_github_lost_answer_then_a_restart_on_another_replica_files_once(
         github.stop()
 
 
-def test_a_sev3_ticket_whose_answer_jira_lost_is_filed_once(units, playbooks, now) -> None:  # type: ignore[no-untyped-def]
-    jira = JiraApiStub(clock=lambda: now.now).start()
-    jira.add_project("PAY")
-    jira.search_lag = timedelta(minutes=2)
-    try:
-        service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
-        tickets = TrackerTickets(follow_ups, SlackTriageTickets(FakeChat(), None))
-        incident = declare(service)
-        jira.lose_answer("POST", CREATE, 504, GATEWAY)
-        with pytest.raises(TicketNotFiled):
-            tickets.file(service.get(incident))
-        now.now = T0 + timedelta(seconds=30)
-        with pytest.raises(TicketNotFiled, match="may have filed it already"):
-            tickets.file(service.get(incident))
-        now.now = T0 + timedelta(minutes=3)
-        ticket = tickets.file(service.get(incident))
-        assert (ticket.reference, sorted(jira.issues)) == ("PAY-1", ["PAY-1"])
-    finally:
-        jira.stop()
+def test_a_sev3_ticket_whose_answer_jira_lost_is_filed_once(
+    units: UnitsOfWork, playbooks: Playbooks, now: FixedClock, jira: JiraApiStub
+) -> None:
+    service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
+    tickets = TrackerTickets(follow_ups, SlackTriageTickets(FakeChat(), None))
+    incident = declare(service)
+    jira.lose_answer("POST", CREATE, 504, GATEWAY)
+    with pytest.raises(TicketNotFiled):
+        tickets.file(service.get(incident))
+    now.now = T0 + timedelta(seconds=30)
+    with pytest.raises(TicketNotFiled, match="may have filed it already"):
+        tickets.file(service.get(incident))
+    now.now = T0 + timedelta(minutes=3)
+    ticket = tickets.file(service.get(incident))
+    assert (ticket.reference, sorted(jira.issues)) == ("PAY-1", ["PAY-1"])

@@ -11,7 +11,7 @@ import pytest
 from bot.core.follow_ups import FollowUpState
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from tests.adapters.slack.conftest import BotClient
-from tests.adapters.slack.test_follow_ups import TRACKER_SECRET, declared
+from tests.adapters.slack.test_follow_ups import TRACKER_SECRET, with_follow_up
 
 
 @pytest.fixture
@@ -24,9 +24,7 @@ def github() -> Iterator[GitHubApiStub]:
 
 
 def _filed(bot: BotClient) -> None:
-    channel = declared(bot)
-    bot.command("follow-up add retries to the payment client", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    with_follow_up(bot, "add retries to the payment client")
 
 
 def test_the_stand_in_takes_any_case_and_answers_its_own_spelling(

@@ -14,7 +14,7 @@ from bot.adapters.slack.follow_up_commands import follow_up
 from bot.core.follow_ups import FollowUpState
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from tests.adapters.slack.conftest import BotClient
-from tests.adapters.slack.test_follow_ups import declared
+from tests.adapters.slack.test_follow_ups import with_follow_up
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,7 @@ def test_a_near_miss_changes_it_and_files_nothing_new(
     filing_bot: BotClient, github: GitHubApiStub, typed: str, state: FollowUpState
 ) -> None:
     bot = filing_bot
-    channel = declared(bot)
-    bot.command("follow-up add retries to the payment client", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    channel = with_follow_up(bot, "add retries to the payment client")
     bot.command(typed, channel=channel)
     assert bot.runtime.work.wait_idle()
     assert len(github.issues("acme/checkout")) == 1
@@ -110,9 +108,7 @@ def test_an_unknown_change_is_answered_privately_and_adds_nothing(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    channel = declared(bot)
-    bot.command("follow-up add retries to the payment client", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    channel = with_follow_up(bot, "add retries to the payment client")
     reply = bot.command("follow-up 1 frobnicate", channel=channel).json()
     assert reply["response_type"] == "ephemeral"
     assert "is not a change I know" in reply["text"]

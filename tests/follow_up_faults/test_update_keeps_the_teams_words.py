@@ -11,7 +11,7 @@ from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.jira_api import JiraApiStub
 from bot.services.trackers import NewIssue
 from tests.adapters.slack.conftest import BotClient
-from tests.adapters.slack.test_follow_ups import declared
+from tests.adapters.slack.test_follow_ups import with_follow_up
 
 PLAN = "\n\n## Plan (written on github.com)\n- exponential backoff, 3 tries"
 FILED = NewIssue("add retries", "Owner in Slack: alice.", "incident-bot:7:1", "2026-12-14")
@@ -24,9 +24,7 @@ def test_reassigning_in_slack_keeps_what_the_team_wrote_in_the_github_issue(
     filing_bot: BotClient, github: GitHubApiStub
 ) -> None:
     bot = filing_bot
-    channel = declared(bot)
-    bot.command("follow-up add retries to the payment client", channel=channel)
-    assert bot.runtime.work.wait_idle()
+    channel = with_follow_up(bot, "add retries to the payment client")
     [issue] = github.issues("acme/checkout")
     issue["body"] = "Context from the team.\n\n" + issue["body"] + PLAN
     issue["title"] = "Payment client: retries with backoff"

@@ -37,6 +37,9 @@ class SyncLease:
     def __init__(self, incidents: IncidentService, lease: timedelta = SYNC_LEASE) -> None:
         self.incidents = incidents
         self.lease = lease
+        self._renewed: dict[str, datetime] = {}
+        """When each holder here last wrote its lease: renewed again only once a fifth of
+        the lease has passed (not one write per follow-up polled)."""
 
     def take(self, incident_id: int) -> str | None:
         """Become the one syncing the incident; the holder's name, None if another holds it."""
@@ -47,6 +50,7 @@ class SyncLease:
             if held and since is not None and since + self.lease > view.now:
                 return None
             uow.facts.put(_key(incident_id), f"{holder} {view.now.isoformat()}", view.now)
+            self._renewed[holder] = view.now
             return holder
 
         return self.incidents.hold(incident_id, take)
@@ -54,17 +58,23 @@ class SyncLease:
     def renew(self, incident_id: int, holder: str) -> bool:
         """Hold it for another lease from now; False if ``holder`` no longer holds it (it
         expired and another sync took over): then it must stop."""
+        last = self._renewed.get(holder)
+        if last is not None and last <= self.incidents.clock() < last + self.lease / 5:
+            return True  # most of the lease is left
 
         def renew(uow: UnitOfWork, view: IncidentView) -> bool:
             held, _since = _held(uow, incident_id)
             if held != holder:
                 return False
             uow.facts.put(_key(incident_id), f"{holder} {view.now.isoformat()}", view.now)
+            self._renewed[holder] = view.now
             return True
 
         return self.incidents.hold(incident_id, renew)
 
     def let_go(self, incident_id: int, holder: str) -> None:
+        self._renewed.pop(holder, None)
+
         def let_go(uow: UnitOfWork, view: IncidentView) -> None:
             if _held(uow, incident_id)[0] == holder:
                 uow.facts.put(_key(incident_id), "", view.now)

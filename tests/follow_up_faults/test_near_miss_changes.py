@@ -49,6 +49,9 @@ BOB = "<@U0BOB|bob>"
         ("1 complete", ("done", "1", ""), "", None),
         ("1 due tomorrow", ("due", "1", "tomorrow"), "", None),
         ("1 rename retries with backoff", ("edit", "1", ""), "retries with backoff", None),
+        ("wontdo 2 covered", ("wontdo", "2", ""), "covered", None),
+        (f"assign 2 {BOB}", ("owner", "2", ""), "", "U0BOB"),
+        ("close #3", ("done", "3", ""), "", None),
     ],
 )
 def test_a_change_in_other_words_is_that_change(
@@ -74,6 +77,9 @@ def test_a_number_then_no_change_says_what_to_type(typed: str) -> None:
         ("add retries to the payment client", "add retries to the payment client", None, ""),
         ("close the open ports", "close the open ports", None, ""),
         ("done-ness checks for 500s", "done-ness checks for 500s", None, ""),
+        ("close 2 open ports", "close 2 open ports", None, ""),
+        ("drop 2 old indexes", "drop 2 old indexes", None, ""),
+        ("edit-able 3 runbooks", "edit-able 3 runbooks", None, ""),
     ],
 )
 def test_words_that_are_not_a_change_are_added(

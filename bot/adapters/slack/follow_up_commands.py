@@ -1,8 +1,9 @@
 """``/incident follow-up …`` parsed: a new follow-up, or a change to one by its number.
 
 The rule (the command's help says it): text that starts with a follow-up's number (``1`` or
-``#1``), or with a change word followed by a number (``done 1``), changes that follow-up; any
-other text adds one. A follow-up whose words start with a number is added in quotes
+``#1``), or with a change word, a number and what that change takes (``done 1``, ``assign 2
+@bob``, ``wontdo 3 <why>``), changes that follow-up; any other text adds one (``close 2 open
+ports`` is a follow-up's words). A follow-up whose words start with a number is added in quotes
 (``/incident follow-up "2 more replicas for the payment DB"``). Change words take the natural
 synonyms people type and the bot's own replies use ("won't do", "reassign", "close", ...),
 apostrophes straight or curly; a number followed by a word that is none of them is answered
@@ -74,10 +75,28 @@ def _change(verb: Syntax, rest: str) -> Command | None:
         move, used = found
         return _follow_up_move(verb, number, move, words[1 + used :])
     found = _move(lowered)
-    if found is not None and len(words) > found[1] and _NUMBER.fullmatch(words[found[1]]):
-        move, used = found
-        return _follow_up_move(verb, _number(verb, words[used]), move, words[used + 1 :])
-    return None
+    if found is None or len(words) <= found[1] or not _NUMBER.fullmatch(words[found[1]]):
+        return None
+    move, used = found
+    after = words[used + 1 :]
+    if not _plainly_a_change(move, lowered[:used], after):
+        return None  # "close 2 open ports", "drop 2 old indexes": words to add
+    return _follow_up_move(verb, _number(verb, words[used]), move, after)
+
+
+def _plainly_a_change(move: str, named: list[str], after: list[str]) -> bool:
+    """Whether a change word then a number (``done 1``) is a change, not the start of a
+    follow-up's words: what follows the number must be what the move takes (nothing after
+    ``done``, one mention after ``owner``, one date after ``due``), and a move that takes
+    words (won't do, edit) must be named by its own word, not a synonym."""
+    match move:
+        case "done":
+            return not after
+        case "owner":
+            return len(after) == 1 and after[0].startswith("<@")
+        case "due":
+            return len(after) == 1
+    return " ".join(named) in {"wontdo", "won't do", "wont do", "won't-do", "edit"}
 
 
 def _plain(word: str) -> str:

@@ -18,10 +18,11 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from bot.core.follow_ups import Destination
 from bot.services.incidents import IncidentService
 from bot.services.ports import UnitOfWork
 from bot.services.read_model import IncidentView
-from bot.services.trackers import Tracker
+from bot.services.trackers import Issue, NewIssue, Tracker, TrackerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,29 @@ class SyncLease:
 
         self.incidents.hold(incident_id, let_go)
 
+    def file_once(
+        self,
+        incident_id: int,
+        what: str,
+        tracker: Tracker,
+        where: Destination,
+        issue: NewIssue,
+        since: datetime,
+    ) -> Issue | None:
+        """The issue of ``what`` (a follow-up's number, or ``ticket``) in ``tracker``: the
+        one filed before with ``issue.marker`` (not before ``since``), else opened now; None
+        while it may be there already unseen (``may_be_filed``): ask again later. Raises
+        TrackerUnavailable; one that says the issue was not made (a 4xx) is not waited out."""
+        found = tracker.find(where, issue.marker, since)
+        if found is not None or self.may_be_filed(incident_id, what, tracker):
+            return found
+        try:
+            return tracker.open(where, issue)
+        except TrackerUnavailable as refused:
+            if refused.status is not None and 400 <= refused.status < 500:
+                self.forget(incident_id, what)  # refused, so not made: nothing to wait for
+            raise
+
     def may_be_filed(self, incident_id: int, what: str, tracker: Tracker) -> bool:
         """Whether the issue of ``what`` (a follow-up's number, or ``ticket``) may be in
         ``tracker`` though its search does not show it yet: it was asked to open it less than
@@ -112,9 +136,16 @@ class SyncLease:
 
     def filing(self, incident_id: int, what: str) -> None:
         """Note that the tracker is asked to open ``what`` now."""
+        self._note(incident_id, what, filing=True)
 
+    def forget(self, incident_id: int, what: str) -> None:
+        """The tracker refused to open ``what``: it was not made."""
+        self._note(incident_id, what, filing=False)
+
+    def _note(self, incident_id: int, what: str, filing: bool) -> None:
         def note(uow: UnitOfWork, view: IncidentView) -> None:
-            uow.facts.put(f"{FILING_KEY}:{incident_id}:{what}", view.now.isoformat(), view.now)
+            when = view.now.isoformat() if filing else ""
+            uow.facts.put(f"{FILING_KEY}:{incident_id}:{what}", when, view.now)
 
         self.incidents.hold(incident_id, note)
 

@@ -292,11 +292,10 @@ class FollowUps:
             assert found is not None  # _owes
             tracker, where = found
             new = issue_of(view, follow_up, self.words, self.person)
-            issue = tracker.find(where, new.marker, follow_up.added_at)
+            nth = str(follow_up.number)
+            issue = self.lease.file_once(view.id, nth, tracker, where, new, follow_up.added_at)
             if issue is None:
-                if self.lease.may_be_filed(view.id, str(follow_up.number), tracker):
-                    return  # still owed: looked for again later
-                issue = tracker.open(where, new)
+                return  # may be filed already, unseen yet: still owed, looked for again later
             extra = {
                 "follow_up": str(follow_up.number),
                 "tracker": tracker.name,

@@ -37,14 +37,13 @@ class TrackerTickets:
             (view.now + rule.due_after).date().isoformat(),
         )
         try:
-            filed = tracker.find(where, ticket, view.declared_at)
-            if filed is None:
-                if self.follow_ups.lease.may_be_filed(view.id, "ticket", tracker):
-                    raise TicketNotFiled(
-                        f"{tracker.name} may have filed it already (its answer was lost): "
-                        "looked for again once its search shows it"
-                    )
-                filed = tracker.open(where, issue)
+            lease = self.follow_ups.lease
+            filed = lease.file_once(view.id, "ticket", tracker, where, issue, view.declared_at)
         except TrackerUnavailable as down:
             raise TicketNotFiled(str(down)) from down
+        if filed is None:
+            raise TicketNotFiled(
+                f"{tracker.name} may have filed it already (its answer was lost): "
+                "looked for again once its search shows it"
+            )
         return Ticket(tracker.name, filed.key, filed.url, view.now)

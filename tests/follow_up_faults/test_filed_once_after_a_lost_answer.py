@@ -148,3 +148,18 @@ def test_a_sev3_ticket_whose_answer_jira_lost_is_filed_once(
     now.now = T0 + timedelta(minutes=3)
     ticket = tickets.file(service.get(incident))
     assert (ticket.reference, sorted(jira.issues)) == ("PAY-1", ["PAY-1"])
+
+
+def test_a_create_jira_refused_is_not_waited_out(
+    units: UnitsOfWork, playbooks: Playbooks, now: FixedClock, jira: JiraApiStub
+) -> None:
+    """A 4xx says the issue was not made: the next try opens it, without the search lag."""
+    service, follow_ups = _jira_follow_ups(units, playbooks, now, jira)
+    incident = declare(service)
+    follow_ups.add("U0ALICE", incident, "add retries", "U0BOB", T0 + timedelta(days=3))
+    refused = {"errorMessages": [], "errors": {"summary": "You must specify a summary."}}
+    jira.lose_answer("POST", CREATE, 400, refused, done=False)
+    assert follow_ups.sync(incident) is False
+    now.now = T0 + timedelta(seconds=30)
+    assert follow_ups.sync(incident) is True
+    assert sorted(jira.issues) == ["PAY-1"]

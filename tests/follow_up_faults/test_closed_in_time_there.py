@@ -20,7 +20,7 @@ from bot.services.trackers import NewIssue
 from tests.core.timelines import T0
 from tests.services.conftest import declare
 from tests.services.fakes import FakeChat
-from tests.services.test_timers import Recorder
+from tests.services.timer_support import Recorder
 
 NEW = NewIssue("add retries", "body", "incident-bot:1:1", "2026-12-14")
 

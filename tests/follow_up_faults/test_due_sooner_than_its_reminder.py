@@ -13,7 +13,7 @@ from bot.services.timers import TimerRunner
 from tests.core.timelines import T0
 from tests.services.conftest import declare
 from tests.services.fakes import FakeChat
-from tests.services.test_timers import Recorder
+from tests.services.timer_support import Recorder
 
 
 def test_due_in_36_hours_is_reminded_at_18(units, playbooks, now) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from bot.services.ports import UnitsOfWork
 from bot.services.rooms import TicketNotFiled
 from bot.services.tracker_tickets import TrackerTickets
 from tests.adapters.slack.conftest import running_bot
-from tests.adapters.slack.test_follow_ups import declared, filing_settings
+from tests.adapters.slack.test_follow_ups import filing_settings, with_follow_up
 from tests.core.timelines import T0
 from tests.services.conftest import FixedClock, declare, with_service
 from tests.services.fakes import FakeChat
@@ -118,9 +118,7 @@ def test_github_lost_answer_then_a_restart_on_another_replica_files_once(
     try:
         github.lose_answer("POST", GITHUB_CREATE, 502, {"message": "Server Error"})
         with running_bot(slack, engine, repo_root, **settings) as a:
-            channel = declared(a)
-            a.command("follow-up add retries to the payment client", channel=channel)
-            assert a.runtime.work.wait_idle()
+            with_follow_up(a, "add retries to the payment client")
             assert a.runtime.service.get(1).follow_ups[0].link is None
         with running_bot(slack, engine, repo_root, **settings) as b:
             start = b.runtime.service.clock()

@@ -18,7 +18,6 @@ from bot.adapters.slack import numbers
 from bot.adapters.slack.commands import Command, Syntax, UsageError, mention
 from bot.adapters.slack.mrkdwn import escape, truncate
 
-FOLLOW_UP_MOVES = ("done", "wontdo", "owner", "due", "edit")
 SYNONYMS: dict[tuple[str, ...], str] = {
     **{(w,): "done" for w in ("done", "close", "closed", "complete", "completed", "finished")},
     **{(w,): "done" for w in ("resolve", "resolved", "fixed")},

@@ -233,6 +233,9 @@ class _Planner:
         rule = self.policy.follow_ups
         due = follow_up.due_at
         reminders = tuple(sorted(due - lead for lead in rule.reminders if due - lead > event.at))
+        if rule.reminders and not reminders and due - event.at >= SOON_REMINDED:
+            # due sooner than any lead time: its owner is reminded halfway there instead
+            reminders = (event.at + (due - event.at) / 2,)
         self.all.append(
             _Open(
                 f"{DeadlineKind.FOLLOW_UP}@{event.seq}",
@@ -255,7 +258,7 @@ class _Planner:
             if deadline.follow_up != number:
                 continue
             if event.kind is EventKind.FOLLOW_UP_DONE:
-                deadline.met_at = event.at
+                deadline.met_at = follow_ups.done_at(event)  # the tracker's close time
             elif event.kind is EventKind.FOLLOW_UP_DROPPED:
                 deadline.cancelled_at = event.at
             elif "due" in event.extra:
@@ -272,6 +275,11 @@ class _Planner:
         """The deadline a timer's event (a miss, an escalation) is about."""
         key = event.extra.get("deadline")
         return next((d for d in self.all if d.key == key), None)
+
+
+SOON_REMINDED = timedelta(hours=2)
+"""A follow-up due sooner than every ``remind_before`` but at least this far off is reminded
+halfway to its due time (one due sooner still: its overdue notice is the first word)."""
 
 
 def plan(events: Iterable[Event], policies: Policies, now: datetime) -> tuple[Deadline, ...]:

@@ -60,6 +60,8 @@ class FollowUp:
     """It was still open when a due date passed (and the date was moved after)."""
     stale: bool = False
     """Changed since it was filed: its issue still says what it said before."""
+    filed_what: str = ""
+    """What it said when its issue was last written (the issue's title came from it)."""
 
     @property
     def is_open(self) -> bool:
@@ -135,6 +137,18 @@ def added(event: Event, number: int) -> FollowUp:
     )
 
 
+def done_at(event: Event) -> datetime:
+    """When a FOLLOW_UP_DONE or _DROPPED entry says it was closed: the tracker's own close time
+    when its issue was closed there (``extra["closed_at"]``, learnt later by polling, say), else
+    when the entry was made; never later than the entry."""
+    told = event.extra.get("closed_at")
+    try:
+        at = datetime.fromisoformat(told) if told else event.at
+    except ValueError:
+        return event.at
+    return at if at.tzinfo is not None and at <= event.at else event.at
+
+
 def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
     extra = event.extra
     if event.kind is EventKind.FOLLOW_UP_REFUSED:
@@ -159,13 +173,20 @@ def _apply(follow_up: FollowUp, event: Event) -> FollowUp:
             return replace(
                 follow_up,
                 state=FollowUpState.DONE if done else FollowUpState.WONT_DO,
-                closed_at=event.at,
+                closed_at=done_at(event),
                 why_not="" if done else event.text or "",
                 closed_there=extra.get("closed_there") == "1" or follow_up.gone,
             )
         case EventKind.FOLLOW_UP_LINKED:
             link = TrackerLink(extra.get("tracker", ""), extra.get("key", ""), extra.get("url", ""))
-            return replace(follow_up, link=link, gone=False, closed_there=False, stale=False)
+            return replace(
+                follow_up,
+                link=link,
+                gone=False,
+                closed_there=False,
+                stale=False,
+                filed_what=follow_up.what,
+            )
         case EventKind.FOLLOW_UP_CLOSED_THERE:
             return replace(follow_up, closed_there=True)
     return follow_up

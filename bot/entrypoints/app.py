@@ -471,7 +471,10 @@ def _trackers(settings: Settings, playbooks: Playbooks) -> dict[str, Tracker]:
         )
     if settings.jira_base_url and settings.jira_email and settings.jira_api_token is not None:
         token = settings.jira_api_token.get_secret_value()
-        found["jira"] = JiraIssues(settings.jira_base_url, settings.jira_email, token)
+        lag = timedelta(seconds=settings.jira_search_lag_seconds)
+        found["jira"] = JiraIssues(
+            settings.jira_base_url, settings.jira_email, token, search_lag=lag
+        )
     needs = {
         "github": "GITHUB_TOKEN",
         "jira": "JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN",

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     jira_base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     jira_email: str | None = None
     jira_api_token: SecretStr | None = None
+    # How long a Jira issue just created may be missing from its search: a create whose answer
+    # was lost (a 5xx, a timeout) is looked for that long before it is made again.
+    jira_search_lag_seconds: float = Field(default=300.0, ge=0, le=3600)
     tracker_webhook_secret: SecretStr | None = None
     tracker_poll_seconds: float = Field(default=900.0, ge=10, le=86400)
     # Atlassian Statuspage: the page customers read. Both the page id and the key, or neither.

@@ -13,7 +13,6 @@ for its webhook.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,22 +24,18 @@ from bot.core.follow_ups import Destination, FollowUp, FollowUpState
 from bot.core.model import Event, EventKind
 from bot.playbooks.loader import Playbooks
 from bot.services.access import Access, NotPermitted
+from bot.services.follow_up_issues import issue_of
+from bot.services.follow_up_lease import SyncLease
 from bot.services.incidents import Changed, IncidentService
 from bot.services.ports import UnitOfWork
 from bot.services.read_model import IncidentView
 from bot.services.records import BOT
-from bot.services.trackers import NewIssue, Tracker, TrackerUnavailable
+from bot.services.trackers import Tracker, TrackerUnavailable
 
 log = logging.getLogger(__name__)
 
 TRACKER_KEY = timers.TRACKER_KEY
 TRACKER_GRACE = timers.TRACKER_GRACE
-SYNC_KEY = "follow-ups syncing"
-SYNC_LEASE = timedelta(minutes=5)
-"""How long one sync may hold an incident's follow-ups before another may take over (its holder
-died): a tracker call times out after 10 s, so this is room for thirty of them."""
-TITLE_MOST = 240
-"""Characters of an issue's title (GitHub takes 256, Jira 255)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +92,7 @@ class FollowUps:
         self.playbooks = playbooks
         self.trackers = trackers  # by name; empty: follow-ups live here only
         self.poll_every = poll_every
+        self.lease = SyncLease(incidents)
 
     def add(
         self,
@@ -231,7 +227,7 @@ class FollowUps:
         issue does not hold up the others: an issue deleted there is filed anew when its
         follow-up next changes; one the tracker would not close is tried again later.
         Raises StorageUnavailable."""
-        holder = self._take(incident_id)
+        holder = self.lease.take(incident_id)
         if holder is None:
             return False
         try:
@@ -239,6 +235,8 @@ class FollowUps:
             for follow_up in view.follow_ups:
                 if not self._owes(view, follow_up):
                     continue
+                if not self.lease.renew(incident_id, holder):
+                    return False  # it outlasted its lease and another took over: theirs now
                 try:
                     self._sync_one(view, follow_up)
                 except TrackerUnavailable as failure:
@@ -252,7 +250,7 @@ class FollowUps:
                         return False  # down, or refusing the bot: the others would fail too
             return not self._still_owed(self.incidents.get(incident_id))
         finally:
-            self._let_go(incident_id, holder)
+            self.lease.let_go(incident_id, holder)
 
     def _owes(self, view: IncidentView, follow_up: FollowUp) -> bool:
         """Whether the tracker is owed something about ``follow_up``, or worth asking."""
@@ -287,40 +285,17 @@ class FollowUps:
         self._refused(view, follow_up, str(failure), link.tracker, gone=failure.gone)
         return True
 
-    def _take(self, incident_id: int) -> str | None:
-        """Become the one syncing the incident (a lease, in case the holder dies); None if
-        another holds it."""
-        holder = uuid.uuid4().hex
-        key = f"{SYNC_KEY}:{incident_id}"
-
-        def take(uow: UnitOfWork, view: IncidentView) -> str | None:
-            held, _, since = (uow.facts.get(key) or "").partition(" ")
-            if held and since and datetime.fromisoformat(since) + SYNC_LEASE > view.now:
-                return None
-            uow.facts.put(key, f"{holder} {view.now.isoformat()}", view.now)
-            return holder
-
-        return self.incidents.hold(incident_id, take)
-
-    def _let_go(self, incident_id: int, holder: str) -> None:
-        key = f"{SYNC_KEY}:{incident_id}"
-
-        def let_go(uow: UnitOfWork, view: IncidentView) -> None:
-            if (uow.facts.get(key) or "").startswith(holder):
-                uow.facts.put(key, "", view.now)
-
-        self.incidents.hold(incident_id, let_go)
-
     def _sync_one(self, view: IncidentView, follow_up: FollowUp) -> None:
         link = follow_up.link
         if link is None:
             found = self.destination(view)
             assert found is not None  # _owes
             tracker, where = found
-            marker = f"incident-bot:{view.id}:{follow_up.number}"
-            issue = tracker.find(where, marker) or tracker.open(
-                where, self._new_issue(view, follow_up, marker)
-            )
+            new = issue_of(view, follow_up, self.words, self.person)
+            nth = str(follow_up.number)
+            issue = self.lease.file_once(view.id, nth, tracker, where, new, follow_up.added_at)
+            if issue is None:
+                return  # may be filed already, unseen yet: still owed, looked for again later
             extra = {
                 "follow_up": str(follow_up.number),
                 "tracker": tracker.name,
@@ -331,8 +306,9 @@ class FollowUps:
             return
         filed_in = self.trackers[link.tracker]  # where it was filed, not where it would be now
         if follow_up.is_open and follow_up.stale:
-            marker = f"incident-bot:{view.id}:{follow_up.number}"
-            filed_in.update(link.key, self._new_issue(view, follow_up, marker))
+            filed_in.update(
+                link.key, issue_of(view, follow_up, self.words, self.person, updating=True)
+            )
             extra = {
                 "follow_up": str(follow_up.number),
                 "tracker": link.tracker,
@@ -348,14 +324,16 @@ class FollowUps:
 
             event = self.incidents.event(EventKind.FOLLOW_UP_LINKED, BOT, extra=extra)
             self.incidents.record_unless(view.id, event, changed_since)  # else: still stale
-        there = filed_in.get(link.key).state
+        issue = filed_in.get(link.key)
         number = {"follow_up": str(follow_up.number)}
         if not follow_up.is_open:
-            if there is FollowUpState.OPEN:
+            if issue.state is FollowUpState.OPEN:
                 filed_in.close(link.key, follow_up.state)
             self.incidents.record(view.id, EventKind.FOLLOW_UP_CLOSED_THERE, BOT, extra=number)
-        elif there is not FollowUpState.OPEN:
-            self.closed_in_tracker(view.id, follow_up.number, there)
+        elif issue.closed:
+            self.closed_in_tracker(
+                view.id, follow_up.number, issue.state, closed_at=issue.closed_at
+            )
 
     def _refused(
         self,
@@ -388,19 +366,24 @@ class FollowUps:
         number: int,
         state: FollowUpState = FollowUpState.DONE,
         key: str | None = None,
+        closed_at: datetime | None = None,
     ) -> bool:
         """Its issue was closed in the tracker: done here, or dropped when it was closed as
         won't do (``state``), unless it was closed here already. With ``key`` (a webhook's
-        word), only if the follow-up is linked to that very issue. False when no such
-        follow-up is linked so. Raises StorageUnavailable."""
+        word), only if the follow-up is linked to that very issue (its key in any case). False
+        when no such follow-up is linked so. ``closed_at``: when the tracker says it was
+        closed, which decides whether it was done on time (not when the bot learnt it).
+        Raises StorageUnavailable."""
         try:
             view = self.incidents.get(incident_id)
         except LookupError:
             return False
         found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
-        if found is None or (key is not None and (found.link is None or found.link.key != key)):
+        if found is None or (key is not None and not _linked_to(found, key)):
             return False
         there = {"closed_there": "1"}
+        if closed_at is not None:
+            there["closed_at"] = max(closed_at, found.added_at).isoformat()
         if state is FollowUpState.WONT_DO:
             where = found.link.key if found.link else "the tracker"
             why = f"closed as not planned in {where}"
@@ -418,30 +401,38 @@ class FollowUps:
                 log.exception("could not tell the channel", extra={"incident_id": incident_id})
         return isinstance(result, FollowUp | FollowUpClosed)
 
-    def _new_issue(self, view: IncidentView, follow_up: FollowUp, marker: str) -> NewIssue:
-        """The issue a follow-up is filed as, in plain words (no Slack markup; the owner named
-        without an at sign, which would mention someone else in the tracker)."""
-        what = self.words(follow_up.what)
-        owner = self.person(follow_up.owner).lstrip("@")
-        body = (
-            f"Follow-up {follow_up.number} of {view.severity.label} incident {view.id}: "
-            f"{self.words(view.title)}\n\n{what}\n\nDue {follow_up.due_at:%Y-%m-%d %H:%M} UTC. "
-            f"Owner in Slack: {owner}."
-        )
-        return NewIssue(
-            shortened(what, TITLE_MOST), body, marker, follow_up.due_at.date().isoformat()
-        )
-
     def still_to_poll(self, incident_id: int) -> bool:
         """A filed follow-up is open (or its issue still to close): worth asking about again,
         in the tracker it was filed in, whatever the incident's services are now."""
         view = self.incidents.get(incident_id)
         return any(f.link is not None and self._owes(view, f) for f in view.follow_ups)
 
+    def look_again(self, incident_id: int, number: int) -> None:
+        """Before follow-up ``number``'s reminder or overdue notice: ask its tracker whether
+        its issue was closed there meanwhile (a webhook lost, the next poll not come), so a
+        follow-up done there in time is done in time here and nobody is told it is late. Best
+        effort: a tracker that does not answer leaves it as it was. Raises
+        StorageUnavailable."""
+        view = self.incidents.get(incident_id)
+        found = view.follow_ups[number - 1] if 1 <= number <= len(view.follow_ups) else None
+        link = found.link if found is not None and found.is_open else None
+        tracker = self.trackers.get(link.tracker) if link is not None else None
+        if link is None or tracker is None:
+            return
+        try:
+            issue = tracker.get(link.key)
+        except TrackerUnavailable as failure:
+            log.info("could not look at follow-up %s's issue: %s", number, failure)
+            return
+        if issue.closed:
+            self.closed_in_tracker(incident_id, number, issue.state, link.key, issue.closed_at)
 
-def shortened(text: str, most: int) -> str:
-    """``text`` in at most ``most`` characters, ending in "…" where it was cut."""
-    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+def _linked_to(follow_up: FollowUp, key: str) -> bool:
+    """Whether ``follow_up`` is linked to the issue ``key``, in any case: GitHub's owner and
+    repository names are case-insensitive (the catalog may spell ``acme/checkout`` what GitHub
+    calls ``Acme/Checkout``), and Jira takes its keys in any case."""
+    return follow_up.link is not None and follow_up.link.key.casefold() == key.casefold()
 
 
 def _about(number: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:

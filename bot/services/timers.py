@@ -91,6 +91,10 @@ class TrackerWork(Protocol):
 
     def still_to_poll(self, incident_id: int) -> bool: ...
 
+    def look_again(self, incident_id: int, number: int) -> None:
+        """Ask the tracker whether follow-up ``number``'s issue was closed there meanwhile."""
+        ...
+
 
 """Finishes setting up an incident's room (by id); True once it is set up."""
 
@@ -369,6 +373,9 @@ class TimerRunner:
             return self._work(timer, now), None
         view = self.service.get(timer.incident_id, now)
         deadline = _deadline(view, timer)
+        if self._looked_again(timer, deadline):
+            view = self.service.get(timer.incident_id, now)
+            deadline = _deadline(view, timer)
         if not self._owed(timer, deadline):
             self._close(timer, now, TimerStatus.CANCELLED)  # met or replaced since it was set
             return "skipped", None
@@ -378,6 +385,21 @@ class TimerRunner:
             record(_Said(timer, deadline, said, lease))
             return None
         return self._settle(timer, deadline, now, said), said.reach
+
+    def _looked_again(self, timer: ClaimedTimer, deadline: Deadline | None) -> bool:
+        """Before a follow-up's reminder, overdue notice or escalation: its tracker asked
+        whether its issue was closed there meanwhile (True: asked; the deadline may have
+        changed). Best effort: any failure leaves the notice to go out as it would."""
+        if self.tracker is None or deadline is None or deadline.follow_up is None:
+            return False
+        if not self._owed(timer, deadline):
+            return False
+        try:
+            self.tracker.look_again(timer.incident_id, deadline.follow_up)
+        except Exception as error:
+            log.warning("could not ask the tracker before a follow-up's notice: %s", error)
+            return False
+        return True
 
     def _record(self, notices: list[_Said], now: datetime) -> tuple[list[Fired], list[int]]:
         """Record what ``notices`` (one per incident) owe the timeline, closing their timers, in

@@ -3,7 +3,8 @@ follow-ups; elsewhere the fallback sink (a message in the triage channel)."""
 
 from __future__ import annotations
 
-from bot.services.follow_ups import TITLE_MOST, FollowUps, shortened
+from bot.services.follow_up_issues import TITLE_MOST, marker, shortened
+from bot.services.follow_ups import FollowUps
 from bot.services.read_model import IncidentView
 from bot.services.records import Ticket
 from bot.services.rooms import TicketNotFiled, TicketSink
@@ -25,18 +26,24 @@ class TrackerTickets:
         if found is None:
             return self.fallback.file(view)
         tracker, where = found
-        marker = f"incident-bot:{view.id}:ticket"
+        ticket = marker(view.id, "ticket")
         rule = self.follow_ups.playbooks.policies[view.severity].follow_ups
         title = self.follow_ups.words(view.title)  # typed in Slack: its markup made words
         issue = NewIssue(
             shortened(f"{view.severity.label}: {title}", TITLE_MOST),
             f"{view.severity.label} incident {view.id}: {title}\n\n"
             f"{view.description or 'Logged in Slack; fix it in the next sprint.'}",
-            marker,
+            ticket,
             (view.now + rule.due_after).date().isoformat(),
         )
         try:
-            filed = tracker.find(where, marker) or tracker.open(where, issue)
+            lease = self.follow_ups.lease
+            filed = lease.file_once(view.id, "ticket", tracker, where, issue, view.declared_at)
         except TrackerUnavailable as down:
             raise TicketNotFiled(str(down)) from down
+        if filed is None:
+            raise TicketNotFiled(
+                f"{tracker.name} may have filed it already (its answer was lost): "
+                "looked for again once its search shows it"
+            )
         return Ticket(tracker.name, filed.key, filed.url, view.now)

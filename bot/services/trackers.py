@@ -8,6 +8,7 @@ and stay in the adapter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.follow_ups import Destination, FollowUpState
@@ -40,6 +41,9 @@ class Issue:
     key: str
     url: str
     state: FollowUpState = FollowUpState.OPEN
+    closed_at: datetime | None = None
+    """When it was closed there (GitHub's ``closed_at``, Jira's ``resolutiondate``), if it is
+    and the tracker says."""
 
     @property
     def closed(self) -> bool:
@@ -56,6 +60,9 @@ class NewIssue:
     marker: str
     due: str
     """ISO date (UTC) the follow-up is due."""
+    was_title: str | None = None
+    """For an update: the title the bot gave the issue when it last wrote it. The tracker's
+    title is changed only while it still says that: one the team changed there stays."""
 
 
 class Tracker(Protocol):
@@ -66,8 +73,16 @@ class Tracker(Protocol):
         """``github``, ``jira``: what the catalog's destinations name."""
         ...
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
-        """The issue opened with ``marker``, if there is one."""
+    @property
+    def search_lag(self) -> timedelta:
+        """How long an issue just opened may stay out of ``find``'s answers (Jira's search
+        lags its writes; 0 where ``find`` reads what was written): an open whose answer was
+        lost is not tried again before this."""
+        ...
+
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
+        """The issue opened with ``marker``, if there is one; ``since``: it was not opened
+        before then (the follow-up was added then), so older issues need no looking at."""
         ...
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
@@ -75,8 +90,10 @@ class Tracker(Protocol):
         ...
 
     def update(self, key: str, issue: NewIssue) -> None:
-        """Make the issue ``key`` say what ``issue`` says (title, body, due date); the marker
-        it was filed with stays."""
+        """Bring the bot's own part of the issue ``key`` up to date with ``issue`` (its due
+        date; its title unless the team changed it since, see ``NewIssue.was_title``; its
+        words in the body, or a comment saying them) and keep what the team wrote there; the
+        marker it was filed with stays."""
         ...
 
     def get(self, key: str) -> Issue:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
@@ -21,11 +22,18 @@ class Closing:
 
     def __init__(self) -> None:
         self.closed: list[tuple[int, int, FollowUpState, str | None]] = []
+        self.when: list[datetime | None] = []
 
     def closed_in_tracker(
-        self, incident_id: int, number: int, state: FollowUpState, key: str | None = None
+        self,
+        incident_id: int,
+        number: int,
+        state: FollowUpState,
+        key: str | None = None,
+        closed_at: datetime | None = None,
     ) -> bool:
         self.closed.append((incident_id, number, state, key))
+        self.when.append(closed_at)
         return True
 
 
@@ -90,3 +98,16 @@ def test_a_github_issue_reopened_or_edited_closes_nothing() -> None:
     for action in ("reopened", "edited", "deleted"):
         status, closing = deliver(github(None, action), **{"x-github-event": "issues"})
         assert (status, closing.closed) == (202, [])
+
+
+def test_a_close_says_when_the_tracker_closed_it() -> None:
+    """GitHub's ``closed_at`` and Jira's ``resolutiondate``: whether it was done on time is
+    the tracker's time, not when the delivery came."""
+    closed = github("completed")
+    closed["issue"]["closed_at"] = "2026-03-20T09:55:00Z"
+    _, by_github = deliver(closed, **{"x-github-event": "issues"})
+    resolved = jira("jira:issue_updated", "Done")
+    resolved["issue"]["fields"]["resolutiondate"] = "2026-03-20T09:55:00.000+0000"
+    _, by_jira = deliver(resolved)
+    at = datetime(2026, 3, 20, 9, 55, tzinfo=UTC)
+    assert (by_github.when, by_jira.when) == ([at], [at])

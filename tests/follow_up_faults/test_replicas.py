@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.adapters.db import engine as engines
 from bot.adapters.db.unit_of_work import units_of_work
@@ -31,7 +31,9 @@ class SlowTracker:
         self.opened: list[str] = []
         self.down = True
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
+    search_lag = timedelta(0)
+
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
         time.sleep(0.05)
         with self.lock:
             if self.down:

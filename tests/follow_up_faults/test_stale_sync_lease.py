@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.follow_ups import SYNC_KEY, FollowUps
+from bot.services.follow_up_lease import SYNC_KEY
+from bot.services.follow_ups import FollowUps
 from bot.services.incidents import IncidentService
 from bot.services.ports import UnitsOfWork
 from bot.services.timers import TimerRunner

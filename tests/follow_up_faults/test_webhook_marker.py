@@ -21,7 +21,7 @@ class Closing:
     def __init__(self) -> None:
         self.closed: list[tuple[int, int]] = []
 
-    def closed_in_tracker(self, incident_id, number, state, key=None) -> bool:
+    def closed_in_tracker(self, incident_id, number, state, key=None, closed_at=None) -> bool:
         self.closed.append((incident_id, number))
         return True
 

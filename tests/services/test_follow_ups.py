@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,7 +58,9 @@ class FakeTracker:
         if key in self.gone:
             raise TrackerUnavailable("GitHub answered 404: Not Found", lasting=True, status=404)
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
+    search_lag = timedelta(0)
+
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
         self._ask("find")
         while self.while_finding:
             self.while_finding.pop()()

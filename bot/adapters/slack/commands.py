@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.adapters.slack import mrkdwn, numbers
+from bot.adapters.slack import mrkdwn
 from bot.adapters.slack.mrkdwn import escape, truncate
 from bot.core import bidi, durations
 from bot.core.model import Severity
@@ -92,7 +92,8 @@ def typed_length(text: str) -> int:
     return mrkdwn.typed_length(text)
 
 
-def _mention(word: str, usage: str) -> str:
+def mention(word: str, usage: str) -> str:
+    """The user id ``word`` mentions (``<@U123|bob>``); UsageError showing ``usage`` else."""
     match = _USER.match(word)
     if match is None:
         raise UsageError(
@@ -108,7 +109,7 @@ def commander(verb: Syntax, rest: str) -> Command:
     usage = f"/incident {verb.example}"
     if len(words) != 1:
         raise UsageError(f"name one person: `{usage}`")
-    return Command(verb.name, user=_mention(words[0], usage))
+    return Command(verb.name, user=mention(words[0], usage))
 
 
 def name(word: str) -> str:
@@ -125,7 +126,7 @@ def role(verb: Syntax, rest: str) -> Command:
     usage = f"/incident {verb.example}"
     if len(words) != 2 or not re.fullmatch(r"[a-z][a-z0-9_-]{0,29}", name(words[0])):
         raise UsageError(f"give a role and a person: `{usage}`")
-    return Command(verb.name, text=name(words[0]), user=_mention(words[1], usage))
+    return Command(verb.name, text=name(words[0]), user=mention(words[1], usage))
 
 
 def names(verb: Syntax, rest: str) -> Command:
@@ -219,82 +220,3 @@ def unknown(word: str) -> UsageError:
 def handed_on(verb: Syntax, rest: str) -> Command:
     """The parser of a verb without a word of its own: another verb's parser makes its commands."""
     raise unknown(verb.name)
-
-
-FOLLOW_UP_MOVES = ("done", "wontdo", "owner", "due", "edit")
-_DUE = re.compile(r"(?:^|\s)due\s+(\S+)\s*$", re.IGNORECASE)
-_MENTION_ANYWHERE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-
-
-def follow_up(verb: Syntax, rest: str) -> Command:
-    """``<what> [@owner] [due <when>]`` adds one (``words``: ``add``, the due as typed);
-    ``<n> done|wontdo <why>|owner @x|due <when>|edit <what>`` changes follow-up ``n``
-    (``words``: the move, ``n``, the due as typed)."""
-    words = rest.split()
-    usage = f"`/incident {verb.example}`"
-    if not words:
-        raise UsageError(f"say what must be done: {usage}")
-    if len(words) >= 2 and words[0].isdigit() and words[1].lower() in FOLLOW_UP_MOVES:
-        try:
-            number = numbers.whole(words[0])
-        except ValueError:
-            raise UsageError(
-                f"`{escape(truncate(words[0], 20))}` is not a follow-up's number: "
-                f"`/incident {verb.name}s` lists them"
-            ) from None
-        return _follow_up_move(verb, number, words[1].lower(), words[2:])
-    what, due = _due(rest)
-    what, owner = _owner(what.strip())
-    if len(_MENTION_ANYWHERE.findall(what)) > 1 and owner is None:
-        raise UsageError(f"name its owner last: {usage}")
-    if not what:
-        raise UsageError(f"say what must be done: {usage}")
-    return Command(verb.name, text=what, user=owner, words=("add", due))
-
-
-def _owner(what: str) -> tuple[str, str | None]:
-    """A follow-up's words and its owner: a mention that ends (or begins) it names the owner
-    and leaves the sentence; one inside the sentence (``ask @carol to rotate the keys``)
-    stays in it and, when it is the only one, names the owner too."""
-    ends = re.fullmatch(rf"(.*?)\s*{_MENTION_ANYWHERE.pattern}", what, re.DOTALL)
-    if ends is not None:
-        return " ".join(ends.group(1).split()), ends.group(2)
-    begins = re.fullmatch(rf"{_MENTION_ANYWHERE.pattern}\s*(.*)", what, re.DOTALL)
-    if begins is not None:
-        return " ".join(begins.group(2).split()), begins.group(1)
-    inside = _MENTION_ANYWHERE.findall(what)
-    return " ".join(what.split()), inside[0] if len(inside) == 1 else None
-
-
-def _follow_up_move(verb: Syntax, number: int, move: str, rest: list[str]) -> Command:
-    text = " ".join(rest)
-    usages = {
-        "done": f"/incident {verb.name} {number} done",
-        "wontdo": f"/incident {verb.name} {number} wontdo covered by the new alert",
-        "owner": f"/incident {verb.name} {number} owner @bob",
-        "due": f"/incident {verb.name} {number} due 2026-12-15",
-        "edit": f"/incident {verb.name} {number} edit add retries to the payment client",
-    }
-    usage = f"`{usages[move]}`"
-    if move == "done" and rest:
-        raise UsageError(f"`done` takes nothing after it: {usage}")
-    if move in ("wontdo", "edit") and not text:
-        raise UsageError(f"say {'why' if move == 'wontdo' else 'what must be done'}: {usage}")
-    if move == "owner":
-        if len(rest) != 1:
-            raise UsageError(f"name one person: {usage}")
-        return Command(
-            verb.name, user=_mention(rest[0], usages[move]), words=(move, str(number), "")
-        )
-    if move == "due" and len(rest) != 1:
-        raise UsageError(f"give one date or duration: {usage}")
-    due = rest[0] if move == "due" else ""
-    return Command(verb.name, text=text if move != "due" else "", words=(move, str(number), due))
-
-
-def _due(text: str) -> tuple[str, str]:
-    """``text`` without its trailing ``due <when>``, and the when as typed ("" if none)."""
-    match = _DUE.search(text)
-    if match is None:
-        return text, ""
-    return text[: match.start()], match.group(1)

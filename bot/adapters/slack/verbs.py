@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bot.adapters.slack import commands, modals, numbers, updates
+from bot.adapters.slack import commands, follow_up_commands, modals, numbers, updates
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.registry import (
     Anywhere,
@@ -273,9 +273,10 @@ VERBS = Registry(
             "follow-up",
             "follow-up <what> [@owner] [due <when>]",
             "add a follow-up (action item); `follow-up <n> done`, `wontdo <why>`, "
-            "`owner @x`, `due <when>` or `edit <what>` changes one",
+            "`owner @x`, `due <when>` or `edit <what>` changes one (text that starts with a "
+            'number changes one: to add one that does, quote it: `follow-up "2 more replicas"`)',
             "follow-up add retries to the payment client @bob due 14d",
-            commands.follow_up,
+            follow_up_commands.follow_up,
             InIncident(lambda h, who, command, view: h.follow_ups.command(who, command, view)),
             aliases=("followup", "action"),
         ),

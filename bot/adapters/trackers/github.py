@@ -1,23 +1,30 @@
 """Follow-ups as GitHub issues, through the REST API (its URL a setting, so tests use their own).
 
 Source: docs.github.com/en/rest/issues/issues (create, get, update; list by label), API version
-2022-11-28. Issues are labelled ``incident-bot`` so that one opened before the bot noted it is
-found again by its marker without the search index's lag. An issue's key names its repository
-(``acme/checkout#12``), so it is read and closed there even after the incident's services change.
+2022-11-28. Issues are labelled ``incident-bot``; one opened before the bot noted it is found
+again by its marker in the body among the issues listed since the follow-up was added (not by
+the label, which GitHub drops for a token without push access; not by search, which lags). An
+issue's key names its repository (``acme/checkout#12``), so it is read and closed there even
+after the incident's services change.
 ``@name`` in a body would notify that GitHub user: the at sign is followed by a zero-width space
 (``&#8203;``, as Renovate does for release notes), so the text reads the same and pings no one."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bot.adapters.trackers.http import call
+from bot.adapters.trackers.http import call, moment
 from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
 API_URL = "https://api.github.com"
+PER_PAGE = "100"
+FIND_PAGES = 5
+"""Pages of issues (100 each) ``find`` looks through: those updated since the follow-up was
+added, so only a repository with more than 500 such issues hides one from it."""
 LABEL = "incident-bot"
 _KEY = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")
 _MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")
@@ -33,22 +40,43 @@ class GitHubIssues:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
-        query = urlencode({"labels": LABEL, "state": "all", "per_page": "100"})
-        listed = self._call("GET", f"{self._repo(where.place)}/issues?{query}")
+    search_lag = timedelta(0)  # issues are listed, not searched: one just made is listed
+
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
+        """The issue whose body holds ``marker``, among the repository's issues updated since
+        ``since`` (all, without it), newest first, ``FIND_PAGES`` pages at most. Not by label:
+        GitHub drops the labels of a new issue silently when the token's user has no push
+        access, and its search lags its writes."""
         hidden = _hidden(marker)
-        for item in listed if isinstance(listed, list) else []:
-            if isinstance(item, dict) and hidden in str(item.get("body") or ""):
-                return _issue(where.place, item)
+        asked = {"state": "all", "sort": "created", "direction": "desc", "per_page": PER_PAGE}
+        if since is not None:
+            asked["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for page in range(1, FIND_PAGES + 1):
+            query = urlencode({**asked, "page": str(page)})
+            listed = self._call("GET", f"{self._repo(where.place)}/issues?{query}")
+            items = listed if isinstance(listed, list) else []
+            for item in items:
+                if isinstance(item, dict) and hidden in str(item.get("body") or ""):
+                    return _issue(where.place, item)
+            if len(items) < int(PER_PAGE):
+                break
         return None
 
     def open(self, where: Destination, issue: NewIssue) -> Issue:
-        body = {**_written(issue), "labels": [LABEL]}
+        body = {"title": issue.title, "body": _block(issue), "labels": [LABEL]}
         return _issue(where.place, self._call("POST", f"{self._repo(where.place)}/issues", body))
 
     def update(self, key: str, issue: NewIssue) -> None:
+        """Rewrite the bot's block of the body only (what the team wrote around it stays), and
+        the title only while it is still the one the bot gave it."""
         repo, number = _parts(key)
-        self._about_issue(repo, "PATCH", f"/issues/{number}", _written(issue))
+        there = self._about_issue(repo, "GET", f"/issues/{number}")
+        there = there if isinstance(there, dict) else {}
+        change = {"body": rewritten(str(there.get("body") or ""), issue)}
+        title = there.get("title")
+        if issue.was_title is not None and title == issue.was_title != issue.title:
+            change["title"] = issue.title
+        self._about_issue(repo, "PATCH", f"/issues/{number}", change)
 
     def get(self, key: str) -> Issue:
         repo, number = _parts(key)
@@ -99,7 +127,8 @@ def _issue(repo: str, item: Any) -> Issue:
     state = FollowUpState.OPEN
     if item.get("state") == "closed":
         state = closed_as(item.get("state_reason"))
-    return Issue(f"{repo}#{item['number']}", str(item.get("html_url", "")), state)
+    url = str(item.get("html_url", ""))
+    return Issue(f"{repo}#{item['number']}", url, state, moment(item.get("closed_at")))
 
 
 NOT_DONE = frozenset({"not_planned", "duplicate"})
@@ -111,10 +140,26 @@ def closed_as(reason: object) -> FollowUpState:
     return FollowUpState.WONT_DO if reason in NOT_DONE else FollowUpState.DONE
 
 
-def _written(issue: NewIssue) -> dict[str, str]:
-    """Its title and body as GitHub keeps them: mentions that ping no one, the marker last."""
-    text = f"{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
-    return {"title": issue.title, "body": text}
+BEGIN = "<!-- incident-bot begin -->"
+"""Where the bot's block of an issue's body begins; it ends with the marker. An issue filed
+before there was one has the bot's block from the start of the body."""
+
+
+def _block(issue: NewIssue) -> str:
+    """The bot's block of the body: mentions that ping no one, between its two comments."""
+    return f"{BEGIN}\n{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
+
+
+def rewritten(body: str, issue: NewIssue) -> str:
+    """``body`` (as GitHub has it now) with the bot's block saying what ``issue`` says, and
+    all the team wrote before and after it as it is. A body whose marker was removed gets
+    the block at its end."""
+    end = body.rfind(_hidden(issue.marker))
+    if end < 0:
+        return f"{body.rstrip()}\n\n{_block(issue)}".lstrip()
+    begin = body.rfind(BEGIN, 0, end)
+    start = begin if begin >= 0 else 0
+    return body[:start] + _block(issue) + body[end + len(_hidden(issue.marker)) :]
 
 
 def _hidden(marker: str) -> str:

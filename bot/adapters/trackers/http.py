@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import Message
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -100,3 +101,15 @@ def _message(raw: bytes) -> str:
     if isinstance(errors, dict):
         parts += [f"{field}: {text}" for field, text in errors.items() if isinstance(text, str)]
     return "; ".join(parts)[:300]
+
+
+def moment(text: object) -> datetime | None:
+    """A time a tracker wrote (GitHub ``2026-03-20T09:55:00Z``, Jira
+    ``2026-03-20T09:55:00.000+0000``), None if it wrote none or none that reads."""
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

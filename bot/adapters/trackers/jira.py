@@ -1,8 +1,11 @@
 """Follow-ups as Jira Cloud issues, through REST API v3 (its base URL a setting).
 
-Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get, transitions;
-issue search: JQL). Authentication: basic, an account's email and API token. An issue is
-closed by the first transition into the "done" status category; a follow-up dropped here asks
+Source: developer.atlassian.com/cloud/jira/platform/rest/v3 (issues: create, get, edit,
+transitions; issue comments: add; issue search: JQL). Authentication: basic, an account's
+email and API token. A change made in Slack after filing sets the due date (and the summary,
+unless the team changed it) and is said in a comment: the description is the team's. An issue
+is closed by a transition into the "done" status category: for done, the one named Done (not
+Rejected, Won't Do, ...), for won't do one named so if there is one; a follow-up dropped here asks
 for the resolution "Won't Do" with it, and transitions without it when the workflow's screen
 does not take a resolution; a project whose create screen has no Due date gets its issues
 without one (the description says it). An issue in the done category is a follow-up won't do
@@ -12,20 +15,34 @@ when its resolution is one of Jira's not-done ones (Won't Do, Duplicate, Cannot 
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from bot.adapters.trackers.http import call
+from bot.adapters.trackers.http import call, moment
 from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
 
 LABEL = "incident-bot"
+SEARCH_LAG = timedelta(minutes=5)
+"""How long an issue just created may be missing from Jira Cloud's JQL search ("eventually
+consistent": seconds usually, minutes at worst); a create whose answer was lost is looked for
+that long before it is made again (``JIRA_SEARCH_LAG_SECONDS``)."""
 WONT_DO = "Won't Do"
 NOT_DONE = frozenset(
     {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "rejected", "obsolete"}
 )
 """Resolutions (lower case) that close an issue without doing it: Jira Cloud's defaults and
 the common ones of older Jira workflows."""
+NOT_DONE_STATUSES = NOT_DONE | {
+    "reject",
+    "decline",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "closed as won't do",
+}
+"""Transition or status names (lower case) that close an issue without doing it."""
 
 
 class JiraIssues:
@@ -33,14 +50,24 @@ class JiraIssues:
 
     name = "jira"
 
-    def __init__(self, base_url: str, email: str, api_token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        api_token: str,
+        timeout: float = 10.0,
+        search_lag: timedelta = SEARCH_LAG,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._auth = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.timeout = timeout
+        self.search_lag = search_lag
 
-    def find(self, where: Destination, marker: str) -> Issue | None:
+    def find(self, where: Destination, marker: str, since: datetime | None = None) -> Issue | None:
+        """The issue labelled with ``marker``, by JQL search (which lags Jira's writes: see
+        ``search_lag``); ``since`` is not needed, the label names one follow-up."""
         jql = f'project = "{where.place}" AND labels = "{_label(marker)}"'
-        body = {"jql": jql, "fields": ["status", "resolution"], "maxResults": 1}
+        body = {"jql": jql, "fields": ["status", "resolution", "resolutiondate"], "maxResults": 1}
         found = self._call("POST", "/rest/api/3/search/jql", body)
         issues = found.get("issues", []) if isinstance(found, dict) else []
         return self._issue(issues[0]) if issues else None
@@ -60,12 +87,19 @@ class JiraIssues:
         return Issue(created["key"], self._browse(created["key"]))
 
     def update(self, key: str, issue: NewIssue) -> None:
-        fields = {
-            "summary": issue.title,
-            "description": _document(issue.body),
-            "duedate": issue.due,
-        }
-        self._with_due_date("PUT", f"/rest/api/3/issue/{quote(key)}", fields)
+        """The due date; the summary only while it is still the one the bot gave it; and a
+        comment saying what the follow-up says now: the description, the team's to edit
+        once it is filed, stays as it is."""
+        path = f"/rest/api/3/issue/{quote(key)}"
+        there = self._call("GET", f"{path}?fields=summary")
+        fields = there.get("fields") if isinstance(there, dict) else None
+        summary = fields.get("summary") if isinstance(fields, dict) else None
+        change: dict[str, Any] = {"duedate": issue.due}
+        if issue.was_title is not None and summary == issue.was_title != issue.title:
+            change["summary"] = issue.title
+        self._with_due_date("PUT", path, change)
+        comment = {"body": _document(f"Changed in Slack. Now:\n\n{issue.body}")}
+        self._call("POST", f"{path}/comment", comment)
 
     def _with_due_date(self, method: str, path: str, fields: dict[str, Any]) -> Any:
         """Create or edit with ``fields``; again without the due date when the project's
@@ -76,10 +110,10 @@ class JiraIssues:
             if refused.status != 400 or "duedate" not in str(refused):
                 raise
             without = {name: value for name, value in fields.items() if name != "duedate"}
-            return self._call(method, path, {"fields": without})
+            return self._call(method, path, {"fields": without}) if without else None
 
     def get(self, key: str) -> Issue:
-        path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution"
+        path = f"/rest/api/3/issue/{quote(key)}?fields=status,resolution,resolutiondate"
         return self._issue(self._call("GET", path))
 
     def close(self, key: str, state: FollowUpState) -> None:
@@ -88,7 +122,7 @@ class JiraIssues:
         path = f"/rest/api/3/issue/{quote(key)}/transitions"
         listed = self._call("GET", path)
         transitions = listed.get("transitions", []) if isinstance(listed, dict) else []
-        done = next((t for t in transitions if _category(t.get("to")) == "done"), None)
+        done = closing(transitions, state)
         if done is None:
             raise TrackerUnavailable(f"Jira offers no transition of {key} to done", lasting=True)
         move: dict[str, Any] = {"transition": {"id": str(done["id"])}}
@@ -104,7 +138,10 @@ class JiraIssues:
     def _issue(self, item: Any) -> Issue:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise TrackerUnavailable("Jira answered with something that is not an issue")
-        return Issue(item["key"], self._browse(item["key"]), state_of(item.get("fields")))
+        fields = item.get("fields")
+        state = state_of(fields)
+        closed_at = closed_time(fields) if state is not FollowUpState.OPEN else None
+        return Issue(item["key"], self._browse(item["key"]), state, closed_at)
 
     def _browse(self, key: str) -> str:
         return f"{self.base_url}/browse/{key}"
@@ -112,6 +149,27 @@ class JiraIssues:
     def _call(self, method: str, path: str, body: object | None = None) -> Any:
         headers = {"Authorization": f"Basic {self._auth}", "Accept": "application/json"}
         return call(method, self.base_url + path, headers, body, self.timeout, "Jira").body
+
+
+def closing(transitions: list[Any], state: FollowUpState) -> dict[str, Any] | None:
+    """The transition that closes an issue as ``state``, among those into the done category:
+    for done, one named (or into a status named) Done, else any not named as not done
+    (Rejected, Won't Do, ...), else the first; for won't do, one named as not done, else
+    the first. None when none goes to done."""
+    done = [t for t in transitions if isinstance(t, dict) and _category(t.get("to")) == "done"]
+
+    def names(t: dict[str, Any]) -> set[str]:
+        to = t.get("to")
+        status = to.get("name", "") if isinstance(to, dict) else ""
+        return {str(t.get("name", "")).strip().lower(), str(status).strip().lower()}
+
+    not_done = [t for t in done if names(t) & NOT_DONE_STATUSES]
+    if state is FollowUpState.WONT_DO:
+        ranked = not_done + done
+    else:
+        named = [t for t in done if "done" in names(t)]
+        ranked = named + [t for t in done if t not in not_done] + done
+    return ranked[0] if ranked else None
 
 
 def state_of(fields: Any) -> FollowUpState:
@@ -123,6 +181,11 @@ def state_of(fields: Any) -> FollowUpState:
     if isinstance(name, str) and name.strip().lower() in NOT_DONE:
         return FollowUpState.WONT_DO
     return FollowUpState.DONE
+
+
+def closed_time(fields: Any) -> datetime | None:
+    """When the issue was resolved (its ``resolutiondate``), if its ``fields`` say."""
+    return moment(fields.get("resolutiondate")) if isinstance(fields, dict) else None
 
 
 def _category(status: Any) -> str:

@@ -6,7 +6,9 @@ known ``project`` key, a ``summary``, a known ``issuetype``, a ``description`` i
 Document Format and labels without spaces (400 with ``errors`` by field otherwise); a
 transition must be one the issue offers (400), and may set a known ``resolution`` only when
 its screen has the field (400 "Field 'resolution' cannot be set" otherwise, as in Jira Cloud's
-default workflow). A deleted issue is 404.
+default workflow). A deleted issue is 404. Issues say when they were created and resolved
+(``created``, ``resolutiondate``, from ``clock``); search shows one ``search_lag`` after its
+creation.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.entrypoints.sandbox.json_api import Answer, JsonApi, Refused, Request, deliver_webhook
@@ -27,6 +31,13 @@ TRANSITIONS = [
     },
     {"id": "31", "name": "Done", "to": {"name": "Done", "statusCategory": {"key": "done"}}},
 ]
+REJECT = {
+    "id": "41",
+    "name": "Reject",
+    "to": {"name": "Rejected", "statusCategory": {"key": "done"}},
+}
+"""A transition many Jira workflows have: into a status of the done category that is not
+done (its resolution Won't Do)."""
 ISSUE_TYPES = frozenset({"Task", "Bug", "Story"})
 RESOLUTIONS = frozenset({"Done", "Won't Do", "Duplicate", "Cannot Reproduce"})
 MISSING = {
@@ -39,13 +50,25 @@ class JiraApiStub(JsonApi):
     """Jira Cloud's issue API for the projects ``add_project`` made, for one account."""
 
     def __init__(
-        self, email: str = "bot@example.com", api_token: str = "jira-sandbox-token"
+        self,
+        email: str = "bot@example.com",
+        api_token: str = "jira-sandbox-token",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__("Jira")
+        self.clock = clock  # when issues are created and resolved (``resolutiondate``)
+        self.search_lag = timedelta(0)
+        """How long a new issue stays out of JQL search: Jira Cloud's search is eventually
+        consistent (an issue created is found seconds, at worst minutes, later)."""
         self.credentials = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         self.projects: set[str] = set()
         self.issues: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        """Each issue's comments' bodies (Atlassian documents), oldest first."""
         self.resolution_on_screen = True
+        self.transitions: list[dict[str, Any]] = list(TRANSITIONS)
+        """The workflow's transitions, as ``GET …/transitions`` lists them (``REJECT`` may be
+        added: a done-category status that is not done)."""
         """Whether the Done transition's screen takes a resolution."""
         self._keys = threading.Lock()
         self.route("POST", r"/rest/api/3/issue", self._create)
@@ -57,6 +80,7 @@ class JiraApiStub(JsonApi):
         self.route(
             "POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/transitions", self._transition
         )
+        self.route("POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/comment", self._comment)
         self.route("POST", r"/rest/api/3/search/jql", self._search)
 
     def add_project(self, key: str) -> None:
@@ -66,6 +90,7 @@ class JiraApiStub(JsonApi):
         """Move it to Done with ``resolution``, as a person would in Jira."""
         self.issues[key]["fields"]["status"] = TRANSITIONS[2]["to"]
         self.issues[key]["fields"]["resolution"] = {"name": resolution}
+        self.issues[key]["fields"]["resolutiondate"] = _jira_time(self.clock())
 
     def resolve_issue(
         self, key: str, webhook: str | None = None, secret: str = "", resolution: str = "Done"
@@ -129,7 +154,11 @@ class JiraApiStub(JsonApi):
             self.issues[key] = {
                 "id": str(10000 + len(self.issues)),
                 "key": key,
-                "fields": {**fields, "status": TRANSITIONS[0]["to"]},
+                "fields": {
+                    **fields,
+                    "status": TRANSITIONS[0]["to"],
+                    "created": _jira_time(self.clock()),
+                },
             }
         return Answer(
             201, {"id": self.issues[key]["id"], "key": key, "self": f"/rest/api/3/issue/{key}"}
@@ -166,16 +195,27 @@ class JiraApiStub(JsonApi):
         issue["fields"].update(fields)
         return Answer(204)
 
+    def _comment(self, request: Request) -> Answer:
+        """Add comment: a ``body`` that is an Atlassian document (400 otherwise)."""
+        issue = self._issue(request)
+        body = request.body.get("body") if isinstance(request.body, dict) else None
+        if not isinstance(body, dict) or not _document(body):
+            why = "Comment body must be an Atlassian Document"
+            raise Refused(400, {"errorMessages": [], "errors": {"comment": why}})
+        made = self.comments.setdefault(issue["key"], [])
+        made.append(body)
+        return Answer(201, {"id": str(len(made)), "body": body})
+
     def _transitions(self, request: Request) -> Answer:
         self._issue(request)
-        return Answer(200, {"transitions": TRANSITIONS})
+        return Answer(200, {"transitions": self.transitions})
 
     def _transition(self, request: Request) -> Answer:
         issue = self._issue(request)
         wanted = (
             (request.body or {}).get("transition", {}) if isinstance(request.body, dict) else {}
         )
-        chosen = next((t for t in TRANSITIONS if t["id"] == str(wanted.get("id"))), None)
+        chosen = next((t for t in self.transitions if t["id"] == str(wanted.get("id"))), None)
         if chosen is None:
             raise Refused(
                 400, {"errorMessages": ["Transition id is not valid for this issue."], "errors": {}}
@@ -183,14 +223,17 @@ class JiraApiStub(JsonApi):
         asked = request.body.get("fields") if isinstance(request.body, dict) else None
         resolution = asked.get("resolution") if isinstance(asked, dict) else None
         name = resolution.get("name") if isinstance(resolution, dict) else None
+        done = chosen["to"]["statusCategory"]["key"] == "done"
         if resolution is not None:
-            if not self.resolution_on_screen or chosen["id"] != "31":
+            if not self.resolution_on_screen or not done:
                 why = "Field 'resolution' cannot be set. It is not on the appropriate screen."
                 raise Refused(400, {"errorMessages": [], "errors": {"resolution": why}})
             if name not in RESOLUTIONS:
                 raise Refused(400, {"errorMessages": [], "errors": {"resolution": "invalid"}})
         issue["fields"]["status"] = chosen["to"]
-        issue["fields"]["resolution"] = {"name": name or "Done"} if chosen["id"] == "31" else None
+        otherwise = "Won't Do" if chosen["to"]["name"] == "Rejected" else "Done"
+        issue["fields"]["resolution"] = {"name": name or otherwise} if done else None
+        issue["fields"]["resolutiondate"] = _jira_time(self.clock()) if done else None
         return Answer(204)
 
     def _search(self, request: Request) -> Answer:
@@ -206,13 +249,25 @@ class JiraApiStub(JsonApi):
                 "fields": {
                     "status": i["fields"]["status"],
                     "resolution": i["fields"].get("resolution"),
+                    "resolutiondate": i["fields"].get("resolutiondate"),
                 },
             }
             for i in self.issues.values()
-            if terms.get("project", i["key"].split("-")[0]) == i["key"].split("-")[0]
+            if self._indexed(i)
+            and terms.get("project", i["key"].split("-")[0]) == i["key"].split("-")[0]
             and ("labels" not in terms or terms["labels"] in i["fields"].get("labels", []))
         ]
         return Answer(200, {"issues": found[: int((request.body or {}).get("maxResults", 50))]})
+
+    def _indexed(self, issue: dict[str, Any]) -> bool:
+        """Whether search shows ``issue`` yet (``search_lag`` after it was created)."""
+        created = datetime.strptime(issue["fields"]["created"], "%Y-%m-%dT%H:%M:%S.000%z")
+        return created + self.search_lag <= self.clock()
+
+
+def _jira_time(at: datetime) -> str:
+    """A time as Jira writes it: ``2026-03-20T09:55:00.000+0000``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def _document(value: Any) -> bool:

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 Json = Any
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class JsonApi:
         self.calls: list[tuple[Request, Answer]] = []
         self._routes: list[tuple[str, re.Pattern[str], Route]] = []
         self._faults: deque[Answer] = deque()
+        self._lost: list[tuple[str, re.Pattern[str], Answer, bool]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -71,6 +73,24 @@ class JsonApi:
         """Answer the next ``times`` requests with ``status`` and ``body``."""
         with self._lock:
             self._faults.extend([Answer(status, body)] * times)
+
+    def lose_answer(
+        self, method: str, path: str, status: int, body: Json = None, done: bool = True
+    ) -> None:
+        """Answer the next ``method`` request to a path matching ``path`` with ``status`` and
+        ``body``: after doing it when ``done`` (a gateway timing out after the service did the
+        work), else without doing it."""
+        with self._lock:
+            self._lost.append((method, re.compile(path), Answer(status, body), done))
+
+    def _losing(self, method: str, path: str) -> tuple[Answer, bool] | None:
+        """The lost answer the request is due, and whether it is done first; taken."""
+        with self._lock:
+            for at, (verb, pattern, answer, done) in enumerate(self._lost):
+                if verb == method and pattern.fullmatch(path):
+                    del self._lost[at]
+                    return answer, done
+        return None
 
     def requests(self, method: str | None = None) -> list[Request]:
         with self._lock:
@@ -140,10 +160,14 @@ class JsonApi:
             match = pattern.fullmatch(url.path)
             if verb == method and match:
                 routed = Request(method, url.path, request.query, lowered, body, match.groupdict())
+                lost = self._losing(method, url.path)
+                if lost is not None and not lost[1]:
+                    return self._recorded(routed, lost[0])
                 try:
-                    return self._recorded(routed, handler(routed))
+                    answer = handler(routed)
                 except Refused as refused:
                     return self._recorded(routed, refused.answer)
+                return self._recorded(routed, lost[0] if lost else answer)
         return self._recorded(request, self.not_found())
 
     def _recorded(self, request: Request, answer: Answer) -> Answer:
@@ -159,17 +183,27 @@ class JsonApi:
 
 
 def deliver_webhook(
-    url: str, payload: object, secret: str, signature_header: str, **headers: str
+    url: str,
+    payload: object,
+    secret: str,
+    signature_header: str,
+    form: bool = False,
+    **headers: str,
 ) -> int:
     """POST ``payload`` as JSON to ``url``, signed as GitHub and Jira sign theirs
-    (``sha256=<HMAC of the body>`` in ``signature_header``); the HTTP status it got."""
+    (``sha256=<HMAC of the body>`` in ``signature_header``); the HTTP status it got. With
+    ``form``, as GitHub's default content type sends it: the JSON in the form field
+    ``payload`` of an ``application/x-www-form-urlencoded`` body, signed as sent."""
     body = json.dumps(payload).encode()
+    kind = "application/json"
+    if form:
+        body, kind = urlencode({"payload": body.decode()}).encode(), FORM
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json", signature_header: signature, **headers},
+        headers={"Content-Type": kind, signature_header: signature, **headers},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:

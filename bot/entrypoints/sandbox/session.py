@@ -28,7 +28,7 @@ from bot.adapters.db import migrate
 from bot.adapters.probes import ProbeResult
 from bot.entrypoints import app
 from bot.entrypoints.http import Server
-from bot.entrypoints.sandbox import cast, forms, render, signing, steps
+from bot.entrypoints.sandbox import cast, forms, render, signing, steps, tracker_news
 from bot.entrypoints.sandbox.clock import VirtualClock
 from bot.entrypoints.sandbox.github_api import GitHubApiStub
 from bot.entrypoints.sandbox.jira_api import JiraApiStub
@@ -102,9 +102,9 @@ class Sandbox:
         self._triggers = itertools.count(1)
         self.webhook_secret = secrets.token_hex(16)
         self.tracker_secret = secrets.token_hex(16)
-        self.github = GitHubApiStub()
+        self.github = GitHubApiStub(clock=self.clock)
         self.github_mark = 0
-        self.jira = JiraApiStub(JIRA_EMAIL, JIRA_TOKEN)
+        self.jira = JiraApiStub(JIRA_EMAIL, JIRA_TOKEN, clock=self.clock)
         self.jira_mark = 0
         # A workspace of its own each session: forms' request keys name the team and the view.
         self.stub = SlackApiStub(identity=Identity(team_id=f"T0{self.session_tag.upper()}"))
@@ -654,30 +654,15 @@ class Sandbox:
         return [*self.screen.show(entries), *self._tracker_news()]
 
     def _tracker_news(self) -> list[str]:
-        """What the bot did in GitHub and Jira since last time, one line per issue opened or
-        closed."""
+        """What the bot did in GitHub and Jira since last time, one line per issue opened,
+        closed, updated or commented on, saying what changed."""
         calls = self.github.calls[self.github_mark :]
         self.github_mark += len(calls)
-        lines = []
-        for request, answer in calls:
-            if answer.status >= 300 or request.method not in ("POST", "PATCH"):
-                continue
-            issue = answer.body
-            repo = "/".join(request.path.split("/")[2:4])
-            done = "opened" if request.method == "POST" else "closed"
-            lines.append(f"{INDENT}github · {repo}#{issue['number']} {done}: {issue['title']}")
+        lines = [f"{INDENT}github · {line}" for line in map(tracker_news.github, calls) if line]
         jira = self.jira.calls[self.jira_mark :]
         self.jira_mark += len(jira)
-        for request, answer in jira:
-            if answer.status >= 300 or request.method != "POST" or "/search/" in request.path:
-                continue
-            if request.path.endswith("/transitions"):
-                key = request.path.split("/")[-2]
-                lines.append(f"{INDENT}jira · {key} closed")
-            else:
-                key = answer.body["key"]
-                summary = self.jira.issues[key]["fields"]["summary"]
-                lines.append(f"{INDENT}jira · {key} opened: {summary}")
+        said = (tracker_news.jira(call, self.jira) for call in jira)
+        lines += [f"{INDENT}jira · {line}" for line in said if line]
         return lines
 
     # --- helpers ----------------------------------------------------------------------------------

@@ -148,9 +148,16 @@ def filing_bot(
     slack: SlackApiStub, engine: Engine, repo_root: Path, tmp_path: Path, github: GitHubApiStub
 ) -> Iterator[BotClient]:
     """A bot whose catalog files checkout's follow-ups in GitHub's acme/checkout."""
+    with running_bot(slack, engine, repo_root, **filing_settings(tmp_path, github)) as client:
+        yield client
+
+
+def filing_settings(folder: Path, github: GitHubApiStub) -> dict[str, Any]:
+    """The bot's settings for ``github``, with the shipped playbooks copied into ``folder``
+    and its catalog filing checkout's follow-ups in GitHub's acme/checkout."""
     for path in SHIPPED_PLAYBOOKS.glob("*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
-    catalog = tmp_path / "catalog.yaml"
+        shutil.copy(path, folder / path.name)
+    catalog = folder / "catalog.yaml"
     text = catalog.read_text()
     assert "    team: Payments\n" in text
     catalog.write_text(
@@ -158,14 +165,12 @@ def filing_bot(
             "    team: Payments\n", "    team: Payments\n    follow_ups: {github: acme/checkout}\n"
         )
     )
-    settings = {
-        "playbooks_dir": tmp_path,
+    return {
+        "playbooks_dir": folder,
         "github_api_url": github.url,
         "github_token": github.token,
         "tracker_webhook_secret": TRACKER_SECRET,
     }
-    with running_bot(slack, engine, repo_root, **settings) as client:
-        yield client
 
 
 def test_a_follow_up_is_filed_in_github_and_done_when_its_issue_is_closed_there(

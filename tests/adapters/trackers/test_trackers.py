@@ -203,7 +203,11 @@ def test_an_issue_is_brought_up_to_date_keeping_its_marker(
     where = GITHUB if tracker == "github" else JIRA
     opened = issues.open(where, NEW)
     now = NewIssue(
-        "add retries, twice", "Follow-up 1 of incident 7.\n\nOwner: bob", NEW.marker, "2027-01-05"
+        "add retries, twice",
+        "Follow-up 1 of incident 7.\n\nOwner: bob",
+        NEW.marker,
+        "2027-01-05",
+        was_title=NEW.title,
     )
 
     issues.update(opened.key, now)
@@ -215,3 +219,5 @@ def test_an_issue_is_brought_up_to_date_keeping_its_marker(
     else:
         fields = jira.issues[opened.key]["fields"]
         assert (fields["summary"], fields["duedate"]) == ("add retries, twice", "2027-01-05")
+        [comment] = jira.comments[opened.key]
+        assert "Owner: bob" in str(comment)

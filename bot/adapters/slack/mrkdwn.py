@@ -8,6 +8,8 @@ from datetime import datetime
 
 from bot.core import bidi
 
+SECTION_LIMIT = 3000  # a section block's text (Block Kit)
+NOTICE_SECTIONS = 8  # 24,000 characters: any sentence a command or a form can hold, whole
 FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
@@ -108,7 +110,8 @@ def typed_length(text: str) -> int:
 
 
 def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else bidi.cut_closed(text[: limit - 1]) + "…"
+    """``text`` (mrkdwn) within ``limit`` characters, as ``shortened`` makes it."""
+    return shortened(text, limit)
 
 
 def fallback(text: str) -> str:
@@ -116,29 +119,70 @@ def fallback(text: str) -> str:
     return truncate(text, FALLBACK_LIMIT)
 
 
+FENCE = "```"  # opens a code block, and closes it
+_TOKEN = re.compile(r"<[^<>\n]*>")
+
+
 def pieces(text: str, limit: int) -> list[str]:
     """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
-    a space, never inside a ``<…>`` token (a mention, a link, a date); a word longer than
-    ``limit`` is cut. Joined with line breaks, the pieces read as the text."""
+    a space, never inside a ``<…>`` token (a mention, a link, a date) nor an entity; a word
+    longer than ``limit`` is cut, and a token no piece could hold is shown as its words
+    (``_fit_tokens``). Each piece is shown alone, so a code block open at a cut is closed at
+    the end of its piece and opened again at the start of the next. Joined with line breaks,
+    the pieces read as the text (but for those fences)."""
+    rest = _fit_tokens(text, limit - 2 * len(FENCE) if FENCE in text else limit)
     found: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = _break_before(rest, limit)
-        found.append(bidi.cut_closed(rest[:cut].rstrip()))
-        rest = rest[cut:].lstrip()
-    return [*found, rest] if rest or not found else found
+    reopened = False
+    while len(body := FENCE + rest if reopened else rest) > limit:
+        cut = _break_before(body, limit - len(FENCE))
+        if reopened and cut <= len(FENCE):  # nothing but the fence before the break
+            cut = limit - len(FENCE)
+        piece = body[:cut].rstrip()
+        reopened = _in_code(piece)
+        found.append(bidi.cut_closed(piece) + (FENCE if reopened else ""))
+        rest = body[cut:]
+        # a code block's lines keep their indentation: only the break itself goes
+        rest = rest[1:] if reopened and rest[:1] in ("\n", " ") else rest.lstrip()
+    return [*found, body] if body.strip() or not found else found
 
 
 def shortened(text: str, limit: int) -> str:
     """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
     space (else at a character, never inside a ``<…>`` token or an ``&amp;`` entity) and
-    ended with "…"."""
+    ended with "…"; a code block open at the cut is closed after the "…", and a token longer
+    than the limit is shown as its words (``_fit_tokens``)."""
     if len(text) <= limit:
         return text
-    kept = text[: _break_before(text, limit - 1)]
-    if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token longer than the limit
+    if len(text := _fit_tokens(text, limit - 1)) <= limit:
+        return text
+    room = limit - 1 - (len(FENCE) if FENCE in text else 0)
+    kept = text[: _break_before(text, room)] if room > 0 else ""
+    if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token across the cut
         kept = kept[:opened]
-    return bidi.cut_closed(kept.rstrip()) + "…"
+    kept = bidi.cut_closed(kept.rstrip())
+    return kept + "…" + (FENCE if _in_code(kept) else "")
+
+
+def _in_code(text: str) -> bool:
+    """Whether ``text`` (mrkdwn) ends inside a code block: it opens one it does not close."""
+    return text.count(FENCE) % 2 == 1
+
+
+def _fit_tokens(text: str, most: int) -> str:
+    """``text`` with each ``<…>`` token longer than ``most`` characters (a link to a long
+    saved query, say) shown as its words, ``label (https://…)``, as plain text shortened to
+    ``most`` with "…": a piece may then be cut anywhere in it, and no token is ever split."""
+    if not any(len(token) > most for token in _TOKEN.findall(text)):
+        return text
+
+    def fitted(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if len(token) <= most:
+            return token
+        shown = inert(_words(token, by_id))
+        return shown if len(shown) <= most else shown[: _hard_break(shown, most - 1)] + "…"
+
+    return _TOKEN.sub(fitted, text)
 
 
 def _break_before(text: str, limit: int) -> int:
@@ -161,13 +205,14 @@ def _break_before(text: str, limit: int) -> int:
 
 
 def _hard_break(text: str, limit: int) -> int:
-    """``limit``, or before the ``<…>`` token or the entity a cut there would split."""
+    """``limit``, or before the ``<…>`` token, the entity or the code fence a cut there would
+    split."""
     cut = limit
     opened = text.rfind("<", 0, limit)
     if opened > 0 and opened > text.rfind(">", 0, limit):
         cut = opened  # a token would be cut: the piece ends before it
     for at in range(max(cut - 4, 1), cut):
-        if any(text.startswith(e, at) and at + len(e) > cut for e in _ENTITIES):
+        if any(text.startswith(e, at) and at + len(e) > cut for e in (*_ENTITIES, FENCE)):
             return at  # so would an entity
     return cut
 

@@ -46,10 +46,11 @@ AFFECTED = (
 )
 
 
-# The free text a status update's sentence shows (mrkdwn), so that the sentence with its header
-# always fits a message whole (blocks.NOTICE_SECTIONS); the record keeps what was typed.
-IMPACT_SHOWN = 6000
-ACTION_SHOWN = 3000
+# The sections a status update's sentence may take, so that it fits a message whole with its
+# header (a title, an author: one section at most) in mrkdwn.NOTICE_SECTIONS; past them its free
+# text is shortened, saying so (the record keeps what was typed).
+SENTENCE_SECTIONS = mrkdwn.NOTICE_SECTIONS - 1
+SHORTENED = "_Shortened here: the whole update is kept in the incident's record._"
 
 
 @dataclass
@@ -269,14 +270,36 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
 
 
 def sentence(templates: Templates, form: UpdateForm) -> str:
-    """The protocol's sentence for a checked ``form`` (mrkdwn): its impact and action
-    shortened to ``IMPACT_SHOWN`` and ``ACTION_SHOWN`` ("…"), the rest of it whole."""
+    """The protocol's sentence for a checked ``form`` (mrkdwn), as messages show it: whole when
+    it fits ``SENTENCE_SECTIONS`` sections, else with its longer free text (impact or action)
+    shortened ("…") until it does, and a line after it saying where the whole is kept; the
+    sentence's own words are never cut."""
     assert form.next_update is not None
+    most = {"impact": len(form.impact), "action": len(form.action)}
+    while True:
+        impact = mrkdwn.shortened(form.impact, most["impact"])
+        action = mrkdwn.shortened(form.action, most["action"])
+        said = said_as(templates, impact, form.affected, action, form.next_update)
+        longer = max(most, key=lambda name: most[name])
+        if most[longer] <= 1 or _fits(said):
+            break
+        most[longer] = most[longer] * 4 // 5
+    return said if (impact, action) == (form.impact, form.action) else f"{said}\n{SHORTENED}"
+
+
+def said_as(
+    templates: Templates, impact: str, affected: str, action: str, next_update: timedelta
+) -> str:
+    """The protocol's sentence of these parts (mrkdwn), whole: as the record has it."""
     return templates.render(
         "status_update.md.j2",
-        impact=mrkdwn.shortened(form.impact, IMPACT_SHOWN),
-        affected=form.affected,
-        affected_verb=verb(form.affected),
-        action=mrkdwn.shortened(form.action, ACTION_SHOWN),
-        next_update=form.next_update,
+        impact=impact,
+        affected=affected,
+        affected_verb=verb(affected),
+        action=action,
+        next_update=next_update,
     )
+
+
+def _fits(said: str) -> bool:
+    return len(mrkdwn.pieces(said, mrkdwn.SECTION_LIMIT)) <= SENTENCE_SECTIONS

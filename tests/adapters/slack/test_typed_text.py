@@ -324,7 +324,7 @@ def test_an_update_whose_action_is_a_code_block_keeps_its_fences(bot: BotClient)
     assert shown(posted_in(bot, ANNOUNCE)[-1]).endswith("Next update in 30 minutes.")
 
 
-@pytest.mark.parametrize("field,words", [("action", 700), ("impact", 1200)])
+@pytest.mark.parametrize(("field", "words"), [("action", 700), ("impact", 1200)])
 def test_a_long_field_the_message_can_hold_is_shown_whole(
     bot: BotClient, field: str, words: int
 ) -> None:

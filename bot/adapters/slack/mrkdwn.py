@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from bot.core import bidi
 
 SECTION_LIMIT = 3000  # a section block's text (Block Kit)
 NOTICE_SECTIONS = 8  # 24,000 characters: any sentence a command or a form can hold, whole
 FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
+T = TypeVar("T")
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
@@ -161,6 +163,23 @@ def shortened(text: str, limit: int) -> str:
         kept = kept[:opened]
     kept = bidi.cut_closed(kept.rstrip())
     return kept + "…" + (FENCE if _in_code(kept) else "")
+
+
+def fitted(
+    parts: Mapping[str, str], render: Callable[[dict[str, str]], T], fits: Callable[[T], bool]
+) -> tuple[T, bool]:
+    """``render`` of ``parts`` (free text in mrkdwn, by name: an update's impact, its action)
+    with the longest part shortened ("…", as ``shortened`` does) a little more each time
+    until ``fits`` takes what it renders (or every part is down to "…"), the rest of the
+    rendering (a sentence's own words) never cut; and whether any part was shortened."""
+    most = {name: len(text) for name, text in parts.items()}
+    while True:
+        shown = {name: shortened(text, most[name]) for name, text in parts.items()}
+        said = render(shown)
+        longest = max(most, key=lambda name: most[name])
+        if fits(said) or most[longest] <= 1:
+            return said, shown != dict(parts)
+        most[longest] = most[longest] * 9 // 10
 
 
 def _in_code(text: str) -> bool:

@@ -275,16 +275,13 @@ def sentence(templates: Templates, form: UpdateForm) -> str:
     shortened ("…") until it does, and a line after it saying where the whole is kept; the
     sentence's own words are never cut."""
     assert form.next_update is not None
-    most = {"impact": len(form.impact), "action": len(form.action)}
-    while True:
-        impact = mrkdwn.shortened(form.impact, most["impact"])
-        action = mrkdwn.shortened(form.action, most["action"])
-        said = said_as(templates, impact, form.affected, action, form.next_update)
-        longer = max(most, key=lambda name: most[name])
-        if most[longer] <= 1 or _fits(said):
-            break
-        most[longer] = most[longer] * 4 // 5
-    return said if (impact, action) == (form.impact, form.action) else f"{said}\n{SHORTENED}"
+    next_update = form.next_update
+
+    def render(shown: dict[str, str]) -> str:
+        return said_as(templates, shown["impact"], form.affected, shown["action"], next_update)
+
+    said, cut = mrkdwn.fitted({"impact": form.impact, "action": form.action}, render, _fits)
+    return f"{said}\n{SHORTENED}" if cut else said
 
 
 def said_as(

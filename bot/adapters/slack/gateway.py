@@ -255,7 +255,8 @@ class SlackGateway:
         return mrkdwn.by_id(chat_id)
 
     def set_topic(self, channel: str, topic: str) -> None:
-        self._call("conversations.setTopic", channel=channel, topic=topic[:250])
+        topic = mrkdwn.shortened(topic, mrkdwn.TOPIC_LIMIT)  # the wording's is within it
+        self._call("conversations.setTopic", channel=channel, topic=topic)
 
     def post(
         self,

@@ -11,6 +11,7 @@ from bot.core import bidi
 
 SECTION_LIMIT = 3000  # a section block's text (Block Kit)
 NOTICE_SECTIONS = 8  # 24,000 characters: any sentence a command or a form can hold, whole
+TOPIC_LIMIT = 250  # a channel's topic (conversations.setTopic), as sent: escaped
 FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
 T = TypeVar("T")
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})

@@ -351,3 +351,15 @@ def test_the_post_mortem_shows_a_shortened_update_whole(bot: BotClient) -> None:
     draft = uploaded.content.decode()
     assert "a4999. Next update in 30 minutes." in draft
     assert "a4999…" not in draft and updates_.SHORTENED not in draft
+
+
+@pytest.mark.parametrize("typed", ["R&D " * 45, "a<b> " * 40], ids=["&", "<>"])
+def test_a_long_title_is_shortened_in_the_topic_which_keeps_its_ending(
+    bot: BotClient, typed: str
+) -> None:
+    bot.reply(bot.command("sev2 " + slack_typed(typed)))
+    assert bot.runtime.work.wait_idle()
+    [call] = bot.slack.calls_to("conversations.setTopic")
+    topic = call.params["topic"]
+    assert len(topic) <= 250 and topic.endswith("… · /incident help"), topic[-40:]
+    assert not re.search(r"&(?!amp;|lt;|gt;)", topic), topic

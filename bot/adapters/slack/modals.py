@@ -91,7 +91,8 @@ def declaration(catalog: Catalog, reply_channel: str) -> dict[str, Any]:
 
 @dataclass
 class DeclarationForm:
-    title: str = ""
+    title: str = ""  # within what the record's title holds (``commands.shortened``)
+    whole_title: str = ""  # as typed, in the chat's markup
     severity: Severity | None = None
     services: tuple[str, ...] = ()
     started_at: datetime | None = None
@@ -112,7 +113,8 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
     # so every text in the record is in the chat's markup.
     typed = " ".join(str(_value(state, "title").get("value") or "").split())
     # escaped, it may be longer than typed (& is &amp;): within what the record holds
-    form.title = shortened(mrkdwn.inert(typed))
+    form.whole_title = mrkdwn.inert(typed)
+    form.title = shortened(form.whole_title)
     if not form.title:
         form.errors["title"] = "Say in a few words what is broken."
     selected = (_value(state, "severity").get("selected_option") or {}).get("value")

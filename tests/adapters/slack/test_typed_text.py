@@ -363,3 +363,26 @@ def test_a_long_title_is_shortened_in_the_topic_which_keeps_its_ending(
     topic = call.params["topic"]
     assert len(topic) <= 250 and topic.endswith("… · /incident help"), topic[-40:]
     assert not re.search(r"&(?!amp;|lt;|gt;)", topic), topic
+
+
+@pytest.mark.parametrize("title", ["&" * 200, "a<b " * 50, "R&D <-> Ops & QA " * 11])
+def test_a_form_title_the_record_must_shorten_is_told_and_kept_whole(
+    bot: BotClient, title: str
+) -> None:
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": title}},
+        "severity": {"value": {"type": "static_select", "selected_option": {"value": "sev2"}}},
+        "description": {"value": {"type": "plain_text_input", "value": "seen by on-call"}},
+    }
+    view = {"id": "V1", "type": "modal", "callback_id": "incident.declare"}
+    view |= {"private_metadata": GENERAL, "state": {"values": values}}
+    bot.interact({"type": "view_submission", "user": {"id": "U0ALICE"}, "view": view})
+    assert bot.runtime.work.wait_idle()
+    with bot.runtime.sessions() as session:
+        stored = Incidents(session).get(1)
+    whole = mrkdwn.inert(" ".join(title.split()))
+    assert len(stored.incident.title) <= 500
+    if stored.incident.title != whole:
+        assert stored.description == f"{whole}\n\nseen by on-call"
+        told = json.dumps([c.params for c in bot.slack.calls_to("chat.postEphemeral")])
+        assert "kept whole in the incident's record" in told

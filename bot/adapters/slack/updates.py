@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,15 +25,18 @@ CALLBACK = "incident.status_update"
 _USERS = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s*(users?|customers?|people)?", re.IGNORECASE)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?:\s*of\s*traffic)?", re.IGNORECASE)
 _FIELD = re.compile(r"([A-Za-z_]+)=")
-# A value's opening quote and the quote that closes it: phones and macOS type the curly ones.
+# A value's opening quote and the quotes that may close it, the matching one first: phones and
+# macOS type curly quotes, and a value typed half on each (impact="x”) closes as well.
+_DOUBLE, _SINGLE = ('"', "\u201d", "\u201c"), ("'", "\u2019", "\u2018")
 QUOTES = {
-    '"': '"',
-    "'": "'",
-    "\u201c": "\u201d",  # “…”
-    "\u201d": "\u201d",  # ”…”
-    "\u201e": "\u201c",  # „…“
-    "\u2018": "\u2019",  # single curly
-    "\u00ab": "\u00bb",  # «…»
+    '"': _DOUBLE,
+    "\u201c": ("\u201d", '"', "\u201c"),  # “…”
+    "\u201d": ("\u201d", '"', "\u201c"),  # ”…”
+    "\u201e": ("\u201c", "\u201d", '"'),  # „…“
+    "'": _SINGLE,
+    "\u2018": ("\u2019", "'", "\u2018"),  # single curly
+    "\u00ab": ("\u00bb",),  # «…»
+    "\u300c": ("\u300d",),  # 「…」
 }
 UNREADABLE = (
     "This form is not one I can read: close it and type `/incident update` in the incident's "
@@ -144,12 +148,12 @@ def fields(text: str) -> dict[str, str]:
             word = rest.split()[0]
             raise ValueError(f"`{word}` is not a field: write name=value")
         rest = rest[named.end() :]
-        closing = QUOTES.get(rest[:1])
-        if closing is None:
+        closings = QUOTES.get(rest[:1])
+        if closings is None:
             value = rest.split(maxsplit=1)[0] if rest[:1].strip() else ""
             rest = rest[len(value) :]
         else:
-            end = _closing_at(rest, closing)
+            end = _closing_at(rest, closings)
             if end < 0:
                 raise ValueError(f"the quote of {named.group(1)}= is never closed")
             value, rest = rest[1:end], rest[end + 1 :]
@@ -158,13 +162,25 @@ def fields(text: str) -> dict[str, str]:
     return found
 
 
-def _closing_at(rest: str, closing: str) -> int:
-    """Where the quote opening ``rest`` closes: its closing quote at the end of a word."""
+def _closing_at(rest: str, closings: tuple[str, ...]) -> int:
+    """Where the quote opening ``rest`` closes: the first of ``closings`` that ends a word and
+    is followed by the next field (``name=``) or the end of the line; without one, the first
+    matching quote (``closings[0]``) that ends a word; -1 if none does."""
+    ends = sorted(
+        at
+        for closing in closings
+        for at in _word_ends(rest, closing)
+        if not rest[at + 1 :].strip() or _FIELD.match(rest[at + 1 :].lstrip())
+    )
+    return ends[0] if ends else next(iter(_word_ends(rest, closings[0])), -1)
+
+
+def _word_ends(rest: str, closing: str) -> Iterator[int]:
+    """Where ``closing`` ends a word in ``rest`` (past its opening quote)."""
     at = 0
     while (at := rest.find(closing, at + 1)) > 0:
         if at + 1 == len(rest) or rest[at + 1].isspace():
-            return at
-    return -1
+            yield at
 
 
 def parse_line(text: str, promises: Promises) -> UpdateForm:

@@ -80,11 +80,20 @@ def test_more_users_than_anyone_has_are_refused(typed: str) -> None:
         "impact=\u201echeckout errors\u201c affected=5% action='rolling back' next=30m",
         "impact=\u2018checkout errors\u2019 affected=5% action=\u00abrolling back\u00bb next=30m",
         'impact="checkout errors" affected=5% action="rolling back" next=30m',
+        # half straight, half curly, as a phone's autocorrect leaves them
+        'impact="checkout errors\u201d affected=5% action=\u201crolling back" next=30m',
+        "impact='checkout errors\u2019 affected=5% action=\u300crolling back\u300d next=30m",
     ],
 )
 def test_curly_quotes_are_read_as_straight_ones(line: str) -> None:
     form = updates.parse_line(line, PROMISES)
     assert (form.impact, form.action, form.errors) == ("checkout errors", "rolling back", {})
+
+
+def test_a_quoted_word_inside_a_value_does_not_end_it() -> None:
+    line = 'impact="the \u201cpay\u201d button fails" affected=1 action="x" next=15m'
+    form = updates.parse_line(line, PROMISES)
+    assert (form.impact, form.errors) == ("the \u201cpay\u201d button fails", {})
 
 
 def test_a_quote_inside_a_quoted_value_is_kept() -> None:

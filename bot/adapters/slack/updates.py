@@ -105,12 +105,16 @@ class Promises:
         """Between the playbook's choices; without any (no status update rule), a day."""
         return cls(min(choices), max(choices)) if choices else UNBOUND
 
-    def problem(self, promised: timedelta) -> str | None:
+    def problem(self, promised: timedelta, in_form: bool = False) -> str | None:
+        """What to promise instead of ``promised``, if it is out of bounds: in the form's
+        terms (a choice, or a time in its box) or the command's (``next=1h``)."""
         if self.shortest <= promised <= self.longest:
             return None
+        example = durations.compact(self.longest)
+        how = f": pick one of the choices or type a time like {example}"
         return (
             f"Promise the next update between {durations.say(self.shortest)} and "
-            f"{durations.say(self.longest)}, like next={durations.compact(self.longest)}."
+            f"{durations.say(self.longest)}{how if in_form else f', like next={example}'}."
         )
 
 
@@ -118,7 +122,11 @@ ANY_SOON = timedelta(minutes=30)  # the form's choice for a severity without a s
 UNBOUND = Promises(timedelta(minutes=1), timedelta(days=1))
 
 
-def _check(form: UpdateForm, next_text: str, promises: Promises) -> UpdateForm:
+def _check(
+    form: UpdateForm, next_text: str, promises: Promises, in_form: bool = False
+) -> UpdateForm:
+    """``form`` with its values checked, ``errors`` saying what to give instead (in the
+    form's terms if ``in_form``, else the command's)."""
     for name in ("impact", "action"):
         if not getattr(form, name):
             form.errors[name] = f"Say the {name}."
@@ -132,7 +140,7 @@ def _check(form: UpdateForm, next_text: str, promises: Promises) -> UpdateForm:
     except durations.DurationError:
         form.errors["next"] = f"When is the next update? {durations.EXAMPLE}."
         return form
-    if wrong := promises.problem(form.next_update):
+    if wrong := promises.problem(form.next_update, in_form):
         form.errors["next"] = wrong
     return form
 
@@ -275,7 +283,7 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
         affected=value("affected"),
         action=mrkdwn.inert(value("action")),
     )
-    form = _check(form, value("custom") or value("next"), promises)
+    form = _check(form, value("custom") or value("next"), promises, in_form=True)
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")
     try:

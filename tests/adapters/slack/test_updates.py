@@ -122,6 +122,8 @@ def test_the_form_carries_its_promises_back() -> None:
     incident, form = updates.read_modal(view)
     assert incident == 7
     assert "between 15 minutes and 1 hour" in form.errors["custom"]
+    assert "pick one of the choices or type a time like 1h" in form.errors["custom"]
+    assert "next=" not in form.errors["custom"]  # the command's terms, not the form's
     assert "between 0 and 100%" in form.errors["affected"]
 
 

@@ -146,6 +146,8 @@ def pieces(text: str, limit: int) -> list[str]:
         rest = body[cut:]
         # a code block's lines keep their indentation: only the break itself goes
         rest = rest[1:] if reopened and rest[:1] in ("\n", " ") else rest.lstrip()
+        if reopened and rest.startswith(FENCE):  # the block ended at the cut: closed already
+            rest, reopened = rest[len(FENCE) :].lstrip(), False
     return [*found, body] if body.strip() or not found else found
 
 

@@ -251,3 +251,9 @@ def test_a_token_longer_than_a_block_is_shown_as_its_words_never_cut() -> None:
         assert " ".join(found).startswith("see the logs")
     said = " ".join(mrkdwn.pieces(f"see {LONG_LINK} then", 3000))
     assert "the logs (https://kibana.example/app/discover#/?_a=aaa" in said
+
+
+def test_a_code_block_ending_at_a_cut_leaves_no_empty_block() -> None:
+    code = "```" + "x" * 2990 + "\n```" + " after"
+    found = mrkdwn.pieces(code, 3000)
+    assert found == ["```" + "x" * 2990 + "```", "after"]

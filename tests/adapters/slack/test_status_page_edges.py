@@ -222,8 +222,7 @@ def test_a_long_update_reaches_customers_shortened_with_its_promise(
     bot: BotClient, page: StatuspageStub
 ) -> None:
     channel = declare(bot)
-    [opening] = offers(bot, channel, "incident.statuspage_open")
-    bot.reply(bot.click(opening["action_id"], opening["value"], channel=channel))
+    _open_on_page(bot, channel)
     impact = " ".join(f"w{i}" for i in range(4500))  # 25,889 characters: past the page's limit
     line = f'update impact="{impact}" affected=20% action="failing over" next=30m'
     bot.command(line, channel=channel)

@@ -169,19 +169,23 @@ def shortened(text: str, limit: int) -> str:
 
 
 def fitted(
-    parts: Mapping[str, str], render: Callable[[dict[str, str]], T], fits: Callable[[T], bool]
-) -> tuple[T, bool]:
+    parts: Mapping[str, str],
+    render: Callable[[dict[str, str]], T],
+    fits: Callable[[T], bool],
+    room: int,
+) -> T:
     """``render`` of ``parts`` (free text in mrkdwn, by name: an update's impact, its action)
     with the longest part shortened ("…", as ``shortened`` does) a little more each time
     until ``fits`` takes what it renders (or every part is down to "…"), the rest of the
-    rendering (a sentence's own words) never cut; and whether any part was shortened."""
-    most = {name: len(text) for name, text in parts.items()}
+    rendering (a sentence's own words) never cut; ``room`` is the most characters a part
+    could take (the whole rendering's limit), where the shortening starts."""
+    most = {name: min(len(text), room) for name, text in parts.items()}
     while True:
         shown = {name: shortened(text, most[name]) for name, text in parts.items()}
         said = render(shown)
         longest = max(most, key=lambda name: most[name])
         if fits(said) or most[longest] <= 1:
-            return said, shown != dict(parts)
+            return said
         most[longest] = most[longest] * 9 // 10
 
 
@@ -197,14 +201,14 @@ def _fit_tokens(text: str, most: int) -> str:
     if not any(len(token) > most for token in _TOKEN.findall(text)):
         return text
 
-    def fitted(match: re.Match[str]) -> str:
+    def shown_as(match: re.Match[str]) -> str:
         token = match.group(0)
         if len(token) <= most:
             return token
         shown = inert(_words(token, by_id))
         return shown if len(shown) <= most else shown[: _hard_break(shown, most - 1)] + "…"
 
-    return _TOKEN.sub(fitted, text)
+    return _TOKEN.sub(shown_as, text)
 
 
 def _break_before(text: str, limit: int) -> int:

@@ -107,8 +107,7 @@ class SlackStatusPageWording:
             return mrkdwn.shortened(name.strip(), NAME_LIMIT), body.strip()
 
         typed = {"impact": told.get("impact", ""), "action": told.get("action", "")}
-        said, _ = mrkdwn.fitted(typed, render, lambda said: len(said[1]) <= BODY_LIMIT)
-        return said
+        return mrkdwn.fitted(typed, render, lambda said: len(said[1]) <= BODY_LIMIT, BODY_LIMIT)
 
     def offer(self, view: IncidentView, offer: Offer, post: PagePost) -> Message:
         quoted = "\n".join(f"> {mrkdwn.escape(line)}" for line in (post.name, post.body))

@@ -301,11 +301,13 @@ def sentence(templates: Templates, form: UpdateForm) -> str:
     assert form.next_update is not None
     next_update = form.next_update
 
-    def render(shown: dict[str, str]) -> str:
-        return said_as(templates, shown["impact"], form.affected, shown["action"], next_update)
+    typed = {"impact": form.impact, "action": form.action}
 
-    said, cut = mrkdwn.fitted({"impact": form.impact, "action": form.action}, render, _fits)
-    return f"{said}\n{SHORTENED}" if cut else said
+    def render(shown: dict[str, str]) -> str:
+        said = said_as(templates, shown["impact"], form.affected, shown["action"], next_update)
+        return said if shown == typed else f"{said}\n{SHORTENED}"
+
+    return mrkdwn.fitted(typed, render, _fits, mrkdwn.SECTION_LIMIT * SENTENCE_SECTIONS)
 
 
 def said_as(

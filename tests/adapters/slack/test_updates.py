@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.adapters.slack import updates
+from bot.adapters.slack import blocks, mrkdwn, updates
+from bot.adapters.templates import Templates
 
 PROMISES = updates.Promises(timedelta(minutes=15), timedelta(hours=2))
 
@@ -146,3 +150,24 @@ def test_without_a_status_update_rule_any_promise_within_a_day_is_taken() -> Non
     assert "between 1 minute and 1 day" in (unbound.problem(timedelta(days=3)) or "")
     view = updates.modal(3, [])
     assert [o["value"] for o in view["blocks"][3]["element"]["options"]] == ["30m"]
+
+
+TEMPLATES = Templates(Path(__file__).parents[3] / "templates")
+FREE = st.lists(
+    st.sampled_from(["ab", "word", " ", "&amp;", "```", "\n", "<@U0BOB>"]), max_size=30
+).map(lambda pieces: "".join(pieces) * 331)
+
+
+@settings(max_examples=20, deadline=None)
+@given(impact=FREE, action=FREE)
+def test_the_sentence_fits_a_message_whole_with_its_header(impact: str, action: str) -> None:
+    form = updates.UpdateForm(impact or "x", "5% of traffic", action or "y", timedelta(hours=1))
+    said = updates.sentence(TEMPLATES, form)
+    assert len(mrkdwn.pieces(said, blocks.SECTION_LIMIT)) <= blocks.NOTICE_SECTIONS - 1
+    sentence, _, note = said.partition("\n" + updates.SHORTENED)
+    assert sentence.rstrip().endswith("Next update in 1 hour.")
+    if note or updates.SHORTENED in said:
+        assert "…" in sentence
+    else:
+        read = " ".join(sentence.split())
+        assert " ".join(form.impact.split()) in read and " ".join(form.action.split()) in read

@@ -162,7 +162,7 @@ def shortened(text: str, limit: int) -> str:
         return text
     room = limit - 1 - (len(FENCE) if FENCE in text else 0)
     kept = text[: _break_before(text, room)] if room > 0 else ""
-    if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token across the cut
+    if (opened := _token_across(text, len(kept))) is not None:  # a token across the cut
         kept = kept[:opened]
     kept = bidi.cut_closed(kept.rstrip())
     return kept + "…" + (FENCE if _in_code(kept) else "")
@@ -215,27 +215,46 @@ def _break_before(text: str, limit: int) -> int:
     """Where to end a piece of ``text`` at most ``limit`` long: after the last line break or
     space outside a ``<…>`` token; without one, at ``limit``, backed off to the start of a
     token or an entity it would cut (unless the piece would be empty). A line break is
-    preferred to a later space, unless it would leave the piece less than half full."""
+    preferred to a later space, unless it would leave the piece less than half full. A ``<``
+    that opens no token (plain text's) is a character like any other."""
     best = {"\n": 0, " ": 0}
-    opened = -1  # where the token we are inside began
+    inside = _inside_tokens(text, limit)
     for at, char in enumerate(text[: limit + 1]):
-        if char == "<":
-            opened = at
-        elif char == ">":
-            opened = -1
-        elif char in best and opened < 0 and at > 0:
+        if char in best and at > 0 and not inside[at]:
             best[char] = at
     if best["\n"] >= limit // 2 or best["\n"] >= best[" "]:  # a line break, unless early
         return best["\n"] or best[" "] or _hard_break(text, limit)
     return best[" "]
 
 
+def _inside_tokens(text: str, limit: int) -> bytearray:
+    """For each of ``text``'s first ``limit + 1`` characters, 1 if it is inside a ``<…>``
+    token (after its ``<``), else 0."""
+    inside = bytearray(limit + 1)
+    for token in _TOKEN.finditer(text):
+        if token.start() > limit:
+            break
+        for at in range(token.start() + 1, min(token.end(), limit + 1)):
+            inside[at] = 1
+    return inside
+
+
+def _token_across(text: str, cut: int) -> int | None:
+    """Where the ``<…>`` token a cut of ``text`` at ``cut`` would split begins, if one would."""
+    for token in _TOKEN.finditer(text):
+        if token.start() >= cut:
+            return None
+        if token.end() > cut:
+            return token.start()
+    return None
+
+
 def _hard_break(text: str, limit: int) -> int:
     """``limit``, or before the ``<…>`` token, the entity or the code fence a cut there would
     split."""
     cut = limit
-    opened = text.rfind("<", 0, limit)
-    if opened > 0 and opened > text.rfind(">", 0, limit):
+    opened = _token_across(text, limit)
+    if opened:
         cut = opened  # a token would be cut: the piece ends before it
     for at in range(max(cut - 4, 1), cut):
         if any(text.startswith(e, at) and at + len(e) > cut for e in (*_ENTITIES, FENCE)):

@@ -257,3 +257,9 @@ def test_a_code_block_ending_at_a_cut_leaves_no_empty_block() -> None:
     code = "```" + "x" * 2990 + "\n```" + " after"
     found = mrkdwn.pieces(code, 3000)
     assert found == ["```" + "x" * 2990 + "```", "after"]
+
+
+def test_a_lone_angle_bracket_in_plain_text_is_no_token_to_cut_before() -> None:
+    text = "tracker said: a < b, " + "word " * 100
+    assert mrkdwn.shortened(text, 200).startswith("tracker said: a < b, word word")
+    assert mrkdwn.pieces(text, 100)[0].startswith("tracker said: a < b, word")

@@ -54,7 +54,9 @@ AFFECTED = (
 # header (a title, an author: one section at most) in mrkdwn.NOTICE_SECTIONS; past them its free
 # text is shortened, saying so (the record keeps what was typed).
 SENTENCE_SECTIONS = mrkdwn.NOTICE_SECTIONS - 1
-SHORTENED = "_Shortened here: the whole update is kept in the incident's record._"
+SHORTENED = (
+    "_Shortened here: the whole update is kept in the incident's record and its post-mortem draft._"
+)
 
 
 @dataclass

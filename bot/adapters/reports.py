@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -33,14 +34,15 @@ CSV_HEADER = (
 
 
 def _seconds(delta: timedelta | None) -> int | None:
-    return None if delta is None else round(delta.total_seconds())
+    """Whole seconds, rounded up (never down), or None."""
+    return None if delta is None else math.ceil(delta.total_seconds())
 
 
 def took(delta: timedelta | None) -> str:
-    """``1h30m``, ``45m``, ``-`` for none (seconds rounded)."""
+    """``1h30m``, ``45m``, ``-`` for none (seconds rounded up, never down)."""
     if delta is None:
         return "-"
-    return durations.compact(timedelta(seconds=round(delta.total_seconds())))
+    return durations.compact(timedelta(seconds=math.ceil(delta.total_seconds())))
 
 
 def share(tally: Tally) -> str:

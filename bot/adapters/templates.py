@@ -55,8 +55,11 @@ def _date(moment: datetime, style: str = "{date_short_pretty} {time}") -> Markup
     return Markup(mrkdwn.date(moment, style))  # noqa: S704
 
 
-def _duration(delta: timedelta, up: bool = False) -> str:
-    return durations.humanize(delta, up=up)
+def _duration(delta: timedelta, up: bool = True) -> str:
+    """``delta`` in words, rounded up (``durations.humanize``); ``up``, which templates
+    written before every duration was rounded up may still pass, changes nothing."""
+    del up
+    return durations.humanize(delta)
 
 
 def _exactly(delta: timedelta) -> str:

@@ -55,19 +55,17 @@ def compact(delta: timedelta) -> str:
     return "".join(parts)
 
 
-def humanize(delta: timedelta, *, up: bool = False) -> str:
+def humanize(delta: timedelta) -> str:
     """Say a duration for people: ``47 minutes``, ``3 hours 59 minutes``, ``30 seconds``.
-    Over a minute, seconds are dropped: a time gone by rounded down ("3 hours ago"), a time
-    still to come with ``up`` rounded up, so no one is promised less time than they have."""
-    total = int(abs(delta.total_seconds()))
-    if total < 60:
-        return _plural(math.ceil(abs(delta.total_seconds())) if up else total, "second")
-    if up:
-        total = math.ceil(abs(delta.total_seconds()) / 60) * 60
-    days, rest = divmod(total, 86400)
+    Over a minute, seconds are dropped by rounding up, never down, whether the time is gone by
+    (acknowledged after 5m59s: "6 minutes"; met 1m01s late: "2 minutes late") or still to come
+    (no one is promised less time than they have)."""
+    seconds = math.ceil(abs(delta.total_seconds()))
+    if seconds < 60:
+        return _plural(seconds, "second")
+    days, rest = divmod(math.ceil(seconds / 60) * 60, 86400)
     hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    named = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    named = [(days, "day"), (hours, "hour"), (rest // 60, "minute")]
     return " ".join(_plural(n, unit) for n, unit in named if n)
 
 

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SLACK_EVENTS = "/slack/events"
 FLASK_DEFAULT_TYPE = "text/html; charset=utf-8"  # Flask's, for an answer that names none
+# Slack's payloads are a few KB (a form's state, an event): a larger body is refused 413 unread.
+SLACK_BODY_LIMIT = 1_048_576
+# Any request's body, webhooks among them: waitress refuses a larger one 413 before the app.
+BODY_LIMIT = 16 * 1_048_576
 
 
 def request_kind(body: bytes, mimetype: str) -> str:
@@ -109,7 +113,9 @@ class SlackEvents:
         started = time.perf_counter()
         with logs.bound(request_id=logs.request_id()):  # on every line, and in the work it sets off
             try:
-                body = get_input_stream(environ, max_content_length=None).read()
+                body = _body(environ)
+                if body is None:
+                    return _too_large(self.runtime, environ, start_response, started)
                 mimetype = parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
                 answer = self.door.answer(body, _headers(environ), mimetype)
             except Exception:
@@ -120,6 +126,30 @@ class SlackEvents:
         data = answer.body.encode("utf-8")
         start_response(_status_line(answer.status), _response_headers(answer, len(data)))
         return [data]
+
+
+def _body(environ: WSGIEnvironment) -> bytes | None:
+    """The request's body, or None, unread, if it is (or says it is) over SLACK_BODY_LIMIT."""
+    said = str(environ.get("CONTENT_LENGTH") or "")
+    if said.isdigit() and int(said) > SLACK_BODY_LIMIT:
+        return None
+    body = get_input_stream(environ, max_content_length=None).read(SLACK_BODY_LIMIT + 1)
+    return body if len(body) <= SLACK_BODY_LIMIT else None
+
+
+def _too_large(
+    runtime: Runtime, environ: WSGIEnvironment, start_response: StartResponse, started: float
+) -> Iterable[bytes]:
+    """413 for a body no Slack payload is, with one log line."""
+    log.warning(
+        "refused a request body over the limit",
+        extra={"length": environ.get("CONTENT_LENGTH"), "limit": SLACK_BODY_LIMIT},
+    )
+    count(runtime, "unknown", 413, started)
+    data = b"request body too large"
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))]
+    start_response(_status_line(413), headers)
+    return [data]
 
 
 def _response_headers(answer: Answer, length: int) -> list[tuple[str, str]]:
@@ -209,6 +239,7 @@ class Server:
             port=port,
             threads=threads,
             clear_untrusted_proxy_headers=True,
+            max_request_body_size=BODY_LIMIT,
         )
         assert isinstance(wsgi, TcpWSGIServer)  # one host and port: one TCP socket
         self.wsgi = wsgi

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core import durations
 
@@ -48,24 +50,26 @@ def test_compact_round_trips(delta: timedelta, text: str) -> None:
         (timedelta(seconds=1), "1 second"),
         (timedelta(hours=1), "1 hour"),
         (timedelta(days=2, minutes=1), "2 days 1 minute"),
-        (timedelta(seconds=90), "1 minute"),  # a time gone by: rounded down
-    ],
-)
-def test_humanize(delta: timedelta, text: str) -> None:
-    assert durations.humanize(delta) == text
-
-
-@pytest.mark.parametrize(
-    ("delta", "text"),
-    [
-        (timedelta(seconds=90), "2 minutes"),
+        (timedelta(seconds=90), "2 minutes"),  # rounded up, never down
+        (timedelta(minutes=5, seconds=59), "6 minutes"),
         (timedelta(minutes=59, seconds=1), "1 hour"),
         (timedelta(seconds=0.5), "1 second"),
         (timedelta(minutes=5), "5 minutes"),
+        (timedelta(seconds=-90), "2 minutes"),
     ],
 )
-def test_humanize_a_time_to_come_rounds_up(delta: timedelta, text: str) -> None:
-    assert durations.humanize(delta, up=True) == text
+def test_humanize_rounds_up_never_down(delta: timedelta, text: str) -> None:
+    assert durations.humanize(delta) == text
+
+
+@given(seconds=st.floats(0, 10**8, allow_nan=False))
+def test_humanize_never_says_less_than_the_time(seconds: float) -> None:
+    delta = timedelta(seconds=seconds)
+    said, seconds = durations.humanize(delta), delta.total_seconds()
+    units = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
+    words = said.split()
+    total = sum(int(n) * units[u.rstrip("s")] for n, u in zip(words[::2], words[1::2], strict=True))
+    assert seconds <= total < seconds + 60
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ METHOD_SCOPES = {
     "chat.update": {"chat:write"},
     "conversations.create": {"channels:manage", "groups:write"},
     "conversations.history": {"channels:history", "groups:history"},
+    "conversations.replies": {"channels:history", "groups:history"},
     "conversations.info": {"channels:read", "groups:read"},
     "conversations.invite": {"channels:manage", "groups:write"},
     "conversations.list": {"channels:read", "groups:read"},

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.adapters import reports
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
 from bot.adapters.db.unit_of_work import units_of_work
@@ -121,3 +123,8 @@ def test_a_service_a_spreadsheet_would_run_is_written_as_text() -> None:
     groups = {row[1] for row in rows if row[0] == "by service"}
     assert groups == {'\'=hyperlink("http://x","y")'}  # services group in lower case
     assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+def test_report_durations_are_rounded_up_never_down() -> None:
+    assert reports.took(timedelta(seconds=90.4)) == "1m31s"
+    assert reports.took(timedelta(minutes=5)) == "5m"

@@ -37,10 +37,10 @@ from bot.playbooks.schema import Playbook
 from bot.services.read_model import IncidentView
 from bot.services.response import lifecycle_moves, severity_changes
 
-SECTION_LIMIT = 3000
+SECTION_LIMIT = mrkdwn.SECTION_LIMIT
 FIELD_LIMIT = 2000
 MESSAGE_BLOCK_LIMIT = 50
-NOTICE_SECTIONS = 8  # 24,000 characters: any sentence a command or a form can hold, whole
+NOTICE_SECTIONS = mrkdwn.NOTICE_SECTIONS
 SEVERITY_EMOJI = {
     Severity.SEV1: ":red_circle:",
     Severity.SEV2: ":large_orange_circle:",

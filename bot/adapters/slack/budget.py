@@ -72,6 +72,7 @@ RATES: dict[str, Rate] = {
     "conversations.info": TIER_3,
     "conversations.invite": TIER_3,
     "conversations.list": TIER_2,
+    "conversations.replies": TIER_3,  # internal apps; non-Marketplace apps since 2025: less
     "conversations.setTopic": TIER_2,
     "files.upload_v2": TIER_4,  # files.getUploadURLExternal and files.completeUploadExternal
     "pins.add": TIER_2,

@@ -261,7 +261,8 @@ class SlackGateway:
         return mrkdwn.by_id(chat_id)
 
     def set_topic(self, channel: str, topic: str) -> None:
-        self._call("conversations.setTopic", channel=channel, topic=topic[:250])
+        topic = mrkdwn.shortened(topic, mrkdwn.TOPIC_LIMIT)  # the wording's is within it
+        self._call("conversations.setTopic", channel=channel, topic=topic)
 
     def post(
         self,
@@ -331,13 +332,24 @@ class SlackGateway:
         )
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        found = (
-            self._call(
-                "conversations.history", channel=channel, latest=ts, inclusive=True, limit=1
+        """The message ``ts`` in ``channel``, a parent or a thread's reply, or None. Slack's
+        conversations.history holds parents only; conversations.replies, asked for the
+        message's own ts, finds either (with the thread's parent, which is skipped)."""
+        try:
+            found = self._call(
+                "conversations.replies",
+                channel=channel,
+                ts=ts,
+                oldest=ts,
+                latest=ts,
+                inclusive=True,
+                limit=2,
             ).get("messages")
-            or []
-        )
-        return dict(found[0]) if found and found[0].get("ts") == ts else None
+        except SlackFailure as failure:
+            if failure.error in ("thread_not_found", "message_not_found"):
+                return None
+            raise
+        return next((dict(m) for m in found or [] if m.get("ts") == ts), None)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         link = self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")

@@ -154,22 +154,10 @@ class Handlers:
             who,
             command.severity,
             title,
-            description=command.text if title != command.text else "",
+            description=_described(command.text, title, ""),
             request_key=f"{who.team}:{who.trigger_id}",
         )
-        if title == command.text:
-            return reply
-        typed = commands.typed_length(command.text)
-        over = (
-            f"The title was {typed:,} characters, over {commands.TITLE_LIMIT}"
-            if typed > commands.TITLE_LIMIT
-            else "The title holds more markup than a title keeps"
-        )
-        said = (
-            f"{over}: it is shortened after its last whole word that fits, and kept whole in "
-            "the incident's record (its description)."
-        )
-        return replace(reply, blocks=[*reply.blocks, *blocks.context(said)])
+        return _titled(reply, command.text, title)
 
     def declare_from_alert(self, who: Invocation, fingerprint: str) -> Reply:
         declared = self.use.declaring.declare_from_alert(who.user, fingerprint)
@@ -192,10 +180,10 @@ class Handlers:
             form.title,
             services=form.services,
             started_at=form.started_at,
-            description=form.description,
+            description=_described(form.whole_title, form.title, form.description),
             request_key=f"{who.team}:view:{view['id']}",
         )
-        return Submitted(reply, form.reply_channel)
+        return Submitted(_titled(reply, form.whole_title, form.title), form.reply_channel)
 
     def open_declaration(self, who: Invocation) -> Reply | None:
         """The declaration form, for whoever may declare (the others are told at once, not
@@ -670,3 +658,29 @@ def _refusal(refused: Refusal | None) -> Reply | None:
         "The incident is no longer open, so no status update is due. "
         "Reopen it first with `/incident reopen` if it is back."
     )
+
+
+def _described(whole: str, title: str, description: str) -> str:
+    """The description a declaration records: as typed, after the whole title if ``title``
+    (what the record's title holds) is shortened, so that nothing typed is lost."""
+    if title == whole:
+        return description
+    return f"{whole}\n\n{description}" if description else whole
+
+
+def _titled(reply: Reply, whole: str, title: str) -> Reply:
+    """``reply`` to a declaration, saying so if its title (``whole``, as typed in the chat's
+    markup) is shortened to ``title``, and where the whole is kept."""
+    if title == whole:
+        return reply
+    typed = commands.typed_length(whole)
+    over = (
+        f"The title was {typed:,} characters, over {commands.TITLE_LIMIT}"
+        if typed > commands.TITLE_LIMIT
+        else "The title holds more markup (&amp;, &lt; or &gt;) than a title keeps"
+    )
+    said = (
+        f"{over}: it is shortened after its last whole word that fits, and kept whole in "
+        "the incident's record (its description)."
+    )
+    return replace(reply, blocks=[*reply.blocks, *blocks.context(said)])

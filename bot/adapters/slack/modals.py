@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -89,9 +89,15 @@ def declaration(catalog: Catalog, reply_channel: str) -> dict[str, Any]:
     return view.to_dict()
 
 
+# How long before the declaration a form may say the incident started: a start older than
+# this is a mistaken pick (a year, a month) that would skew every time from the start.
+EARLIEST_START = timedelta(days=7)
+
+
 @dataclass
 class DeclarationForm:
-    title: str = ""
+    title: str = ""  # within what the record's title holds (``commands.shortened``)
+    whole_title: str = ""  # as typed, in the chat's markup
     severity: Severity | None = None
     services: tuple[str, ...] = ()
     started_at: datetime | None = None
@@ -112,7 +118,8 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
     # so every text in the record is in the chat's markup.
     typed = " ".join(str(_value(state, "title").get("value") or "").split())
     # escaped, it may be longer than typed (& is &amp;): within what the record holds
-    form.title = shortened(mrkdwn.inert(typed))
+    form.whole_title = mrkdwn.inert(typed)
+    form.title = shortened(form.whole_title)
     if not form.title:
         form.errors["title"] = "Say in a few words what is broken."
     selected = (_value(state, "severity").get("selected_option") or {}).get("value")
@@ -128,5 +135,12 @@ def read_declaration(view: dict[str, Any], now: datetime) -> DeclarationForm:
         form.started_at = datetime.fromtimestamp(int(picked), UTC)
         if form.started_at > now:
             form.errors["started"] = "That is in the future; leave it empty if it started now."
+        elif form.started_at < now - EARLIEST_START:
+            days = EARLIEST_START.days
+            form.errors["started"] = (
+                f"That is more than {days} days ago: pick a time within the last {days} days "
+                "(for an older problem, the time it came back, its story in the description), "
+                "or leave it empty if it started now."
+            )
     form.description = mrkdwn.inert(str(_value(state, "description").get("value") or "").strip())
     return form

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from bot.core import bidi
 
+SECTION_LIMIT = 3000  # a section block's text (Block Kit)
+NOTICE_SECTIONS = 8  # 24,000 characters: any sentence a command or a form can hold, whole
+TOPIC_LIMIT = 250  # a channel's topic (conversations.setTopic), as sent: escaped
 FALLBACK_LIMIT = 4000  # a message's plain text, for notifications: Slack's advice (40k at most)
+T = TypeVar("T")
 _FORMAT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
@@ -108,7 +113,8 @@ def typed_length(text: str) -> int:
 
 
 def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else bidi.cut_closed(text[: limit - 1]) + "…"
+    """``text`` (mrkdwn) within ``limit`` characters, as ``shortened`` makes it."""
+    return shortened(text, limit)
 
 
 def fallback(text: str) -> str:
@@ -116,58 +122,142 @@ def fallback(text: str) -> str:
     return truncate(text, FALLBACK_LIMIT)
 
 
+FENCE = "```"  # opens a code block, and closes it
+_TOKEN = re.compile(r"<[^<>\n]*>")
+
+
 def pieces(text: str, limit: int) -> list[str]:
     """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
-    a space, never inside a ``<…>`` token (a mention, a link, a date); a word longer than
-    ``limit`` is cut. Joined with line breaks, the pieces read as the text."""
+    a space, never inside a ``<…>`` token (a mention, a link, a date) nor an entity; a word
+    longer than ``limit`` is cut, and a token no piece could hold is shown as its words
+    (``_fit_tokens``). Each piece is shown alone, so a code block open at a cut is closed at
+    the end of its piece and opened again at the start of the next. Joined with line breaks,
+    the pieces read as the text (but for those fences)."""
+    rest = _fit_tokens(text, limit - 2 * len(FENCE) if FENCE in text else limit)
     found: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = _break_before(rest, limit)
-        found.append(bidi.cut_closed(rest[:cut].rstrip()))
-        rest = rest[cut:].lstrip()
-    return [*found, rest] if rest or not found else found
+    reopened = False
+    while len(body := FENCE + rest if reopened else rest) > limit:
+        cut = _break_before(body, limit - len(FENCE))
+        if reopened and cut <= len(FENCE):  # nothing but the fence before the break
+            cut = limit - len(FENCE)
+        piece = body[:cut].rstrip()
+        reopened = _in_code(piece)
+        found.append(bidi.cut_closed(piece) + (FENCE if reopened else ""))
+        rest = body[cut:]
+        # a code block's lines keep their indentation: only the break itself goes
+        rest = rest[1:] if reopened and rest[:1] in ("\n", " ") else rest.lstrip()
+        if reopened and rest.startswith(FENCE):  # the block ended at the cut: closed already
+            rest, reopened = rest[len(FENCE) :].lstrip(), False
+    return [*found, body] if body.strip() or not found else found
 
 
 def shortened(text: str, limit: int) -> str:
     """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
     space (else at a character, never inside a ``<…>`` token or an ``&amp;`` entity) and
-    ended with "…"."""
+    ended with "…"; a code block open at the cut is closed after the "…", and a token longer
+    than the limit is shown as its words (``_fit_tokens``)."""
     if len(text) <= limit:
         return text
-    kept = text[: _break_before(text, limit - 1)]
-    if (opened := kept.rfind("<")) > kept.rfind(">"):  # a token longer than the limit
+    if len(text := _fit_tokens(text, limit - 1)) <= limit:
+        return text
+    room = limit - 1 - (len(FENCE) if FENCE in text else 0)
+    kept = text[: _break_before(text, room)] if room > 0 else ""
+    if (opened := _token_across(text, len(kept))) is not None:  # a token across the cut
         kept = kept[:opened]
-    return bidi.cut_closed(kept.rstrip()) + "…"
+    kept = bidi.cut_closed(kept.rstrip())
+    return kept + "…" + (FENCE if _in_code(kept) else "")
+
+
+def fitted(
+    parts: Mapping[str, str],
+    render: Callable[[dict[str, str]], T],
+    fits: Callable[[T], bool],
+    room: int,
+) -> T:
+    """``render`` of ``parts`` (free text in mrkdwn, by name: an update's impact, its action)
+    with the longest part shortened ("…", as ``shortened`` does) a little more each time
+    until ``fits`` takes what it renders (or every part is down to "…"), the rest of the
+    rendering (a sentence's own words) never cut; ``room`` is the most characters a part
+    could take (the whole rendering's limit), where the shortening starts."""
+    most = {name: min(len(text), room) for name, text in parts.items()}
+    while True:
+        shown = {name: shortened(text, most[name]) for name, text in parts.items()}
+        said = render(shown)
+        longest = max(most, key=lambda name: most[name])
+        if fits(said) or most[longest] <= 1:
+            return said
+        most[longest] = most[longest] * 9 // 10
+
+
+def _in_code(text: str) -> bool:
+    """Whether ``text`` (mrkdwn) ends inside a code block: it opens one it does not close."""
+    return text.count(FENCE) % 2 == 1
+
+
+def _fit_tokens(text: str, most: int) -> str:
+    """``text`` with each ``<…>`` token longer than ``most`` characters (a link to a long
+    saved query, say) shown as its words, ``label (https://…)``, as plain text shortened to
+    ``most`` with "…": a piece may then be cut anywhere in it, and no token is ever split."""
+    if not any(len(token) > most for token in _TOKEN.findall(text)):
+        return text
+
+    def shown_as(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if len(token) <= most:
+            return token
+        shown = inert(_words(token, by_id))
+        return shown if len(shown) <= most else shown[: _hard_break(shown, most - 1)] + "…"
+
+    return _TOKEN.sub(shown_as, text)
 
 
 def _break_before(text: str, limit: int) -> int:
     """Where to end a piece of ``text`` at most ``limit`` long: after the last line break or
     space outside a ``<…>`` token; without one, at ``limit``, backed off to the start of a
     token or an entity it would cut (unless the piece would be empty). A line break is
-    preferred to a later space, unless it would leave the piece less than half full."""
+    preferred to a later space, unless it would leave the piece less than half full. A ``<``
+    that opens no token (plain text's) is a character like any other."""
     best = {"\n": 0, " ": 0}
-    opened = -1  # where the token we are inside began
+    inside = _inside_tokens(text, limit)
     for at, char in enumerate(text[: limit + 1]):
-        if char == "<":
-            opened = at
-        elif char == ">":
-            opened = -1
-        elif char in best and opened < 0 and at > 0:
+        if char in best and at > 0 and not inside[at]:
             best[char] = at
     if best["\n"] >= limit // 2 or best["\n"] >= best[" "]:  # a line break, unless early
         return best["\n"] or best[" "] or _hard_break(text, limit)
     return best[" "]
 
 
+def _inside_tokens(text: str, limit: int) -> bytearray:
+    """For each of ``text``'s first ``limit + 1`` characters, 1 if it is inside a ``<…>``
+    token (after its ``<``), else 0."""
+    inside = bytearray(limit + 1)
+    for token in _TOKEN.finditer(text):
+        if token.start() > limit:
+            break
+        for at in range(token.start() + 1, min(token.end(), limit + 1)):
+            inside[at] = 1
+    return inside
+
+
+def _token_across(text: str, cut: int) -> int | None:
+    """Where the ``<…>`` token a cut of ``text`` at ``cut`` would split begins, if one would."""
+    for token in _TOKEN.finditer(text):
+        if token.start() >= cut:
+            return None
+        if token.end() > cut:
+            return token.start()
+    return None
+
+
 def _hard_break(text: str, limit: int) -> int:
-    """``limit``, or before the ``<…>`` token or the entity a cut there would split."""
+    """``limit``, or before the ``<…>`` token, the entity or the code fence a cut there would
+    split."""
     cut = limit
-    opened = text.rfind("<", 0, limit)
-    if opened > 0 and opened > text.rfind(">", 0, limit):
+    opened = _token_across(text, limit)
+    if opened:
         cut = opened  # a token would be cut: the piece ends before it
     for at in range(max(cut - 4, 1), cut):
-        if any(text.startswith(e, at) and at + len(e) > cut for e in _ENTITIES):
+        if any(text.startswith(e, at) and at + len(e) > cut for e in (*_ENTITIES, FENCE)):
             return at  # so would an entity
     return cut
 

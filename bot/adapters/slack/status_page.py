@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ConfirmObject
 
 from bot.adapters.slack import access, blocks, mrkdwn, numbers, verbs
+from bot.adapters.statuspage import BODY_LIMIT, NAME_LIMIT
 from bot.adapters.templates import Templates
 from bot.core.model import Event
 from bot.core.status_page import PageIncident, Send
@@ -88,18 +89,25 @@ class SlackStatusPageWording:
     def customer_text(
         self, view: IncidentView, send: Send, names: list[str], update: Event | None
     ) -> tuple[str, str]:
+        """The page's words, within Statuspage's limits: past ``BODY_LIMIT`` the update's
+        impact and action are shortened ("…"), its sentence ("Next update in …") kept whole."""
         told = update.extra if update is not None else {}
-        text = self.templates.render(
-            "status_page.md.j2",
-            send=str(send),
-            services=names,
-            impact=told.get("impact", ""),
-            affected=told.get("affected", ""),
-            action=told.get("action", ""),
-            next_update=update.next_update if update is not None else None,
-        )
-        name, _, body = plain(text).partition("\n")
-        return name.strip(), body.strip()
+
+        def render(shown: dict[str, str]) -> tuple[str, str]:
+            text = self.templates.render(
+                "status_page.md.j2",
+                send=str(send),
+                services=names,
+                impact=shown["impact"],
+                affected=told.get("affected", ""),
+                action=shown["action"],
+                next_update=update.next_update if update is not None else None,
+            )
+            name, _, body = plain(text).partition("\n")
+            return mrkdwn.shortened(name.strip(), NAME_LIMIT), body.strip()
+
+        typed = {"impact": told.get("impact", ""), "action": told.get("action", "")}
+        return mrkdwn.fitted(typed, render, lambda said: len(said[1]) <= BODY_LIMIT, BODY_LIMIT)
 
     def offer(self, view: IncidentView, offer: Offer, post: PagePost) -> Message:
         quoted = "\n".join(f"> {mrkdwn.escape(line)}" for line in (post.name, post.body))

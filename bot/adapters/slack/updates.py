@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,15 +25,18 @@ CALLBACK = "incident.status_update"
 _USERS = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s*(users?|customers?|people)?", re.IGNORECASE)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?:\s*of\s*traffic)?", re.IGNORECASE)
 _FIELD = re.compile(r"([A-Za-z_]+)=")
-# A value's opening quote and the quote that closes it: phones and macOS type the curly ones.
+# A value's opening quote and the quotes that may close it, the matching one first: phones and
+# macOS type curly quotes, and a value typed half on each (impact="x”) closes as well.
+_DOUBLE, _SINGLE = ('"', "\u201d", "\u201c"), ("'", "\u2019", "\u2018")
 QUOTES = {
-    '"': '"',
-    "'": "'",
-    "\u201c": "\u201d",  # “…”
-    "\u201d": "\u201d",  # ”…”
-    "\u201e": "\u201c",  # „…“
-    "\u2018": "\u2019",  # single curly
-    "\u00ab": "\u00bb",  # «…»
+    '"': _DOUBLE,
+    "\u201c": ("\u201d", '"', "\u201c"),  # “…”
+    "\u201d": ("\u201d", '"', "\u201c"),  # ”…”
+    "\u201e": ("\u201c", "\u201d", '"'),  # „…“
+    "'": _SINGLE,
+    "\u2018": ("\u2019", "'", "\u2018"),  # single curly
+    "\u00ab": ("\u00bb",),  # «…»
+    "\u300c": ("\u300d",),  # 「…」
 }
 UNREADABLE = (
     "This form is not one I can read: close it and type `/incident update` in the incident's "
@@ -46,10 +50,13 @@ AFFECTED = (
 )
 
 
-# The free text a status update's sentence shows (mrkdwn), so that the sentence with its header
-# always fits a message whole (blocks.NOTICE_SECTIONS); the record keeps what was typed.
-IMPACT_SHOWN = 6000
-ACTION_SHOWN = 3000
+# The sections a status update's sentence may take, so that it fits a message whole with its
+# header (a title, an author: one section at most) in mrkdwn.NOTICE_SECTIONS; past them its free
+# text is shortened, saying so (the record keeps what was typed).
+SENTENCE_SECTIONS = mrkdwn.NOTICE_SECTIONS - 1
+SHORTENED = (
+    "_Shortened here: the whole update is kept in the incident's record and its post-mortem draft._"
+)
 
 
 @dataclass
@@ -100,12 +107,16 @@ class Promises:
         """Between the playbook's choices; without any (no status update rule), a day."""
         return cls(min(choices), max(choices)) if choices else UNBOUND
 
-    def problem(self, promised: timedelta) -> str | None:
+    def problem(self, promised: timedelta, in_form: bool = False) -> str | None:
+        """What to promise instead of ``promised``, if it is out of bounds: in the form's
+        terms (a choice, or a time in its box) or the command's (``next=1h``)."""
         if self.shortest <= promised <= self.longest:
             return None
+        example = durations.compact(self.longest)
+        how = f": pick one of the choices or type a time like {example}"
         return (
             f"Promise the next update between {durations.say(self.shortest)} and "
-            f"{durations.say(self.longest)}, like next={durations.compact(self.longest)}."
+            f"{durations.say(self.longest)}{how if in_form else f', like next={example}'}."
         )
 
 
@@ -113,7 +124,11 @@ ANY_SOON = timedelta(minutes=30)  # the form's choice for a severity without a s
 UNBOUND = Promises(timedelta(minutes=1), timedelta(days=1))
 
 
-def _check(form: UpdateForm, next_text: str, promises: Promises) -> UpdateForm:
+def _check(
+    form: UpdateForm, next_text: str, promises: Promises, in_form: bool = False
+) -> UpdateForm:
+    """``form`` with its values checked, ``errors`` saying what to give instead (in the
+    form's terms if ``in_form``, else the command's)."""
     for name in ("impact", "action"):
         if not getattr(form, name):
             form.errors[name] = f"Say the {name}."
@@ -127,7 +142,7 @@ def _check(form: UpdateForm, next_text: str, promises: Promises) -> UpdateForm:
     except durations.DurationError:
         form.errors["next"] = f"When is the next update? {durations.EXAMPLE}."
         return form
-    if wrong := promises.problem(form.next_update):
+    if wrong := promises.problem(form.next_update, in_form):
         form.errors["next"] = wrong
     return form
 
@@ -143,12 +158,12 @@ def fields(text: str) -> dict[str, str]:
             word = rest.split()[0]
             raise ValueError(f"`{word}` is not a field: write name=value")
         rest = rest[named.end() :]
-        closing = QUOTES.get(rest[:1])
-        if closing is None:
+        closings = QUOTES.get(rest[:1])
+        if closings is None:
             value = rest.split(maxsplit=1)[0] if rest[:1].strip() else ""
             rest = rest[len(value) :]
         else:
-            end = _closing_at(rest, closing)
+            end = _closing_at(rest, closings)
             if end < 0:
                 raise ValueError(f"the quote of {named.group(1)}= is never closed")
             value, rest = rest[1:end], rest[end + 1 :]
@@ -157,13 +172,25 @@ def fields(text: str) -> dict[str, str]:
     return found
 
 
-def _closing_at(rest: str, closing: str) -> int:
-    """Where the quote opening ``rest`` closes: its closing quote at the end of a word."""
+def _closing_at(rest: str, closings: tuple[str, ...]) -> int:
+    """Where the quote opening ``rest`` closes: the first of ``closings`` that ends a word and
+    is followed by the next field (``name=``) or the end of the line; without one, the first
+    matching quote (``closings[0]``) that ends a word; -1 if none does."""
+    ends = sorted(
+        at
+        for closing in closings
+        for at in _word_ends(rest, closing)
+        if not rest[at + 1 :].strip() or _FIELD.match(rest[at + 1 :].lstrip())
+    )
+    return ends[0] if ends else next(iter(_word_ends(rest, closings[0])), -1)
+
+
+def _word_ends(rest: str, closing: str) -> Iterator[int]:
+    """Where ``closing`` ends a word in ``rest`` (past its opening quote)."""
     at = 0
     while (at := rest.find(closing, at + 1)) > 0:
         if at + 1 == len(rest) or rest[at + 1].isspace():
-            return at
-    return -1
+            yield at
 
 
 def parse_line(text: str, promises: Promises) -> UpdateForm:
@@ -258,7 +285,7 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
         affected=value("affected"),
         action=mrkdwn.inert(value("action")),
     )
-    form = _check(form, value("custom") or value("next"), promises)
+    form = _check(form, value("custom") or value("next"), promises, in_form=True)
     if "next" in form.errors and value("custom"):
         form.errors["custom"] = form.errors.pop("next")
     try:
@@ -269,14 +296,35 @@ def read_modal(view: dict[str, Any]) -> tuple[int, UpdateForm]:
 
 
 def sentence(templates: Templates, form: UpdateForm) -> str:
-    """The protocol's sentence for a checked ``form`` (mrkdwn): its impact and action
-    shortened to ``IMPACT_SHOWN`` and ``ACTION_SHOWN`` ("…"), the rest of it whole."""
+    """The protocol's sentence for a checked ``form`` (mrkdwn), as messages show it: whole when
+    it fits ``SENTENCE_SECTIONS`` sections, else with its longer free text (impact or action)
+    shortened ("…") until it does, and a line after it saying where the whole is kept; the
+    sentence's own words are never cut."""
     assert form.next_update is not None
+    next_update = form.next_update
+
+    typed = {"impact": form.impact, "action": form.action}
+
+    def render(shown: dict[str, str]) -> str:
+        said = said_as(templates, shown["impact"], form.affected, shown["action"], next_update)
+        return said if shown == typed else f"{said}\n{SHORTENED}"
+
+    return mrkdwn.fitted(typed, render, _fits, mrkdwn.SECTION_LIMIT * SENTENCE_SECTIONS)
+
+
+def said_as(
+    templates: Templates, impact: str, affected: str, action: str, next_update: timedelta
+) -> str:
+    """The protocol's sentence of these parts (mrkdwn), whole: as the record has it."""
     return templates.render(
         "status_update.md.j2",
-        impact=mrkdwn.shortened(form.impact, IMPACT_SHOWN),
-        affected=form.affected,
-        affected_verb=verb(form.affected),
-        action=mrkdwn.shortened(form.action, ACTION_SHOWN),
-        next_update=form.next_update,
+        impact=impact,
+        affected=affected,
+        affected_verb=verb(affected),
+        action=action,
+        next_update=next_update,
     )
+
+
+def _fits(said: str) -> bool:
+    return len(mrkdwn.pieces(said, mrkdwn.SECTION_LIMIT)) <= SENTENCE_SECTIONS

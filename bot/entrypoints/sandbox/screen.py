@@ -31,6 +31,7 @@ SILENT = frozenset(
         "conversations.info",
         "conversations.join",
         "conversations.members",
+        "conversations.replies",
         "users.info",
         "usergroups.users.list",
         "files.getUploadURLExternal",

@@ -552,22 +552,51 @@ def _content(req: ApiRequest) -> Json:
 
 
 def conversations_history(ws: Workspace, req: ApiRequest) -> Json:
-    """Newest first; message metadata only with include_all_metadata, as Slack does."""
+    """Newest first, parent messages only (a thread's replies come from
+    conversations.replies); message metadata only with include_all_metadata, as Slack does."""
     channel = ws.channel(req.params["channel"])
+    parents = [m for m in channel.messages if m.get("thread_ts") in (None, m["ts"])]
+    kept = _between(parents, req)
     limit = int(req.params.get("limit") or 100)
-    keep_metadata = _truthy(req.params.get("include_all_metadata"))
+    messages = [_shown_message(m, req) for m in reversed(kept)][:limit]
+    return {"messages": messages, "has_more": len(kept) > limit}
+
+
+def conversations_replies(ws: Workspace, req: ApiRequest) -> Json:
+    """The thread of the message ``ts`` (its parent or one of its replies), oldest first:
+    the parent, then the replies, within ``oldest``/``latest``, as Slack does; a message with no
+    replies is a thread of one."""
+    channel = ws.channel(req.params["channel"])
+    try:
+        asked = channel.message(str(req.params["ts"]))
+    except SlackError:
+        raise SlackError("thread_not_found") from None
+    root = str(asked.get("thread_ts") or asked["ts"])
+    thread = [m for m in channel.messages if m["ts"] == root or m.get("thread_ts") == root]
+    kept = _between(thread, req)
+    limit = int(req.params.get("limit") or 1000)
+    messages = [_shown_message(m, req) for m in kept][:limit]
+    return {"messages": messages, "has_more": len(kept) > limit}
+
+
+def _between(messages: list[Json], req: ApiRequest) -> list[Json]:
+    """``messages`` within the request's ``oldest`` and ``latest`` (ends kept if inclusive)."""
     latest = float(req.params.get("latest") or "inf")
+    oldest = float(req.params.get("oldest") or 0)
     inclusive = _truthy(req.params.get("inclusive"))
-    kept = [
+    return [
         m
-        for m in channel.messages
-        if float(m["ts"]) < latest or (inclusive and float(m["ts"]) == latest)
+        for m in messages
+        if oldest < float(m["ts"]) < latest or (inclusive and float(m["ts"]) in (oldest, latest))
     ]
-    messages = [copy.deepcopy(m) for m in reversed(kept)][:limit]
-    for message in messages:
-        if not keep_metadata:
-            message.pop("metadata", None)
-    return {"messages": messages, "has_more": len(channel.messages) > limit}
+
+
+def _shown_message(message: Json, req: ApiRequest) -> Json:
+    """A copy of ``message``, its metadata only with include_all_metadata."""
+    shown = copy.deepcopy(message)
+    if not _truthy(req.params.get("include_all_metadata")):
+        shown.pop("metadata", None)
+    return shown
 
 
 def chat_update(ws: Workspace, req: ApiRequest) -> Json:
@@ -716,6 +745,7 @@ HANDLERS: dict[str, Handler] = {
     "chat.update": chat_update,
     "conversations.create": conversations_create,
     "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
     "conversations.info": conversations_info,
     "conversations.list": conversations_list,
     "conversations.invite": conversations_invite,

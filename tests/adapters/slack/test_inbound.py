@@ -212,6 +212,25 @@ def test_a_non_numeric_signature_timestamp_is_401(
     assert not tracebacks(caplog)
 
 
+def test_a_body_larger_than_any_slack_payload_is_refused_413_unread(
+    bot: BotClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unsigned or signed, a body over a megabyte is no Slack payload: refused before it is
+    read (and so before its signature is checked), with one log line."""
+    body = b"payload=" + b"x" * (http.SLACK_BODY_LIMIT + 1)
+    assert post(bot, body) == 413
+    unsigned = urllib.request.Request(
+        f"{bot.url}/slack/events", data=body, method="POST", headers={"Content-Type": signing.FORM}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(unsigned, timeout=10)
+    refused.value.close()
+    assert refused.value.code == 413
+    assert post(bot, b"command=%2Fincident&text=help" + b"&x=" + b"y" * 50_000) != 413
+    assert not tracebacks(caplog)
+    assert any("over the limit" in r.getMessage() for r in caplog.records)
+
+
 MALFORMED = {
     "not JSON": (b"{not json", signing.JSON),
     "JSON, not an object": (b"[1, 2]", signing.JSON),

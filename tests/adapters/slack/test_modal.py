@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.adapters.db.incidents import Incidents
 from tests.adapters.slack.conftest import GENERAL, BotClient, assert_valid_block_kit, text_of
 
@@ -86,3 +88,25 @@ def test_a_future_start_or_missing_severity_is_shown_on_the_form(bot: BotClient)
     assert "in the future" in answer["errors"]["started"]
     with bot.runtime.sessions() as session:
         assert Incidents(session).open() == []
+
+
+@pytest.mark.parametrize("days", [8, 365 * 56], ids=["8 days", "1970"])
+def test_a_start_long_before_now_is_refused_on_the_form_saying_what_to_pick(
+    bot: BotClient, days: int
+) -> None:
+    answer = bot.interact(
+        submission("x", "sev2", started=datetime.now(UTC) - timedelta(days=days))
+    ).json()
+    assert answer["response_action"] == "errors"
+    assert "pick a time within the last 7 days" in answer["errors"]["started"]
+    with bot.runtime.sessions() as session:
+        assert Incidents(session).open() == []
+
+
+def test_a_start_within_the_last_days_is_taken(bot: BotClient) -> None:
+    started = datetime.now(UTC) - timedelta(days=6)
+    assert bot.interact(submission("x", "sev2", started=started)).status == 200
+    assert bot.runtime.work.wait_idle()
+    with bot.runtime.sessions() as session:
+        [stored] = Incidents(session).open()
+    assert stored.incident.started_at.timestamp() == int(started.timestamp())

@@ -72,9 +72,11 @@ def test_a_shortened_text_ends_whole_with_an_ellipsis(text: str, limit: int) -> 
     short = mrkdwn.shortened(text, limit)
     assert len(short) <= limit
     if short != text:
-        assert short.endswith("…")
         assert re.fullmatch(_WHOLE, short.removesuffix("…")), short[-30:]
-        assert text.startswith(short.removesuffix("…"))
+        if all(len(token) < limit for token in re.findall(r"<[^<>]*>", text)):
+            assert short.endswith("…")
+            assert text.startswith(short.removesuffix("…"))
+        # else a token no text of the limit could hold is shown as its words
 
 
 def test_a_notice_too_long_for_one_block_takes_several() -> None:
@@ -206,3 +208,58 @@ def test_a_verb_is_its_own_word_whatever_space_follows_it(gap: str) -> None:
 
 def test_a_role_typed_with_a_dash_is_a_role() -> None:
     assert VERBS.parse("role comms\u2013lead <@U0BOB|bob>").text == "comms-lead"
+
+
+# a log pasted between code fences, a long saved query's link: markup that spans many pieces
+CODED = st.lists(
+    st.one_of(TOKENS, WORDS, st.just("```"), st.just("\n    indented")), max_size=400
+).map(" ".join)
+LONG_LINK = "<https://kibana.example/app/discover#/?_a=" + "a" * 3500 + "|the logs>"
+
+
+@given(text=CODED, limit=st.integers(100, 3000))
+def test_each_piece_closes_the_code_block_it_opens(text: str, limit: int) -> None:
+    found = mrkdwn.pieces(text, limit)
+    assert all(len(piece) <= limit for piece in found)
+    assert all(piece.count("```") % 2 == 0 or piece is found[-1] for piece in found)
+    joined = "\n".join(found).replace("```", "")
+    assert _words(joined) == _words(text.replace("```", ""))
+
+
+def test_a_code_block_split_is_reopened_in_the_next_piece_keeping_its_indentation() -> None:
+    code = "```" + "\n".join(f"    step {i} " + "z" * 30 for i in range(100)) + "```"
+    found = mrkdwn.pieces("before " + code + " after", 3000)
+    assert len(found) == 2
+    assert all(piece.count("```") == 2 for piece in found)
+    assert found[1].startswith("```    step ")
+
+
+@given(text=CODED, limit=st.integers(10, 400))
+def test_a_shortened_text_closes_its_code_block(text: str, limit: int) -> None:
+    short = mrkdwn.shortened(text, limit)
+    assert len(short) <= limit
+    if short != text:
+        assert short.count("```") % 2 == 0
+
+
+def test_a_token_longer_than_a_block_is_shown_as_its_words_never_cut() -> None:
+    for found in (
+        mrkdwn.pieces(f"see {LONG_LINK} then", 3000),
+        [mrkdwn.shortened(f"see {LONG_LINK} then", 3000)],
+    ):
+        assert all(len(piece) <= 3000 and "<" not in piece for piece in found)
+        assert " ".join(found).startswith("see the logs")
+    said = " ".join(mrkdwn.pieces(f"see {LONG_LINK} then", 3000))
+    assert "the logs (https://kibana.example/app/discover#/?_a=aaa" in said
+
+
+def test_a_code_block_ending_at_a_cut_leaves_no_empty_block() -> None:
+    code = "```" + "x" * 2990 + "\n```" + " after"
+    found = mrkdwn.pieces(code, 3000)
+    assert found == ["```" + "x" * 2990 + "```", "after"]
+
+
+def test_a_lone_angle_bracket_in_plain_text_is_no_token_to_cut_before() -> None:
+    text = "tracker said: a < b, " + "word " * 100
+    assert mrkdwn.shortened(text, 200).startswith("tracker said: a < b, word word")
+    assert mrkdwn.pieces(text, 100)[0].startswith("tracker said: a < b, word")

@@ -112,6 +112,29 @@ def test_a_pushpin_reaction_fetches_the_message_and_its_permalink(bot: BotClient
     assert noted.extra["source"] == "reaction_added"
 
 
+def test_a_pushpin_reaction_on_a_thread_reply_is_noted(bot: BotClient) -> None:
+    """Slack's conversations.history holds parent messages only (as the stand-in now does):
+    a reply in a thread is found with conversations.replies."""
+    channel, parent = incident_with_message(bot, "what do we know?")
+    web = WebClient(token=bot.slack.token, base_url=bot.slack.base_url)
+    reply = web.chat_postMessage(channel=channel, text="db failover at 10:02", thread_ts=parent)
+    assert str(reply["ts"]) not in [
+        m["ts"] for m in web.conversations_history(channel=channel)["messages"]
+    ]
+    send_event(
+        bot,
+        {
+            "type": "reaction_added",
+            "user": "U0BOB",
+            "reaction": "pushpin",
+            "item": {"type": "message", "channel": channel, "ts": str(reply["ts"])},
+            "event_ts": "2.0",
+        },
+    )
+    [noted] = notes(bot)
+    assert noted.text == "db failover at 10:02"
+
+
 ATTACHED = {"ts": "9.1", "text": "failed over", "user": "U0CAROL"}
 
 

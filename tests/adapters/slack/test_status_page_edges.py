@@ -216,3 +216,23 @@ def test_a_resolution_the_page_refused_is_sent_by_its_timer_once_the_page_is_bac
     bot.runtime.runner.tick(later + timedelta(minutes=10))  # nothing owed: nothing sent again
     entries = page_entries(bot, channel)
     assert [e["send"] for e in entries] == ["open", "resolve"]  # resolved once
+
+
+def test_a_long_update_reaches_customers_shortened_with_its_promise(
+    bot: BotClient, page: StatuspageStub
+) -> None:
+    channel = declare(bot)
+    _open_on_page(bot, channel)
+    impact = " ".join(f"w{i}" for i in range(4500))  # 25,889 characters: past the page's limit
+    line = f'update impact="{impact}" affected=20% action="failing over" next=30m'
+    bot.command(line, channel=channel)
+    assert bot.runtime.work.wait_idle()
+    [update] = offers(bot, channel, "incident.statuspage_update")
+    bot.reply(bot.click(update["action_id"], update["value"], channel=channel))
+    assert bot.runtime.work.wait_idle()
+    body = page.requests[-1].body["incident"]["body"]
+    assert len(body) <= 25_000
+    assert body.startswith("We are aware of w0 w1 ")
+    assert body.endswith(
+        "…, affecting 20% of traffic. We are failing over. Next update in 30 minutes."
+    )

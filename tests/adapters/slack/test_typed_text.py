@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.status_updates import PostedUpdates
 from bot.adapters.slack import modals, mrkdwn
+from bot.adapters.slack import updates as updates_
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox import signing
 from tests.adapters.slack.conftest import (
@@ -104,7 +105,8 @@ def test_a_long_impact_is_shortened_and_the_sentence_stays_whole(
     ending = "…. 5% of traffic are affected. We are rolling back. Next update in 30 minutes."
     for where in (channel, ANNOUNCE):
         said = shown(posted_in(bot, where)[-1])
-        assert said.startswith(":loudspeaker:") and said.endswith(ending), where
+        assert said.startswith(":loudspeaker:") and said.endswith(updates_.SHORTENED), where
+        assert said.removesuffix(updates_.SHORTENED).rstrip().endswith(ending), where
     assert updates(bot)[-1].impact == impact.strip()
     assert_valid_block_kit(bot.slack)
 
@@ -288,3 +290,99 @@ def test_a_form_title_of_markup_characters_fits_the_record() -> None:
     }
     form = modals.read_declaration({"state": {"values": values}}, datetime.now(UTC))
     assert len(form.title) <= 500 and form.title.startswith("&amp;&amp;")
+
+
+CODE = "```" + "\n".join(f"line {i} " + "y" * 40 for i in range(150)) + "```"  # a log paste
+LINK = "<https://kibana.example/app/discover#/?_a=" + "a" * 3500 + "|the logs>"  # saved query
+
+
+def sections(message: dict[str, Any]) -> list[str]:
+    return [(b.get("text") or {}).get("text", "") for b in message.get("blocks") or []]
+
+
+@pytest.mark.parametrize("text", [CODE, LINK], ids=["code block", "long link"])
+def test_a_long_note_keeps_its_markup_whole_in_each_section(bot: BotClient, text: str) -> None:
+    channel = sev2(bot)
+    before = len(posted_in(bot, channel))
+    bot.command("note " + text, channel=channel)
+    [posted] = posted_in(bot, channel)[before:]
+    for said in sections(posted):
+        assert said.count("```") % 2 == 0, f"an unclosed code block: …{said[-60:]!r}"
+        assert said.count("<") == said.count(">"), f"a cut link: {said[:50]!r}…{said[-30:]!r}"
+    assert "the logs (https://kibana.example/" in shown(posted) or text == CODE
+
+
+def test_an_update_whose_action_is_a_code_block_keeps_its_fences(bot: BotClient) -> None:
+    channel = sev2(bot)
+    action = "```" + "\n".join(f"step {i} " + "z" * 30 for i in range(100)) + "```"
+    bot.command(f'update impact="errors" affected=5% action="{action}" next=30m', channel=channel)
+    assert bot.runtime.work.wait_idle()
+    calls = bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update")
+    for call in calls:
+        for said in sections(call.params):
+            assert said.count("```") % 2 == 0, f"{call.params['channel']}: …{said[-60:]!r}"
+    assert shown(posted_in(bot, ANNOUNCE)[-1]).endswith("Next update in 30 minutes.")
+
+
+@pytest.mark.parametrize(("field", "words"), [("action", 700), ("impact", 1200)])
+def test_a_long_field_the_message_can_hold_is_shown_whole(
+    bot: BotClient, field: str, words: int
+) -> None:
+    channel = sev2(bot)
+    typed = " ".join(f"t{i}" for i in range(words))  # action: 3,389 characters; impact 6,089
+    parts = {"impact": "errors", "action": "rolling back", field: typed}
+    line = f'update impact="{parts["impact"]}" affected=5% action="{parts["action"]}" next=30m'
+    bot.command(line, channel=channel)
+    for where in (channel, ANNOUNCE):
+        said = shown(posted_in(bot, where)[-1])
+        assert f"t{words - 1}" in said and "…" not in said, where
+        assert said.endswith("Next update in 30 minutes."), where
+
+
+def test_the_post_mortem_shows_a_shortened_update_whole(bot: BotClient) -> None:
+    channel = sev2(bot)
+    action = " ".join(f"a{i}" for i in range(5000))  # ~ 29,000 characters: shortened in Slack
+    bot.command(f'update impact="errors" affected=5% action="{action}" next=30m', channel=channel)
+    assert updates_.SHORTENED in shown(posted_in(bot, channel)[-1])
+    bot.command("resolve", channel=channel)
+    assert bot.runtime.work.wait_idle()
+    bot.reply(bot.command("postmortem", channel=channel))
+    [uploaded] = bot.slack.files.values()
+    draft = uploaded.content.decode()
+    assert "a4999. Next update in 30 minutes." in draft
+    assert "a4999…" not in draft and updates_.SHORTENED not in draft
+
+
+@pytest.mark.parametrize("typed", ["R&D " * 45, "a<b> " * 40], ids=["&", "<>"])
+def test_a_long_title_is_shortened_in_the_topic_which_keeps_its_ending(
+    bot: BotClient, typed: str
+) -> None:
+    bot.reply(bot.command("sev2 " + slack_typed(typed)))
+    assert bot.runtime.work.wait_idle()
+    [call] = bot.slack.calls_to("conversations.setTopic")
+    topic = call.params["topic"]
+    assert len(topic) <= 250 and topic.endswith("… · /incident help"), topic[-40:]
+    assert not re.search(r"&(?!amp;|lt;|gt;)", topic), topic
+
+
+@pytest.mark.parametrize("title", ["&" * 200, "a<b " * 50, "R&D <-> Ops & QA " * 11])
+def test_a_form_title_the_record_must_shorten_is_told_and_kept_whole(
+    bot: BotClient, title: str
+) -> None:
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": title}},
+        "severity": {"value": {"type": "static_select", "selected_option": {"value": "sev2"}}},
+        "description": {"value": {"type": "plain_text_input", "value": "seen by on-call"}},
+    }
+    view = {"id": "V1", "type": "modal", "callback_id": "incident.declare"}
+    view |= {"private_metadata": GENERAL, "state": {"values": values}}
+    bot.interact({"type": "view_submission", "user": {"id": "U0ALICE"}, "view": view})
+    assert bot.runtime.work.wait_idle()
+    with bot.runtime.sessions() as session:
+        stored = Incidents(session).get(1)
+    whole = mrkdwn.inert(" ".join(title.split()))
+    assert len(stored.incident.title) <= 500
+    if stored.incident.title != whole:
+        assert stored.description == f"{whole}\n\nseen by on-call"
+        told = json.dumps([c.params for c in bot.slack.calls_to("chat.postEphemeral")])
+        assert "kept whole in the incident's record" in told

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.adapters.slack import updates
+from bot.adapters.slack import blocks, mrkdwn, updates
+from bot.adapters.templates import Templates
 
 PROMISES = updates.Promises(timedelta(minutes=15), timedelta(hours=2))
 
@@ -80,11 +84,20 @@ def test_more_users_than_anyone_has_are_refused(typed: str) -> None:
         "impact=\u201echeckout errors\u201c affected=5% action='rolling back' next=30m",
         "impact=\u2018checkout errors\u2019 affected=5% action=\u00abrolling back\u00bb next=30m",
         'impact="checkout errors" affected=5% action="rolling back" next=30m',
+        # half straight, half curly, as a phone's autocorrect leaves them
+        'impact="checkout errors\u201d affected=5% action=\u201crolling back" next=30m',
+        "impact='checkout errors\u2019 affected=5% action=\u300crolling back\u300d next=30m",
     ],
 )
 def test_curly_quotes_are_read_as_straight_ones(line: str) -> None:
     form = updates.parse_line(line, PROMISES)
     assert (form.impact, form.action, form.errors) == ("checkout errors", "rolling back", {})
+
+
+def test_a_quoted_word_inside_a_value_does_not_end_it() -> None:
+    line = 'impact="the \u201cpay\u201d button fails" affected=1 action="x" next=15m'
+    form = updates.parse_line(line, PROMISES)
+    assert (form.impact, form.errors) == ("the \u201cpay\u201d button fails", {})
 
 
 def test_a_quote_inside_a_quoted_value_is_kept() -> None:
@@ -113,6 +126,8 @@ def test_the_form_carries_its_promises_back() -> None:
     incident, form = updates.read_modal(view)
     assert incident == 7
     assert "between 15 minutes and 1 hour" in form.errors["custom"]
+    assert "pick one of the choices or type a time like 1h" in form.errors["custom"]
+    assert "next=" not in form.errors["custom"]  # the command's terms, not the form's
     assert "between 0 and 100%" in form.errors["affected"]
 
 
@@ -135,3 +150,24 @@ def test_without_a_status_update_rule_any_promise_within_a_day_is_taken() -> Non
     assert "between 1 minute and 1 day" in (unbound.problem(timedelta(days=3)) or "")
     view = updates.modal(3, [])
     assert [o["value"] for o in view["blocks"][3]["element"]["options"]] == ["30m"]
+
+
+TEMPLATES = Templates(Path(__file__).parents[3] / "templates")
+FREE = st.lists(
+    st.sampled_from(["ab", "word", " ", "&amp;", "```", "\n", "<@U0BOB>"]), max_size=30
+).map(lambda pieces: "".join(pieces) * 331)
+
+
+@settings(max_examples=20, deadline=None)
+@given(impact=FREE, action=FREE)
+def test_the_sentence_fits_a_message_whole_with_its_header(impact: str, action: str) -> None:
+    form = updates.UpdateForm(impact or "x", "5% of traffic", action or "y", timedelta(hours=1))
+    said = updates.sentence(TEMPLATES, form)
+    assert len(mrkdwn.pieces(said, blocks.SECTION_LIMIT)) <= blocks.NOTICE_SECTIONS - 1
+    sentence, _, note = said.partition("\n" + updates.SHORTENED)
+    assert sentence.rstrip().endswith("Next update in 1 hour.")
+    if note or updates.SHORTENED in said:
+        assert "…" in sentence
+    else:
+        read = " ".join(sentence.split())
+        assert " ".join(form.impact.split()) in read and " ".join(form.action.split()) in read

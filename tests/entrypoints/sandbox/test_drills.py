@@ -64,3 +64,28 @@ def test_a_failed_expectation_makes_the_command_exit_non_zero(tmp_path: Path) ->
     # ... while the rest of the drill still ran and its expectation held.
     assert "✓ expect 'Incident team assembled'" in done.stdout
     assert "1 expectations held, 1 failed" in done.stdout
+
+
+ROUNDED_UP = """\
+at 2026-03-14 02:00
+/incident sev1 checkout is returning 500s
+in #inc-20260314-1
+wait 5m59s
+/incident ack
+wait 11m
+/incident update impact="errors" affected=5% action="rolling back" next=30m
+expect met 2 minutes late
+wait 58m59s
+/incident resolve
+expect after 1 hour 16 minutes
+/incident postmortem
+expect | Time to acknowledge | 6 minutes |
+expect | 2026-03-14 02:16:59 | 2 minutes | missed |
+"""
+
+
+def test_durations_gone_by_are_rounded_up_never_down() -> None:
+    """Acknowledged 5m59s after the declaration reads 6 minutes, not 5 (a Sev1's target); a
+    status update 1m59s late reads 2 minutes late; resolved after 1h15m58s, 1 hour 16 minutes."""
+    code, transcript = play(ROUNDED_UP.splitlines())
+    assert code == 0 and "4 expectations held, 0 failed" in transcript, transcript[-3000:]

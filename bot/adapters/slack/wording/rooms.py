@@ -47,9 +47,13 @@ class SlackRoomWording:
         return Message(blocks.card(view, playbook), blocks.headline(view))
 
     def topic(self, view: IncidentView) -> str:
-        # a topic shows no markup: the title's words, escaped as Slack keeps text
-        title = mrkdwn.plain(view.title)
-        return mrkdwn.inert(f"{view.severity.label} · {title} · /incident help")
+        """The channel's topic: no markup, the title's words escaped as Slack keeps text,
+        within ``mrkdwn.TOPIC_LIMIT``: a long title shortened ("…", never inside an entity),
+        the ending that says where help is kept."""
+        head, tail = f"{view.severity.label} · ", " · /incident help"
+        room = mrkdwn.TOPIC_LIMIT - len(head) - len(tail)
+        title = mrkdwn.shortened(mrkdwn.inert(mrkdwn.plain(view.title)), room)
+        return mrkdwn.inert(head) + title + mrkdwn.inert(tail)
 
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
         updates = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]

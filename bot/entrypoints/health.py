@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.adapters.db import engine as engines
 from bot.adapters.db import schema
 from bot.adapters.slack.identity import BotIdentity
+from bot.entrypoints.bounded import PROBE_SECONDS, Bounded, NotAnswered
 from bot.entrypoints.ticker import Ticker
 
 
@@ -30,6 +31,7 @@ class Health:
         clock: Callable[[], datetime],
         recheck_slack: timedelta = timedelta(minutes=1),
         stalled_after: timedelta = timedelta(minutes=2),
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
         self.engine = engine
         self.ticker = ticker
@@ -41,15 +43,31 @@ class Health:
         self.stalled_after = stalled_after
         self._guard = threading.Lock()
         self._rechecking: threading.Thread | None = None
+        self._stored = Bounded(self._storage_checks, "database", probe_seconds)
 
     def checks(self) -> dict[str, Check]:
+        """Each part's check; those asking the database wait for it ``probe_seconds`` at
+        most (one that hangs is "not answering", never a probe that hangs with it)."""
+        try:
+            stored = self._stored()
+        except NotAnswered:
+            down = Check(False, "database down")
+            waited = f"not answering within {self._stored.seconds:g} s"
+            stored = {"database": Check(False, waited), "migrations": down, "timers": down}
+        return {
+            "database": stored["database"],
+            "migrations": stored["migrations"],
+            "scheduler": self._scheduler(),
+            "timers": stored["timers"],
+            "slack": self._slack(),
+        }
+
+    def _storage_checks(self) -> dict[str, Check]:
         database = self._database()
         return {
             "database": database,
             "migrations": self._migrations() if database.ok else Check(False, "database down"),
-            "scheduler": self._scheduler(),
             "timers": self._timers() if database.ok else Check(False, "database down"),
-            "slack": self._slack(),
         }
 
     def _database(self) -> Check:

@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.entrypoints.bounded import PROBE_SECONDS, Bounded, NotAnswered
 from bot.entrypoints.outages import Outage
 from bot.services.ports import StorageUnavailable
 
@@ -42,11 +43,14 @@ class _Readings(Collector):
     A scrape with a failed reading is told through an ``Outage``: one line when the failures
     start, a reminder at most every five minutes, one line when they end; not one per scrape."""
 
-    def __init__(self, saturation: Saturation) -> None:
+    def __init__(self, saturation: Saturation, probe_seconds: float = PROBE_SECONDS) -> None:
         self.saturation = saturation
         self.outage = Outage(
-            "metrics readings", log, expected=(SQLAlchemyError, StorageUnavailable)
+            "metrics readings", log, expected=(SQLAlchemyError, StorageUnavailable, NotAnswered)
         )
+        # Those asking the database wait for it a few seconds at most (bot/entrypoints/bounded.py)
+        self._open_incidents = Bounded(saturation.open_incidents, "open incidents", probe_seconds)
+        self._timers_due = Bounded(saturation.timers_due, "timers due", probe_seconds)
 
     @staticmethod
     def _read(reading: Callable[[], T], failures: list[Exception]) -> T | None:
@@ -59,7 +63,7 @@ class _Readings(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         failures: list[Exception] = []  # this scrape's failed readings
-        counts = self._read(self.saturation.open_incidents, failures)
+        counts = self._read(self._open_incidents, failures)
         if counts is not None:
             incidents = GaugeMetricFamily(
                 "incident_bot_open_incidents", "Open incidents", labels=["severity"]
@@ -71,7 +75,7 @@ class _Readings(Collector):
             (
                 "incident_bot_timers_due",
                 "Timers past their time and not yet fired",
-                self.saturation.timers_due,
+                self._timers_due,
             ),
             (
                 "incident_bot_db_connections_in_use",

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.adapters.db import engine as engines
 from bot.adapters.db import migrate
-from bot.entrypoints.health import Health
+from bot.entrypoints.health import Check, Health
 
 NOW = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)
 
@@ -61,3 +61,27 @@ def test_a_hanging_slack_api_does_not_hold_readiness(database: Engine) -> None:
     identity.release.set()
     assert identity.done.wait(timeout=10)
     assert health.checks()["slack"].ok
+
+
+def test_a_database_that_hangs_is_not_ready_in_time_and_holds_no_probe(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def hanging(engine: Engine) -> str | None:
+        release.wait(timeout=30)
+        return None
+
+    monkeypatch.setattr(engines, "reachable", hanging)
+    identity = HangingIdentity()
+    identity.valid, identity.checked_at = True, NOW
+    runner = SimpleNamespace(oldest_due=lambda now: None)
+    ticker = cast(Any, SimpleNamespace(running=False, last_tick=None, runner=runner))
+    health = Health(database, ticker, cast(Any, identity), lambda: NOW, probe_seconds=0.05)
+
+    checks = health.checks()
+
+    assert checks["database"] == Check(False, "not answering within 0.05 s")
+    assert checks["migrations"].detail == checks["timers"].detail == "database down"
+    assert checks["slack"].ok  # the other parts are still told
+    release.set()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -265,3 +267,27 @@ def test_a_status_page_half_set_names_both_settings(tmp_path: Path, stub: SlackA
     line = refusal(tmp_path, stub, STATUSPAGE_PAGE_ID="abcd1234")
     assert line.startswith("incident-bot: configuration error: STATUSPAGE_PAGE_ID and ")
     assert ": :" not in line
+
+
+def test_a_database_that_accepts_and_never_answers_is_one_line_not_a_hang(
+    tmp_path: Path, stub: SlackApiStub
+) -> None:
+    """A partition or a stalled server: the connection is taken and nothing comes back. The
+    connect gives up after ``connect_timeout`` (5 s by default; 1 s asked in the URL here)."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    taking = threading.Thread(target=lambda: held.append(silent.accept()[0]), daemon=True)
+    taking.start()
+    port = silent.getsockname()[1]
+    try:
+        line = refusal(
+            tmp_path,
+            stub,
+            DATABASE_URL=f"postgresql://bot:hunter22@127.0.0.1:{port}/bot?connect_timeout=1",
+        )
+    finally:
+        silent.close()
+        for connection in held:
+            connection.close()
+    assert line.startswith("incident-bot: cannot reach the database (ConnectionTimeout: ")
+    assert "DATABASE_URL" in line and "hunter22" not in line

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,23 @@ def connect(url: str, **options: Any) -> Engine:
         writers.leave_after(engine)
         event.listen(engine, "begin", lambda connection: _begin_immediate(connection, writers))
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    asked = make_url(url).query  # a parameter in DATABASE_URL itself wins
+    defaults = {key: value for key, value in POSTGRES_TIMEOUTS.items() if key not in asked}
+    connect_args = {**defaults, **options.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
+
+
+POSTGRES_TIMEOUTS: dict[str, int] = {
+    "connect_timeout": 5,  # seconds: a server that accepts and never answers fails the connect
+    "keepalives": 1,  # a peer gone silent (a partition) is found in 10 + 3 x 5 seconds
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,  # ms: data sent and unacknowledged this long fails the call
+}
+"""libpq's connection parameters for every PostgreSQL connection, unless DATABASE_URL names
+them: without them a database that hangs instead of refusing holds a connection attempt or a
+call for as long as TCP keeps trying (many minutes), with no error and no log line."""
 
 
 def _tune_sqlite(connection: Any, _record: object) -> None:

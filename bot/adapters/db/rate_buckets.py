@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, TextClause, bindparam, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.adapters.db.engine import POSTGRES_TIMEOUTS
 from bot.adapters.db.types import UTCDateTime
 from bot.services.ports import StorageUnavailable
 
@@ -62,7 +63,7 @@ class SharedBuckets:
                 pool_size=2,
                 max_overflow=8,
                 # a reservation lost with the database's last moments costs one slot reused
-                connect_args={"options": "-c synchronous_commit=off"},
+                connect_args={**POSTGRES_TIMEOUTS, "options": "-c synchronous_commit=off"},
             )
             # in the driver's own parameter style: a third of the CPU of a compiled text()
             self._driver_sql = re.sub(r":(\w+)", r"%(\1)s", _RESERVE.format(greatest="GREATEST"))

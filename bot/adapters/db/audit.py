@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -254,15 +255,17 @@ def consistency(session: Session) -> list[Tampering]:
 
 
 def _unmissed(session: Session, incident_id: int, events: Sequence[model.Event]) -> list[Tampering]:
-    """Deadlines still pending although the timeline says they were missed, at the same due
-    time: an older version of the row written back (its seal is valid; its content is old)."""
+    """Deadline rows that disagree with the misses the timeline recorded: one still pending
+    although missed at the same due time (an older version written back: its seal is valid,
+    its content old), one missed and gone (deleted; rows are only ever added), or two rows for
+    one deadline (a copy put in a deleted row's place, under its id)."""
     missed = {
         (e.extra.get("deadline"), e.extra.get("due_at"))
         for e in events
         if e.kind is EventKind.DEADLINE_MISSED
     }
-    rows = session.scalars(select(DeadlineRow).where(DeadlineRow.incident_id == incident_id))
-    return [
+    rows = list(session.scalars(select(DeadlineRow).where(DeadlineRow.incident_id == incident_id)))
+    problems = [
         Tampering(
             None,
             f"deadlines row {d.id} (incident {incident_id}, {d.key}) is pending, but its "
@@ -271,6 +274,21 @@ def _unmissed(session: Session, incident_id: int, events: Sequence[model.Event])
         for d in rows
         if d.status == "pending" and (d.key, d.due_at.astimezone(UTC).isoformat()) in missed
     ]
+    keys = Counter(d.key for d in rows)
+    problems += [
+        Tampering(None, f"incident {incident_id} has {count} deadlines rows for {key}: copied")
+        for key, count in sorted(keys.items())
+        if count > 1
+    ]
+    problems += [
+        Tampering(
+            None,
+            f"incident {incident_id}'s timeline says {key} was missed, but its deadlines row "
+            "is gone: deleted",
+        )
+        for key in sorted({key for key, _ in missed if key is not None} - set(keys))
+    ]
+    return problems
 
 
 def checkpoint(session: Session, key: bytes, at: datetime, wait: float = 5.0) -> dict[str, Any]:

@@ -818,3 +818,51 @@ def test_a_checkpoint_held_up_by_an_append_gives_up_and_holds_appends_no_longer(
         release.set()
         holding.join()
     assert problems(sessions) == []
+
+
+def test_a_missed_deadline_deleted_or_replaced_by_another_incidents_row_is_named(
+    engine: Engine,
+) -> None:
+    """r17b: delete incident 1's missed deadline and put an older sealed version of another
+    incident's row in its place (row counts unchanged, no seal copied exactly)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the table is rebuilt without its unique key the SQLite way")
+    sessions = keyed(engine)
+    first, second = history(sessions), history(sessions)
+    due = at(5)
+    with sessions.begin() as session:
+        for incident in (first, second):
+            session.add(
+                DeadlineRow(
+                    incident_id=incident,
+                    key="assemble",
+                    kind="assemble",
+                    severity="sev1",
+                    opened_at=T0,
+                    due_at=due,
+                    status="pending",
+                )
+            )
+    with sessions.begin() as session:
+        extra = {"deadline": "assemble", "due_at": due.isoformat(), "reached": "1"}
+        Incidents(session).record(
+            first, Event(0, at(6), EventKind.DEADLINE_MISSED, "bot", text="x", extra=extra)
+        )
+        missed = select(DeadlineRow).where(DeadlineRow.incident_id == first)
+        session.scalars(missed).one().status = "missed"
+    with sessions() as session:
+        assert [str(p) for p in audit.consistency(session)] == []
+    with engine.begin() as connection:  # the table rebuilt without its unique key, then
+        for statement in (  # incident 1's row given to incident 2: gone here, twice there
+            "CREATE TABLE loose AS SELECT * FROM deadlines",
+            "DROP TABLE deadlines",
+            "ALTER TABLE loose RENAME TO deadlines",
+            f"UPDATE deadlines SET incident_id = {second} WHERE incident_id = {first}",
+        ):
+            connection.exec_driver_sql(statement)
+    with sessions() as session:
+        problems = [str(p) for p in audit.consistency(session)]
+    assert "incident 1's timeline says assemble was missed, but its deadlines row is gone" in (
+        " ".join(problems)
+    )
+    assert f"incident {second} has 2 deadlines rows for assemble: copied" in problems

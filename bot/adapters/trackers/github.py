@@ -153,13 +153,21 @@ def _block(issue: NewIssue) -> str:
 def rewritten(body: str, issue: NewIssue) -> str:
     """``body`` (as GitHub has it now) with the bot's block saying what ``issue`` says, and
     all the team wrote before and after it as it is. A body whose marker was removed gets
-    the block at its end."""
+    the block at its end; one whose ``BEGIN`` was removed but not its marker gets the block
+    where the marker was, what is above it kept (unless the body starts with the bot's own
+    words, as one filed before there was a ``BEGIN`` does: then they are replaced)."""
     end = body.rfind(_hidden(issue.marker))
     if end < 0:
         return f"{body.rstrip()}\n\n{_block(issue)}".lstrip()
+    after = body[end + len(_hidden(issue.marker)) :]
     begin = body.rfind(BEGIN, 0, end)
-    start = begin if begin >= 0 else 0
-    return body[:start] + _block(issue) + body[end + len(_hidden(issue.marker)) :]
+    if begin >= 0:
+        return body[:begin] + _block(issue) + after
+    above = body[:end].rstrip()
+    opening = " ".join(issue.body.split(" ", 2)[:2])  # "Follow-up 1", "Sev3 incident"
+    if not above or body.startswith(opening):
+        return _block(issue) + after
+    return f"{above}\n\n{_block(issue)}{after}"
 
 
 def _hidden(marker: str) -> str:

@@ -109,10 +109,12 @@ def _plainly_a_change(move: str, named: list[str], after: list[str]) -> bool:
 
 
 def _owner_words(after: list[str]) -> str | None:
-    """The one mention ``after`` names (``@bob`` or ``to @bob``), None if it is not that."""
-    if after and after[0].lower() == "to":
-        after = after[1:]
-    return after[0] if len(after) == 1 and after[0].startswith("<@") else None
+    """The one person ``after`` names (``@bob`` or ``to @bob``, a mention or not: one that is
+    not is answered), None if it is not that."""
+    named = after[1:] if after and after[0].lower() == "to" else after
+    if len(named) != 1 or not (named is not after or named[0].startswith(("<@", "@"))):
+        return None
+    return named[0]
 
 
 def _due_words(after: list[str]) -> str | None:

@@ -80,6 +80,36 @@ def test_a_number_then_no_change_says_what_to_type(typed: str) -> None:
         ("close 2 open ports", "close 2 open ports", None, ""),
         ("drop 2 old indexes", "drop 2 old indexes", None, ""),
         ("edit-able 3 runbooks", "edit-able 3 runbooks", None, ""),
+        # r18b: due [by|on|in] <when> before or after the owner; quotes end at their match
+        (f"add a runbook due 7d {BOB}", "add a runbook", "U0BOB", "7d"),
+        (f"add a runbook {BOB} due 7d", "add a runbook", "U0BOB", "7d"),
+        ("add retries due by 2026-04-01", "add retries", None, "2026-04-01"),
+        ("add jitter due on 2026-04-01", "add jitter", None, "2026-04-01"),
+        ("add a budget due in 7d", "add a budget", None, "7d"),
+        ("add alerts due 7 days", "add alerts", None, "7 days"),
+        (f"add alerts due in 2 weeks {BOB}", "add alerts", "U0BOB", "2 weeks"),
+        (
+            f'"expire the users\' sessions on logout" {BOB}',
+            "expire the users' sessions on logout",
+            "U0BOB",
+            "",
+        ),
+        ('"make invoices show the due date"', "make invoices show the due date", None, ""),
+        (
+            f'"make invoices show the due date" {BOB}',
+            "make invoices show the due date",
+            "U0BOB",
+            "",
+        ),
+        (
+            f'"make invoices show the due date" {BOB} due 7d',
+            "make invoices show the due date",
+            "U0BOB",
+            "7d",
+        ),
+        ("\u201cthe users\u2019 sessions\u201d", "the users\u2019 sessions", None, ""),
+        ("\u2018quoted in curly singles\u2019", "quoted in curly singles", None, ""),
+        ("mark 2 flaky tests as skipped", "mark 2 flaky tests as skipped", None, ""),
     ],
 )
 def test_words_that_are_not_a_change_are_added(

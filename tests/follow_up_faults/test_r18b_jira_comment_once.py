@@ -8,6 +8,7 @@ import contextlib
 from bot.adapters.trackers.jira import JiraIssues
 from bot.core.follow_ups import Destination
 from bot.entrypoints.sandbox.jira_api import JiraApiStub
+from bot.entrypoints.sandbox.json_api import Refused
 from bot.services.trackers import NewIssue, TrackerUnavailable
 
 FILED = NewIssue("add retries", "Owner in Slack: alice.", "incident-bot:7:1", "2026-12-14")
@@ -46,5 +47,26 @@ def test_a_summary_the_team_changed_stays() -> None:
         tracker.update(key, NOW)
         tracker.update(key, NewIssue("add backoff", "x", FILED.marker, "2026-12-20", "add jitter"))
         assert jira.issues[key]["fields"]["summary"] == "Payments: retries"
+    finally:
+        jira.stop()
+
+
+class NoLabelsOnEditScreen(JiraApiStub):
+    def _edit(self, request):  # type: ignore[no-untyped-def]
+        if "labels" in (request.body or {}).get("fields", {}):
+            why = "Field 'labels' cannot be set. It is not on the appropriate screen, or unknown."
+            raise Refused(400, {"errorMessages": [], "errors": {"labels": why}})
+        return super()._edit(request)
+
+
+def test_an_edit_screen_without_labels_still_gets_the_update() -> None:
+    jira = NoLabelsOnEditScreen().start()
+    jira.add_project("PAY")
+    try:
+        tracker = JiraIssues(jira.url, "bot@example.com", "jira-sandbox-token")
+        key = tracker.open(Destination("jira", "PAY"), FILED).key
+        tracker.update(key, NOW)
+        assert jira.issues[key]["fields"]["summary"] == "add jitter"
+        assert jira.issues[key]["fields"]["duedate"] == "2026-12-20"
     finally:
         jira.stop()

@@ -107,7 +107,7 @@ class JiraIssues:
         change: dict[str, Any] = {"duedate": issue.due, "labels": mine}
         if ours and summary != issue.title:
             change["summary"] = issue.title
-        self._with_due_date("PUT", path, change)
+        self._with_due_date("PUT", path, change, optional=("labels",))
         comment = _document(f"Changed in Slack. Now:\n\n{issue.body}")
         if _text(self._newest_comment(path)) != _text(comment):
             self._call("POST", f"{path}/comment", {"body": comment})
@@ -119,15 +119,19 @@ class JiraIssues:
         newest = comments[0] if isinstance(comments, list) and comments else None
         return newest.get("body") if isinstance(newest, dict) else None
 
-    def _with_due_date(self, method: str, path: str, fields: dict[str, Any]) -> Any:
-        """Create or edit with ``fields``; again without the due date when the project's
-        screen has no Due date (400 on ``duedate``): the description says it."""
+    def _with_due_date(
+        self, method: str, path: str, fields: dict[str, Any], optional: tuple[str, ...] = ()
+    ) -> Any:
+        """Create or edit with ``fields``; again without the due date (and the ``optional``
+        fields) the project's screen refuses (400 naming them): the description says the
+        due date; without the title label, the summary is told by ``NewIssue.was_title``."""
         try:
             return self._call(method, path, {"fields": fields})
         except TrackerUnavailable as refused:
-            if refused.status != 400 or "duedate" not in str(refused):
+            named = {n for n in ("duedate", *optional) if n in fields and n in str(refused)}
+            if refused.status != 400 or not named:
                 raise
-            without = {name: value for name, value in fields.items() if name != "duedate"}
+            without = {name: value for name, value in fields.items() if name not in named}
             return self._call(method, path, {"fields": without}) if without else None
 
     def get(self, key: str) -> Issue:

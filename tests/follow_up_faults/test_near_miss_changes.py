@@ -109,6 +109,9 @@ def test_a_number_then_no_change_says_what_to_type(typed: str) -> None:
         ),
         ("\u201cthe users\u2019 sessions\u201d", "the users\u2019 sessions", None, ""),
         ("\u2018quoted in curly singles\u2019", "quoted in curly singles", None, ""),
+        (f"'the users' sessions' {BOB}", "the users' sessions", "U0BOB", ""),
+        ('"Retry" button is broken', '"Retry" button is broken', None, ""),
+        ('"  " spaces', '" " spaces', None, ""),
         ("mark 2 flaky tests as skipped", "mark 2 flaky tests as skipped", None, ""),
     ],
 )

@@ -3,9 +3,10 @@
 Words in quotes are added as they are (never read for a due date or an owner): a quoted text
 ends only at the quote that matches the one it opened with (a straight one closes a straight
 one, a closing curly one an opening curly one), so an apostrophe inside ``"…"`` is part of the
-words. After the
-words (quoted or not) come, in either order, an ``@owner`` and ``due [by|on|in] <when>``: a
-date (``2026-04-01``) or a time from now (``7d``, ``2w``, ``7 days``).
+words, and only an owner and a due date may follow it (``"Retry" button is broken`` is words
+that start with a quoted one). After the words (quoted or not) come, in either order, an
+``@owner`` and ``due [by|on|in] <when>``: a date (``2026-04-01``) or a time from now (``7d``,
+``2w``, ``7 days``).
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ _OWNER_FIRST = re.compile(rf"\s*{_MENTION}\s*(.*)", re.DOTALL)
 
 def quoted(rest: str) -> tuple[str, str] | None:
     """``rest`` as the words in its opening quotes and what follows the closing one (an owner,
-    a due date), or None when it does not open with a quote closed before a space or the end."""
+    a due date), or None when it does not open with a quote closed by the last matching one
+    that only an owner and a due date follow."""
     stripped = rest.lstrip()
     close = _CLOSING.get(stripped[:1])
     if close is None:
         return None
-    found = re.fullmatch(rf"(.+?){re.escape(close)}(?=\s|$)(.*)", stripped[1:], re.DOTALL)
-    if found is None or not found.group(1).strip():
-        return None
-    return found.group(1).strip(), found.group(2).strip()
+    inside = stripped[1:]
+    ends = [m.start() for m in re.finditer(rf"{re.escape(close)}(?=\s|$)", inside)]
+    whole = [at for at in ends if inside[:at].strip() and not _tail(inside[at + 1 :])[0]]
+    if not whole:
+        return None  # '"Retry" button is broken': words that start with a quoted one
+    at = whole[-1]  # 'the users' sessions' @bob: the last quote
+    return inside[:at].strip(), inside[at + 1 :].strip()
 
 
 def addition(verb: Syntax, rest: str) -> Command:
@@ -47,8 +52,8 @@ def addition(verb: Syntax, rest: str) -> Command:
     inside = quoted(rest)
     if inside is not None:
         what, after = inside
-        tail, due, owner = _tail(after)
-        return Command(verb.name, text=f"{what} {tail}".strip(), user=owner, words=("add", due))
+        _, due, owner = _tail(after)
+        return Command(verb.name, text=what, user=owner, words=("add", due))
     what, due, owner = _tail(rest)
     if owner is None:
         what, owner = _owner_inside(what)

@@ -203,9 +203,10 @@ class DueError(ValueError):
 
 def due_from(text: str, now: datetime) -> datetime:
     """When a follow-up typed as due ``text`` is due (UTC): a date (``2026-12-15``: by the end
-    of that day, 23:59 UTC) or a time from ``now`` (``14d``, ``36h``, ``2w``). Raises
-    DueError, also for a time not after ``now`` or more than ``FARTHEST_DUE`` after it."""
-    cleaned = text.strip().lower()
+    of that day, 23:59 UTC) or a time from ``now`` (``14d``, ``36h``, ``2w``, ``7 days``).
+    Raises DueError, also for a time not after ``now`` or more than ``FARTHEST_DUE`` after
+    it."""
+    cleaned = _unit_letters(text.strip().lower())
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
             day = date.fromisoformat(cleaned)
@@ -221,6 +222,15 @@ def due_from(text: str, now: datetime) -> datetime:
     if due > now + FARTHEST_DUE:
         raise DueError(f"{text} is more than a year away: give a date within a year")
     return due
+
+
+_SPELLED = re.compile(r"(\d{1,6})\s*(weeks?|days?|hours?|hrs?|minutes?|mins?)")
+
+
+def _unit_letters(text: str) -> str:
+    """A time spelled out (``7 days``, ``2 weeks``, ``3 hours``) in letters (``7d``)."""
+    spelled = _SPELLED.fullmatch(text)
+    return f"{spelled.group(1)}{spelled.group(2)[0]}" if spelled else text
 
 
 def follow_up_entry(

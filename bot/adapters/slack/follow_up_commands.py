@@ -1,19 +1,23 @@
 """``/incident follow-up …`` parsed: a new follow-up, or a change to one by its number.
 
-The rule (the command's help says it): text that starts with a follow-up's number (``1`` or
-``#1``), or with a change word, a number and what that change takes (``done 1``, ``assign 2
-@bob``, ``wontdo 3 <why>``), changes that follow-up; any other text adds one (``close 2 open
-ports`` is a follow-up's words). A follow-up whose words start with a number is added in quotes
+The rule (the command's help says it): a text made of a change word and a follow-up number,
+in either order (``1 done``, ``done 1``, ``#1 done``, ``1. done``, ``mark 1 done``), and what
+that change takes (``assign 1 to @bob``, ``1 due in 7d``, ``wontdo 3 <why>``), is a change;
+so is any text that starts with a number. Any other text adds one (``close 2 open ports``,
+``drop 2 old indexes`` are a follow-up's words: after a number, only ``wontdo`` and ``edit``
+themselves take words). A follow-up whose words start with a number is added in quotes
 (``/incident follow-up "2 more replicas for the payment DB"``). Change words take the natural
 synonyms people type and the bot's own replies use ("won't do", "reassign", "close", ...),
 apostrophes straight or curly; a number followed by a word that is none of them is answered
-with what to type, never added as a new follow-up (nor filed in the tracker).
+with what to type, never added as a new follow-up (nor filed in the tracker); a number too
+large to be a follow-up's is answered "no follow-up N".
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.adapters.slack import follow_up_additions as additions
 from bot.adapters.slack import numbers
 from bot.adapters.slack.commands import Command, Syntax, UsageError, mention
 from bot.adapters.slack.mrkdwn import escape, truncate
@@ -37,13 +41,12 @@ SYNONYMS: dict[tuple[str, ...], str] = {
 }
 """Change words as typed (lower case, apostrophes straight), one or two words, and the move
 each means; the longest match wins (``assign to @bob`` is ``owner @bob``)."""
-_NUMBER = re.compile(r"#?([0-9]{1,10})")
-_QUOTE = "\"'\u201c\u201d\u2018\u2019"
-_QUOTED = re.compile(rf"\s*[{_QUOTE}](.+?)[{_QUOTE}](?=\s|$)(.*)", re.DOTALL)
-"""Words in quotes first (straight or curly): added as they are, whatever they start with;
-an owner and a due date may follow the closing quote."""
-_DUE = re.compile(r"(?:^|\s)due\s+(\S+)\s*$", re.IGNORECASE)
-_MENTION_ANYWHERE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_NUMBER = re.compile(r"#?([0-9]+)\.?")
+"""A follow-up's number as typed: ``1``, ``#1`` or ``1.``, of any length."""
+_DUE_WORDS = frozenset({"by", "on", "in"})
+_MEANT = frozenset({"wontdo", "won't do", "wont do", "won't-do", "edit"})
+"""Change words that take words after the number when typed first (``wontdo 2 covered``):
+their synonyms (``drop 2 old indexes``) start a follow-up's words instead."""
 WHAT_TO_TYPE = (
     "`<n> done`, `<n> wontdo <why>`, `<n> owner @x`, `<n> due <when>` or `<n> edit <what>`"
 )
@@ -52,12 +55,11 @@ WHAT_TO_TYPE = (
 def follow_up(verb: Syntax, rest: str) -> Command:
     """``<what> [@owner] [due <when>]`` adds one (``words``: ``add``, the due as typed);
     ``<n> done|wontdo <why>|owner @x|due <when>|edit <what>`` (or a synonym; or the change word
-    first: ``done 1``) changes follow-up ``n`` (``words``: the move, ``n``, the due as typed).
-    Raises UsageError saying what to type."""
-    quoted = _QUOTED.fullmatch(rest)
-    if quoted is not None:
-        return _addition(verb, f"{quoted.group(1).strip()} {quoted.group(2).strip()}")
-    return _change(verb, rest) or _addition(verb, rest)
+    first: ``done 1``, ``assign 1 to @bob``; or ``mark 1 done``) changes follow-up ``n``
+    (``words``: the move, ``n``, the due as typed). Raises UsageError saying what to type."""
+    if additions.quoted(rest) is not None:
+        return additions.addition(verb, rest)
+    return _change(verb, rest) or additions.addition(verb, rest)
 
 
 def _change(verb: Syntax, rest: str) -> Command | None:
@@ -67,12 +69,18 @@ def _change(verb: Syntax, rest: str) -> Command | None:
         return None
     lowered = [_plain(w) for w in words]
     if _NUMBER.fullmatch(words[0]):
-        number = _number(verb, words[0])
+        number = _number(words[0])
         found = _move(lowered[1:])
         if found is None:
             raise _not_a_change(verb, number, words[1] if len(words) > 1 else "")
         move, used = found
         return _follow_up_move(verb, number, move, words[1 + used :])
+    if lowered[0] == "mark" and len(words) > 2 and _NUMBER.fullmatch(words[1]):
+        after = words[3:] if lowered[2] == "as" else words[2:]
+        found = _move([_plain(w) for w in after])
+        if found is not None:
+            return _follow_up_move(verb, _number(words[1]), found[0], after[found[1] :])
+        return None  # "mark 2 flaky tests as skipped": words to add
     found = _move(lowered)
     if found is None or len(words) <= found[1] or not _NUMBER.fullmatch(words[found[1]]):
         return None
@@ -80,22 +88,43 @@ def _change(verb: Syntax, rest: str) -> Command | None:
     after = words[used + 1 :]
     if not _plainly_a_change(move, lowered[:used], after):
         return None  # "close 2 open ports", "drop 2 old indexes": words to add
-    return _follow_up_move(verb, _number(verb, words[used]), move, after)
+    return _follow_up_move(verb, _number(words[used]), move, after)
 
 
 def _plainly_a_change(move: str, named: list[str], after: list[str]) -> bool:
     """Whether a change word then a number (``done 1``) is a change, not the start of a
-    follow-up's words: what follows the number must be what the move takes (nothing after
-    ``done``, one mention after ``owner``, one date after ``due``), and a move that takes
-    words (won't do, edit) must be named by its own word, not a synonym."""
+    follow-up's words: the two alone always are; what follows the number must be what the
+    move takes (one mention, after ``to`` or not, for ``owner``; one date for ``due``), and
+    a move that takes words (won't do, edit) must be named by its own word, not a synonym."""
+    if not after:
+        return True
     match move:
         case "done":
-            return not after
+            return False
         case "owner":
-            return len(after) == 1 and after[0].startswith("<@")
+            return _owner_words(after) is not None
         case "due":
-            return len(after) == 1
-    return " ".join(named) in {"wontdo", "won't do", "wont do", "won't-do", "edit"}
+            return _due_words(after) is not None
+    return " ".join(named) in _MEANT
+
+
+def _owner_words(after: list[str]) -> str | None:
+    """The one person ``after`` names (``@bob`` or ``to @bob``, a mention or not: one that is
+    not is answered), None if it is not that."""
+    named = after[1:] if after and after[0].lower() == "to" else after
+    if len(named) != 1 or not (named is not after or named[0].startswith(("<@", "@"))):
+        return None
+    return named[0]
+
+
+def _due_words(after: list[str]) -> str | None:
+    """The due date ``after`` gives (``7d``, ``by 2026-04-01``, ``in 7 days``) as typed,
+    None if it is not one date or duration."""
+    if after and after[0].lower() in _DUE_WORDS:
+        after = after[1:]
+    if len(after) == 1 or (len(after) == 2 and after[0].isdigit()):
+        return " ".join(after)
+    return None
 
 
 def _plain(word: str) -> str:
@@ -112,13 +141,16 @@ def _move(lowered: list[str]) -> tuple[str, int] | None:
     return None
 
 
-def _number(verb: Syntax, word: str) -> int:
+def _number(word: str) -> int:
+    """A follow-up's number as typed (``#2``, ``2.``); one too large to be any follow-up's is
+    answered "no follow-up N"."""
+    digits = word.lstrip("#").rstrip(".")
     try:
-        return numbers.whole(word.lstrip("#"))
+        return numbers.whole(digits)
     except ValueError:
         raise UsageError(
-            f"`{escape(truncate(word, 20))}` is not a follow-up's number: "
-            f"`/incident {verb.name}s` lists them"
+            f"There is no follow-up {escape(truncate(digits, 30))}: "
+            "`/incident follow-ups` lists them"
         ) from None
 
 
@@ -130,33 +162,6 @@ def _not_a_change(verb: Syntax, number: int, word: str) -> UsageError:
         f"To add a follow-up that starts with a number, put it in quotes: "
         f'`/incident {verb.name} "{number} …"`'
     )
-
-
-def _addition(verb: Syntax, rest: str) -> Command:
-    usage = f"`/incident {verb.example}`"
-    if not rest.split():
-        raise UsageError(f"say what must be done: {usage}")
-    what, due = _due(rest)
-    what, owner = _owner(what.strip())
-    if len(_MENTION_ANYWHERE.findall(what)) > 1 and owner is None:
-        raise UsageError(f"name its owner last: {usage}")
-    if not what:
-        raise UsageError(f"say what must be done: {usage}")
-    return Command(verb.name, text=what, user=owner, words=("add", due))
-
-
-def _owner(what: str) -> tuple[str, str | None]:
-    """A follow-up's words and its owner: a mention that ends (or begins) it names the owner
-    and leaves the sentence; one inside the sentence (``ask @carol to rotate the keys``)
-    stays in it and, when it is the only one, names the owner too."""
-    ends = re.fullmatch(rf"(.*?)\s*{_MENTION_ANYWHERE.pattern}", what, re.DOTALL)
-    if ends is not None:
-        return " ".join(ends.group(1).split()), ends.group(2)
-    begins = re.fullmatch(rf"{_MENTION_ANYWHERE.pattern}\s*(.*)", what, re.DOTALL)
-    if begins is not None:
-        return " ".join(begins.group(2).split()), begins.group(1)
-    inside = _MENTION_ANYWHERE.findall(what)
-    return " ".join(what.split()), inside[0] if len(inside) == 1 else None
 
 
 def _follow_up_move(verb: Syntax, number: int, move: str, rest: list[str]) -> Command:
@@ -174,20 +179,12 @@ def _follow_up_move(verb: Syntax, number: int, move: str, rest: list[str]) -> Co
     if move in ("wontdo", "edit") and not text:
         raise UsageError(f"say {'why' if move == 'wontdo' else 'what must be done'}: {usage}")
     if move == "owner":
-        if len(rest) != 1:
+        who = rest[1:] if rest and rest[0].lower() == "to" else rest
+        if len(who) != 1:
             raise UsageError(f"name one person: {usage}")
-        return Command(
-            verb.name, user=mention(rest[0], usages[move]), words=(move, str(number), "")
-        )
-    if move == "due" and len(rest) != 1:
+        user = mention(who[0], usages[move])
+        return Command(verb.name, user=user, words=(move, str(number), ""))
+    due = _due_words(rest) if move == "due" else ""
+    if due is None:
         raise UsageError(f"give one date or duration: {usage}")
-    due = rest[0] if move == "due" else ""
     return Command(verb.name, text=text if move != "due" else "", words=(move, str(number), due))
-
-
-def _due(text: str) -> tuple[str, str]:
-    """``text`` without its trailing ``due <when>``, and the when as typed ("" if none)."""
-    match = _DUE.search(text)
-    if match is None:
-        return text, ""
-    return text[: match.start()], match.group(1)

@@ -51,7 +51,10 @@ class FollowUpHandlers:
         try:
             due = due_from(typed_due, self.incidents.clock()) if typed_due else None
         except DueError as bad:
-            return error(escape(str(bad)))
+            quote = (
+                ' (to add words that end in "due …", put them in quotes)' if move == "add" else ""
+            )
+            return error(escape(str(bad)) + quote)
         user = who.user
         result: FollowUp | Refusal
         match move:

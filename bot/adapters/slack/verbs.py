@@ -273,8 +273,10 @@ VERBS = Registry(
             "follow-up",
             "follow-up <what> [@owner] [due <when>]",
             "add a follow-up (action item); `follow-up <n> done`, `wontdo <why>`, "
-            "`owner @x`, `due <when>` or `edit <what>` changes one (text that starts with a "
-            'number changes one: to add one that does, quote it: `follow-up "2 more replicas"`)',
+            "`owner @x`, `due <when>` or `edit <what>` changes one (a text made of a change word "
+            "and a follow-up number, in either order, `#n` or `n.` too, is a change, as is one "
+            'that starts with a number: to add one that does, quote it: `follow-up "2 more '
+            'replicas"`); `due [by|on|in] <when>` may come before or after the @owner',
             "follow-up add retries to the payment client @bob due 14d",
             follow_up_commands.follow_up,
             InIncident(lambda h, who, command, view: h.follow_ups.command(who, command, view)),

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bot.adapters.trackers import titles
 from bot.adapters.trackers.http import call, moment
 from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
@@ -68,13 +69,20 @@ class GitHubIssues:
 
     def update(self, key: str, issue: NewIssue) -> None:
         """Rewrite the bot's block of the body only (what the team wrote around it stays), and
-        the title only while it is still the one the bot gave it."""
+        the title only while it is still the one the bot gave it: the one the block records
+        (written in the same request as the title, so a request whose answer was lost, or
+        one made while the follow-up changed again, still counts), or, for an issue filed
+        before blocks recorded it, ``issue.was_title``."""
         repo, number = _parts(key)
         there = self._about_issue(repo, "GET", f"/issues/{number}")
         there = there if isinstance(there, dict) else {}
-        change = {"body": rewritten(str(there.get("body") or ""), issue)}
-        title = there.get("title")
-        if issue.was_title is not None and title == issue.was_title != issue.title:
+        body = str(there.get("body") or "")
+        title = str(there.get("title") or "")
+        gave = titles.given(body)
+        ours = title == issue.was_title if gave is None else gave == titles.digest(title)
+        kept = gave or titles.digest(issue.was_title or "")
+        change = {"body": rewritten(body, issue, titles.digest(issue.title) if ours else kept)}
+        if ours and title != issue.title:
             change["title"] = issue.title
         self._about_issue(repo, "PATCH", f"/issues/{number}", change)
 
@@ -145,21 +153,33 @@ BEGIN = "<!-- incident-bot begin -->"
 before there was one has the bot's block from the start of the body."""
 
 
-def _block(issue: NewIssue) -> str:
-    """The bot's block of the body: mentions that ping no one, between its two comments."""
-    return f"{BEGIN}\n{_MENTION.sub('@&#8203;', issue.body)}\n\n{_hidden(issue.marker)}"
+def _block(issue: NewIssue, gave: str | None = None) -> str:
+    """The bot's block of the body: mentions that ping no one, between its two comments, and
+    the record of the title the bot gave the issue (``gave``, a digest; of ``issue.title``
+    when None)."""
+    record = titles.record(gave or titles.digest(issue.title))
+    body = _MENTION.sub("@&#8203;", issue.body)
+    return f"{BEGIN}\n{body}\n\n{record}{_hidden(issue.marker)}"
 
 
-def rewritten(body: str, issue: NewIssue) -> str:
+def rewritten(body: str, issue: NewIssue, gave: str | None = None) -> str:
     """``body`` (as GitHub has it now) with the bot's block saying what ``issue`` says, and
     all the team wrote before and after it as it is. A body whose marker was removed gets
-    the block at its end."""
+    the block at its end; one whose ``BEGIN`` was removed but not its marker gets the block
+    where the marker was, what is above it kept (unless the body starts with the bot's own
+    words, as one filed before there was a ``BEGIN`` does: then they are replaced)."""
     end = body.rfind(_hidden(issue.marker))
     if end < 0:
-        return f"{body.rstrip()}\n\n{_block(issue)}".lstrip()
+        return f"{body.rstrip()}\n\n{_block(issue, gave)}".lstrip()
+    after = body[end + len(_hidden(issue.marker)) :]
     begin = body.rfind(BEGIN, 0, end)
-    start = begin if begin >= 0 else 0
-    return body[:start] + _block(issue) + body[end + len(_hidden(issue.marker)) :]
+    if begin >= 0:
+        return body[:begin] + _block(issue, gave) + after
+    above = body[:end].rstrip()
+    opening = " ".join(issue.body.split(" ", 2)[:2])  # "Follow-up 1", "Sev3 incident"
+    if not above or body.startswith(opening):
+        return _block(issue, gave) + after
+    return f"{above}\n\n{_block(issue, gave)}{after}"
 
 
 def _hidden(marker: str) -> str:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from bot.adapters.trackers import titles
 from bot.adapters.trackers.http import call, moment
 from bot.core.follow_ups import Destination, FollowUpState
 from bot.services.trackers import Issue, NewIssue, TrackerUnavailable
@@ -78,7 +79,7 @@ class JiraIssues:
             "summary": issue.title,
             "issuetype": {"name": where.kind or "Task"},
             "description": _document(issue.body),
-            "labels": [LABEL, _label(issue.marker)],
+            "labels": [LABEL, _label(issue.marker), titles.label(titles.digest(issue.title))],
             "duedate": issue.due,
         }
         created = self._with_due_date("POST", "/rest/api/3/issue", fields)
@@ -87,29 +88,50 @@ class JiraIssues:
         return Issue(created["key"], self._browse(created["key"]))
 
     def update(self, key: str, issue: NewIssue) -> None:
-        """The due date; the summary only while it is still the one the bot gave it; and a
-        comment saying what the follow-up says now: the description, the team's to edit
-        once it is filed, stays as it is."""
+        """The due date; the summary only while it is still the one the bot gave it (the one
+        its title label records, set in the same request as the summary; or, for an issue
+        filed before labels recorded it, ``issue.was_title``); and a comment saying what the
+        follow-up says now, unless the newest comment says it already (a retried update
+        posts it once): the description, the team's to edit once it is filed, stays."""
         path = f"/rest/api/3/issue/{quote(key)}"
-        there = self._call("GET", f"{path}?fields=summary")
+        there = self._call("GET", f"{path}?fields=summary,labels")
         fields = there.get("fields") if isinstance(there, dict) else None
-        summary = fields.get("summary") if isinstance(fields, dict) else None
-        change: dict[str, Any] = {"duedate": issue.due}
-        if issue.was_title is not None and summary == issue.was_title != issue.title:
+        fields = fields if isinstance(fields, dict) else {}
+        summary = str(fields.get("summary") or "")
+        labels = [str(x) for x in fields.get("labels") or [] if isinstance(x, str)]
+        gave = titles.labelled(labels)
+        ours = summary == issue.was_title if gave is None else gave == titles.digest(summary)
+        kept = gave or titles.digest(issue.was_title or "")
+        record = titles.label(titles.digest(issue.title) if ours else kept)
+        mine = [x for x in labels if not x.startswith(titles.LABEL_PREFIX)] + [record]
+        change: dict[str, Any] = {"duedate": issue.due, "labels": mine}
+        if ours and summary != issue.title:
             change["summary"] = issue.title
-        self._with_due_date("PUT", path, change)
-        comment = {"body": _document(f"Changed in Slack. Now:\n\n{issue.body}")}
-        self._call("POST", f"{path}/comment", comment)
+        self._with_due_date("PUT", path, change, optional=("labels",))
+        comment = _document(f"Changed in Slack. Now:\n\n{issue.body}")
+        if _text(self._newest_comment(path)) != _text(comment):
+            self._call("POST", f"{path}/comment", {"body": comment})
 
-    def _with_due_date(self, method: str, path: str, fields: dict[str, Any]) -> Any:
-        """Create or edit with ``fields``; again without the due date when the project's
-        screen has no Due date (400 on ``duedate``): the description says it."""
+    def _newest_comment(self, path: str) -> Any:
+        """The body of the issue's newest comment (None if it has none)."""
+        listed = self._call("GET", f"{path}/comment?orderBy=-created&maxResults=1")
+        comments = listed.get("comments") if isinstance(listed, dict) else None
+        newest = comments[0] if isinstance(comments, list) and comments else None
+        return newest.get("body") if isinstance(newest, dict) else None
+
+    def _with_due_date(
+        self, method: str, path: str, fields: dict[str, Any], optional: tuple[str, ...] = ()
+    ) -> Any:
+        """Create or edit with ``fields``; again without the due date (and the ``optional``
+        fields) the project's screen refuses (400 naming them): the description says the
+        due date; without the title label, the summary is told by ``NewIssue.was_title``."""
         try:
             return self._call(method, path, {"fields": fields})
         except TrackerUnavailable as refused:
-            if refused.status != 400 or "duedate" not in str(refused):
+            named = {n for n in ("duedate", *optional) if n in fields and n in str(refused)}
+            if refused.status != 400 or not named:
                 raise
-            without = {name: value for name, value in fields.items() if name != "duedate"}
+            without = {name: value for name, value in fields.items() if name not in named}
             return self._call(method, path, {"fields": without}) if without else None
 
     def get(self, key: str) -> Issue:
@@ -198,6 +220,19 @@ def _category(status: Any) -> str:
 def _label(marker: str) -> str:
     """A label naming one follow-up (labels take no spaces or colons)."""
     return marker.replace(":", "-")
+
+
+def _text(document: Any) -> str:
+    """An Atlassian Document's words (its text nodes, paragraphs a blank line apart), as
+    Jira may give it back with more attributes than it was sent with."""
+    if not isinstance(document, dict):
+        return ""
+    paragraphs = []
+    for block in document.get("content") or []:
+        parts = block.get("content") if isinstance(block, dict) else None
+        nodes = parts if isinstance(parts, list) else []
+        paragraphs.append("".join(str(n.get("text", "")) for n in nodes if isinstance(n, dict)))
+    return "\n\n".join(paragraphs)
 
 
 def _document(text: str) -> dict[str, Any]:

@@ -81,6 +81,7 @@ class JiraApiStub(JsonApi):
             "POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/transitions", self._transition
         )
         self.route("POST", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/comment", self._comment)
+        self.route("GET", r"/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)/comment", self._comments)
         self.route("POST", r"/rest/api/3/search/jql", self._search)
 
     def add_project(self, key: str) -> None:
@@ -205,6 +206,18 @@ class JiraApiStub(JsonApi):
         made = self.comments.setdefault(issue["key"], [])
         made.append(body)
         return Answer(201, {"id": str(len(made)), "body": body})
+
+    def _comments(self, request: Request) -> Answer:
+        """Get comments: oldest first, or newest first with ``orderBy=-created``; at most
+        ``maxResults`` (50 unless asked)."""
+        made = list(self.comments.get(self._issue(request)["key"], []))
+        if request.query.get("orderBy") == "-created":
+            made.reverse()
+        most = int(request.query.get("maxResults", "50"))
+        listed = [{"id": str(n), "body": body} for n, body in enumerate(made[:most], 1)]
+        return Answer(
+            200, {"startAt": 0, "maxResults": most, "total": len(made), "comments": listed}
+        )
 
     def _transitions(self, request: Request) -> Answer:
         self._issue(request)

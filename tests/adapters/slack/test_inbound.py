@@ -459,7 +459,7 @@ def test_a_follow_up_number_no_record_holds_is_a_usage_error(bot: BotClient) -> 
     bot.reply(bot.command("sev2 checkout is slow"))
     channel = str(bot.slack.calls_to("conversations.create")[0].response["channel"]["id"])
     sent = bot.command(f"follow-up {HUGE} done", channel=channel)
-    assert "is not a follow-up's number" in sent.json()["text"]
+    assert f"There is no follow-up {HUGE}" in sent.json()["text"]
 
 
 # --- over Socket Mode: the same checks, but the signature -----------------------------------------

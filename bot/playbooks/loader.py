@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -58,6 +59,10 @@ def load(directory: Path) -> Playbooks:
     """Read and validate ``directory``; raise InvalidPlaybooks listing every problem found."""
     if not directory.is_dir():
         raise InvalidPlaybooks([Problem(str(directory), "", "is not a directory")])
+    if not os.access(directory, os.R_OK | os.X_OK):  # glob would find nothing, and say so
+        raise InvalidPlaybooks(
+            [Problem(str(directory), "", f"cannot be read by uid {os.getuid()}")]
+        )
     problems: list[Problem] = []
     playbooks: dict[Severity, Playbook] = {}
     catalogs: list[Catalog] = []

@@ -159,3 +159,15 @@ def test_a_mounted_configmap_of_playbooks_checks_as_its_plain_folder(
     folder = mounted(SHIPPED, tmp_path / "playbooks", "*.yaml")
     assert main(["check-playbooks", str(folder)]) == 0, capsys.readouterr().err
     assert loader.load(folder).by_severity.keys() == loader.load(SHIPPED).by_severity.keys()
+
+
+def test_a_folder_it_may_not_read_is_said_so_not_as_missing_playbooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "books"
+    folder.mkdir()
+    monkeypatch.setattr(loader.os, "access", lambda path, mode: False)  # as a non-root uid sees 000
+    assert main(["check-playbooks", str(folder)]) == 1
+    said = capsys.readouterr().err
+    assert "books: cannot be read by uid " in said
+    assert "has no playbook" not in said

@@ -188,3 +188,24 @@ def test_a_bot_before_0019_can_neither_read_nor_append_a_timeline_on_it(
             assert connection.execute(select(before.c.prev_hash)).first() is not None
     finally:
         migrate.upgrade(engine)
+
+
+def test_rolling_back_below_0019_and_up_again_keeps_one_range_when_nothing_came_between(
+    engine: Engine, sessions: sessionmaker[Session], repo_root: Path
+) -> None:
+    """r17b: each round trip added an empty range to ``audit_per_incident``."""
+    fill(sessions, repo_root)
+
+    def eras() -> str | None:
+        state = table("bot_state", column("key"), column("value"))
+        with engine.connect() as connection:
+            found = connection.execute(select(state.c.value).where(state.c.key == audit.ERAS))
+            return found.scalar_one_or_none()
+
+    assert eras() is None  # made at 0019: every entry chained per incident
+    for _ in range(3):
+        migrate.downgrade(engine, "0018")
+        migrate.upgrade(engine)
+    assert eras() == "[[1, null]]"  # the same, said
+    with sessions() as session:
+        assert audit.verify(session) == []

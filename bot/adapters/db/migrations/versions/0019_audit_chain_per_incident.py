@@ -114,8 +114,7 @@ def upgrade() -> None:
     )
     connection.execute(INCIDENTS.update().values(audit_head=sa.func.coalesce(newest, "")))
     _reseal(headed=True)
-    eras = [era for era in _eras() if era[1] is not None]
-    _keep_eras([*eras, [_next_id(), None]])
+    _keep_eras(_reopened(_eras(), _next_id()))
 
 
 def downgrade() -> None:
@@ -162,6 +161,18 @@ def _eras() -> list[list[int | None]]:
     at 0019 (an upgrade from 0018 keeps only the ranges a downgrade closed)."""
     value = op.get_bind().scalar(sa.select(STATE.c.value).where(STATE.c.key == audit.ERAS))
     return list(json.loads(value)) if value else [[1, None]]
+
+
+def _reopened(eras: list[list[int | None]], next_id: int) -> list[list[int | None]]:
+    """The ranges closed (a range ``[first, end)`` with an end), with one open from
+    ``next_id``: the last one reopened if nothing was appended since a downgrade closed it,
+    so downgrading and upgrading again does not add a range each time (nor empty ones)."""
+    closed: list[list[int | None]] = [
+        [a, end] for a, end in eras if a is not None and end is not None and a < end
+    ]
+    if closed and closed[-1][1] == next_id:
+        return [*closed[:-1], [closed[-1][0], None]]
+    return [*closed, [next_id, None]]
 
 
 def _keep_eras(eras: list[list[int | None]]) -> None:

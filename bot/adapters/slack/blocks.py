@@ -6,7 +6,7 @@ and cut to Slack's limits here, at the edge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -224,10 +224,30 @@ def notice(text: str, emoji: str = ":information_source:") -> Blocks:
     kept = said[:NOTICE_SECTIONS]
     kept[-1] = truncate(kept[-1] + " …", SECTION_LIMIT)
     shortened = (
-        f"_Shortened here: the whole text ({len(text):,} characters) is kept in the "
-        "incident's record._"
+        f"_Shortened here: the whole text ({mrkdwn.typed_length(text):,} characters) is kept "
+        "in the incident's record._"
     )
     return [*_dicts(section(piece) for piece in kept), *context(shortened)]
+
+
+def fitted_notice(
+    parts: Mapping[str, str], render: Callable[[dict[str, str]], str], whole_kept: str
+) -> Blocks:
+    """``notice`` of ``render(parts)`` (free text in mrkdwn, by name: an impact, a last
+    update) within ``NOTICE_SECTIONS``: past them the free text is shortened ("…", as
+    ``mrkdwn.fitted`` does) and a line after it says so (``whole_kept``: where the whole is
+    kept); the rendering's own words (the protocol's) are never cut."""
+
+    def shown(parts_shown: dict[str, str]) -> str:
+        said = render(parts_shown)
+        return said if parts_shown == dict(parts) else f"{said}\n_Shortened here: {whole_kept}_"
+
+    text = mrkdwn.fitted(parts, shown, _fits_notice, SECTION_LIMIT * NOTICE_SECTIONS)
+    return notice(text, "")
+
+
+def _fits_notice(text: str) -> bool:
+    return len(mrkdwn.pieces(text, SECTION_LIMIT)) <= NOTICE_SECTIONS
 
 
 def error(text: str) -> Blocks:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
+from bot.adapters.slack import cuts
 from bot.core import bidi
 
 SECTION_LIMIT = 3000  # a section block's text (Block Kit)
@@ -128,18 +129,21 @@ _TOKEN = re.compile(r"<[^<>\n]*>")
 
 def pieces(text: str, limit: int) -> list[str]:
     """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
-    a space, never inside a ``<…>`` token (a mention, a link, a date) nor an entity; a word
-    longer than ``limit`` is cut, and a token no piece could hold is shown as its words
-    (``_fit_tokens``). Each piece is shown alone, so a code block open at a cut is closed at
-    the end of its piece and opened again at the start of the next. Joined with line breaks,
-    the pieces read as the text (but for those fences)."""
-    rest = _fit_tokens(text, limit - 2 * len(FENCE) if FENCE in text else limit)
+    a space, never inside a ``<…>`` token (a mention, a link, a date), an entity nor a
+    character (a grapheme cluster); a word longer than ``limit`` is cut, and a token no piece
+    could hold is shown as its words (``_fit_tokens``). Each piece is shown alone, so a code
+    block open at a cut is closed at the end of its piece and opened again at the start of the
+    next; one that would open just before a cut opens in the next piece instead. Joined with
+    line breaks, the pieces read as the text (but for those fences)."""
+    reserve = len(FENCE) if FENCE in text else 0  # room for a closing fence, and a reopening
+    rest = _fit_tokens(text, limit - 2 * reserve)
     found: list[str] = []
     reopened = False
     while len(body := FENCE + rest if reopened else rest) > limit:
-        cut = _break_before(body, limit - len(FENCE))
+        cut = _break_before(body, limit - reserve)
         if reopened and cut <= len(FENCE):  # nothing but the fence before the break
-            cut = limit - len(FENCE)
+            cut = _hard_break(body, limit - reserve, len(FENCE) + 1)
+        cut = _opening_moved(body, cut)
         piece = body[:cut].rstrip()
         reopened = _in_code(piece)
         found.append(bidi.cut_closed(piece) + (FENCE if reopened else ""))
@@ -151,16 +155,25 @@ def pieces(text: str, limit: int) -> list[str]:
     return [*found, body] if body.strip() or not found else found
 
 
+def _opening_moved(body: str, cut: int) -> int:
+    """``cut``, or where the code fence opening a block just before it begins (nothing but
+    blanks between them): the block then opens in the next piece, never empty in this one."""
+    opened = cuts.fences(body[:cut])
+    if len(opened) % 2 == 0 or body[opened[-1] + len(FENCE) : cut].strip("`\n "):
+        return cut
+    return opened[-1] if body[: opened[-1]].strip() else cut
+
+
 def shortened(text: str, limit: int) -> str:
     """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
-    space (else at a character, never inside a ``<…>`` token or an ``&amp;`` entity) and
-    ended with "…"; a code block open at the cut is closed after the "…", and a token longer
-    than the limit is shown as its words (``_fit_tokens``)."""
+    space (else at a character, never inside a ``<…>`` token, an ``&amp;`` entity or a
+    grapheme cluster) and ended with "…"; a code block open at the cut is closed after the
+    "…", and a token longer than the room is shown as its words (``_fit_tokens``)."""
     if len(text) <= limit:
         return text
-    if len(text := _fit_tokens(text, limit - 1)) <= limit:
-        return text
     room = limit - 1 - (len(FENCE) if FENCE in text else 0)
+    if len(text := _fit_tokens(text, max(room, 1))) <= limit and not _in_code(text):
+        return text
     kept = text[: _break_before(text, room)] if room > 0 else ""
     if (opened := _token_across(text, len(kept))) is not None:  # a token across the cut
         kept = kept[:opened]
@@ -190,8 +203,8 @@ def fitted(
 
 
 def _in_code(text: str) -> bool:
-    """Whether ``text`` (mrkdwn) ends inside a code block: it opens one it does not close."""
-    return text.count(FENCE) % 2 == 1
+    """Whether ``text`` (mrkdwn) ends inside a code block (``cuts.in_code``)."""
+    return cuts.in_code(text)
 
 
 def _fit_tokens(text: str, most: int) -> str:
@@ -249,17 +262,18 @@ def _token_across(text: str, cut: int) -> int | None:
     return None
 
 
-def _hard_break(text: str, limit: int) -> int:
-    """``limit``, or before the ``<…>`` token, the entity or the code fence a cut there would
-    split."""
+def _hard_break(text: str, limit: int, least: int = 1) -> int:
+    """``limit``, or before the ``<…>`` token, the entity, the code fence or the grapheme
+    cluster a cut there would split; never before ``least`` (a piece is never empty)."""
     cut = limit
     opened = _token_across(text, limit)
-    if opened:
+    if opened is not None and opened >= least:
         cut = opened  # a token would be cut: the piece ends before it
-    for at in range(max(cut - 4, 1), cut):
+    for at in range(max(cut - 4, least), cut):
         if any(text.startswith(e, at) and at + len(e) > cut for e in (*_ENTITIES, FENCE)):
             return at  # so would an entity
-    return cut
+    whole = cuts.grapheme_start(text, cut)
+    return whole if whole >= least else cut
 
 
 def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:

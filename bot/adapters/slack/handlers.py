@@ -550,7 +550,8 @@ class Handlers:
         if refused is not None:
             return _refusal(refused)
         self._offer_update(incident_id, entries)
-        told = Message(blocks.notice(sentence, ""), sentence)
+        whole = updates.protocol_words(self.templates)
+        told = Message(blocks.notice(sentence, "", whole), sentence)
         return _told_elsewhere(who, [(self.service.get(incident_id), told)])
 
     def _offer_update(self, incident_id: int, entries: list[int]) -> None:

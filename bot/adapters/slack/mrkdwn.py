@@ -127,20 +127,22 @@ FENCE = "```"  # opens a code block, and closes it
 _TOKEN = re.compile(r"<[^<>\n]*>")
 
 
-def pieces(text: str, limit: int) -> list[str]:
+def pieces(text: str, limit: int, whole: re.Pattern[str] | None = None) -> list[str]:
     """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
     a space, never inside a ``<…>`` token (a mention, a link, a date), an entity nor a
     character (a grapheme cluster); a word longer than ``limit`` is cut, and a token no piece
     could hold is shown as its words (``_fit_tokens``). Each piece is shown alone, so a code
     block open at a cut is closed at the end of its piece and opened again at the start of the
     next; one that would open just before a cut opens in the next piece instead. Joined with
-    line breaks, the pieces read as the text (but for those fences)."""
+    line breaks, the pieces read as the text (but for those fences). ``whole`` matches words
+    never split between pieces (a protocol's sentence between free text), as long as a piece
+    can hold them."""
     reserve = len(FENCE) if FENCE in text else 0  # room for a closing fence, and a reopening
     rest = _fit_tokens(text, limit - 2 * reserve)
     found: list[str] = []
     reopened = False
     while len(body := FENCE + rest if reopened else rest) > limit:
-        cut = _break_before(body, limit - reserve)
+        cut = _break_before(body, limit - reserve, whole)
         if reopened and cut <= len(FENCE):  # nothing but the fence before the break
             cut = _hard_break(body, limit - reserve, len(FENCE) + 1)
         cut = _opening_moved(body, cut)
@@ -224,14 +226,21 @@ def _fit_tokens(text: str, most: int) -> str:
     return _TOKEN.sub(shown_as, text)
 
 
-def _break_before(text: str, limit: int) -> int:
+def _break_before(text: str, limit: int, whole: re.Pattern[str] | None = None) -> int:
     """Where to end a piece of ``text`` at most ``limit`` long: after the last line break or
     space outside a ``<…>`` token; without one, at ``limit``, backed off to the start of a
     token or an entity it would cut (unless the piece would be empty). A line break is
     preferred to a later space, unless it would leave the piece less than half full. A ``<``
-    that opens no token (plain text's) is a character like any other."""
+    that opens no token (plain text's) is a character like any other. No break inside a match
+    of ``whole`` shorter than ``limit``."""
     best = {"\n": 0, " ": 0}
     inside = _inside_tokens(text, limit)
+    for kept in whole.finditer(text) if whole is not None else ():
+        if kept.start() > limit:
+            break
+        if kept.end() - kept.start() < limit:
+            end = min(kept.end(), limit + 1)
+            inside[kept.start() + 1 : end] = b"\x01" * (end - kept.start() - 1)
     for at, char in enumerate(text[: limit + 1]):
         if char in best and at > 0 and not inside[at]:
             best[char] = at

@@ -413,3 +413,20 @@ def test_a_shortened_notice_counts_the_characters_as_typed() -> None:
     typed = "R&D <-> ops & QA " * 1700
     line = json.dumps(blocks.notice(mrkdwn.inert(typed))[-1])
     assert f"{len(typed):,} characters" in line
+
+
+@pytest.mark.parametrize("size", range(2880, 2940, 7))
+def test_the_sentences_own_words_are_never_split_between_sections(
+    bot: BotClient, size: int
+) -> None:
+    channel = sev2(bot)
+    action = ("rollback " * 400)[:size].strip()
+    before = len(bot.slack.calls)
+    bot.command(f'update impact="errors" action="{action}" affected=5% next=30m', channel=channel)
+    assert bot.runtime.work.wait_idle()
+    for call in bot.slack.calls[before:]:
+        said = sections(call.params)
+        if any("30 minutes." in section for section in said):
+            assert any("Next update in 30 minutes." in section for section in said), said[-1]
+        if any("affected." in section for section in said):
+            assert any("5% of traffic are affected. We are" in section for section in said)

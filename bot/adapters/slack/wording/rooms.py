@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from markupsafe import Markup
 
-from bot.adapters.slack import blocks, channels, failures, mrkdwn
+from bot.adapters.slack import blocks, channels, failures, mrkdwn, updates
 from bot.adapters.templates import Templates
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
@@ -56,7 +56,7 @@ class SlackRoomWording:
         return mrkdwn.inert(head) + title + mrkdwn.inert(tail)
 
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
-        updates = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
+        posted = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
         due = next(
             (d.due_at for d in pending(view.deadlines) if d.kind is DeadlineKind.STATUS_UPDATE),
             None,
@@ -74,13 +74,15 @@ class SlackRoomWording:
                 next_update_due=due,
             )
 
-        last = {"update": updates[-1].text if updates and updates[-1].text else ""}
+        last = {"update": posted[-1].text if posted and posted[-1].text else ""}
         kept = "the whole update is kept in the incident's record."
-        return Message(blocks.fitted_notice(last, render, kept), blocks.headline(view))
+        whole = updates.protocol_words(self.templates)
+        return Message(blocks.fitted_notice(last, render, kept, whole), blocks.headline(view))
 
     def status_update(self, view: IncidentView, author: str, sentence: str) -> Message:
         text = f":loudspeaker: *Status update* from {mrkdwn.user(author)}\n{sentence}"
-        return Message(blocks.notice(text, ""), sentence)
+        whole = updates.protocol_words(self.templates)
+        return Message(blocks.notice(text, "", whole), sentence)
 
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         text = self.templates.render(
@@ -89,7 +91,8 @@ class SlackRoomWording:
             incident_id=view.id,
             sentence=Markup(sentence),  # noqa: S704 - built from escaped parts when recorded
         )
-        return Message(blocks.notice(text, ""), sentence)
+        whole = updates.protocol_words(self.templates)
+        return Message(blocks.notice(text, "", whole), sentence)
 
     def change(self, view: IncidentView, kind: EventKind, before: Severity) -> Message:
         text = self.templates.render(

@@ -635,7 +635,13 @@ def _told_elsewhere(who: Invocation, told: Told) -> Reply | None:
         if view.channel_id
         else f"It has no channel; `/incident {view.id} timeline` shows it."
     )
-    return notice(f"{blocks.headline(view)}: {message.text}\n{where}", ":white_check_mark:")
+    head = f":white_check_mark: {blocks.headline(view)}"
+    content = blocks.fitted_notice(
+        {"said": message.text},
+        lambda shown: f"{head}: {shown['said']}\n{where}",
+        "the whole text is kept in the incident's record.",
+    )
+    return Reply(content, f"{blocks.headline(view)}: {message.text}\n{where}")
 
 
 def _refusal(refused: Refusal | None) -> Reply | None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.adapters.slack import blocks, commands, mrkdwn
+from bot.adapters.slack import blocks, commands, cuts, mrkdwn
 from bot.adapters.slack.verbs import VERBS
 
 TOKENS = st.sampled_from(
@@ -314,3 +314,11 @@ def test_a_hard_cut_never_splits_a_character_people_see_as_one(text: str) -> Non
         assert piece.count("🇫") == piece.count("🇷")
     short = mrkdwn.shortened(text, 13)
     assert short[-2] not in "\u200d" and short.count("🇫") == short.count("🇷")
+
+
+def test_a_run_of_four_backticks_is_one_fence() -> None:
+    code = "````\n" + "\n".join(f"log {i} " + "a" * 30 for i in range(200)) + "\n````"
+    found = mrkdwn.pieces(f"{code}\nafter words", mrkdwn.SECTION_LIMIT)
+    assert len(found) > 2
+    assert all(len(cuts.fences(piece)) == 2 for piece in found[:-1])
+    assert found[-1].endswith("````\nafter words")

@@ -430,3 +430,12 @@ def test_the_sentences_own_words_are_never_split_between_sections(
             assert any("Next update in 30 minutes." in section for section in said), said[-1]
         if any("affected." in section for section in said):
             assert any("5% of traffic are affected. We are" in section for section in said)
+
+
+def test_a_long_note_told_elsewhere_still_says_where(bot: BotClient) -> None:
+    channel = sev2(bot)
+    reply = bot.reply(bot.command("1 note " + "checkout errors " * 2500, channel=GENERAL))
+    assert bot.runtime.work.wait_idle()
+    assert channel
+    said = json.dumps(reply)
+    assert "Told in <#" in said, said[-300:]

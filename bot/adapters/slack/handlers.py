@@ -26,7 +26,7 @@ from bot.adapters.slack import status_page as page_words
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.follow_up_handlers import FollowUpHandlers
 from bot.adapters.slack.registry import Anywhere, Submitted
-from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
+from bot.adapters.slack.replies import Invocation, Reply, closed, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
 from bot.core import deadlines, durations, status_page
@@ -635,13 +635,7 @@ def _told_elsewhere(who: Invocation, told: Told) -> Reply | None:
         if view.channel_id
         else f"It has no channel; `/incident {view.id} timeline` shows it."
     )
-    head = f":white_check_mark: {blocks.headline(view)}"
-    content = blocks.fitted_notice(
-        {"said": message.text},
-        lambda shown: f"{head}: {shown['said']}\n{where}",
-        "the whole text is kept in the incident's record.",
-    )
-    return Reply(content, f"{blocks.headline(view)}: {message.text}\n{where}")
+    return closed(f"{blocks.headline(view)}: {message.text}", where, ":white_check_mark:")
 
 
 def _refusal(refused: Refusal | None) -> Reply | None:

@@ -238,15 +238,26 @@ def _break_before(text: str, limit: int, whole: re.Pattern[str] | None = None) -
     for kept in whole.finditer(text) if whole is not None else ():
         if kept.start() > limit:
             break
-        if kept.end() - kept.start() < limit:
-            end = min(kept.end(), limit + 1)
+        if kept.end() - kept.start() < limit:  # a break may follow its last word
+            end = min(kept.start() + len(kept.group(0).rstrip()), limit + 1)
             inside[kept.start() + 1 : end] = b"\x01" * (end - kept.start() - 1)
     for at, char in enumerate(text[: limit + 1]):
         if char in best and at > 0 and not inside[at]:
             best[char] = at
     if best["\n"] >= limit // 2 or best["\n"] >= best[" "]:  # a line break, unless early
-        return best["\n"] or best[" "] or _hard_break(text, limit)
+        return best["\n"] or best[" "] or _hard_break(_before_words(text, limit, whole), limit)
     return best[" "]
+
+
+def _before_words(text: str, limit: int, whole: re.Pattern[str] | None) -> str:
+    """``text``, or its part before the ``whole`` words a cut at ``limit`` would split (when
+    something comes before them): a hard cut then ends there."""
+    for kept in whole.finditer(text) if whole is not None else ():
+        if kept.start() >= limit:
+            break
+        if kept.end() > limit and kept.start() > 0:
+            return text[: kept.start()]
+    return text
 
 
 def _inside_tokens(text: str, limit: int) -> bytearray:
@@ -273,9 +284,10 @@ def _token_across(text: str, cut: int) -> int | None:
 
 def _hard_break(text: str, limit: int, least: int = 1) -> int:
     """``limit``, or before the ``<…>`` token, the entity, the code fence or the grapheme
-    cluster a cut there would split; never before ``least`` (a piece is never empty)."""
-    cut = limit
-    opened = _token_across(text, limit)
+    cluster a cut there would split; never before ``least`` (a piece is never empty); at most
+    the text's length."""
+    cut = min(limit, len(text))
+    opened = _token_across(text, cut)
     if opened is not None and opened >= least:
         cut = opened  # a token would be cut: the piece ends before it
     for at in range(max(cut - 4, least), cut):

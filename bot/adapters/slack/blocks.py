@@ -6,7 +6,8 @@ and cut to Slack's limits here, at the edge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -215,19 +216,45 @@ def context(text: str) -> Blocks:
     return _dicts([ContextBlock(elements=[MarkdownTextObject(text=text)])])
 
 
-def notice(text: str, emoji: str = ":information_source:") -> Blocks:
+def notice(
+    text: str, emoji: str = ":information_source:", whole: re.Pattern[str] | None = None
+) -> Blocks:
     """A message of one section, or of as many as its text needs (up to ``NOTICE_SECTIONS``,
-    then shortened, and a line says so); ``text`` must already be escaped mrkdwn."""
-    said = mrkdwn.pieces(f"{emoji} {text}" if emoji else text, SECTION_LIMIT)
+    then shortened, and a line says so); ``text`` must already be escaped mrkdwn; ``whole``
+    matches words never split between sections (``mrkdwn.pieces``)."""
+    said = mrkdwn.pieces(f"{emoji} {text}" if emoji else text, SECTION_LIMIT, whole)
     if len(said) <= NOTICE_SECTIONS:
         return _dicts(section(piece) for piece in said)
     kept = said[:NOTICE_SECTIONS]
     kept[-1] = truncate(kept[-1] + " …", SECTION_LIMIT)
     shortened = (
-        f"_Shortened here: the whole text ({len(text):,} characters) is kept in the "
-        "incident's record._"
+        f"_Shortened here: the whole text ({mrkdwn.typed_length(text):,} characters) is kept "
+        "in the incident's record._"
     )
     return [*_dicts(section(piece) for piece in kept), *context(shortened)]
+
+
+def fitted_notice(
+    parts: Mapping[str, str],
+    render: Callable[[dict[str, str]], str],
+    whole_kept: str,
+    whole: re.Pattern[str] | None = None,
+) -> Blocks:
+    """``notice`` of ``render(parts)`` (free text in mrkdwn, by name: an impact, a last
+    update) within ``NOTICE_SECTIONS``: past them the free text is shortened ("…", as
+    ``mrkdwn.fitted`` does) and a line after it says so (``whole_kept``: where the whole is
+    kept); the rendering's own words (the protocol's) are never cut, and those ``whole``
+    matches never split between sections."""
+
+    def shown(parts_shown: dict[str, str]) -> str:
+        said = render(parts_shown)
+        return said if parts_shown == dict(parts) else f"{said}\n_Shortened here: {whole_kept}_"
+
+    def fits(text: str) -> bool:
+        return len(mrkdwn.pieces(text, SECTION_LIMIT, whole)) <= NOTICE_SECTIONS
+
+    text = mrkdwn.fitted(parts, shown, fits, SECTION_LIMIT * NOTICE_SECTIONS)
+    return notice(text, "", whole)
 
 
 def error(text: str) -> Blocks:

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from bot.adapters.slack import access, blocks, mrkdwn
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.mrkdwn import escape, truncate
-from bot.adapters.slack.replies import Invocation, Reply, error, notice
+from bot.adapters.slack.replies import Invocation, Reply, closed, error, notice
 from bot.core.follow_ups import DueError, FollowUp, FollowUpState, due_from
 from bot.services.access import NotPermitted
 from bot.services.chat import Chat, ChatFailure, Message
@@ -99,14 +99,15 @@ class FollowUpHandlers:
         try:
             self.chat.post(view.channel_id, Message(blocks.notice(line, ":pushpin:"), line))
         except ChatFailure:
-            return notice(
-                f"Recorded: {line}\nNot posted in {mrkdwn.channel(view.channel_id)}: "
-                "Slack refused it; `/incident follow-ups` shows it.",
+            return closed(
+                f"Recorded: {line}",
+                f"Not posted in {mrkdwn.channel(view.channel_id)}: Slack refused it; "
+                "`/incident follow-ups` shows it.",
                 ":pushpin:",
             )
         if view.channel_id == who.channel:
             return None
-        return notice(f"{line}\nTold in {mrkdwn.channel(view.channel_id)}.", ":pushpin:")
+        return closed(line, f"Told in {mrkdwn.channel(view.channel_id)}.", ":pushpin:")
 
     def from_message(self, who: Invocation, text: str, ts: str) -> Reply | None:
         """A message made a follow-up of the incident whose channel it is in (its text and a

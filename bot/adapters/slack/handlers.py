@@ -26,7 +26,7 @@ from bot.adapters.slack import status_page as page_words
 from bot.adapters.slack.commands import Command
 from bot.adapters.slack.follow_up_handlers import FollowUpHandlers
 from bot.adapters.slack.registry import Anywhere, Submitted
-from bot.adapters.slack.replies import Invocation, Reply, error, notice, spent
+from bot.adapters.slack.replies import Invocation, Reply, closed, error, notice, spent
 from bot.adapters.slack.verbs import VERBS
 from bot.adapters.templates import Templates
 from bot.core import deadlines, durations, status_page
@@ -550,7 +550,8 @@ class Handlers:
         if refused is not None:
             return _refusal(refused)
         self._offer_update(incident_id, entries)
-        told = Message(blocks.notice(sentence, ""), sentence)
+        whole = updates.protocol_words(self.templates)
+        told = Message(blocks.notice(sentence, "", whole), sentence)
         return _told_elsewhere(who, [(self.service.get(incident_id), told)])
 
     def _offer_update(self, incident_id: int, entries: list[int]) -> None:
@@ -634,7 +635,7 @@ def _told_elsewhere(who: Invocation, told: Told) -> Reply | None:
         if view.channel_id
         else f"It has no channel; `/incident {view.id} timeline` shows it."
     )
-    return notice(f"{blocks.headline(view)}: {message.text}\n{where}", ":white_check_mark:")
+    return closed(f"{blocks.headline(view)}: {message.text}", where, ":white_check_mark:")
 
 
 def _refusal(refused: Refusal | None) -> Reply | None:

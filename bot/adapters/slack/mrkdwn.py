@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
+from bot.adapters.slack import cuts
 from bot.core import bidi
 
 SECTION_LIMIT = 3000  # a section block's text (Block Kit)
@@ -126,20 +127,25 @@ FENCE = "```"  # opens a code block, and closes it
 _TOKEN = re.compile(r"<[^<>\n]*>")
 
 
-def pieces(text: str, limit: int) -> list[str]:
+def pieces(text: str, limit: int, whole: re.Pattern[str] | None = None) -> list[str]:
     """``text`` in pieces of at most ``limit`` characters, each ending at a line break or else
-    a space, never inside a ``<…>`` token (a mention, a link, a date) nor an entity; a word
-    longer than ``limit`` is cut, and a token no piece could hold is shown as its words
-    (``_fit_tokens``). Each piece is shown alone, so a code block open at a cut is closed at
-    the end of its piece and opened again at the start of the next. Joined with line breaks,
-    the pieces read as the text (but for those fences)."""
-    rest = _fit_tokens(text, limit - 2 * len(FENCE) if FENCE in text else limit)
+    a space, never inside a ``<…>`` token (a mention, a link, a date), an entity nor a
+    character (a grapheme cluster); a word longer than ``limit`` is cut, and a token no piece
+    could hold is shown as its words (``_fit_tokens``). Each piece is shown alone, so a code
+    block open at a cut is closed at the end of its piece and opened again at the start of the
+    next; one that would open just before a cut opens in the next piece instead. Joined with
+    line breaks, the pieces read as the text (but for those fences). ``whole`` matches words
+    never split between pieces (a protocol's sentence between free text), as long as a piece
+    can hold them."""
+    reserve = len(FENCE) if FENCE in text else 0  # room for a closing fence, and a reopening
+    rest = _fit_tokens(text, limit - 2 * reserve)
     found: list[str] = []
     reopened = False
     while len(body := FENCE + rest if reopened else rest) > limit:
-        cut = _break_before(body, limit - len(FENCE))
+        cut = _break_before(body, limit - reserve, whole)
         if reopened and cut <= len(FENCE):  # nothing but the fence before the break
-            cut = limit - len(FENCE)
+            cut = _hard_break(body, limit - reserve, len(FENCE) + 1)
+        cut = _opening_moved(body, cut)
         piece = body[:cut].rstrip()
         reopened = _in_code(piece)
         found.append(bidi.cut_closed(piece) + (FENCE if reopened else ""))
@@ -151,16 +157,25 @@ def pieces(text: str, limit: int) -> list[str]:
     return [*found, body] if body.strip() or not found else found
 
 
+def _opening_moved(body: str, cut: int) -> int:
+    """``cut``, or where the code fence opening a block just before it begins (nothing but
+    blanks between them): the block then opens in the next piece, never empty in this one."""
+    opened = cuts.fences(body[:cut])
+    if len(opened) % 2 == 0 or body[opened[-1] + len(FENCE) : cut].strip("`\n "):
+        return cut
+    return opened[-1] if body[: opened[-1]].strip() else cut
+
+
 def shortened(text: str, limit: int) -> str:
     """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
-    space (else at a character, never inside a ``<…>`` token or an ``&amp;`` entity) and
-    ended with "…"; a code block open at the cut is closed after the "…", and a token longer
-    than the limit is shown as its words (``_fit_tokens``)."""
+    space (else at a character, never inside a ``<…>`` token, an ``&amp;`` entity or a
+    grapheme cluster) and ended with "…"; a code block open at the cut is closed after the
+    "…", and a token longer than the room is shown as its words (``_fit_tokens``)."""
     if len(text) <= limit:
         return text
-    if len(text := _fit_tokens(text, limit - 1)) <= limit:
-        return text
     room = limit - 1 - (len(FENCE) if FENCE in text else 0)
+    if len(text := _fit_tokens(text, max(room, 1))) <= limit and not _in_code(text):
+        return text
     kept = text[: _break_before(text, room)] if room > 0 else ""
     if (opened := _token_across(text, len(kept))) is not None:  # a token across the cut
         kept = kept[:opened]
@@ -190,8 +205,8 @@ def fitted(
 
 
 def _in_code(text: str) -> bool:
-    """Whether ``text`` (mrkdwn) ends inside a code block: it opens one it does not close."""
-    return text.count(FENCE) % 2 == 1
+    """Whether ``text`` (mrkdwn) ends inside a code block (``cuts.in_code``)."""
+    return cuts.in_code(text)
 
 
 def _fit_tokens(text: str, most: int) -> str:
@@ -211,20 +226,38 @@ def _fit_tokens(text: str, most: int) -> str:
     return _TOKEN.sub(shown_as, text)
 
 
-def _break_before(text: str, limit: int) -> int:
+def _break_before(text: str, limit: int, whole: re.Pattern[str] | None = None) -> int:
     """Where to end a piece of ``text`` at most ``limit`` long: after the last line break or
     space outside a ``<…>`` token; without one, at ``limit``, backed off to the start of a
     token or an entity it would cut (unless the piece would be empty). A line break is
     preferred to a later space, unless it would leave the piece less than half full. A ``<``
-    that opens no token (plain text's) is a character like any other."""
+    that opens no token (plain text's) is a character like any other. No break inside a match
+    of ``whole`` shorter than ``limit``."""
     best = {"\n": 0, " ": 0}
     inside = _inside_tokens(text, limit)
+    for kept in whole.finditer(text) if whole is not None else ():
+        if kept.start() > limit:
+            break
+        if kept.end() - kept.start() < limit:  # a break may follow its last word
+            end = min(kept.start() + len(kept.group(0).rstrip()), limit + 1)
+            inside[kept.start() + 1 : end] = b"\x01" * (end - kept.start() - 1)
     for at, char in enumerate(text[: limit + 1]):
         if char in best and at > 0 and not inside[at]:
             best[char] = at
     if best["\n"] >= limit // 2 or best["\n"] >= best[" "]:  # a line break, unless early
-        return best["\n"] or best[" "] or _hard_break(text, limit)
+        return best["\n"] or best[" "] or _hard_break(_before_words(text, limit, whole), limit)
     return best[" "]
+
+
+def _before_words(text: str, limit: int, whole: re.Pattern[str] | None) -> str:
+    """``text``, or its part before the ``whole`` words a cut at ``limit`` would split (when
+    something comes before them): a hard cut then ends there."""
+    for kept in whole.finditer(text) if whole is not None else ():
+        if kept.start() >= limit:
+            break
+        if kept.end() > limit and kept.start() > 0:
+            return text[: kept.start()]
+    return text
 
 
 def _inside_tokens(text: str, limit: int) -> bytearray:
@@ -249,17 +282,19 @@ def _token_across(text: str, cut: int) -> int | None:
     return None
 
 
-def _hard_break(text: str, limit: int) -> int:
-    """``limit``, or before the ``<…>`` token, the entity or the code fence a cut there would
-    split."""
-    cut = limit
-    opened = _token_across(text, limit)
-    if opened:
+def _hard_break(text: str, limit: int, least: int = 1) -> int:
+    """``limit``, or before the ``<…>`` token, the entity, the code fence or the grapheme
+    cluster a cut there would split; never before ``least`` (a piece is never empty); at most
+    the text's length."""
+    cut = min(limit, len(text))
+    opened = _token_across(text, cut)
+    if opened is not None and opened >= least:
         cut = opened  # a token would be cut: the piece ends before it
-    for at in range(max(cut - 4, 1), cut):
+    for at in range(max(cut - 4, least), cut):
         if any(text.startswith(e, at) and at + len(e) > cut for e in (*_ENTITIES, FENCE)):
             return at  # so would an entity
-    return cut
+    whole = cuts.grapheme_start(text, cut)
+    return whole if whole >= least else cut
 
 
 def _token(kind: str, identifier: str, pattern: re.Pattern[str]) -> str:

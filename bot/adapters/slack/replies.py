@@ -40,6 +40,17 @@ def notice(text: str, emoji: str = ":information_source:") -> Reply:
     return Reply(blocks.notice(text, emoji), text)
 
 
+def closed(said: str, closing: str, emoji: str) -> Reply:
+    """``said`` (mrkdwn, free text in it) and ``closing`` on a line after it, always shown
+    whole: past the notice's sections ``said`` is shortened ("…"), never ``closing``."""
+    content = blocks.fitted_notice(
+        {"said": said},
+        lambda shown: f"{emoji} {shown['said']}\n{closing}",
+        "the whole text is kept in the incident's record.",
+    )
+    return Reply(content, f"{said}\n{closing}")
+
+
 def spent(line: str) -> Reply:
     """A button that did its work: nothing more to tell its presser than what everyone sees,
     ``line`` (mrkdwn) in place of the buttons."""

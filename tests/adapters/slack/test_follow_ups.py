@@ -384,3 +384,11 @@ def test_the_listing_shows_open_ones_first_however_many_are_closed(
     assert ":white_circle: *1.* task 1" in shown  # the only open one, added first
     assert "5 more not shown (0 open, due later; 5 done or dropped)" in shown
     assert len(listed["blocks"]) <= 50
+
+
+def test_a_long_follow_up_told_elsewhere_still_says_where(bot: BotClient, channel: str) -> None:
+    bot.command("follow-up " + "alert on the error budget " * 1200, channel=channel)
+    assert bot.runtime.work.wait_idle()
+    reply = bot.reply(bot.command("1 follow-up 1 owner <@U0BOB|bob>", channel=GENERAL))
+    shown = [block["text"]["text"] for block in reply["blocks"] if block["type"] == "section"]
+    assert shown[-1].endswith(f"Told in <#{channel}>.")

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.adapters.slack import blocks, commands, mrkdwn
+from bot.adapters.slack import blocks, commands, cuts, mrkdwn
 from bot.adapters.slack.verbs import VERBS
 
 TOKENS = st.sampled_from(
@@ -263,3 +263,62 @@ def test_a_lone_angle_bracket_in_plain_text_is_no_token_to_cut_before() -> None:
     text = "tracker said: a < b, " + "word " * 100
     assert mrkdwn.shortened(text, 200).startswith("tracker said: a < b, word word")
     assert mrkdwn.pieces(text, 100)[0].startswith("tracker said: a < b, word")
+
+
+_TOKEN = re.compile(r"<[^<>\n]*>")
+
+
+@pytest.mark.parametrize("size", [2996, 2998, 2999, 3000])
+def test_a_link_a_section_can_hold_is_never_cut(size: int) -> None:
+    link = "<https://grafana.example.com/d/abc?" + "q" * (size - 41) + "|dash>"
+    note = f":pushpin: {link}. Rolled back at 10:02, error rate back to normal."
+    found = mrkdwn.pieces(note, mrkdwn.SECTION_LIMIT)
+    assert all(len(piece) <= mrkdwn.SECTION_LIMIT for piece in found)
+    assert any(link in piece for piece in found)
+    assert all(len(_TOKEN.findall(piece)) == piece.count("<") for piece in found)
+    small = mrkdwn.pieces("<https://ex.com/" + "x" * 40 + ">`", 57)
+    assert small == ["<https://ex.com/" + "x" * 40 + ">", "`"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see <https://ex.com/x|```build log> for details, ping <@U0BOB|bob>. " + "word " * 700,
+        "the `a```b` thing " + "word " * 700,
+    ],
+    ids=["in a link's label", "in inline code"],
+)
+def test_backticks_in_a_label_or_inline_code_open_no_code_block(text: str) -> None:
+    found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
+    assert not any(piece.startswith("```") or piece.endswith("```") for piece in found)
+    assert not mrkdwn.shortened(text, 100).endswith("```")
+
+
+@pytest.mark.parametrize("pad", range(0, 80, 2))
+def test_a_code_block_opening_just_before_a_cut_opens_in_the_next_piece(pad: int) -> None:
+    code = "```\n" + "\n".join(f"log {i} " + "a" * 30 for i in range(40)) + "\n```"
+    text = " ".join(["word"] * 588) + "x" * pad + " Logs:\n" + code + "\nafter"
+    for piece in mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT):
+        assert "``````" not in piece, f"an empty code block: …{piece[-20:]!r}"
+        assert piece.count("```") % 2 == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["👨\u200d👩\u200d👧" * 20, "🇫🇷" * 40, "e\u0301" * 60], ids=["zwj", "flags", "accents"]
+)
+def test_a_hard_cut_never_splits_a_character_people_see_as_one(text: str) -> None:
+    found = mrkdwn.pieces(text, 13)
+    assert "".join(found) == text
+    for piece in found:
+        assert piece[0] not in "\u200d\u0301" and piece[-1] != "\u200d"
+        assert piece.count("🇫") == piece.count("🇷")
+    short = mrkdwn.shortened(text, 13)
+    assert short[-2] not in "\u200d" and short.count("🇫") == short.count("🇷")
+
+
+def test_a_run_of_four_backticks_is_one_fence() -> None:
+    code = "````\n" + "\n".join(f"log {i} " + "a" * 30 for i in range(200)) + "\n````"
+    found = mrkdwn.pieces(f"{code}\nafter words", mrkdwn.SECTION_LIMIT)
+    assert len(found) > 2
+    assert all(len(cuts.fences(piece)) == 2 for piece in found[:-1])
+    assert found[-1].endswith("````\nafter words")

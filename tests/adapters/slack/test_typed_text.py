@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.status_updates import PostedUpdates
-from bot.adapters.slack import modals, mrkdwn
+from bot.adapters.slack import blocks, modals, mrkdwn
 from bot.adapters.slack import updates as updates_
 from bot.core.model import EventKind
 from bot.entrypoints.sandbox import signing
@@ -386,3 +386,56 @@ def test_a_form_title_the_record_must_shorten_is_told_and_kept_whole(
         assert stored.description == f"{whole}\n\nseen by on-call"
         told = json.dumps([c.params for c in bot.slack.calls_to("chat.postEphemeral")])
         assert "kept whole in the incident's record" in told
+
+
+@pytest.mark.parametrize(
+    "impact",
+    ["checkout errors " * 1900, f"{CODE}\n{CODE}"],
+    ids=["30k words", "code block"],
+)
+def test_the_stakeholder_resolution_keeps_its_own_words_after_a_long_impact(
+    bot: BotClient, impact: str
+) -> None:
+    channel = sev2(bot)
+    bot.command(
+        f'update impact="{impact}" affected=5% action="rolling back" next=30m', channel=channel
+    )
+    before = len(posted_in(bot, ANNOUNCE))
+    bot.command("resolve", channel=channel)
+    [resolution] = [m for m in posted_in(bot, ANNOUNCE)[before:] if "Impact:" in shown(m)]
+    assert f"The record is in <#{channel}>." in shown(resolution)
+    assert ("Shortened here" in json.dumps(resolution)) == (len(impact) > 24_000)
+    for said in sections(resolution):
+        assert said.count("```") % 2 == 0, f"an unclosed code block: …{said[-60:]!r}"
+
+
+def test_a_shortened_notice_counts_the_characters_as_typed() -> None:
+    typed = "R&D <-> ops & QA " * 1700
+    line = json.dumps(blocks.notice(mrkdwn.inert(typed))[-1])
+    assert f"{len(typed):,} characters" in line
+
+
+@pytest.mark.parametrize("size", range(2880, 2940, 7))
+def test_the_sentences_own_words_are_never_split_between_sections(
+    bot: BotClient, size: int
+) -> None:
+    channel = sev2(bot)
+    action = ("rollback " * 400)[:size].strip()
+    before = len(bot.slack.calls)
+    bot.command(f'update impact="errors" action="{action}" affected=5% next=30m', channel=channel)
+    assert bot.runtime.work.wait_idle()
+    for call in bot.slack.calls[before:]:
+        said = sections(call.params)
+        if any("30 minutes." in section for section in said):
+            assert any("Next update in 30 minutes." in section for section in said), said[-1]
+        if any("affected." in section for section in said):
+            assert any("5% of traffic are affected. We are" in section for section in said)
+
+
+def test_a_long_note_told_elsewhere_still_says_where(bot: BotClient) -> None:
+    channel = sev2(bot)
+    reply = bot.reply(bot.command("1 note " + "checkout errors " * 2500, channel=GENERAL))
+    assert bot.runtime.work.wait_idle()
+    assert channel
+    said = json.dumps(reply)
+    assert "Told in <#" in said, said[-300:]

@@ -171,3 +171,16 @@ def test_the_sentence_fits_a_message_whole_with_its_header(impact: str, action: 
     else:
         read = " ".join(sentence.split())
         assert " ".join(form.impact.split()) in read and " ".join(form.action.split()) in read
+
+
+@pytest.mark.parametrize("size", [2990, 2998, 3000])
+@pytest.mark.parametrize("field", ["impact", "action"])
+def test_a_link_as_long_as_a_section_is_alone_and_the_sentence_whole(size: int, field: str) -> None:
+    link = "<https://ex.com/" + "q" * (size - 23) + "|label>"
+    typed = {"impact": "rolling back", "action": "rolling back", field: link}
+    form = updates.UpdateForm(affected="5% of traffic", next_update=timedelta(minutes=30), **typed)
+    said = updates.sentence(TEMPLATES, form)
+    found = mrkdwn.pieces(said, mrkdwn.SECTION_LIMIT, updates.protocol_words(TEMPLATES))
+    assert link in found
+    assert any(piece.endswith(". Next update in 30 minutes.") for piece in found)
+    assert any("5% of traffic are affected. We are" in piece for piece in found)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from markupsafe import Markup
 
-from bot.adapters.slack import blocks, channels, failures, mrkdwn
+from bot.adapters.slack import blocks, channels, failures, mrkdwn, updates
 from bot.adapters.templates import Templates
 from bot.core import durations
 from bot.core.deadline_kinds import DeadlineKind
@@ -56,26 +56,33 @@ class SlackRoomWording:
         return mrkdwn.inert(head) + title + mrkdwn.inert(tail)
 
     def announcement(self, view: IncidentView, channel_id: str | None) -> Message:
-        updates = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
+        posted = [e for e in view.events if e.kind is EventKind.STATUS_UPDATE_POSTED]
         due = next(
             (d.due_at for d in pending(view.deadlines) if d.kind is DeadlineKind.STATUS_UPDATE),
             None,
         )
-        text = self.templates.render(
-            "announcement.md.j2",
-            incident=view,
-            incident_id=view.id,
-            channel_id=channel_id,
-            # The sentence was built from escaped parts when it was recorded.
-            last_update=Markup(updates[-1].text) if updates and updates[-1].text else None,  # noqa: S704
-            declared_as=view.events[0].severity if view.events else view.severity,
-            next_update_due=due,
-        )
-        return Message(blocks.notice(text, ""), blocks.headline(view))
+
+        def render(shown: dict[str, str]) -> str:
+            return self.templates.render(
+                "announcement.md.j2",
+                incident=view,
+                incident_id=view.id,
+                channel_id=channel_id,
+                # The sentence was built from escaped parts when it was recorded.
+                last_update=Markup(shown["update"]) if shown["update"] else None,  # noqa: S704
+                declared_as=view.events[0].severity if view.events else view.severity,
+                next_update_due=due,
+            )
+
+        last = {"update": posted[-1].text if posted and posted[-1].text else ""}
+        kept = "the whole update is kept in the incident's record."
+        whole = updates.protocol_words(self.templates)
+        return Message(blocks.fitted_notice(last, render, kept, whole), blocks.headline(view))
 
     def status_update(self, view: IncidentView, author: str, sentence: str) -> Message:
         text = f":loudspeaker: *Status update* from {mrkdwn.user(author)}\n{sentence}"
-        return Message(blocks.notice(text, ""), sentence)
+        whole = updates.protocol_words(self.templates)
+        return Message(blocks.notice(text, "", whole), sentence)
 
     def stakeholder_update(self, view: IncidentView, sentence: str) -> Message:
         text = self.templates.render(
@@ -84,7 +91,8 @@ class SlackRoomWording:
             incident_id=view.id,
             sentence=Markup(sentence),  # noqa: S704 - built from escaped parts when recorded
         )
-        return Message(blocks.notice(text, ""), sentence)
+        whole = updates.protocol_words(self.templates)
+        return Message(blocks.notice(text, "", whole), sentence)
 
     def change(self, view: IncidentView, kind: EventKind, before: Severity) -> Message:
         text = self.templates.render(
@@ -101,16 +109,21 @@ class SlackRoomWording:
         due = next(
             (d.due_at for d in pending(view.deadlines) if d.kind is DeadlineKind.POSTMORTEM), None
         )
-        text = self.templates.render(
-            "stakeholder_resolution.md.j2",
-            incident=view,
-            channel_id=view.channel_id,
-            resolved_at=resolved.at,
-            lasted=durations.humanize(resolved.at - view.started_at),
-            impact=impact,
-            postmortem_due=due,
-        )
-        return Message(blocks.notice(text, ""), f"{blocks.headline(view)} is resolved")
+
+        def render(shown: dict[str, str]) -> str:
+            return self.templates.render(
+                "stakeholder_resolution.md.j2",
+                incident=view,
+                channel_id=view.channel_id,
+                resolved_at=resolved.at,
+                lasted=durations.humanize(resolved.at - view.started_at),
+                impact=shown["impact"],
+                postmortem_due=due,
+            )
+
+        kept = "the whole impact is kept in the incident's record."
+        content = blocks.fitted_notice({"impact": impact}, render, kept)
+        return Message(content, f"{blocks.headline(view)} is resolved")
 
     def teams_invited(self, view: IncidentView, teams: list[tuple[str, str]]) -> Message:
         text = self.templates.render("teams_invited.md.j2", teams=teams)

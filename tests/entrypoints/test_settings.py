@@ -125,5 +125,5 @@ def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
         check=False,
     )
     assert finished.returncode == 0, finished.stderr
-    assert "database is at revision 0019" in finished.stdout
+    assert "database is at revision 0020" in finished.stdout
     assert (tmp_path / "bot.sqlite3").exists()

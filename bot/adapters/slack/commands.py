@@ -17,7 +17,7 @@ from bot.core import bidi, durations
 from bot.core.model import Severity
 
 TITLE_LIMIT = 200
-STORED_TITLE_LIMIT = 500  # the record's column, for a title in Slack's markup (& is &amp;)
+STORED_TITLE_LIMIT = 2000  # the record's column (0020), for a title in Slack's markup (&amp;)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _NUMBER = re.compile(r"#?([1-9][0-9]{0,8})")
 

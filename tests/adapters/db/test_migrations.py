@@ -55,9 +55,9 @@ def test_down_to_nothing_and_back_up(tmp_path: Path) -> None:
 
 
 def test_the_command_line_steps_back_one_revision(tmp_path: Path) -> None:
-    assert run(tmp_path, "upgrade") == "database is at revision 0019"
-    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0018"
-    assert run(tmp_path, "upgrade") == "database is at revision 0019"
+    assert run(tmp_path, "upgrade") == "database is at revision 0020"
+    assert run(tmp_path, "downgrade", "-1") == "database is at revision 0019"
+    assert run(tmp_path, "upgrade") == "database is at revision 0020"
 
 
 def fill(sessions: sessionmaker[Session], repo_root: Path) -> list[int]:

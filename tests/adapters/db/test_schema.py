@@ -44,7 +44,9 @@ def test_a_database_behind_is_migrated_at_start_up(database: Engine) -> None:
 
 def test_an_expand_only_migration_marks_the_code_before_it_as_a_reader(database: Engine) -> None:
     migrate.upgrade(database)
-    assert migrate.head(database) == "0019"  # not expand-only: the audit chain changed
+    assert migrate.head(database) == "0020"  # expand-only: a column widened
+    assert migrate.readers(database) == ["0020", "0019"]
+    migrate.downgrade(database, "0019")  # not expand-only: the audit chain changed
     assert migrate.readers(database) == ["0019"]
     migrate.downgrade(database, "0018")  # not expand-only: an older bot would not write it
     assert migrate.readers(database) == ["0018"]

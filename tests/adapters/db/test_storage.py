@@ -54,7 +54,7 @@ def test_runs_on_the_database_it_was_asked_for(engine: Engine) -> None:
 
 
 def test_migrations_are_at_head(engine: Engine) -> None:
-    assert migrate.current(engine) == migrate.head(engine) == "0019"
+    assert migrate.current(engine) == migrate.head(engine) == "0020"
     assert migrate.is_current(engine)
 
 
@@ -68,6 +68,16 @@ def test_declaring_stores_the_incident_and_its_first_event(sessions: Sessions) -
     assert stored.incident.services == ("checkout",)
     assert stored.description == "carts fail"
     assert events == [declaration()]
+
+
+def test_a_title_longer_than_500_in_slacks_markup_is_stored_whole(
+    sessions: Sessions,
+) -> None:
+    title = "R&amp;D &lt;-&gt; Ops " * 60  # 1,380 characters: the column holds 2,000 (0020)
+    with sessions.begin() as session:
+        incident_id = Incidents(session).declare(declaration(title=title)).id
+    with sessions() as session:
+        assert Incidents(session).get(incident_id).incident.title == title
 
 
 def test_events_round_trip_with_every_field(sessions: Sessions) -> None:

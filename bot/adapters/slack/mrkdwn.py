@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TypeVar
 
@@ -235,7 +235,7 @@ def _break_before(text: str, limit: int, whole: re.Pattern[str] | None = None) -
     of ``whole`` shorter than ``limit``."""
     best = {"\n": 0, " ": 0}
     inside = _inside_tokens(text, limit)
-    for kept in whole.finditer(text) if whole is not None else ():
+    for kept in _words_near(text, limit, whole):
         if kept.start() > limit:
             break
         if kept.end() - kept.start() < limit:  # a break may follow its last word
@@ -252,12 +252,19 @@ def _break_before(text: str, limit: int, whole: re.Pattern[str] | None = None) -
 def _before_words(text: str, limit: int, whole: re.Pattern[str] | None) -> str:
     """``text``, or its part before the ``whole`` words a cut at ``limit`` would split (when
     something comes before them): a hard cut then ends there."""
-    for kept in whole.finditer(text) if whole is not None else ():
+    for kept in _words_near(text, limit, whole):
         if kept.start() >= limit:
             break
         if kept.end() > limit and kept.start() > 0:
             return text[: kept.start()]
     return text
+
+
+def _words_near(text: str, limit: int, whole: re.Pattern[str] | None) -> Iterator[re.Match[str]]:
+    """The matches of ``whole`` in ``text``'s first ``2 * limit + 2`` characters: those a cut
+    at ``limit`` could concern (starting by it, shorter than it). Searching no further keeps
+    cutting a long text in pieces linear."""
+    return iter(()) if whole is None else whole.finditer(text, 0, 2 * limit + 2)
 
 
 def _inside_tokens(text: str, limit: int) -> bytearray:

@@ -42,6 +42,10 @@ def _joined(text: str, at: int) -> bool:
         return True
     if 0x1F3FB <= ord(after) <= 0x1F3FF:  # a skin tone
         return True
+    if 0xE0020 <= ord(after) <= 0xE007F:  # a tag (a flag's: England, Scotland, Wales)
+        return True
+    if _hangul_joined(before, after):
+        return True
     if _regional(before) and _regional(after):
         run = at
         while run > 0 and _regional(text[run - 1]):
@@ -52,3 +56,28 @@ def _joined(text: str, at: int) -> bool:
 
 def _regional(char: str) -> bool:
     return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def _jamo(char: str) -> str:
+    """A Hangul character's part in a syllable: "L" (a leading consonant), "V" (a vowel), "T"
+    (a trailing consonant), "LV" or "LVT" (a whole syllable), else ""."""
+    code = ord(char)
+    if 0x1100 <= code <= 0x115F or 0xA960 <= code <= 0xA97C:
+        return "L"
+    if 0x1160 <= code <= 0x11A7 or 0xD7B0 <= code <= 0xD7C6:
+        return "V"
+    if 0x11A8 <= code <= 0x11FF or 0xD7CB <= code <= 0xD7FB:
+        return "T"
+    if 0xAC00 <= code <= 0xD7A3:
+        return "LV" if (code - 0xAC00) % 28 == 0 else "LVT"
+    return ""
+
+
+def _hangul_joined(before: str, after: str) -> bool:
+    """Whether two Hangul characters are one syllable (conjoining jamo, as NFD text has it)."""
+    first, then = _jamo(before), _jamo(after)
+    if first == "L":
+        return then in ("L", "V", "LV", "LVT")
+    if first in ("LV", "V"):
+        return then in ("V", "T")
+    return first in ("LVT", "T") and then == "T"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.adapters.slack import mrkdwn, updates
+import pytest
+
+from bot.adapters.slack import cuts, mrkdwn, updates
 from bot.adapters.templates import Templates
 
 TEMPLATES = Templates(Path(__file__).parents[3] / "templates")
@@ -18,3 +20,21 @@ def test_pieces_with_protocol_words_stay_linear() -> None:
     found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT, words)
     assert time.perf_counter() - started < 0.6  # was 3.5 s: every piece searched all the rest
     assert all(len(piece) <= mrkdwn.SECTION_LIMIT for piece in found)
+
+
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+HANGUL = "\u1100\u1161\u11a8"  # 각, decomposed (as macOS NFD text has it)
+
+
+def _inside(char: str) -> bool:
+    return 0xE0020 <= ord(char) <= 0xE007F or 0x1160 <= ord(char) <= 0x11FF
+
+
+@pytest.mark.parametrize("cluster", [ENGLAND, "a" + HANGUL, HANGUL])
+def test_tag_flags_and_conjoining_jamo_are_never_split(cluster: str) -> None:
+    text = cluster * (3100 // len(cluster) + 1)
+    found = mrkdwn.pieces(text, 3000)
+    assert not any(_inside(piece[0]) for piece in found[1:])
+    short = mrkdwn.shortened(text, 3000)
+    assert short.endswith("…") and not _inside(text[len(short) - 1])
+    assert cuts.grapheme_start("x" + ENGLAND, 3) == 1 and cuts.grapheme_start("x" + HANGUL, 3) == 1

@@ -168,15 +168,19 @@ def _opening_moved(body: str, cut: int) -> int:
 
 def shortened(text: str, limit: int) -> str:
     """``text`` (mrkdwn) within ``limit`` characters: as it is, or cut at a line break or a
-    space (else at a character, never inside a ``<…>`` token, an ``&amp;`` entity or a
-    grapheme cluster) and ended with "…"; a code block open at the cut is closed after the
+    space (else, or when the last one would leave less than half the room used, at a
+    character, never inside a ``<…>`` token, an ``&amp;`` entity or a grapheme cluster) and
+    ended with "…"; a code block open at the cut is closed after the
     "…", and a token longer than the room is shown as its words (``_fit_tokens``)."""
     if len(text) <= limit:
         return text
     room = limit - 1 - (len(FENCE) if FENCE in text else 0)
     if len(text := _fit_tokens(text, max(room, 1))) <= limit and not _in_code(text):
         return text
-    kept = text[: _break_before(text, room)] if room > 0 else ""
+    cut = _break_before(text, room) if room > 0 else 0
+    if cut < room // 2:  # the last break is far back: most of the room would go unused
+        cut = _hard_break(text, room)
+    kept = text[:cut]
     if (opened := _token_across(text, len(kept))) is not None:  # a token across the cut
         kept = kept[:opened]
     kept = bidi.cut_closed(kept.rstrip())

@@ -38,3 +38,20 @@ def test_tag_flags_and_conjoining_jamo_are_never_split(cluster: str) -> None:
     short = mrkdwn.shortened(text, 3000)
     assert short.endswith("…") and not _inside(text[len(short) - 1])
     assert cuts.grapheme_start("x" + ENGLAND, 3) == 1 and cuts.grapheme_start("x" + HANGUL, 3) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["```\n" + "x" * 5000 + "\n```", "a " + "x" * 5000, 'payload:\n{"k":"' + "v" * 5000],
+)
+def test_shortened_keeps_most_of_the_room_when_the_only_break_is_early(text: str) -> None:
+    short = mrkdwn.shortened(text, 3000)
+    assert 2000 < len(short) <= 3000 and short.rstrip("`").endswith("…")
+    assert not cuts.in_code(short)
+
+
+@pytest.mark.parametrize("whole", ["&amp;", "<@U0BOB>"])
+def test_shortened_hard_cut_keeps_tokens_and_entities_whole(whole: str) -> None:
+    text = "a " + "x" * 2994 + whole + "y" * 3000
+    short = mrkdwn.shortened(text, 3000)
+    assert len(short) <= 3000 and short.endswith("x…")

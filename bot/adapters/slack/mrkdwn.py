@@ -143,8 +143,8 @@ def pieces(text: str, limit: int, whole: re.Pattern[str] | None = None) -> list[
     reopened = False
     while len(body := FENCE + rest if reopened else rest) > limit:
         cut = _break_before(body, limit - reserve, whole)
-        if reopened and cut <= len(FENCE):  # nothing but the fence before the break
-            cut = _hard_break(body, limit - reserve, len(FENCE) + 1)
+        if not body[:cut].strip("`\n "):  # nothing but fences before the break: no piece
+            cut = _hard_break(body, limit - reserve, max(cut, len(FENCE)) + 1)
         cut = _opening_moved(body, cut)
         piece = body[:cut].rstrip()
         reopened = _in_code(piece)
@@ -153,7 +153,7 @@ def pieces(text: str, limit: int, whole: re.Pattern[str] | None = None) -> list[
         # a code block's lines keep their indentation: only the break itself goes
         rest = rest[1:] if reopened and rest[:1] in ("\n", " ") else rest.lstrip()
         if reopened and rest.startswith(FENCE):  # the block ended at the cut: closed already
-            rest, reopened = rest[len(FENCE) :].lstrip(), False
+            rest, reopened = rest.lstrip("`").lstrip(), False  # the whole run: one fence
     return [*found, body] if body.strip() or not found else found
 
 

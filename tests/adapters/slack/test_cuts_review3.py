@@ -55,3 +55,25 @@ def test_shortened_hard_cut_keeps_tokens_and_entities_whole(whole: str) -> None:
     text = "a " + "x" * 2994 + whole + "y" * 3000
     short = mrkdwn.shortened(text, 3000)
     assert len(short) <= 3000 and short.endswith("x…")
+
+
+def _balanced_and_not_empty(found: list[str]) -> bool:
+    return all(len(cuts.fences(piece)) % 2 == 0 and piece.strip("` \n") for piece in found)
+
+
+@pytest.mark.parametrize("k", [2994, 3000, 3003, 3009])
+def test_a_block_whose_first_line_is_one_long_word_gives_no_empty_piece(k: int) -> None:
+    text = "Error payload:\n```\n" + "x" * k + "\n```\nafter"
+    found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
+    assert _balanced_and_not_empty(found)
+    assert "".join(found).count("x") == k
+
+
+def test_a_long_run_of_backticks_closing_a_block_at_a_cut_goes_whole() -> None:
+    text = "` a ``` b ```````"
+    assert cuts.fences(text) == [4, 10]
+    found = mrkdwn.pieces(text, 16)
+    assert _balanced_and_not_empty(found)
+    text = "```\n" + "x" * 2994 + " `````\nafter this, *normal* text"
+    found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
+    assert _balanced_and_not_empty(found) and found[-1].endswith("`\nafter this, *normal* text")

@@ -18,6 +18,16 @@ def fences(text: str) -> list[int]:
     return [m.start() for m in _MARKUP.finditer(text) if m.group(0).startswith("```")]
 
 
+def inline_code(text: str, endpos: int) -> list[tuple[int, int]]:
+    """Where each inline code of ``text[:endpos]`` (mrkdwn: between single backticks, on one
+    line; it may hold a run of three, which is then no fence) starts and ends."""
+    return [
+        m.span()
+        for m in _MARKUP.finditer(text, 0, endpos)
+        if m.group(0).startswith("`") and not m.group(0).startswith("``")
+    ]
+
+
 def in_code(text: str) -> bool:
     """Whether ``text`` (mrkdwn) ends inside a code block: it opens one it does not close."""
     return len(fences(text)) % 2 == 1

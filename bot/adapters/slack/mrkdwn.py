@@ -245,6 +245,10 @@ def _break_before(text: str, limit: int, whole: re.Pattern[str] | None = None) -
         if kept.end() - kept.start() < limit:  # a break may follow its last word
             end = min(kept.start() + len(kept.group(0).rstrip()), limit + 1)
             inside[kept.start() + 1 : end] = b"\x01" * (end - kept.start() - 1)
+    for start, end in cuts.inline_code(text, 2 * limit + 2):  # a unit, as a token is
+        if start < limit and end - start < limit:
+            end = min(end - 1, limit + 1)
+            inside[start + 1 : end] = b"\x01" * (end - start - 1)
     for at, char in enumerate(text[: limit + 1]):
         if char in best and at > 0 and not inside[at]:
             best[char] = at
@@ -301,6 +305,9 @@ def _hard_break(text: str, limit: int, least: int = 1) -> int:
     opened = _token_across(text, cut)
     if opened is not None and opened >= least:
         cut = opened  # a token would be cut: the piece ends before it
+    for start, end in cuts.inline_code(text, min(len(text), 2 * cut + 2)):
+        if start < cut < end and start >= least:
+            cut = start  # so would inline code (a run of backticks in it would open a block)
     for at in range(max(cut - 4, least), cut):
         if any(text.startswith(e, at) and at + len(e) > cut for e in (*_ENTITIES, FENCE)):
             return at  # so would an entity

@@ -77,3 +77,18 @@ def test_a_long_run_of_backticks_closing_a_block_at_a_cut_goes_whole() -> None:
     text = "```\n" + "x" * 2994 + " `````\nafter this, *normal* text"
     found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
     assert _balanced_and_not_empty(found) and found[-1].endswith("`\nafter this, *normal* text")
+
+
+def test_inline_code_holding_backticks_is_never_cut_in_small_pieces() -> None:
+    text = "<@U0BOB>` a ``` b `"
+    assert cuts.fences(text) == []
+    found = mrkdwn.pieces(text, 16)
+    assert all(len(cuts.fences(piece)) % 2 == 0 for piece in found)
+    assert found == ["<@U0BOB>", "` a ``` b `"]
+
+
+def test_inline_code_holding_backticks_is_never_cut_at_a_space_in_it() -> None:
+    text = "word " * 597 + "`run a ``` b` then *bold* words " + "more " * 20
+    found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
+    assert all(len(cuts.fences(piece)) % 2 == 0 for piece in found)
+    assert any(piece.startswith("`run a ``` b`") for piece in found)

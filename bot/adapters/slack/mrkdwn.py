@@ -141,7 +141,7 @@ def pieces(text: str, limit: int, whole: re.Pattern[str] | None = None) -> list[
     rest = _fit_tokens(text, limit - 2 * reserve)
     found: list[str] = []
     reopened = False
-    while len(body := FENCE + rest if reopened else rest) > limit:
+    while _too_long(body := FENCE + rest if reopened else rest, limit, bool(found)):
         cut = _break_before(body, limit - reserve, whole)
         if not body[:cut].strip("`\n "):  # nothing but fences before the break: no piece
             cut = _hard_break(body, limit - reserve, max(cut, len(FENCE)) + 1)
@@ -154,7 +154,17 @@ def pieces(text: str, limit: int, whole: re.Pattern[str] | None = None) -> list[
         rest = rest[1:] if reopened and rest[:1] in ("\n", " ") else rest.lstrip()
         if reopened and rest.startswith(FENCE):  # the block ended at the cut: closed already
             rest, reopened = rest.lstrip("`").lstrip(), False  # the whole run: one fence
+    if found and _in_code(body):  # a run of backticks the last cut left open (in inline code)
+        body += FENCE
     return [*found, body] if body.strip() or not found else found
+
+
+def _too_long(body: str, limit: int, cut: bool) -> bool:
+    """Whether ``body``, the rest of a text being cut in pieces, needs cutting again: longer
+    than ``limit``, or (once cut) too long for the fence closing a code block it leaves open."""
+    if len(body) > limit:
+        return True
+    return cut and len(body) > limit - len(FENCE) and _in_code(body)
 
 
 def _opening_moved(body: str, cut: int) -> int:

@@ -92,3 +92,17 @@ def test_inline_code_holding_backticks_is_never_cut_at_a_space_in_it() -> None:
     found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
     assert all(len(cuts.fences(piece)) % 2 == 0 for piece in found)
     assert any(piece.startswith("`run a ``` b`") for piece in found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "`" + "a " * 2000 + "``` b` after",
+        "`" + "a " * 1400 + "``` b " + "c " * 1000 + "` after" + " d" * 1000,
+        "`" + "a " * 1497 + "``` b` after",
+    ],
+)
+def test_inline_code_longer_than_a_piece_leaves_no_open_block(text: str) -> None:
+    found = mrkdwn.pieces(text, mrkdwn.SECTION_LIMIT)
+    assert all(len(cuts.fences(piece)) % 2 == 0 for piece in found)
+    assert all(len(piece) <= mrkdwn.SECTION_LIMIT for piece in found)

@@ -153,9 +153,7 @@ class RollbackAdvisor:
         advised = self.advice(view)
         if advised is None:
             return False
-        self.incidents.record(
-            view.id, advised.kind, advised.actor, text=advised.text, extra=advised.extra
-        )
+        self.incidents.record_unless(view.id, advised, lambda _view: None)
         return True
 
     def advice(self, view: IncidentView) -> Event | None:

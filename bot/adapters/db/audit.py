@@ -250,11 +250,13 @@ def consistency(session: Session) -> list[Tampering]:
                     "with its timeline",
                 )
             )
-        problems += _unmissed(session, row.id, events)
+        problems += _deadline_rows_against_misses(session, row.id, events)
     return problems
 
 
-def _unmissed(session: Session, incident_id: int, events: Sequence[model.Event]) -> list[Tampering]:
+def _deadline_rows_against_misses(
+    session: Session, incident_id: int, events: Sequence[model.Event]
+) -> list[Tampering]:
     """Deadline rows that disagree with the misses the timeline recorded: one still pending
     although missed at the same due time (an older version written back: its seal is valid,
     its content old), one missed and gone (deleted; rows are only ever added), or two rows for

@@ -343,6 +343,13 @@ class IncidentService:
     def attach_announcement(self, incident_id: int, ts: str) -> None:
         self.note_setup(incident_id, announcement_ts=ts)
 
+    def announcement_ts(self, incident_id: int) -> str | None:
+        """The incident's message in the announcement channel as stored now (None: not yet
+        noted): cheaper than ``get`` when that is all a caller needs."""
+        with self.units() as uow:
+            uow.read_only()
+            return uow.incidents.announcement_ts(incident_id)
+
     def set_up(self, incident_id: int, step: str) -> None:
         """Note set-up step ``step`` of the incident's room done."""
         self.note_setup(incident_id, [step])
@@ -488,7 +495,7 @@ class IncidentService:
         if _named_services_with_unfiled_follow_ups(view):
             # The services just named may file follow-ups in a tracker: the tracker timer asks.
             at = now + timers.TRACKER_GRACE
-            uow.timers.arm(view.id, timers.TRACKER_KEY, timers.Purpose.TRACKER, at)
+            uow.timers.arm(view.id, timers.TRACKER_KEY, timers.Purpose.TRACKER, at, fresh=fresh)
         if unless is not None and view.deadlines == unless:
             return view
         changed = uow.deadlines.sync(view.id, view.deadlines, fresh)

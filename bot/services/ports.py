@@ -110,6 +110,11 @@ class IncidentStore(Protocol):
         """Note the incident's message in the announcement channel."""
         ...
 
+    def announcement_ts(self, incident_id: int) -> str | None:
+        """The ts of the incident's message in the announcement channel, None if there is
+        none yet: one column read, for a check made on every new room."""
+        ...
+
     def set_up(self, incident_id: int, step: str) -> None:
         """Note that set-up step ``step`` of the incident's room is done."""
         ...

@@ -531,7 +531,7 @@ class Rooms:
         notes the announcement channel's). NotPosted if the chat refuses it."""
         tag = Tag("incident_announcement", {"incident": str(view.id)})
         main = channel == self.announce_channel
-        if main and (made := self.incidents.get(view.id).announcement_ts) is not None:
+        if main and (made := self.incidents.announcement_ts(view.id)) is not None:
             return made  # another request announced it since ``view`` was read
         try:
             found = self.chat.find_tagged(channel, tag) if resuming else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import socket
 import uuid
 from collections.abc import Callable
@@ -227,6 +228,7 @@ class TimerRunner:
             firing = 0
             to_record: list[_Said] = []
             oldest = 0.0  # when the oldest notice still to record was said (on the stopwatch)
+            latest = math.inf  # on the stopwatch: when one of them must be recorded at the latest
             while claimed or firing or to_record:
                 for timer in claimed:
                     future = pool.submit(self._fire_safely, timer, now, started, news.put)
@@ -242,6 +244,7 @@ class TimerRunner:
                         if not to_record:
                             oldest = self.stopwatch()
                         to_record.append(item)
+                        latest = min(latest, self._record_by(item.lease))
                         continue
                     firing -= 1
                     try:
@@ -253,22 +256,27 @@ class TimerRunner:
                     if result is not None:
                         fired.append(result)
                 saying = more or firing > self.parallel
-                if to_record and self._record_now(to_record, oldest, saying):
+                if to_record and self._record_now(latest, oldest, saying):
                     fired += self._record_all(to_record, now, pool)
-                    to_record = []
+                    to_record, latest = [], math.inf
                 if more and firing <= self.parallel:
                     claimed = self._claim(now, batch)
                     more = len(claimed) == batch
         return fired
 
-    def _record_now(self, to_record: list[_Said], oldest: float, saying: bool) -> bool:
+    def _record_now(self, latest: float, oldest: float, saying: bool) -> bool:
         """Whether the notices said are recorded now: none wait to be said, the oldest has
-        waited a quarter of the lease, or one's claim has less than half its lease left."""
-        return (
-            not saying
-            or self.stopwatch() - oldest >= self._record_within
-            or any(n.lease.until - n.lease.now() < self.lease / 2 for n in to_record)
-        )
+        waited a quarter of the lease, or one's claim has less than half its lease left (at
+        ``latest`` on the stopwatch, the soonest of theirs: ``_record_by``)."""
+        at = self.stopwatch()
+        return not saying or at - oldest >= self._record_within or at >= latest
+
+    def _record_by(self, lease: Lease) -> float:
+        """When, on the stopwatch, a notice said under ``lease`` is recorded at the latest:
+        once its claim has half the lease left. Its firing is over, so the lease no longer
+        moves; worked out once as it arrives, not again for every notice after it."""
+        left = (lease.until - lease.now() - self.lease / 2).total_seconds()
+        return self.stopwatch() + left
 
     def _record_all(
         self, to_record: list[_Said], now: datetime, pool: ThreadPoolExecutor

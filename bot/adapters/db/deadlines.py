@@ -70,7 +70,8 @@ class Deadlines:
                 continue
             changed.append(deadline)
             _copy(deadline, row)
-        self.session.flush()
+        if not fresh:  # a new incident's rows go with the rest of its transaction, in one flush
+            self.session.flush()
         return changed
 
     def for_incident(self, incident_id: int) -> list[Deadline]:

@@ -257,6 +257,10 @@ class Incidents:
     def attach_announcement(self, incident_id: int, ts: str) -> None:
         self._row(incident_id, lock=True).announcement_ts = ts
 
+    def announcement_ts(self, incident_id: int) -> str | None:
+        query = select(IncidentRow.announcement_ts).where(IncidentRow.id == incident_id)
+        return self.session.scalar(query)
+
     def set_up(self, incident_id: int, *steps: str) -> None:
         """Note the set-up ``steps`` of the incident's room done."""
         row = self.session.get(IncidentRow, incident_id, with_for_update=True)

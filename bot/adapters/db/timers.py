@@ -73,7 +73,8 @@ class Timers:
         for key, row in rows.items():
             if key not in keys and row.status == TimerStatus.PENDING:
                 row.status = TimerStatus.CANCELLED
-        self.session.flush()
+        if not fresh:  # a new incident's rows go with the rest of its transaction, in one flush
+            self.session.flush()
 
     def arm(
         self,
@@ -108,6 +109,8 @@ class Timers:
         elif row.status != TimerStatus.CLAIMED:
             row.status, row.fire_at, row.attempts = TimerStatus.PENDING, fire_at, 0
             row.claimed_by = row.lease_until = row.fired_at = None
+        if fresh:  # a new incident's: no other can hold its key; flushed with the rest
+            return
         try:
             self.session.flush()
         except IntegrityError as clash:

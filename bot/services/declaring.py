@@ -131,11 +131,11 @@ class Declaring:
         first actions. Failures are told to the declarer (the set-up timer tries them again,
         ``resume``) or logged; none is raised."""
         opened = self.incidents.get(incident_id)
-        furnished = self.rooms.furnishing(opened)
-        if furnished.problems and opened.channel_id is not None:
-            self._tell(opened, self.wording.setup_failed(furnished.problems))
+        problems = self.rooms.furnish(opened)
+        if problems and opened.channel_id is not None:
+            self._tell(opened, self.wording.setup_failed(problems))
         acted, advice = self._first_actions(opened)
-        self._note_set_up(opened, furnished, acted, advice)
+        self._note_first_actions(self.incidents.get(incident_id), acted, advice)
 
     def resume(self, incident_id: int) -> bool:
         """Finish setting up the incident's room, as its set-up timer does after a crash or a
@@ -181,24 +181,13 @@ class Declaring:
             self.status_pages.at_declaration(view)
         return True, advice
 
-    def _note_set_up(
-        self, view: IncidentView, furnished: Opening, acted: bool, advice: Event | None
-    ) -> None:
-        """Note what ``furnished`` did, the advice posted, the first actions posted (if
-        ``acted``) and, when nothing else is left to do, the room set up: in one write.
-
-        ``view`` is the incident as the set-up began; only the set-up timer changes its steps
-        meanwhile, and not before SETUP_GRACE: a step it did is found done when it fires."""
-        done = set(furnished.done) | ({Step.FIRST_ACTIONS} if acted else set())
-        left = self.rooms.left_to_do(view) - done
-        if done or not left or advice is not None or furnished.announcement_ts is not None:
-            self.incidents.note_setup(
-                view.id,
-                sorted(done),
-                announcement_ts=furnished.announcement_ts,
-                finished=not left,
-                event=advice,
-            )
+    def _note_first_actions(self, view: IncidentView, acted: bool, advice: Event | None) -> None:
+        """Note the advice posted, the first actions posted (if ``acted``) and, when nothing
+        else is left to do, the room set up: in one write."""
+        left = self.rooms.left_to_do(view) - ({Step.FIRST_ACTIONS} if acted else set())
+        if acted or not left or advice is not None:
+            steps = [Step.FIRST_ACTIONS] if acted else []
+            self.incidents.note_setup(view.id, steps, finished=not left, event=advice)
 
     def _tell(self, view: IncidentView, message: Message) -> None:
         """The declarer, privately: in the incident's channel, else a direct message."""

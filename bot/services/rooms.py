@@ -231,17 +231,10 @@ class Rooms:
         """A new channel's topic and pinned card (and the announcement where it is still owed:
         each stakeholder channel looked in first), at once, noted in one write; what failed,
         if any. Raises StorageUnavailable."""
-        opening = self.furnishing(view)
-        self._note(view, opening)
-        return opening.problems
-
-    def furnishing(self, view: IncidentView) -> Opening:
-        """What ``furnish`` does in the chat, not yet noted: for a caller that notes it with
-        what it does next, in one write (``note``)."""
         channel = view.channel_id
-        opening = Opening(channel_id=channel)
         if channel is None:
-            return opening
+            return []
+        opening = Opening(channel_id=channel)
         topic = self.wording.topic(view)
         titled, pinned, announced = opening.part(), opening.part(), opening.part()
         work: list[Callable[[], object]] = [
@@ -258,7 +251,8 @@ class Rooms:
         self.together(work)
         for part in (titled, pinned, announced):
             opening.absorb(part)
-        return opening
+        self._note(view, opening)
+        return opening.problems
 
     def wants_channel(self, view: IncidentView) -> bool:
         return self.playbooks[view.severity].channel

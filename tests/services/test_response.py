@@ -428,7 +428,7 @@ def test_stakeholders_hear_an_escalation_a_mitigation_and_a_reopening(world: Wor
     ]
 
 
-def test_the_set_up_is_noted_in_one_write_the_rollback_advice_with_it(
+def test_the_rollback_advice_and_the_first_actions_are_noted_in_one_write(
     world: World, engine: Any
 ) -> None:
     recent = Deploy("checkout", "v2", world.incidents.clock() - timedelta(minutes=30))
@@ -450,29 +450,4 @@ def test_the_set_up_is_noted_in_one_write_the_rollback_advice_with_it(
     assert [e.kind for e in view.events][-1] is EventKind.ROLLBACK_ADVISED
     assert not world.declaring.rooms.left_to_do(view)  # set up, the advice with it
     if engine.dialect.name == "sqlite":  # PostgreSQL's BEGIN is not a statement
-        assert writes == ["BEGIN", "INSERT"]  # topic, pin, advice and actions: one write
-
-
-def test_a_set_up_whose_one_write_is_lost_is_finished_by_its_timer_announcing_once(
-    world: World,
-) -> None:
-    """The topic, pin, announcement, rollback advice and first actions are noted together at
-    the end: a database lost then leaves them to the set-up timer, which looks in the chat
-    before announcing (the topic and pin it sets again change nothing)."""
-    world.chat.refusing["C0ANNOUNCE"] = "ratelimited"  # the announcement is owed at set-up
-    declared = world.declare()
-    del world.chat.refusing["C0ANNOUNCE"]
-    assert world.chat.texts("C0ANNOUNCE") == []
-    note_setup = world.incidents.note_setup
-
-    def lost(*_args: object, **_kwargs: object) -> None:
-        raise StorageUnavailable("connection refused")
-
-    world.incidents.note_setup = lost  # type: ignore[method-assign]
-    with pytest.raises(StorageUnavailable):
-        world.declaring.set_up(declared.view.id, "U0ALICE")
-    world.incidents.note_setup = note_setup  # type: ignore[method-assign]
-    assert world.chat.texts("C0ANNOUNCE") == ["announcement 1 in C1"]
-    assert world.declaring.resume(declared.view.id) is True
-    assert not world.declaring.rooms.left_to_do(world.incidents.get(declared.view.id))
-    assert world.chat.texts("C0ANNOUNCE") == ["announcement 1 in C1"]  # looked for, found
+        assert writes == ["BEGIN", "BEGIN", "INSERT"]  # the topic and pin; advice with actions

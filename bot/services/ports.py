@@ -56,6 +56,11 @@ class IncidentStore(Protocol):
 
     def by_channel(self, channel_id: str) -> StoredIncident | None: ...
 
+    def many(self, incident_ids: Collection[int]) -> list[StoredIncident]:
+        """The incidents ``incident_ids`` names that exist, each with its timeline, in a
+        bounded number of statements however many are asked for."""
+        ...
+
     def by_request_key(self, request_key: str) -> StoredIncident | None: ...
 
     def open(

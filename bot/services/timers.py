@@ -18,7 +18,7 @@ import logging
 import math
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +36,7 @@ from bot.services.clock import Stopwatch, system_stopwatch
 from bot.services.delivery import Delivery, Reach
 from bot.services.incidents import IncidentService
 from bot.services.leases import Lease, LeaseLost
-from bot.services.ports import UnitsOfWork
+from bot.services.ports import StorageUnavailable, UnitsOfWork
 from bot.services.read_model import IncidentView
 from bot.services.records import BOT, ClaimedTimer, TimerStatus
 
@@ -124,6 +124,31 @@ class _Said:
 
 RECORDED_TOGETHER = 50  # the most notices recorded in one transaction
 
+READ_AHEAD_SECONDS = 1.0
+"""How long the incidents read for a batch of claimed timers stand for a read of each: a
+firing after that reads its incident itself. A firing always acted on a read made before it
+posts (a Slack wait can come between); this bounds the read-ahead's share of that."""
+
+
+@dataclass(frozen=True)
+class _ReadAhead:
+    """The incidents of a batch of claimed deadline timers, read together as the batch was
+    claimed (one read instead of one per firing: under a burst, every firing reading its own
+    incident held the notices back to about half the pace Slack allowed; benchmarks/timers.py),
+    and when (on the stopwatch)."""
+
+    views: Mapping[int, IncidentView]
+    at: float
+
+    def view(self, incident_id: int, now: float) -> IncidentView | None:
+        """The incident as read ahead, while that read is fresh enough at ``now``."""
+        if now - self.at > READ_AHEAD_SECONDS:
+            return None
+        return self.views.get(incident_id)
+
+
+NOTHING_READ = _ReadAhead({}, -math.inf)
+
 
 def _news(
     news: SimpleQueue[_Said | Future[Fired | None]], wait: float | None
@@ -183,9 +208,10 @@ class TimerRunner:
         """Fire every timer due at ``now`` that no other replica holds, ``batch`` claimed at a
         time (the next as soon as fewer than ``parallel`` of the last are still to start).
 
-        The claimed timers fire in parallel: each waits mostly on Slack. What their notices
-        said is recorded by this thread, several in one transaction (``_record``), so a firing
-        never waits on the database's write lock after it reads its incident. Notices come
+        The claimed timers fire in parallel: each waits mostly on Slack. Their incidents are
+        read together as each batch is claimed (``_read_ahead``), and what their notices said
+        is recorded by this thread, several in one transaction (``_record``), so a firing
+        neither reads alone nor waits on the database's write lock. Notices come
         first: while others still wait to be said, what was said is recorded once it has
         waited a quarter of the lease, or at once when its claim has less than half its lease
         left (so the record is made well before the claim runs out).
@@ -230,8 +256,9 @@ class TimerRunner:
             oldest = 0.0  # when the oldest notice still to record was said (on the stopwatch)
             latest = math.inf  # on the stopwatch: when one of them must be recorded at the latest
             while claimed or firing or to_record:
+                ahead = self._read_ahead(claimed, now)
                 for timer in claimed:
-                    future = pool.submit(self._fire_safely, timer, now, started, news.put)
+                    future = pool.submit(self._fire_safely, timer, now, started, news.put, ahead)
                     future.add_done_callback(news.put)
                 firing, claimed = firing + len(claimed), []
                 saying = more or firing > self.parallel  # notices wait to be said
@@ -263,6 +290,20 @@ class TimerRunner:
                     claimed = self._claim(now, batch)
                     more = len(claimed) == batch
         return fired
+
+    def _read_ahead(self, claimed: list[ClaimedTimer], now: datetime) -> _ReadAhead:
+        """The incidents of the deadline timers in ``claimed``, as of ``now``, read in one go;
+        nothing if there are none or the read fails (each firing then reads its own, and
+        meets the failure there, as it would have)."""
+        ids = {timer.incident_id for timer in claimed if timer.purpose not in WORK}
+        if not ids:
+            return NOTHING_READ
+        try:
+            views = self.service.get_many(ids, now)
+        except StorageUnavailable as error:
+            log.warning("could not read a burst's incidents ahead: %s", error)
+            return NOTHING_READ
+        return _ReadAhead(views, self.stopwatch())
 
     def _record_now(self, latest: float, oldest: float, saying: bool) -> bool:
         """Whether the notices said are recorded now: none wait to be said, the oldest has
@@ -314,11 +355,12 @@ class TimerRunner:
         now: datetime,
         started: float,
         record: Callable[[_Said], None] | None = None,
+        ahead: _ReadAhead = NOTHING_READ,
     ) -> Fired | None:
         """Fire ``timer``, claimed as of the tick's ``now`` (``started`` on the stopwatch).
 
         With ``record``, a notice said is handed to it to be recorded (None is returned);
-        without, it is recorded here."""
+        without, it is recorded here. ``ahead``: its incident, read with its batch's."""
         alone = timer.purpose not in WORK  # a deadline's timer: only its holder changes it
         lease = Lease(
             self.units, timer.id, self.owner, self.lease, now, self.stopwatch, started, alone
@@ -326,7 +368,7 @@ class TimerRunner:
         reach: Reach | None = None
         try:
             with leases.holding(lease):
-                done = self._fire(timer, now, lease, record)
+                done = self._fire(timer, now, lease, record, ahead)
             if done is None:
                 return None
             outcome, reach = done
@@ -376,10 +418,13 @@ class TimerRunner:
         now: datetime,
         lease: Lease,
         record: Callable[[_Said], None] | None = None,
+        ahead: _ReadAhead = NOTHING_READ,
     ) -> tuple[str, Reach | None] | None:
         if timer.purpose in WORK:
             return self._work(timer, now), None
-        view = self.service.get(timer.incident_id, now)
+        view = ahead.view(timer.incident_id, self.stopwatch())
+        if view is None:
+            view = self.service.get(timer.incident_id, now)
         deadline = _deadline(view, timer)
         if self._looked_again(timer, deadline):
             view = self.service.get(timer.incident_id, now)

@@ -96,6 +96,13 @@ class Incidents:
             raise IncidentNotFound(incident_id)
         return self._load(row)
 
+    def many(self, incident_ids: Collection[int]) -> list[StoredIncident]:
+        ids = sorted(set(incident_ids))
+        if not ids:
+            return []
+        rows = select(IncidentRow).where(IncidentRow.id.in_(ids)).order_by(IncidentRow.id)
+        return self._with_timelines(rows, ids)
+
     def by_channel(self, channel_id: str) -> StoredIncident | None:
         row = self.session.scalar(select(IncidentRow).where(IncidentRow.channel_id == channel_id))
         return self._load(row) if row else None

@@ -1,0 +1,157 @@
+"""A burst's firings act on their incidents read together as the burst was claimed, while
+that read is fresh (``READ_AHEAD_SECONDS``), and read their own after it or when it failed."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.adapters.db.unit_of_work import units_of_work
+from bot.core.deadlines import Deadline
+from bot.core.model import EventKind
+from bot.services.incidents import IncidentService
+from bot.services.ports import StorageUnavailable
+from bot.services.read_model import IncidentView
+from bot.services.timers import READ_AHEAD_SECONDS, TimerRunner
+from tests.services.timer_support import Recorder, Sessions, VirtualClock, declare
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+@pytest.fixture
+def reads(service: IncidentService, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often the service was asked for one incident, and for many."""
+    counted = {"get": 0, "get_many": 0}
+    get, get_many = service.get, service.get_many
+
+    def one(incident_id: int, now: datetime | None = None) -> IncidentView:
+        counted["get"] += 1
+        return get(incident_id, now)
+
+    def many(incident_ids: Collection[int], now: datetime) -> dict[int, IncidentView]:
+        counted["get_many"] += 1
+        return get_many(incident_ids, now)
+
+    monkeypatch.setattr(service, "get", one)
+    monkeypatch.setattr(service, "get_many", many)
+    return counted
+
+
+def runner(
+    sessions: Sessions, service: IncidentService, recorder: Recorder, stopwatch: Stopwatch
+) -> TimerRunner:
+    return TimerRunner(
+        units_of_work(sessions),
+        service,
+        recorder,
+        owner="a",
+        lease=timedelta(seconds=20),
+        parallel=1,  # one firing after another, in the order claimed
+        stopwatch=stopwatch,
+    )
+
+
+def test_a_bursts_firings_read_their_incidents_once_together(
+    sessions: Sessions,
+    service: IncidentService,
+    recorder: Recorder,
+    clock: VirtualClock,
+    reads: dict[str, int],
+) -> None:
+    incidents = [declare(service) for _ in range(6)]
+    reads.update(get=0, get_many=0)
+    fired = runner(sessions, service, recorder, Stopwatch()).tick(clock.at(6))
+    said = sorted(i for kind, i, key, _ in recorder.said if key == "assemble@1")
+    assert said == incidents
+    assert len(fired) > len(incidents)  # their reminders too: still one read
+    assert reads == {"get": 0, "get_many": 1}
+
+
+def test_a_deadline_met_after_a_stale_read_ahead_is_not_announced(
+    sessions: Sessions,
+    service: IncidentService,
+    recorder: Recorder,
+    clock: VirtualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second incident's team assembles while the first notice is said, which Slack made
+    wait past READ_AHEAD_SECONDS: its firing reads it again and finds nothing owed."""
+    first, second = declare(service), declare(service)
+    stopwatch = Stopwatch()
+    say = recorder._say
+
+    def slow(what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Any:
+        if view.id == first:
+            stopwatch.seconds += READ_AHEAD_SECONDS + 1
+            service.record(second, EventKind.COMMANDER_ASSIGNED, "U0ALICE", subject="U0BOB")
+            service.record(second, EventKind.ACKNOWLEDGED, "U0CAROL")
+        return say(what, view, deadline, now, tag)
+
+    monkeypatch.setattr(recorder, "_say", slow)
+    runner(sessions, service, recorder, stopwatch).tick(clock.at(6))
+    assert [i for _, i, key, _ in recorder.said if key == "assemble@1"] == [first]
+
+
+def test_a_read_ahead_within_its_freshness_is_what_the_firing_acts_on(
+    sessions: Sessions,
+    service: IncidentService,
+    recorder: Recorder,
+    clock: VirtualClock,
+    reads: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within READ_AHEAD_SECONDS the batch's read stands: the same as a firing that read its
+    incident itself just before Slack made it wait that long."""
+    for _ in range(2):
+        declare(service)
+    stopwatch = Stopwatch()
+    say = recorder._say
+
+    def quick(what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Any:
+        stopwatch.seconds += READ_AHEAD_SECONDS / 4
+        return say(what, view, deadline, now, tag)
+
+    monkeypatch.setattr(recorder, "_say", quick)
+    reads.update(get=0, get_many=0)
+    runner(sessions, service, recorder, stopwatch).tick(clock.at(6))
+    assert len(recorder.keys("overdue")) == 2
+    assert reads == {"get": 0, "get_many": 1}
+
+
+def test_a_failed_read_ahead_leaves_each_firing_to_read_its_own(
+    sessions: Sessions,
+    service: IncidentService,
+    recorder: Recorder,
+    clock: VirtualClock,
+    reads: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    incidents = [declare(service) for _ in range(3)]
+
+    def down(incident_ids: Collection[int], now: datetime) -> dict[int, IncidentView]:
+        raise StorageUnavailable("database is locked")
+
+    monkeypatch.setattr(service, "get_many", down)
+    reads.update(get=0)
+    runner(sessions, service, recorder, Stopwatch()).tick(clock.at(6))
+    assert sorted(i for _, i, key, _ in recorder.said if key == "assemble@1") == incidents
+    assert reads["get"] == len(incidents) * 2  # each firing (a reminder and a notice) reads
+
+
+def test_get_many_reads_the_incidents_named_that_exist(
+    service: IncidentService, clock: VirtualClock
+) -> None:
+    first, second = declare(service), declare(service)
+    views = service.get_many([second, first, 999], clock())
+    assert sorted(views) == [first, second]
+    assert views[first] == service.get(first, clock())
+    assert service.get_many([], clock()) == {}

@@ -36,7 +36,7 @@ from bot.services.clock import Stopwatch, system_stopwatch
 from bot.services.delivery import Delivery, Reach
 from bot.services.incidents import IncidentService
 from bot.services.leases import Lease, LeaseLost
-from bot.services.ports import StorageUnavailable, UnitsOfWork
+from bot.services.ports import UnitsOfWork
 from bot.services.read_model import IncidentView
 from bot.services.records import BOT, ClaimedTimer, TimerStatus
 
@@ -298,12 +298,17 @@ class TimerRunner:
         ids = {timer.incident_id for timer in claimed if timer.purpose not in WORK}
         if not ids:
             return NOTHING_READ
+        at = self.stopwatch()  # before the read: its age is counted from its snapshot
         try:
             views = self.service.get_many(ids, now)
-        except StorageUnavailable as error:
-            log.warning("could not read a burst's incidents ahead: %s", error)
+        except Exception as error:  # one incident that cannot be read holds back no other's
+            log.warning(
+                "could not read a burst's incidents ahead; each firing reads its own: %s: %s",
+                type(error).__name__,
+                error,
+            )
             return NOTHING_READ
-        return _ReadAhead(views, self.stopwatch())
+        return _ReadAhead(views, at)
 
     def _record_now(self, latest: float, oldest: float, saying: bool) -> bool:
         """Whether the notices said are recorded now: none wait to be said, the oldest has

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.deadlines import Deadline
@@ -83,8 +84,9 @@ def test_a_deadline_met_after_a_stale_read_ahead_is_not_announced(
     clock: VirtualClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The second incident's team assembles while the first notice is said, which Slack made
-    wait past READ_AHEAD_SECONDS: its firing reads it again and finds nothing owed."""
+    """The second incident's team assembles as its deadline falls due (recorded while the
+    first notice is said, which Slack made wait past READ_AHEAD_SECONDS): its firing reads it
+    again and finds nothing owed."""
     first, second = declare(service), declare(service)
     stopwatch = Stopwatch()
     say = recorder._say
@@ -155,3 +157,22 @@ def test_get_many_reads_the_incidents_named_that_exist(
     assert sorted(views) == [first, second]
     assert views[first] == service.get(first, clock())
     assert service.get_many([], clock()) == {}
+
+
+def test_an_incident_that_cannot_be_read_holds_back_no_others_notice(
+    sessions: Sessions, service: IncidentService, recorder: Recorder, clock: VirtualClock
+) -> None:
+    """An entry this build does not know (a newer replica's, mid-deploy) fails the batch's read:
+    each firing then reads its own, and only that incident's fail (found by an outside review:
+    the whole batch used to stop, tick after tick)."""
+    incidents = [declare(service) for _ in range(4)]
+    unreadable = incidents[1]
+    with sessions() as session:
+        session.execute(
+            text("UPDATE events SET kind = 'from_a_newer_bot' WHERE incident_id = :i AND seq = 1"),
+            {"i": unreadable},
+        )
+        session.commit()
+    runner(sessions, service, recorder, Stopwatch()).tick(clock.at(6))
+    said = sorted(i for _, i, key, _ in recorder.said if key == "assemble@1")
+    assert said == [i for i in incidents if i != unreadable]

@@ -8,7 +8,7 @@ then the rollback advice and the severity's first actions. What fails is told to
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -131,11 +131,18 @@ class Declaring:
         first actions. Failures are told to the declarer (the set-up timer tries them again,
         ``resume``) or logged; none is raised."""
         opened = self.incidents.get(incident_id)
-        problems = self.rooms.furnish(opened)
-        if problems and opened.channel_id is not None:
-            self._tell(opened, self.wording.setup_failed(problems))
+        furnished = self.rooms.furnished(opened)
+        if furnished.problems and opened.channel_id is not None:
+            self._tell(opened, self.wording.setup_failed(furnished.problems))
         acted, advice = self._first_actions(opened)
-        self._note_first_actions(self.incidents.get(incident_id), acted, advice)
+        # As noted now, without reading it again: only the set-up timer, not due before
+        # SETUP_GRACE, notes steps meanwhile (a step it did is found done when it fires).
+        noted = replace(
+            opened,
+            setup=opened.setup | furnished.done,
+            announcement_ts=furnished.announcement_ts or opened.announcement_ts,
+        )
+        self._note_first_actions(noted, acted, advice)
 
     def resume(self, incident_id: int) -> bool:
         """Finish setting up the incident's room, as its set-up timer does after a crash or a

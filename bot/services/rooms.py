@@ -231,10 +231,15 @@ class Rooms:
         """A new channel's topic and pinned card (and the announcement where it is still owed:
         each stakeholder channel looked in first), at once, noted in one write; what failed,
         if any. Raises StorageUnavailable."""
+        return self.furnished(view).problems
+
+    def furnished(self, view: IncidentView) -> Opening:
+        """``furnish``, saying what it did and noted (the steps done, the announcement's ts)
+        besides what failed: for a caller that goes on without reading the incident again."""
         channel = view.channel_id
-        if channel is None:
-            return []
         opening = Opening(channel_id=channel)
+        if channel is None:
+            return opening
         topic = self.wording.topic(view)
         titled, pinned, announced = opening.part(), opening.part(), opening.part()
         work: list[Callable[[], object]] = [
@@ -252,7 +257,7 @@ class Rooms:
         for part in (titled, pinned, announced):
             opening.absorb(part)
         self._note(view, opening)
-        return opening.problems
+        return opening
 
     def wants_channel(self, view: IncidentView) -> bool:
         return self.playbooks[view.severity].channel
@@ -531,8 +536,10 @@ class Rooms:
         notes the announcement channel's). NotPosted if the chat refuses it."""
         tag = Tag("incident_announcement", {"incident": str(view.id)})
         main = channel == self.announce_channel
-        if main and (made := self.incidents.announcement_ts(view.id)) is not None:
-            return made  # another request announced it since ``view`` was read
+        # Resuming, another request may have announced it since ``view`` was read (a status
+        # update typed meanwhile); a room opened by the request that declared it has had none.
+        if main and resuming and (made := self.incidents.announcement_ts(view.id)) is not None:
+            return made
         try:
             found = self.chat.find_tagged(channel, tag) if resuming else None
             return found or self.chat.post(channel, message, tag)

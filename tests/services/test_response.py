@@ -477,3 +477,22 @@ def test_a_database_lost_at_the_set_ups_first_write_leaves_the_first_actions_sai
     assert world.declaring.resume(declared.view.id) is True
     said = Counter(world.chat.texts("C1")) - before
     assert said and all(times == 1 for times in said.values()), said
+
+
+def test_a_new_room_is_opened_and_set_up_reading_the_incident_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request that declared it has the incident as it made it: opening its room reads
+    nothing more (no announcement can predate it), and the set-up reads it once, going on
+    from what it noted."""
+    reads: list[str] = []
+    for name in ("get", "announcement_ts"):
+        real = getattr(world.incidents, name)
+        monkeypatch.setattr(
+            world.incidents, name, lambda *a, _n=name, _r=real, **k: reads.append(_n) or _r(*a, **k)
+        )
+    declared = world.declare()
+    assert reads == []
+    world.declaring.set_up(declared.view.id, "U0ALICE")
+    assert reads == ["get"]
+    assert not world.declaring.rooms.left_to_do(world.incidents.get(declared.view.id))

@@ -135,8 +135,9 @@ class Declaring:
         if furnished.problems and opened.channel_id is not None:
             self._tell(opened, self.wording.setup_failed(furnished.problems))
         acted, advice = self._first_actions(opened)
-        # As noted now, without reading it again: only the set-up timer, not due before
-        # SETUP_GRACE, notes steps meanwhile (a step it did is found done when it fires).
+        # As noted now, without reading it again: steps only accumulate, and only the set-up
+        # timer (not due before SETUP_GRACE) notes any meanwhile; a step it noted that this
+        # view misses leaves the set-up unfinished, and the timer then finds nothing to do.
         noted = replace(
             opened,
             setup=opened.setup | furnished.done,

@@ -536,10 +536,8 @@ class Rooms:
         notes the announcement channel's). NotPosted if the chat refuses it."""
         tag = Tag("incident_announcement", {"incident": str(view.id)})
         main = channel == self.announce_channel
-        # Resuming, another request may have announced it since ``view`` was read (a status
-        # update typed meanwhile); a room opened by the request that declared it has had none.
-        if main and resuming and (made := self.incidents.announcement_ts(view.id)) is not None:
-            return made
+        if main and (made := self.incidents.announcement_ts(view.id)) is not None:
+            return made  # another request announced it since ``view`` was read
         try:
             found = self.chat.find_tagged(channel, tag) if resuming else None
             return found or self.chat.post(channel, message, tag)

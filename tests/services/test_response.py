@@ -3,6 +3,7 @@ chat and the wordings, on the real store."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -479,12 +480,11 @@ def test_a_database_lost_at_the_set_ups_first_write_leaves_the_first_actions_sai
     assert said and all(times == 1 for times in said.values()), said
 
 
-def test_a_new_room_is_opened_and_set_up_reading_the_incident_once(
+def test_a_new_room_is_set_up_reading_the_incident_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The request that declared it has the incident as it made it: opening its room reads
-    nothing more (no announcement can predate it), and the set-up reads it once, going on
-    from what it noted."""
+    """Opening the room reads only whether another request announced it meanwhile, and the
+    set-up reads the incident once, going on from what it noted."""
     reads: list[str] = []
     for name in ("get", "announcement_ts"):
         real = getattr(world.incidents, name)
@@ -492,7 +492,31 @@ def test_a_new_room_is_opened_and_set_up_reading_the_incident_once(
             world.incidents, name, lambda *a, _n=name, _r=real, **k: reads.append(_n) or _r(*a, **k)
         )
     declared = world.declare()
-    assert reads == []
+    assert reads == ["announcement_ts"]
     world.declaring.set_up(declared.view.id, "U0ALICE")
-    assert reads == ["get"]
+    assert reads == ["announcement_ts", "get"]
     assert not world.declaring.rooms.left_to_do(world.incidents.get(declared.view.id))
+
+
+def test_an_update_by_number_while_a_sev3_ticket_is_filed_is_announced_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The incident is visible once recorded: ``/incident 1 update`` from anywhere, while the
+    tracker files its ticket, announces it; the declaring request then finds that
+    announcement instead of making another (found by an outside review of a read skipped)."""
+    tickets = world.declaring.rooms.tickets
+    file = tickets.file
+
+    def slow(view: Any) -> Any:
+        with contextlib.suppress(NotTold):  # no channel: stakeholders are told, announced
+            world.response.post_status_update(view.id, UPDATE)
+        return file(view)
+
+    monkeypatch.setattr(tickets, "file", slow)
+    world.declaring.declare(Declaration("U0ALICE", Severity.SEV3, "search is slow"))
+    roots = [
+        c
+        for c in world.chat.calls
+        if c[:2] == ("post", "C0ANNOUNCE") and "announcement" in str(c[2])
+    ]
+    assert len(roots) == 1, roots

@@ -256,7 +256,7 @@ def burst(url: str, count: int, parallel: int) -> None:
         print(
             f"  bot: {len(fired)} firings ({', '.join(outcomes)}), {len(posts)} notices posted"
             f"{' (also ' + ', '.join(others) + ')' if others else ''} in {ticked:.2f} s;"
-            f" {counted.transactions / max(1, len(fired)):.1f} transactions and"
+            f" {counted.transactions / max(1, len(fired)):.2f} transactions and"
             f" {counted.statements / max(1, len(fired)):.1f} statements per firing"
         )
 

@@ -138,11 +138,7 @@ class Declaring:
         # As noted now, without reading it again: steps only accumulate, and only the set-up
         # timer (not due before SETUP_GRACE) notes any meanwhile; a step it noted that this
         # view misses leaves the set-up unfinished, and the timer then finds nothing to do.
-        noted = replace(
-            opened,
-            setup=opened.setup | furnished.done,
-            announcement_ts=furnished.announcement_ts or opened.announcement_ts,
-        )
+        noted = replace(opened, setup=opened.setup | furnished.done)
         self._note_first_actions(noted, acted, advice)
 
     def resume(self, incident_id: int) -> bool:

@@ -17,15 +17,8 @@ from bot.services.incidents import IncidentService
 from bot.services.ports import StorageUnavailable
 from bot.services.read_model import IncidentView
 from bot.services.timers import READ_AHEAD_SECONDS, TimerRunner
+from tests.services.lease_support import Stopwatch
 from tests.services.timer_support import Recorder, Sessions, VirtualClock, declare
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __call__(self) -> float:
-        return self.seconds
 
 
 @pytest.fixture

@@ -50,8 +50,7 @@ class SyncLease:
             held, since = _held(uow, incident_id)
             if held and since is not None and since + self.lease > view.now:
                 return None
-            uow.facts.put(_key(incident_id), f"{holder} {view.now.isoformat()}", view.now)
-            self._renewed[holder] = view.now
+            self._write(uow, incident_id, holder, view.now)
             return holder
 
         return self.incidents.hold(incident_id, take)
@@ -67,11 +66,15 @@ class SyncLease:
             held, _since = _held(uow, incident_id)
             if held != holder:
                 return False
-            uow.facts.put(_key(incident_id), f"{holder} {view.now.isoformat()}", view.now)
-            self._renewed[holder] = view.now
+            self._write(uow, incident_id, holder, view.now)
             return True
 
         return self.incidents.hold(incident_id, renew)
+
+    def _write(self, uow: UnitOfWork, incident_id: int, holder: str, now: datetime) -> None:
+        """``holder`` holds the incident's sync as of ``now``, here and in the database."""
+        uow.facts.put(_key(incident_id), f"{holder} {now.isoformat()}", now)
+        self._renewed[holder] = now
 
     def let_go(self, incident_id: int, holder: str) -> None:
         self._renewed.pop(holder, None)

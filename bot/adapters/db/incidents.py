@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, IncidentServiceRow
 from bot.adapters.db.timeline import Timeline
@@ -52,6 +52,11 @@ class Incidents:
         self.timeline = Timeline(session)
         # (incident id, event) appended in this unit of work, told in the log once committed
         self.appended: list[tuple[int, Event]] = []
+        # The rows this session's transaction locked (or inserted), with the transaction: a
+        # second lock of one in the same transaction needs no query (nor the autoflush of what
+        # is pending, which split a stage's one UPDATE into one per attribute written). Held
+        # here, not only in the session's identity map, which lets go of a clean row.
+        self._locked: dict[int, tuple[SessionTransaction, IncidentRow]] = {}
 
     def add(
         self, declaration: Event, description: str = "", request_key: str | None = None
@@ -74,6 +79,7 @@ class Incidents:
             self.session.flush()
         except IntegrityError as clash:
             raise Conflict(f"request {request_key} was declared already") from clash
+        self._hold(row)  # inserted in this transaction: no one else sees it before commit
         self._name(row.id, incident.services, named=())
         return _to_domain(row, [declaration])
 
@@ -88,10 +94,9 @@ class Incidents:
     def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
         """The incident; ``lock`` holds its row until commit so its appends are serialised
         (and reads it afresh: the head of its audit chain is the one the lock holds)."""
-        query = select(IncidentRow).where(IncidentRow.id == incident_id)
         if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        row = self.session.scalar(query)
+            return self._load(self._row(incident_id, lock=True))
+        row = self.session.scalar(select(IncidentRow).where(IncidentRow.id == incident_id))
         if row is None:
             raise IncidentNotFound(incident_id)
         return self._load(row)
@@ -270,9 +275,7 @@ class Incidents:
 
     def set_up(self, incident_id: int, *steps: str) -> None:
         """Note the set-up ``steps`` of the incident's room done."""
-        row = self.session.get(IncidentRow, incident_id, with_for_update=True)
-        if row is None:
-            raise IncidentNotFound(incident_id)
+        row = self._row(incident_id, lock=True)
         done = {s for s in (row.setup_done or "").split(",") if s}
         row.setup_done = ",".join(sorted(done.union(steps)))
 
@@ -300,7 +303,30 @@ class Incidents:
         self.session.add_all(IncidentServiceRow(incident_id=incident_id, service=s) for s in added)
 
     def _row(self, incident_id: int, lock: bool = False) -> IncidentRow:
-        row = self.session.get(IncidentRow, incident_id, with_for_update=lock or None)
+        """The incident's row; ``lock`` holds it until commit, read afresh, unless this
+        transaction holds it already (then it is the one in the session, as this transaction
+        left it). Raises IncidentNotFound."""
+        if (held := self._held(incident_id)) is not None:
+            return held
+        if lock:
+            row = self.session.get(
+                IncidentRow, incident_id, with_for_update=True, populate_existing=True
+            )
+        else:
+            row = self.session.get(IncidentRow, incident_id)
         if row is None:
             raise IncidentNotFound(incident_id)
+        if lock:
+            self._hold(row)
+        return row
+
+    def _hold(self, row: IncidentRow) -> None:
+        if (transaction := self.session.get_transaction()) is not None:
+            self._locked[row.id] = (transaction, row)
+
+    def _held(self, incident_id: int) -> IncidentRow | None:
+        """The row if this session's transaction locked (or inserted) it."""
+        transaction, row = self._locked.get(incident_id, (None, None))
+        if transaction is None or transaction is not self.session.get_transaction():
+            return None
         return row

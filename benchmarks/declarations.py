@@ -31,10 +31,14 @@ the same commands and measured the same way. With --profile, a sampler in the bo
 also prints where its threads spend each declaration's wall time (it slows the bot).
 
     python -m benchmarks.declarations [--sizes 1,30,50] [--sustained 300] [--clients 50]
-        [--repeat 3] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME] [--profile]
+        [--repeat 3] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME]
+        [--replicas 2] [--profile]
 
 With --database-url, each scenario runs on a scratch database made beside NAME on the same
-server (NAME_<pid>_<scenario>) and dropped afterwards; NAME itself is not touched.
+server (NAME_<pid>_<scenario>) and dropped afterwards; NAME itself is not touched. With
+--replicas N as well, a further column runs N bot processes on one such database, declaration
+n sent to replica n mod N (as a Service spreads requests over pods); replicas that did not act
+as one bot (a card or an announcement posted twice for one declaration) are reported.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,6 +77,7 @@ ANNOUNCE = "C0INCIDENTS"  # the sandbox's announcement channel (bot.entrypoints.
 GENERAL = "C0GENERAL"
 DECLARER = "U0ALICE"
 CHANNEL_REF = re.compile(r"<#(C[A-Z0-9]+)")
+WARM_UP = 10**6  # the other replicas' warm-up declarations: 10**6 + 1, ... (no scenario's)
 TAG = re.compile(r"-d(\d+)$")  # the end of a declaration's channel name: its title's "d<n>"
 Json = dict[str, Any]
 
@@ -390,10 +395,11 @@ def declare(url: str, stub: Stub, n: int) -> Sent:
     return Sent(n, at, ack)
 
 
-def send(url: str, stub: Stub, numbers: list[int], clients: int) -> list[Sent]:
-    """``numbers`` from ``clients`` clients, each sending its next once the last was acked."""
+def send(urls: list[str], stub: Stub, numbers: list[int], clients: int) -> list[Sent]:
+    """``numbers`` from ``clients`` clients, each sending its next once the last was acked;
+    declaration n to replica n mod len(urls), as a Service spreads requests over pods."""
     with ThreadPoolExecutor(clients) as pool:
-        return list(pool.map(lambda n: declare(url, stub, n), numbers))
+        return list(pool.map(lambda n: declare(urls[n % len(urls)], stub, n), numbers))
 
 
 @dataclass
@@ -403,11 +409,13 @@ class Arrivals:
     card: dict[int, float] = field(default_factory=dict)
     announcement: dict[int, float] = field(default_factory=dict)
     reply: dict[int, float] = field(default_factory=dict)
+    repeated: int = 0  # cards and announcements posted more than once for one declaration
 
     def merge(self, other: Arrivals) -> None:
         self.card |= other.card
         self.announcement |= other.announcement
         self.reply |= other.reply
+        self.repeated += other.repeated
 
     def complete(self, numbers: list[int]) -> bool:
         return all(n in self.card and n in self.announcement for n in numbers)
@@ -454,10 +462,12 @@ def match(calls: list[Json]) -> Arrivals:
         elif method == "chat.postMessage" and call["event_type"] == "incident_card":
             n = channels.get(str(call["channel"]))
             if n is not None:
+                found.repeated += n in found.card
                 found.card.setdefault(n, call["time"])
         elif method == "chat.postMessage" and call["channel"] == ANNOUNCE:
             for ref in call["refs"]:
                 if ref in channels:
+                    found.repeated += channels[ref] in found.announcement
                     found.announcement.setdefault(channels[ref], call["time"])
     return found
 
@@ -625,6 +635,7 @@ class Figures:
     ack_cpu: float | None = None  # CPU seconds per declaration, acknowledging threads
     process_cpu: float | None = None  # CPU seconds per declaration, the whole server
     missing: int = 0
+    repeated: int = 0  # cards and announcements made twice (replicas not acting as one bot)
     profile: Json | None = None  # the sampler's counts over the scenario (with --profile)
 
 
@@ -640,6 +651,7 @@ def figures(started: dict[int, float], found: Arrivals) -> Figures:
                 kind.append(arrived[n] - at)
         if n not in found.card or n not in found.announcement:
             result.missing += 1
+    result.repeated = found.repeated
     return result
 
 
@@ -662,31 +674,46 @@ class Scenario:
 
 
 def run_bot(
-    scenario: Scenario, database_url: str, scratch: Path, profile: bool = False
+    scenario: Scenario,
+    database_url: str,
+    scratch: Path,
+    profile: bool = False,
+    replicas: int = 1,
 ) -> tuple[Figures, Template | None]:
-    with slack_stub() as stub, server("bot", stub, database_url, scratch, profile) as bot:
+    """The scenario against ``replicas`` bot processes sharing ``database_url``."""
+    with slack_stub() as stub, ExitStack() as stack:
+        bots = [
+            stack.enter_context(server("bot", stub, database_url, scratch, profile))
+            for _ in range(replicas)
+        ]
         since = len(stub.calls())
-        declare(bot.url, stub, 0)  # warm-up: imports, templates, connections
+        declare(bots[0].url, stub, 0)  # warm-up: imports, templates, connections
         found, mark = arrivals(stub, since, [0], timeout=60)
         shape = template(stub, since) if found.complete([0]) else None
-        bot.profile()  # what the warm-up took is dropped
-        before = bot.cpu()
+        for index, other in enumerate(bots[1:], 1):  # each replica warmed up in turn
+            warm = WARM_UP + index
+            declare(other.url, stub, warm)
+            _, mark = arrivals(stub, mark, [warm], timeout=60)
+        for bot in bots:
+            bot.profile()  # what the warm-up took is dropped
+        before = [bot.cpu() for bot in bots]
         sent: list[Sent] = []
         found = Arrivals()
         for turn in range(scenario.rounds):
             numbers = scenario.numbers(turn)
-            sent += send(bot.url, stub, numbers, scenario.clients)
+            sent += send([bot.url for bot in bots], stub, numbers, scenario.clients)
             last = turn == scenario.rounds - 1
             wait = 30 + scenario.count
             arrived, mark = arrivals(stub, mark, numbers, wait, quiet=1.0 if last else 0.2)
             found.merge(arrived)
-        after = bot.cpu()
-        sampled = bot.profile() if profile else None
+        after = [bot.cpu() for bot in bots]
+        sampled = bots[0].profile() if profile else None
     result = figures({s.n: s.at for s in sent}, found)
     result.profile = sampled
     result.ack = [s.ack for s in sent]
-    result.ack_cpu = (after["ack"] - before["ack"]) / scenario.total
-    result.process_cpu = (after["process"] - before["process"]) / scenario.total
+    for kind in ("ack", "process"):
+        used = sum(end[kind] - start[kind] for start, end in zip(before, after, strict=True))
+        setattr(result, f"{kind}_cpu", used / scenario.total)
     return result, shape
 
 
@@ -708,11 +735,11 @@ def run_floor(scenario: Scenario, shape: Template, threads: int | None) -> Figur
 def run_bolt(scenario: Scenario, scratch: Path) -> Figures:
     """The ack-only Bolt app, sent the scenario's commands and measured as the bot is."""
     with slack_stub() as stub, server("bolt", stub, "", scratch) as bolt:
-        send(bolt.url, stub, list(range(-20, 0)), 10)  # warm-up
+        send([bolt.url], stub, list(range(-20, 0)), 10)  # warm-up
         before = bolt.cpu()
         sent: list[Sent] = []
         for turn in range(scenario.rounds):
-            sent += send(bolt.url, stub, scenario.numbers(turn), scenario.clients)
+            sent += send([bolt.url], stub, scenario.numbers(turn), scenario.clients)
         after = bolt.cpu()
     return Figures(
         ack=[s.ack for s in sent],
@@ -910,6 +937,13 @@ def main() -> None:
         action="store_true",
         help="sample the bot's threads and print where they spend their time (slows it)",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="with --database-url and more than 1: also that many bot processes sharing the "
+        "PostgreSQL database, declarations spread over them in turn (a Service over pods)",
+    )
     parser.add_argument("--role", choices=["stub", "bot", "bolt"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cpu-port", type=int, help=argparse.SUPPRESS)
@@ -940,6 +974,9 @@ def main() -> None:
     bots: dict[str, dict[str, list[Figures]]] = {"SQLite": {}}
     if args.database_url:
         bots["PostgreSQL"] = {}
+    replicated = f"PostgreSQL x{args.replicas}"
+    if args.database_url and args.replicas > 1:
+        bots[replicated] = {}
     shape: Template | None = None
     floors: dict[str, list[Figures]] = {}
     bolts: dict[str, list[Figures]] = {}
@@ -958,6 +995,10 @@ def main() -> None:
                     with scratch_database(args.database_url, key) as pg_url:
                         bot, _ = run_bot(scenario, pg_url, scratch, args.profile)
                     bots["PostgreSQL"].setdefault(scenario.label, []).append(bot)
+                if replicated in bots:
+                    with scratch_database(args.database_url, f"{key}_x") as pg_url:
+                        bot, _ = run_bot(scenario, pg_url, scratch, replicas=args.replicas)
+                    bots[replicated].setdefault(scenario.label, []).append(bot)
                 floor = run_floor(scenario, shape, args.floor_threads)
                 floors.setdefault(scenario.label, []).append(floor)
                 bolts.setdefault(scenario.label, []).append(run_bolt(scenario, scratch))
@@ -974,6 +1015,8 @@ def main() -> None:
         for label, runs in results.items():
             if missing := sum(run.missing for run in runs):
                 print(f"bot, {db}, {label}: {missing} declarations never completed")
+            if repeated := sum(run.repeated for run in runs):
+                print(f"bot, {db}, {label}: {repeated} cards or announcements posted twice")
     for db, results in bots.items():
         for scenario in scenarios:
             for turn, run in enumerate(results[scenario.label], 1):

@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, seals
 from bot.adapters.db import engine as engines
-from bot.adapters.db.incidents import Incidents
+from bot.adapters.db.incidents import IncidentNotFound, Incidents
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import Event, EventKind, Severity
 from bot.playbooks.loader import Playbooks
@@ -163,3 +164,63 @@ def test_a_row_inserted_in_the_transaction_is_held_without_reading_it(
     with sealed() as session:
         assert Incidents(session).get(stored.id).channel_id == "C0INC1"
     assert whole(sealed) == []
+
+
+def locked_elsewhere(engine: Engine, incident_id: int) -> bool:
+    """Whether another connection finds the incident's row locked (PostgreSQL)."""
+    with engine.connect() as other:
+        try:
+            other.execute(
+                text("SELECT id FROM incidents WHERE id = :id FOR UPDATE NOWAIT"),
+                {"id": incident_id},
+            )
+        except OperationalError:
+            return True
+        finally:
+            other.rollback()
+    return False
+
+
+def test_a_lock_released_by_a_rolled_back_savepoint_is_taken_again(
+    engine: Engine, incidents: IncidentService, sealed: sessionmaker[Session]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite's writer holds the whole database)")
+    incident = declared(incidents)
+    with sealed() as session:
+        rows = Incidents(session)
+        savepoint = session.begin_nested()
+        rows.get(incident, lock=True)
+        assert locked_elsewhere(engine, incident)
+        savepoint.rollback()  # PostgreSQL lets go of the row locks taken in it
+        rows.get(incident, lock=True)
+        assert locked_elsewhere(engine, incident)
+
+
+def test_a_row_added_in_a_rolled_back_savepoint_is_gone(
+    sealed: sessionmaker[Session], now: FixedClock
+) -> None:
+    declaration = Event(
+        seq=1, at=now(), kind=EventKind.DECLARED, actor="U0ALICE", severity=Severity.SEV2
+    )
+    with sealed() as session:
+        rows = Incidents(session)
+        savepoint = session.begin_nested()
+        stored = rows.add(declaration)
+        savepoint.rollback()
+        with pytest.raises(IncidentNotFound):
+            rows.attach_card(stored.id, "1.0001")
+
+
+def test_a_write_after_the_session_let_go_of_the_row_is_kept(
+    incidents: IncidentService, sealed: sessionmaker[Session]
+) -> None:
+    incident = declared(incidents)
+    with sealed() as session:
+        rows = Incidents(session)
+        rows.attach_card(incident, "1.0001")
+        session.expunge_all()
+        rows.attach_announcement(incident, "2.0002")
+        session.commit()
+    view = incidents.get(incident)
+    assert (view.card_ts, view.announcement_ts) == (None, "2.0002")  # the card went with it

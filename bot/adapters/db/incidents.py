@@ -93,7 +93,8 @@ class Incidents:
 
     def get(self, incident_id: int, *, lock: bool = False) -> StoredIncident:
         """The incident; ``lock`` holds its row until commit so its appends are serialised
-        (and reads it afresh: the head of its audit chain is the one the lock holds)."""
+        (and reads it afresh when it takes the lock: the head of its audit chain is the one
+        the lock holds; once held, the row is as this transaction left it, ``_row``)."""
         if lock:
             return self._load(self._row(incident_id, lock=True))
         row = self.session.scalar(select(IncidentRow).where(IncidentRow.id == incident_id))
@@ -305,7 +306,8 @@ class Incidents:
     def _row(self, incident_id: int, lock: bool = False) -> IncidentRow:
         """The incident's row; ``lock`` holds it until commit, read afresh, unless this
         transaction holds it already (then it is the one in the session, as this transaction
-        left it). Raises IncidentNotFound."""
+        left it: every write to ``incidents`` goes through this object, none as plain SQL).
+        Raises IncidentNotFound."""
         if (held := self._held(incident_id)) is not None:
             return held
         if lock:
@@ -320,13 +322,25 @@ class Incidents:
             self._hold(row)
         return row
 
+    def _innermost(self) -> SessionTransaction | None:
+        return self.session.get_nested_transaction() or self.session.get_transaction()
+
     def _hold(self, row: IncidentRow) -> None:
-        if (transaction := self.session.get_transaction()) is not None:
+        # The innermost transaction: a savepoint's rollback releases the locks taken in it
+        if (transaction := self._innermost()) is not None:
             self._locked[row.id] = (transaction, row)
 
     def _held(self, incident_id: int) -> IncidentRow | None:
-        """The row if this session's transaction locked (or inserted) it."""
+        """The row if this session's transaction (or one it is inside) locked or inserted it
+        and it is still in the session."""
         transaction, row = self._locked.get(incident_id, (None, None))
-        if transaction is None or transaction is not self.session.get_transaction():
+        if transaction is None or row is None or not transaction.is_active:
             return None
-        return row
+        if row not in self.session:
+            return None
+        current = self._innermost()
+        while current is not None:
+            if current is transaction:
+                return row
+            current = current.parent
+        return None

@@ -10,16 +10,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, PendingRollbackError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db import audit, seals
 from bot.adapters.db import engine as engines
 from bot.adapters.db.incidents import IncidentNotFound, Incidents
+from bot.adapters.db.tables import IncidentRow
 from bot.adapters.db.unit_of_work import units_of_work
 from bot.core.model import Event, EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService
+from bot.services.ports import Conflict
 from bot.services.rooms import Step
 from tests.services.conftest import FixedClock
 
@@ -224,3 +226,41 @@ def test_a_write_after_the_session_let_go_of_the_row_is_kept(
         session.commit()
     view = incidents.get(incident)
     assert (view.card_ts, view.announcement_ts) == (None, "2.0002")  # the card went with it
+
+
+def test_a_savepoint_whose_write_failed_hands_out_no_held_row(
+    incidents: IncidentService, sealed: sessionmaker[Session], now: FixedClock
+) -> None:
+    incident = declared(incidents)
+    declaration = Event(
+        seq=1, at=now(), kind=EventKind.DECLARED, actor="U0ALICE", severity=Severity.SEV2
+    )
+    with sealed() as session:
+        Incidents(session).add(declaration, request_key="k1")
+        session.commit()
+    with sealed() as session:
+        rows = Incidents(session)
+        rows.get(incident, lock=True)  # held by the outer transaction
+        session.begin_nested()
+        with pytest.raises(Conflict):
+            rows.add(declaration, request_key="k1")  # the savepoint must be rolled back now
+        with pytest.raises(PendingRollbackError):
+            rows.attach_card(incident, "1.0001")
+
+
+def test_a_row_about_to_be_deleted_is_not_held(
+    sealed: sessionmaker[Session], now: FixedClock
+) -> None:
+    declaration = Event(
+        seq=1, at=now(), kind=EventKind.DECLARED, actor="U0ALICE", severity=Severity.SEV2
+    )
+    with sealed() as session:
+        incident = Incidents(session).add(declaration).id
+        session.commit()
+    with sealed() as session:
+        rows = Incidents(session)
+        rows.set_up(incident)  # locked and held
+        row = session.get(IncidentRow, incident)
+        session.delete(row)
+        with pytest.raises(IncidentNotFound):  # the read flushes the delete first, as before
+            rows.attach_card(incident, "1.0001")

@@ -331,14 +331,17 @@ class Incidents:
             self._locked[row.id] = (transaction, row)
 
     def _held(self, incident_id: int) -> IncidentRow | None:
-        """The row if this session's transaction (or one it is inside) locked or inserted it
-        and it is still in the session."""
+        """The row if the current transaction (or one it is inside) locked or inserted it, both
+        are still active (a failed write leaves them to be rolled back), and the row is still
+        in the session and not about to be deleted."""
         transaction, row = self._locked.get(incident_id, (None, None))
         if transaction is None or row is None or not transaction.is_active:
             return None
-        if row not in self.session:
+        if row not in self.session or row in self.session.deleted:
             return None
         current = self._innermost()
+        if current is None or not current.is_active:
+            return None
         while current is not None:
             if current is transaction:
                 return row

@@ -2,7 +2,8 @@
 
 Each scenario (N signed `/incident sev1 checkout ...` commands at once, from N clients, a
 single one 10 times over, each once the last was done; then 300 from 50 clients, each client
-sending its next as soon as its last was acknowledged) runs against a fresh Slack stand-in
+sending its next as soon as its last was acknowledged; with --rate R, also 300 sent R a second
+whatever the acks, an open load as people and alert storms make) runs against a fresh Slack stand-in
 (`SlackApiStub`, real HTTP, in a process of its own, its workspace made up from the shipped
 catalog as the sandbox makes it: user groups, so the owning team is invited) and a fresh
 database, with the bot as `incident-bot serve` runs it (a process of its own; a warm-up
@@ -30,7 +31,7 @@ stand-in heard nothing for a second). The floor column's ack figures are a minim
 the same commands and measured the same way. With --profile, a sampler in the bot's process
 also prints where its threads spend each declaration's wall time (it slows the bot).
 
-    python -m benchmarks.declarations [--sizes 1,30,50] [--sustained 300] [--clients 50]
+    python -m benchmarks.declarations [--sizes 1,30,50] [--sustained 300] [--clients 50] [--rate 20]
         [--repeat 3] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/NAME]
         [--replicas 2] [--profile]
 
@@ -395,11 +396,27 @@ def declare(url: str, stub: Stub, n: int) -> Sent:
     return Sent(n, at, ack)
 
 
-def send(urls: list[str], stub: Stub, numbers: list[int], clients: int) -> list[Sent]:
+def send(
+    urls: list[str], stub: Stub, numbers: list[int], clients: int, rate: float | None = None
+) -> list[Sent]:
     """``numbers`` from ``clients`` clients, each sending its next once the last was acked;
-    declaration n to replica n mod len(urls), as a Service spreads requests over pods."""
+    or, with ``rate``, one every 1/``rate`` seconds whatever the acks (an open load: people
+    and alerts do not wait for each other). Declaration n goes to replica n mod len(urls), as
+    a Service spreads requests over pods."""
     with ThreadPoolExecutor(clients) as pool:
-        return list(pool.map(lambda n: declare(urls[n % len(urls)], stub, n), numbers))
+        if rate is None:
+            return list(pool.map(lambda n: declare(urls[n % len(urls)], stub, n), numbers))
+        sending = []
+        for n, due in zip(numbers, paced(len(numbers), rate), strict=True):
+            time.sleep(max(due - time.monotonic(), 0.0))
+            sending.append(pool.submit(declare, urls[n % len(urls)], stub, n))
+        return [future.result() for future in sending]
+
+
+def paced(count: int, rate: float) -> list[float]:
+    """When each of ``count`` starts, ``rate`` a second from now (time.monotonic())."""
+    start = time.monotonic()
+    return [start + index / rate for index in range(count)]
 
 
 @dataclass
@@ -521,10 +538,13 @@ class Floor:
             raise RuntimeError(f"floor: {method} answered {body}")
         return body
 
-    def run(self, numbers: list[int]) -> dict[int, float]:
-        """Start every declaration now; when each started, once all have finished."""
+    def run(self, numbers: list[int], rate: float | None = None) -> dict[int, float]:
+        """Start every declaration now (``rate``: one every 1/rate seconds); when each
+        started, once all have finished."""
         started: dict[int, float] = {}
-        for n in numbers:
+        dues = paced(len(numbers), rate) if rate else [time.monotonic()] * len(numbers)
+        for n, due in zip(numbers, dues, strict=True):
+            time.sleep(max(due - time.monotonic(), 0.0))
             started[n] = time.time()
             self.later(self.declaration, n)
         with self.done:
@@ -664,6 +684,7 @@ class Scenario:
     count: int
     clients: int
     rounds: int = 1
+    rate: float | None = None  # declarations a second, sent whatever the acks (None: closed)
 
     def numbers(self, turn: int) -> list[int]:
         return list(range(turn * self.count + 1, (turn + 1) * self.count + 1))
@@ -701,7 +722,7 @@ def run_bot(
         found = Arrivals()
         for turn in range(scenario.rounds):
             numbers = scenario.numbers(turn)
-            sent += send([bot.url for bot in bots], stub, numbers, scenario.clients)
+            sent += send([bot.url for bot in bots], stub, numbers, scenario.clients, scenario.rate)
             last = turn == scenario.rounds - 1
             wait = 30 + scenario.count
             arrived, mark = arrivals(stub, mark, numbers, wait, quiet=1.0 if last else 0.2)
@@ -726,7 +747,7 @@ def run_floor(scenario: Scenario, shape: Template, threads: int | None) -> Figur
             numbers = scenario.numbers(turn)
             # As many threads as clients, and at least enough for one declaration's calls at once.
             width = threads or max(scenario.clients, len(shape.calls))
-            started |= Floor(stub, shape, width).run(numbers)
+            started |= Floor(stub, shape, width).run(numbers, scenario.rate)
             arrived, mark = arrivals(stub, mark, numbers, timeout=60, quiet=0.2)
             found.merge(arrived)
     return figures(started, found)
@@ -739,7 +760,8 @@ def run_bolt(scenario: Scenario, scratch: Path) -> Figures:
         before = bolt.cpu()
         sent: list[Sent] = []
         for turn in range(scenario.rounds):
-            sent += send([bolt.url], stub, scenario.numbers(turn), scenario.clients)
+            numbers = scenario.numbers(turn)
+            sent += send([bolt.url], stub, numbers, scenario.clients, scenario.rate)
         after = bolt.cpu()
     return Figures(
         ack=[s.ack for s in sent],
@@ -891,7 +913,7 @@ def backlog(sustained: list[Figures], burst: list[Figures]) -> str:
         late = p99([getattr(f, name) for f in sustained])
         early = p99([getattr(f, name) for f in burst])
         if late is not None and early:
-            over.append(f"{name} {late / early:.1f}x")
+            over.append(f"{name} {late / early:.{1 if late >= early else 2}f}x")
     return ", ".join(over) or "-"
 
 
@@ -938,6 +960,12 @@ def main() -> None:
         help="sample the bot's threads and print where they spend their time (slows it)",
     )
     parser.add_argument(
+        "--rate",
+        type=float,
+        help="with --sustained: also as many declarations sent at this many a second, "
+        "whatever the acks (an open load, below the bot's throughput: is the backlog bounded?)",
+    )
+    parser.add_argument(
         "--replicas",
         type=int,
         default=1,
@@ -966,6 +994,9 @@ def main() -> None:
     if args.sustained:
         label = f"{args.sustained} from {args.clients}"
         scenarios.append(Scenario(label, args.sustained, args.clients))
+        if args.rate:
+            label = f"{args.sustained} at {args.rate:g}/s"
+            scenarios.append(Scenario(label, args.sustained, args.clients, rate=args.rate))
     print(
         f"Declarations (/incident sev1 checkout ..., the owning team invited) against the Slack "
         f"stand-in, {os.cpu_count()} CPUs; floor: a plain client, same calls, fewest steps"
@@ -982,9 +1013,9 @@ def main() -> None:
     bolts: dict[str, list[Figures]] = {}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        for scenario in scenarios:  # each side by side in time, as the machine's load drifts
+        for index, scenario in enumerate(scenarios):  # side by side, as the machine drifts
             for turn in range(max(args.repeat, 1)):
-                key = f"{scenario.label.split()[0]}_{turn}"
+                key = f"s{index}_{turn}"  # a database of its own for each scenario and turn
                 url = f"sqlite:///{scratch}/bench-{key}.sqlite3"
                 bot, made = run_bot(scenario, url, scratch, args.profile)
                 bots["SQLite"].setdefault(scenario.label, []).append(bot)
@@ -1005,12 +1036,13 @@ def main() -> None:
     show(table(scenarios, bots, floors, bolts))
     bursts = [s for s in scenarios if s.clients == s.count]
     if args.sustained and bursts:
-        burst, sustained = max(bursts, key=lambda s: s.count), scenarios[-1]
-        for db, results in bots.items():
-            print(
-                f"bot, {db}: p99 of {sustained.label} over p99 of {burst.label} (the backlog): "
-                + backlog(results[sustained.label], results[burst.label])
-            )
+        burst = max(bursts, key=lambda s: s.count)
+        for sustained in (s for s in scenarios if s.count > s.clients):
+            for db, results in bots.items():
+                print(
+                    f"bot, {db}: p99 of {sustained.label} over p99 of {burst.label} (the "
+                    "backlog): " + backlog(results[sustained.label], results[burst.label])
+                )
     for db, results in bots.items():
         for label, runs in results.items():
             if missing := sum(run.missing for run in runs):

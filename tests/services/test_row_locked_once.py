@@ -78,6 +78,18 @@ def declared(incidents: IncidentService) -> int:
     ).view.id
 
 
+def a_declaration(now: FixedClock) -> Event:
+    """A Sev2's declaration, for the adapter's own ``add`` and ``declare``."""
+    return Event(
+        seq=1,
+        at=now(),
+        kind=EventKind.DECLARED,
+        actor="U0ALICE",
+        severity=Severity.SEV2,
+        text="search is slow",
+    )
+
+
 def test_a_stage_noting_steps_card_and_announcement_reads_and_writes_the_row_once(
     engine: Engine, incidents: IncidentService, sealed: sessionmaker[Session]
 ) -> None:
@@ -147,14 +159,7 @@ def test_the_lock_is_taken_again_in_the_next_transaction(
 def test_a_row_inserted_in_the_transaction_is_held_without_reading_it(
     engine: Engine, sealed: sessionmaker[Session], now: FixedClock
 ) -> None:
-    declaration = Event(
-        seq=1,
-        at=now(),
-        kind=EventKind.DECLARED,
-        actor="U0ALICE",
-        severity=Severity.SEV2,
-        text="search is slow",
-    )
+    declaration = a_declaration(now)
     with sealed() as session, statements(engine) as ran:
         rows = Incidents(session)
         stored = rows.declare(declaration)
@@ -202,9 +207,7 @@ def test_a_lock_released_by_a_rolled_back_savepoint_is_taken_again(
 def test_a_row_added_in_a_rolled_back_savepoint_is_gone(
     sealed: sessionmaker[Session], now: FixedClock
 ) -> None:
-    declaration = Event(
-        seq=1, at=now(), kind=EventKind.DECLARED, actor="U0ALICE", severity=Severity.SEV2
-    )
+    declaration = a_declaration(now)
     with sealed() as session:
         rows = Incidents(session)
         savepoint = session.begin_nested()
@@ -232,9 +235,7 @@ def test_a_savepoint_whose_write_failed_hands_out_no_held_row(
     incidents: IncidentService, sealed: sessionmaker[Session], now: FixedClock
 ) -> None:
     incident = declared(incidents)
-    declaration = Event(
-        seq=1, at=now(), kind=EventKind.DECLARED, actor="U0ALICE", severity=Severity.SEV2
-    )
+    declaration = a_declaration(now)
     with sealed() as session:
         Incidents(session).add(declaration, request_key="k1")
         session.commit()
@@ -251,9 +252,7 @@ def test_a_savepoint_whose_write_failed_hands_out_no_held_row(
 def test_a_row_about_to_be_deleted_is_not_held(
     sealed: sessionmaker[Session], now: FixedClock
 ) -> None:
-    declaration = Event(
-        seq=1, at=now(), kind=EventKind.DECLARED, actor="U0ALICE", severity=Severity.SEV2
-    )
+    declaration = a_declaration(now)
     with sealed() as session:
         incident = Incidents(session).add(declaration).id
         session.commit()

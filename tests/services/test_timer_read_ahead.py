@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.core.deadlines import Deadline
 from bot.core.model import EventKind
 from bot.services.incidents import IncidentService
 from bot.services.ports import StorageUnavailable
@@ -75,23 +73,20 @@ def test_a_deadline_met_after_a_stale_read_ahead_is_not_announced(
     service: IncidentService,
     recorder: Recorder,
     clock: VirtualClock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The second incident's team assembles as its deadline falls due (recorded while the
     first notice is said, which Slack made wait past READ_AHEAD_SECONDS): its firing reads it
     again and finds nothing owed."""
     first, second = declare(service), declare(service)
     stopwatch = Stopwatch()
-    say = recorder._say
 
-    def slow(what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Any:
+    def slow(view: IncidentView) -> None:
         if view.id == first:
             stopwatch.seconds += READ_AHEAD_SECONDS + 1
             service.record(second, EventKind.COMMANDER_ASSIGNED, "U0ALICE", subject="U0BOB")
             service.record(second, EventKind.ACKNOWLEDGED, "U0CAROL")
-        return say(what, view, deadline, now, tag)
 
-    monkeypatch.setattr(recorder, "_say", slow)
+    recorder.before_saying = slow
     runner(sessions, service, recorder, stopwatch).tick(clock.at(6))
     assert [i for _, i, key, _ in recorder.said if key == "assemble@1"] == [first]
 
@@ -102,20 +97,17 @@ def test_a_read_ahead_within_its_freshness_is_what_the_firing_acts_on(
     recorder: Recorder,
     clock: VirtualClock,
     reads: dict[str, int],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Within READ_AHEAD_SECONDS the batch's read stands: the same as a firing that read its
     incident itself just before Slack made it wait that long."""
     for _ in range(2):
         declare(service)
     stopwatch = Stopwatch()
-    say = recorder._say
 
-    def quick(what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str) -> Any:
+    def quick(_: IncidentView) -> None:
         stopwatch.seconds += READ_AHEAD_SECONDS / 4
-        return say(what, view, deadline, now, tag)
 
-    monkeypatch.setattr(recorder, "_say", quick)
+    recorder.before_saying = quick
     reads.update(get=0, get_many=0)
     runner(sessions, service, recorder, stopwatch).tick(clock.at(6))
     assert len(recorder.keys("overdue")) == 2

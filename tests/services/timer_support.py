@@ -4,6 +4,7 @@ an incident declared with its room set up."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,10 +41,14 @@ class Recorder:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     tags: dict[str, str] = field(default_factory=dict)
+    # A test's own step before each post (Slack making it wait, or refusing it by raising).
+    before_saying: Callable[[IncidentView], None] | None = None
 
     def _say(
         self, what: str, view: IncidentView, deadline: Deadline, now: datetime, tag: str
     ) -> Delivery:
+        if self.before_saying is not None:
+            self.before_saying(view)
         with self.lock:
             if self.failures:
                 self.failures -= 1

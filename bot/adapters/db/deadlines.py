@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.adapters.db import seals
 from bot.adapters.db.tables import DeadlineRow
 from bot.core.deadline_kinds import DeadlineKind, DeadlineStatus
 from bot.core.deadlines import Deadline
@@ -60,17 +61,19 @@ class Deadlines:
             )
         }
         changed = []
+        added: list[DeadlineRow] = []
         for deadline in deadlines:
             row = existing.get(deadline.key)
             if row is None:
                 row = DeadlineRow(incident_id=incident_id, key=deadline.key)
-                self.session.add(row)
+                added.append(row)
             elif row.status == str(deadline.status):
                 _copy(deadline, row)
                 continue
             changed.append(deadline)
             _copy(deadline, row)
-        if not fresh:  # a new incident's rows go with the rest of its transaction, in one flush
+        seals.insert(self.session, added)  # nothing reads them back as objects
+        if not fresh:
             self.session.flush()
         return changed
 

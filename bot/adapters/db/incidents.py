@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
+from bot.adapters.db import seals
 from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, IncidentServiceRow
 from bot.adapters.db.timeline import Timeline
 from bot.core import lifecycle, model
@@ -260,9 +261,10 @@ class Incidents:
 
     # The attach_* writes lock the row: with AUDIT_KEY the row's seal is computed from what
     # this session read, so it must be what the row holds (an append may move its audit_head).
-    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
+    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> str | None:
         row = self._row(incident_id, lock=True)
         row.channel_id, row.channel_name = channel_id, channel_name
+        return row.announcement_ts
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
         self._row(incident_id, lock=True).card_ts = card_ts
@@ -301,7 +303,9 @@ class Incidents:
                 )
             )
         added = sorted(wanted - set(named))
-        self.session.add_all(IncidentServiceRow(incident_id=incident_id, service=s) for s in added)
+        seals.insert(
+            self.session, [IncidentServiceRow(incident_id=incident_id, service=s) for s in added]
+        )
 
     def _row(self, incident_id: int, lock: bool = False) -> IncidentRow:
         """The incident's row; ``lock`` holds it until commit, read afresh, unless this

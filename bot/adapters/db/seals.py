@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import InstanceState, Session, sessionmaker
 
-from bot.adapters.db.tables import DeadlineRow, EventRow, IncidentRow, StatusUpdateRow
+from bot.adapters.db.tables import Base, DeadlineRow, EventRow, IncidentRow, StatusUpdateRow
 
 Sealed = EventRow | IncidentRow | StatusUpdateRow | DeadlineRow
 SEALED: tuple[type[Sealed], ...] = (EventRow, IncidentRow, StatusUpdateRow, DeadlineRow)
@@ -125,3 +126,24 @@ def _rows(session: Session, table: type[Sealed]) -> Iterator[Sealed]:
     for row in session.scalars(select(table).order_by(table.id)):
         assert isinstance(row, SEALED)
         yield row
+
+
+def insert(session: Session, rows: Sequence[Base]) -> None:
+    """Insert ``rows`` (new, all of one table) at once, outside the session's unit of work:
+    sealed as a flush seals a new row (when the session has the key), in one statement for
+    each set of columns they fill. For rows nothing in the transaction reads back as objects
+    (their ids are not fetched), written in bulk where the ORM would build each. Raises what
+    the statement raises (IntegrityError on a clash)."""
+    if not rows:
+        return
+    key = session.info.get(KEY)
+    table = Base.metadata.tables[rows[0].__tablename__]
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        if key is not None and isinstance(row, SEALED):
+            row.mac = mac(key, row)
+        filled = row.__dict__  # what was set: a column left out gets its default
+        values = {c.key: filled[c.key] for c in table.columns if c.key in filled}
+        by_columns.setdefault(tuple(values), []).append(values)
+    for same in by_columns.values():
+        session.execute(sql_insert(table), same)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.adapters.db import audit
+from bot.adapters.db import audit, seals
 from bot.adapters.db.tables import EventRow
 from bot.core.model import Event, EventKind, Severity
 from bot.services.ports import Conflict
@@ -66,9 +66,8 @@ class Timeline:
         row = _to_row(incident_id, event)
         row.once_key = once
         hashed = audit.chain(self.session, row, head)
-        self.session.add(row)
         try:
-            self.session.flush()
+            seals.insert(self.session, [row])
         except IntegrityError as clash:
             if once is None or "once_key" not in str(clash.orig):  # the constraint's name
                 raise

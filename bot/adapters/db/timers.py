@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.adapters.db import seals
 from bot.adapters.db.tables import TimerRow
 from bot.core.timers import BOT_WIDE, WORK, Purpose, TimerSpec
 from bot.services.ports import Conflict
@@ -48,16 +49,14 @@ class Timers:
     def sync(self, incident_id: int, wanted: Iterable[TimerSpec], fresh: bool = False) -> None:
         """Add the wanted timers that are missing; cancel pending ones no longer wanted
         (``fresh``: the incident is new in this transaction, it has none to read)."""
-        query = select(TimerRow).where(
-            TimerRow.incident_id == incident_id, TimerRow.purpose.not_in(list(WORK))
-        )
-        rows = {row.key: row for row in (() if fresh else self.session.scalars(query))}
+        rows = {} if fresh else {row.key: row for row in self._timers_of(incident_id)}
         keys = set()
+        added: list[TimerRow] = []
         for spec in wanted:
             keys.add(spec.key)
             row = rows.get(spec.key)
             if row is None:
-                self.session.add(
+                added.append(
                     TimerRow(
                         incident_id=incident_id,
                         key=spec.key,
@@ -73,8 +72,17 @@ class Timers:
         for key, row in rows.items():
             if key not in keys and row.status == TimerStatus.PENDING:
                 row.status = TimerStatus.CANCELLED
-        if not fresh:  # a new incident's rows go with the rest of its transaction, in one flush
+        seals.insert(self.session, added)
+        if not fresh:
             self.session.flush()
+
+    def _timers_of(self, incident_id: int) -> Iterable[TimerRow]:
+        """The incident's deadline timers (not its work: set-up, tracker and the like)."""
+        return self.session.scalars(
+            select(TimerRow).where(
+                TimerRow.incident_id == incident_id, TimerRow.purpose.not_in(list(WORK))
+            )
+        )
 
     def arm(
         self,
@@ -89,28 +97,29 @@ class Timers:
         is claimed is left as it is, and one pending too unless ``move`` sets it to fire at
         ``fire_at``. ``BOT_WIDE``: the bot's own; Conflict when another transaction added the
         same key first."""
-        query = select(TimerRow).where(_of(incident_id), TimerRow.key == key)
-        row = None if fresh else self.session.scalar(query)
+        row = None
+        if not fresh:
+            row = self.session.scalar(select(TimerRow).where(_of(incident_id), TimerRow.key == key))
         if row is None:
-            self.session.add(
-                TimerRow(
-                    incident_id=None if incident_id == BOT_WIDE else incident_id,
-                    key=key,
-                    deadline_key=key,
-                    purpose=str(purpose),
-                    fire_at=fire_at,
-                    status=TimerStatus.PENDING,
-                    attempts=0,
-                )
+            made = TimerRow(
+                incident_id=None if incident_id == BOT_WIDE else incident_id,
+                key=key,
+                deadline_key=key,
+                purpose=str(purpose),
+                fire_at=fire_at,
+                status=TimerStatus.PENDING,
+                attempts=0,
             )
+            if fresh:  # a new incident's: no other can hold its key
+                seals.insert(self.session, [made])
+                return
+            self.session.add(made)
         elif row.status == TimerStatus.PENDING:
             if move:
                 row.fire_at = fire_at
         elif row.status != TimerStatus.CLAIMED:
             row.status, row.fire_at, row.attempts = TimerStatus.PENDING, fire_at, 0
             row.claimed_by = row.lease_until = row.fired_at = None
-        if fresh:  # a new incident's: no other can hold its key; flushed with the rest
-            return
         try:
             self.session.flush()
         except IntegrityError as clash:

@@ -1,0 +1,97 @@
+"""What a declaration asks of the database: its new rows written a table at a time, sealed as
+a flush seals them, and its new room reading the incident's announcement only as it notes the
+channel."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db.unit_of_work import units_of_work
+from bot.core.model import Severity
+from bot.playbooks.loader import Playbooks
+from bot.services.incidents import IncidentService
+from bot.services.rooms import Rooms, Step
+from tests.core.timelines import T0
+from tests.services.fakes import FakeChat, FakeRoomWording, FakeTickets
+from tests.services.test_rooms import ANNOUNCE, GROUPS, declare
+from tests.services.test_row_locked_once import sealed as sealed
+from tests.services.test_row_locked_once import statements, whole
+
+
+@pytest.fixture
+def incidents(sealed: sessionmaker[Session], playbooks: Playbooks) -> IncidentService:
+    return IncidentService(units_of_work(sealed), playbooks.policies, lambda: T0)
+
+
+@pytest.fixture
+def chat() -> FakeChat:
+    return FakeChat(groups=GROUPS)
+
+
+@pytest.fixture
+def rooms(chat: FakeChat, incidents: IncidentService, playbooks: Playbooks) -> Rooms:
+    return Rooms(chat, incidents, playbooks, FakeTickets(), FakeRoomWording(), ANNOUNCE)
+
+
+def inserts(ran: list[str]) -> Counter[str]:
+    """How many INSERT statements ``ran`` made into each table."""
+    return Counter(s.split(" ")[2] for s in ran if s.startswith("INSERT INTO "))
+
+
+def test_a_declarations_new_rows_go_in_one_statement_per_table_each_sealed(
+    engine: Engine,
+    sealed: sessionmaker[Session],
+    incidents: IncidentService,
+) -> None:
+    """Its deadlines, timers, declaration and services were each built by the ORM and flushed
+    one INSERT at a time (9 statements for the 2 deadlines and 5 timers a Sev1 opens)."""
+    with statements(engine) as ran:
+        view = declare(incidents, Severity.SEV1, "checkout")
+
+    assert inserts(ran) == {
+        "incidents": 1,
+        "deadlines": 1,
+        "events": 1,
+        "incident_services": 1,
+        "timers": 2,  # the set-up's own, then the deadlines' reminders and overdue notices
+    }
+    stored = incidents.get(view.id)
+    assert len(stored.deadlines) == 2 and len(stored.events) == 1
+    assert stored.services == ("checkout",)
+    assert whole(sealed) == []  # every row sealed as written, the audit chain whole
+
+
+def test_a_new_room_reads_its_announcement_only_while_noting_the_channel(
+    engine: Engine, rooms: Rooms, incidents: IncidentService, chat: FakeChat
+) -> None:
+    view = declare(incidents)
+
+    with statements(engine) as ran:
+        opening = rooms.open(view)
+
+    assert not [s for s in ran if s.startswith("SELECT incidents.announcement_ts")]
+    assert Step.ANNOUNCE in opening.done
+    assert [c for c in chat.calls if c[:2] == ("post", ANNOUNCE)] == [
+        ("post", ANNOUNCE, "announcement 1 in C1")
+    ]
+
+
+def test_an_announcement_made_before_the_channel_was_noted_is_not_made_again(
+    rooms: Rooms, incidents: IncidentService, chat: FakeChat
+) -> None:
+    """A status update typed before the room has its channel announces the incident first
+    (Rooms._announcement); the room, opened with the incident as read before, keeps that
+    announcement instead of posting a second one."""
+    view = declare(incidents)
+    rooms.publish_update(incidents.get(view.id), "U0ALICE", "checkout errors")
+    first = incidents.get(view.id).announcement_ts
+
+    rooms.open(view)
+
+    roots = [c for c in chat.calls if c[:2] == ("post", ANNOUNCE) and "announcement" in c[2]]
+    assert len(roots) == 1, chat.calls
+    assert first is not None and incidents.get(view.id).announcement_ts == first

@@ -335,14 +335,10 @@ class IncidentService:
             uow.facts.put(key, value, self.clock())
             uow.commit()
 
-    def attach_channel(self, incident_id: int, channel_id: str, name: str) -> str | None:
-        """Note the incident's channel (its id and name); the ts of its announcement as stored
-        when it was noted (None: not announced yet), which spares a new room reading it
-        again. Raises StorageUnavailable."""
+    def attach_channel(self, incident_id: int, channel_id: str, name: str) -> None:
         with self.units() as uow:
-            announced = uow.incidents.attach_channel(incident_id, channel_id, name)
+            uow.incidents.attach_channel(incident_id, channel_id, name)
             uow.commit()
-        return announced
 
     def attach_announcement(self, incident_id: int, ts: str) -> None:
         self.note_setup(incident_id, announcement_ts=ts)

@@ -95,10 +95,7 @@ class IncidentStore(Protocol):
         Conflict, with nothing stored, when one does: the database holds it, not a check."""
         ...
 
-    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> str | None:
-        """Note the incident's channel; the ts of its announcement as the row holds it under
-        this lock (None: not announced yet)."""
-        ...
+    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None: ...
 
     def rooms(self) -> list[tuple[str, str | None, str | None]]:
         """(channel id, channel name, card ts) of every incident that has a channel."""

@@ -440,18 +440,15 @@ class Rooms:
                     opening, SetupProblem(Step.CREATE_CHANNEL, str(failure), failure=failure)
                 )
                 return
-            announced = self.incidents.attach_channel(view.id, channel, name)
-            view = replace(view, channel_id=channel, channel_name=name, announcement_ts=announced)
-            checked = True  # the announcement as stored a moment ago: not read again
-        else:
-            checked = False
+            self.incidents.attach_channel(view.id, channel, name)
+            view = replace(view, channel_id=channel, channel_name=name)
         opening.channel_id = channel
         people, card, announcement = opening.part(), opening.part(), opening.part()
         self.together(
             [
                 lambda: self._invite(view, channel, people),
                 lambda: self._post_card(view, channel, card, resuming),
-                lambda: self._announce(view, announcement, resuming, checked),
+                lambda: self._announce(view, announcement, resuming),
             ]
         )
         for part in (people, card, announcement):
@@ -510,21 +507,17 @@ class Rooms:
         self.incidents.ticket_filed(view.id, ticket, Step.FILE_TICKET)
         opening.ticket = ticket.reference
 
-    def _announce(
-        self, view: IncidentView, opening: Opening, resuming: bool, checked: bool = False
-    ) -> NotPosted | None:
+    def _announce(self, view: IncidentView, opening: Opening, resuming: bool) -> NotPosted | None:
         """Announce the incident in every stakeholder channel unless it was (``resuming``
-        looks for an announcement made before it could be noted; ``checked``: ``view``'s
-        announcement ts was read from storage a moment ago, and is not read again); the
-        first refusal, if any (the step is then left to do: the set-up timer tries the rest
-        again)."""
+        looks for an announcement made before it could be noted); the first refusal, if any
+        (the step is then left to do: the set-up timer tries the rest again)."""
         if Step.ANNOUNCE in view.setup:
             return None
         message = self.wording.announcement(view, opening.channel_id)
         first: NotPosted | None = None
         for channel in self.stakeholder_channels(view):
             try:
-                ts = self._announce_in(view, channel, message, resuming, checked)
+                ts = self._announce_in(view, channel, message, resuming)
             except NotPosted as refused:
                 failure = refused.failure
                 self._failed(opening, SetupProblem(Step.ANNOUNCE, str(failure), channel, failure))
@@ -537,21 +530,14 @@ class Rooms:
         return first
 
     def _announce_in(
-        self,
-        view: IncidentView,
-        channel: str,
-        message: Message,
-        resuming: bool,
-        checked: bool = False,
+        self, view: IncidentView, channel: str, message: Message, resuming: bool
     ) -> str:
         """The announcement in ``channel``, posted unless it is there; its ts (the caller
         notes the announcement channel's). NotPosted if the chat refuses it."""
         tag = Tag("incident_announcement", {"incident": str(view.id)})
         main = channel == self.announce_channel
-        if main:  # another request may have announced it since ``view`` was read
-            made = view.announcement_ts if checked else self.incidents.announcement_ts(view.id)
-            if made is not None:
-                return made
+        if main and (made := self.incidents.announcement_ts(view.id)) is not None:
+            return made  # another request announced it since ``view`` was read
         try:
             found = self.chat.find_tagged(channel, tag) if resuming else None
             return found or self.chat.post(channel, message, tag)

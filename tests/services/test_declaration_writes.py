@@ -1,6 +1,7 @@
 """What a declaration asks of the database: its new rows written a table at a time, sealed as
-a flush seals them, and its new room reading the incident's announcement only as it notes the
-channel."""
+a flush seals them; and what that must not change: an entry whose ``once`` key clashes still
+leaves its transaction to be rolled back, and a room still looks for an announcement made
+meanwhile just before it announces."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.adapters.db.incidents import Incidents
 from bot.adapters.db.unit_of_work import units_of_work
-from bot.core.model import Severity
+from bot.core.model import Event, EventKind, Severity
 from bot.playbooks.loader import Playbooks
 from bot.services.incidents import IncidentService
-from bot.services.rooms import Rooms, Step
+from bot.services.ports import Conflict
+from bot.services.rooms import Rooms
 from tests.core.timelines import T0
 from tests.services.fakes import FakeChat, FakeRoomWording, FakeTickets
 from tests.services.test_rooms import ANNOUNCE, GROUPS, declare
@@ -65,21 +69,6 @@ def test_a_declarations_new_rows_go_in_one_statement_per_table_each_sealed(
     assert whole(sealed) == []  # every row sealed as written, the audit chain whole
 
 
-def test_a_new_room_reads_its_announcement_only_while_noting_the_channel(
-    engine: Engine, rooms: Rooms, incidents: IncidentService, chat: FakeChat
-) -> None:
-    view = declare(incidents)
-
-    with statements(engine) as ran:
-        opening = rooms.open(view)
-
-    assert not [s for s in ran if s.startswith("SELECT incidents.announcement_ts")]
-    assert Step.ANNOUNCE in opening.done
-    assert [c for c in chat.calls if c[:2] == ("post", ANNOUNCE)] == [
-        ("post", ANNOUNCE, "announcement 1 in C1")
-    ]
-
-
 def test_an_announcement_made_before_the_channel_was_noted_is_not_made_again(
     rooms: Rooms, incidents: IncidentService, chat: FakeChat
 ) -> None:
@@ -95,3 +84,44 @@ def test_an_announcement_made_before_the_channel_was_noted_is_not_made_again(
     roots = [c for c in chat.calls if c[:2] == ("post", ANNOUNCE) and "announcement" in c[2]]
     assert len(roots) == 1, chat.calls
     assert first is not None and incidents.get(view.id).announcement_ts == first
+
+
+def test_an_announcement_made_while_the_room_invites_is_not_made_again(
+    rooms: Rooms, incidents: IncidentService, chat: FakeChat
+) -> None:
+    """A status update typed while the new room invites its people (after the channel was
+    noted) announces the incident; the room looks again just before announcing (found by an
+    outside review of a read skipped)."""
+    view = declare(incidents)
+    chat.rate_limit(
+        "invite", 2.0, lambda: rooms.publish_update(incidents.get(1), "U0ALICE", "errors")
+    )
+
+    rooms.open(view)
+
+    roots = [c for c in chat.calls if c[:2] == ("post", ANNOUNCE) and "announcement" in c[2]]
+    assert len(roots) == 1, chat.calls
+
+
+def test_an_entry_whose_once_key_clashes_leaves_its_transaction_to_be_rolled_back(
+    sealed: sessionmaker[Session],
+    incidents: IncidentService,
+) -> None:
+    """Entries with no ``once`` key are written in bulk; one with a key still goes through
+    a flush, whose failure the session remembers: nothing after it commits."""
+    incident = declare(incidents).id
+    pinned = Event(2, T0, EventKind.NOTE_ADDED, "U0ALICE", text="pinned")
+    with sealed() as session:
+        rows = Incidents(session)
+        after = rows.get(incident, lock=True).with_event(pinned).incident
+        rows.append(incident, pinned, after, once="pin:1")
+        session.commit()
+    again = Event(3, T0, EventKind.NOTE_ADDED, "U0ALICE", text="pinned again")
+    with sealed() as session:
+        rows = Incidents(session)
+        after = rows.get(incident, lock=True).with_event(again).incident
+        with pytest.raises(Conflict):
+            rows.append(incident, again, after, once="pin:1")
+        with pytest.raises(PendingRollbackError):
+            rows.attach_card(incident, "1.0001")
+    assert incidents.get(incident).card_ts is None

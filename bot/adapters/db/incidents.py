@@ -261,10 +261,9 @@ class Incidents:
 
     # The attach_* writes lock the row: with AUDIT_KEY the row's seal is computed from what
     # this session read, so it must be what the row holds (an append may move its audit_head).
-    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> str | None:
+    def attach_channel(self, incident_id: int, channel_id: str, channel_name: str) -> None:
         row = self._row(incident_id, lock=True)
         row.channel_id, row.channel_name = channel_id, channel_name
-        return row.announcement_ts
 
     def attach_card(self, incident_id: int, card_ts: str) -> None:
         self._row(incident_id, lock=True).card_ts = card_ts

@@ -129,11 +129,15 @@ def _rows(session: Session, table: type[Sealed]) -> Iterator[Sealed]:
 
 
 def insert(session: Session, rows: Sequence[Base]) -> None:
-    """Insert ``rows`` (new, all of one table) at once, outside the session's unit of work:
-    sealed as a flush seals a new row (when the session has the key), in one statement for
-    each set of columns they fill. For rows nothing in the transaction reads back as objects
-    (their ids are not fetched), written in bulk where the ORM would build each. Raises what
-    the statement raises (IntegrityError on a clash)."""
+    """Insert ``rows`` (new, all of one table) at once, outside the session's unit of work,
+    in one statement for each set of columns they fill: written in bulk where the ORM would
+    build each. Sealed as a flush seals a new row (when the session has the key): every
+    column a seal covers must be set, as a column left unset is sealed as None but stored
+    with its default.
+
+    For rows nothing in the transaction reads back as objects (their ids are not fetched)
+    and that no caller expects to clash: a failed statement raises (IntegrityError) but,
+    unlike a failed flush, does not mark the session's transaction as one to roll back."""
     if not rows:
         return
     key = session.info.get(KEY)
@@ -142,7 +146,7 @@ def insert(session: Session, rows: Sequence[Base]) -> None:
     for row in rows:
         if key is not None and isinstance(row, SEALED):
             row.mac = mac(key, row)
-        filled = row.__dict__  # what was set: a column left out gets its default
+        filled = row.__dict__  # what was set
         values = {c.key: filled[c.key] for c in table.columns if c.key in filled}
         by_columns.setdefault(tuple(values), []).append(values)
     for same in by_columns.values():

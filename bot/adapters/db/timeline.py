@@ -66,10 +66,14 @@ class Timeline:
         row = _to_row(incident_id, event)
         row.once_key = once
         hashed = audit.chain(self.session, row, head)
-        try:
+        if once is None:  # nothing to clash with: written in bulk, not built by the ORM
             seals.insert(self.session, [row])
+            return hashed
+        self.session.add(row)  # a clash fails the flush: the transaction must be rolled back
+        try:
+            self.session.flush()
         except IntegrityError as clash:
-            if once is None or "once_key" not in str(clash.orig):  # the constraint's name
+            if "once_key" not in str(clash.orig):  # the constraint's name
                 raise
             raise Conflict(f"{once} happened already") from clash
         return hashed

@@ -20,8 +20,14 @@ from bot.services.incidents import IncidentService
 from bot.services.ports import Conflict
 from bot.services.rooms import Rooms
 from tests.core.timelines import T0
-from tests.services.fakes import FakeChat, FakeRoomWording, FakeTickets
-from tests.services.test_rooms import ANNOUNCE, GROUPS, declare
+from tests.services.fakes import FakeChat
+from tests.services.test_rooms import (  # noqa: F401 - fixtures, over this file's incidents
+    ANNOUNCE,
+    chat,
+    declare,
+    rooms,
+    tickets,
+)
 from tests.services.test_row_locked_once import sealed as sealed
 from tests.services.test_row_locked_once import statements, whole
 
@@ -29,16 +35,6 @@ from tests.services.test_row_locked_once import statements, whole
 @pytest.fixture
 def incidents(sealed: sessionmaker[Session], playbooks: Playbooks) -> IncidentService:
     return IncidentService(units_of_work(sealed), playbooks.policies, lambda: T0)
-
-
-@pytest.fixture
-def chat() -> FakeChat:
-    return FakeChat(groups=GROUPS)
-
-
-@pytest.fixture
-def rooms(chat: FakeChat, incidents: IncidentService, playbooks: Playbooks) -> Rooms:
-    return Rooms(chat, incidents, playbooks, FakeTickets(), FakeRoomWording(), ANNOUNCE)
 
 
 def inserts(ran: list[str]) -> Counter[str]:
@@ -70,7 +66,9 @@ def test_a_declarations_new_rows_go_in_one_statement_per_table_each_sealed(
 
 
 def test_an_announcement_made_before_the_channel_was_noted_is_not_made_again(
-    rooms: Rooms, incidents: IncidentService, chat: FakeChat
+    rooms: Rooms,  # noqa: F811
+    incidents: IncidentService,
+    chat: FakeChat,  # noqa: F811
 ) -> None:
     """A status update typed before the room has its channel announces the incident first
     (Rooms._announcement); the room, opened with the incident as read before, keeps that
@@ -87,7 +85,9 @@ def test_an_announcement_made_before_the_channel_was_noted_is_not_made_again(
 
 
 def test_an_announcement_made_while_the_room_invites_is_not_made_again(
-    rooms: Rooms, incidents: IncidentService, chat: FakeChat
+    rooms: Rooms,  # noqa: F811
+    incidents: IncidentService,
+    chat: FakeChat,  # noqa: F811
 ) -> None:
     """A status update typed while the new room invites its people (after the channel was
     noted) announces the incident; the room looks again just before announcing (found by an
